@@ -1,0 +1,22 @@
+//! ATL's domain vocabulary: the words every other crate shares.
+//!
+//! This crate does no I/O and knows nothing of SQL, HTTP or providers. It holds the
+//! status enums of the data model (DESIGN.md, "Data model"), the sub-agent kinds, and
+//! the shape of a target as it leaves the CSV importer and enters the store.
+
+mod status;
+mod target;
+
+pub use status::{CampaignStatus, JobStatus, ParseStatusError, SubAgentKind, TargetStatus};
+pub use target::{NewTarget, dedup_key, normalise_company};
+
+/// The team every campaign belongs to when no API key names another one (the CLI's).
+pub const DEFAULT_TEAM: &str = "default";
+
+/// Limits from the seed plan, enforced while reading an upload, not after.
+pub mod limits {
+    /// Largest accepted upload, in bytes (50 MB).
+    pub const MAX_FILE_BYTES: u64 = 50 * 1024 * 1024;
+    /// Most targets one campaign may hold.
+    pub const MAX_TARGETS: usize = 10_000;
+}

@@ -1,0 +1,80 @@
+//! A target as the importer produces it and the store accepts it.
+
+use serde::{Deserialize, Serialize};
+
+/// One validated row of an uploaded list, ready to be stored.
+///
+/// Empty optional fields are `None`, never `Some("")`, so that merging duplicates can
+/// fill blanks with `COALESCE`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct NewTarget {
+    /// The 1-based line of the file where the row starts (what a user sees in an editor).
+    pub row_number: u64,
+    pub company_name: String,
+    pub contact_name: Option<String>,
+    pub contact_email: Option<String>,
+    pub contact_title: Option<String>,
+    pub linkedin_url: Option<String>,
+    pub website: Option<String>,
+    /// The host of `website` without a leading `www.`, or the `Domain` column.
+    pub domain: Option<String>,
+    /// The CSV's other columns, kept as a JSON object `{header: value}` (serialised, so a
+    /// target costs one allocation for them however many there are).
+    pub extra: String,
+    /// Identity used to merge exact duplicates within a campaign; see [`dedup_key`].
+    pub dedup_key: String,
+}
+
+/// Lower-cases, folds runs of whitespace and drops punctuation so that `ACME, Inc.` and
+/// `Acme Inc` compare equal.
+pub fn normalise_company(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    let mut pending_space = false;
+    for c in name.chars() {
+        if c.is_alphanumeric() {
+            if pending_space && !out.is_empty() {
+                out.push(' ');
+            }
+            pending_space = false;
+            out.extend(c.to_lowercase());
+        } else if c.is_whitespace() {
+            pending_space = true;
+        }
+    }
+    out
+}
+
+/// The key under which two rows are "the same target": the normalised company plus the
+/// contact's e-mail, or (when a row has no e-mail) the contact's name, so that two
+/// different people at one company without e-mails are not merged.
+pub fn dedup_key(company_name: &str, email: Option<&str>, contact_name: Option<&str>) -> String {
+    let who = match (email, contact_name) {
+        (Some(e), _) if !e.trim().is_empty() => format!("e:{}", e.trim().to_lowercase()),
+        (_, Some(n)) if !n.trim().is_empty() => format!("n:{}", normalise_company(n)),
+        _ => String::new(),
+    };
+    format!("{}\u{1f}{}", normalise_company(company_name), who)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn company_normalisation_ignores_case_punctuation_and_spacing() {
+        assert_eq!(normalise_company("  ACME,  Inc. "), "acme inc");
+        assert_eq!(normalise_company("Acme Inc"), "acme inc");
+        assert_ne!(normalise_company("Acme"), normalise_company("Acme Corp"));
+    }
+
+    #[test]
+    fn dedup_key_uses_email_then_name() {
+        let a = dedup_key("Acme", Some("Jo@Acme.com "), Some("Jo"));
+        let b = dedup_key("ACME.", Some("jo@acme.com"), None);
+        assert_eq!(a, b);
+        let c = dedup_key("Acme", None, Some("Jo Smith"));
+        let d = dedup_key("Acme", None, Some("Ann Lee"));
+        assert_ne!(c, d);
+        assert_ne!(dedup_key("Acme", None, None), dedup_key("Acme Corp", None, None));
+    }
+}

@@ -1,0 +1,14 @@
+//! Typed clients for every outside service ATL calls, the governor every call goes
+//! through, pricing, model routing, structured output and the SSRF-guarded fetcher.
+//!
+//! Architecture invariant: this crate knows HTTP and the providers' wire formats, nothing
+//! of campaigns, targets or SQL. A client makes one call and reports what happened
+//! ([`ProviderError`] says whether it may be retried and after how long); the
+//! [`governor`] decides when and how often to call.
+
+pub mod error;
+pub mod llm;
+pub mod usage;
+
+pub use error::ProviderError;
+pub use usage::{Metered, Usage};
