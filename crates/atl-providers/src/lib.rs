@@ -7,6 +7,7 @@
 //! [`governor`] decides when and how often to call.
 
 pub mod error;
+pub mod http;
 pub mod llm;
 pub mod usage;
 
