@@ -4,9 +4,11 @@
 //! status enums of the data model (DESIGN.md, "Data model"), the sub-agent kinds, and
 //! the shape of a target as it leaves the CSV importer and enters the store.
 
+mod result;
 mod status;
 mod target;
 
+pub use result::AgentResult;
 pub use status::{CampaignStatus, JobStatus, ParseStatusError, SubAgentKind, TargetStatus};
 pub use target::{NewTarget, dedup_key, normalise_company};
 

@@ -1,0 +1,26 @@
+//! What one sub-agent produced for one target: the unit the job ledger commits.
+
+use crate::SubAgentKind;
+use serde::{Deserialize, Serialize};
+
+/// A finished sub-agent run, ready to be committed with its job. Money is integer
+/// nano-dollars (1e-9 USD) so that a campaign's cost is an exact sum of its results.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AgentResult {
+    pub kind: SubAgentKind,
+    /// The sub-agent's structured output (DESIGN.md, "What each sub-agent returns").
+    pub data: serde_json::Value,
+    /// Every URL the result rests on.
+    pub sources: Vec<String>,
+    /// 0–1, computed from evidence (sources, verification, completeness).
+    pub confidence: f64,
+    /// `None` when a provider's price was unknown: unknown is never reported as zero.
+    pub cost_nano_usd: Option<i64>,
+    pub latency_ms: i64,
+    pub provider: String,
+    pub model: String,
+    pub tokens_in: i64,
+    pub tokens_out: i64,
+    /// True when any provider behind this result was the sandbox.
+    pub synthetic: bool,
+}
