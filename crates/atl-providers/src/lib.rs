@@ -6,9 +6,11 @@
 //! ([`ProviderError`] says whether it may be retried and after how long); the
 //! [`governor`] decides when and how often to call.
 
+pub mod anthropic;
 pub mod error;
 pub mod http;
 pub mod llm;
+pub mod openai_compat;
 pub mod usage;
 
 pub use error::ProviderError;
