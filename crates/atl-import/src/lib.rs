@@ -1,0 +1,87 @@
+//! Turns the CSV files that real users upload into validated [`NewTarget`]s.
+//!
+//! The pipeline is `bytes --decode--> text --Importer--> RowOutcome per row`:
+//!
+//! 1. [`decode`] honours a BOM (UTF-8/16/32), accepts valid UTF-8 without copying it, and
+//!    otherwise lets chardetng guess (Windows-1252, Shift_JIS, …).
+//! 2. [`Importer::new`] sniffs the delimiter (`,` `;` tab `|`), finds the header line under
+//!    any preamble, and maps headers to fields (built-in names from real CRM exports, then
+//!    the user's `--map` overrides).
+//! 3. Iterating the importer validates one row at a time: a row without a company is
+//!    rejected, a bad e-mail/LinkedIn/website value is set aside into `extra` with a
+//!    warning, and exact duplicates are flagged with the line of their first occurrence.
+//!
+//! No I/O happens here: callers read the upload (enforcing the size limit while reading)
+//! and hand over the bytes.
+
+mod clean;
+mod decode;
+mod error;
+mod extra;
+mod headers;
+mod importer;
+mod lines;
+mod locate;
+mod options;
+mod sniff;
+mod table;
+
+pub use decode::{Decoded, decode};
+pub use error::ImportError;
+pub use importer::{
+    ColumnMapping, ImportSummary, Importer, Layout, MAX_LISTED_ISSUES, RowIssue, RowOutcome,
+    Severity,
+};
+pub use options::{Field, ImportOptions, parse_column_map};
+pub use table::read_table;
+
+use atl_domain::NewTarget;
+
+/// Runs the whole import, collecting unique targets (duplicates merged into their first
+/// occurrence with [`merge_duplicate`]). Used by tests and the benchmark; the app streams.
+pub fn import_all(
+    bytes: &[u8],
+    options: &ImportOptions,
+) -> Result<(Vec<NewTarget>, ImportSummary), ImportError> {
+    if bytes.len() as u64 > options.max_bytes {
+        return Err(ImportError::TooLarge {
+            limit_bytes: options.max_bytes,
+        });
+    }
+    let decoded = decode(bytes)?;
+    let mut importer = Importer::new(&decoded.text, options)?.with_encoding(decoded.encoding);
+    let mut targets: Vec<NewTarget> = Vec::new();
+    for outcome in &mut importer {
+        match outcome? {
+            RowOutcome::Target(target) => targets.push(target),
+            RowOutcome::Duplicate { target, first_line } => {
+                // Targets are pushed in line order, so the first occurrence is found by
+                // binary search without keeping any index.
+                if let Ok(i) = targets.binary_search_by_key(&first_line, |t| t.row_number) {
+                    merge_duplicate(&mut targets[i], target);
+                }
+            }
+            RowOutcome::Rejected(_) => {}
+        }
+    }
+    Ok((targets, importer.finish()))
+}
+
+/// Fills the blank fields of `first` from a later duplicate row (never overwrites), the
+/// same rule the store applies with `COALESCE`.
+pub fn merge_duplicate(first: &mut NewTarget, duplicate: NewTarget) {
+    fn fill(slot: &mut Option<String>, value: Option<String>) {
+        if slot.is_none() {
+            *slot = value;
+        }
+    }
+    fill(&mut first.contact_name, duplicate.contact_name);
+    fill(&mut first.contact_email, duplicate.contact_email);
+    fill(&mut first.contact_title, duplicate.contact_title);
+    fill(&mut first.linkedin_url, duplicate.linkedin_url);
+    fill(&mut first.website, duplicate.website);
+    fill(&mut first.domain, duplicate.domain);
+    if first.extra == "{}" {
+        first.extra = duplicate.extra;
+    }
+}
