@@ -7,10 +7,15 @@
 //! [`governor`] decides when and how often to call.
 
 pub mod anthropic;
+pub mod config;
 pub mod error;
+pub mod governor;
 pub mod http;
 pub mod llm;
 pub mod openai_compat;
+pub mod pricing;
+pub mod router;
+pub mod secret;
 pub mod usage;
 
 pub use error::ProviderError;
