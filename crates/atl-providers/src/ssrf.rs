@@ -1,0 +1,378 @@
+//! The SSRF guard (DESIGN invariant 5): which URLs and addresses a fetch of user-supplied
+//! URLs may reach.
+//!
+//! Two checks, because neither alone is enough:
+//! - [`check_url`] refuses bad schemes and ports, and IP-literal hosts in blocked ranges
+//!   (the connector never asks a resolver about IP literals, so they must be checked here;
+//!   the `url` crate has already normalised `2130706433`, `0x7f.1`, `0177.0.0.1`, … into
+//!   plain IPv4 addresses).
+//! - [`GuardedResolver`] resolves host names and **drops** blocked addresses, so the
+//!   connector can only dial what passed the check. Checking after resolution (rather
+//!   than resolving twice) closes the DNS-rebinding window.
+//!
+//! An explicit allow-list of `host[:port]` entries (for the local sandbox and tests)
+//! lifts both checks for exactly those hosts; the guard stays on for everything else.
+
+use crate::ProviderError;
+use reqwest::dns::{Addrs, Name, Resolve, Resolving};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::sync::Arc;
+use url::{Host, Url};
+
+/// Why an address may not be dialled, or `None` when it is a public unicast address.
+pub fn blocked_reason(ip: IpAddr) -> Option<&'static str> {
+    match ip {
+        IpAddr::V4(v4) => blocked_v4(v4),
+        IpAddr::V6(v6) => blocked_v6(v6),
+    }
+}
+
+fn in_v4(ip: Ipv4Addr, net: [u8; 4], prefix: u32) -> bool {
+    let mask = if prefix == 0 {
+        0
+    } else {
+        u32::MAX << (32 - prefix)
+    };
+    (u32::from(ip) & mask) == (u32::from(Ipv4Addr::from(net)) & mask)
+}
+
+fn blocked_v4(ip: Ipv4Addr) -> Option<&'static str> {
+    const RANGES: &[([u8; 4], u32, &str)] = &[
+        ([0, 0, 0, 0], 8, "\"this network\" (0.0.0.0/8)"),
+        ([10, 0, 0, 0], 8, "private (10.0.0.0/8)"),
+        ([100, 64, 0, 0], 10, "carrier-grade NAT (100.64.0.0/10)"),
+        ([127, 0, 0, 0], 8, "loopback"),
+        (
+            [169, 254, 0, 0],
+            16,
+            "link-local / cloud metadata (169.254.0.0/16)",
+        ),
+        ([172, 16, 0, 0], 12, "private (172.16.0.0/12)"),
+        (
+            [192, 0, 0, 0],
+            24,
+            "IETF protocol assignments (192.0.0.0/24)",
+        ),
+        ([192, 0, 2, 0], 24, "documentation (192.0.2.0/24)"),
+        ([192, 88, 99, 0], 24, "6to4 relay anycast (192.88.99.0/24)"),
+        ([192, 168, 0, 0], 16, "private (192.168.0.0/16)"),
+        ([198, 18, 0, 0], 15, "benchmarking (198.18.0.0/15)"),
+        ([198, 51, 100, 0], 24, "documentation (198.51.100.0/24)"),
+        ([203, 0, 113, 0], 24, "documentation (203.0.113.0/24)"),
+        ([224, 0, 0, 0], 4, "multicast"),
+        ([240, 0, 0, 0], 4, "reserved / broadcast (240.0.0.0/4)"),
+    ];
+    RANGES
+        .iter()
+        .find(|(net, prefix, _)| in_v4(ip, *net, *prefix))
+        .map(|(_, _, why)| *why)
+}
+
+fn blocked_v6(ip: Ipv6Addr) -> Option<&'static str> {
+    let seg = ip.segments();
+    if ip.is_unspecified() {
+        return Some("unspecified address (::)");
+    }
+    if ip.is_loopback() {
+        return Some("loopback (::1)");
+    }
+    // Forms that carry an IPv4 address: judge the embedded address.
+    let embedded = |hi: u16, lo: u16| Ipv4Addr::from(((hi as u32) << 16) | lo as u32);
+    if seg[..5] == [0, 0, 0, 0, 0] && seg[5] == 0xffff {
+        // IPv4-mapped ::ffff:a.b.c.d
+        return blocked_v4(embedded(seg[6], seg[7]));
+    }
+    if seg[..6] == [0, 0, 0, 0, 0, 0] {
+        // IPv4-compatible ::a.b.c.d (deprecated): nothing legitimate uses it.
+        return Some("IPv4-compatible IPv6 address (::/96)");
+    }
+    if seg[..6] == [0x64, 0xff9b, 0, 0, 0, 0] {
+        // NAT64 64:ff9b::a.b.c.d
+        return blocked_v4(embedded(seg[6], seg[7]));
+    }
+    if seg[0] == 0x2002 {
+        // 6to4 2002:AABB:CCDD::/48 embeds a.b.c.d
+        return blocked_v4(embedded(seg[1], seg[2]));
+    }
+    if seg[0] == 0x2001 && seg[1] == 0x0db8 {
+        return Some("documentation (2001:db8::/32)");
+    }
+    if seg[0] == 0x2001 && seg[1] == 0 {
+        return Some("Teredo (2001::/32)");
+    }
+    if seg[0] & 0xfe00 == 0xfc00 {
+        return Some("unique local (fc00::/7)");
+    }
+    if seg[0] & 0xffc0 == 0xfe80 {
+        return Some("link-local (fe80::/10)");
+    }
+    if seg[0] & 0xffc0 == 0xfec0 {
+        return Some("site-local (fec0::/10)");
+    }
+    if seg[0] & 0xff00 == 0xff00 {
+        return Some("multicast (ff00::/8)");
+    }
+    // Everything outside global unicast 2000::/3 (discard prefix 100::/64, NAT64 local
+    // use 64:ff9b:1::/48, unassigned space) is refused.
+    if seg[0] & 0xe000 != 0x2000 {
+        return Some("not global unicast IPv6");
+    }
+    None
+}
+
+/// The `host[:port]` entries that bypass the guard. A bare host allows every port.
+#[derive(Debug, Clone, Default)]
+pub struct AllowList {
+    entries: Vec<(String, Option<u16>)>,
+}
+
+impl AllowList {
+    pub fn new<S: AsRef<str>>(entries: &[S]) -> AllowList {
+        let entries = entries
+            .iter()
+            .filter_map(|e| parse_entry(e.as_ref()))
+            .collect();
+        AllowList { entries }
+    }
+
+    /// Whether `host:port` (host as the URL prints it, IPv6 in brackets) is allowed.
+    pub fn allows(&self, host: &str, port: u16) -> bool {
+        let host = normalise_host(host);
+        self.entries
+            .iter()
+            .any(|(h, p)| *h == host && p.is_none_or(|p| p == port))
+    }
+
+    /// Whether the host is listed at all (the resolver does not see ports).
+    pub fn lists_host(&self, host: &str) -> bool {
+        let host = normalise_host(host);
+        self.entries.iter().any(|(h, _)| *h == host)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+}
+
+fn normalise_host(host: &str) -> String {
+    host.trim_end_matches('.')
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .to_ascii_lowercase()
+}
+
+fn parse_entry(entry: &str) -> Option<(String, Option<u16>)> {
+    let entry = entry.trim();
+    if entry.is_empty() {
+        return None;
+    }
+    // Parse as a URL authority so `[::1]:8080`, `localhost`, `127.0.0.1:4001` all work.
+    let url = Url::parse(&format!("http://{entry}/")).ok()?;
+    let host = url.host_str()?;
+    let explicit_port = entry
+        .rsplit_once(':')
+        .and_then(|(_, p)| p.parse::<u16>().ok())
+        .filter(|_| {
+            // `::1` without brackets is not host:port.
+            !entry.starts_with('[') || entry.contains("]:")
+        });
+    Some((normalise_host(host), explicit_port.or(url.port())))
+}
+
+fn blocked(url: &str, reason: impl Into<String>) -> ProviderError {
+    ProviderError::Blocked {
+        url: url.to_string(),
+        reason: reason.into(),
+    }
+}
+
+/// Refuses what can be refused without DNS: schemes other than http(s), credentials in
+/// the URL, ports outside `allowed_ports`, and IP-literal hosts in blocked ranges.
+pub fn check_url(url: &Url, allow: &AllowList, allowed_ports: &[u16]) -> Result<(), ProviderError> {
+    let shown = display_url(url);
+    match url.scheme() {
+        "http" | "https" => {}
+        other => {
+            return Err(blocked(
+                &shown,
+                format!("scheme {other:?} is not http or https"),
+            ));
+        }
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(blocked(&shown, "URLs with credentials are not fetched"));
+    }
+    let Some(host) = url.host() else {
+        return Err(blocked(&shown, "URL has no host"));
+    };
+    let port = url.port_or_known_default().unwrap_or(0);
+    let host_text = match &host {
+        Host::Domain(d) => d.to_string(),
+        Host::Ipv4(ip) => ip.to_string(),
+        Host::Ipv6(ip) => ip.to_string(),
+    };
+    if allow.allows(&host_text, port) {
+        return Ok(());
+    }
+    if allow.lists_host(&host_text) {
+        return Err(blocked(
+            &shown,
+            format!("host is allow-listed, but not on port {port}"),
+        ));
+    }
+    if !allowed_ports.contains(&port) {
+        return Err(blocked(&shown, format!("port {port} is not allowed")));
+    }
+    let literal = match host {
+        Host::Ipv4(ip) => Some(IpAddr::V4(ip)),
+        Host::Ipv6(ip) => Some(IpAddr::V6(ip)),
+        Host::Domain(_) => None,
+    };
+    if let Some(ip) = literal
+        && let Some(reason) = blocked_reason(ip)
+    {
+        return Err(blocked(&shown, format!("address {ip} is {reason}")));
+    }
+    Ok(())
+}
+
+/// The URL as errors show it: without credentials, query or fragment (a query string may
+/// carry tokens).
+pub fn display_url(url: &Url) -> String {
+    let mut shown = url.clone();
+    let _ = shown.set_username("");
+    let _ = shown.set_password(None);
+    shown.set_query(None);
+    shown.set_fragment(None);
+    shown.to_string()
+}
+
+/// The error a [`GuardedResolver`] returns; found again in reqwest's error chain so the
+/// fetcher can report `Blocked` instead of a connection failure.
+#[derive(Debug, thiserror::Error)]
+#[error("{host} resolves only to blocked addresses ({reason})")]
+pub struct BlockedAddress {
+    pub host: String,
+    pub reason: String,
+}
+
+/// A DNS resolver that drops every blocked address and fails when none is left.
+#[derive(Debug, Clone)]
+pub struct GuardedResolver {
+    allow: Arc<AllowList>,
+}
+
+impl GuardedResolver {
+    pub fn new(allow: Arc<AllowList>) -> Self {
+        GuardedResolver { allow }
+    }
+
+    /// Resolves `host` and keeps only the addresses the guard accepts.
+    pub async fn resolve_host(
+        &self,
+        host: &str,
+    ) -> Result<Vec<SocketAddr>, Box<dyn std::error::Error + Send + Sync>> {
+        let addrs: Vec<SocketAddr> = tokio::net::lookup_host((host, 0)).await?.collect();
+        if self.allow.lists_host(host) {
+            return Ok(addrs);
+        }
+        let mut reasons = Vec::new();
+        let kept: Vec<SocketAddr> = addrs
+            .into_iter()
+            .filter(|a| match blocked_reason(a.ip()) {
+                Some(why) => {
+                    reasons.push(format!("{} is {why}", a.ip()));
+                    false
+                }
+                None => true,
+            })
+            .collect();
+        if kept.is_empty() {
+            let reason = if reasons.is_empty() {
+                "no addresses".to_string()
+            } else {
+                reasons.join("; ")
+            };
+            return Err(Box::new(BlockedAddress {
+                host: host.to_string(),
+                reason,
+            }));
+        }
+        Ok(kept)
+    }
+}
+
+impl Resolve for GuardedResolver {
+    fn resolve(&self, name: Name) -> Resolving {
+        let this = self.clone();
+        let host = name.as_str().to_string();
+        Box::pin(async move {
+            let addrs = this.resolve_host(&host).await?;
+            Ok(Box::new(addrs.into_iter()) as Addrs)
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ranges() {
+        for blocked in [
+            "127.0.0.1",
+            "10.1.2.3",
+            "172.31.255.255",
+            "192.168.0.1",
+            "169.254.169.254",
+            "100.64.0.1",
+            "0.0.0.0",
+            "224.0.0.1",
+            "255.255.255.255",
+            "198.18.0.1",
+            "192.0.2.1",
+            "::1",
+            "::",
+            "fc00::1",
+            "fd12::1",
+            "fe80::1",
+            "::ffff:127.0.0.1",
+            "::ffff:169.254.169.254",
+            "::127.0.0.1",
+            "64:ff9b::7f00:1",
+            "2002:7f00:1::1",
+            "2001:db8::1",
+            "ff02::1",
+        ] {
+            assert!(
+                blocked_reason(blocked.parse().unwrap()).is_some(),
+                "{blocked} should be blocked"
+            );
+        }
+        for public in [
+            "93.184.216.34",
+            "8.8.8.8",
+            "2606:2800:220:1:248:1893:25c8:1946",
+            "::ffff:8.8.8.8",
+            "172.32.0.1",
+        ] {
+            assert_eq!(
+                blocked_reason(public.parse().unwrap()),
+                None,
+                "{public} should pass"
+            );
+        }
+    }
+
+    #[test]
+    fn allow_list_entries() {
+        let allow = AllowList::new(&["127.0.0.1:4001", "LocalHost", "[::1]:9000"]);
+        assert!(allow.allows("127.0.0.1", 4001));
+        assert!(!allow.allows("127.0.0.1", 4002));
+        assert!(allow.allows("localhost", 1));
+        assert!(allow.allows("localhost.", 80));
+        assert!(allow.allows("[::1]", 9000));
+        assert!(allow.allows("::1", 9000));
+        assert!(!allow.allows("::1", 80));
+    }
+}

@@ -1,0 +1,296 @@
+//! The guarded fetcher refuses internal addresses however they are spelled, on the first
+//! hop and on every redirect, and reaches a local server only when it is allow-listed.
+
+use atl_providers::ProviderError;
+use atl_providers::fetch::{FetchPolicy, SafeFetcher};
+use std::time::Duration;
+use wiremock::matchers::{method, path};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+fn fetcher(allow: &[String]) -> SafeFetcher {
+    SafeFetcher::new(FetchPolicy {
+        timeout: Duration::from_secs(5),
+        allow_hosts: allow.to_vec(),
+        ..FetchPolicy::default()
+    })
+}
+
+fn host_port(server: &MockServer) -> String {
+    server.address().to_string()
+}
+
+const PAGE: &str = r#"<html><head><title>Acme</title><meta name="description" content="Rockets for all"></head>
+<body><nav>Home | About</nav><h1>About Acme</h1><p>Acme builds   rockets.</p><script>alert(1)</script>
+<a href="/team">Team</a><footer>(c) Acme</footer></body></html>"#;
+
+#[tokio::test]
+async fn internal_targets_are_refused() {
+    let fetcher = fetcher(&[]);
+    let cases = [
+        "http://127.0.0.1/",
+        "http://127.0.0.1:8080/admin",
+        "http://localhost/",
+        "http://10.0.0.5/",
+        "http://172.16.3.4/",
+        "http://192.168.1.1/",
+        "http://169.254.169.254/latest/meta-data/",
+        "http://100.64.1.1/",
+        "http://0.0.0.0/",
+        "http://[::1]/",
+        "http://[::]/",
+        "http://[::ffff:127.0.0.1]/",
+        "http://[::ffff:a9fe:a9fe]/",
+        "http://[fd00::1]/",
+        "http://[fe80::1]/",
+        "http://2130706433/",
+        "http://0x7f.0.0.1/",
+        "http://0177.0.0.1/",
+        "http://127.1/",
+        "http://224.0.0.1/",
+        "http://255.255.255.255/",
+        "file:///etc/passwd",
+        "ftp://example.com/file",
+        "gopher://127.0.0.1:70/",
+        "http://user:pass@example.com/",
+        "http://example.com:22/",
+        "not a url",
+    ];
+    for url in cases {
+        let err = fetcher.fetch_text(url).await.expect_err(url);
+        assert!(
+            matches!(err, ProviderError::Blocked { .. }),
+            "{url}: {err:?}"
+        );
+        assert!(!err.is_retryable(), "{url}");
+    }
+}
+
+#[tokio::test]
+async fn local_server_is_reachable_only_when_allow_listed() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/about"))
+        .respond_with(ResponseTemplate::new(200).set_body_raw(PAGE, "text/html; charset=utf-8"))
+        .mount(&server)
+        .await;
+    let url = format!("{}/about", server.uri());
+
+    let err = fetcher(&[]).fetch_text(&url).await.unwrap_err();
+    assert!(matches!(err, ProviderError::Blocked { .. }), "{err:?}");
+    // Another port on the same host is not covered by the entry.
+    let other_port = format!("127.0.0.1:{}", server.address().port().wrapping_add(1));
+    let err = fetcher(&[other_port]).fetch_text(&url).await.unwrap_err();
+    assert!(matches!(err, ProviderError::Blocked { .. }), "{err:?}");
+
+    let page = fetcher(&[host_port(&server)])
+        .fetch_text(&url)
+        .await
+        .unwrap();
+    assert_eq!(page.status, 200);
+    assert_eq!(page.final_url, url);
+    assert_eq!(page.title.as_deref(), Some("Acme"));
+    assert_eq!(
+        page.text,
+        "# Acme\nRockets for all\n# About Acme\nAcme builds rockets."
+    );
+    assert_eq!(page.links, vec![format!("{}/team", server.uri())]);
+}
+
+#[tokio::test]
+async fn allow_listed_host_name_goes_through_the_resolver() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_raw("plain   words\n\n more", "text/plain"),
+        )
+        .mount(&server)
+        .await;
+    let url = format!("http://localhost:{}/notes.txt", server.address().port());
+    // Not listed: the resolver drops 127.0.0.1 / ::1 and the fetch is refused.
+    let err = fetcher(&[]).fetch_text(&url).await.unwrap_err();
+    assert!(matches!(err, ProviderError::Blocked { .. }), "{err:?}");
+    let page = fetcher(&[format!("localhost:{}", server.address().port())])
+        .fetch_text(&url)
+        .await
+        .unwrap();
+    assert_eq!(page.text, "plain words\nmore");
+    assert_eq!(page.title, None);
+}
+
+#[tokio::test]
+async fn redirects_to_internal_addresses_are_refused() {
+    let internal = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(200).set_body_raw("internal secrets", "text/plain"))
+        .expect(0)
+        .mount(&internal)
+        .await;
+    let server = MockServer::start().await;
+    let targets = [
+        format!("{}/secret", internal.uri()),
+        "http://169.254.169.254/latest/meta-data/".to_string(),
+        "http://[::ffff:127.0.0.1]/".to_string(),
+        "file:///etc/passwd".to_string(),
+    ];
+    for (i, target) in targets.iter().enumerate() {
+        Mock::given(method("GET"))
+            .and(path(format!("/r{i}")))
+            .respond_with(ResponseTemplate::new(302).insert_header("location", target.as_str()))
+            .mount(&server)
+            .await;
+    }
+    let fetcher = fetcher(&[host_port(&server)]);
+    for (i, target) in targets.iter().enumerate() {
+        let err = fetcher
+            .fetch_text(&format!("{}/r{i}", server.uri()))
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(err, ProviderError::Blocked { .. }),
+            "{target}: {err:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn allowed_redirects_are_followed_and_loops_are_capped() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/old"))
+        .respond_with(ResponseTemplate::new(301).insert_header("location", "/new"))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/new"))
+        .respond_with(ResponseTemplate::new(200).set_body_raw(PAGE, "text/html"))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/loop"))
+        .respond_with(ResponseTemplate::new(302).insert_header("location", "/loop"))
+        .expect(6)
+        .mount(&server)
+        .await;
+    let fetcher = fetcher(&[host_port(&server)]);
+    let page = fetcher
+        .fetch_text(&format!("{}/old", server.uri()))
+        .await
+        .unwrap();
+    assert_eq!(page.final_url, format!("{}/new", server.uri()));
+    let err = fetcher
+        .fetch_text(&format!("{}/loop", server.uri()))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, ProviderError::Blocked { reason, .. } if reason.contains("redirects")),
+        "{err:?}"
+    );
+}
+
+#[tokio::test]
+async fn oversized_wrong_type_and_error_statuses() {
+    let server = MockServer::start().await;
+    let big = "a".repeat(2 * 1024 * 1024 + 1);
+    Mock::given(method("GET"))
+        .and(path("/big"))
+        .respond_with(ResponseTemplate::new(200).set_body_raw(big, "text/html"))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/image"))
+        .respond_with(ResponseTemplate::new(200).set_body_raw(vec![0u8; 10], "image/png"))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/gone"))
+        .respond_with(ResponseTemplate::new(404))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/slow"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_raw("late", "text/plain")
+                .set_delay(Duration::from_secs(3)),
+        )
+        .mount(&server)
+        .await;
+    let fetcher = fetcher(&[host_port(&server)]);
+    let err = fetcher
+        .fetch_text(&format!("{}/big", server.uri()))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, ProviderError::Blocked { reason, .. } if reason.contains("larger")),
+        "{err:?}"
+    );
+    let err = fetcher
+        .fetch_text(&format!("{}/image", server.uri()))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, ProviderError::Blocked { reason, .. } if reason.contains("image/png")),
+        "{err:?}"
+    );
+    let err = fetcher
+        .fetch_text(&format!("{}/gone", server.uri()))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, ProviderError::BadRequest { status: 404, .. }),
+        "{err:?}"
+    );
+
+    let impatient = SafeFetcher::new(FetchPolicy {
+        timeout: Duration::from_millis(300),
+        allow_hosts: vec![host_port(&server)],
+        ..FetchPolicy::default()
+    });
+    let err = impatient
+        .fetch_text(&format!("{}/slow", server.uri()))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, ProviderError::Timeout { .. }), "{err:?}");
+}
+
+#[tokio::test]
+async fn streamed_body_without_length_is_capped_too() {
+    // A raw TCP server that sends a chunked body with no Content-Length.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        if let Ok((mut socket, _)) = listener.accept().await {
+            let mut buf = [0u8; 1024];
+            let _ = socket.read(&mut buf).await;
+            let _ = socket
+                .write_all(b"HTTP/1.1 200 OK\r\ncontent-type: text/html\r\ntransfer-encoding: chunked\r\n\r\n")
+                .await;
+            let chunk = vec![b'x'; 64 * 1024];
+            for _ in 0..64 {
+                let head = format!("{:x}\r\n", chunk.len());
+                if socket.write_all(head.as_bytes()).await.is_err()
+                    || socket.write_all(&chunk).await.is_err()
+                    || socket.write_all(b"\r\n").await.is_err()
+                {
+                    return;
+                }
+            }
+            let _ = socket.write_all(b"0\r\n\r\n").await;
+        }
+    });
+    let fetcher = SafeFetcher::new(FetchPolicy {
+        max_bytes: 256 * 1024,
+        timeout: Duration::from_secs(5),
+        allow_hosts: vec![addr.to_string()],
+        ..FetchPolicy::default()
+    });
+    let err = fetcher
+        .fetch_text(&format!("http://{addr}/"))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, ProviderError::Blocked { reason, .. } if reason.contains("larger")),
+        "{err:?}"
+    );
+}
