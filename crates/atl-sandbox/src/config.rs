@@ -1,0 +1,208 @@
+//! Knobs: latency and faults per route family, settable at start and at runtime.
+//!
+//! JSON form (every field optional; unknown fields are rejected so a typo in a test
+//! does not silently leave a fault switched off):
+//! ```json
+//! {"seed": 7,
+//!  "chat": {"latency": {"kind": "log_normal", "median_ms": 40, "sigma": 0.5},
+//!           "faults": {"rate_limit": {"every_nth": 3}, "retry_after_secs": 2}},
+//!  "anthropic": {"faults": {"overloaded": {"probability": 0.1}}}}
+//! ```
+
+use serde::{Deserialize, Serialize};
+
+/// A group of routes that share knobs, counters and an error dialect.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Family {
+    /// OpenAI-compatible chat (OpenAI, DeepSeek, Cerebras, OpenRouter).
+    Chat,
+    Anthropic,
+    Apollo,
+    Cartesia,
+    Tavily,
+    Brave,
+    Hunter,
+    /// Synthetic company websites under `/sites/{domain}/`.
+    Sites,
+}
+
+impl Family {
+    pub const ALL: [Family; 8] = [
+        Family::Chat,
+        Family::Anthropic,
+        Family::Apollo,
+        Family::Cartesia,
+        Family::Tavily,
+        Family::Brave,
+        Family::Hunter,
+        Family::Sites,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Family::Chat => "chat",
+            Family::Anthropic => "anthropic",
+            Family::Apollo => "apollo",
+            Family::Cartesia => "cartesia",
+            Family::Tavily => "tavily",
+            Family::Brave => "brave",
+            Family::Hunter => "hunter",
+            Family::Sites => "sites",
+        }
+    }
+
+    pub(crate) fn index(self) -> usize {
+        self as usize
+    }
+}
+
+/// Added before a reply is produced. Delays are drawn from a deterministic generator
+/// seeded by (config seed, family, sequence number), so a sequential test run sees the
+/// same delays every time; concurrent runs see the same multiset in a different order.
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Latency {
+    #[default]
+    None,
+    Fixed {
+        ms: u64,
+    },
+    /// `median_ms * exp(sigma * N(0,1))`, capped at 60 s so a fat tail cannot look like a hang.
+    LogNormal {
+        median_ms: f64,
+        sigma: f64,
+    },
+}
+
+/// When a fault fires. Both conditions may be set; either one firing is enough.
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Trigger {
+    /// Chance per request in [0, 1], drawn from the same deterministic generator as latency.
+    pub probability: f64,
+    /// Fire on the Nth, 2Nth, … request of the family since the last config change
+    /// (0 = never). Counting restarts on every `set_config`, so a test that flips a fault
+    /// on knows exactly which request will fail.
+    pub every_nth: u64,
+}
+
+impl Trigger {
+    pub fn every(n: u64) -> Self {
+        Trigger {
+            probability: 0.0,
+            every_nth: n,
+        }
+    }
+
+    pub fn probability(p: f64) -> Self {
+        Trigger {
+            probability: p,
+            every_nth: 0,
+        }
+    }
+
+    pub(crate) fn fires(&self, seq: u64, uniform: f64) -> bool {
+        (self.every_nth > 0 && seq % self.every_nth == 0) || uniform < self.probability
+    }
+}
+
+/// Faults a family can inject. When several fire on one request the first in this
+/// order wins: hang, rate_limit, quota_exhausted, overloaded, server_error, malformed.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Faults {
+    /// The vendor's rate-limit reply: 429 with `Retry-After` and its rate-limit headers
+    /// (Hunter signals rate limits with 403 and no headers, and so does the sandbox).
+    pub rate_limit: Trigger,
+    /// The vendor's non-retryable "out of credits" reply (OpenAI 429 insufficient_quota,
+    /// DeepSeek/OpenRouter/Cerebras 402, Anthropic 402, Apollo 403, Tavily 432, Hunter 429,
+    /// Brave 402, Cartesia 402).
+    pub quota_exhausted: Trigger,
+    /// Anthropic 529 `overloaded_error`; 503 in the other families.
+    pub overloaded: Trigger,
+    /// 500 in the vendor's error shape.
+    pub server_error: Trigger,
+    /// HTTP 200 whose body is cut in half (invalid JSON / truncated WAV or HTML).
+    pub malformed: Trigger,
+    /// Hold the request for `hang_ms` (or until the sandbox shuts down), then 503.
+    pub hang: Trigger,
+    /// Value of `Retry-After` on rate-limit replies.
+    pub retry_after_secs: u64,
+    pub hang_ms: u64,
+}
+
+impl Default for Faults {
+    fn default() -> Self {
+        Faults {
+            rate_limit: Trigger::default(),
+            quota_exhausted: Trigger::default(),
+            overloaded: Trigger::default(),
+            server_error: Trigger::default(),
+            malformed: Trigger::default(),
+            hang: Trigger::default(),
+            retry_after_secs: 1,
+            hang_ms: 300_000,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct FamilyConfig {
+    pub latency: Latency,
+    pub faults: Faults,
+}
+
+/// Everything that can be tuned. `Default` is "fast and healthy": no latency, no faults.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SandboxConfig {
+    /// Mixed into the latency/fault generator (content is seeded by the request alone).
+    pub seed: u64,
+    pub chat: FamilyConfig,
+    pub anthropic: FamilyConfig,
+    pub apollo: FamilyConfig,
+    pub cartesia: FamilyConfig,
+    pub tavily: FamilyConfig,
+    pub brave: FamilyConfig,
+    pub hunter: FamilyConfig,
+    pub sites: FamilyConfig,
+}
+
+impl SandboxConfig {
+    pub fn family(&self, family: Family) -> &FamilyConfig {
+        match family {
+            Family::Chat => &self.chat,
+            Family::Anthropic => &self.anthropic,
+            Family::Apollo => &self.apollo,
+            Family::Cartesia => &self.cartesia,
+            Family::Tavily => &self.tavily,
+            Family::Brave => &self.brave,
+            Family::Hunter => &self.hunter,
+            Family::Sites => &self.sites,
+        }
+    }
+
+    pub fn family_mut(&mut self, family: Family) -> &mut FamilyConfig {
+        match family {
+            Family::Chat => &mut self.chat,
+            Family::Anthropic => &mut self.anthropic,
+            Family::Apollo => &mut self.apollo,
+            Family::Cartesia => &mut self.cartesia,
+            Family::Tavily => &mut self.tavily,
+            Family::Brave => &mut self.brave,
+            Family::Hunter => &mut self.hunter,
+            Family::Sites => &mut self.sites,
+        }
+    }
+
+    /// Same knobs for every family (handy for benchmarks: "50 ms everywhere").
+    pub fn with_all(family: FamilyConfig) -> Self {
+        let mut config = SandboxConfig::default();
+        for f in Family::ALL {
+            *config.family_mut(f) = family;
+        }
+        config
+    }
+}

@@ -1,0 +1,97 @@
+//! Response plumbing shared by the provider modules: the error kinds every vendor must
+//! be able to express, and byte-level builders (bodies are serialised once, so the
+//! "malformed" fault can cut them).
+
+use axum::body::Body;
+use axum::http::{HeaderName, HeaderValue, StatusCode, header};
+use axum::response::Response;
+use serde_json::Value;
+
+/// An error reply, before a vendor module renders it in its own shape.
+#[derive(Debug, Clone)]
+pub(crate) enum ErrKind {
+    /// 400 (or the vendor's validation status) with a message.
+    BadRequest(String),
+    /// Missing credentials where the vendor requires them.
+    Unauthorized(String),
+    RateLimited {
+        retry_after_secs: u64,
+    },
+    QuotaExhausted,
+    Overloaded,
+    ServerError,
+    /// A hang ended (timeout elapsed or the sandbox is shutting down): 503.
+    Unavailable,
+}
+
+impl ErrKind {
+    pub(crate) fn bad(msg: impl Into<String>) -> Self {
+        ErrKind::BadRequest(msg.into())
+    }
+}
+
+pub(crate) const JSON: &str = "application/json";
+
+/// Build a response from pre-serialised bytes.
+pub(crate) fn bytes(status: StatusCode, content_type: &'static str, body: Vec<u8>) -> Response {
+    let mut r = Response::new(Body::from(body));
+    *r.status_mut() = status;
+    r.headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    r
+}
+
+pub(crate) fn json(status: StatusCode, value: &Value) -> Response {
+    // Serialising a `Value` cannot fail (all keys are strings).
+    let body = serde_json::to_vec(value).unwrap_or_default();
+    bytes(status, JSON, body)
+}
+
+/// A 200 reply, cut in half when the malformed fault fired. Half of a JSON object is
+/// never valid JSON (the closing brace is gone), which is exactly what clients must survive.
+pub(crate) fn ok_body(malformed: bool, content_type: &'static str, mut body: Vec<u8>) -> Response {
+    if malformed {
+        body.truncate(body.len() / 2);
+    }
+    bytes(StatusCode::OK, content_type, body)
+}
+
+pub(crate) fn ok_json(malformed: bool, value: &Value) -> Response {
+    ok_body(
+        malformed,
+        JSON,
+        serde_json::to_vec(value).unwrap_or_default(),
+    )
+}
+
+pub(crate) fn with_headers(mut r: Response, headers: &[(&'static str, String)]) -> Response {
+    for (name, value) in headers {
+        if let Ok(v) = HeaderValue::from_str(value) {
+            r.headers_mut().insert(HeaderName::from_static(name), v);
+        }
+    }
+    r
+}
+
+pub(crate) fn with_static_headers(
+    mut r: Response,
+    headers: &[(&'static str, &'static str)],
+) -> Response {
+    for (name, value) in headers {
+        r.headers_mut().insert(
+            HeaderName::from_static(name),
+            HeaderValue::from_static(value),
+        );
+    }
+    r
+}
+
+/// `Retry-After` plus the vendor's own headers.
+pub(crate) fn retry_after(r: Response, secs: u64) -> Response {
+    with_headers(r, &[("retry-after", secs.to_string())])
+}
+
+/// Approximate token count the way the brief asks: characters / 4, at least 1.
+pub(crate) fn tokens(chars: usize) -> u64 {
+    (chars as u64 / 4).max(1)
+}
