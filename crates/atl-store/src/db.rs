@@ -1,0 +1,133 @@
+//! The two backends behind one type, and the few encodings that differ between them.
+
+use sqlx::encode::IsNull;
+use sqlx::error::BoxDynError;
+use sqlx::{Database, Encode, PgPool, Postgres, Sqlite, SqlitePool, Type};
+use time::OffsetDateTime;
+use time::macros::format_description;
+
+/// Which database a [`crate::Store`] talks to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "sqlite",
+            Backend::Postgres => "postgres",
+        }
+    }
+}
+
+#[derive(Clone)]
+pub(crate) enum Db {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+/// Runs the same body once per backend arm, with `$pool` bound to that arm's pool. The body
+/// is type-checked twice, so shared SQL, binds and `FromRow` decoding are generic for free.
+macro_rules! with_pool {
+    ($db:expr, |$pool:ident| $body:expr) => {
+        match $db {
+            $crate::db::Db::Sqlite($pool) => $body,
+            $crate::db::Db::Postgres($pool) => $body,
+        }
+    };
+}
+pub(crate) use with_pool;
+
+/// The current time, truncated to microseconds: PostgreSQL keeps microseconds, so a value
+/// read back equals the value written on both backends.
+pub(crate) fn now() -> OffsetDateTime {
+    let t = OffsetDateTime::now_utc();
+    t - time::Duration::nanoseconds(i64::from(t.nanosecond() % 1_000))
+}
+
+/// A timestamp as bound into SQL.
+///
+/// PostgreSQL gets a native `TIMESTAMPTZ`. SQLite stores text, and sqlx's default RFC 3339
+/// text drops a zero fraction (`…:00Z` sorts after `…:00.5Z`), which would break every
+/// `run_after <= $now` comparison; so SQLite gets one fixed-width UTC form whose text order
+/// is time order. Both forms decode as `OffsetDateTime`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct DbTime(pub OffsetDateTime);
+
+const SQLITE_TIME: &[time::format_description::BorrowedFormatItem<'static>] =
+    format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:6]Z");
+
+impl DbTime {
+    pub(crate) fn sqlite_text(self) -> Result<String, time::error::Format> {
+        self.0.to_offset(time::UtcOffset::UTC).format(SQLITE_TIME)
+    }
+}
+
+impl Type<Sqlite> for DbTime {
+    fn type_info() -> <Sqlite as Database>::TypeInfo {
+        <String as Type<Sqlite>>::type_info()
+    }
+}
+
+impl Encode<'_, Sqlite> for DbTime {
+    fn encode_by_ref(
+        &self,
+        buf: &mut <Sqlite as Database>::ArgumentBuffer,
+    ) -> Result<IsNull, BoxDynError> {
+        <String as Encode<'_, Sqlite>>::encode(self.sqlite_text()?, buf)
+    }
+}
+
+impl Type<Postgres> for DbTime {
+    fn type_info() -> <Postgres as Database>::TypeInfo {
+        <OffsetDateTime as Type<Postgres>>::type_info()
+    }
+}
+
+impl Encode<'_, Postgres> for DbTime {
+    fn encode_by_ref(
+        &self,
+        buf: &mut <Postgres as Database>::ArgumentBuffer,
+    ) -> Result<IsNull, BoxDynError> {
+        <OffsetDateTime as Encode<'_, Postgres>>::encode_by_ref(&self.0, buf)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::datetime;
+
+    #[test]
+    fn sqlite_text_is_fixed_width_and_sorts_like_time() {
+        let whole = DbTime(datetime!(2026-01-01 12:00:00 UTC))
+            .sqlite_text()
+            .unwrap();
+        let half = DbTime(datetime!(2026-01-01 12:00:00.5 UTC))
+            .sqlite_text()
+            .unwrap();
+        let later = DbTime(datetime!(2026-01-01 12:00:01 UTC))
+            .sqlite_text()
+            .unwrap();
+        assert_eq!(whole, "2026-01-01T12:00:00.000000Z");
+        assert!(whole < half && half < later);
+        assert_eq!(whole.len(), half.len());
+        // Offsets are normalised to UTC.
+        let cet = DbTime(datetime!(2026-01-01 13:00:00 +01:00))
+            .sqlite_text()
+            .unwrap();
+        assert_eq!(cet, whole);
+        // And it reads back as the same instant.
+        let back =
+            OffsetDateTime::parse(&half, &time::format_description::well_known::Rfc3339).unwrap();
+        assert_eq!(back, datetime!(2026-01-01 12:00:00.5 UTC));
+    }
+
+    #[test]
+    fn now_has_microsecond_precision() {
+        assert_eq!(now().nanosecond() % 1_000, 0);
+    }
+}

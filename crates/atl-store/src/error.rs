@@ -1,0 +1,186 @@
+//! The store's error type. Messages never carry a database password: connection errors
+//! are redacted before they are wrapped (see [`redact_url`]).
+
+use sqlx::error::ErrorKind;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The row asked for does not exist (or belongs to another team).
+    #[error("not found")]
+    NotFound,
+    /// A unique constraint refused the write (e.g. a second API key with the same hash).
+    #[error("conflict: {0}")]
+    Conflict(String),
+    /// The caller passed data the store refuses (bad status, duplicate key in one batch,
+    /// a CHECK or foreign-key constraint).
+    #[error("invalid input: {0}")]
+    InvalidInput(String),
+    /// The database could not be reached or the pool is exhausted or closed; retrying
+    /// later may succeed.
+    #[error("database unavailable: {0}")]
+    Unavailable(String),
+    /// Any other database error.
+    #[error("database error: {0}")]
+    Database(String),
+    #[error("migration failed: {0}")]
+    Migration(String),
+    #[error("invalid database URL: {0}")]
+    InvalidUrl(String),
+    /// A stored value the code cannot interpret (an unknown status, malformed JSON). Means
+    /// the database was written by something other than this crate, or a newer version.
+    #[error("corrupt value in column `{column}`: {value:?}")]
+    Corrupt { column: String, value: String },
+}
+
+impl StoreError {
+    /// Whether the same call may succeed if retried later (connection trouble, lock
+    /// timeouts), as opposed to a logic or data error.
+    pub fn is_transient(&self) -> bool {
+        matches!(self, StoreError::Unavailable(_))
+    }
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(err: sqlx::Error) -> Self {
+        match &err {
+            sqlx::Error::RowNotFound => StoreError::NotFound,
+            sqlx::Error::Database(db) => {
+                let message = db.message().to_string();
+                match db.kind() {
+                    ErrorKind::UniqueViolation => StoreError::Conflict(message),
+                    ErrorKind::CheckViolation
+                    | ErrorKind::ForeignKeyViolation
+                    | ErrorKind::NotNullViolation => StoreError::InvalidInput(message),
+                    _ if is_busy(db.code().as_deref()) => StoreError::Unavailable(message),
+                    _ => StoreError::Database(message),
+                }
+            }
+            sqlx::Error::Io(_)
+            | sqlx::Error::Tls(_)
+            | sqlx::Error::PoolTimedOut
+            | sqlx::Error::PoolClosed
+            | sqlx::Error::WorkerCrashed => StoreError::Unavailable(err.to_string()),
+            sqlx::Error::Configuration(_) => StoreError::InvalidUrl(err.to_string()),
+            sqlx::Error::ColumnDecode { index, source } => StoreError::Corrupt {
+                column: index.clone(),
+                value: source.to_string(),
+            },
+            sqlx::Error::Decode(source) => StoreError::Corrupt {
+                column: String::new(),
+                value: source.to_string(),
+            },
+            _ => StoreError::Database(err.to_string()),
+        }
+    }
+}
+
+impl From<sqlx::migrate::MigrateError> for StoreError {
+    fn from(err: sqlx::migrate::MigrateError) -> Self {
+        StoreError::Migration(err.to_string())
+    }
+}
+
+/// SQLite BUSY/LOCKED (5, 6 and their extended codes) and PostgreSQL serialization
+/// failure, deadlock and lock timeout: worth a retry.
+fn is_busy(code: Option<&str>) -> bool {
+    match code {
+        Some(code) => {
+            matches!(
+                code,
+                "5" | "6" | "261" | "517" | "40001" | "40P01" | "55P03"
+            )
+        }
+        None => false,
+    }
+}
+
+/// Replaces the password of a `scheme://user:password@host` URL with `***`, so a URL can
+/// be logged or put in an error.
+pub fn redact_url(url: &str) -> String {
+    let Some(scheme_end) = url.find("://") else {
+        return url.to_string();
+    };
+    let rest_start = scheme_end + 3;
+    let rest = &url[rest_start..];
+    // The authority ends at the first '/', '?' or '#'; the userinfo at the last '@' in it.
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let authority = &rest[..authority_end];
+    let Some(at) = authority.rfind('@') else {
+        return url.to_string();
+    };
+    let userinfo = &authority[..at];
+    let Some(colon) = userinfo.find(':') else {
+        return url.to_string();
+    };
+    format!(
+        "{}{}:***{}",
+        &url[..rest_start],
+        &userinfo[..colon],
+        &url[rest_start + at..]
+    )
+}
+
+/// The password part of a URL, if any, so that error text can be scrubbed of it even when
+/// a driver quotes it in another form.
+pub(crate) fn url_password(url: &str) -> Option<&str> {
+    let rest = &url[url.find("://")? + 3..];
+    let authority = &rest[..rest.find(['/', '?', '#']).unwrap_or(rest.len())];
+    let userinfo = &authority[..authority.rfind('@')?];
+    let password = &userinfo[userinfo.find(':')? + 1..];
+    (!password.is_empty()).then_some(password)
+}
+
+/// Rewrites the message of an error, keeping its variant (used to scrub passwords and add
+/// the redacted URL to connection errors).
+pub(crate) fn map_message(err: StoreError, f: impl Fn(String) -> String) -> StoreError {
+    match err {
+        StoreError::Conflict(s) => StoreError::Conflict(f(s)),
+        StoreError::InvalidInput(s) => StoreError::InvalidInput(f(s)),
+        StoreError::Unavailable(s) => StoreError::Unavailable(f(s)),
+        StoreError::Database(s) => StoreError::Database(f(s)),
+        StoreError::Migration(s) => StoreError::Migration(f(s)),
+        StoreError::InvalidUrl(s) => StoreError::InvalidUrl(f(s)),
+        StoreError::Corrupt { column, value } => StoreError::Corrupt {
+            column,
+            value: f(value),
+        },
+        StoreError::NotFound => StoreError::NotFound,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redacts_the_password_only() {
+        assert_eq!(
+            redact_url("postgres://atl:s3cr3t@db.example:5432/atl?sslmode=require"),
+            "postgres://atl:***@db.example:5432/atl?sslmode=require"
+        );
+        assert_eq!(redact_url("postgres://atl@db/atl"), "postgres://atl@db/atl");
+        assert_eq!(redact_url("sqlite://atl.db"), "sqlite://atl.db");
+        // An '@' inside the password must not leave a tail of it behind.
+        assert_eq!(
+            redact_url("postgres://u:p@ss@h/db"),
+            "postgres://u:***@h/db"
+        );
+    }
+
+    #[test]
+    fn finds_the_password() {
+        assert_eq!(url_password("postgres://u:p@ss@h/db"), Some("p@ss"));
+        assert_eq!(url_password("postgres://u@h/db"), None);
+        assert_eq!(url_password("postgres://u:@h/db"), None);
+        assert_eq!(url_password("atl.db"), None);
+    }
+
+    #[test]
+    fn map_message_can_remove_the_password_from_messages() {
+        let err = map_message(
+            StoreError::Unavailable("could not log in as u:hunter2".into()),
+            |m| m.replace("hunter2", "***"),
+        );
+        assert!(!err.to_string().contains("hunter2"), "{err}");
+    }
+}

@@ -1,0 +1,216 @@
+//! Reads, and the small writes that need no transaction: teams, campaigns, targets.
+
+use atl_domain::TargetStatus;
+
+use crate::db::{DbTime, now, with_pool};
+use crate::model::{
+    Campaign, CampaignRow, Target, TargetCounts, TargetRow, campaign_columns, parse_status,
+    target_columns,
+};
+use crate::{Store, StoreError};
+
+/// Largest page a list call returns, whatever the caller asks for.
+pub const MAX_PAGE: u32 = 10_000;
+
+fn page(limit: u32, offset: u64) -> Result<(i64, i64), StoreError> {
+    let offset = i64::try_from(offset)
+        .map_err(|_| StoreError::InvalidInput(format!("offset {offset} is too large")))?;
+    Ok((i64::from(limit.min(MAX_PAGE)), offset))
+}
+
+impl Store {
+    /// The id of the team called `name`, created on first use.
+    pub async fn team_id(&self, name: &str) -> Result<i64, StoreError> {
+        let name = name.trim();
+        if name.is_empty() {
+            return Err(StoreError::InvalidInput("team name is empty".into()));
+        }
+        const SELECT: &str = "SELECT id FROM atl_teams WHERE name = $1";
+        with_pool!(&self.db, |pool| {
+            // Select first: the common case is an existing team, and on PostgreSQL a
+            // conflicting insert would still burn an identity value.
+            if let Some(id) = sqlx::query_scalar::<_, i64>(SELECT)
+                .bind(name)
+                .fetch_optional(pool)
+                .await?
+            {
+                return Ok(id);
+            }
+            // Two callers may race here; DO NOTHING lets the loser read the winner's row.
+            sqlx::query(
+                "INSERT INTO atl_teams (name, created_at) VALUES ($1, $2) \
+                 ON CONFLICT (name) DO NOTHING",
+            )
+            .bind(name)
+            .bind(DbTime(now()))
+            .execute(pool)
+            .await?;
+            Ok(sqlx::query_scalar::<_, i64>(SELECT)
+                .bind(name)
+                .fetch_one(pool)
+                .await?)
+        })
+    }
+
+    /// Campaigns, newest first; `Some(team)` restricts to that team's.
+    pub async fn list_campaigns(
+        &self,
+        team_id: Option<i64>,
+        limit: u32,
+        offset: u64,
+    ) -> Result<Vec<Campaign>, StoreError> {
+        let (limit, offset) = page(limit, offset)?;
+        // Two texts rather than `($1 IS NULL OR team_id = $1)` so each gets the right index.
+        let rows: Vec<CampaignRow> = with_pool!(&self.db, |pool| match team_id {
+            Some(team) => {
+                sqlx::query_as(concat!(
+                    "SELECT ",
+                    campaign_columns!(),
+                    " FROM atl_campaigns WHERE team_id = $1 ORDER BY id DESC LIMIT $2 OFFSET $3"
+                ))
+                .bind(team)
+                .bind(limit)
+                .bind(offset)
+                .fetch_all(pool)
+                .await?
+            }
+            None => {
+                sqlx::query_as(concat!(
+                    "SELECT ",
+                    campaign_columns!(),
+                    " FROM atl_campaigns ORDER BY id DESC LIMIT $1 OFFSET $2"
+                ))
+                .bind(limit)
+                .bind(offset)
+                .fetch_all(pool)
+                .await?
+            }
+        });
+        rows.into_iter().map(Campaign::try_from).collect()
+    }
+
+    /// One campaign; `Some(team)` returns `None` for another team's campaign, so a caller
+    /// cannot tell it from a missing one.
+    pub async fn get_campaign(
+        &self,
+        team_id: Option<i64>,
+        id: i64,
+    ) -> Result<Option<Campaign>, StoreError> {
+        let row: Option<CampaignRow> = with_pool!(&self.db, |pool| {
+            sqlx::query_as(concat!(
+                "SELECT ",
+                campaign_columns!(),
+                " FROM atl_campaigns WHERE id = $1 AND ($2 IS NULL OR team_id = $2)"
+            ))
+            .bind(id)
+            .bind(team_id)
+            .fetch_optional(pool)
+            .await?
+        });
+        row.map(Campaign::try_from).transpose()
+    }
+
+    /// Deletes a campaign with its targets, jobs, results and events. Returns whether it
+    /// existed (and, with `Some(team)`, belonged to that team).
+    pub async fn delete_campaign(&self, team_id: Option<i64>, id: i64) -> Result<bool, StoreError> {
+        let deleted = with_pool!(&self.db, |pool| {
+            sqlx::query("DELETE FROM atl_campaigns WHERE id = $1 AND ($2 IS NULL OR team_id = $2)")
+                .bind(id)
+                .bind(team_id)
+                .execute(pool)
+                .await?
+                .rows_affected()
+        });
+        Ok(deleted > 0)
+    }
+
+    /// How many of a campaign's targets are in each state.
+    pub async fn target_status_counts(&self, campaign_id: i64) -> Result<TargetCounts, StoreError> {
+        let rows: Vec<(String, i64)> = with_pool!(&self.db, |pool| {
+            sqlx::query_as(
+                "SELECT enrichment_status, COUNT(*) FROM atl_targets \
+                 WHERE campaign_id = $1 GROUP BY enrichment_status",
+            )
+            .bind(campaign_id)
+            .fetch_all(pool)
+            .await?
+        });
+        let mut counts = TargetCounts::default();
+        for (status, n) in rows {
+            let status: TargetStatus = parse_status("atl_targets.enrichment_status", &status)?;
+            counts.add(status, u64::try_from(n).unwrap_or(0));
+        }
+        Ok(counts)
+    }
+
+    /// A campaign's targets in file order (`row_number`), optionally only those in `status`.
+    pub async fn list_targets(
+        &self,
+        campaign_id: i64,
+        status: Option<TargetStatus>,
+        limit: u32,
+        offset: u64,
+    ) -> Result<Vec<Target>, StoreError> {
+        let (limit, offset) = page(limit, offset)?;
+        let rows: Vec<TargetRow> = with_pool!(&self.db, |pool| match status {
+            Some(status) => {
+                sqlx::query_as(concat!(
+                    "SELECT ",
+                    target_columns!(),
+                    " FROM atl_targets WHERE campaign_id = $1 AND enrichment_status = $2 \
+                     ORDER BY row_number, id LIMIT $3 OFFSET $4"
+                ))
+                .bind(campaign_id)
+                .bind(status.as_str())
+                .bind(limit)
+                .bind(offset)
+                .fetch_all(pool)
+                .await?
+            }
+            None => {
+                sqlx::query_as(concat!(
+                    "SELECT ",
+                    target_columns!(),
+                    " FROM atl_targets WHERE campaign_id = $1 \
+                     ORDER BY row_number, id LIMIT $2 OFFSET $3"
+                ))
+                .bind(campaign_id)
+                .bind(limit)
+                .bind(offset)
+                .fetch_all(pool)
+                .await?
+            }
+        });
+        rows.into_iter().map(Target::try_from).collect()
+    }
+
+    /// One target of a campaign.
+    pub async fn get_target(
+        &self,
+        campaign_id: i64,
+        target_id: i64,
+    ) -> Result<Option<Target>, StoreError> {
+        let row: Option<TargetRow> = with_pool!(&self.db, |pool| {
+            sqlx::query_as(concat!(
+                "SELECT ",
+                target_columns!(),
+                " FROM atl_targets WHERE campaign_id = $1 AND id = $2"
+            ))
+            .bind(campaign_id)
+            .bind(target_id)
+            .fetch_optional(pool)
+            .await?
+        });
+        row.map(Target::try_from).transpose()
+    }
+
+    pub async fn count_targets(&self, campaign_id: i64) -> Result<u64, StoreError> {
+        let n: i64 = with_pool!(&self.db, |pool| {
+            sqlx::query_scalar("SELECT COUNT(*) FROM atl_targets WHERE campaign_id = $1")
+                .bind(campaign_id)
+                .fetch_one(pool)
+                .await?
+        });
+        Ok(u64::try_from(n).unwrap_or(0))
+    }
+}
