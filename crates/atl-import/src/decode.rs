@@ -117,7 +117,7 @@ fn utf32(bytes: &[u8], order: Order) -> Decoded<'static> {
 /// valid non-NUL scalar in one byte order, and NUL-heavy when read as UTF-16 (which no
 /// real UTF-16 text is).
 fn utf32_behind_utf16_bom(rest: &[u8]) -> Option<Order> {
-    if rest.is_empty() || rest.len() % 4 != 0 {
+    if rest.is_empty() || !rest.len().is_multiple_of(4) {
         return None;
     }
     let nul_units = rest.chunks_exact(2).filter(|u| u == &[0, 0]).count();

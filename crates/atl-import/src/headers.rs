@@ -150,8 +150,8 @@ pub(crate) fn plan(
     planner.assign(Field::LinkedinUrl, LINKEDIN);
     planner.assign(Field::Website, WEBSITE);
     planner.assign(Field::Domain, DOMAIN);
-    for i in 0..norms.len() {
-        if norms[i] != URL || planner.roles[i].is_some() {
+    for (i, norm) in norms.iter().enumerate() {
+        if norm != URL || planner.roles[i].is_some() {
             continue;
         }
         if url_is_linkedin(i) {

@@ -35,6 +35,11 @@ pub use importer::{
 pub use options::{Field, ImportOptions, parse_column_map};
 pub use table::read_table;
 
+/// The delimiter [`Importer`] would use for this text (`,` `;` tab `|`; `,` when unsure).
+pub fn detect_delimiter(text: &str) -> char {
+    char::from(sniff::sniff_delimiter(text))
+}
+
 use atl_domain::NewTarget;
 
 /// Runs the whole import, collecting unique targets (duplicates merged into their first
