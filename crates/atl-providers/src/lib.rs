@@ -15,7 +15,9 @@ pub mod llm;
 pub mod openai_compat;
 pub mod pricing;
 pub mod router;
+pub mod schema_check;
 pub mod secret;
+pub mod structured;
 pub mod usage;
 
 pub use error::ProviderError;

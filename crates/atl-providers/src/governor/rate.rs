@@ -10,7 +10,7 @@ use tokio::time::Instant;
 ///
 /// Stricter than a token bucket with a burst of `limit` (which lets nearly 2×limit through
 /// in the first minute) and therefore safe against both fixed-window vendors (Apollo)
-/// and token-bucket ones (Cerebras). Memory is `limit` instants, allocated once.
+/// and token-bucket ones (Cerebras). Memory is at most `limit` instants.
 #[derive(Debug)]
 pub(crate) struct RequestWindow {
     limit: usize,
@@ -26,7 +26,9 @@ impl RequestWindow {
         RequestWindow {
             limit,
             window,
-            log: VecDeque::with_capacity(limit),
+            // Grows on demand: a generous limit (100,000 RPM) costs memory only when that
+            // many requests really are made within a window.
+            log: VecDeque::with_capacity(limit.min(1024)),
         }
     }
 

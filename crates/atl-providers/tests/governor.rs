@@ -1,0 +1,594 @@
+//! Governor behaviour under simulated time (`start_paused`): the runtime jumps the clock
+//! whenever every task is waiting on a timer, so minutes of load run in milliseconds.
+
+use atl_providers::ProviderError;
+use atl_providers::config::Limits;
+use atl_providers::governor::{BreakerState, Governor, Governors};
+use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::time::{Instant, sleep};
+
+fn limits() -> Limits {
+    Limits {
+        rpm: None,
+        tpm: None,
+        max_concurrency: 100,
+        timeout: Duration::from_secs(30),
+        max_retries: 3,
+        backoff_base: Duration::from_millis(100),
+        backoff_cap: Duration::from_secs(2),
+        max_retry_after: Duration::from_secs(120),
+        breaker_failures: 3,
+        breaker_cooldown: Duration::from_secs(30),
+        recover_after: 2,
+    }
+}
+
+fn server_error() -> ProviderError {
+    ProviderError::Server {
+        provider: "p".into(),
+        status: 503,
+        message: "overloaded".into(),
+        retry_after: None,
+    }
+}
+
+fn rate_limited(after: Option<Duration>) -> ProviderError {
+    ProviderError::RateLimited {
+        provider: "p".into(),
+        message: "slow down".into(),
+        retry_after: after,
+    }
+}
+
+/// Run `n` concurrent calls that each take `work`, recording every attempt's start time
+/// relative to `t0`.
+async fn load(gov: Arc<Governor>, n: usize, tokens: u64, work: Duration) -> Vec<Duration> {
+    let t0 = Instant::now();
+    let starts = Arc::new(Mutex::new(Vec::new()));
+    let mut tasks = Vec::new();
+    for _ in 0..n {
+        let (gov, starts) = (gov.clone(), starts.clone());
+        tasks.push(tokio::spawn(async move {
+            gov.call(tokens, || {
+                let starts = starts.clone();
+                async move {
+                    starts.lock().unwrap().push(t0.elapsed());
+                    sleep(work).await;
+                    Ok::<_, ProviderError>(())
+                }
+            })
+            .await
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap().unwrap();
+    }
+    let mut v = starts.lock().unwrap().clone();
+    v.sort();
+    v
+}
+
+#[tokio::test(start_paused = true)]
+async fn never_above_rpm_over_three_minutes() {
+    let gov = Arc::new(Governor::new(
+        "p",
+        "m",
+        Limits {
+            rpm: Some(10),
+            ..limits()
+        },
+    ));
+    let starts = load(gov, 30, 0, Duration::from_millis(200)).await;
+    assert_eq!(starts.len(), 30);
+    for minute in 0..3u64 {
+        let lo = Duration::from_secs(60 * minute);
+        let hi = lo + Duration::from_secs(60);
+        let n = starts.iter().filter(|t| **t >= lo && **t < hi).count();
+        assert_eq!(n, 10, "minute {minute}: {n} calls");
+    }
+    // Also in every sliding window, not only calendar minutes.
+    for s in &starts {
+        let n = starts
+            .iter()
+            .filter(|t| **t >= *s && **t < *s + Duration::from_secs(60))
+            .count();
+        assert!(n <= 10, "window from {s:?}: {n}");
+    }
+    // The limit is used, not just respected: all 30 in just over two minutes.
+    assert!(starts[29] < Duration::from_secs(121), "{:?}", starts[29]);
+}
+
+#[tokio::test(start_paused = true)]
+async fn never_above_concurrency() {
+    let gov = Arc::new(Governor::new(
+        "p",
+        "m",
+        Limits {
+            max_concurrency: 3,
+            ..limits()
+        },
+    ));
+    let now = Arc::new(AtomicUsize::new(0));
+    let peak = Arc::new(AtomicUsize::new(0));
+    let mut tasks = Vec::new();
+    for _ in 0..20 {
+        let (gov, now, peak) = (gov.clone(), now.clone(), peak.clone());
+        tasks.push(tokio::spawn(async move {
+            gov.call(0, || {
+                let (now, peak) = (now.clone(), peak.clone());
+                async move {
+                    let n = now.fetch_add(1, Ordering::SeqCst) + 1;
+                    peak.fetch_max(n, Ordering::SeqCst);
+                    sleep(Duration::from_secs(1)).await;
+                    now.fetch_sub(1, Ordering::SeqCst);
+                    Ok::<_, ProviderError>(())
+                }
+            })
+            .await
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap().unwrap();
+    }
+    assert_eq!(peak.load(Ordering::SeqCst), 3);
+}
+
+#[tokio::test(start_paused = true)]
+async fn tpm_respected_and_refunds_help() {
+    // 1,200 tokens/min = 20/s; each call reserves 400.
+    let gov = Arc::new(Governor::new(
+        "p",
+        "m",
+        Limits {
+            tpm: Some(1_200),
+            ..limits()
+        },
+    ));
+    let starts = load(gov.clone(), 12, 400, Duration::from_millis(10)).await;
+    for (i, s) in starts.iter().enumerate() {
+        let reserved = 400.0 * (i + 1) as f64;
+        let allowed = 1_200.0 + 20.0 * s.as_secs_f64() + 1e-6;
+        assert!(
+            reserved <= allowed,
+            "call {i} at {s:?}: {reserved} > {allowed}"
+        );
+    }
+    // 12 × 400 = 4,800 = bucket (1,200) + 3,600 refilled at 20/s → last start at 180 s.
+    let last = starts[11].as_secs_f64();
+    assert!((179.0..=181.0).contains(&last), "{last}");
+
+    // With the real usage settled after each call, the same load runs much faster.
+    let gov = Arc::new(Governor::new(
+        "p",
+        "m",
+        Limits {
+            tpm: Some(1_200),
+            ..limits()
+        },
+    ));
+    let t0 = Instant::now();
+    for _ in 0..12 {
+        let (_, stats) = gov
+            .call(400, || async { Ok::<_, ProviderError>(()) })
+            .await
+            .unwrap();
+        gov.adjust_tokens(stats.reserved_tokens, 100);
+    }
+    assert!(t0.elapsed() < Duration::from_secs(50), "{:?}", t0.elapsed());
+}
+
+#[tokio::test(start_paused = true)]
+async fn retry_after_is_honoured() {
+    let gov = Governor::new("p", "m", limits());
+    let times = Mutex::new(Vec::new());
+    let t0 = Instant::now();
+    let (v, stats) = gov
+        .call(0, || {
+            let mut t = times.lock().unwrap();
+            t.push(t0.elapsed());
+            let first = t.len() == 1;
+            async move {
+                if first {
+                    Err(rate_limited(Some(Duration::from_secs(7))))
+                } else {
+                    Ok(42)
+                }
+            }
+        })
+        .await
+        .unwrap();
+    assert_eq!(v, 42);
+    assert_eq!(stats.attempts, 2);
+    let t = times.lock().unwrap();
+    assert!(
+        t[1] - t[0] >= Duration::from_secs(7),
+        "second attempt after {:?}",
+        t[1] - t[0]
+    );
+    // Not absurdly later either: backoff cap is 2 s and the wait is max(jitter, 7 s).
+    assert!(t[1] - t[0] <= Duration::from_secs(8));
+}
+
+#[tokio::test(start_paused = true)]
+async fn retry_after_beyond_the_maximum_fails_instead_of_sleeping() {
+    let gov = Governor::new(
+        "p",
+        "m",
+        Limits {
+            max_retry_after: Duration::from_secs(60),
+            ..limits()
+        },
+    );
+    let calls = AtomicU32::new(0);
+    let t0 = Instant::now();
+    let err = gov
+        .call(0, || {
+            calls.fetch_add(1, Ordering::SeqCst);
+            async { Err::<(), _>(rate_limited(Some(Duration::from_secs(3600)))) }
+        })
+        .await
+        .unwrap_err();
+    assert!(err.is_rate_limit());
+    assert_eq!(calls.load(Ordering::SeqCst), 1);
+    assert!(t0.elapsed() < Duration::from_secs(1));
+}
+
+#[tokio::test(start_paused = true)]
+async fn final_error_is_not_retried_and_keeps_its_message() {
+    let gov = Governor::new("p", "m", limits());
+    let calls = AtomicU32::new(0);
+    let err = gov
+        .call(0, || {
+            calls.fetch_add(1, Ordering::SeqCst);
+            async {
+                Err::<(), _>(ProviderError::BadRequest {
+                    provider: "p".into(),
+                    status: 400,
+                    message: "max_tokens: must be at most 8192".into(),
+                })
+            }
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(calls.load(Ordering::SeqCst), 1);
+    assert!(
+        err.to_string().contains("max_tokens: must be at most 8192"),
+        "{err}"
+    );
+    let s = gov.snapshot();
+    assert_eq!((s.calls, s.attempts, s.retries, s.failures), (1, 1, 0, 1));
+}
+
+#[tokio::test(start_paused = true)]
+async fn retryable_errors_use_every_retry_with_backoff() {
+    let gov = Governor::new(
+        "p",
+        "m",
+        Limits {
+            breaker_failures: 100,
+            ..limits()
+        },
+    );
+    let calls = AtomicU32::new(0);
+    let t0 = Instant::now();
+    let err = gov
+        .call(0, || {
+            calls.fetch_add(1, Ordering::SeqCst);
+            async { Err::<(), _>(server_error()) }
+        })
+        .await
+        .unwrap_err();
+    assert!(matches!(err, ProviderError::Server { .. }));
+    assert_eq!(calls.load(Ordering::SeqCst), 4, "1 attempt + 3 retries");
+    // Full jitter: each sleep is in [0, min(cap, base·2^k)] → at most 0.1+0.2+0.4 s.
+    assert!(
+        t0.elapsed() <= Duration::from_millis(700),
+        "{:?}",
+        t0.elapsed()
+    );
+    let s = gov.snapshot();
+    assert_eq!((s.attempts, s.retries, s.failures), (4, 3, 1));
+}
+
+#[tokio::test(start_paused = true)]
+async fn invalid_response_is_retried_once_only() {
+    let gov = Governor::new("p", "m", limits());
+    let calls = AtomicU32::new(0);
+    let err = gov
+        .call(0, || {
+            calls.fetch_add(1, Ordering::SeqCst);
+            async {
+                Err::<(), _>(ProviderError::InvalidResponse {
+                    provider: "p".into(),
+                    message: "not json".into(),
+                })
+            }
+        })
+        .await
+        .unwrap_err();
+    assert!(matches!(err, ProviderError::InvalidResponse { .. }));
+    assert_eq!(calls.load(Ordering::SeqCst), 2);
+}
+
+#[tokio::test(start_paused = true)]
+async fn per_attempt_timeout() {
+    let gov = Governor::new(
+        "p",
+        "m",
+        Limits {
+            timeout: Duration::from_secs(2),
+            max_retries: 1,
+            ..limits()
+        },
+    );
+    let t0 = Instant::now();
+    let err = gov
+        .call(0, || async {
+            sleep(Duration::from_secs(60)).await;
+            Ok::<_, ProviderError>(())
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err,
+        ProviderError::Timeout {
+            provider: "p".into(),
+            after: Duration::from_secs(2)
+        }
+    );
+    assert!(t0.elapsed() >= Duration::from_secs(4) && t0.elapsed() < Duration::from_secs(5));
+    assert_eq!(gov.snapshot().timeouts, 2);
+}
+
+#[tokio::test(start_paused = true)]
+async fn breaker_opens_fails_fast_and_a_probe_closes_it() {
+    let gov = Governor::new(
+        "p",
+        "m",
+        Limits {
+            max_retries: 0,
+            ..limits()
+        },
+    );
+    let calls = AtomicU32::new(0);
+    let fail = || {
+        calls.fetch_add(1, Ordering::SeqCst);
+        async { Err::<u32, _>(server_error()) }
+    };
+    for _ in 0..3 {
+        assert!(matches!(
+            gov.call(0, fail).await,
+            Err(ProviderError::Server { .. })
+        ));
+    }
+    assert_eq!(calls.load(Ordering::SeqCst), 3);
+    assert!(!gov.is_healthy());
+    assert!(matches!(gov.state(), BreakerState::Open { .. }));
+
+    // While open: fail fast, without calling the provider.
+    sleep(Duration::from_secs(10)).await;
+    let t = Instant::now();
+    match gov.call(0, fail).await {
+        Err(ProviderError::CircuitOpen { retry_after, .. }) => {
+            assert_eq!(retry_after, Duration::from_secs(20))
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(t.elapsed(), Duration::ZERO);
+    assert_eq!(calls.load(Ordering::SeqCst), 3);
+
+    // After the cool-down a failed probe re-opens it for another cool-down...
+    sleep(Duration::from_secs(20)).await;
+    assert!(gov.is_healthy());
+    assert!(gov.call(0, fail).await.is_err());
+    assert_eq!(calls.load(Ordering::SeqCst), 4);
+    assert!(matches!(gov.state(), BreakerState::Open { .. }));
+
+    // ...and a successful probe closes it.
+    sleep(Duration::from_secs(30)).await;
+    let ok = gov
+        .call(0, || async { Ok::<_, ProviderError>(7) })
+        .await
+        .unwrap();
+    assert_eq!(ok.0, 7);
+    assert_eq!(gov.state(), BreakerState::Closed { failures: 0 });
+    assert_eq!(gov.snapshot().circuit_rejections, 1);
+}
+
+#[tokio::test(start_paused = true)]
+async fn only_one_half_open_probe_at_a_time() {
+    let gov = Arc::new(Governor::new(
+        "p",
+        "m",
+        Limits {
+            max_retries: 0,
+            breaker_failures: 1,
+            ..limits()
+        },
+    ));
+    assert!(
+        gov.call(0, || async { Err::<(), _>(server_error()) })
+            .await
+            .is_err()
+    );
+    sleep(Duration::from_secs(30)).await;
+    let probe = {
+        let gov = gov.clone();
+        tokio::spawn(async move {
+            gov.call(0, || async {
+                sleep(Duration::from_secs(5)).await;
+                Ok::<_, ProviderError>(())
+            })
+            .await
+        })
+    };
+    tokio::task::yield_now().await;
+    assert!(matches!(
+        gov.call(0, || async { Ok::<_, ProviderError>(()) }).await,
+        Err(ProviderError::CircuitOpen { .. })
+    ));
+    probe.await.unwrap().unwrap();
+    assert!(
+        gov.call(0, || async { Ok::<_, ProviderError>(()) })
+            .await
+            .is_ok()
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_abandoned_probe_does_not_wedge_the_breaker() {
+    let gov = Governor::new(
+        "p",
+        "m",
+        Limits {
+            max_retries: 0,
+            breaker_failures: 1,
+            ..limits()
+        },
+    );
+    assert!(
+        gov.call(0, || async { Err::<(), _>(server_error()) })
+            .await
+            .is_err()
+    );
+    sleep(Duration::from_secs(30)).await;
+    // The probe's caller gives up (its future is dropped mid-call).
+    let probe = gov.call(0, || async {
+        sleep(Duration::from_secs(60)).await;
+        Ok::<_, ProviderError>(())
+    });
+    assert!(
+        tokio::time::timeout(Duration::from_secs(1), probe)
+            .await
+            .is_err()
+    );
+    assert!(gov.is_healthy());
+    assert!(
+        gov.call(0, || async { Ok::<_, ProviderError>(()) })
+            .await
+            .is_ok()
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn rate_limits_do_not_open_the_breaker() {
+    let gov = Governor::new(
+        "p",
+        "m",
+        Limits {
+            max_retries: 0,
+            ..limits()
+        },
+    );
+    for _ in 0..10 {
+        sleep(Duration::from_secs(2)).await;
+        assert!(
+            gov.call(0, || async { Err::<(), _>(rate_limited(None)) })
+                .await
+                .is_err()
+        );
+    }
+    assert!(gov.is_healthy());
+}
+
+#[tokio::test(start_paused = true)]
+async fn adaptive_concurrency_halves_on_429_and_recovers() {
+    let gov = Arc::new(Governor::new(
+        "p",
+        "m",
+        Limits {
+            max_concurrency: 8,
+            max_retries: 0,
+            ..limits()
+        },
+    ));
+    assert!(
+        gov.call(0, || async { Err::<(), _>(rate_limited(None)) })
+            .await
+            .is_err()
+    );
+    assert_eq!(gov.snapshot().effective_concurrency, 4);
+    sleep(Duration::from_secs(2)).await;
+    assert!(
+        gov.call(0, || async { Err::<(), _>(rate_limited(None)) })
+            .await
+            .is_err()
+    );
+    assert_eq!(gov.snapshot().effective_concurrency, 2);
+
+    // Under load the lowered limit holds...
+    let now = Arc::new(AtomicUsize::new(0));
+    let peak = Arc::new(AtomicUsize::new(0));
+    let mut tasks = Vec::new();
+    for _ in 0..6 {
+        let (gov, now, peak) = (gov.clone(), now.clone(), peak.clone());
+        tasks.push(tokio::spawn(async move {
+            gov.call(0, || {
+                let (now, peak) = (now.clone(), peak.clone());
+                async move {
+                    let n = now.fetch_add(1, Ordering::SeqCst) + 1;
+                    peak.fetch_max(n, Ordering::SeqCst);
+                    sleep(Duration::from_secs(1)).await;
+                    now.fetch_sub(1, Ordering::SeqCst);
+                    Ok::<_, ProviderError>(())
+                }
+            })
+            .await
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap().unwrap();
+    }
+    // 6 successes with recover_after = 2 → +1 at the 2nd, 4th and 6th; the first wave
+    // could only run 2 at once, later ones up to 3.
+    assert!(
+        peak.load(Ordering::SeqCst) <= 3,
+        "peak {}",
+        peak.load(Ordering::SeqCst)
+    );
+    assert_eq!(gov.snapshot().effective_concurrency, 5);
+    // ...and successes bring it back to the cap, not beyond.
+    for _ in 0..20 {
+        gov.call(0, || async { Ok::<_, ProviderError>(()) })
+            .await
+            .unwrap();
+    }
+    assert_eq!(gov.snapshot().effective_concurrency, 8);
+    assert_eq!(gov.snapshot().rate_limited, 2);
+}
+
+#[tokio::test(start_paused = true)]
+async fn registry_shares_one_governor_per_provider_model() {
+    let mut govs = Governors::new();
+    govs.set_limits(
+        "p",
+        Limits {
+            rpm: Some(7),
+            ..limits()
+        },
+    );
+    let a = govs.get("p", "m");
+    let b = govs.get("p", "m");
+    let c = govs.get("p", "other");
+    assert!(Arc::ptr_eq(&a, &b));
+    assert!(!Arc::ptr_eq(&a, &c));
+    assert_eq!(a.limits().rpm, Some(7));
+    assert_eq!(
+        govs.get("apollo", "people").limits().rpm,
+        Some(50),
+        "unset providers use documented defaults"
+    );
+    assert!(govs.peek("nobody", "x").is_none());
+    a.call(0, || async { Ok::<_, ProviderError>(()) })
+        .await
+        .unwrap();
+    let snap = govs.snapshot();
+    assert_eq!(snap.len(), 3);
+    let p = snap
+        .iter()
+        .find(|s| s.provider == "p" && s.model == "m")
+        .unwrap();
+    assert_eq!((p.calls, p.successes, p.in_flight), (1, 1, 0));
+}
