@@ -7,17 +7,23 @@
 //! [`governor`] decides when and how often to call.
 
 pub mod anthropic;
+pub mod apollo;
 pub mod config;
 pub mod error;
+pub mod fetch;
 pub mod governor;
 pub mod http;
+pub mod hunter;
 pub mod llm;
 pub mod openai_compat;
 pub mod pricing;
 pub mod router;
 pub mod schema_check;
+pub mod search;
 pub mod secret;
+pub mod ssrf;
 pub mod structured;
+pub mod tts;
 pub mod usage;
 
 pub use error::ProviderError;
