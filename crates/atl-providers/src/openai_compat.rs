@@ -386,7 +386,11 @@ fn parse_response(provider: &str, raw: &RawResponse) -> Result<ChatOutcome, Prov
     // A refusal (structured outputs) comes with null content: report it as an empty
     // answer with a non-final stop, and log the model's words.
     let refused = text.is_empty() && tool_calls.is_empty();
-    if let Some(refusal) = choice.message.refusal.filter(|r| refused && !r.trim().is_empty()) {
+    if let Some(refusal) = choice
+        .message
+        .refusal
+        .filter(|r| refused && !r.trim().is_empty())
+    {
         tracing::info!(provider, refusal = %http::truncate(&refusal, 200), "model refused");
     }
     let mut stop = match choice.finish_reason.as_deref() {
