@@ -119,7 +119,7 @@ impl MatchInputs {
 }
 
 fn is_miss(seed: u64) -> bool {
-    synth::mix(seed) % 10 == 0
+    synth::mix(seed).is_multiple_of(10)
 }
 
 async fn gate(state: &AppState) -> Result<bool, Response> {

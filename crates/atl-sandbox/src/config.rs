@@ -103,7 +103,7 @@ impl Trigger {
     }
 
     pub(crate) fn fires(&self, seq: u64, uniform: f64) -> bool {
-        (self.every_nth > 0 && seq % self.every_nth == 0) || uniform < self.probability
+        (self.every_nth > 0 && seq.is_multiple_of(self.every_nth)) || uniform < self.probability
     }
 }
 

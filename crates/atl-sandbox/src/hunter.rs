@@ -73,7 +73,7 @@ pub(crate) async fn email_finder(
     let seed = synth::fnv1a(format!("{}|{}|{domain}", names.0, names.1).as_bytes());
     let mut rng = Rng::new(seed);
     // ~10 % of people have no guessable address: `email: null`, as Hunter answers.
-    let miss = synth::mix(seed) % 10 == 0 || names.1.is_empty();
+    let miss = synth::mix(seed).is_multiple_of(10) || names.1.is_empty();
     let email = (!miss).then(|| synth::email_for(&names.0, &names.1, &domain));
     let status = verifier_status(seed);
     let v = json!({

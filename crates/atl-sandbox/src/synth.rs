@@ -393,13 +393,14 @@ impl Subject {
             })
             .map(|t| t.trim_end_matches('.').to_ascii_lowercase())
             .unwrap_or_else(|| email_for(&first_name, &last_name, &domain));
+        let industry = *rng.pick::<&'static str>(INDUSTRIES);
         Subject {
             company,
             domain,
             first_name,
             last_name,
             email,
-            industry: *rng.pick(INDUSTRIES),
+            industry,
             city: *rng.pick(CITIES),
         }
     }

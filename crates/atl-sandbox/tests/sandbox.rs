@@ -1,5 +1,8 @@
 //! End-to-end tests over real HTTP against a sandbox on 127.0.0.1.
 
+// Tests build configs field by field: it reads better than one nested literal.
+#![allow(clippy::field_reassign_with_default)]
+
 use atl_sandbox::{Family, FamilyConfig, Faults, Latency, Sandbox, SandboxConfig, Trigger};
 use reqwest::{Client, StatusCode, header::HeaderMap};
 use serde_json::{Value, json};
@@ -22,7 +25,11 @@ async fn start(config: SandboxConfig) -> Result<(Sandbox, Client), Box<dyn std::
     Ok((sb, client))
 }
 
-async fn post(c: &Client, url: String, body: &Value) -> Result<(StatusCode, HeaderMap, String), reqwest::Error> {
+async fn post(
+    c: &Client,
+    url: String,
+    body: &Value,
+) -> Result<(StatusCode, HeaderMap, String), reqwest::Error> {
     let r = c
         .post(url)
         .header("x-api-key", "test")
@@ -35,12 +42,19 @@ async fn post(c: &Client, url: String, body: &Value) -> Result<(StatusCode, Head
     Ok((status, headers, r.text().await?))
 }
 
-async fn post_json(c: &Client, url: String, body: &Value) -> Result<(StatusCode, Value), Box<dyn std::error::Error>> {
+async fn post_json(
+    c: &Client,
+    url: String,
+    body: &Value,
+) -> Result<(StatusCode, Value), Box<dyn std::error::Error>> {
     let (status, _, text) = post(c, url, body).await?;
     Ok((status, serde_json::from_str(&text)?))
 }
 
-async fn get_json(c: &Client, url: String) -> Result<(StatusCode, Value), Box<dyn std::error::Error>> {
+async fn get_json(
+    c: &Client,
+    url: String,
+) -> Result<(StatusCode, Value), Box<dyn std::error::Error>> {
     let r = c.get(url).send().await?;
     let status = r.status();
     Ok((status, serde_json::from_str(&r.text().await?)?))
@@ -67,15 +81,28 @@ fn validate(schema: &Value, v: &Value, path: &str) -> Result<(), String> {
         return Err(format!("{path}: expected {ty}, got {v}"));
     }
     if let Some(x) = v.as_f64() {
-        if schema.get("minimum").and_then(Value::as_f64).is_some_and(|m| x < m) {
+        if schema
+            .get("minimum")
+            .and_then(Value::as_f64)
+            .is_some_and(|m| x < m)
+        {
             return Err(format!("{path}: {x} below minimum"));
         }
-        if schema.get("maximum").and_then(Value::as_f64).is_some_and(|m| x > m) {
+        if schema
+            .get("maximum")
+            .and_then(Value::as_f64)
+            .is_some_and(|m| x > m)
+        {
             return Err(format!("{path}: {x} above maximum"));
         }
     }
     if let Some(obj) = v.as_object() {
-        for r in schema.get("required").and_then(Value::as_array).into_iter().flatten() {
+        for r in schema
+            .get("required")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
             let key = r.as_str().unwrap_or_default();
             if !obj.contains_key(key) {
                 return Err(format!("{path}: missing required {key}"));
@@ -87,19 +114,27 @@ fn validate(schema: &Value, v: &Value, path: &str) -> Result<(), String> {
                     validate(sub, child, &format!("{path}.{k}"))?;
                 }
             }
-            if schema.get("additionalProperties") == Some(&Value::Bool(false)) {
-                if let Some(extra) = obj.keys().find(|k| !props.contains_key(*k)) {
-                    return Err(format!("{path}: unexpected property {extra}"));
-                }
+            if schema.get("additionalProperties") == Some(&Value::Bool(false))
+                && let Some(extra) = obj.keys().find(|k| !props.contains_key(*k))
+            {
+                return Err(format!("{path}: unexpected property {extra}"));
             }
         }
     }
     if let Some(items) = v.as_array() {
         let len = items.len() as u64;
-        if schema.get("minItems").and_then(Value::as_u64).is_some_and(|m| len < m) {
+        if schema
+            .get("minItems")
+            .and_then(Value::as_u64)
+            .is_some_and(|m| len < m)
+        {
             return Err(format!("{path}: too few items"));
         }
-        if schema.get("maxItems").and_then(Value::as_u64).is_some_and(|m| len > m) {
+        if schema
+            .get("maxItems")
+            .and_then(Value::as_u64)
+            .is_some_and(|m| len > m)
+        {
             return Err(format!("{path}: too many items"));
         }
         if let Some(item_schema) = schema.get("items") {
@@ -144,8 +179,17 @@ fn chat_body(user: &str) -> Value {
 #[tokio::test]
 async fn chat_text_reply_on_both_paths() -> TestResult {
     let (sb, c) = start(SandboxConfig::default()).await?;
-    for path in ["/v1/chat/completions", "/chat/completions", "/api/v1/chat/completions"] {
-        let (status, v) = post_json(&c, format!("{}{path}", sb.base_url()), &chat_body("Company: Acme Corp\nDomain: acme.com")).await?;
+    for path in [
+        "/v1/chat/completions",
+        "/chat/completions",
+        "/api/v1/chat/completions",
+    ] {
+        let (status, v) = post_json(
+            &c,
+            format!("{}{path}", sb.base_url()),
+            &chat_body("Company: Acme Corp\nDomain: acme.com"),
+        )
+        .await?;
         assert_eq!(status, StatusCode::OK, "{path}");
         assert_eq!(v["object"], "chat.completion");
         assert_eq!(v["model"], "deepseek-flash");
@@ -154,12 +198,22 @@ async fn chat_text_reply_on_both_paths() -> TestResult {
         assert_eq!(choice["finish_reason"], "stop");
         assert_eq!(choice["message"]["role"], "assistant");
         let text = choice["message"]["content"].as_str().unwrap_or_default();
-        assert!(text.starts_with("[synthetic]") && text.contains("Acme Corp"), "{text}");
+        assert!(
+            text.starts_with("[synthetic]") && text.contains("Acme Corp"),
+            "{text}"
+        );
         let u = &v["usage"];
-        let (p, comp, t) = (u["prompt_tokens"].as_u64(), u["completion_tokens"].as_u64(), u["total_tokens"].as_u64());
+        let (p, comp, t) = (
+            u["prompt_tokens"].as_u64(),
+            u["completion_tokens"].as_u64(),
+            u["total_tokens"].as_u64(),
+        );
         assert!(p.is_some_and(|p| p > 10) && comp.is_some_and(|c| c > 10));
         assert_eq!(t, Some(p.unwrap_or(0) + comp.unwrap_or(0)));
-        assert!(u["prompt_cache_miss_tokens"].is_u64(), "deepseek dialect extras");
+        assert!(
+            u["prompt_cache_miss_tokens"].is_u64(),
+            "deepseek dialect extras"
+        );
     }
     assert_eq!(sb.stats().family(Family::Chat).requests, 3);
     sb.shutdown().await;
@@ -171,15 +225,29 @@ async fn chat_json_schema_reply_validates() -> TestResult {
     let (sb, c) = start(SandboxConfig::default()).await?;
     let schema = research_schema();
     for company in ["Acme Corp", "Globex", "Initech"] {
-        let mut body = chat_body(&format!("Research this company.\nCompany: {company}\nWebsite: https://{}.com", company.to_lowercase().replace(' ', "")));
+        let mut body = chat_body(&format!(
+            "Research this company.\nCompany: {company}\nWebsite: https://{}.com",
+            company.to_lowercase().replace(' ', "")
+        ));
         body["response_format"] = json!({"type": "json_schema", "json_schema": {"name": "research", "strict": true, "schema": schema}});
-        let (status, v) = post_json(&c, format!("{}/v1/chat/completions", sb.base_url()), &body).await?;
+        let (status, v) =
+            post_json(&c, format!("{}/v1/chat/completions", sb.base_url()), &body).await?;
         assert_eq!(status, StatusCode::OK);
-        let content = v["choices"][0]["message"]["content"].as_str().unwrap_or_default();
+        let content = v["choices"][0]["message"]["content"]
+            .as_str()
+            .unwrap_or_default();
         let reply: Value = serde_json::from_str(content)?;
         validate(&schema, &reply, "$").map_err(|e| format!("{e}\n{reply:#}"))?;
-        assert!(reply["overview"].as_str().is_some_and(|o| o.contains("synthetic") && o.contains(company)));
-        assert!(reply["sources"][0].as_str().is_some_and(|s| s.starts_with("https://sandbox.atl.invalid/")));
+        assert!(
+            reply["overview"]
+                .as_str()
+                .is_some_and(|o| o.contains("synthetic") && o.contains(company))
+        );
+        assert!(
+            reply["sources"][0]
+                .as_str()
+                .is_some_and(|s| s.starts_with("https://sandbox.atl.invalid/"))
+        );
     }
     // A schema the checker rejects must be caught (the checker itself can fail).
     assert!(validate(&schema, &json!({"overview": 1}), "$").is_err());
@@ -197,7 +265,8 @@ async fn chat_tool_call_then_text_after_tool_result() -> TestResult {
     let mut body = chat_body("Company: Acme Corp\nDomain: acme.com");
     body["model"] = json!("gpt-5.4-mini");
     body["tools"] = tools.clone();
-    let (status, headers, text) = post(&c, format!("{}/v1/chat/completions", sb.base_url()), &body).await?;
+    let (status, headers, text) =
+        post(&c, format!("{}/v1/chat/completions", sb.base_url()), &body).await?;
     assert_eq!(status, StatusCode::OK);
     assert!(headers.contains_key("x-ratelimit-remaining-requests"));
     let v: Value = serde_json::from_str(&text)?;
@@ -220,12 +289,19 @@ async fn chat_tool_call_then_text_after_tool_result() -> TestResult {
     }
     let (_, v) = post_json(&c, format!("{}/v1/chat/completions", sb.base_url()), &body).await?;
     assert_eq!(v["choices"][0]["finish_reason"], "stop");
-    assert!(v["choices"][0]["message"]["content"].as_str().is_some_and(|t| t.contains("tool result")));
+    assert!(
+        v["choices"][0]["message"]["content"]
+            .as_str()
+            .is_some_and(|t| t.contains("tool result"))
+    );
 
     // A named tool_choice forces that tool.
     body["tool_choice"] = json!({"type": "function", "function": {"name": "fetch"}});
     let (_, v) = post_json(&c, format!("{}/v1/chat/completions", sb.base_url()), &body).await?;
-    assert_eq!(v["choices"][0]["message"]["tool_calls"][0]["function"]["name"], "fetch");
+    assert_eq!(
+        v["choices"][0]["message"]["tool_calls"][0]["function"]["name"],
+        "fetch"
+    );
     sb.shutdown().await;
     Ok(())
 }
@@ -237,9 +313,13 @@ async fn chat_stream_ends_with_usage_and_done() -> TestResult {
     body["model"] = json!("gpt-5.4-mini");
     body["stream"] = json!(true);
     body["stream_options"] = json!({"include_usage": true});
-    let (status, headers, text) = post(&c, format!("{}/v1/chat/completions", sb.base_url()), &body).await?;
+    let (status, headers, text) =
+        post(&c, format!("{}/v1/chat/completions", sb.base_url()), &body).await?;
     assert_eq!(status, StatusCode::OK);
-    assert_eq!(headers.get("content-type").and_then(|v| v.to_str().ok()), Some("text/event-stream"));
+    assert_eq!(
+        headers.get("content-type").and_then(|v| v.to_str().ok()),
+        Some("text/event-stream")
+    );
     let events: Vec<&str> = text.split("\n\n").filter(|e| !e.is_empty()).collect();
     assert_eq!(events.last().copied(), Some("data: [DONE]"));
     let mut content = String::new();
@@ -265,7 +345,8 @@ async fn chat_stream_ends_with_usage_and_done() -> TestResult {
 async fn same_request_same_reply() -> TestResult {
     let (sb, c) = start(SandboxConfig::default()).await?;
     let mut body = chat_body("Company: Umbrella");
-    body["response_format"] = json!({"type": "json_schema", "json_schema": {"name": "r", "schema": research_schema()}});
+    body["response_format"] =
+        json!({"type": "json_schema", "json_schema": {"name": "r", "schema": research_schema()}});
     let url = format!("{}/v1/chat/completions", sb.base_url());
     let a = post(&c, url.clone(), &body).await?.2;
     let b = post(&c, url.clone(), &body).await?.2;
@@ -273,8 +354,12 @@ async fn same_request_same_reply() -> TestResult {
     let other = post(&c, url, &chat_body("Company: Hooli")).await?.2;
     assert_ne!(a, other);
     let m = json!({"email": "jane.doe@acme.com", "first_name": "Jane", "last_name": "Doe"});
-    let a = post(&c, format!("{}/api/v1/people/match", sb.base_url()), &m).await?.2;
-    let b = post(&c, format!("{}/api/v1/people/match", sb.base_url()), &m).await?.2;
+    let a = post(&c, format!("{}/api/v1/people/match", sb.base_url()), &m)
+        .await?
+        .2;
+    let b = post(&c, format!("{}/api/v1/people/match", sb.base_url()), &m)
+        .await?
+        .2;
     assert_eq!(a, b);
     sb.shutdown().await;
     Ok(())
@@ -283,7 +368,12 @@ async fn same_request_same_reply() -> TestResult {
 #[tokio::test]
 async fn chat_bad_request_uses_openai_error_shape() -> TestResult {
     let (sb, c) = start(SandboxConfig::default()).await?;
-    let (status, v) = post_json(&c, format!("{}/v1/chat/completions", sb.base_url()), &json!({"messages": []})).await?;
+    let (status, v) = post_json(
+        &c,
+        format!("{}/v1/chat/completions", sb.base_url()),
+        &json!({"messages": []}),
+    )
+    .await?;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_eq!(v["error"]["type"], "invalid_request_error");
     assert!(v["error"]["message"].is_string());
@@ -297,12 +387,22 @@ async fn anthropic_headers_text_and_tools() -> TestResult {
     let url = format!("{}/v1/messages", sb.base_url());
     let body = json!({"model": "claude-haiku-5-5", "max_tokens": 512,
                       "messages": [{"role": "user", "content": "Company: Acme\nClassify Jane Doe, VP Sales"}]});
-    let r = c.post(&url).header("anthropic-version", "2023-06-01").json(&body).send().await?;
+    let r = c
+        .post(&url)
+        .header("anthropic-version", "2023-06-01")
+        .json(&body)
+        .send()
+        .await?;
     assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
     let v: Value = r.json().await?;
     assert_eq!(v["type"], "error");
     assert_eq!(v["error"]["type"], "authentication_error");
-    let r = c.post(&url).header("x-api-key", "k").json(&body).send().await?;
+    let r = c
+        .post(&url)
+        .header("x-api-key", "k")
+        .json(&body)
+        .send()
+        .await?;
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);
     let v: Value = r.json().await?;
     assert_eq!(v["error"]["type"], "invalid_request_error");
@@ -314,7 +414,11 @@ async fn anthropic_headers_text_and_tools() -> TestResult {
     assert_eq!(v["type"], "message");
     assert_eq!(v["stop_reason"], "end_turn");
     assert_eq!(v["content"][0]["type"], "text");
-    assert!(v["content"][0]["text"].as_str().is_some_and(|t| t.contains("synthetic")));
+    assert!(
+        v["content"][0]["text"]
+            .as_str()
+            .is_some_and(|t| t.contains("synthetic"))
+    );
     assert!(v["usage"]["input_tokens"].as_u64().is_some_and(|n| n > 0));
     assert!(v["usage"]["output_tokens"].as_u64().is_some_and(|n| n > 0));
 
@@ -334,7 +438,11 @@ async fn anthropic_headers_text_and_tools() -> TestResult {
     let (_, v) = post_json(&c, url.clone(), &tb).await?;
     let block = &v["content"][0];
     assert_eq!(block["name"], "record_contact");
-    assert!(block["id"].as_str().is_some_and(|id| id.starts_with("toolu_")));
+    assert!(
+        block["id"]
+            .as_str()
+            .is_some_and(|id| id.starts_with("toolu_"))
+    );
     assert!(seniority.contains(&block["input"]["seniority"].as_str().unwrap_or("?")));
     assert!(block["input"]["name"].is_string());
 
@@ -355,15 +463,36 @@ async fn anthropic_headers_text_and_tools() -> TestResult {
 async fn apollo_routes() -> TestResult {
     let (sb, c) = start(SandboxConfig::default()).await?;
     let base = sb.base_url();
-    let (status, v) = post_json(&c, format!("{base}/api/v1/people/match"),
-        &json!({"first_name": "Jane", "last_name": "Doe", "domain": "acme.com"})).await?;
+    let (status, v) = post_json(
+        &c,
+        format!("{base}/api/v1/people/match"),
+        &json!({"first_name": "Jane", "last_name": "Doe", "domain": "acme.com"}),
+    )
+    .await?;
     assert_eq!(status, StatusCode::OK);
     let p = &v["person"];
     assert_eq!(p["name"], "Jane Doe");
     assert_eq!(p["synthetic"], true);
-    assert!(p["linkedin_url"].as_str().is_some_and(|u| u.starts_with("https://www.linkedin.com/in/synthetic-")));
-    assert!(p["phone_numbers"][0]["raw_number"].as_str().is_some_and(|n| n.contains("555-01")));
-    assert!(["verified", "guessed", "extrapolated", "unavailable", "bounced"].contains(&p["email_status"].as_str().unwrap_or("")));
+    assert!(
+        p["linkedin_url"]
+            .as_str()
+            .is_some_and(|u| u.starts_with("https://www.linkedin.com/in/synthetic-"))
+    );
+    assert!(
+        p["phone_numbers"][0]["raw_number"]
+            .as_str()
+            .is_some_and(|n| n.contains("555-01"))
+    );
+    assert!(
+        [
+            "verified",
+            "guessed",
+            "extrapolated",
+            "unavailable",
+            "bounced"
+        ]
+        .contains(&p["email_status"].as_str().unwrap_or(""))
+    );
     assert_eq!(p["organization"]["primary_domain"], "acme.com");
 
     // A deterministic ~10 % miss: find one among a few inputs, and it misses every time.
@@ -395,8 +524,18 @@ async fn apollo_routes() -> TestResult {
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(v["error"].is_string());
 
-    let r = c.get(format!("{base}/api/v1/organizations/enrich?domain=acme.com")).send().await?;
-    assert_eq!(r.headers().get("x-minute-requests-left").and_then(|h| h.to_str().ok()), Some("999"));
+    let r = c
+        .get(format!(
+            "{base}/api/v1/organizations/enrich?domain=acme.com"
+        ))
+        .send()
+        .await?;
+    assert_eq!(
+        r.headers()
+            .get("x-minute-requests-left")
+            .and_then(|h| h.to_str().ok()),
+        Some("999")
+    );
     let v: Value = r.json().await?;
     let org = &v["organization"];
     assert_eq!(org["primary_domain"], "acme.com");
@@ -412,12 +551,20 @@ async fn apollo_routes() -> TestResult {
     assert_eq!(v["pagination"]["total_entries"], people.len());
     for p in &people {
         assert!(["c_suite", "vp"].contains(&p["seniority"].as_str().unwrap_or("")));
-        assert!(p["last_name_obfuscated"].as_str().is_some_and(|l| l.contains("***")));
+        assert!(
+            p["last_name_obfuscated"]
+                .as_str()
+                .is_some_and(|l| l.contains("***"))
+        );
         assert!(p.get("email").is_none());
     }
     // Query-string form of the filter, unfiltered seniorities are Apollo values.
     let (_, v) = post_json(&c, format!("{base}/api/v1/mixed_people/api_search?person_seniorities[]=director&q_organization_domains_list[]=acme.com"), &json!({})).await?;
-    assert!(v["people"].as_array().is_some_and(|p| p.iter().all(|p| p["seniority"] == "director")));
+    assert!(
+        v["people"]
+            .as_array()
+            .is_some_and(|p| p.iter().all(|p| p["seniority"] == "director"))
+    );
     sb.shutdown().await;
     Ok(())
 }
@@ -434,17 +581,37 @@ async fn cartesia_wav_duration_scales_with_text() -> TestResult {
     let r = c.post(&url).json(&tts_body("hello")).send().await?;
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);
     let v: Value = r.json().await?;
-    assert!(v["message"].as_str().is_some_and(|m| m.contains("Cartesia-Version")));
+    assert!(
+        v["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("Cartesia-Version"))
+    );
 
     let mut secs = Vec::new();
-    for text in ["Hi Jane, a quick note.", &"Hi Jane, a quick note about your pipeline. ".repeat(4)] {
-        let r = c.post(&url).header("Cartesia-Version", "2026-03-01").json(&tts_body(text)).send().await?;
+    for text in [
+        "Hi Jane, a quick note.",
+        &"Hi Jane, a quick note about your pipeline. ".repeat(4),
+    ] {
+        let r = c
+            .post(&url)
+            .header("Cartesia-Version", "2026-03-01")
+            .json(&tts_body(text))
+            .send()
+            .await?;
         assert_eq!(r.status(), StatusCode::OK);
-        assert_eq!(r.headers().get("content-type").and_then(|h| h.to_str().ok()), Some("audio/wav"));
+        assert_eq!(
+            r.headers()
+                .get("content-type")
+                .and_then(|h| h.to_str().ok()),
+            Some("audio/wav")
+        );
         let bytes = r.bytes().await?;
         let reader = hound::WavReader::new(std::io::Cursor::new(bytes.to_vec()))?;
         let spec = reader.spec();
-        assert_eq!((spec.channels, spec.sample_rate, spec.bits_per_sample), (1, 24000, 16));
+        assert_eq!(
+            (spec.channels, spec.sample_rate, spec.bits_per_sample),
+            (1, 24000, 16)
+        );
         let s = f64::from(reader.duration()) / 24000.0;
         let expected = text.chars().count() as f64 * 0.060;
         assert!((s - expected).abs() < 0.01, "{s} vs {expected}");
@@ -459,23 +626,50 @@ async fn cartesia_wav_duration_scales_with_text() -> TestResult {
 async fn search_and_email_routes() -> TestResult {
     let (sb, c) = start(SandboxConfig::default()).await?;
     let base = sb.base_url();
-    let (status, v) = post_json(&c, format!("{base}/search"), &json!({"query": "Acme Corp funding 2026", "max_results": 3, "topic": "news"})).await?;
+    let (status, v) = post_json(
+        &c,
+        format!("{base}/search"),
+        &json!({"query": "Acme Corp funding 2026", "max_results": 3, "topic": "news"}),
+    )
+    .await?;
     assert_eq!(status, StatusCode::OK);
     let results = v["results"].as_array().cloned().unwrap_or_default();
     assert_eq!(results.len(), 3);
     for r in &results {
-        assert!(r["title"].is_string() && r["content"].as_str().is_some_and(|c| c.contains("synthetic")));
-        assert!(r["url"].as_str().is_some_and(|u| u.starts_with("https://sandbox.atl.invalid/")));
-        assert!(r["score"].as_f64().is_some_and(|s| (0.0..=1.0).contains(&s)));
+        assert!(
+            r["title"].is_string()
+                && r["content"]
+                    .as_str()
+                    .is_some_and(|c| c.contains("synthetic"))
+        );
+        assert!(
+            r["url"]
+                .as_str()
+                .is_some_and(|u| u.starts_with("https://sandbox.atl.invalid/"))
+        );
+        assert!(
+            r["score"]
+                .as_f64()
+                .is_some_and(|s| (0.0..=1.0).contains(&s))
+        );
         assert!(r["published_date"].is_string());
     }
-    let (_, v) = post_json(&c, format!("{base}/search"), &json!({"query": "nothing sandbox:empty"})).await?;
+    let (_, v) = post_json(
+        &c,
+        format!("{base}/search"),
+        &json!({"query": "nothing sandbox:empty"}),
+    )
+    .await?;
     assert_eq!(v["results"], json!([]));
     let (status, v) = post_json(&c, format!("{base}/search"), &json!({"max_results": 3})).await?;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert!(v["detail"]["error"].is_string());
 
-    let (status, v) = get_json(&c, format!("{base}/res/v1/web/search?q=acme+corp+vp+sales&count=4")).await?;
+    let (status, v) = get_json(
+        &c,
+        format!("{base}/res/v1/web/search?q=acme+corp+vp+sales&count=4"),
+    )
+    .await?;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(v["query"]["original"], "acme corp vp sales");
     assert_eq!(v["web"]["results"].as_array().map(Vec::len), Some(4));
@@ -483,7 +677,11 @@ async fn search_and_email_routes() -> TestResult {
     let (_, v) = get_json(&c, format!("{base}/res/v1/web/search?q=sandbox:empty")).await?;
     assert!(v.get("web").is_none());
 
-    let (status, v) = get_json(&c, format!("{base}/v2/email-finder?domain=acme.com&first_name=Jane&last_name=Doe&api_key=k")).await?;
+    let (status, v) = get_json(
+        &c,
+        format!("{base}/v2/email-finder?domain=acme.com&first_name=Jane&last_name=Doe&api_key=k"),
+    )
+    .await?;
     assert_eq!(status, StatusCode::OK);
     let d = &v["data"];
     assert_eq!(d["domain"], "acme.com");
@@ -494,11 +692,18 @@ async fn search_and_email_routes() -> TestResult {
 
     let mut seen = std::collections::BTreeSet::new();
     for i in 0..40 {
-        let (status, v) = get_json(&c, format!("{base}/v2/email-verifier?email=user{i}@acme.com")).await?;
+        let (status, v) = get_json(
+            &c,
+            format!("{base}/v2/email-verifier?email=user{i}@acme.com"),
+        )
+        .await?;
         assert_eq!(status, StatusCode::OK);
         seen.insert(v["data"]["status"].as_str().unwrap_or("").to_string());
     }
-    let all: std::collections::BTreeSet<String> = ["accept_all", "unknown", "valid"].iter().map(|s| s.to_string()).collect();
+    let all: std::collections::BTreeSet<String> = ["accept_all", "unknown", "valid"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
     assert_eq!(seen, all);
     sb.shutdown().await;
     Ok(())
@@ -507,28 +712,51 @@ async fn search_and_email_routes() -> TestResult {
 #[tokio::test]
 async fn synthetic_sites() -> TestResult {
     let (sb, c) = start(SandboxConfig::default()).await?;
-    for path in ["/sites/acme.com/", "/sites/acme.com/about", "/sites/acme.com"] {
+    for path in [
+        "/sites/acme.com/",
+        "/sites/acme.com/about",
+        "/sites/acme.com",
+    ] {
         let r = c.get(format!("{}{path}", sb.base_url())).send().await?;
         assert_eq!(r.status(), StatusCode::OK, "{path}");
-        assert!(r.headers().get("content-type").and_then(|h| h.to_str().ok()).is_some_and(|t| t.starts_with("text/html")));
+        assert!(
+            r.headers()
+                .get("content-type")
+                .and_then(|h| h.to_str().ok())
+                .is_some_and(|t| t.starts_with("text/html"))
+        );
         let html = r.text().await?;
-        assert!(html.contains("<title>") && html.contains("name=\"description\"") && html.contains("<h1>"));
+        assert!(
+            html.contains("<title>")
+                && html.contains("name=\"description\"")
+                && html.contains("<h1>")
+        );
         assert!(html.contains("synthetic") && html.contains("Acme") && html.contains("<a href="));
     }
-    let r = c.get(format!("{}/sites/not_a_domain/", sb.base_url())).send().await?;
+    let r = c
+        .get(format!("{}/sites/not_a_domain/", sb.base_url()))
+        .send()
+        .await?;
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
     sb.shutdown().await;
     Ok(())
 }
 
 fn faults(f: Faults) -> FamilyConfig {
-    FamilyConfig { latency: Latency::None, faults: f }
+    FamilyConfig {
+        latency: Latency::None,
+        faults: f,
+    }
 }
 
 #[tokio::test]
 async fn fault_rate_limit_every_nth_with_retry_after() -> TestResult {
     let mut config = SandboxConfig::default();
-    config.chat = faults(Faults { rate_limit: Trigger::every(3), retry_after_secs: 7, ..Faults::default() });
+    config.chat = faults(Faults {
+        rate_limit: Trigger::every(3),
+        retry_after_secs: 7,
+        ..Faults::default()
+    });
     let (sb, c) = start(config).await?;
     let url = format!("{}/v1/chat/completions", sb.base_url());
     let mut body = chat_body("Company: Acme");
@@ -537,8 +765,16 @@ async fn fault_rate_limit_every_nth_with_retry_after() -> TestResult {
     for _ in 0..6 {
         let (status, headers, text) = post(&c, url.clone(), &body).await?;
         if status == StatusCode::TOO_MANY_REQUESTS {
-            assert_eq!(headers.get("retry-after").and_then(|h| h.to_str().ok()), Some("7"));
-            assert_eq!(headers.get("x-ratelimit-remaining-requests").and_then(|h| h.to_str().ok()), Some("0"));
+            assert_eq!(
+                headers.get("retry-after").and_then(|h| h.to_str().ok()),
+                Some("7")
+            );
+            assert_eq!(
+                headers
+                    .get("x-ratelimit-remaining-requests")
+                    .and_then(|h| h.to_str().ok()),
+                Some("0")
+            );
             let v: Value = serde_json::from_str(&text)?;
             assert_eq!(v["error"]["code"], "rate_limit_exceeded");
         }
@@ -566,9 +802,18 @@ async fn fault_rate_limit_every_nth_with_retry_after() -> TestResult {
 #[tokio::test]
 async fn fault_500_529_and_malformed() -> TestResult {
     let mut config = SandboxConfig::default();
-    config.anthropic = faults(Faults { overloaded: Trigger::probability(1.0), ..Faults::default() });
-    config.apollo = faults(Faults { server_error: Trigger::every(1), ..Faults::default() });
-    config.tavily = faults(Faults { malformed: Trigger::every(1), ..Faults::default() });
+    config.anthropic = faults(Faults {
+        overloaded: Trigger::probability(1.0),
+        ..Faults::default()
+    });
+    config.apollo = faults(Faults {
+        server_error: Trigger::every(1),
+        ..Faults::default()
+    });
+    config.tavily = faults(Faults {
+        malformed: Trigger::every(1),
+        ..Faults::default()
+    });
     let (sb, c) = start(config).await?;
     let base = sb.base_url();
     let body = json!({"model": "claude-haiku-5-5", "max_tokens": 10, "messages": [{"role": "user", "content": "hi"}]});
@@ -576,14 +821,22 @@ async fn fault_500_529_and_malformed() -> TestResult {
     assert_eq!(status.as_u16(), 529);
     assert_eq!(v["error"]["type"], "overloaded_error");
 
-    let (status, v) = post_json(&c, format!("{base}/api/v1/people/match"), &json!({"email": "a@acme.com"})).await?;
+    let (status, v) = post_json(
+        &c,
+        format!("{base}/api/v1/people/match"),
+        &json!({"email": "a@acme.com"}),
+    )
+    .await?;
     assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
     assert!(v["error"].is_string());
 
     let (status, _, text) = post(&c, format!("{base}/search"), &json!({"query": "acme"})).await?;
     assert_eq!(status, StatusCode::OK);
     assert!(!text.is_empty());
-    assert!(serde_json::from_str::<Value>(&text).is_err(), "malformed body must not parse: {text}");
+    assert!(
+        serde_json::from_str::<Value>(&text).is_err(),
+        "malformed body must not parse: {text}"
+    );
     sb.shutdown().await;
     Ok(())
 }
@@ -596,18 +849,35 @@ async fn runtime_config_change_over_http_and_api() -> TestResult {
     assert_eq!(c.get(&url).send().await?.status(), StatusCode::OK);
 
     // Flip a fault on mid-run via HTTP; the count restarts, so request 2 fails.
-    let cfg = json!({"apollo": {"faults": {"rate_limit": {"every_nth": 2}, "retry_after_secs": 3}}});
-    let r = c.post(format!("{base}/_sandbox/config")).json(&cfg).send().await?;
+    let cfg =
+        json!({"apollo": {"faults": {"rate_limit": {"every_nth": 2}, "retry_after_secs": 3}}});
+    let r = c
+        .post(format!("{base}/_sandbox/config"))
+        .json(&cfg)
+        .send()
+        .await?;
     assert_eq!(r.status(), StatusCode::OK);
     assert_eq!(c.get(&url).send().await?.status(), StatusCode::OK);
     let r = c.get(&url).send().await?;
     assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
-    assert_eq!(r.headers().get("retry-after").and_then(|h| h.to_str().ok()), Some("3"));
-    assert_eq!(r.headers().get("x-minute-requests-left").and_then(|h| h.to_str().ok()), Some("0"));
+    assert_eq!(
+        r.headers().get("retry-after").and_then(|h| h.to_str().ok()),
+        Some("3")
+    );
+    assert_eq!(
+        r.headers()
+            .get("x-minute-requests-left")
+            .and_then(|h| h.to_str().ok()),
+        Some("0")
+    );
     assert_eq!(sb.config().apollo.faults.rate_limit.every_nth, 2);
 
     // Typos are rejected rather than silently ignored.
-    let r = c.post(format!("{base}/_sandbox/config")).json(&json!({"apolo": {}})).send().await?;
+    let r = c
+        .post(format!("{base}/_sandbox/config"))
+        .json(&json!({"apolo": {}}))
+        .send()
+        .await?;
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);
 
     // And off again through the API.
@@ -628,7 +898,13 @@ async fn latency_knob_delays_replies() -> TestResult {
     config.hunter.latency = Latency::Fixed { ms: 150 };
     let (sb, c) = start(config).await?;
     let t = Instant::now();
-    let r = c.get(format!("{}/v2/email-verifier?email=a@acme.com", sb.base_url())).send().await?;
+    let r = c
+        .get(format!(
+            "{}/v2/email-verifier?email=a@acme.com",
+            sb.base_url()
+        ))
+        .send()
+        .await?;
     assert_eq!(r.status(), StatusCode::OK);
     assert!(t.elapsed() >= Duration::from_millis(150));
     sb.shutdown().await;
@@ -638,12 +914,20 @@ async fn latency_knob_delays_replies() -> TestResult {
 #[tokio::test]
 async fn hang_is_cut_by_client_timeout_and_by_shutdown() -> TestResult {
     let mut config = SandboxConfig::default();
-    config.sites = faults(Faults { hang: Trigger::every(1), ..Faults::default() });
+    config.sites = faults(Faults {
+        hang: Trigger::every(1),
+        ..Faults::default()
+    });
     let (sb, _) = start(config).await?;
     let url = format!("{}/sites/acme.com/", sb.base_url());
     let short = client(Duration::from_millis(300))?;
     let t = Instant::now();
-    let err = short.get(&url).send().await.err().ok_or("a hang must not answer")?;
+    let err = short
+        .get(&url)
+        .send()
+        .await
+        .err()
+        .ok_or("a hang must not answer")?;
     assert!(err.is_timeout(), "{err}");
     assert!(t.elapsed() < Duration::from_secs(3));
 
@@ -653,7 +937,11 @@ async fn hang_is_cut_by_client_timeout_and_by_shutdown() -> TestResult {
     tokio::time::sleep(Duration::from_millis(200)).await;
     let t = Instant::now();
     sb.shutdown().await;
-    assert!(t.elapsed() < Duration::from_secs(3), "shutdown took {:?}", t.elapsed());
+    assert!(
+        t.elapsed() < Duration::from_secs(3),
+        "shutdown took {:?}",
+        t.elapsed()
+    );
     let status = pending.await??;
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
     Ok(())
@@ -665,7 +953,10 @@ async fn healthz_and_stats() -> TestResult {
     let (status, v) = get_json(&c, format!("{}/healthz", sb.base_url())).await?;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(v["status"], "ok");
-    let _ = c.get(format!("{}/sites/acme.com/", sb.base_url())).send().await?;
+    let _ = c
+        .get(format!("{}/sites/acme.com/", sb.base_url()))
+        .send()
+        .await?;
     let stats = sb.stats();
     assert_eq!(stats.family(Family::Sites).requests, 1);
     assert_eq!(stats.total, 1);
