@@ -1,0 +1,100 @@
+use atl_domain::{AgentResult, SubAgentKind};
+use atl_providers::ProviderError;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+/// The seller on whose behalf a campaign runs (from the campaign's settings); intel and
+/// voice use it to find angles and write the pitch.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Seller {
+    pub name: Option<String>,
+    pub company: Option<String>,
+    /// One line: what the seller sells and to whom.
+    pub pitch: Option<String>,
+}
+
+/// Everything a sub-agent may use for one target.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct AgentInput {
+    pub target_id: i64,
+    pub company_name: String,
+    pub contact_name: Option<String>,
+    pub contact_email: Option<String>,
+    pub contact_title: Option<String>,
+    pub linkedin_url: Option<String>,
+    pub website: Option<String>,
+    pub domain: Option<String>,
+    /// The CSV's other columns.
+    pub extra: serde_json::Value,
+    pub seller: Seller,
+    /// Results of sub-agents that finished before this one (voice reads research and
+    /// enrichment; intel reads research when present). Failed ones are absent.
+    pub prior: BTreeMap<SubAgentKind, serde_json::Value>,
+    /// Where the voice agent writes audio files.
+    pub data_dir: std::path::PathBuf,
+}
+
+/// A sub-agent's quote for one target, used by `atl estimate` and the budget guard.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct CostEstimate {
+    pub low_nano_usd: i64,
+    pub high_nano_usd: i64,
+}
+
+#[derive(Debug, Clone, thiserror::Error, PartialEq)]
+pub enum AgentError {
+    /// Worth trying again later (rate limits, timeouts, 5xx, a circuit open).
+    #[error("{message}")]
+    Retryable {
+        message: String,
+        retry_after: Option<Duration>,
+        /// Money already spent by the failed attempt (nano-USD), so it is still counted.
+        spent_nano_usd: i64,
+    },
+    /// Trying again cannot help (bad key, no quota, bad request, invalid output twice).
+    #[error("{message}")]
+    Final {
+        message: String,
+        spent_nano_usd: i64,
+    },
+}
+
+impl AgentError {
+    pub fn is_retryable(&self) -> bool {
+        matches!(self, AgentError::Retryable { .. })
+    }
+    pub fn spent_nano_usd(&self) -> i64 {
+        match self {
+            AgentError::Retryable { spent_nano_usd, .. }
+            | AgentError::Final { spent_nano_usd, .. } => *spent_nano_usd,
+        }
+    }
+}
+
+impl From<ProviderError> for AgentError {
+    fn from(e: ProviderError) -> Self {
+        if e.is_retryable() {
+            AgentError::Retryable {
+                retry_after: e.retry_after(),
+                message: e.to_string(),
+                spent_nano_usd: 0,
+            }
+        } else {
+            AgentError::Final {
+                message: e.to_string(),
+                spent_nano_usd: 0,
+            }
+        }
+    }
+}
+
+/// One of research, intel, enrichment, voice.
+#[async_trait::async_trait]
+pub trait SubAgent: Send + Sync {
+    fn kind(&self) -> SubAgentKind;
+    /// A range for what one run costs, from the prompt size, expected output and paid
+    /// lookups at current prices.
+    fn estimate(&self, input: &AgentInput) -> CostEstimate;
+    async fn run(&self, input: &AgentInput) -> Result<AgentResult, AgentError>;
+}

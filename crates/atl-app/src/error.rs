@@ -1,0 +1,22 @@
+use atl_import::ImportError;
+use atl_store::StoreError;
+
+/// Everything a user-facing call can fail with. Each message is meant to be shown to a
+/// RevOps person as it is: it names the limit, the file or the headers involved.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error(transparent)]
+    Import(#[from] ImportError),
+    /// The file parsed, but not one row had a usable company: nothing was stored.
+    #[error("no targets to import: {rejected} row(s) rejected, see the report")]
+    NoTargets {
+        rejected: u64,
+        report: Box<serde_json::Value>,
+    },
+    #[error("cannot read {path}: {message}")]
+    Read { path: String, message: String },
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("campaign {0} not found")]
+    CampaignNotFound(i64),
+}

@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Installs and starts what ATL needs on a fresh Debian machine: espeak-ng (offline TTS),
+# sqlite3 (benchmark baseline), PostgreSQL (the distributed backend, real in tests).
+# Idempotent: does nothing that is already done. Prints what it did.
+set -euo pipefail
+
+need=()
+command -v espeak-ng >/dev/null 2>&1 || need+=(espeak-ng)
+command -v sqlite3 >/dev/null 2>&1 || need+=(sqlite3)
+command -v pg_ctlcluster >/dev/null 2>&1 || need+=(postgresql)
+command -v psql >/dev/null 2>&1 || need+=(postgresql-client)
+for extra in "$@"; do command -v "$extra" >/dev/null 2>&1 || need+=("$extra"); done
+
+if [ ${#need[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "setup: installing ${need[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq >/dev/null
+    apt-get install -y -qq "${need[@]}" >/dev/null
+  else
+    echo "setup: WARNING: missing ${need[*]} and cannot apt-get install (not root or not Debian)" >&2
+  fi
+fi
+
+# PostgreSQL: start the local cluster when it is down.
+if command -v pg_isready >/dev/null 2>&1 && ! pg_isready -q -h 127.0.0.1 -p 5432; then
+  if command -v pg_ctlcluster >/dev/null 2>&1 && [ -d /etc/postgresql ]; then
+    version=$(ls /etc/postgresql | sort -V | tail -n 1)
+    echo "setup: starting PostgreSQL $version"
+    pg_ctlcluster --skip-systemctl-redirect "$version" main start || true
+    for _ in $(seq 1 30); do pg_isready -q -h 127.0.0.1 -p 5432 && break; sleep 1; done
+  fi
+fi
+if command -v pg_isready >/dev/null 2>&1 && pg_isready -q -h 127.0.0.1 -p 5432; then
+  # Tests connect as postgres over TCP without a password; a fresh Debian install asks
+  # for one on 127.0.0.1, so allow trust for loopback only.
+  if ! psql -h 127.0.0.1 -U postgres -d postgres -Atc 'select 1' >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+    hba=$(su postgres -c "psql -Atc 'show hba_file'" 2>/dev/null || true)
+    if [ -n "$hba" ] && [ -f "$hba" ]; then
+      echo "setup: allowing trust auth for postgres on loopback in $hba"
+      sed -i '1i host all postgres 127.0.0.1/32 trust\nhost all postgres ::1/128 trust' "$hba"
+      su postgres -c "psql -c 'select pg_reload_conf()'" >/dev/null
+    fi
+  fi
+  echo "setup: PostgreSQL is up on 127.0.0.1:5432"
+else
+  echo "setup: WARNING: no PostgreSQL on 127.0.0.1:5432" >&2
+fi
