@@ -34,16 +34,16 @@ pub(crate) fn is_valid_email(value: &str) -> bool {
         && local
             .chars()
             .all(|c| !c.is_whitespace() && !c.is_control() && !"@,;:<>()[]\\\"".contains(c));
-    let labels: Vec<&str> = domain.split('.').collect();
-    let domain_ok = labels.len() >= 2
-        && labels.iter().all(|label| {
+    let domain_ok = domain.contains('.')
+        && domain.split('.').all(|label| {
             !label.is_empty()
                 && !label.starts_with('-')
                 && !label.ends_with('-')
                 && label.chars().all(|c| c.is_alphanumeric() || c == '-')
         })
-        && labels
-            .last()
+        && domain
+            .rsplit('.')
+            .next()
             .is_some_and(|tld| tld.chars().any(char::is_alphabetic));
     local_ok && domain_ok
 }
@@ -63,7 +63,8 @@ const LINKEDIN_PATHS: &[&str] = &[
 pub(crate) fn normalise_linkedin(value: &str) -> Option<String> {
     let with_scheme = add_scheme(value);
     let url = Url::parse(&with_scheme).ok()?;
-    let host = url.host_str()?.to_ascii_lowercase();
+    // url lower-cases hosts while parsing.
+    let host = url.host_str()?;
     let on_linkedin = host == "linkedin.com" || host.ends_with(".linkedin.com");
     let path = url.path();
     let profile = LINKEDIN_PATHS

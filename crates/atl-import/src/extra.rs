@@ -32,27 +32,29 @@ impl ExtraWriter {
     }
 }
 
-/// JSON string escaping (RFC 8259): quotes, backslashes and control characters.
+/// JSON string escaping (RFC 8259): quotes, backslashes and control characters. Works on
+/// bytes: every byte needing an escape is ASCII, so slicing there is always on a char
+/// boundary, and long plain runs are copied at once.
 fn push_json_string(out: &mut String, s: &str) {
     out.push('"');
     let mut plain_from = 0;
-    for (i, c) in s.char_indices() {
-        let escaped = match c {
-            '"' => "\\\"",
-            '\\' => "\\\\",
-            '\n' => "\\n",
-            '\r' => "\\r",
-            '\t' => "\\t",
-            c if (c as u32) < 0x20 => "",
+    for (i, b) in s.bytes().enumerate() {
+        let escaped = match b {
+            b'"' => "\\\"",
+            b'\\' => "\\\\",
+            b'\n' => "\\n",
+            b'\r' => "\\r",
+            b'\t' => "\\t",
+            0..0x20 => "",
             _ => continue,
         };
         out.push_str(&s[plain_from..i]);
         if escaped.is_empty() {
-            out.push_str(&format!("\\u{:04x}", c as u32));
+            out.push_str(&format!("\\u{b:04x}"));
         } else {
             out.push_str(escaped);
         }
-        plain_from = i + c.len_utf8();
+        plain_from = i + 1;
     }
     out.push_str(&s[plain_from..]);
     out.push('"');

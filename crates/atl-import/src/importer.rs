@@ -87,7 +87,8 @@ pub struct ImportSummary {
     pub mapping: Vec<ColumnMapping>,
     /// Data rows read (blank rows excluded).
     pub rows_read: u64,
-    /// Rows with nothing in any cell, skipped silently (Excel leaves `,,,,` rows behind).
+    /// Rows with nothing (or only `NULL`) in every cell, skipped silently: Excel leaves
+    /// `,,,,` rows behind.
     pub blank_rows: u64,
     /// Unique targets accepted.
     pub targets: u64,
