@@ -380,6 +380,17 @@ impl<'a> Generator<'a> {
         if has("close") || has("cta") || has("next_step") {
             return "Would a 20-minute call next Tuesday work? (synthetic)".into();
         }
+        if name == "why"
+            || has("reason")
+            || has("differentiat")
+            || has("positioning")
+            || has("market_position")
+        {
+            return format!(
+                "[synthetic] {company} competes on {} against fictional rivals; sandbox text, not analysis.",
+                self.rng.pick(TOPICS)
+            );
+        }
         if has("signal") || has("hiring") || has("funding") || has("launch") {
             return format!("[synthetic] {company} {}", self.rng.pick(NEWS));
         }
