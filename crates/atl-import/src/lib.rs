@@ -86,7 +86,24 @@ pub fn merge_duplicate(first: &mut NewTarget, duplicate: NewTarget) {
     fill(&mut first.linkedin_url, duplicate.linkedin_url);
     fill(&mut first.website, duplicate.website);
     fill(&mut first.domain, duplicate.domain);
+    // Same rule as the store's upsert (`json_patch` / jsonb `||` with the stored side
+    // winning): keys the first row lacks are added, its own values are kept. Without this
+    // a duplicate would merge differently depending on whether it fell in the same
+    // insert batch as its first occurrence.
     if first.extra == "{}" {
         first.extra = duplicate.extra;
+    } else if duplicate.extra != "{}" {
+        if let (Ok(serde_json::Value::Object(mut kept)), Ok(serde_json::Value::Object(more))) = (
+            serde_json::from_str::<serde_json::Value>(&first.extra),
+            serde_json::from_str::<serde_json::Value>(&duplicate.extra),
+        ) {
+            let before = kept.len();
+            for (k, v) in more {
+                kept.entry(k).or_insert(v);
+            }
+            if kept.len() != before {
+                first.extra = serde_json::Value::Object(kept).to_string();
+            }
+        }
     }
 }
