@@ -1,11 +1,13 @@
 //! Fresh, migrated stores for tests, on SQLite and on the real PostgreSQL (feature
 //! `test-support`). No mocks: every test runs against both real engines.
 //!
-//! ```ignore
+//! ```no_run
+//! # async fn example() {
 //! for (backend, store) in atl_store::testing::all_stores().await {
 //!     let team = store.team_id("t").await.unwrap();
-//!     // … assertions, with `backend` in the messages …
+//!     assert!(team > 0, "{backend}");
 //! }
+//! # }
 //! ```
 //!
 //! PostgreSQL comes from `ATL_TEST_POSTGRES_URL` (default
@@ -185,7 +187,13 @@ pub async fn postgres_store() -> Option<TestStore> {
         tokio::time::timeout(Duration::from_secs(5), PgConnection::connect(&admin_url)).await;
     let mut admin = match admin {
         Ok(Ok(conn)) => conn,
-        Ok(Err(err)) => return unreachable_postgres(&shown, &suite, &err.to_string()),
+        Ok(Err(err)) => {
+            let why = match crate::error::url_password(&admin_url) {
+                Some(p) => err.to_string().replace(p, "***"),
+                None => err.to_string(),
+            };
+            return unreachable_postgres(&shown, &suite, &why);
+        }
         Err(_) => return unreachable_postgres(&shown, &suite, "timed out after 5 s"),
     };
     let name = format!("atl_test_{}", unique_suffix());

@@ -250,6 +250,65 @@ async fn a_target_seen_again_is_merged_not_duplicated() {
 }
 
 #[tokio::test]
+async fn large_batches_cross_chunk_boundaries_without_shifting_columns() {
+    // 1,300 = 512 + 512 + 256 + 16 + 4 on SQLite: every chunk size path, and binding order
+    // errors would show up as values landing in the wrong row or column.
+    let n = 1_300u64;
+    let batch: Vec<NewTarget> = (1..=n)
+        .map(|i| {
+            let mut t = target(
+                i + 1,
+                &format!("Co {i}"),
+                Some(&format!("p{i}@co{i}.com")),
+                json!({"i": i.to_string()}),
+            );
+            t.contact_title = (i % 3 == 0).then(|| format!("Title {i}"));
+            t.domain = Some(format!("co{i}.com"));
+            t
+        })
+        .collect();
+    for (backend, store) in all_stores().await {
+        let team = store.team_id(DEFAULT_TEAM).await.unwrap();
+        let mut import = store.begin_import(new_campaign(team, "big")).await.unwrap();
+        import.insert_targets(&batch).await.unwrap();
+        // Second batch re-sends every 100th target with a new extra key: merged in place.
+        let again: Vec<NewTarget> = batch
+            .iter()
+            .step_by(100)
+            .map(|t| NewTarget {
+                extra: json!({"again": "yes"}).to_string(),
+                ..t.clone()
+            })
+            .collect();
+        import.insert_targets(&again).await.unwrap();
+        let campaign = import.commit(&json!({})).await.unwrap();
+        assert_eq!(campaign.total_targets, n as i64, "{backend}");
+
+        let stored = store
+            .list_targets(campaign.id, None, 2_000, 0)
+            .await
+            .unwrap();
+        assert_eq!(stored.len(), n as usize, "{backend}");
+        for (t, s) in batch.iter().zip(&stored) {
+            assert_eq!(s.row_number, t.row_number as i64, "{backend}");
+            assert_eq!(s.company_name, t.company_name, "{backend}");
+            assert_eq!(s.contact_email, t.contact_email, "{backend}");
+            assert_eq!(s.contact_title, t.contact_title, "{backend}");
+            assert_eq!(s.domain, t.domain, "{backend}");
+            assert_eq!(s.dedup_key, t.dedup_key, "{backend}");
+            assert_eq!(
+                s.extra["i"],
+                json!((t.row_number - 1).to_string()),
+                "{backend}"
+            );
+        }
+        assert_eq!(stored[0].extra["again"], "yes", "{backend}");
+        assert_eq!(stored[1].extra.get("again"), None, "{backend}");
+        store.cleanup().await;
+    }
+}
+
+#[tokio::test]
 async fn a_batch_with_a_repeated_key_is_refused_and_the_import_survives() {
     for (backend, store) in all_stores().await {
         let team = store.team_id(DEFAULT_TEAM).await.unwrap();
