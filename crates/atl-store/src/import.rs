@@ -231,6 +231,8 @@ impl CampaignImport {
     /// The batch itself must not contain one `dedup_key` twice: merge those in memory first
     /// (PostgreSQL cannot upsert one row twice in a statement). Such a batch is refused with
     /// [`StoreError::InvalidInput`] before anything is written, and the import stays usable.
+    /// Any other error comes from the database (e.g. `extra` not a JSON object); after one,
+    /// PostgreSQL has aborted the transaction, so roll the import back or drop it.
     pub async fn insert_targets(&mut self, batch: &[NewTarget]) -> Result<(), StoreError> {
         if batch.is_empty() {
             return Ok(());
