@@ -53,7 +53,9 @@ pub async fn import_csv(
     }
     // Valid UTF-8 is reused in place; anything else is decoded once and the raw bytes
     // dropped, so the file is held once, not twice.
-    let text: String = match atl_import::decode(&bytes)?.text {
+    let decoded = atl_import::decode(&bytes)?;
+    let encoding = decoded.encoding;
+    let text: String = match decoded.text {
         std::borrow::Cow::Borrowed(s) => {
             let skip = bytes.len() - s.len(); // a UTF-8 BOM
             let mut bytes = bytes;
@@ -62,7 +64,7 @@ pub async fn import_csv(
         }
         std::borrow::Cow::Owned(s) => s,
     };
-    let mut importer = Importer::new(&text, &request.options)?;
+    let mut importer = Importer::new(&text, &request.options)?.with_encoding(encoding);
 
     let name = request
         .name

@@ -69,6 +69,8 @@ fn streaming_import_holds_keys_not_targets() {
 
     // Dedup keys are ~40 bytes each plus hash map overhead: well under half the file.
     // A copy of the text, or keeping the targets, would exceed it.
+    // Time is printed for a human, never asserted: speed lives in the benchmarks
+    // (crates/atl-app/benches/import.rs), where it is compared in one run.
     eprintln!(
         "import of {} bytes: {elapsed:?}, peak heap {peak} bytes",
         text.len()
@@ -78,10 +80,4 @@ fn streaming_import_holds_keys_not_targets() {
         "peak heap {peak} for a {} byte file",
         text.len()
     );
-    // The target is well under 50 ms in release (about 23 ms measured on the shared dev
-    // box). The bound here is 4x looser so a busy CI machine does not make it flaky; it
-    // still catches an accidental quadratic or per-field copy.
-    if !cfg!(debug_assertions) {
-        assert!(elapsed.as_millis() < 200, "took {elapsed:?}");
-    }
 }

@@ -1,0 +1,231 @@
+//! The import path end to end (bytes → campaign) on SQLite and PostgreSQL: what is
+//! accepted is stored once, and any refusal leaves the store exactly as it was.
+
+use atl_app::{AppError, ImportRequest, import_csv};
+use atl_import::{ImportError, ImportOptions};
+use atl_store::Store;
+use atl_store::testing::all_stores;
+
+fn request(team_id: i64, options: ImportOptions) -> ImportRequest {
+    ImportRequest {
+        team_id,
+        name: Some("test".into()),
+        file_name: Some("test.csv".into()),
+        options,
+        settings: serde_json::json!({}),
+        budget_nano_usd: None,
+    }
+}
+
+async fn campaign_count(store: &Store) -> usize {
+    store.list_campaigns(None, 100, 0).await.unwrap().len()
+}
+
+fn testdata(path: &str) -> Vec<u8> {
+    std::fs::read(format!(
+        "{}/../../testdata/{path}",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap()
+}
+
+#[tokio::test]
+async fn fortune_1000_imports_on_both_backends() {
+    for (backend, store) in all_stores().await {
+        let team = store.team_id("acme-sales").await.unwrap();
+        let out = import_csv(
+            &store,
+            testdata("companies/fortune1000_2021.target_list.csv"),
+            request(team, ImportOptions::default()),
+        )
+        .await
+        .unwrap();
+        assert_eq!(out.total_targets, 1000, "{backend}");
+        assert_eq!(out.status, "pending");
+        let targets = store
+            .list_targets(out.campaign_id, None, 5, 0)
+            .await
+            .unwrap();
+        assert_eq!(targets[0].company_name, "Walmart", "{backend}");
+        assert_eq!(
+            targets[0].row_number, 2,
+            "{backend}: first data row is line 2"
+        );
+        let lowes = store
+            .list_targets(out.campaign_id, None, 1000, 0)
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|t| t.company_name.starts_with("Lowe"))
+            .unwrap();
+        assert_eq!(
+            lowes.company_name, "Lowe\u{2019}s",
+            "{backend}: entity decoded"
+        );
+        store.cleanup().await;
+    }
+}
+
+#[tokio::test]
+async fn duplicates_across_batches_merge_into_one_target() {
+    // Row 2 and row 1502 are the same person at the same company; the second one brings a
+    // title and an extra column the first lacked. 1,500 rows apart means different insert
+    // batches, so the store's upsert (not the in-memory batch merge) does the merge.
+    let mut csv = String::from("Company,Email,Title,Notes\n");
+    csv.push_str("Acme,jo@acme.com,,first\n");
+    for i in 0..1499 {
+        csv.push_str(&format!("Filler {i},f{i}@filler.example,,\n"));
+    }
+    csv.push_str("ACME,JO@acme.com,VP Sales,second\n");
+    for (backend, store) in all_stores().await {
+        let team = store.team_id("t").await.unwrap();
+        let out = import_csv(
+            &store,
+            csv.clone().into_bytes(),
+            request(team, ImportOptions::default()),
+        )
+        .await
+        .unwrap();
+        assert_eq!(out.total_targets, 1500, "{backend}");
+        assert_eq!(out.duplicates_merged, 1, "{backend}");
+        let acme = store
+            .list_targets(out.campaign_id, None, 1, 0)
+            .await
+            .unwrap()
+            .remove(0);
+        assert_eq!(
+            acme.company_name, "Acme",
+            "{backend}: first row's values win"
+        );
+        assert_eq!(
+            acme.contact_title.as_deref(),
+            Some("VP Sales"),
+            "{backend}: blank filled"
+        );
+        assert_eq!(acme.extra["Notes"], "first", "{backend}");
+        store.cleanup().await;
+    }
+}
+
+#[tokio::test]
+async fn refusals_write_nothing() {
+    let too_many = {
+        let mut s = String::from("Company,Email\n");
+        for i in 0..10_001 {
+            s.push_str(&format!("Company {i},x{i}@c{i}.example\n"));
+        }
+        s
+    };
+    for (backend, store) in all_stores().await {
+        let team = store.team_id("t").await.unwrap();
+
+        let err = import_csv(
+            &store,
+            too_many.clone().into_bytes(),
+            request(team, ImportOptions::default()),
+        )
+        .await
+        .unwrap_err();
+        assert!(
+            matches!(
+                err,
+                AppError::Import(ImportError::TooManyTargets { limit: 10_000, .. })
+            ),
+            "{backend}: {err}"
+        );
+        assert!(
+            err.to_string().contains("10,000") || err.to_string().contains("10000"),
+            "{err}"
+        );
+
+        let err = import_csv(
+            &store,
+            b"City,Population\nOslo,700000\n".to_vec(),
+            request(team, ImportOptions::default()),
+        )
+        .await
+        .unwrap_err();
+        assert!(
+            err.to_string().contains("City"),
+            "{backend}: names the headers: {err}"
+        );
+
+        let err = import_csv(
+            &store,
+            b"Company,Email\n,a@b.com\n  ,c@d.com\n".to_vec(),
+            request(team, ImportOptions::default()),
+        )
+        .await
+        .unwrap_err();
+        assert!(
+            matches!(err, AppError::NoTargets { rejected: 2, .. }),
+            "{backend}: {err}"
+        );
+
+        let small = ImportOptions {
+            max_bytes: 10,
+            ..ImportOptions::default()
+        };
+        let err = import_csv(
+            &store,
+            b"Company\nAcme Corporation\n".to_vec(),
+            request(team, small),
+        )
+        .await
+        .unwrap_err();
+        assert!(
+            matches!(err, AppError::Import(ImportError::TooLarge { .. })),
+            "{backend}: {err}"
+        );
+
+        let err = import_csv(
+            &store,
+            vec![0u8, 159, 146, 150, 0, 1, 2, 3, 255, 254, 0, 0],
+            request(team, ImportOptions::default()),
+        )
+        .await
+        .unwrap_err();
+        assert!(
+            matches!(err, AppError::Import(_)),
+            "{backend}: binary junk refused: {err}"
+        );
+
+        assert_eq!(
+            campaign_count(&store).await,
+            0,
+            "{backend}: nothing was written"
+        );
+        store.cleanup().await;
+    }
+}
+
+#[tokio::test]
+async fn rejected_rows_are_reported_with_their_lines_and_the_rest_imports() {
+    let csv = "Company,Email\nAcme,jo@acme.com\n,orphan@x.com\nGlobex,not-an-email\n";
+    for (backend, store) in all_stores().await {
+        let team = store.team_id("t").await.unwrap();
+        let out = import_csv(
+            &store,
+            csv.as_bytes().to_vec(),
+            request(team, ImportOptions::default()),
+        )
+        .await
+        .unwrap();
+        assert_eq!(out.total_targets, 2, "{backend}");
+        assert_eq!(out.rows_rejected, 1);
+        assert_eq!(out.report.rejected[0].line, 3);
+        assert_eq!(out.warnings, 1);
+        assert_eq!(out.report.warnings[0].line, 4);
+        let globex = store
+            .list_targets(out.campaign_id, None, 10, 0)
+            .await
+            .unwrap()
+            .remove(1);
+        assert_eq!(globex.contact_email, None);
+        assert_eq!(
+            globex.extra["Email"], "not-an-email",
+            "{backend}: invalid value kept"
+        );
+        store.cleanup().await;
+    }
+}
