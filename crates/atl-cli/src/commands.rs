@@ -1,6 +1,7 @@
 //! One function per subcommand; each is a thin call into `atl-app`/`atl-store`.
 
 use crate::output;
+use crate::sandbox;
 use crate::{Cli, Command};
 use anyhow::{Context, Result};
 use atl_app::{AppError, ImportRequest};
@@ -9,6 +10,14 @@ use atl_store::Store;
 use std::process::ExitCode;
 
 pub async fn run(cli: Cli) -> Result<ExitCode> {
+    if let Command::Sandbox {
+        port,
+        config,
+        latency_ms,
+    } = cli.command
+    {
+        return sandbox::serve(port, config, latency_ms).await;
+    }
     let store = open_store(cli.database_url.as_deref()).await?;
     let code = match cli.command {
         Command::Migrate => {
@@ -35,6 +44,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
             }
             ExitCode::SUCCESS
         }
+        Command::Sandbox { .. } => unreachable!("handled before the store is opened"),
         Command::Status { id, json } => {
             let Some(campaign) = store.get_campaign(None, id).await? else {
                 eprintln!("error: campaign {id} not found");

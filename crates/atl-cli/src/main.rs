@@ -3,6 +3,7 @@
 
 mod commands;
 mod output;
+mod sandbox;
 
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
@@ -55,6 +56,19 @@ enum Command {
     },
     /// Apply the database migrations (they also run on every start).
     Migrate,
+    /// Serve every provider's wire format on 127.0.0.1 with synthetic content, for demos,
+    /// tests and benchmarks. Point ATL at it with `ATL_SANDBOX_URL=http://127.0.0.1:PORT`.
+    Sandbox {
+        #[arg(long, default_value_t = 8787)]
+        port: u16,
+        /// A JSON file of latency and fault knobs per provider family (see atl-sandbox's
+        /// `SandboxConfig`); they can also be changed at runtime with POST /_sandbox/config.
+        #[arg(long)]
+        config: Option<PathBuf>,
+        /// Fixed latency for every route, in milliseconds (overrides the file's).
+        #[arg(long)]
+        latency_ms: Option<u64>,
+    },
 }
 
 fn main() -> ExitCode {

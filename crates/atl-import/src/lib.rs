@@ -92,18 +92,18 @@ pub fn merge_duplicate(first: &mut NewTarget, duplicate: NewTarget) {
     // insert batch as its first occurrence.
     if first.extra == "{}" {
         first.extra = duplicate.extra;
-    } else if duplicate.extra != "{}" {
-        if let (Ok(serde_json::Value::Object(mut kept)), Ok(serde_json::Value::Object(more))) = (
+    } else if duplicate.extra != "{}"
+        && let (Ok(serde_json::Value::Object(mut kept)), Ok(serde_json::Value::Object(more))) = (
             serde_json::from_str::<serde_json::Value>(&first.extra),
             serde_json::from_str::<serde_json::Value>(&duplicate.extra),
-        ) {
-            let before = kept.len();
-            for (k, v) in more {
-                kept.entry(k).or_insert(v);
-            }
-            if kept.len() != before {
-                first.extra = serde_json::Value::Object(kept).to_string();
-            }
+        )
+    {
+        let before = kept.len();
+        for (k, v) in more {
+            kept.entry(k).or_insert(v);
+        }
+        if kept.len() != before {
+            first.extra = serde_json::Value::Object(kept).to_string();
         }
     }
 }
