@@ -7,12 +7,15 @@
 //!
 //! Money is integer nano-dollars (`*_nano_usd`) in every column; see [`nano_to_usd`].
 
+mod control;
 mod db;
 mod error;
 mod import;
+mod ledger;
 mod migrate;
 mod model;
 mod queries;
+mod results;
 mod store;
 
 #[cfg(any(test, feature = "test-support"))]
@@ -21,8 +24,10 @@ pub mod testing;
 pub use db::Backend;
 pub use error::{StoreError, redact_url};
 pub use import::CampaignImport;
+pub use ledger::{ClaimRequest, ClaimedJob, FailOutcome, KindCosts, format_usd};
 pub use model::{
     Campaign, NANOS_PER_USD, NewCampaign, Target, TargetCounts, nano_to_usd, usd_to_nano,
 };
 pub use queries::MAX_PAGE;
+pub use results::{CampaignCounters, Event, JobCounts, JobRecord, Progress, StoredResult};
 pub use store::{DEFAULT_DATABASE_URL, Store};

@@ -10,15 +10,27 @@ use sqlx::migrate::{Migration, MigrationType, Migrator};
 use std::borrow::Cow;
 
 /// (file name, contents). Add new files to BOTH lists, in order.
-pub(crate) const SQLITE: &[(&str, &str)] = &[(
-    "0001_initial_schema.sql",
-    include_str!("../migrations/sqlite/0001_initial_schema.sql"),
-)];
+pub(crate) const SQLITE: &[(&str, &str)] = &[
+    (
+        "0001_initial_schema.sql",
+        include_str!("../migrations/sqlite/0001_initial_schema.sql"),
+    ),
+    (
+        "0002_job_ledger.sql",
+        include_str!("../migrations/sqlite/0002_job_ledger.sql"),
+    ),
+];
 
-pub(crate) const POSTGRES: &[(&str, &str)] = &[(
-    "0001_initial_schema.sql",
-    include_str!("../migrations/postgres/0001_initial_schema.sql"),
-)];
+pub(crate) const POSTGRES: &[(&str, &str)] = &[
+    (
+        "0001_initial_schema.sql",
+        include_str!("../migrations/postgres/0001_initial_schema.sql"),
+    ),
+    (
+        "0002_job_ledger.sql",
+        include_str!("../migrations/postgres/0002_job_ledger.sql"),
+    ),
+];
 
 /// Builds a migrator from an embedded list. File names are checked by the unit tests, so a
 /// malformed one is a programming error caught before release, not a runtime condition;

@@ -1,0 +1,456 @@
+//! What happens around a job when its lease ends: the target's data, cost and status, the
+//! campaign's counters and completion, and the events. Shared by completion, failure, the
+//! expired-lease reaper and retries, so the counters follow one rule everywhere.
+//!
+//! Lock order (PostgreSQL): job → target → campaign, the same as the claim's, so two
+//! workers cannot deadlock on each other's rows.
+
+use atl_domain::{AgentResult, JobStatus, SubAgentKind, TargetStatus};
+use serde_json::{Value, json};
+use time::OffsetDateTime;
+
+use super::sql;
+use super::tx::{Sql, Tx, args};
+use crate::StoreError;
+use crate::db::DbTime;
+use crate::model::parse_status;
+
+/// A running job as read under its lease.
+#[derive(Debug, Clone)]
+pub(super) struct LeasedJob {
+    pub id: i64,
+    pub campaign_id: i64,
+    pub target_id: i64,
+    pub kind: SubAgentKind,
+    pub attempts: i64,
+    pub max_attempts: i64,
+    pub reserved_nano_usd: i64,
+}
+
+type LeasedRow = (i64, i64, i64, String, i64, i64, i64);
+
+pub(super) fn leased_from_row(r: LeasedRow) -> Result<LeasedJob, StoreError> {
+    Ok(LeasedJob {
+        id: r.0,
+        campaign_id: r.1,
+        target_id: r.2,
+        kind: parse_status("sub_agent_executions.sub_agent_type", &r.3)?,
+        attempts: r.4,
+        max_attempts: r.5,
+        reserved_nano_usd: r.6,
+    })
+}
+
+/// The job if `lease_token` still holds its lease (locked on PostgreSQL), else `None`.
+pub(super) async fn lock_leased_job(
+    tx: &mut Tx,
+    job_id: i64,
+    lease_token: &str,
+) -> Result<Option<LeasedJob>, StoreError> {
+    let row: Option<LeasedRow> = tx
+        .fetch_optional(
+            Sql::Split {
+                sqlite: sql::LEASED_JOB_SQLITE,
+                postgres: sql::LEASED_JOB_PG,
+            },
+            &args![job_id, lease_token],
+        )
+        .await?;
+    row.map(leased_from_row).transpose()
+}
+
+/// How a job ends.
+pub(super) struct JobEnd<'a> {
+    /// Completed, Failed or Skipped.
+    pub status: JobStatus,
+    pub error: Option<&'a str>,
+    /// Already inserted into `enrichment_results` by the caller when completed.
+    pub result: Option<&'a AgentResult>,
+    /// Spent by this (failed) attempt.
+    pub spent_nano_usd: i64,
+}
+
+/// Ends a job in a final state and does all the bookkeeping that follows.
+pub(super) async fn end_job(
+    tx: &mut Tx,
+    job: &LeasedJob,
+    end: JobEnd<'_>,
+    at: OffsetDateTime,
+) -> Result<(), StoreError> {
+    let now = DbTime(at);
+    tx.execute(
+        Sql::Both(sql::JOB_END),
+        &args![
+            job.id,
+            end.status.as_str(),
+            end.error.map(str::to_string),
+            end.spent_nano_usd,
+            now
+        ],
+    )
+    .await?;
+
+    let old_status = lock_target(tx, job.target_id).await?;
+    let result_cost = end.result.and_then(|r| r.cost_nano_usd).unwrap_or(0);
+    let cost = result_cost.saturating_add(end.spent_nano_usd);
+    let unknown_cost = i64::from(end.result.is_some_and(|r| r.cost_nano_usd.is_none()));
+    match (end.status, end.result) {
+        (JobStatus::Completed, Some(result)) => {
+            tx.execute(
+                Sql::Split {
+                    sqlite: sql::TARGET_ADD_RESULT_SQLITE,
+                    postgres: sql::TARGET_ADD_RESULT_PG,
+                },
+                &args![
+                    job.target_id,
+                    cost,
+                    job.kind.as_str(),
+                    result.data.clone(),
+                    now
+                ],
+            )
+            .await?;
+        }
+        (JobStatus::Failed, _) => {
+            tx.execute(
+                Sql::Split {
+                    sqlite: sql::TARGET_ADD_FAILURE_SQLITE,
+                    postgres: sql::TARGET_ADD_FAILURE_PG,
+                },
+                &args![job.target_id, cost, job.kind.as_str(), now],
+            )
+            .await?;
+        }
+        _ if cost != 0 => {
+            tx.execute(
+                Sql::Both(sql::TARGET_ADD_COST),
+                &args![job.target_id, cost, now],
+            )
+            .await?;
+        }
+        _ => {}
+    }
+
+    let new_status = derive_target_status(tx, job.target_id, old_status).await?;
+    if new_status != old_status {
+        tx.execute(
+            Sql::Both(sql::TARGET_SET_STATUS),
+            &args![job.target_id, new_status.as_str(), now],
+        )
+        .await?;
+    }
+    let d = CounterDelta::between(old_status, new_status);
+    campaign_add(
+        tx,
+        job.campaign_id,
+        cost,
+        job.reserved_nano_usd,
+        unknown_cost,
+        d,
+        at,
+    )
+    .await?;
+
+    let kind = match end.status {
+        JobStatus::Completed => "job_completed",
+        JobStatus::Skipped => "job_skipped",
+        _ => "job_failed",
+    };
+    event(
+        tx,
+        job.campaign_id,
+        kind,
+        json!({
+            "job_id": job.id,
+            "target_id": job.target_id,
+            "sub_agent": job.kind,
+            "attempts": job.attempts,
+            "cost_nano_usd": end.result.map_or(Some(cost), |r| r.cost_nano_usd),
+            "error": end.error,
+        }),
+        at,
+    )
+    .await?;
+    if new_status != old_status && is_final(new_status) {
+        event(
+            tx,
+            job.campaign_id,
+            "target_completed",
+            json!({"target_id": job.target_id, "status": new_status}),
+            at,
+        )
+        .await?;
+    }
+    settle_campaign(tx, job.campaign_id, at).await
+}
+
+/// Sends a job back to `pending` until `run_after` (a retryable failure or an expired
+/// lease), keeping what the attempt spent.
+pub(super) async fn requeue_job(
+    tx: &mut Tx,
+    job: &LeasedJob,
+    error: &str,
+    run_after: OffsetDateTime,
+    spent_nano_usd: i64,
+    at: OffsetDateTime,
+) -> Result<(), StoreError> {
+    tx.execute(
+        Sql::Both(sql::JOB_REQUEUE),
+        &args![job.id, DbTime(run_after), error, spent_nano_usd, DbTime(at)],
+    )
+    .await?;
+    if spent_nano_usd != 0 {
+        tx.execute(
+            Sql::Both(sql::TARGET_ADD_COST),
+            &args![job.target_id, spent_nano_usd, DbTime(at)],
+        )
+        .await?;
+    }
+    campaign_add(
+        tx,
+        job.campaign_id,
+        spent_nano_usd,
+        job.reserved_nano_usd,
+        0,
+        CounterDelta::default(),
+        at,
+    )
+    .await?;
+    event(
+        tx,
+        job.campaign_id,
+        "job_retrying",
+        json!({
+            "job_id": job.id,
+            "target_id": job.target_id,
+            "sub_agent": job.kind,
+            "attempts": job.attempts,
+            "error": error,
+            "run_after": DbTime(run_after).sqlite_text().ok(),
+        }),
+        at,
+    )
+    .await
+}
+
+/// Gives a lease back unused (the worker is shutting down).
+pub(super) async fn release_job(
+    tx: &mut Tx,
+    job: &LeasedJob,
+    at: OffsetDateTime,
+) -> Result<(), StoreError> {
+    tx.execute(Sql::Both(sql::JOB_RELEASE), &args![job.id, DbTime(at)])
+        .await?;
+    campaign_add(
+        tx,
+        job.campaign_id,
+        0,
+        job.reserved_nano_usd,
+        0,
+        CounterDelta::default(),
+        at,
+    )
+    .await
+}
+
+async fn lock_target(tx: &mut Tx, target_id: i64) -> Result<TargetStatus, StoreError> {
+    let (status,): (String,) = tx
+        .fetch_one(
+            Sql::Split {
+                sqlite: sql::TARGET_LOCK_SQLITE,
+                postgres: sql::TARGET_LOCK_PG,
+            },
+            &args![target_id],
+        )
+        .await?;
+    parse_status("atl_targets.enrichment_status", &status)
+}
+
+/// A target is processing while any of its jobs is open; then completed if one produced a
+/// result, failed if none did but one failed, cancelled if nothing ran (all skipped).
+async fn derive_target_status(
+    tx: &mut Tx,
+    target_id: i64,
+    old: TargetStatus,
+) -> Result<TargetStatus, StoreError> {
+    let rows: Vec<(String,)> = tx
+        .fetch_all(Sql::Both(sql::TARGET_JOB_STATUSES), &args![target_id])
+        .await?;
+    let mut statuses = Vec::with_capacity(rows.len());
+    for (s,) in rows {
+        statuses.push(parse_status::<JobStatus>(
+            "sub_agent_executions.status",
+            &s,
+        )?);
+    }
+    Ok(target_status_from_jobs(&statuses, old))
+}
+
+pub(crate) fn target_status_from_jobs(jobs: &[JobStatus], old: TargetStatus) -> TargetStatus {
+    if jobs.is_empty() {
+        return old;
+    }
+    if jobs.iter().any(|s| !s.is_final()) {
+        if jobs.iter().any(|s| *s == JobStatus::Running) || old != TargetStatus::Pending {
+            return TargetStatus::Processing;
+        }
+        return old;
+    }
+    if jobs.contains(&JobStatus::Completed) {
+        TargetStatus::Completed
+    } else if jobs.contains(&JobStatus::Failed) {
+        TargetStatus::Failed
+    } else {
+        TargetStatus::Cancelled
+    }
+}
+
+fn is_final(s: TargetStatus) -> bool {
+    matches!(
+        s,
+        TargetStatus::Completed | TargetStatus::Failed | TargetStatus::Cancelled
+    )
+}
+
+/// Change of the campaign's target counters when one target moves from `old` to `new`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(super) struct CounterDelta {
+    pub enriched: i64,
+    pub failed: i64,
+    pub in_progress: i64,
+}
+
+impl CounterDelta {
+    pub(super) fn between(old: TargetStatus, new: TargetStatus) -> Self {
+        let n = |s: TargetStatus, want: TargetStatus| i64::from(s == want);
+        CounterDelta {
+            enriched: n(new, TargetStatus::Completed) - n(old, TargetStatus::Completed),
+            failed: n(new, TargetStatus::Failed) - n(old, TargetStatus::Failed),
+            in_progress: n(new, TargetStatus::Processing) - n(old, TargetStatus::Processing),
+        }
+    }
+}
+
+async fn campaign_add(
+    tx: &mut Tx,
+    campaign_id: i64,
+    cost: i64,
+    release_reserved: i64,
+    unknown_cost: i64,
+    d: CounterDelta,
+    at: OffsetDateTime,
+) -> Result<(), StoreError> {
+    tx.execute(
+        Sql::Split {
+            sqlite: sql::CAMPAIGN_ADD_SQLITE,
+            postgres: sql::CAMPAIGN_ADD_PG,
+        },
+        &args![
+            campaign_id,
+            cost,
+            release_reserved,
+            unknown_cost,
+            d.enriched,
+            d.failed,
+            d.in_progress,
+            DbTime(at)
+        ],
+    )
+    .await?;
+    Ok(())
+}
+
+/// Completes the campaign when none of its jobs is open any more (a cancelled one stays
+/// cancelled).
+pub(crate) async fn settle_campaign(
+    tx: &mut Tx,
+    campaign_id: i64,
+    at: OffsetDateTime,
+) -> Result<(), StoreError> {
+    let open: Option<(i64,)> = tx
+        .fetch_optional(Sql::Both(sql::CAMPAIGN_HAS_OPEN_JOB), &args![campaign_id])
+        .await?;
+    if open.is_some() {
+        return Ok(());
+    }
+    let done: Option<(i64, bool)> = tx
+        .fetch_optional(
+            Sql::Both(sql::CAMPAIGN_COMPLETE),
+            &args![campaign_id, DbTime(at)],
+        )
+        .await?;
+    if let Some((cost, budget_exhausted)) = done {
+        event(
+            tx,
+            campaign_id,
+            "campaign_completed",
+            json!({"cost_nano_usd": cost, "budget_exhausted": budget_exhausted}),
+            at,
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+pub(crate) async fn event(
+    tx: &mut Tx,
+    campaign_id: i64,
+    kind: &str,
+    payload: Value,
+    at: OffsetDateTime,
+) -> Result<(), StoreError> {
+    tx.execute(
+        Sql::Both(sql::INSERT_EVENT),
+        &args![campaign_id, kind, payload, DbTime(at)],
+    )
+    .await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use JobStatus as J;
+    use TargetStatus as T;
+
+    #[test]
+    fn target_status_follows_its_jobs() {
+        assert_eq!(
+            target_status_from_jobs(&[J::Completed, J::Running], T::Processing),
+            T::Processing
+        );
+        assert_eq!(
+            target_status_from_jobs(&[J::Completed, J::Failed], T::Processing),
+            T::Completed
+        );
+        assert_eq!(
+            target_status_from_jobs(&[J::Failed, J::Skipped], T::Processing),
+            T::Failed
+        );
+        assert_eq!(
+            target_status_from_jobs(&[J::Skipped, J::Skipped], T::Pending),
+            T::Cancelled
+        );
+        // Nothing claimed yet: still pending.
+        assert_eq!(
+            target_status_from_jobs(&[J::Pending, J::Pending], T::Pending),
+            T::Pending
+        );
+    }
+
+    #[test]
+    fn counter_deltas_move_one_target() {
+        assert_eq!(
+            CounterDelta::between(T::Processing, T::Completed),
+            CounterDelta {
+                enriched: 1,
+                failed: 0,
+                in_progress: -1
+            }
+        );
+        assert_eq!(
+            CounterDelta::between(T::Processing, T::Processing),
+            CounterDelta::default()
+        );
+    }
+}

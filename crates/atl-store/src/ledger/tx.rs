@@ -1,0 +1,249 @@
+//! A write transaction on either backend, with SQL that may differ per backend and bind
+//! values carried as data, so the ledger's bookkeeping is written once as plain Rust.
+
+use serde_json::Value;
+use sqlx::postgres::PgRow;
+use sqlx::sqlite::SqliteRow;
+use sqlx::types::Json;
+use sqlx::{FromRow, Postgres, Sqlite, Transaction};
+use std::future::Future;
+use std::time::Duration;
+
+use crate::StoreError;
+use crate::db::{Db, DbTime};
+
+/// One statement: the same text on both backends, or one text per backend (the lease
+/// claim's lock clause, JSON functions).
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Sql {
+    Both(&'static str),
+    Split {
+        sqlite: &'static str,
+        postgres: &'static str,
+    },
+}
+
+/// A value bound to a `$n` placeholder.
+#[derive(Debug, Clone)]
+pub(crate) enum Arg {
+    I64(i64),
+    OptI64(Option<i64>),
+    Text(String),
+    OptText(Option<String>),
+    Time(DbTime),
+    Json(Value),
+    F64(f64),
+    Bool(bool),
+}
+
+impl From<i64> for Arg {
+    fn from(v: i64) -> Self {
+        Arg::I64(v)
+    }
+}
+impl From<Option<i64>> for Arg {
+    fn from(v: Option<i64>) -> Self {
+        Arg::OptI64(v)
+    }
+}
+impl From<&str> for Arg {
+    fn from(v: &str) -> Self {
+        Arg::Text(v.to_string())
+    }
+}
+impl From<String> for Arg {
+    fn from(v: String) -> Self {
+        Arg::Text(v)
+    }
+}
+impl From<Option<String>> for Arg {
+    fn from(v: Option<String>) -> Self {
+        Arg::OptText(v)
+    }
+}
+impl From<DbTime> for Arg {
+    fn from(v: DbTime) -> Self {
+        Arg::Time(v)
+    }
+}
+impl From<Value> for Arg {
+    fn from(v: Value) -> Self {
+        Arg::Json(v)
+    }
+}
+impl From<f64> for Arg {
+    fn from(v: f64) -> Self {
+        Arg::F64(v)
+    }
+}
+impl From<bool> for Arg {
+    fn from(v: bool) -> Self {
+        Arg::Bool(v)
+    }
+}
+
+/// `args![a, b, c]` → `[Arg; 3]`, converting each value with `Arg::from`.
+macro_rules! args {
+    ($($v:expr),* $(,)?) => { [$($crate::ledger::tx::Arg::from($v)),*] };
+}
+pub(crate) use args;
+
+/// Binds every arg in order; expanded once per backend so each arm type-checks on its own.
+macro_rules! bind_all {
+    ($q:expr, $args:expr) => {{
+        let mut q = $q;
+        for a in $args {
+            q = match a {
+                Arg::I64(v) => q.bind(*v),
+                Arg::OptI64(v) => q.bind(*v),
+                Arg::Text(v) => q.bind(v.clone()),
+                Arg::OptText(v) => q.bind(v.clone()),
+                Arg::Time(v) => q.bind(*v),
+                Arg::Json(v) => q.bind(Json(v.clone())),
+                Arg::F64(v) => q.bind(*v),
+                Arg::Bool(v) => q.bind(*v),
+            };
+        }
+        q
+    }};
+}
+
+pub(crate) enum Tx {
+    Sqlite(Transaction<'static, Sqlite>),
+    Postgres(Transaction<'static, Postgres>),
+}
+
+impl Tx {
+    /// Opens a write transaction. SQLite takes its single write lock up front (`BEGIN
+    /// IMMEDIATE`): a deferred transaction that upgrades later fails with SQLITE_BUSY
+    /// without waiting for the busy timeout.
+    pub(crate) async fn begin(db: &Db) -> Result<Tx, StoreError> {
+        Ok(match db {
+            Db::Sqlite(pool) => Tx::Sqlite(pool.begin_with("BEGIN IMMEDIATE").await?),
+            Db::Postgres(pool) => Tx::Postgres(pool.begin().await?),
+        })
+    }
+
+    pub(crate) async fn commit(self) -> Result<(), StoreError> {
+        match self {
+            Tx::Sqlite(tx) => tx.commit().await?,
+            Tx::Postgres(tx) => tx.commit().await?,
+        }
+        Ok(())
+    }
+
+    /// Runs a statement that only PostgreSQL needs (a session setting); no-op on SQLite.
+    pub(crate) async fn execute_on_postgres(
+        &mut self,
+        sql: &'static str,
+    ) -> Result<(), StoreError> {
+        if let Tx::Postgres(tx) = self {
+            sqlx::query(sql).execute(&mut **tx).await?;
+        }
+        Ok(())
+    }
+
+    /// Rows changed.
+    pub(crate) async fn execute(&mut self, sql: Sql, args: &[Arg]) -> Result<u64, StoreError> {
+        Ok(match self {
+            Tx::Sqlite(tx) => bind_all!(sqlx::query(sql.sqlite()), args)
+                .execute(&mut **tx)
+                .await?
+                .rows_affected(),
+            Tx::Postgres(tx) => bind_all!(sqlx::query(sql.postgres()), args)
+                .execute(&mut **tx)
+                .await?
+                .rows_affected(),
+        })
+    }
+
+    pub(crate) async fn fetch_all<R>(
+        &mut self,
+        sql: Sql,
+        args: &[Arg],
+    ) -> Result<Vec<R>, StoreError>
+    where
+        R: for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + Send + Unpin,
+    {
+        Ok(match self {
+            Tx::Sqlite(tx) => {
+                bind_all!(sqlx::query_as(sql.sqlite()), args)
+                    .fetch_all(&mut **tx)
+                    .await?
+            }
+            Tx::Postgres(tx) => {
+                bind_all!(sqlx::query_as(sql.postgres()), args)
+                    .fetch_all(&mut **tx)
+                    .await?
+            }
+        })
+    }
+
+    pub(crate) async fn fetch_optional<R>(
+        &mut self,
+        sql: Sql,
+        args: &[Arg],
+    ) -> Result<Option<R>, StoreError>
+    where
+        R: for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + Send + Unpin,
+    {
+        Ok(match self {
+            Tx::Sqlite(tx) => {
+                bind_all!(sqlx::query_as(sql.sqlite()), args)
+                    .fetch_optional(&mut **tx)
+                    .await?
+            }
+            Tx::Postgres(tx) => {
+                bind_all!(sqlx::query_as(sql.postgres()), args)
+                    .fetch_optional(&mut **tx)
+                    .await?
+            }
+        })
+    }
+
+    pub(crate) async fn fetch_one<R>(&mut self, sql: Sql, args: &[Arg]) -> Result<R, StoreError>
+    where
+        R: for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + Send + Unpin,
+    {
+        self.fetch_optional(sql, args)
+            .await?
+            .ok_or(StoreError::NotFound)
+    }
+}
+
+impl Sql {
+    fn sqlite(self) -> &'static str {
+        match self {
+            Sql::Both(s) | Sql::Split { sqlite: s, .. } => s,
+        }
+    }
+    fn postgres(self) -> &'static str {
+        match self {
+            Sql::Both(s) | Sql::Split { postgres: s, .. } => s,
+        }
+    }
+}
+
+/// How often a transaction that lost a deadlock or serialization race is tried again.
+const TRANSIENT_RETRIES: u32 = 5;
+
+/// Runs `op` (one whole transaction) again when it failed transiently: PostgreSQL aborts
+/// one side of a deadlock (40P01), and SQLite may report BUSY after its timeout. Each try
+/// is a fresh transaction, so nothing half-done survives a retry.
+pub(crate) async fn retry_transient<T, F, Fut>(mut op: F) -> Result<T, StoreError>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, StoreError>>,
+{
+    let mut attempt = 0;
+    loop {
+        match op().await {
+            Err(e) if e.is_transient() && attempt < TRANSIENT_RETRIES => {
+                attempt += 1;
+                tracing::debug!(attempt, error = %e, "ledger transaction retried");
+                tokio::time::sleep(Duration::from_millis(5 * u64::from(attempt))).await;
+            }
+            other => return other,
+        }
+    }
+}

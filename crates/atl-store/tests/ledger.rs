@@ -1,0 +1,522 @@
+//! The job ledger on SQLite and PostgreSQL: claims, leases, fencing, bookkeeping, budget,
+//! control. Every test loops over `all_stores()`.
+
+use atl_domain::{AgentResult, CampaignStatus, JobStatus, NewTarget, SubAgentKind, TargetStatus};
+use atl_store::testing::all_stores;
+use atl_store::{ClaimRequest, ClaimedJob, FailOutcome, KindCosts, NewCampaign, Store};
+use serde_json::json;
+use std::time::{Duration, Instant};
+use time::OffsetDateTime;
+
+const ALL: &[SubAgentKind] = SubAgentKind::ALL;
+
+async fn campaign(store: &Store, n: u64, budget: Option<i64>) -> i64 {
+    let team = store.team_id("ledger").await.unwrap();
+    let mut import = store
+        .begin_import(NewCampaign {
+            team_id: team,
+            name: "ledger test".into(),
+            uploaded_file: None,
+            settings: json!({}),
+            budget_nano_usd: budget,
+        })
+        .await
+        .unwrap();
+    let targets: Vec<NewTarget> = (1..=n)
+        .map(|i| NewTarget {
+            row_number: i + 1,
+            company_name: format!("Company {i}"),
+            dedup_key: format!("company {i}"),
+            ..Default::default()
+        })
+        .collect();
+    for chunk in targets.chunks(2000) {
+        import.insert_targets(chunk).await.unwrap();
+    }
+    import.commit(&json!({})).await.unwrap().id
+}
+
+fn req(now: OffsetDateTime, limit: u32) -> ClaimRequest<'static> {
+    ClaimRequest {
+        owner: "test-worker",
+        lease: Duration::from_secs(60),
+        limit,
+        now,
+        campaign_id: None,
+        estimates: KindCosts::default(),
+    }
+}
+
+fn result(kind: SubAgentKind, cost: Option<i64>) -> AgentResult {
+    AgentResult {
+        kind,
+        data: json!({"kind": kind.as_str()}),
+        sources: vec!["https://example.com".into()],
+        confidence: 0.5,
+        cost_nano_usd: cost,
+        latency_ms: 10,
+        provider: "fake".into(),
+        model: "fake-1".into(),
+        tokens_in: 1,
+        tokens_out: 2,
+        synthetic: true,
+    }
+}
+
+async fn assert_books(store: &Store, campaign_id: i64, backend: &str) {
+    let stored = store.campaign_counters(campaign_id).await.unwrap();
+    let counted = store.recount_campaign(campaign_id).await.unwrap();
+    assert_eq!(stored, counted, "{backend}: counters differ from rows");
+}
+
+fn now() -> OffsetDateTime {
+    OffsetDateTime::now_utc()
+}
+
+#[tokio::test]
+async fn start_is_idempotent_and_claims_flow_target_by_target() {
+    for (backend, store) in all_stores().await {
+        let c = campaign(&store, 3, None).await;
+        let started = store.start_campaign(c, ALL, 3).await.unwrap();
+        assert_eq!(started.status, CampaignStatus::Processing, "{backend}");
+        let first_start = started.started_at;
+        let again = store.start_campaign(c, ALL, 3).await.unwrap();
+        assert_eq!(
+            again.started_at, first_start,
+            "{backend}: started_at is set once"
+        );
+        let jobs = store.list_jobs(c, 100, 0).await.unwrap();
+        assert_eq!(jobs.len(), 12, "{backend}: one job per (target, kind)");
+        let targets = store.target_status_counts(c).await.unwrap();
+        assert_eq!(
+            targets.pending, 3,
+            "{backend}: targets stay pending until claimed"
+        );
+
+        // Voice waits for research and enrichment of the same target.
+        let claimed = store.claim_jobs(&req(now(), 100)).await.unwrap();
+        let kinds: Vec<(i64, SubAgentKind)> =
+            claimed.iter().map(|j| (j.target_id, j.kind)).collect();
+        assert_eq!(claimed.len(), 9, "{backend}: {kinds:?}");
+        assert!(claimed.iter().all(|j| j.kind != SubAgentKind::Voice));
+        assert!(
+            kinds.windows(2).all(|w| w[0].0 <= w[1].0),
+            "{backend}: target by target: {kinds:?}"
+        );
+        assert_eq!(claimed[0].kind, SubAgentKind::Research, "{backend}");
+        assert!(claimed.iter().all(|j| j.attempt == 1));
+        assert_eq!(store.target_status_counts(c).await.unwrap().processing, 3);
+
+        let t1: Vec<&ClaimedJob> = claimed
+            .iter()
+            .filter(|j| j.target_id == claimed[0].target_id)
+            .collect();
+        for job in &t1 {
+            if job.kind != SubAgentKind::Intel {
+                assert!(
+                    store
+                        .complete_job(job.job_id, &job.lease_token, &result(job.kind, Some(10)))
+                        .await
+                        .unwrap()
+                );
+            }
+        }
+        let next = store.claim_jobs(&req(now(), 100)).await.unwrap();
+        assert_eq!(next.len(), 1, "{backend}");
+        assert_eq!(next[0].kind, SubAgentKind::Voice);
+        assert_eq!(next[0].target_id, claimed[0].target_id);
+        // Voice sees what research and enrichment found.
+        let (_, prior) = store.job_input(next[0].target_id).await.unwrap();
+        assert!(prior.contains_key(&SubAgentKind::Research));
+        assert!(prior.contains_key(&SubAgentKind::Enrichment));
+        assert_books(&store, c, backend).await;
+    }
+}
+
+#[tokio::test]
+async fn a_lease_that_expires_max_attempts_times_fails_the_job() {
+    for (backend, store) in all_stores().await {
+        let c = campaign(&store, 1, None).await;
+        store
+            .start_campaign(c, &[SubAgentKind::Research, SubAgentKind::Intel], 2)
+            .await
+            .unwrap();
+        let mut t = now();
+        let mut r = req(t, 1);
+        r.lease = Duration::from_secs(1);
+        store.claim_jobs(&r).await.unwrap();
+        t += time::Duration::seconds(5);
+        r.now = t;
+        let again = store.claim_jobs(&r).await.unwrap();
+        assert_eq!(again[0].attempt, 2, "{backend}");
+        t += time::Duration::seconds(5);
+        r.now = t;
+        // The research job used its two attempts: it fails and intel is handed out instead.
+        let next = store.claim_jobs(&r).await.unwrap();
+        assert_eq!(next[0].kind, SubAgentKind::Intel, "{backend}");
+        let jobs = store.jobs_for_target(next[0].target_id).await.unwrap();
+        let research = jobs
+            .iter()
+            .find(|j| j.kind == SubAgentKind::Research)
+            .unwrap();
+        assert_eq!(research.status, JobStatus::Failed, "{backend}");
+        assert_eq!(
+            research.last_error.as_deref(),
+            Some("lease expired 2 times")
+        );
+        store
+            .complete_job(
+                next[0].job_id,
+                &next[0].lease_token,
+                &result(SubAgentKind::Intel, None),
+            )
+            .await
+            .unwrap();
+        let target = store
+            .get_target(c, next[0].target_id)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            target.enrichment_status,
+            TargetStatus::Completed,
+            "{backend}"
+        );
+        assert_eq!(target.failed_sub_agents, Some(vec![SubAgentKind::Research]));
+        let counters = store.campaign_counters(c).await.unwrap();
+        assert_eq!(
+            counters.unknown_cost_results, 1,
+            "{backend}: unknown cost is counted"
+        );
+        assert_books(&store, c, backend).await;
+    }
+}
+
+#[tokio::test]
+async fn retries_keep_the_money_spent_and_final_failures_settle_the_target() {
+    for (backend, store) in all_stores().await {
+        let c = campaign(&store, 2, None).await;
+        store
+            .start_campaign(c, &[SubAgentKind::Research], 2)
+            .await
+            .unwrap();
+        let jobs = store.claim_jobs(&req(now(), 10)).await.unwrap();
+        assert_eq!(jobs.len(), 2);
+        let retry_at = now() + time::Duration::seconds(30);
+        let out = store
+            .fail_job(
+                jobs[0].job_id,
+                &jobs[0].lease_token,
+                "429",
+                Some(retry_at),
+                3,
+            )
+            .await
+            .unwrap();
+        assert!(matches!(out, FailOutcome::Retrying { .. }), "{backend}");
+        // Not due yet.
+        assert!(store.claim_jobs(&req(now(), 10)).await.unwrap().is_empty());
+        let again = store
+            .claim_jobs(&req(retry_at + time::Duration::seconds(1), 10))
+            .await
+            .unwrap();
+        assert_eq!(again.len(), 1);
+        assert_eq!(again[0].attempt, 2);
+        // Attempts used up: a retryable error is final now.
+        let out = store
+            .fail_job(
+                again[0].job_id,
+                &again[0].lease_token,
+                "429 again",
+                Some(retry_at),
+                4,
+            )
+            .await
+            .unwrap();
+        assert_eq!(out, FailOutcome::Failed, "{backend}");
+        store
+            .fail_job(jobs[1].job_id, &jobs[1].lease_token, "bad key", None, 0)
+            .await
+            .unwrap();
+        let camp = store.get_campaign(None, c).await.unwrap().unwrap();
+        assert_eq!(camp.status, CampaignStatus::Completed, "{backend}");
+        assert_eq!(camp.failed_count, 2);
+        assert_eq!(
+            camp.cost_nano_usd, 7,
+            "{backend}: failed attempts' spend counts"
+        );
+        let job = &store.jobs_for_target(jobs[0].target_id).await.unwrap()[0];
+        assert_eq!(job.last_error.as_deref(), Some("429 again"));
+        assert_eq!(job.attempts, 2);
+        assert_books(&store, c, backend).await;
+
+        // retry_failed reopens both and the campaign finishes again.
+        let camp = store.retry_failed(c).await.unwrap();
+        assert_eq!(camp.status, CampaignStatus::Processing, "{backend}");
+        assert_eq!(camp.failed_count, 0);
+        assert_books(&store, c, backend).await;
+        for job in store.claim_jobs(&req(now(), 10)).await.unwrap() {
+            assert_eq!(job.attempt, 1, "{backend}: attempts were reset");
+            store
+                .complete_job(job.job_id, &job.lease_token, &result(job.kind, Some(1)))
+                .await
+                .unwrap();
+        }
+        let camp = store.get_campaign(None, c).await.unwrap().unwrap();
+        assert_eq!(
+            (camp.status, camp.enriched_count),
+            (CampaignStatus::Completed, 2)
+        );
+        let t = store
+            .get_target(c, jobs[0].target_id)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(t.failed_sub_agents, None, "{backend}");
+        assert_books(&store, c, backend).await;
+    }
+}
+
+#[tokio::test]
+async fn the_budget_is_shared_through_reservations_and_stops_the_campaign() {
+    for (backend, store) in all_stores().await {
+        // 3 targets × research at a high estimate of 1,000 and an actual cost of 900.
+        let c = campaign(&store, 3, Some(2_500)).await;
+        store
+            .start_campaign(c, &[SubAgentKind::Research], 1)
+            .await
+            .unwrap();
+        let mut r = req(now(), 10);
+        r.estimates = KindCosts::default().with(SubAgentKind::Research, 1_000);
+        let first = store.claim_jobs(&r).await.unwrap();
+        assert_eq!(
+            first.len(),
+            2,
+            "{backend}: 2 × 1,000 fit in 2,500, a third does not"
+        );
+        let p = store.campaign_progress(c).await.unwrap();
+        assert_eq!(p.reserved_nano_usd, 2_000);
+        // While those run, nothing more is handed out, and nothing is skipped yet.
+        assert!(store.claim_jobs(&r).await.unwrap().is_empty());
+        assert_eq!(store.campaign_progress(c).await.unwrap().jobs.pending, 1);
+        for j in &first {
+            store
+                .complete_job(j.job_id, &j.lease_token, &result(j.kind, Some(900)))
+                .await
+                .unwrap();
+        }
+        // 1,800 spent + 1,000 > 2,500: the last job is skipped and the campaign ends.
+        assert!(store.claim_jobs(&r).await.unwrap().is_empty());
+        let p = store.campaign_progress(c).await.unwrap();
+        assert_eq!(p.status, CampaignStatus::Completed, "{backend}");
+        assert!(p.budget_exhausted);
+        assert_eq!((p.jobs.completed, p.jobs.skipped), (2, 1));
+        assert_eq!(p.cost_nano_usd, 1_800);
+        assert_eq!(p.reserved_nano_usd, 0);
+        assert_eq!(p.targets.cancelled, 1);
+        let jobs = store.list_jobs(c, 10, 0).await.unwrap();
+        let skipped = jobs
+            .iter()
+            .find(|j| j.status == JobStatus::Skipped)
+            .unwrap();
+        assert_eq!(
+            skipped.last_error.as_deref(),
+            Some("budget of $0.0000025 reached"),
+            "{backend}"
+        );
+        let events = store.events_since(c, 0, 100).await.unwrap();
+        assert!(
+            events.iter().any(|e| e.kind == "budget_exhausted"),
+            "{backend}"
+        );
+        assert!(events.iter().any(|e| e.kind == "campaign_completed"));
+        assert_books(&store, c, backend).await;
+    }
+}
+
+#[tokio::test]
+async fn control_transitions_are_checked() {
+    for (backend, store) in all_stores().await {
+        let c = campaign(&store, 2, None).await;
+        let err = store.pause_campaign(c).await.unwrap_err();
+        assert!(err.to_string().contains("is pending"), "{backend}: {err}");
+        store.start_campaign(c, ALL, 3).await.unwrap();
+        let paused = store.pause_campaign(c).await.unwrap();
+        assert_eq!(paused.status, CampaignStatus::Paused, "{backend}");
+        assert!(store.claim_jobs(&req(now(), 10)).await.unwrap().is_empty());
+        assert!(store.start_campaign(c, ALL, 3).await.is_err());
+        assert!(store.resume_campaign(c).await.is_ok());
+        assert!(store.resume_campaign(c).await.is_err());
+        let running = store.claim_jobs(&req(now(), 1)).await.unwrap();
+        let cancelled = store.cancel_campaign(c).await.unwrap();
+        assert_eq!(cancelled.status, CampaignStatus::Cancelled, "{backend}");
+        assert!(store.cancel_campaign(c).await.is_err());
+        assert!(store.retry_failed(c).await.is_err());
+        // The running job may still finish; the campaign stays cancelled.
+        assert!(
+            store
+                .complete_job(
+                    running[0].job_id,
+                    &running[0].lease_token,
+                    &result(running[0].kind, Some(1))
+                )
+                .await
+                .unwrap()
+        );
+        let p = store.campaign_progress(c).await.unwrap();
+        assert_eq!(p.status, CampaignStatus::Cancelled, "{backend}");
+        assert_eq!((p.targets.completed, p.targets.cancelled), (1, 1));
+        assert_eq!(p.jobs.skipped, 7);
+        assert_books(&store, c, backend).await;
+        assert_eq!(
+            store
+                .pause_campaign(9_999_999)
+                .await
+                .unwrap_err()
+                .to_string(),
+            "not found"
+        );
+    }
+}
+
+/// 10,000 targets × 4 sub-agents = 40,000 jobs: a claim must stay cheap when most of them
+/// are pending (it walks the partial index in id order and stops after LIMIT).
+#[tokio::test]
+async fn claiming_from_forty_thousand_jobs_is_fast() {
+    for (backend, store) in all_stores().await {
+        let c = campaign(&store, 10_000, None).await;
+        let t = Instant::now();
+        store.start_campaign(c, ALL, 3).await.unwrap();
+        let start_ms = t.elapsed().as_millis();
+        let mut worst = Duration::ZERO;
+        let mut total = 0;
+        for _ in 0..20 {
+            let t = Instant::now();
+            let jobs = store.claim_jobs(&req(now(), 64)).await.unwrap();
+            worst = worst.max(t.elapsed());
+            for j in &jobs {
+                store
+                    .complete_job(j.job_id, &j.lease_token, &result(j.kind, Some(1)))
+                    .await
+                    .unwrap();
+            }
+            total += jobs.len();
+        }
+        eprintln!(
+            "{backend}: start_campaign (40,000 jobs) {start_ms} ms; claim of 64 worst {:?}",
+            worst
+        );
+        assert_eq!(total, 20 * 64, "{backend}");
+        // Generous for a debug build on a shared 2-core machine; a sort over 40,000 pending
+        // rows per claim would blow well past it.
+        assert!(worst < Duration::from_millis(500), "{backend}: {worst:?}");
+        assert_books(&store, c, backend).await;
+        print_claim_plan(&store).await;
+    }
+}
+
+#[tokio::test]
+async fn an_expired_lease_is_claimed_again_and_the_old_token_is_fenced_off() {
+    for (backend, store) in all_stores().await {
+        let c = campaign(&store, 1, None).await;
+        store
+            .start_campaign(c, &[SubAgentKind::Research], 3)
+            .await
+            .unwrap();
+        let t0 = now();
+        let mut r = req(t0, 1);
+        r.lease = Duration::from_secs(1);
+        let first = store.claim_jobs(&r).await.unwrap().remove(0);
+        // Not expired yet: nothing to claim.
+        assert!(store.claim_jobs(&req(t0, 1)).await.unwrap().is_empty());
+        let later = t0 + time::Duration::seconds(5);
+        let second = store.claim_jobs(&req(later, 1)).await.unwrap().remove(0);
+        assert_eq!(second.job_id, first.job_id, "{backend}");
+        assert_eq!(second.attempt, 2, "{backend}");
+        assert_ne!(second.lease_token, first.lease_token);
+
+        let lost = !store
+            .heartbeat(first.job_id, &first.lease_token, Duration::from_secs(60))
+            .await
+            .unwrap();
+        assert!(lost, "{backend}: the old lease is gone");
+        let late = store
+            .complete_job(
+                first.job_id,
+                &first.lease_token,
+                &result(SubAgentKind::Research, Some(5)),
+            )
+            .await
+            .unwrap();
+        assert!(!late, "{backend}: a late completion is refused");
+        assert_eq!(
+            store
+                .fail_job(first.job_id, &first.lease_token, "late", None, 0)
+                .await
+                .unwrap(),
+            FailOutcome::LeaseLost
+        );
+        assert!(
+            store
+                .heartbeat(second.job_id, &second.lease_token, Duration::from_secs(60))
+                .await
+                .unwrap()
+        );
+        assert!(
+            store
+                .complete_job(
+                    second.job_id,
+                    &second.lease_token,
+                    &result(SubAgentKind::Research, Some(7))
+                )
+                .await
+                .unwrap()
+        );
+        let results = store.results_for_target(second.target_id).await.unwrap();
+        assert_eq!(results.len(), 1, "{backend}");
+        assert_eq!(results[0].cost_nano_usd, Some(7));
+        let camp = store.get_campaign(None, c).await.unwrap().unwrap();
+        assert_eq!(camp.status, CampaignStatus::Completed, "{backend}");
+        assert_eq!(camp.cost_nano_usd, 7);
+        assert_eq!(camp.enriched_count, 1);
+        assert_books(&store, c, backend).await;
+        print_claim_plan(&store).await;
+    }
+}
+
+/// The candidate query's plan, for the record (`--nocapture`).
+async fn print_claim_plan(store: &atl_store::testing::TestStore) {
+    const Q: &str = "SELECT j.id FROM sub_agent_executions AS j \
+        WHERE j.status = 'pending' AND j.run_after <= '9999' \
+        AND j.campaign_id IN (SELECT id FROM atl_campaigns WHERE status = 'processing') \
+        AND (j.sub_agent_type <> 'voice' OR (SELECT COUNT(*) FROM sub_agent_executions d \
+        WHERE d.target_id = j.target_id AND d.sub_agent_type IN ('research', 'enrichment') \
+        AND d.status IN ('pending', 'running')) = 0) ORDER BY j.id LIMIT 64";
+    match store.backend() {
+        atl_store::Backend::Sqlite => {
+            let pool = sqlx::SqlitePool::connect(store.url()).await.unwrap();
+            let rows: Vec<(i64, i64, i64, String)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                "EXPLAIN QUERY PLAN {}",
+                Q.replace("AS j", "AS j INDEXED BY sub_agent_executions_pending")
+            )))
+            .fetch_all(&pool)
+            .await
+            .unwrap();
+            for r in rows {
+                eprintln!("sqlite plan: {}", r.3);
+            }
+        }
+        atl_store::Backend::Postgres => {
+            let pool = sqlx::PgPool::connect(store.url()).await.unwrap();
+            let q = Q.replace("'9999'", "'9999-01-01'::timestamptz") + " FOR UPDATE SKIP LOCKED";
+            let rows: Vec<(String,)> =
+                sqlx::query_as(sqlx::AssertSqlSafe(format!("EXPLAIN ANALYZE {q}")))
+                    .fetch_all(&pool)
+                    .await
+                    .unwrap();
+            for r in rows {
+                eprintln!("pg plan: {}", r.0);
+            }
+        }
+    }
+}
