@@ -1,7 +1,7 @@
 use atl_domain::{AgentResult, SubAgentKind};
 use atl_providers::ProviderError;
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
+use std::collections::HashMap;
 use std::time::Duration;
 
 /// The seller on whose behalf a campaign runs (from the campaign's settings); intel and
@@ -30,9 +30,41 @@ pub struct AgentInput {
     pub seller: Seller,
     /// Results of sub-agents that finished before this one (voice reads research and
     /// enrichment; intel reads research when present). Failed ones are absent.
-    pub prior: BTreeMap<SubAgentKind, serde_json::Value>,
+    /// A `HashMap`: `SubAgentKind` is `Hash` but not `Ord`, so a `BTreeMap` keyed by it
+    /// cannot be deserialised or looked up.
+    pub prior: HashMap<SubAgentKind, serde_json::Value>,
     /// Where the voice agent writes audio files.
     pub data_dir: std::path::PathBuf,
+}
+
+impl AgentInput {
+    /// The company's own site as given: the website, else the domain.
+    pub fn site(&self) -> Option<&str> {
+        [self.website.as_deref(), self.domain.as_deref()]
+            .into_iter()
+            .flatten()
+            .map(str::trim)
+            .find(|s| !s.is_empty())
+    }
+
+    /// The bare domain (`acme.com`), from the domain, the website or the contact's
+    /// e-mail, in that order.
+    pub fn bare_domain(&self) -> Option<String> {
+        let from_email = self
+            .contact_email
+            .as_deref()
+            .and_then(|e| e.rsplit_once('@').map(|(_, d)| d));
+        [self.domain.as_deref(), self.website.as_deref(), from_email]
+            .into_iter()
+            .flatten()
+            .map(atl_providers::toolkit::bare_domain)
+            .find(|d| d.contains('.') && !d.contains(' '))
+    }
+
+    /// An earlier agent's result data, when it finished.
+    pub fn prior_of(&self, kind: SubAgentKind) -> Option<&serde_json::Value> {
+        self.prior.get(&kind).filter(|v| !v.is_null())
+    }
 }
 
 /// A sub-agent's quote for one target, used by `atl estimate` and the budget guard.

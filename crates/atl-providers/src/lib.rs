@@ -23,6 +23,7 @@ pub mod search;
 pub mod secret;
 pub mod ssrf;
 pub mod structured;
+pub mod toolkit;
 pub mod tts;
 pub mod usage;
 

@@ -1,0 +1,577 @@
+//! Everything the sub-agents need, built once from a [`ProvidersConfig`]: the chat router
+//! with a client per configured LLM provider, the lookup clients (Apollo, Hunter, web
+//! search), a TTS engine, the SSRF-guarded fetcher, the shared governors and the prices.
+//!
+//! Invariant 4 says *every* outbound call goes through its provider's governor. The router
+//! does that for chat; for everything else the toolkit's helpers ([`Toolkit::search`],
+//! [`Toolkit::apollo_match`], [`Toolkit::fetch`], [`Toolkit::synthesize`], …) wrap the
+//! client call in [`Toolkit::governed`] and price the reported usage, so an agent gets a
+//! [`Metered`] value back exactly as it does from the router.
+//!
+//! A toolkit built for the sandbox ([`Toolkit::sandbox`]) is marked `synthetic`, lets the
+//! fetcher reach the sandbox origin, and rewrites company sites to the sandbox's
+//! `/sites/{domain}/` pages ([`Toolkit::site_url`]).
+
+use crate::anthropic::AnthropicClient;
+use crate::apollo::{
+    ApolloClient, ApolloOrganization, ApolloPerson, PeoplePage, PeopleSearch, PersonMatch,
+};
+use crate::config::{ProviderKind, ProvidersConfig};
+use crate::fetch::{FetchPolicy, FetchedPage, SafeFetcher};
+use crate::governor::{CallStats, Governors};
+use crate::hunter::{FoundEmail, HunterClient, Verification};
+use crate::openai_compat::{Dialect, JsonMode, OpenAiCompatClient};
+use crate::pricing::PriceTable;
+use crate::router::Router;
+use crate::search::{BraveClient, SearchHit, TavilyClient, WebSearch};
+use crate::tts::{AudioInfo, CartesiaTts, EspeakTts, SilentTts, TtsEngine};
+use crate::{Metered, ProviderError, Usage};
+use secrecy::SecretString;
+use std::future::Future;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+use url::Url;
+
+/// The governor "model" of non-LLM calls, one per kind of endpoint so that (say) Apollo's
+/// free people search and its paid match keep separate breakers.
+pub mod endpoint {
+    pub const SEARCH: &str = "search";
+    pub const PEOPLE_MATCH: &str = "people_match";
+    pub const ORGANIZATION_ENRICH: &str = "organization_enrich";
+    pub const PEOPLE_SEARCH: &str = "people_search";
+    pub const EMAIL_FINDER: &str = "email_finder";
+    pub const EMAIL_VERIFIER: &str = "email_verifier";
+    pub const TTS: &str = "tts";
+    pub const PAGE: &str = "page";
+}
+
+/// The governor name of the SSRF-guarded fetcher (it has no vendor).
+pub const FETCH_PROVIDER: &str = "fetch";
+
+/// How a toolkit is built beyond what the provider configuration says.
+#[derive(Debug, Clone)]
+pub struct ToolkitOptions {
+    /// Where audio and other artefacts go (agents may override per call).
+    pub data_dir: PathBuf,
+    /// `host[:port]` entries the fetcher may reach despite the SSRF guard.
+    pub fetch_allow_hosts: Vec<String>,
+    /// Size/time limits of the fetcher (its `allow_hosts` is merged with the above).
+    pub fetch_policy: FetchPolicy,
+    /// When set, company sites are read from `{origin}/sites/{domain}/` (the sandbox).
+    pub sites_origin: Option<Url>,
+    /// Results made through this toolkit are synthetic (it talks to the sandbox).
+    pub synthetic: bool,
+    /// Ask every OpenAI-compatible provider for `json_schema` output, whatever its
+    /// documented dialect. The sandbox serves `json_schema` for every provider name but
+    /// answers DeepSeek's `json_object` mode with a generic object, so a sandbox toolkit
+    /// turns this on; against real vendors it stays off.
+    pub json_schema_everywhere: bool,
+    /// The espeak-ng binary (the offline TTS fallback when Cartesia has no key).
+    pub espeak_program: String,
+}
+
+impl ToolkitOptions {
+    pub fn new(data_dir: impl Into<PathBuf>) -> Self {
+        ToolkitOptions {
+            data_dir: data_dir.into(),
+            fetch_allow_hosts: Vec::new(),
+            fetch_policy: FetchPolicy::default(),
+            sites_origin: None,
+            synthetic: false,
+            json_schema_everywhere: false,
+            espeak_program: "espeak-ng".to_string(),
+        }
+    }
+
+    /// Options for a toolkit pointed at a sandbox at `origin`: the fetcher may reach the
+    /// sandbox's host:port (and nothing else private), sites are the sandbox's synthetic
+    /// ones, and everything is marked synthetic.
+    pub fn sandbox(origin: &Url, data_dir: impl Into<PathBuf>) -> Self {
+        let mut o = ToolkitOptions::new(data_dir);
+        if let Some(host) = origin.host_str() {
+            let entry = match origin.port_or_known_default() {
+                Some(port) => format!("{host}:{port}"),
+                None => host.to_string(),
+            };
+            o.fetch_allow_hosts.push(entry);
+        }
+        o.sites_origin = Some(origin.clone());
+        o.synthetic = true;
+        o.json_schema_everywhere = true;
+        o
+    }
+}
+
+/// The agents' view of the outside world. Fields are public so a test can swap one piece
+/// (a silent TTS, a search double) before wrapping the toolkit in an `Arc`.
+pub struct Toolkit {
+    pub router: Arc<Router>,
+    pub apollo: Option<Arc<ApolloClient>>,
+    pub hunter: Option<Arc<HunterClient>>,
+    pub search: Option<Arc<dyn WebSearch>>,
+    pub tts: Arc<dyn TtsEngine>,
+    pub fetcher: Arc<SafeFetcher>,
+    pub governors: Arc<Governors>,
+    pub prices: PriceTable,
+    pub synthetic: bool,
+    pub data_dir: PathBuf,
+    pub sites_origin: Option<Url>,
+}
+
+impl std::fmt::Debug for Toolkit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Toolkit")
+            .field("router", &self.router)
+            .field("apollo", &self.apollo.is_some())
+            .field("hunter", &self.hunter.is_some())
+            .field(
+                "search",
+                &self.search.as_ref().map(|s| s.name().to_string()),
+            )
+            .field("tts", &self.tts.name())
+            .field("synthetic", &self.synthetic)
+            .field("sites_origin", &self.sites_origin)
+            .finish_non_exhaustive()
+    }
+}
+
+fn secret(config: &ProvidersConfig, name: &str) -> Option<(Url, SecretString)> {
+    let p = config.provider(name)?;
+    let key = p.api_key.as_ref()?;
+    if key.expose().trim().is_empty() {
+        return None;
+    }
+    Some((
+        p.base_url.clone(),
+        SecretString::from(key.expose().to_string()),
+    ))
+}
+
+/// Whether `program` can be started: a path that exists, or a name found on `PATH`.
+fn program_exists(program: &str) -> bool {
+    let p = Path::new(program);
+    if p.components().count() > 1 {
+        return p.is_file();
+    }
+    std::env::var_os("PATH")
+        .is_some_and(|paths| std::env::split_paths(&paths).any(|dir| dir.join(program).is_file()))
+}
+
+impl Toolkit {
+    /// Build every client the configuration has a key (or a keyless base) for. Fails only
+    /// when the configuration cannot describe a client at all; a missing key is not an
+    /// error here (the route or tool is simply unavailable and says so when used).
+    pub fn from_config(
+        config: ProvidersConfig,
+        options: ToolkitOptions,
+    ) -> Result<Toolkit, ProviderError> {
+        let config = Arc::new(config);
+        let governors = Arc::new(Governors::from_config(&config));
+        // One pool for every API client. The per-attempt deadline is the governor's; this
+        // is only the outer bound for a request the governor would already have abandoned.
+        let http = crate::http::build_http_client(Duration::from_secs(300));
+
+        let mut router = Router::with_governors(Arc::clone(&config), Arc::clone(&governors));
+        for (name, p) in &config.providers {
+            match p.kind {
+                ProviderKind::OpenAiCompatible => {
+                    let key = p
+                        .api_key
+                        .as_ref()
+                        .map(|k| SecretString::from(k.expose().to_string()));
+                    let mut client = OpenAiCompatClient::new(
+                        name.clone(),
+                        p.base_url.clone(),
+                        key,
+                        http.clone(),
+                    );
+                    if options.json_schema_everywhere {
+                        let d = Dialect::for_provider(name);
+                        client = client.with_dialect(Dialect {
+                            json_mode: JsonMode::JsonSchema,
+                            ..d
+                        });
+                    }
+                    if name == "openrouter" {
+                        client = client
+                            .with_header("HTTP-Referer", "https://github.com/atl")
+                            .with_header("X-OpenRouter-Title", "ATL");
+                    }
+                    router.register(name.clone(), Arc::new(client));
+                }
+                ProviderKind::Anthropic => {
+                    if let Some((base, key)) = secret(&config, name) {
+                        // Sonnet 5.5 (the default enrichment route) rejects forced tool use
+                        // (provider-apis.md §5): the answer tool is offered and asked for in
+                        // the prompt instead, which every Claude model accepts.
+                        let client = AnthropicClient::new(base, key, http.clone())
+                            .with_provider_name(name.clone())
+                            .with_forced_json_tool(false);
+                        router.register(name.clone(), Arc::new(client));
+                    }
+                }
+                _ => {}
+            }
+        }
+
+        let apollo = secret(&config, "apollo")
+            .map(|(base, key)| Arc::new(ApolloClient::new(base, key, http.clone())));
+        let hunter = secret(&config, "hunter")
+            .map(|(base, key)| Arc::new(HunterClient::new(base, key, http.clone())));
+        let search: Option<Arc<dyn WebSearch>> = match secret(&config, "tavily") {
+            Some((base, key)) => Some(Arc::new(TavilyClient::new(base, key, http.clone()))),
+            None => secret(&config, "brave").map(|(base, key)| {
+                Arc::new(BraveClient::new(base, key, http.clone())) as Arc<dyn WebSearch>
+            }),
+        };
+        let tts: Arc<dyn TtsEngine> = match secret(&config, "cartesia") {
+            Some((base, key)) => Arc::new(CartesiaTts::new(base, key, http.clone())),
+            None if program_exists(&options.espeak_program) => {
+                Arc::new(EspeakTts::new().with_program(options.espeak_program.clone()))
+            }
+            None => {
+                tracing::warn!(
+                    "no CARTESIA_API_KEY and no {} on PATH: voice scripts get silent audio",
+                    options.espeak_program
+                );
+                Arc::new(SilentTts)
+            }
+        };
+
+        let mut policy = options.fetch_policy.clone();
+        for h in &options.fetch_allow_hosts {
+            if !policy.allow_hosts.contains(h) {
+                policy.allow_hosts.push(h.clone());
+            }
+        }
+        let fetcher = Arc::new(SafeFetcher::new(policy));
+
+        Ok(Toolkit {
+            router: Arc::new(router),
+            apollo,
+            hunter,
+            search,
+            tts,
+            fetcher,
+            governors,
+            prices: config.prices.clone(),
+            synthetic: options.synthetic,
+            data_dir: options.data_dir,
+            sites_origin: options.sites_origin,
+        })
+    }
+
+    /// A toolkit whose every provider is the sandbox at `origin` (synthetic results).
+    pub fn sandbox(origin: Url, data_dir: impl Into<PathBuf>) -> Result<Toolkit, ProviderError> {
+        let options = ToolkitOptions::sandbox(&origin, data_dir);
+        Toolkit::from_config(ProvidersConfig::sandbox(origin), options)
+    }
+
+    pub fn config(&self) -> &ProvidersConfig {
+        self.router.config()
+    }
+
+    /// Where to read a company's own site, from a website URL or a bare domain. In
+    /// sandbox mode the sandbox's synthetic page for the domain; otherwise the website
+    /// when it is an http(s) URL, else `https://{domain}/`. `None` when nothing usable
+    /// was given. The URL still goes through the SSRF-guarded fetcher.
+    pub fn site_url(&self, domain_or_website: &str) -> Option<String> {
+        let raw = domain_or_website.trim();
+        if raw.is_empty() {
+            return None;
+        }
+        let parsed = Url::parse(raw)
+            .ok()
+            .filter(|u| matches!(u.scheme(), "http" | "https") && u.host_str().is_some());
+        match &self.sites_origin {
+            Some(origin) => {
+                let domain = bare_domain(raw);
+                if domain.is_empty() || !domain.contains('.') {
+                    return None;
+                }
+                let root = origin.as_str().trim_end_matches('/');
+                Some(format!("{root}/sites/{domain}/"))
+            }
+            None => match parsed {
+                Some(u) => Some(u.to_string()),
+                None => {
+                    let domain = bare_domain(raw);
+                    (!domain.is_empty() && domain.contains('.'))
+                        .then(|| format!("https://{domain}/"))
+                }
+            },
+        }
+    }
+
+    /// Run `f` (one request per invocation) under the governor of `provider`/`model`.
+    pub async fn governed<T, F, Fut>(
+        &self,
+        provider: &str,
+        model: &str,
+        f: F,
+    ) -> Result<(T, CallStats), ProviderError>
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = Result<T, ProviderError>>,
+    {
+        self.governors.get(provider, model).call(0, f).await
+    }
+
+    /// USD for `usage` on `provider`/`endpoint` (`None` when the price is unknown).
+    pub fn price(&self, provider: &str, endpoint: &str, usage: &Usage) -> Option<f64> {
+        let cost = self.prices.cost(provider, endpoint, usage);
+        if cost.is_none() {
+            tracing::warn!(
+                provider,
+                endpoint,
+                "no price configured; cost reported as unknown"
+            );
+        }
+        cost
+    }
+
+    fn metered<T>(
+        &self,
+        provider: &str,
+        endpoint: &str,
+        value: T,
+        usage: Usage,
+        stats: CallStats,
+    ) -> Metered<T> {
+        Metered {
+            value,
+            usage,
+            cost_usd: self.price(provider, endpoint, &usage),
+            provider: provider.to_string(),
+            model: endpoint.to_string(),
+            latency: stats.latency,
+        }
+    }
+
+    /// One web search (Tavily or Brave), governed and priced.
+    pub async fn web_search(
+        &self,
+        query: &str,
+        max_results: u32,
+    ) -> Result<Metered<Vec<SearchHit>>, ProviderError> {
+        let client = self
+            .search
+            .as_ref()
+            .ok_or_else(|| ProviderError::NotConfigured {
+                provider: "search".into(),
+                message: "no web search configured (set TAVILY_API_KEY or BRAVE_API_KEY)".into(),
+            })?;
+        let name = client.name().to_string();
+        let ((hits, usage), stats) = self
+            .governed(&name, endpoint::SEARCH, || {
+                client.search(query, max_results)
+            })
+            .await?;
+        Ok(self.metered(&name, endpoint::SEARCH, hits, usage, stats))
+    }
+
+    fn apollo_client(&self) -> Result<&Arc<ApolloClient>, ProviderError> {
+        self.apollo
+            .as_ref()
+            .ok_or_else(|| ProviderError::NotConfigured {
+                provider: "apollo".into(),
+                message: "set APOLLO_API_KEY".into(),
+            })
+    }
+
+    fn hunter_client(&self) -> Result<&Arc<HunterClient>, ProviderError> {
+        self.hunter
+            .as_ref()
+            .ok_or_else(|| ProviderError::NotConfigured {
+                provider: "hunter".into(),
+                message: "set HUNTER_API_KEY".into(),
+            })
+    }
+
+    /// Apollo people match (one credit on a hit).
+    pub async fn apollo_match(
+        &self,
+        query: &PersonMatch,
+    ) -> Result<Metered<Option<ApolloPerson>>, ProviderError> {
+        let client = self.apollo_client()?;
+        let ((person, usage), stats) = self
+            .governed("apollo", endpoint::PEOPLE_MATCH, || {
+                client.match_person(query)
+            })
+            .await?;
+        Ok(self.metered("apollo", endpoint::PEOPLE_MATCH, person, usage, stats))
+    }
+
+    /// Apollo organization enrich (one credit on a hit).
+    pub async fn apollo_organization(
+        &self,
+        domain: &str,
+    ) -> Result<Metered<Option<ApolloOrganization>>, ProviderError> {
+        let client = self.apollo_client()?;
+        let ((org, usage), stats) = self
+            .governed("apollo", endpoint::ORGANIZATION_ENRICH, || {
+                client.enrich_organization(domain)
+            })
+            .await?;
+        Ok(self.metered("apollo", endpoint::ORGANIZATION_ENRICH, org, usage, stats))
+    }
+
+    /// Apollo people search (free: no credits, no e-mails).
+    pub async fn apollo_people_search(
+        &self,
+        query: &PeopleSearch,
+    ) -> Result<Metered<PeoplePage>, ProviderError> {
+        let client = self.apollo_client()?;
+        let ((page, usage), stats) = self
+            .governed("apollo", endpoint::PEOPLE_SEARCH, || {
+                client.search_people(query)
+            })
+            .await?;
+        Ok(self.metered("apollo", endpoint::PEOPLE_SEARCH, page, usage, stats))
+    }
+
+    /// Hunter e-mail finder (one credit per address found).
+    pub async fn hunter_find(
+        &self,
+        domain: &str,
+        first_name: &str,
+        last_name: &str,
+    ) -> Result<Metered<Option<FoundEmail>>, ProviderError> {
+        let client = self.hunter_client()?;
+        let ((found, usage), stats) = self
+            .governed("hunter", endpoint::EMAIL_FINDER, || {
+                client.find_email(domain, first_name, last_name)
+            })
+            .await?;
+        Ok(self.metered("hunter", endpoint::EMAIL_FINDER, found, usage, stats))
+    }
+
+    /// Hunter e-mail verifier.
+    pub async fn hunter_verify(&self, email: &str) -> Result<Metered<Verification>, ProviderError> {
+        let client = self.hunter_client()?;
+        let ((v, usage), stats) = self
+            .governed("hunter", endpoint::EMAIL_VERIFIER, || {
+                client.verify_email(email)
+            })
+            .await?;
+        Ok(self.metered("hunter", endpoint::EMAIL_VERIFIER, v, usage, stats))
+    }
+
+    /// Fetch a page through the SSRF guard, governed like any other outbound call. Our
+    /// own GET is free: the cost is a known zero, not an unknown.
+    pub async fn fetch(&self, url: &str) -> Result<Metered<FetchedPage>, ProviderError> {
+        let fetcher = &self.fetcher;
+        let (page, stats) = self
+            .governed(FETCH_PROVIDER, endpoint::PAGE, || fetcher.fetch_text(url))
+            .await?;
+        Ok(Metered {
+            value: page,
+            usage: Usage::default(),
+            cost_usd: Some(0.0),
+            provider: FETCH_PROVIDER.to_string(),
+            model: endpoint::PAGE.to_string(),
+            latency: stats.latency,
+        })
+    }
+
+    /// Speak `text` into a WAV at `out` with the configured engine, governed and priced
+    /// per character. Local engines (espeak-ng, silent) are free; a priced engine without
+    /// a price entry is unknown.
+    pub async fn synthesize(
+        &self,
+        text: &str,
+        out: &Path,
+    ) -> Result<Metered<AudioInfo>, ProviderError> {
+        let tts = &self.tts;
+        let name = tts.name().to_string();
+        let ((info, usage), stats) = self
+            .governed(&name, endpoint::TTS, || tts.synthesize(text, out))
+            .await?;
+        let cost_usd = match name.as_str() {
+            "silent" => Some(0.0),
+            _ => self.price(&name, endpoint::TTS, &usage),
+        };
+        Ok(Metered {
+            value: info,
+            usage,
+            cost_usd,
+            provider: name,
+            model: endpoint::TTS.to_string(),
+            latency: stats.latency,
+        })
+    }
+}
+
+/// `example.com` from `https://www.example.com/path`, `www.example.com` or `example.com`.
+pub fn bare_domain(raw: &str) -> String {
+    let s = raw.trim();
+    let s = s.split("://").last().unwrap_or(s);
+    let s = s.split(['/', '?', '#']).next().unwrap_or(s);
+    let s = s.rsplit('@').next().unwrap_or(s);
+    let s = s.split(':').next().unwrap_or(s);
+    s.trim_start_matches("www.")
+        .trim_end_matches('.')
+        .to_ascii_lowercase()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn origin() -> Url {
+        Url::parse("http://127.0.0.1:4010").unwrap()
+    }
+
+    #[test]
+    fn bare_domains() {
+        assert_eq!(bare_domain("https://www.Acme.com/about?x=1"), "acme.com");
+        assert_eq!(bare_domain("acme.com"), "acme.com");
+        assert_eq!(bare_domain("http://acme.com:8080/"), "acme.com");
+    }
+
+    #[tokio::test]
+    async fn sandbox_toolkit_has_every_client_and_rewrites_sites() {
+        let t = Toolkit::sandbox(origin(), std::env::temp_dir()).unwrap();
+        assert!(t.synthetic && t.apollo.is_some() && t.hunter.is_some());
+        assert_eq!(t.search.as_ref().map(|s| s.name()), Some("tavily"));
+        assert_eq!(t.tts.name(), "cartesia");
+        assert_eq!(
+            t.site_url("https://www.acme.com/x").as_deref(),
+            Some("http://127.0.0.1:4010/sites/acme.com/")
+        );
+        assert_eq!(t.site_url("nodots"), None);
+        assert!(t.router.pick("research").is_ok());
+        assert!(
+            t.fetcher
+                .policy()
+                .allow_hosts
+                .contains(&"127.0.0.1:4010".to_string())
+        );
+    }
+
+    #[tokio::test]
+    async fn unkeyed_toolkit_has_no_lookup_clients_and_real_site_urls() {
+        let config = ProvidersConfig::from_sources(&Default::default(), None).unwrap();
+        let mut options = ToolkitOptions::new(std::env::temp_dir());
+        options.espeak_program = "definitely-not-installed-espeak".into();
+        let t = Toolkit::from_config(config, options).unwrap();
+        assert!(!t.synthetic && t.apollo.is_none() && t.hunter.is_none() && t.search.is_none());
+        assert_eq!(t.tts.name(), "silent");
+        assert_eq!(t.site_url("acme.com").as_deref(), Some("https://acme.com/"));
+        assert_eq!(
+            t.site_url("https://acme.com/en").as_deref(),
+            Some("https://acme.com/en")
+        );
+        let e = t.router.pick("research").unwrap_err();
+        assert!(e.to_string().contains("DEEPSEEK_API_KEY"), "{e}");
+        assert!(t.web_search("x", 1).await.is_err());
+    }
+
+    #[tokio::test]
+    async fn fetch_is_guarded_and_free() {
+        let t = Toolkit::sandbox(origin(), std::env::temp_dir()).unwrap();
+        let e = t.fetch("http://10.0.0.1/").await.unwrap_err();
+        assert!(matches!(e, ProviderError::Blocked { .. }), "{e}");
+    }
+}
