@@ -528,3 +528,82 @@ async fn unconfigured_routes_fail_final_naming_the_key() {
         assert_eq!(e.low_nano_usd, 0, "no route, nothing to quote");
     }
 }
+
+#[tokio::test]
+async fn tool_errors_go_back_to_the_model_and_quota_stops_the_run() {
+    // Apollo answers 500 to everything: each tool call fails softly (the model and the
+    // sweeps carry on) and the run still produces a result, with less evidence.
+    let (sb, origin) = sandbox(SandboxConfig {
+        apollo: FamilyConfig {
+            faults: Faults {
+                server_error: Trigger::every(1),
+                ..Faults::default()
+            },
+            ..FamilyConfig::default()
+        },
+        ..SandboxConfig::default()
+    })
+    .await;
+    let dir = data_dir();
+    let t = Arc::new(few_retries(&origin, &dir));
+    let r = EnrichmentAgent::new(Arc::clone(&t))
+        .run(&with_contact(&dir))
+        .await
+        .expect("tool failures do not fail the run");
+    let log = r.data["tool_log"].as_array().cloned().unwrap_or_default();
+    assert!(
+        !log.is_empty()
+            && log
+                .iter()
+                .filter(|l| l["tool"].as_str().is_some_and(|n| n.starts_with("apollo")))
+                .all(|l| l["ok"] == false)
+    );
+    assert!(r.data["executives"].as_array().is_some_and(Vec::is_empty));
+    assert!(r.data["organization"]["source"].is_null());
+    sb.shutdown().await;
+
+    // Hunter out of quota (its 429): final, and the Apollo credits already used count.
+    let (sb, origin) = sandbox(SandboxConfig {
+        hunter: FamilyConfig {
+            faults: Faults {
+                quota_exhausted: Trigger::every(1),
+                ..Faults::default()
+            },
+            ..FamilyConfig::default()
+        },
+        ..SandboxConfig::default()
+    })
+    .await;
+    let t = Arc::new(few_retries(&origin, &dir));
+    let err = EnrichmentAgent::new(t)
+        .run(&with_contact(&dir))
+        .await
+        .expect_err("no Hunter quota");
+    assert!(!err.is_retryable(), "{err:?}");
+    assert!(err.to_string().contains("quota"), "{err}");
+    assert!(err.spent_nano_usd() > 0, "{err:?}");
+    sb.shutdown().await;
+}
+
+#[tokio::test]
+async fn espeak_speaks_when_installed() {
+    let installed = std::env::var_os("PATH")
+        .is_some_and(|p| std::env::split_paths(&p).any(|d| d.join("espeak-ng").is_file()));
+    if !installed {
+        eprintln!("espeak-ng not installed; skipped");
+        return;
+    }
+    let (sb, origin) = sandbox(SandboxConfig::default()).await;
+    let dir = data_dir();
+    let mut t = Toolkit::sandbox(origin, &dir).expect("toolkit");
+    t.tts = Arc::new(atl_providers::tts::EspeakTts::new());
+    let r = VoiceAgent::new(Arc::new(t))
+        .run(&with_contact(&dir))
+        .await
+        .expect("voice runs");
+    assert_eq!(r.data["tts_provider"], "espeak");
+    assert!(wav_seconds(r.data["audio_path"].as_str().unwrap_or("")) > 1.0);
+    // espeak-ng is free and known to be: the cost is still exactly known.
+    assert!(r.cost_nano_usd.is_some());
+    sb.shutdown().await;
+}
