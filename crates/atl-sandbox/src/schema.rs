@@ -145,6 +145,23 @@ impl<'a> Generator<'a> {
             want.max(min).min(max).min(min.max(8))
         };
         let items = schema.get("items").filter(|i| i.is_object());
+        // Items drawn from a fixed list (`enum`, e.g. "cite one of these URLs") must stay
+        // verbatim: pick distinct members in a seeded rotation instead of decorating
+        // generated text to make it unique.
+        if prefix.is_none()
+            && let Some(choices) = items
+                .and_then(|i| i.get("enum"))
+                .and_then(Value::as_array)
+                .filter(|c| !c.is_empty())
+        {
+            let start = self.rng.below(choices.len() as u64) as usize;
+            let take = (n as usize).min(choices.len()).max(min as usize);
+            return Value::Array(
+                (0..take)
+                    .map(|i| choices[(start + i) % choices.len()].clone())
+                    .collect(),
+            );
+        }
         let mut out = Vec::with_capacity(n as usize);
         for i in 0..n as usize {
             let item_schema = prefix.and_then(|p| p.get(i)).or(items);
@@ -164,6 +181,7 @@ impl<'a> Generator<'a> {
                 s.push_str(&format!(" ({})", i + 1));
             } else if let Value::String(s) = v
                 && s.starts_with(SYNTH_HOST)
+                && schema.get("items").is_none_or(|i| i.get("const").is_none())
             {
                 s.push_str(&format!("-{}", i + 1));
             }
@@ -476,6 +494,32 @@ mod tests {
     fn gen_for(schema: &Value) -> Value {
         let subject = Subject::from_text("Company: Acme\nDomain: acme.com", 1);
         Generator::new(schema, &subject, 9).generate()
+    }
+
+    #[test]
+    fn array_items_from_an_enum_stay_verbatim_and_distinct() {
+        let urls = [
+            "https://sandbox.atl.invalid/acme/a",
+            "https://sandbox.atl.invalid/acme/b",
+            "https://sandbox.atl.invalid/acme/c",
+        ];
+        let schema =
+            json!({"type": "array", "minItems": 2, "items": {"type": "string", "enum": urls}});
+        let v = gen_for(&schema);
+        let got: Vec<&str> = v
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x.as_str().unwrap())
+            .collect();
+        assert!(got.len() >= 2, "{got:?}");
+        for u in &got {
+            assert!(urls.contains(u), "{u} is not one of the allowed URLs");
+        }
+        let mut unique = got.clone();
+        unique.sort();
+        unique.dedup();
+        assert_eq!(unique.len(), got.len(), "{got:?}");
     }
 
     #[test]
