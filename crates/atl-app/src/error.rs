@@ -19,4 +19,7 @@ pub enum AppError {
     Store(#[from] StoreError),
     #[error("campaign {0} not found")]
     CampaignNotFound(i64),
+    /// Provider configuration that cannot be used (a bad URL, an unreadable atl.toml).
+    #[error("configuration: {0}")]
+    Config(String),
 }

@@ -1,0 +1,139 @@
+//! Which providers a run talks to: the configured ones, or the sandbox.
+//!
+//! With provider keys set (environment or `atl.toml`), agents call the real services.
+//! With none, or with `ATL_SANDBOX_URL` pointing at a running `atl sandbox`, they call the
+//! sandbox, whose content is synthetic and says so. The zero-configuration demo starts the
+//! sandbox inside this process so that no second terminal is needed.
+
+use crate::AppError;
+use atl_providers::config::ProvidersConfig;
+use atl_providers::toolkit::{Toolkit, ToolkitOptions};
+use atl_sandbox::{Sandbox, SandboxConfig};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// Where the agents' calls go.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ProviderMode {
+    /// Real providers from keys in the environment or `atl.toml`.
+    Configured,
+    /// A sandbox at this origin (started in-process when `embedded`).
+    Sandbox { origin: String, embedded: bool },
+}
+
+impl ProviderMode {
+    /// The one line a user is told at the start of a run.
+    pub fn describe(&self) -> String {
+        match self {
+            ProviderMode::Configured => {
+                "providers: configured keys (real API calls, real cost)".into()
+            }
+            ProviderMode::Sandbox { embedded: true, .. } => {
+                "no provider keys set: running on the built-in sandbox (synthetic data, no cost)"
+                    .into()
+            }
+            ProviderMode::Sandbox { origin, .. } => {
+                format!("providers: sandbox at {origin} (synthetic data, no cost)")
+            }
+        }
+    }
+}
+
+/// The providers of one process. Holds the embedded sandbox (if any) for as long as it
+/// lives, so that the sandbox stops with it.
+pub struct Providers {
+    pub toolkit: Arc<Toolkit>,
+    pub mode: ProviderMode,
+    sandbox: Option<Sandbox>,
+}
+
+impl Providers {
+    /// Builds the providers of this process from the environment:
+    /// `ATL_SANDBOX_URL` → that sandbox; else keys (environment, then `atl.toml` at
+    /// `toml_path` when it exists) → real providers; else an in-process sandbox.
+    pub async fn from_env(
+        data_dir: &Path,
+        toml_path: Option<&Path>,
+    ) -> Result<Providers, AppError> {
+        if let Ok(origin) = std::env::var("ATL_SANDBOX_URL") {
+            let url = url::Url::parse(&origin)
+                .map_err(|e| AppError::Config(format!("ATL_SANDBOX_URL `{origin}`: {e}")))?;
+            return Self::sandbox_at(url, data_dir, false, None);
+        }
+        let config =
+            ProvidersConfig::load(toml_path).map_err(|e| AppError::Config(e.to_string()))?;
+        if has_llm_route(&config) {
+            let toolkit = Toolkit::from_config(config, ToolkitOptions::new(data_dir))
+                .map_err(|e| AppError::Config(e.to_string()))?;
+            return Ok(Providers {
+                toolkit: Arc::new(toolkit),
+                mode: ProviderMode::Configured,
+                sandbox: None,
+            });
+        }
+        Self::embedded_sandbox(data_dir, SandboxConfig::default()).await
+    }
+
+    /// Starts a sandbox in this process on an ephemeral loopback port and points every
+    /// provider at it.
+    pub async fn embedded_sandbox(
+        data_dir: &Path,
+        config: SandboxConfig,
+    ) -> Result<Providers, AppError> {
+        let sandbox = Sandbox::start(
+            "127.0.0.1:0"
+                .parse()
+                .map_err(|_| AppError::Config("bad address".into()))?,
+            config,
+        )
+        .await
+        .map_err(|e| AppError::Config(format!("cannot start the built-in sandbox: {e}")))?;
+        let url = url::Url::parse(&sandbox.base_url())
+            .map_err(|e| AppError::Config(format!("sandbox address: {e}")))?;
+        Self::sandbox_at(url, data_dir, true, Some(sandbox))
+    }
+
+    fn sandbox_at(
+        origin: url::Url,
+        data_dir: &Path,
+        embedded: bool,
+        sandbox: Option<Sandbox>,
+    ) -> Result<Providers, AppError> {
+        let mode = ProviderMode::Sandbox {
+            origin: origin.to_string().trim_end_matches('/').to_string(),
+            embedded,
+        };
+        let toolkit =
+            Toolkit::sandbox(origin, data_dir).map_err(|e| AppError::Config(e.to_string()))?;
+        Ok(Providers {
+            toolkit: Arc::new(toolkit),
+            mode,
+            sandbox,
+        })
+    }
+
+    /// The embedded sandbox, for tests and benchmarks that change its latency or faults.
+    pub fn sandbox(&self) -> Option<&Sandbox> {
+        self.sandbox.as_ref()
+    }
+}
+
+/// Whether any sub-agent's route names a provider that can be called (has a key or is
+/// keyless like a local Ollama): without one, nothing real could run.
+fn has_llm_route(config: &ProvidersConfig) -> bool {
+    ["research", "intel", "enrichment", "voice"]
+        .iter()
+        .any(|agent| {
+            config
+                .routes_for(agent)
+                .iter()
+                .any(|r| config.provider(&r.provider).is_some_and(|p| p.is_usable()))
+        })
+}
+
+/// Where audio and other artefacts go: `ATL_DATA_DIR`, else `./atl-data`.
+pub fn data_dir() -> PathBuf {
+    std::env::var_os("ATL_DATA_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("atl-data"))
+}
