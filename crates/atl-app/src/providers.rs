@@ -33,7 +33,9 @@ impl ProviderMode {
                     .into()
             }
             ProviderMode::Sandbox { origin, .. } => {
-                format!("providers: sandbox at {origin} (synthetic data, no cost)")
+                format!(
+                    "providers: sandbox at {origin} (synthetic data; costs shown are what real providers would charge)"
+                )
             }
         }
     }

@@ -1,6 +1,7 @@
 //! One function per subcommand; each is a thin call into `atl-app`/`atl-store`.
 
 use crate::output;
+use crate::run;
 use crate::sandbox;
 use crate::{Cli, Command};
 use anyhow::{Context, Result};
@@ -45,6 +46,54 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
             ExitCode::SUCCESS
         }
         Command::Sandbox { .. } => unreachable!("handled before the store is opened"),
+        Command::Enrich {
+            file,
+            out,
+            budget_usd,
+            concurrency,
+            name,
+            map,
+            team,
+            seller_name,
+            seller_company,
+            pitch,
+        } => {
+            let mut seller = serde_json::Map::new();
+            for (k, v) in [
+                ("name", seller_name),
+                ("company", seller_company),
+                ("pitch", pitch),
+            ] {
+                if let Some(v) = v {
+                    seller.insert(k.into(), v.into());
+                }
+            }
+            let args = run::EnrichArgs {
+                file,
+                out,
+                budget_usd,
+                concurrency,
+                name,
+                map,
+                team,
+                seller: serde_json::Value::Object(seller),
+            };
+            match run::enrich(&store, args).await {
+                Ok(code) => code,
+                Err(e) => match e.downcast::<AppError>() {
+                    Ok(app) => refuse(app)?,
+                    Err(e) => return Err(e),
+                },
+            }
+        }
+        Command::Run { id, concurrency } => run::run(&store, id, concurrency).await?,
+        Command::Estimate { id } => run::estimate(&store, id).await?,
+        Command::Export { id, format, out } => {
+            let format: atl_app::ExportFormat = format.parse()?;
+            run::export(&store, id, format, out).await?;
+            ExitCode::SUCCESS
+        }
+        Command::Worker { concurrency } => run::worker(&store, concurrency).await?,
         Command::Status { id, json } => {
             let Some(campaign) = store.get_campaign(None, id).await? else {
                 eprintln!("error: campaign {id} not found");

@@ -3,6 +3,8 @@
 
 mod commands;
 mod output;
+mod progress;
+mod run;
 mod sandbox;
 
 use clap::{Parser, Subcommand};
@@ -25,6 +27,59 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Import a CSV, research every target, and export the enriched list: the main job.
+    /// With no provider keys set it runs on the built-in sandbox (synthetic data).
+    /// Ctrl-C stops cleanly; the same command resumes where it stopped.
+    Enrich {
+        file: PathBuf,
+        /// Where to write the enriched CSV (default: `<file stem>.enriched.csv`).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Hard budget in USD: paid steps that would cross it are skipped, and said so.
+        #[arg(long)]
+        budget_usd: Option<f64>,
+        /// Jobs in flight at once (per-provider limits still apply).
+        #[arg(long, default_value_t = 64)]
+        concurrency: usize,
+        #[arg(long)]
+        name: Option<String>,
+        #[arg(long = "map", value_name = "HEADER=FIELD")]
+        map: Vec<String>,
+        #[arg(long, default_value = atl_domain::DEFAULT_TEAM)]
+        team: String,
+        /// Your name, for the call script.
+        #[arg(long)]
+        seller_name: Option<String>,
+        /// Your company, for the call script.
+        #[arg(long)]
+        seller_company: Option<String>,
+        /// One line on what you sell and to whom (intel and voice use it).
+        #[arg(long)]
+        pitch: Option<String>,
+    },
+    /// Start or resume an imported campaign, with a progress bar.
+    Run {
+        id: i64,
+        #[arg(long, default_value_t = 64)]
+        concurrency: usize,
+    },
+    /// Quote a campaign before it runs (tokens x prices, paid lookups, TTS characters).
+    Estimate { id: i64 },
+    /// Export a campaign, one row per target (CSV escaped against formula injection).
+    Export {
+        id: i64,
+        #[arg(long, default_value = "csv")]
+        format: String,
+        /// Output file (default: stdout).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Work on every processing campaign of this database until Ctrl-C (run several,
+    /// on several machines, against one PostgreSQL).
+    Worker {
+        #[arg(long, default_value_t = 64)]
+        concurrency: usize,
+    },
     /// Import a CSV of target accounts as a new campaign (nothing runs yet).
     Import {
         file: PathBuf,

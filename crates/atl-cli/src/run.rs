@@ -1,0 +1,249 @@
+//! `atl enrich`, `atl run`, `atl worker`, `atl estimate`, `atl export`: the commands that
+//! drive the coordinator.
+
+use crate::progress;
+use anyhow::{Context, Result, bail};
+use atl_app::{ExportFormat, ImportRequest, Providers, SOURCE_DIGEST_KEY};
+use atl_engine::{EngineConfig, RunSummary, StopReason};
+use atl_import::ImportOptions;
+use atl_store::Store;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use tokio_util::sync::CancellationToken;
+
+pub struct EnrichArgs {
+    pub file: PathBuf,
+    pub out: Option<PathBuf>,
+    pub budget_usd: Option<f64>,
+    pub concurrency: usize,
+    pub name: Option<String>,
+    pub map: Vec<String>,
+    pub team: String,
+    pub seller: serde_json::Value,
+}
+
+async fn providers() -> Result<Providers> {
+    let data_dir = atl_app::data_dir();
+    let providers = Providers::from_env(&data_dir, Some(Path::new("atl.toml"))).await?;
+    eprintln!("{}", providers.mode.describe());
+    Ok(providers)
+}
+
+fn engine_config(concurrency: usize) -> EngineConfig {
+    EngineConfig {
+        concurrency: concurrency.max(1),
+        data_dir: atl_app::data_dir(),
+        ..EngineConfig::default()
+    }
+}
+
+/// Import (or find the unfinished campaign of the same file), run with a progress bar,
+/// export. Ctrl-C stops cleanly; the same command resumes.
+pub async fn enrich(store: &Store, args: EnrichArgs) -> Result<ExitCode> {
+    let mut options = ImportOptions::default();
+    for spec in &args.map {
+        options.column_map.push(atl_import::parse_column_map(spec)?);
+    }
+    let bytes = atl_app::read_upload_file(&args.file, options.max_bytes)?;
+    let digest = atl_app::source_digest(&bytes);
+    let team_id = store.team_id(&args.team).await?;
+    let providers = providers().await?;
+
+    let campaign_id = match atl_app::find_resumable(store, team_id, &digest).await? {
+        Some(c) => {
+            eprintln!(
+                "resuming campaign {} \"{}\" ({} of {} targets done)",
+                c.id,
+                c.name,
+                c.enriched_count + c.failed_count,
+                c.total_targets
+            );
+            c.id
+        }
+        None => {
+            let mut settings = serde_json::json!({ SOURCE_DIGEST_KEY: digest });
+            if !args.seller.as_object().is_some_and(|o| o.is_empty()) {
+                settings["seller"] = args.seller.clone();
+            }
+            let budget_nano_usd = match args.budget_usd {
+                Some(b) if !(b.is_finite() && b >= 0.0) => {
+                    bail!("--budget-usd must be a positive number")
+                }
+                Some(b) => Some((b * 1e9).round() as i64),
+                None => None,
+            };
+            let outcome = atl_app::import_csv(
+                store,
+                bytes,
+                ImportRequest {
+                    team_id,
+                    name: args.name.clone(),
+                    file_name: args
+                        .file
+                        .file_name()
+                        .map(|n| n.to_string_lossy().into_owned()),
+                    options,
+                    settings,
+                    budget_nano_usd,
+                },
+            )
+            .await?;
+            eprintln!(
+                "imported campaign {}: {} targets ({} rows rejected, {} duplicates merged)",
+                outcome.campaign_id,
+                outcome.total_targets,
+                outcome.rows_rejected,
+                outcome.duplicates_merged
+            );
+            crate::output::print_row_issues(&outcome.report);
+            outcome.campaign_id
+        }
+    };
+
+    let summary = run_with_progress(store, &providers, campaign_id, args.concurrency).await?;
+    if summary.stop == StopReason::Interrupted {
+        eprintln!(
+            "stopped. Nothing is lost: run the same command again (or `atl run {campaign_id}`) to resume."
+        );
+        return Ok(ExitCode::from(130));
+    }
+    let out = args.out.unwrap_or_else(|| default_out(&args.file));
+    export(store, campaign_id, ExportFormat::Csv, Some(out)).await?;
+    print_final(store, campaign_id).await?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `atl run ID`: start or resume an imported campaign.
+pub async fn run(store: &Store, campaign_id: i64, concurrency: usize) -> Result<ExitCode> {
+    let providers = providers().await?;
+    let summary = run_with_progress(store, &providers, campaign_id, concurrency).await?;
+    print_final(store, campaign_id).await?;
+    Ok(if summary.stop == StopReason::Interrupted {
+        ExitCode::from(130)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+/// `atl worker`: work on every processing campaign until Ctrl-C.
+pub async fn worker(store: &Store, concurrency: usize) -> Result<ExitCode> {
+    let providers = providers().await?;
+    let coordinator = atl_app::coordinator(store, &providers, engine_config(concurrency));
+    let cancel = CancellationToken::new();
+    let on_signal = cancel.clone();
+    tokio::spawn(async move {
+        let _ = tokio::signal::ctrl_c().await;
+        eprintln!("stopping: running jobs finish or return their leases");
+        on_signal.cancel();
+    });
+    eprintln!(
+        "worker {} waiting for jobs (Ctrl-C to stop)",
+        coordinator.config().owner
+    );
+    let summary = coordinator.run_worker(cancel).await?;
+    eprintln!(
+        "worker stopped: {} jobs completed, {} failed, {} retried",
+        summary.completed, summary.failed, summary.retried
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn run_with_progress(
+    store: &Store,
+    providers: &Providers,
+    campaign_id: i64,
+    concurrency: usize,
+) -> Result<RunSummary> {
+    let coordinator = atl_app::coordinator(store, providers, engine_config(concurrency));
+    let cancel = CancellationToken::new();
+    let on_signal = cancel.clone();
+    let signal = tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            eprintln!(
+                "\nstopping: running jobs finish or return their leases (Ctrl-C again to force)"
+            );
+            on_signal.cancel();
+            if tokio::signal::ctrl_c().await.is_ok() {
+                std::process::exit(130);
+            }
+        }
+    });
+    let bar_stop = CancellationToken::new();
+    let bar = tokio::spawn(progress::follow(
+        campaign_id,
+        coordinator.subscribe(),
+        bar_stop.clone(),
+    ));
+    let result = coordinator.run_campaign(campaign_id, cancel).await;
+    bar_stop.cancel();
+    let _ = bar.await;
+    signal.abort();
+    Ok(result?)
+}
+
+async fn print_final(store: &Store, campaign_id: i64) -> Result<()> {
+    let p = store.campaign_progress(campaign_id).await?;
+    let elapsed = progress::human(std::time::Duration::from_millis(p.elapsed_ms));
+    eprintln!(
+        "campaign {campaign_id} {}: {} completed, {} failed of {} targets in {elapsed}; cost ${:.4}{}",
+        p.status,
+        p.targets.completed,
+        p.targets.failed,
+        p.targets.total,
+        p.cost_nano_usd as f64 / 1e9,
+        if p.budget_exhausted {
+            " (budget reached: remaining steps skipped)"
+        } else {
+            ""
+        },
+    );
+    Ok(())
+}
+
+fn default_out(input: &Path) -> PathBuf {
+    let stem = input
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "targets".into());
+    PathBuf::from(format!("{stem}.enriched.csv"))
+}
+
+/// `atl export ID`: the campaign as CSV or JSONL, to a file or stdout.
+pub async fn export(
+    store: &Store,
+    campaign_id: i64,
+    format: ExportFormat,
+    out: Option<PathBuf>,
+) -> Result<()> {
+    match out {
+        Some(path) => {
+            // Write beside, then rename: an interrupted export never leaves half a file
+            // where the user expects a whole one.
+            let tmp = path.with_extension("partial");
+            let mut file = tokio::fs::File::create(&tmp)
+                .await
+                .with_context(|| format!("cannot create {}", tmp.display()))?;
+            let stats =
+                atl_app::export_to_writer(store, None, campaign_id, format, &mut file).await?;
+            tokio::io::AsyncWriteExt::flush(&mut file).await?;
+            drop(file);
+            std::fs::rename(&tmp, &path)
+                .with_context(|| format!("cannot write {}", path.display()))?;
+            eprintln!("wrote {} rows to {}", stats.rows, path.display());
+        }
+        None => {
+            let mut stdout = tokio::io::stdout();
+            atl_app::export_to_writer(store, None, campaign_id, format, &mut stdout).await?;
+            tokio::io::AsyncWriteExt::flush(&mut stdout).await?;
+        }
+    }
+    Ok(())
+}
+
+/// `atl estimate ID`
+pub async fn estimate(store: &Store, campaign_id: i64) -> Result<ExitCode> {
+    let providers = providers().await?;
+    let e = atl_app::estimate_campaign(store, &providers, None, campaign_id).await?;
+    println!("{}", serde_json::to_string_pretty(&e)?);
+    Ok(ExitCode::SUCCESS)
+}
