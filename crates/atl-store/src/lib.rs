@@ -10,7 +10,9 @@
 mod control;
 mod db;
 mod error;
+mod export;
 mod import;
+mod keys;
 mod ledger;
 mod migrate;
 mod model;
@@ -23,7 +25,9 @@ pub mod testing;
 
 pub use db::Backend;
 pub use error::{StoreError, redact_url};
+pub use export::{JobFailure, MAX_BATCH_IDS, TargetCursor, TargetSort, TargetSortKey};
 pub use import::CampaignImport;
+pub use keys::{API_KEY_PREFIX, ApiKeyInfo, CreatedApiKey, KeyOwner, hash_api_key};
 pub use ledger::{ClaimRequest, ClaimedJob, FailOutcome, KindCosts, format_usd};
 pub use model::{
     Campaign, NANOS_PER_USD, NewCampaign, Target, TargetCounts, nano_to_usd, usd_to_nano,

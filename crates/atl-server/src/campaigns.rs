@@ -1,0 +1,408 @@
+//! Campaigns: list, one, status (the seed's format), and the control verbs (start, pause,
+//! resume, cancel, retry-failed, estimate). Transitions are the ledger's; a refused one is
+//! the store's `Conflict` and answers 409 with its reason.
+
+use atl_domain::{CampaignStatus, SubAgentKind, TargetStatus};
+use atl_store::{Campaign, Store, nano_to_usd};
+use axum::Extension;
+use axum::extract::State;
+use axum::http::StatusCode;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+use utoipa::{IntoParams, ToSchema};
+
+use crate::error::{ApiError, ApiPath, ApiQuery};
+use crate::{ApiState, Team};
+
+/// Default and largest page sizes of the list routes.
+pub(crate) const DEFAULT_PAGE: u32 = 50;
+pub(crate) const MAX_PAGE: u32 = 1_000;
+
+/// `?limit&offset` or `?page&per_page` (1-based page); limit wins when both are given.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct Paging {
+    /// Items per page (default 50, at most 1000).
+    pub limit: Option<u32>,
+    /// Items to skip.
+    pub offset: Option<u64>,
+    /// 1-based page number (with `per_page`).
+    pub page: Option<u64>,
+    /// Items per page (with `page`).
+    pub per_page: Option<u32>,
+}
+
+impl Paging {
+    /// (limit, offset), validated.
+    pub(crate) fn resolve(&self) -> Result<(u32, u64), ApiError> {
+        let limit = self.limit.or(self.per_page).unwrap_or(DEFAULT_PAGE);
+        if limit == 0 || limit > MAX_PAGE {
+            return Err(ApiError::bad_request(format!(
+                "limit must be between 1 and {MAX_PAGE}"
+            )));
+        }
+        let offset = match (self.offset, self.page) {
+            (Some(o), _) => o,
+            (None, Some(0)) => return Err(ApiError::bad_request("page starts at 1")),
+            (None, Some(p)) => (p - 1).saturating_mul(u64::from(limit)),
+            (None, None) => 0,
+        };
+        Ok((limit, offset))
+    }
+}
+
+/// A campaign as the API shows it (money in USD).
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct CampaignView {
+    pub id: i64,
+    pub name: String,
+    pub uploaded_file: Option<String>,
+    /// pending, processing, paused, completed, failed, cancelled.
+    pub status: String,
+    pub total_targets: i64,
+    pub enriched_count: i64,
+    pub in_progress_count: i64,
+    pub failed_count: i64,
+    pub budget_usd: Option<f64>,
+    pub cost_usd: f64,
+    #[schema(value_type = Object)]
+    pub settings: Value,
+    pub created_at: String,
+    pub started_at: Option<String>,
+    pub completed_at: Option<String>,
+}
+
+pub(crate) fn rfc3339(t: OffsetDateTime) -> String {
+    t.format(&Rfc3339).unwrap_or_default()
+}
+
+impl From<&Campaign> for CampaignView {
+    fn from(c: &Campaign) -> Self {
+        CampaignView {
+            id: c.id,
+            name: c.name.clone(),
+            uploaded_file: c.uploaded_file.clone(),
+            status: c.status.to_string(),
+            total_targets: c.total_targets,
+            enriched_count: c.enriched_count,
+            in_progress_count: c.in_progress_count,
+            failed_count: c.failed_count,
+            budget_usd: c.budget_usd(),
+            cost_usd: c.cost_usd(),
+            settings: c.settings.clone(),
+            created_at: rfc3339(c.created_at),
+            started_at: c.started_at.map(rfc3339),
+            completed_at: c.completed_at.map(rfc3339),
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct CampaignList {
+    pub campaigns: Vec<CampaignView>,
+    /// All of the team's campaigns, not just this page.
+    pub total: u64,
+    pub limit: u32,
+    pub offset: u64,
+}
+
+/// The team's campaign, or 404 whether it is missing or another team's.
+pub(crate) async fn campaign_of(store: &Store, team: Team, id: i64) -> Result<Campaign, ApiError> {
+    store
+        .get_campaign(Some(team.0), id)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("campaign {id} not found")))
+}
+
+/// The team's campaigns, newest first.
+#[utoipa::path(get, path = "/campaigns", tag = "campaigns", params(Paging),
+    responses((status = 200, body = CampaignList), (status = 401, body = crate::ErrorBody)))]
+pub(crate) async fn list_campaigns(
+    State(state): State<ApiState>,
+    Extension(team): Extension<Team>,
+    ApiQuery(paging): ApiQuery<Paging>,
+) -> Result<axum::Json<CampaignList>, ApiError> {
+    let (limit, offset) = paging.resolve()?;
+    let store = &state.ctx.store;
+    let campaigns = store.list_campaigns(Some(team.0), limit, offset).await?;
+    let total = store.count_campaigns(Some(team.0)).await?;
+    Ok(axum::Json(CampaignList {
+        campaigns: campaigns.iter().map(CampaignView::from).collect(),
+        total,
+        limit,
+        offset,
+    }))
+}
+
+/// One campaign, with its import report.
+#[utoipa::path(get, path = "/campaigns/{id}", tag = "campaigns",
+    params(("id" = i64, Path, description = "campaign id")),
+    responses((status = 200, body = CampaignView), (status = 404, body = crate::ErrorBody)))]
+pub(crate) async fn get_campaign(
+    State(state): State<ApiState>,
+    Extension(team): Extension<Team>,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<axum::Json<Value>, ApiError> {
+    let campaign = campaign_of(&state.ctx.store, team, id).await?;
+    let mut view = serde_json::to_value(CampaignView::from(&campaign))
+        .map_err(|e| ApiError::internal("campaign view", &e))?;
+    view["import_report"] = campaign.import_report.clone().unwrap_or(Value::Null);
+    Ok(axum::Json(view))
+}
+
+/// The seed's progress block.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct ProgressView {
+    pub total: i64,
+    pub completed: i64,
+    pub failed: i64,
+    pub in_progress: i64,
+    pub pending: i64,
+    /// Cancelled targets (only non-zero for a cancelled campaign).
+    pub cancelled: i64,
+    /// Finished (completed + failed + cancelled) / total × 100, one decimal.
+    pub percent: f64,
+}
+
+/// `GET /campaigns/{id}/status`: the seed's fields first.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct StatusView {
+    pub campaign_id: i64,
+    pub status: String,
+    pub progress: ProgressView,
+    /// RFC 3339, from the pace so far; null before the first target finishes or when done.
+    pub estimated_completion: Option<String>,
+    pub total_cost_usd: f64,
+    /// Wall time per finished target so far (the campaign's pace, concurrency included).
+    pub avg_time_per_target_ms: Option<u64>,
+    pub budget_usd: Option<f64>,
+    pub started_at: Option<String>,
+    pub completed_at: Option<String>,
+    pub elapsed_ms: u64,
+}
+
+/// Status from the campaign row alone: its counters are kept by the ledger in the same
+/// transaction as each result, so one primary-key read answers this (the hot polling path).
+pub(crate) async fn status_view(store: &Store, c: &Campaign) -> Result<StatusView, ApiError> {
+    // Cancelled targets are not counted on the row; only a cancelled campaign has them.
+    let cancelled = if c.status == CampaignStatus::Cancelled {
+        i64::try_from(
+            store
+                .count_targets_with(c.id, Some(TargetStatus::Cancelled))
+                .await?,
+        )
+        .unwrap_or(0)
+    } else {
+        0
+    };
+    let total = c.total_targets;
+    let finished = c.enriched_count + c.failed_count + cancelled;
+    let pending = (total - finished - c.in_progress_count).max(0);
+    let percent = if total > 0 {
+        (finished as f64 * 1000.0 / total as f64).round() / 10.0
+    } else {
+        0.0
+    };
+    let now = OffsetDateTime::now_utc();
+    let elapsed_ms = c.started_at.map_or(0, |s| {
+        let end = c.completed_at.unwrap_or(now);
+        u64::try_from((end - s).whole_milliseconds()).unwrap_or(0)
+    });
+    let finished_u = u64::try_from(finished).unwrap_or(0);
+    let avg = (finished_u > 0 && c.started_at.is_some()).then(|| elapsed_ms / finished_u);
+    let left = u64::try_from(total - finished).unwrap_or(0);
+    let estimated_completion = match (avg, c.status) {
+        (Some(avg), CampaignStatus::Processing) if left > 0 => {
+            let ms = i64::try_from(avg.saturating_mul(left)).unwrap_or(i64::MAX);
+            now.checked_add(time::Duration::milliseconds(ms))
+                .map(rfc3339)
+        }
+        _ => None,
+    };
+    Ok(StatusView {
+        campaign_id: c.id,
+        status: c.status.to_string(),
+        progress: ProgressView {
+            total,
+            completed: c.enriched_count,
+            failed: c.failed_count,
+            in_progress: c.in_progress_count,
+            pending,
+            cancelled,
+            percent,
+        },
+        estimated_completion,
+        total_cost_usd: nano_to_usd(c.cost_nano_usd),
+        avg_time_per_target_ms: avg,
+        budget_usd: c.budget_usd(),
+        started_at: c.started_at.map(rfc3339),
+        completed_at: c.completed_at.map(rfc3339),
+        elapsed_ms,
+    })
+}
+
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct StatusQuery {
+    /// `true` adds `detail`: target and job counts by state, reserved money, unknown costs.
+    pub detail: Option<bool>,
+}
+
+/// Progress in the seed's format.
+#[utoipa::path(get, path = "/campaigns/{id}/status", tag = "campaigns",
+    params(("id" = i64, Path, description = "campaign id"), StatusQuery),
+    responses((status = 200, body = StatusView), (status = 404, body = crate::ErrorBody)))]
+pub(crate) async fn campaign_status(
+    State(state): State<ApiState>,
+    Extension(team): Extension<Team>,
+    ApiPath(id): ApiPath<i64>,
+    ApiQuery(q): ApiQuery<StatusQuery>,
+) -> Result<axum::Json<Value>, ApiError> {
+    let store = &state.ctx.store;
+    let campaign = campaign_of(store, team, id).await?;
+    let view = status_view(store, &campaign).await?;
+    let mut body = serde_json::to_value(view).map_err(|e| ApiError::internal("status", &e))?;
+    if q.detail.unwrap_or(false) {
+        let progress = store.campaign_progress(id).await?;
+        body["detail"] = serde_json::json!({
+            "targets": progress.targets,
+            "jobs": progress.jobs,
+            "reserved_usd": nano_to_usd(progress.reserved_nano_usd),
+            "budget_exhausted": progress.budget_exhausted,
+            "unknown_cost_results": progress.unknown_cost_results,
+        });
+    }
+    Ok(axum::Json(body))
+}
+
+/// Answer of the control verbs: the campaign's status after the transition.
+async fn after_transition(
+    store: &Store,
+    campaign: &Campaign,
+) -> Result<axum::Json<StatusView>, ApiError> {
+    Ok(axum::Json(status_view(store, campaign).await?))
+}
+
+/// Creates the jobs (target × sub-agent) and moves the campaign to `processing`; the
+/// workers pick them up. Only a pending campaign can be started.
+#[utoipa::path(post, path = "/campaigns/{id}/start", tag = "campaigns",
+    params(("id" = i64, Path, description = "campaign id")),
+    responses((status = 202, body = StatusView), (status = 404, body = crate::ErrorBody),
+        (status = 409, body = crate::ErrorBody)))]
+pub(crate) async fn start(
+    State(state): State<ApiState>,
+    Extension(team): Extension<Team>,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<(StatusCode, axum::Json<StatusView>), ApiError> {
+    let store = &state.ctx.store;
+    campaign_of(store, team, id).await?;
+    let max_attempts = state
+        .ctx
+        .coordinator
+        .as_ref()
+        .map_or(state.ctx.max_attempts, |c| c.config().max_attempts);
+    let campaign = store
+        .start_campaign(id, SubAgentKind::ALL, max_attempts)
+        .await?;
+    Ok((
+        StatusCode::ACCEPTED,
+        after_transition(store, &campaign).await?,
+    ))
+}
+
+macro_rules! control_verb {
+    ($name:ident, $method:ident, $path:literal, $doc:literal) => {
+        #[doc = $doc]
+        #[utoipa::path(post, path = $path, tag = "campaigns",
+            params(("id" = i64, Path, description = "campaign id")),
+            responses((status = 200, body = StatusView), (status = 404, body = crate::ErrorBody),
+                (status = 409, description = "not allowed in the campaign's state", body = crate::ErrorBody)))]
+        pub(crate) async fn $name(
+            State(state): State<ApiState>,
+            Extension(team): Extension<Team>,
+            ApiPath(id): ApiPath<i64>,
+        ) -> Result<axum::Json<StatusView>, ApiError> {
+            let store = &state.ctx.store;
+            campaign_of(store, team, id).await?;
+            let campaign = store.$method(id).await?;
+            after_transition(store, &campaign).await
+        }
+    };
+}
+
+control_verb!(
+    pause,
+    pause_campaign,
+    "/campaigns/{id}/pause",
+    "Stops handing out the campaign's jobs; running ones finish."
+);
+control_verb!(
+    resume,
+    resume_campaign,
+    "/campaigns/{id}/resume",
+    "Resumes a paused campaign."
+);
+control_verb!(
+    cancel,
+    cancel_campaign,
+    "/campaigns/{id}/cancel",
+    "Cancels a campaign: pending jobs are skipped, its targets not yet done are cancelled."
+);
+control_verb!(
+    retry_failed,
+    retry_failed,
+    "/campaigns/{id}/retry-failed",
+    "Puts the campaign's failed jobs back in the queue."
+);
+
+/// A quote for running the campaign: the sum of every sub-agent's own estimate per target.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct EstimateView {
+    pub campaign_id: i64,
+    pub targets: u64,
+    pub low_usd: f64,
+    pub high_usd: f64,
+    /// Per sub-agent: `{kind: [low_usd, high_usd]}`.
+    #[schema(value_type = Object)]
+    pub by_sub_agent: Value,
+    /// True when the providers are the sandbox (synthetic, nothing real is spent).
+    pub synthetic: bool,
+    pub budget_usd: Option<f64>,
+    /// Whether the high estimate fits the budget (null without a budget).
+    pub within_budget: Option<bool>,
+}
+
+/// Quotes the campaign from the agents' estimates (prompt sizes, paid lookups, TTS).
+#[utoipa::path(post, path = "/campaigns/{id}/estimate", tag = "campaigns",
+    params(("id" = i64, Path, description = "campaign id")),
+    responses((status = 200, body = EstimateView), (status = 404, body = crate::ErrorBody),
+        (status = 503, description = "the server runs without providers", body = crate::ErrorBody)))]
+pub(crate) async fn estimate(
+    State(state): State<ApiState>,
+    Extension(team): Extension<Team>,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<axum::Json<EstimateView>, ApiError> {
+    let store = &state.ctx.store;
+    let campaign = campaign_of(store, team, id).await?;
+    let Some(providers) = &state.ctx.providers else {
+        return Err(ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "unavailable",
+            "estimates need the providers, which this server was started without",
+        ));
+    };
+    let quote = atl_app::estimate_campaign(store, providers, Some(team.0), id).await?;
+    let high = atl_store::usd_to_nano(quote.high_usd).unwrap_or(i64::MAX);
+    Ok(axum::Json(EstimateView {
+        campaign_id: id,
+        targets: quote.targets,
+        low_usd: quote.low_usd,
+        high_usd: quote.high_usd,
+        by_sub_agent: serde_json::to_value(&quote.by_agent).unwrap_or(Value::Null),
+        synthetic: quote.synthetic,
+        budget_usd: campaign.budget_usd(),
+        within_budget: campaign.budget_nano_usd.map(|b| high <= b),
+    }))
+}

@@ -1,0 +1,71 @@
+//! `GET /campaigns/{id}/export?format=csv|jsonl`: the shared `atl_app::Exporter`, streamed.
+//!
+//! Everything that can fail for a reason the caller should see (unknown campaign, bad
+//! format) fails before the first byte, with a proper status. A database error in the
+//! middle of the stream can no longer change the status: it is logged and the body is
+//! cut short, which the client sees as an incomplete transfer rather than a silently
+//! truncated file.
+
+use atl_app::{ExportFormat, Exporter};
+use axum::Extension;
+use axum::body::Body;
+use axum::extract::State;
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use utoipa::IntoParams;
+
+use crate::error::{ApiError, ApiPath, ApiQuery};
+use crate::{ApiState, Team};
+
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct ExportQuery {
+    /// `csv` (default) or `jsonl`.
+    pub format: Option<String>,
+}
+
+/// One row per target: input columns, the file's other columns, then enriched fields
+/// (CSV cells that would start a formula are prefixed with `'`).
+#[utoipa::path(get, path = "/campaigns/{id}/export", tag = "campaigns",
+    params(("id" = i64, Path, description = "campaign id"), ExportQuery),
+    responses((status = 200, content_type = "text/csv", description = "CSV (or JSONL with format=jsonl)"),
+        (status = 400, body = crate::ErrorBody), (status = 404, body = crate::ErrorBody)))]
+pub(crate) async fn export(
+    State(state): State<ApiState>,
+    Extension(team): Extension<Team>,
+    ApiPath(id): ApiPath<i64>,
+    ApiQuery(q): ApiQuery<ExportQuery>,
+) -> Result<Response, ApiError> {
+    let format: ExportFormat = q
+        .format
+        .as_deref()
+        .unwrap_or("csv")
+        .parse()
+        .map_err(|e: atl_app::UnknownFormat| ApiError::bad_request(e.to_string()))?;
+    let exporter = Exporter::new(&state.ctx.store, Some(team.0), id, format).await?;
+    let stream = futures::stream::unfold(Some(exporter), |exporter| async move {
+        let mut exporter = exporter?;
+        match exporter.next_chunk().await {
+            Ok(Some(chunk)) => Some((Ok(bytes::Bytes::from(chunk)), Some(exporter))),
+            Ok(None) => None,
+            Err(e) => {
+                tracing::error!(campaign_id = exporter.campaign().id, error = %e, "export failed mid-stream");
+                Some((Err(std::io::Error::other("export failed")), None))
+            }
+        }
+    });
+    let mut response = Body::from_stream(stream).into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(format.content_type()),
+    );
+    if let Ok(v) = HeaderValue::from_str(&format!(
+        "attachment; filename=\"campaign-{id}.{}\"",
+        format.extension()
+    )) {
+        headers.insert(header::CONTENT_DISPOSITION, v);
+    }
+    Ok(response)
+}

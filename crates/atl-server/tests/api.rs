@@ -1,0 +1,780 @@
+//! The API end to end: a real server on 127.0.0.1:0, a reqwest client, every test on
+//! SQLite and PostgreSQL (`all_stores`). The enrichment path runs the real engine and
+//! agents against the in-process sandbox (no network).
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use atl_server::{AppContext, ServeError, serve, serve_on};
+use atl_store::Store;
+use atl_store::testing::all_stores;
+use futures::StreamExt;
+use serde_json::{Value, json};
+use tokio_util::sync::CancellationToken;
+
+struct App {
+    base: String,
+    client: reqwest::Client,
+    key: Option<String>,
+    shutdown: CancellationToken,
+    handle: tokio::task::JoinHandle<Result<(), ServeError>>,
+    data_dir: PathBuf,
+}
+
+fn temp_dir(tag: &str) -> PathBuf {
+    static N: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let dir = std::env::temp_dir().join(format!("atl-server-{tag}-{}-{n}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+impl App {
+    async fn start(store: Store, engine: bool) -> App {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let data_dir = temp_dir("data");
+        let mut ctx = AppContext::new(store.clone(), &data_dir);
+        ctx.event_poll = Duration::from_millis(50);
+        if engine {
+            let providers = atl_app::Providers::embedded_sandbox(
+                &data_dir,
+                atl_sandbox::SandboxConfig::default(),
+            )
+            .await
+            .unwrap();
+            let config = atl_engine::EngineConfig {
+                concurrency: 16,
+                data_dir: data_dir.clone(),
+                poll_idle: Duration::from_millis(20),
+                retry_base: Duration::from_millis(10),
+                retry_cap: Duration::from_millis(50),
+                ..Default::default()
+            };
+            let coordinator = atl_app::coordinator(&store, &providers, config);
+            ctx.providers = Some(Arc::new(providers));
+            ctx.coordinator = Some(Arc::new(coordinator));
+        }
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let shutdown = CancellationToken::new();
+        let handle = tokio::spawn(serve_on(ctx, listener, shutdown.clone()));
+        App {
+            base,
+            client: reqwest::Client::new(),
+            key: None,
+            shutdown,
+            handle,
+            data_dir,
+        }
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    fn req(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
+        let r = self.client.request(method, self.url(path));
+        match &self.key {
+            Some(k) => r.bearer_auth(k),
+            None => r,
+        }
+    }
+
+    async fn get(&self, path: &str) -> (u16, Value) {
+        let r = self.req(reqwest::Method::GET, path).send().await.unwrap();
+        let status = r.status().as_u16();
+        (status, r.json().await.unwrap_or(Value::Null))
+    }
+
+    async fn post(&self, path: &str) -> (u16, Value) {
+        let r = self.req(reqwest::Method::POST, path).send().await.unwrap();
+        let status = r.status().as_u16();
+        (status, r.json().await.unwrap_or(Value::Null))
+    }
+
+    async fn upload(&self, name: &str, bytes: Vec<u8>) -> (u16, Value) {
+        let form = reqwest::multipart::Form::new()
+            .text("name", name.to_string())
+            .part(
+                "file",
+                reqwest::multipart::Part::bytes(bytes).file_name(format!("{name}.csv")),
+            );
+        let r = self
+            .req(reqwest::Method::POST, "/api/atl/upload")
+            .multipart(form)
+            .send()
+            .await
+            .unwrap();
+        let status = r.status().as_u16();
+        (status, r.json().await.unwrap_or(Value::Null))
+    }
+
+    async fn stop(self) {
+        self.shutdown.cancel();
+        tokio::time::timeout(Duration::from_secs(30), self.handle)
+            .await
+            .expect("server stops within the drain timeout")
+            .unwrap()
+            .unwrap();
+        let _ = std::fs::remove_dir_all(&self.data_dir);
+    }
+}
+
+/// Every error has the one shape.
+fn assert_error(body: &Value, code: &str) {
+    assert_eq!(body["error"]["code"], code, "{body}");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .is_some_and(|m| !m.is_empty()),
+        "{body}"
+    );
+}
+
+const SMALL_CSV: &str = "Company,Contact,Email,Title,Website,Notes\n\
+Acme Corp,Jane Doe,jane@acme.com,CEO,https://acme.com,=HYPERLINK(\"http://evil\")\n\
+Globex,John Smith,john@globex.com,VP Sales,https://globex.com,+1 555\n\
+Initech,Bill Lumbergh,bill@initech.com,Director,https://initech.com,@risk\n";
+
+/// Reads SSE frames from a response until `until` says stop (or the timeout).
+async fn read_sse(
+    response: reqwest::Response,
+    timeout: Duration,
+    mut until: impl FnMut(&[(i64, String, Value)]) -> bool,
+) -> Vec<(i64, String, Value)> {
+    let mut stream = response.bytes_stream();
+    let mut buf = String::new();
+    let mut events = Vec::new();
+    let deadline = tokio::time::Instant::now() + timeout;
+    while !until(&events) {
+        let chunk = tokio::time::timeout_at(deadline, stream.next())
+            .await
+            .expect("SSE events in time")
+            .expect("stream open")
+            .unwrap();
+        buf.push_str(&String::from_utf8_lossy(&chunk));
+        while let Some(end) = buf.find("\n\n") {
+            let frame: String = buf.drain(..end + 2).collect();
+            let (mut id, mut kind, mut data) = (None, String::new(), String::new());
+            for line in frame.lines() {
+                if let Some(v) = line.strip_prefix("id:") {
+                    id = v.trim().parse().ok();
+                } else if let Some(v) = line.strip_prefix("event:") {
+                    kind = v.trim().to_string();
+                } else if let Some(v) = line.strip_prefix("data:") {
+                    data.push_str(v.trim());
+                }
+            }
+            if let Some(id) = id {
+                events.push((id, kind, serde_json::from_str(&data).unwrap_or(Value::Null)));
+            }
+        }
+    }
+    events
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn upload_start_events_status_targets_executives_export_audio() {
+    for (backend, store) in all_stores().await {
+        let app = App::start(store.store(), true).await;
+
+        // Upload.
+        let (status, body) = app.upload("small", SMALL_CSV.as_bytes().to_vec()).await;
+        assert_eq!(status, 201, "{backend}: {body}");
+        assert_eq!(body["status"], "pending");
+        assert_eq!(body["total_targets"], 3);
+        assert_eq!(body["rows_rejected"], 0);
+        let id = body["campaign_id"].as_i64().unwrap();
+
+        // Listed, readable, status before start.
+        let (_, list) = app.get("/api/atl/campaigns?limit=10").await;
+        assert_eq!(list["total"], 1, "{backend}");
+        assert_eq!(list["campaigns"][0]["id"], id);
+        let (s, st) = app.get(&format!("/api/atl/campaigns/{id}/status")).await;
+        assert_eq!(s, 200);
+        assert_eq!(st["progress"]["pending"], 3, "{backend}: {st}");
+        assert_eq!(st["estimated_completion"], Value::Null);
+
+        // Estimate from the agents.
+        let (s, est) = app.post(&format!("/api/atl/campaigns/{id}/estimate")).await;
+        assert_eq!(s, 200, "{backend}: {est}");
+        assert_eq!(est["targets"], 3);
+        assert!(est["high_usd"].as_f64().unwrap() >= est["low_usd"].as_f64().unwrap());
+
+        // Subscribe before starting, then start; the engine in the server does the work.
+        let events = app
+            .req(
+                reqwest::Method::GET,
+                &format!("/api/atl/campaigns/{id}/events"),
+            )
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(events.status(), 200);
+        assert!(
+            events.headers()["content-type"]
+                .to_str()
+                .unwrap()
+                .starts_with("text/event-stream")
+        );
+        let (s, started) = app.post(&format!("/api/atl/campaigns/{id}/start")).await;
+        assert_eq!(s, 202, "{backend}: {started}");
+        assert_eq!(started["status"], "processing");
+        let (s, again) = app.post(&format!("/api/atl/campaigns/{id}/resume")).await;
+        assert_eq!(s, 409, "{backend}: resuming a processing campaign: {again}");
+        assert_error(&again, "conflict");
+
+        let seen = read_sse(events, Duration::from_secs(120), |evs| {
+            evs.iter().any(|(_, k, _)| k == "campaign_completed")
+        })
+        .await;
+        let ids: Vec<i64> = seen.iter().map(|e| e.0).collect();
+        assert!(
+            ids.windows(2).all(|w| w[0] < w[1]),
+            "{backend}: ids increase: {ids:?}"
+        );
+        assert!(
+            seen.iter().filter(|e| e.1 == "target_completed").count() >= 3,
+            "{backend}: {seen:?}"
+        );
+
+        // Resume after the second event: only later events come back.
+        let resume_after = ids[1];
+        let resumed = app
+            .req(
+                reqwest::Method::GET,
+                &format!("/api/atl/campaigns/{id}/events"),
+            )
+            .header("Last-Event-ID", resume_after.to_string())
+            .send()
+            .await
+            .unwrap();
+        let later = read_sse(resumed, Duration::from_secs(10), |evs| {
+            evs.len() >= ids.len() - 2
+        })
+        .await;
+        assert_eq!(
+            later.iter().map(|e| e.0).collect::<Vec<_>>(),
+            ids[2..].to_vec(),
+            "{backend}: resumed stream has exactly the later events"
+        );
+
+        // Status: done, in the seed's shape.
+        let (_, st) = app.get(&format!("/api/atl/campaigns/{id}/status")).await;
+        assert_eq!(st["status"], "completed", "{backend}: {st}");
+        assert_eq!(st["progress"]["total"], 3);
+        assert_eq!(st["progress"]["completed"], 3, "{backend}: {st}");
+        assert_eq!(st["progress"]["percent"], 100.0);
+        for k in [
+            "total_cost_usd",
+            "avg_time_per_target_ms",
+            "estimated_completion",
+        ] {
+            assert!(st.get(k).is_some(), "{k} missing: {st}");
+        }
+
+        // Targets: paginated, filtered, sorted.
+        let (_, page) = app
+            .get(&format!(
+                "/api/atl/campaigns/{id}/targets?limit=2&sort=-company"
+            ))
+            .await;
+        assert_eq!(page["total"], 3);
+        assert_eq!(page["targets"].as_array().unwrap().len(), 2);
+        assert_eq!(page["targets"][0]["company_name"], "Initech");
+        let (_, done) = app
+            .get(&format!(
+                "/api/atl/campaigns/{id}/targets?status=completed&page=2&per_page=2"
+            ))
+            .await;
+        assert_eq!(done["targets"].as_array().unwrap().len(), 1, "{done}");
+        let (s, bad) = app
+            .get(&format!("/api/atl/campaigns/{id}/targets?sort=nonsense"))
+            .await;
+        assert_eq!(s, 400);
+        assert_error(&bad, "bad_request");
+
+        // One target with all four results.
+        let tid = page["targets"][1]["id"].as_i64().unwrap();
+        let (s, t) = app.get(&format!("/api/atl/targets/{tid}")).await;
+        assert_eq!(s, 200, "{t}");
+        let kinds: Vec<&str> = t["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["sub_agent"].as_str().unwrap())
+            .collect();
+        for k in ["research", "intel", "enrichment", "voice"] {
+            assert!(kinds.contains(&k), "{backend}: {k} missing in {kinds:?}");
+        }
+        for r in t["results"].as_array().unwrap() {
+            assert_eq!(r["synthetic"], true);
+            assert!(
+                r["provider"].is_string() && r["latency_ms"].is_number(),
+                "{r}"
+            );
+            assert!(r["confidence"].is_number(), "{r}");
+        }
+
+        // Executives across the list.
+        let (s, ex) = app
+            .get(&format!("/api/atl/campaigns/{id}/executives?per_account=1"))
+            .await;
+        assert_eq!(s, 200, "{ex}");
+        let execs = ex["executives"].as_array().unwrap();
+        assert!(!execs.is_empty(), "{backend}: no executives found: {ex}");
+        let mut companies: Vec<&str> = execs
+            .iter()
+            .map(|e| e["company"].as_str().unwrap())
+            .collect();
+        let n = companies.len();
+        companies.dedup();
+        assert_eq!(companies.len(), n, "per_account=1 keeps one per account");
+        let (_, all) = app
+            .get(&format!("/api/atl/campaigns/{id}/executives"))
+            .await;
+        let mut keys: Vec<String> = all["executives"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| format!("{}|{}", e["email"], e["name"]))
+            .collect();
+        let total = keys.len();
+        keys.sort();
+        keys.dedup();
+        assert_eq!(keys.len(), total, "deduplicated");
+        let (_, cs) = app
+            .get(&format!(
+                "/api/atl/campaigns/{id}/executives?seniority=c_suite"
+            ))
+            .await;
+        assert!(
+            cs["executives"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|e| e["seniority"] == "c_suite")
+        );
+
+        // Export: CSV with formula cells neutralised, and JSONL.
+        let csv = app
+            .req(
+                reqwest::Method::GET,
+                &format!("/api/atl/campaigns/{id}/export?format=csv"),
+            )
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(csv.status(), 200);
+        assert!(
+            csv.headers()["content-type"]
+                .to_str()
+                .unwrap()
+                .starts_with("text/csv")
+        );
+        let text = csv.text().await.unwrap();
+        let mut reader = csv_reader(&text);
+        let header: Vec<String> = reader
+            .headers()
+            .unwrap()
+            .iter()
+            .map(str::to_string)
+            .collect();
+        assert_eq!(header[..3], ["row_number", "company", "contact"]);
+        let notes = header
+            .iter()
+            .position(|h| h == "Notes")
+            .expect("extra column kept");
+        let overview = header.iter().position(|h| h == "overview").unwrap();
+        assert!(notes < overview, "input columns before enriched ones");
+        let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+        assert_eq!(rows.len(), 3);
+        assert_eq!(&rows[0][notes], "'=HYPERLINK(\"http://evil\")");
+        assert_eq!(&rows[1][notes], "'+1 555");
+        assert_eq!(&rows[2][notes], "'@risk");
+        assert!(
+            !rows[0][overview].is_empty(),
+            "{backend}: enriched overview exported"
+        );
+        for row in &rows {
+            for cell in row.iter() {
+                assert!(
+                    !cell.starts_with(['=', '+', '-', '@', '\t', '\r']),
+                    "unescaped formula cell {cell:?}"
+                );
+            }
+        }
+        let jsonl = app
+            .req(
+                reqwest::Method::GET,
+                &format!("/api/atl/campaigns/{id}/export?format=jsonl"),
+            )
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let lines: Vec<Value> = jsonl
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        assert_eq!(lines.len(), 3);
+        assert_eq!(lines[0]["company"], "Acme Corp");
+        assert_eq!(
+            lines[0]["extra"]["Notes"], "=HYPERLINK(\"http://evil\")",
+            "JSON is not escaped"
+        );
+        assert_eq!(lines[0]["status"], "completed");
+        let (s, e) = app
+            .get(&format!("/api/atl/campaigns/{id}/export?format=xlsx"))
+            .await;
+        assert_eq!(s, 400);
+        assert_error(&e, "bad_request");
+
+        // Audio: served as WAV when the voice agent made one; 404 in our shape otherwise.
+        let audio = app
+            .req(
+                reqwest::Method::GET,
+                &format!("/api/atl/targets/{tid}/audio"),
+            )
+            .send()
+            .await
+            .unwrap();
+        let voice = t["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["sub_agent"] == "voice")
+            .unwrap();
+        if voice["data"]["audio_path"].is_string() {
+            assert_eq!(audio.status(), 200, "{backend}: {voice}");
+            assert_eq!(audio.headers()["content-type"], "audio/wav");
+            let bytes = audio.bytes().await.unwrap();
+            assert_eq!(&bytes[..4], b"RIFF");
+        } else {
+            assert_eq!(audio.status(), 404);
+        }
+        let (s, _) = app.get("/api/atl/targets/999999/audio").await;
+        assert_eq!(s, 404);
+
+        // Metrics see the jobs and the requests.
+        let metrics = app
+            .req(reqwest::Method::GET, "/metrics")
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            metrics.contains("atl_jobs{state=\"completed\"} 12"),
+            "{backend}: {metrics}"
+        );
+        assert!(
+            metrics.contains("route=\"/api/atl/campaigns/{id}/status\""),
+            "{metrics}"
+        );
+        assert!(metrics.contains("atl_provider_calls_total"), "{metrics}");
+
+        app.stop().await;
+    }
+}
+
+fn csv_reader(text: &str) -> csv::Reader<&[u8]> {
+    csv::ReaderBuilder::new().from_reader(text.as_bytes())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_inputs_are_refused_with_the_right_status_and_change_nothing() {
+    for (backend, store) in all_stores().await {
+        let key = store.create_api_key("acme", None).await.unwrap();
+        let other = store.create_api_key("globex", None).await.unwrap();
+        let mut app = App::start(store.store(), false).await;
+        app.key = Some(key.plaintext.clone());
+        let (s, ok) = app.upload("ok", SMALL_CSV.as_bytes().to_vec()).await;
+        assert_eq!(s, 201, "{ok}");
+        let id = ok["campaign_id"].as_i64().unwrap();
+        let count = || async { store.count_campaigns(None).await.unwrap() };
+        assert_eq!(count().await, 1);
+
+        let mut junk: Vec<u8> = (0..4096u32).map(|i| (i * 7919 % 251) as u8).collect();
+        junk[..4].copy_from_slice(b"\x89PNG");
+        let cases: Vec<(&str, Vec<u8>, u16, &str)> = vec![
+            ("binary junk", junk, 415, "not_csv"),
+            ("empty", Vec::new(), 422, "empty_file"),
+            ("header only", b"Company,Email\n".to_vec(), 422, ""),
+            (
+                "wrong columns",
+                b"Foo,Bar\n1,2\n".to_vec(),
+                422,
+                "no_company_column",
+            ),
+            ("too many", too_many_rows(10_001), 422, "too_many_targets"),
+        ];
+        for (what, bytes, status, code) in cases {
+            let (s, body) = app.upload(what, bytes).await;
+            assert_eq!(s, status, "{backend}: {what}: {body}");
+            if !code.is_empty() {
+                assert_error(&body, code);
+            }
+            assert!(body["error"]["message"].is_string(), "{what}: {body}");
+            assert_eq!(count().await, 1, "{backend}: {what} changed the store");
+        }
+        // The headers found are named.
+        let (_, body) = app.upload("wrong", b"Foo,Bar\n1,2\n".to_vec()).await;
+        assert_eq!(body["error"]["details"]["headers"], json!(["Foo", "Bar"]));
+
+        // No file field.
+        let form = reqwest::multipart::Form::new().text("name", "x");
+        let r = app
+            .req(reqwest::Method::POST, "/api/atl/upload")
+            .multipart(form)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 400);
+        assert_error(&r.json().await.unwrap(), "bad_request");
+
+        // 60 MB, declared up front: refused before the body is read.
+        let (s, body) = app.upload("huge", vec![b'a'; 60 << 20]).await;
+        assert_eq!(s, 413, "{backend}: {body}");
+        assert_error(&body, "too_large");
+        // 60 MB streamed without a length: refused once 50 MB have arrived.
+        let status = streamed_upload(&app, 60 << 20).await;
+        assert!(
+            status.is_none_or(|s| s == 413),
+            "{backend}: a streamed 60 MB upload answered {status:?}"
+        );
+        assert_eq!(count().await, 1, "{backend}: oversize changed the store");
+
+        // Keys and teams.
+        let r = app
+            .client
+            .get(app.url("/api/atl/campaigns"))
+            .bearer_auth("atl_0000000000000000000000000000000000000000000000000")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 401);
+        assert_eq!(r.headers()["www-authenticate"], "Bearer");
+        assert_error(&r.json().await.unwrap(), "unauthorized");
+        let r = app
+            .client
+            .get(app.url("/api/atl/campaigns"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            r.status(),
+            401,
+            "keys exist: no anonymous access even on loopback"
+        );
+        let theirs = app
+            .client
+            .get(app.url(&format!("/api/atl/campaigns/{id}")))
+            .bearer_auth(&other.plaintext)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(theirs.status(), 404, "another team's campaign is not found");
+        let (_, their_list) = {
+            let r = app
+                .client
+                .get(app.url("/api/atl/campaigns"))
+                .bearer_auth(&other.plaintext)
+                .send()
+                .await
+                .unwrap();
+            (r.status(), r.json::<Value>().await.unwrap())
+        };
+        assert_eq!(their_list["total"], 0);
+
+        // Path and query values that do not parse, unknown routes, wrong methods.
+        let (s, body) = app.get("/api/atl/campaigns/abc").await;
+        assert_eq!(s, 400, "{body}");
+        assert_error(&body, "bad_request");
+        let (s, body) = app.get("/api/atl/targets/1.5").await;
+        assert_eq!(s, 400, "{body}");
+        let (s, body) = app.get("/api/atl/campaigns?limit=many").await;
+        assert_eq!(s, 400, "{body}");
+        let (s, body) = app.get("/api/atl/nothing-here").await;
+        assert_eq!(s, 404);
+        assert_error(&body, "not_found");
+        let r = app
+            .req(reqwest::Method::DELETE, "/api/atl/upload")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 405);
+        assert_error(&r.json().await.unwrap(), "method_not_allowed");
+        let (s, body) = app.get("/api/atl/campaigns/999999/status").await;
+        assert_eq!(s, 404);
+        assert_error(&body, "not_found");
+
+        // Transitions that are not allowed answer 409 with the reason.
+        let (s, body) = app.post(&format!("/api/atl/campaigns/{id}/pause")).await;
+        assert_eq!(s, 409, "{backend}: pausing a pending campaign: {body}");
+        assert_error(&body, "conflict");
+        let (s, body) = app.post(&format!("/api/atl/campaigns/{id}/cancel")).await;
+        assert_eq!(s, 200, "{body}");
+        assert_eq!(body["status"], "cancelled");
+        assert_eq!(body["progress"]["cancelled"], 3, "{body}");
+        let (s, body) = app.post(&format!("/api/atl/campaigns/{id}/start")).await;
+        assert_eq!(s, 409, "{body}");
+        // Without providers the server cannot quote.
+        let (s, body) = app.post(&format!("/api/atl/campaigns/{id}/estimate")).await;
+        assert_eq!(s, 503, "{body}");
+        assert_eq!(count().await, 1);
+
+        app.stop().await;
+    }
+}
+
+fn too_many_rows(n: usize) -> Vec<u8> {
+    let mut s = String::from("Company,Email\n");
+    for i in 0..n {
+        s.push_str(&format!("Company {i},p{i}@example.com\n"));
+    }
+    s.into_bytes()
+}
+
+/// Sends a multipart body of `size` bytes as a chunked stream (no Content-Length). Returns
+/// the status, or `None` if the server closed the connection before the client could read
+/// one (also a refusal).
+async fn streamed_upload(app: &App, size: usize) -> Option<u16> {
+    let boundary = "atlboundary";
+    let head = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"big.csv\"\r\n\
+         Content-Type: text/csv\r\n\r\nCompany\n"
+    );
+    let chunk = bytes::Bytes::from(vec![b'a'; 1 << 20]);
+    let chunks = size >> 20;
+    let body = futures::stream::iter(
+        std::iter::once(bytes::Bytes::from(head))
+            .chain(std::iter::repeat_n(chunk, chunks))
+            .chain(std::iter::once(bytes::Bytes::from(format!(
+                "\r\n--{boundary}--\r\n"
+            ))))
+            .map(Ok::<_, std::io::Error>),
+    );
+    let r = app
+        .req(reqwest::Method::POST, "/api/atl/upload")
+        .header(
+            "content-type",
+            format!("multipart/form-data; boundary={boundary}"),
+        )
+        .body(reqwest::Body::wrap_stream(body))
+        .send()
+        .await;
+    r.ok().map(|r| r.status().as_u16())
+}
+
+#[tokio::test]
+async fn without_keys_loopback_is_served_as_default_and_other_addresses_are_refused() {
+    for (backend, store) in all_stores().await {
+        // Refused before binding: 0.0.0.0 with no key in the store.
+        let err = serve(
+            AppContext::new(store.store(), temp_dir("refuse")),
+            "0.0.0.0:0".parse().unwrap(),
+            CancellationToken::new(),
+        )
+        .await
+        .unwrap_err();
+        assert!(
+            matches!(err, ServeError::NoKeysOnPublicAddress(_)),
+            "{backend}: {err}"
+        );
+        assert!(err.to_string().contains("atl keys create"), "{err}");
+
+        // Loopback without keys: served as team `default`, no key needed.
+        let app = App::start(store.store(), false).await;
+        let (s, body) = app.upload("anon", SMALL_CSV.as_bytes().to_vec()).await;
+        assert_eq!(s, 201, "{backend}: {body}");
+        let default = store.team_id(atl_domain::DEFAULT_TEAM).await.unwrap();
+        let c = store
+            .get_campaign(Some(default), body["campaign_id"].as_i64().unwrap())
+            .await
+            .unwrap();
+        assert!(
+            c.is_some(),
+            "{backend}: the campaign belongs to team default"
+        );
+
+        // Creating the first key switches authentication on at once.
+        let key = store.create_api_key("acme", None).await.unwrap();
+        let (s, _) = app.get("/api/atl/campaigns").await;
+        assert_eq!(s, 401, "{backend}");
+        let r = app
+            .client
+            .get(app.url("/api/atl/campaigns"))
+            .bearer_auth(&key.plaintext)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+
+        // With a key, a non-loopback address is allowed (not bound here: the check only).
+        app.stop().await;
+    }
+}
+
+#[tokio::test]
+async fn health_openapi_and_docs_need_no_key_and_describe_every_route() {
+    for (backend, store) in all_stores().await {
+        store.create_api_key("acme", None).await.unwrap();
+        let app = App::start(store.store(), false).await;
+        let (s, h) = app.get("/healthz").await;
+        assert_eq!(s, 200, "{backend}");
+        assert_eq!(h["status"], "ok");
+        assert_eq!(h["database"].as_str().unwrap(), backend.to_string());
+        let (s, doc) = app.get("/openapi.json").await;
+        assert_eq!(s, 200);
+        let paths = doc["paths"].as_object().unwrap();
+        for p in [
+            "/api/atl/upload",
+            "/api/atl/campaigns",
+            "/api/atl/campaigns/{id}",
+            "/api/atl/campaigns/{id}/status",
+            "/api/atl/campaigns/{id}/targets",
+            "/api/atl/campaigns/{id}/start",
+            "/api/atl/campaigns/{id}/pause",
+            "/api/atl/campaigns/{id}/resume",
+            "/api/atl/campaigns/{id}/cancel",
+            "/api/atl/campaigns/{id}/retry-failed",
+            "/api/atl/campaigns/{id}/estimate",
+            "/api/atl/campaigns/{id}/events",
+            "/api/atl/campaigns/{id}/export",
+            "/api/atl/campaigns/{id}/executives",
+            "/api/atl/targets/{id}",
+            "/api/atl/targets/{id}/audio",
+            "/healthz",
+            "/metrics",
+        ] {
+            assert!(
+                paths.contains_key(p),
+                "{p} missing from the OpenAPI document"
+            );
+        }
+        assert!(doc["components"]["schemas"]["StatusView"].is_object());
+        assert!(doc["components"]["securitySchemes"]["bearer"].is_object());
+        let page = app
+            .client
+            .get(app.url("/docs"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(page.contains("/openapi.json"));
+        assert!(
+            !page.contains("http://") && !page.contains("https://"),
+            "no CDN: works offline"
+        );
+        let r = app.client.get(app.url("/metrics")).send().await.unwrap();
+        assert_eq!(r.status(), 401, "metrics need a key");
+        app.stop().await;
+    }
+}

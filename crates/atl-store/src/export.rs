@@ -1,0 +1,540 @@
+//! Reads for the API and the exports: sorted target pages, keyset pages for streaming a
+//! whole campaign, results and failed jobs of a page of targets at once, the union of the
+//! `extra` keys, and the counts `/metrics` reports.
+//!
+//! Batch reads take the ids of one page (at most [`MAX_BATCH_IDS`]) so an export makes
+//! three queries per 500 targets instead of three per target.
+
+use atl_domain::{SubAgentKind, TargetStatus};
+use serde_json::Value;
+use sqlx::AssertSqlSafe;
+use sqlx::types::Json;
+use time::OffsetDateTime;
+
+use crate::db::{Db, with_pool};
+use crate::model::{Target, TargetRow, parse_status, target_columns};
+use crate::{Store, StoreError, StoredResult};
+
+/// Most ids one batch read accepts (SQLite allows 32,766 bound parameters; PostgreSQL 65,535).
+pub const MAX_BATCH_IDS: usize = 5_000;
+
+/// A sortable column of `atl_targets`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TargetSortKey {
+    RowNumber,
+    Company,
+    Status,
+    Updated,
+    Id,
+}
+
+/// How a target listing is ordered: a column and a direction; ties always break by id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TargetSort {
+    pub key: TargetSortKey,
+    pub descending: bool,
+}
+
+impl Default for TargetSort {
+    fn default() -> Self {
+        TargetSort {
+            key: TargetSortKey::RowNumber,
+            descending: false,
+        }
+    }
+}
+
+impl std::str::FromStr for TargetSort {
+    type Err = StoreError;
+
+    /// `row_number`, `company`, `status`, `updated_at`, `id`; a leading `-` sorts descending.
+    fn from_str(s: &str) -> Result<Self, StoreError> {
+        let (descending, name) = match s.trim().strip_prefix('-') {
+            Some(rest) => (true, rest),
+            None => (false, s.trim()),
+        };
+        let key = match name {
+            "row_number" | "row" => TargetSortKey::RowNumber,
+            "company" | "company_name" => TargetSortKey::Company,
+            "status" | "enrichment_status" => TargetSortKey::Status,
+            "updated_at" | "updated" => TargetSortKey::Updated,
+            "id" => TargetSortKey::Id,
+            other => {
+                return Err(StoreError::InvalidInput(format!(
+                    "unknown sort `{other}` (use row_number, company, status, updated_at or id, \
+                     with a leading - for descending)"
+                )));
+            }
+        };
+        Ok(TargetSort { key, descending })
+    }
+}
+
+impl TargetSort {
+    /// The ORDER BY clause: built only from this enum, never from user text.
+    fn order_by(self) -> String {
+        let column = match self.key {
+            TargetSortKey::RowNumber => "row_number",
+            // Case-insensitive on both backends, so "acme" and "Acme" sort together.
+            TargetSortKey::Company => "LOWER(company_name)",
+            TargetSortKey::Status => "enrichment_status",
+            TargetSortKey::Updated => "updated_at",
+            TargetSortKey::Id => "id",
+        };
+        let dir = if self.descending { "DESC" } else { "ASC" };
+        format!("{column} {dir}, id {dir}")
+    }
+}
+
+/// A failed job's reason, for a target's detail and the export.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct JobFailure {
+    pub target_id: i64,
+    pub kind: SubAgentKind,
+    pub attempts: i64,
+    pub last_error: Option<String>,
+}
+
+/// Where a keyset page of targets resumes: after this (row_number, id).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TargetCursor {
+    pub row_number: i64,
+    pub id: i64,
+}
+
+impl TargetCursor {
+    pub fn after(target: &Target) -> Self {
+        TargetCursor {
+            row_number: target.row_number,
+            id: target.id,
+        }
+    }
+}
+
+type ResultRow = (
+    i64,
+    i64,
+    i64,
+    String,
+    Json<Value>,
+    Json<Value>,
+    Option<f64>,
+    Option<i64>,
+    Option<i64>,
+    Option<String>,
+    Option<String>,
+    i64,
+    i64,
+    bool,
+    OffsetDateTime,
+);
+
+/// `$first, $first+1, …` for an IN list of `n` values.
+fn placeholders(first: usize, n: usize) -> String {
+    (first..first + n)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn check_batch(ids: &[i64]) -> Result<(), StoreError> {
+    if ids.len() > MAX_BATCH_IDS {
+        return Err(StoreError::InvalidInput(format!(
+            "at most {MAX_BATCH_IDS} ids per batch read, got {}",
+            ids.len()
+        )));
+    }
+    Ok(())
+}
+
+impl Store {
+    /// How many campaigns a team has (`None` = all teams), for paginated listings.
+    pub async fn count_campaigns(&self, team_id: Option<i64>) -> Result<u64, StoreError> {
+        let n: i64 = with_pool!(&self.db, |pool| {
+            sqlx::query_scalar(
+                "SELECT COUNT(*) FROM atl_campaigns WHERE ($1 IS NULL OR team_id = $1)",
+            )
+            .bind(team_id)
+            .fetch_one(pool)
+            .await?
+        });
+        Ok(u64::try_from(n).unwrap_or(0))
+    }
+
+    /// How many of a campaign's targets are in `status` (all when `None`).
+    pub async fn count_targets_with(
+        &self,
+        campaign_id: i64,
+        status: Option<TargetStatus>,
+    ) -> Result<u64, StoreError> {
+        let n: i64 = with_pool!(&self.db, |pool| {
+            sqlx::query_scalar(
+                "SELECT COUNT(*) FROM atl_targets WHERE campaign_id = $1 \
+                 AND ($2 IS NULL OR enrichment_status = $2)",
+            )
+            .bind(campaign_id)
+            .bind(status.map(|s| s.as_str()))
+            .fetch_one(pool)
+            .await?
+        });
+        Ok(u64::try_from(n).unwrap_or(0))
+    }
+
+    /// A page of a campaign's targets in any [`TargetSort`] order.
+    pub async fn list_targets_sorted(
+        &self,
+        campaign_id: i64,
+        status: Option<TargetStatus>,
+        sort: TargetSort,
+        limit: u32,
+        offset: u64,
+    ) -> Result<Vec<Target>, StoreError> {
+        let limit = i64::from(limit.min(crate::MAX_PAGE));
+        let offset = i64::try_from(offset)
+            .map_err(|_| StoreError::InvalidInput(format!("offset {offset} is too large")))?;
+        let sql = format!(
+            "SELECT {} FROM atl_targets WHERE campaign_id = $1 \
+             AND ($2 IS NULL OR enrichment_status = $2) ORDER BY {} LIMIT $3 OFFSET $4",
+            target_columns!(),
+            sort.order_by()
+        );
+        let rows: Vec<TargetRow> = with_pool!(&self.db, |pool| {
+            sqlx::query_as(AssertSqlSafe(sql.clone()))
+                .bind(campaign_id)
+                .bind(status.map(|s| s.as_str()))
+                .bind(limit)
+                .bind(offset)
+                .fetch_all(pool)
+                .await?
+        });
+        rows.into_iter().map(Target::try_from).collect()
+    }
+
+    /// The next `limit` targets in file order after `after` (keyset pagination: each page
+    /// costs the same however deep into the campaign it is, unlike OFFSET).
+    pub async fn targets_after(
+        &self,
+        campaign_id: i64,
+        after: Option<TargetCursor>,
+        limit: u32,
+    ) -> Result<Vec<Target>, StoreError> {
+        let limit = i64::from(limit.min(crate::MAX_PAGE));
+        let after = after.unwrap_or(TargetCursor {
+            row_number: i64::MIN,
+            id: i64::MIN,
+        });
+        let rows: Vec<TargetRow> = with_pool!(&self.db, |pool| {
+            sqlx::query_as(concat!(
+                "SELECT ",
+                target_columns!(),
+                " FROM atl_targets WHERE campaign_id = $1 \
+                 AND (row_number > $2 OR (row_number = $2 AND id > $3)) \
+                 ORDER BY row_number, id LIMIT $4"
+            ))
+            .bind(campaign_id)
+            .bind(after.row_number)
+            .bind(after.id)
+            .bind(limit)
+            .fetch_all(pool)
+            .await?
+        });
+        rows.into_iter().map(Target::try_from).collect()
+    }
+
+    /// One target by id with the campaign it belongs to checked against `team_id`
+    /// (`None` = any team): another team's target reads as missing.
+    pub async fn get_target_for_team(
+        &self,
+        team_id: Option<i64>,
+        target_id: i64,
+    ) -> Result<Option<Target>, StoreError> {
+        let row: Option<TargetRow> = with_pool!(&self.db, |pool| {
+            sqlx::query_as(concat!(
+                "SELECT ",
+                target_columns!(),
+                " FROM atl_targets WHERE id = $1 AND ($2 IS NULL OR campaign_id IN \
+                 (SELECT id FROM atl_campaigns WHERE team_id = $2))"
+            ))
+            .bind(target_id)
+            .bind(team_id)
+            .fetch_optional(pool)
+            .await?
+        });
+        row.map(Target::try_from).transpose()
+    }
+
+    /// The results of several targets (at most [`MAX_BATCH_IDS`]), by target then id.
+    pub async fn results_for_targets(&self, ids: &[i64]) -> Result<Vec<StoredResult>, StoreError> {
+        check_batch(ids)?;
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let sql = format!(
+            "SELECT id, campaign_id, target_id, sub_agent_type, result_data, sources, \
+             confidence_score, cost_nano_usd, latency_ms, provider, model, tokens_in, \
+             tokens_out, synthetic, completed_at FROM enrichment_results \
+             WHERE target_id IN ({}) ORDER BY target_id, id",
+            placeholders(1, ids.len())
+        );
+        let rows: Vec<ResultRow> = with_pool!(&self.db, |pool| {
+            let mut q = sqlx::query_as(AssertSqlSafe(sql.clone()));
+            for id in ids {
+                q = q.bind(*id);
+            }
+            q.fetch_all(pool).await?
+        });
+        rows.into_iter()
+            .map(|r| {
+                Ok(StoredResult {
+                    id: r.0,
+                    campaign_id: r.1,
+                    target_id: r.2,
+                    kind: parse_status("enrichment_results.sub_agent_type", &r.3)?,
+                    data: r.4.0,
+                    sources: r.5.0,
+                    confidence: r.6,
+                    cost_nano_usd: r.7,
+                    latency_ms: r.8,
+                    provider: r.9,
+                    model: r.10,
+                    tokens_in: r.11,
+                    tokens_out: r.12,
+                    synthetic: r.13,
+                    completed_at: r.14,
+                })
+            })
+            .collect()
+    }
+
+    /// The failed jobs of several targets (at most [`MAX_BATCH_IDS`]) with their reasons.
+    pub async fn failed_jobs_for_targets(
+        &self,
+        ids: &[i64],
+    ) -> Result<Vec<JobFailure>, StoreError> {
+        check_batch(ids)?;
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let sql = format!(
+            "SELECT target_id, sub_agent_type, attempts, last_error FROM sub_agent_executions \
+             WHERE status = 'failed' AND target_id IN ({}) ORDER BY target_id, id",
+            placeholders(1, ids.len())
+        );
+        let rows: Vec<(i64, String, i64, Option<String>)> = with_pool!(&self.db, |pool| {
+            let mut q = sqlx::query_as(AssertSqlSafe(sql.clone()));
+            for id in ids {
+                q = q.bind(*id);
+            }
+            q.fetch_all(pool).await?
+        });
+        rows.into_iter()
+            .map(|(target_id, kind, attempts, last_error)| {
+                Ok(JobFailure {
+                    target_id,
+                    kind: parse_status("sub_agent_executions.sub_agent_type", &kind)?,
+                    attempts,
+                    last_error,
+                })
+            })
+            .collect()
+    }
+
+    /// Every key that appears in any target's `extra` object, sorted (the export's extra
+    /// columns; callers may reorder them, e.g. by the file's header order).
+    pub async fn extra_keys(&self, campaign_id: i64) -> Result<Vec<String>, StoreError> {
+        // The only backend-specific SQL here: SQLite walks JSON with json_each, PostgreSQL
+        // with jsonb_object_keys.
+        let keys: Vec<String> = match &self.db {
+            Db::Sqlite(pool) => {
+                sqlx::query_scalar(
+                    "SELECT DISTINCT j.key FROM atl_targets t, json_each(t.extra) j \
+                     WHERE t.campaign_id = $1 ORDER BY j.key",
+                )
+                .bind(campaign_id)
+                .fetch_all(pool)
+                .await?
+            }
+            Db::Postgres(pool) => {
+                sqlx::query_scalar(
+                    "SELECT DISTINCT k FROM atl_targets t, jsonb_object_keys(t.extra) k \
+                     WHERE t.campaign_id = $1 ORDER BY k",
+                )
+                .bind(campaign_id)
+                .fetch_all(pool)
+                .await?
+            }
+        };
+        Ok(keys)
+    }
+
+    /// Campaigns per status, over all teams (for `/metrics`).
+    pub async fn campaigns_by_status(&self) -> Result<Vec<(String, u64)>, StoreError> {
+        self.group_count(
+            "SELECT status, COUNT(*) FROM atl_campaigns GROUP BY status ORDER BY status",
+        )
+        .await
+    }
+
+    /// Jobs per status, over all campaigns (for `/metrics`).
+    pub async fn jobs_by_status(&self) -> Result<Vec<(String, u64)>, StoreError> {
+        self.group_count(
+            "SELECT status, COUNT(*) FROM sub_agent_executions GROUP BY status ORDER BY status",
+        )
+        .await
+    }
+
+    /// Money spent per provider over all results, in nano-USD, and how many results (for
+    /// `/metrics`: the governors count calls, the ledger holds the money).
+    pub async fn cost_by_provider(&self) -> Result<Vec<(String, i64, u64)>, StoreError> {
+        let rows: Vec<(Option<String>, i64, i64)> = with_pool!(&self.db, |pool| {
+            sqlx::query_as(
+                "SELECT provider, CAST(COALESCE(SUM(cost_nano_usd), 0) AS BIGINT), COUNT(*) \
+                 FROM enrichment_results GROUP BY provider ORDER BY provider",
+            )
+            .fetch_all(pool)
+            .await?
+        });
+        Ok(rows
+            .into_iter()
+            .map(|(p, cost, n)| {
+                (
+                    p.unwrap_or_else(|| "unknown".into()),
+                    cost,
+                    u64::try_from(n).unwrap_or(0),
+                )
+            })
+            .collect())
+    }
+
+    async fn group_count(&self, sql: &'static str) -> Result<Vec<(String, u64)>, StoreError> {
+        let rows: Vec<(String, i64)> = with_pool!(&self.db, |pool| {
+            sqlx::query_as(sql).fetch_all(pool).await?
+        });
+        Ok(rows
+            .into_iter()
+            .map(|(s, n)| (s, u64::try_from(n).unwrap_or(0)))
+            .collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::NewCampaign;
+    use atl_domain::NewTarget;
+
+    fn target(row: u64, company: &str, extra: &str) -> NewTarget {
+        NewTarget {
+            row_number: row,
+            company_name: company.into(),
+            extra: extra.into(),
+            dedup_key: atl_domain::dedup_key(company, None, None),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn sort_parses_known_names_only() {
+        let s: TargetSort = "-company".parse().unwrap();
+        assert_eq!(s.key, TargetSortKey::Company);
+        assert!(s.descending);
+        assert_eq!(s.order_by(), "LOWER(company_name) DESC, id DESC");
+        assert!("company; DROP TABLE x".parse::<TargetSort>().is_err());
+    }
+
+    #[tokio::test]
+    async fn pages_batches_and_keys_on_both_backends() {
+        for (backend, store) in crate::testing::all_stores().await {
+            let team = store.team_id("t").await.unwrap();
+            let mut tx = store
+                .begin_import(NewCampaign {
+                    team_id: team,
+                    name: "c".into(),
+                    uploaded_file: None,
+                    settings: Value::Null,
+                    budget_nano_usd: None,
+                })
+                .await
+                .unwrap();
+            tx.insert_targets(&[
+                target(2, "beta", r#"{"Region":"EU"}"#),
+                target(3, "Alpha", r#"{"Owner":"x","Region":"US"}"#),
+                target(4, "gamma", "{}"),
+            ])
+            .await
+            .unwrap();
+            let campaign = tx.commit(&Value::Null).await.unwrap();
+            let id = campaign.id;
+
+            let by_company = store
+                .list_targets_sorted(id, None, "company".parse().unwrap(), 10, 0)
+                .await
+                .unwrap();
+            let names: Vec<_> = by_company.iter().map(|t| t.company_name.as_str()).collect();
+            assert_eq!(names, ["Alpha", "beta", "gamma"], "{backend}");
+            let desc = store
+                .list_targets_sorted(id, None, "-row_number".parse().unwrap(), 2, 1)
+                .await
+                .unwrap();
+            assert_eq!(desc[0].row_number, 3, "{backend}");
+            assert_eq!(desc.len(), 2, "{backend}");
+
+            // Keyset pages cover everything exactly once.
+            let first = store.targets_after(id, None, 2).await.unwrap();
+            let second = store
+                .targets_after(id, Some(TargetCursor::after(&first[1])), 2)
+                .await
+                .unwrap();
+            assert_eq!(first.len() + second.len(), 3, "{backend}");
+            assert_eq!(second[0].company_name, "gamma", "{backend}");
+
+            assert_eq!(
+                store.extra_keys(id).await.unwrap(),
+                ["Owner", "Region"],
+                "{backend}"
+            );
+            assert_eq!(store.count_campaigns(Some(team)).await.unwrap(), 1);
+            assert_eq!(store.count_campaigns(Some(team + 1000)).await.unwrap(), 0);
+            assert_eq!(
+                store
+                    .count_targets_with(id, Some(TargetStatus::Pending))
+                    .await
+                    .unwrap(),
+                3
+            );
+            let t = first[0].id;
+            assert!(
+                store
+                    .get_target_for_team(Some(team), t)
+                    .await
+                    .unwrap()
+                    .is_some()
+            );
+            assert!(
+                store
+                    .get_target_for_team(Some(team + 1000), t)
+                    .await
+                    .unwrap()
+                    .is_none(),
+                "{backend}: another team's target must read as missing"
+            );
+            let ids: Vec<i64> = first.iter().map(|t| t.id).collect();
+            assert!(store.results_for_targets(&ids).await.unwrap().is_empty());
+            assert!(
+                store
+                    .failed_jobs_for_targets(&ids)
+                    .await
+                    .unwrap()
+                    .is_empty()
+            );
+            assert!(
+                store
+                    .results_for_targets(&vec![1; MAX_BATCH_IDS + 1])
+                    .await
+                    .is_err()
+            );
+            let by_status = store.campaigns_by_status().await.unwrap();
+            assert_eq!(by_status, [("pending".to_string(), 1)], "{backend}");
+        }
+    }
+}
