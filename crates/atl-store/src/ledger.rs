@@ -232,6 +232,7 @@ impl Store {
             return Ok(Vec::new());
         }
         let deadline = lease_deadline(req.now, req.lease)?;
+        retry_transient(|| claim::reap_expired(&self.db, req.now)).await?;
         let outcome = retry_transient(|| claim::claim_once(&self.db, req, deadline)).await?;
         for (campaign_id, next_estimate) in outcome.exhausted {
             retry_transient(|| claim::exhaust_budget(&self.db, campaign_id, next_estimate)).await?;

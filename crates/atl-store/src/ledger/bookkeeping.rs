@@ -291,7 +291,7 @@ pub(crate) fn target_status_from_jobs(jobs: &[JobStatus], old: TargetStatus) -> 
         return old;
     }
     if jobs.iter().any(|s| !s.is_final()) {
-        if jobs.iter().any(|s| *s == JobStatus::Running) || old != TargetStatus::Pending {
+        if jobs.contains(&JobStatus::Running) || old != TargetStatus::Pending {
             return TargetStatus::Processing;
         }
         return old;

@@ -37,7 +37,6 @@ pub(super) async fn claim_once(
 ) -> Result<ClaimOutcome, StoreError> {
     let mut tx = Tx::begin(db).await?;
     tx.execute_on_postgres(sql::NO_JIT_PG).await?;
-    reap_expired(&mut tx, req.now).await?;
 
     let rows: Vec<CandidateRow> = tx
         .fetch_all(
@@ -62,11 +61,11 @@ pub(super) async fn claim_once(
             continue;
         }
         let estimate = req.estimates.get(kind);
-        if !room.contains_key(&campaign_id) {
+        if let std::collections::btree_map::Entry::Vacant(slot) = room.entry(campaign_id) {
             let (budget, cost, reserved): (Option<i64>, i64, i64) = tx
                 .fetch_one(Sql::Both(sql::BUDGET_OF), &args![campaign_id])
                 .await?;
-            room.insert(campaign_id, budget.map(|b| b - cost - reserved));
+            slot.insert(budget.map(|b| b - cost - reserved));
             held.insert(campaign_id, reserved);
         }
         let reserved = held.get(&campaign_id).copied().unwrap_or(0);
@@ -120,15 +119,14 @@ pub(super) async fn claim_once(
     }
 
     // Targets first, then campaigns: the lock order every ledger transaction follows.
+    // In ascending id order, so two claims touching the same targets cannot deadlock.
+    let targets: BTreeMap<i64, i64> = jobs.iter().map(|j| (j.target_id, j.campaign_id)).collect();
     let mut started: BTreeMap<i64, i64> = BTreeMap::new();
-    let mut seen = HashSet::new();
-    for job in &jobs {
-        if seen.insert(job.target_id) {
-            let n = tx
-                .execute(Sql::Both(sql::TARGET_START), &args![job.target_id, at])
-                .await?;
-            *started.entry(job.campaign_id).or_default() += i64::try_from(n).unwrap_or(0);
-        }
+    for (target_id, campaign_id) in targets {
+        let n = tx
+            .execute(Sql::Both(sql::TARGET_START), &args![target_id, at])
+            .await?;
+        *started.entry(campaign_id).or_default() += i64::try_from(n).unwrap_or(0);
     }
     for job in &jobs {
         started.entry(job.campaign_id).or_default();
@@ -159,8 +157,28 @@ pub(super) async fn claim_once(
 type ExpiredRow = (i64, i64, i64, String, i64, i64, i64, String);
 
 /// Expired leases: claimable again (back to pending now), or failed once they used up
-/// their attempts, or skipped when their campaign was cancelled meanwhile.
-async fn reap_expired(tx: &mut Tx, at: OffsetDateTime) -> Result<(), StoreError> {
+/// their attempts, or skipped when their campaign was cancelled meanwhile. Its own
+/// transaction, committed before the claim: its bookkeeping locks campaign rows, and the
+/// claim locks targets after jobs and before campaigns; in one transaction the two orders
+/// would deadlock against a concurrent completion on PostgreSQL.
+pub(super) async fn reap_expired(db: &Db, at: OffsetDateTime) -> Result<(), StoreError> {
+    // Almost always nothing has expired: check with a plain read before taking SQLite's
+    // write lock for a transaction.
+    let any: Option<(i64,)> = crate::db::with_pool!(db, |pool| {
+        sqlx::query_as(sql::ANY_EXPIRED)
+            .bind(DbTime(at))
+            .fetch_optional(pool)
+            .await?
+    });
+    if any.is_none() {
+        return Ok(());
+    }
+    let mut tx = Tx::begin(db).await?;
+    reap_in(&mut tx, at).await?;
+    tx.commit().await
+}
+
+async fn reap_in(tx: &mut Tx, at: OffsetDateTime) -> Result<(), StoreError> {
     let rows: Vec<ExpiredRow> = tx
         .fetch_all(
             Sql::Split {

@@ -122,6 +122,9 @@ pub(super) const INSERT_EVENT: &str =
 
 // ---- claiming ----------------------------------------------------------------------------
 
+pub(super) const ANY_EXPIRED: &str = "SELECT id FROM sub_agent_executions \
+    WHERE status = 'running' AND lease_expires_at < $1 LIMIT 1";
+
 /// Running jobs whose lease ran out (their worker died or hung). Uses the partial index
 /// `sub_agent_executions_leases`.
 macro_rules! expired_select {

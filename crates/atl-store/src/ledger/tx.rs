@@ -108,6 +108,8 @@ macro_rules! bind_all {
     }};
 }
 
+const CONNECTION_CHECK_PG: &str = "SET LOCAL client_connection_check_interval = 1000";
+
 pub(crate) enum Tx {
     Sqlite(Transaction<'static, Sqlite>),
     Postgres(Transaction<'static, Postgres>),
@@ -120,7 +122,15 @@ impl Tx {
     pub(crate) async fn begin(db: &Db) -> Result<Tx, StoreError> {
         Ok(match db {
             Db::Sqlite(pool) => Tx::Sqlite(pool.begin_with("BEGIN IMMEDIATE").await?),
-            Db::Postgres(pool) => Tx::Postgres(pool.begin().await?),
+            Db::Postgres(pool) => {
+                let mut tx = pool.begin().await?;
+                // A worker killed mid-transaction leaves a backend that notices only when
+                // it next talks to its client; blocked on a row lock, that can take long
+                // enough for other workers' leases to expire behind it. PostgreSQL 14+
+                // checks the socket every second while waiting with this setting.
+                sqlx::query(CONNECTION_CHECK_PG).execute(&mut *tx).await?;
+                Tx::Postgres(tx)
+            }
         })
     }
 
