@@ -1,0 +1,64 @@
+//! The server for `scripts/bench-api.sh`: a store (`ATL_DATABASE_URL`, default a fresh
+//! SQLite file under the temp dir) with one API key and a 10,000-target campaign imported
+//! and started, served on `--addr` (default 127.0.0.1:8089) until Ctrl-C. No workers run,
+//! so the campaign stays `processing` with its 40,000 jobs pending: the status route reads
+//! a live campaign's row, as a dashboard polling it would.
+//!
+//! Prints `KEY=…`, `CAMPAIGN=…`, `ADDR=…` lines for the script.
+
+use atl_app::{ImportRequest, import_csv};
+use atl_domain::SubAgentKind;
+use atl_server::{AppContext, serve};
+use atl_store::Store;
+use std::io::Write;
+use tokio_util::sync::CancellationToken;
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let addr = std::env::args()
+        .skip_while(|a| a != "--addr")
+        .nth(1)
+        .unwrap_or_else(|| "127.0.0.1:8089".into());
+    let url = std::env::var("ATL_DATABASE_URL").unwrap_or_else(|_| {
+        let path = std::env::temp_dir().join(format!("atl-bench-api-{}.db", std::process::id()));
+        format!("sqlite://{}", path.display())
+    });
+    let store = Store::connect(&url).await?;
+    store.migrate().await?;
+    let key = store.create_api_key("bench", Some("bench-api.sh")).await?;
+    let mut csv = String::from("Company,Contact,Email,Title,Website\n");
+    for i in 0..10_000 {
+        csv.push_str(&format!(
+            "Company {i},Person {i},p{i}@company{i}.com,VP Sales,https://company{i}.com\n"
+        ));
+    }
+    let outcome = import_csv(
+        &store,
+        csv.into_bytes(),
+        ImportRequest {
+            team_id: key.team_id,
+            name: Some("bench".into()),
+            file_name: Some("bench.csv".into()),
+            options: Default::default(),
+            settings: serde_json::Value::Null,
+            budget_nano_usd: None,
+        },
+    )
+    .await?;
+    store
+        .start_campaign(outcome.campaign_id, SubAgentKind::ALL, 3)
+        .await?;
+    println!("KEY={}", key.plaintext);
+    println!("CAMPAIGN={}", outcome.campaign_id);
+    println!("ADDR={addr}");
+    std::io::stdout().flush()?;
+    let shutdown = CancellationToken::new();
+    let on_signal = shutdown.clone();
+    tokio::spawn(async move {
+        let _ = tokio::signal::ctrl_c().await;
+        on_signal.cancel();
+    });
+    let ctx = AppContext::new(store, std::env::temp_dir());
+    serve(ctx, addr.parse()?, shutdown).await?;
+    Ok(())
+}

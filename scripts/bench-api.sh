@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# API benchmark (not a test): GET /status under wrk against a started 10,000-target
+# campaign, and a 10,000-row CSV upload end to end with curl. Release build, loopback.
+#
+#   scripts/bench-api.sh                 # SQLite (a fresh file in $TMPDIR)
+#   ATL_DATABASE_URL=postgres://... scripts/bench-api.sh
+#
+# Targets: status p99 < 10 ms and > 5,000 req/s; upload < 0.5 s.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ADDR=${ADDR:-127.0.0.1:8089}
+DURATION=${DURATION:-15s}
+THREADS=${THREADS:-2}
+CONNECTIONS=${CONNECTIONS:-32}
+
+if ! command -v wrk >/dev/null; then
+  apt-get install -y wrk >/dev/null 2>&1 || { apt-get update >/dev/null && apt-get install -y wrk >/dev/null; }
+fi
+
+cargo build --release -p atl-server --example bench_server
+OUT=$(mktemp)
+./target/release/examples/bench_server --addr "$ADDR" >"$OUT" &
+PID=$!
+trap 'kill "$PID" 2>/dev/null || true; wait "$PID" 2>/dev/null || true; rm -f "$OUT" "$CSV"' EXIT
+for _ in $(seq 1 300); do grep -q '^ADDR=' "$OUT" && break; sleep 0.1; done
+KEY=$(sed -n 's/^KEY=//p' "$OUT")
+CAMPAIGN=$(sed -n 's/^CAMPAIGN=//p' "$OUT")
+for _ in $(seq 1 100); do curl -fsS "http://$ADDR/healthz" >/dev/null 2>&1 && break; sleep 0.1; done
+
+echo "== GET /api/atl/campaigns/$CAMPAIGN/status (10,000 targets, processing): wrk -t$THREADS -c$CONNECTIONS -d$DURATION"
+curl -fsS -H "Authorization: Bearer $KEY" "http://$ADDR/api/atl/campaigns/$CAMPAIGN/status"; echo
+wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency \
+  -H "Authorization: Bearer $KEY" "http://$ADDR/api/atl/campaigns/$CAMPAIGN/status"
+
+echo "== POST /api/atl/upload, 10,000 rows (3 runs)"
+CSV=$(mktemp --suffix=.csv)
+{
+  echo "Company,Contact,Email,Title,Website"
+  for i in $(seq 0 9999); do echo "Upload Co $i,Person $i,p$i@upload$i.com,CTO,https://upload$i.com"; done
+} >"$CSV"
+ls -l "$CSV" | awk '{print "file bytes:", $5}'
+for run in 1 2 3; do
+  curl -sS -o /dev/null -w "run $run: HTTP %{http_code}, %{time_total} s total\n" \
+    -H "Authorization: Bearer $KEY" -F "file=@$CSV" -F "name=bench upload $run" \
+    "http://$ADDR/api/atl/upload"
+done
