@@ -3,7 +3,7 @@
 use crate::output;
 use crate::run;
 use crate::sandbox;
-use crate::{Cli, Command};
+use crate::{Cli, Command, KeysAction};
 use anyhow::{Context, Result};
 use atl_app::{AppError, ImportRequest};
 use atl_import::ImportOptions;
@@ -94,6 +94,8 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
             ExitCode::SUCCESS
         }
         Command::Worker { concurrency } => run::worker(&store, concurrency).await?,
+        Command::Serve { addr, concurrency } => run::serve(&store, addr, concurrency).await?,
+        Command::Keys { action } => keys(&store, action).await?,
         Command::Status { id, json } => {
             let Some(campaign) = store.get_campaign(None, id).await? else {
                 eprintln!("error: campaign {id} not found");
@@ -176,4 +178,36 @@ fn refuse(e: AppError) -> Result<ExitCode> {
             Ok(ExitCode::from(2))
         }
     }
+}
+
+async fn keys(store: &Store, action: KeysAction) -> Result<ExitCode> {
+    match action {
+        KeysAction::Create { team, label } => {
+            let key = store.create_api_key(&team, label.as_deref()).await?;
+            println!("{}", key.plaintext);
+            eprintln!(
+                "created key {} (id {}) for team \"{}\"; it is shown only now, store it safely",
+                key.prefix, key.id, key.team
+            );
+        }
+        KeysAction::List { team } => {
+            let team_id = match team {
+                Some(t) => Some(store.team_id(&t).await?),
+                None => None,
+            };
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&store.list_api_keys(team_id).await?)?
+            );
+        }
+        KeysAction::Revoke { id_or_prefix } => {
+            let n = store.revoke_api_key(None, &id_or_prefix).await?;
+            if n == 0 {
+                eprintln!("error: no active key matches `{id_or_prefix}`");
+                return Ok(ExitCode::from(2));
+            }
+            eprintln!("revoked {n} key(s)");
+        }
+    }
+    Ok(ExitCode::SUCCESS)
 }

@@ -74,6 +74,19 @@ enum Command {
         #[arg(long)]
         out: Option<PathBuf>,
     },
+    /// Run the team API (and the workers) in one process until Ctrl-C or SIGTERM.
+    Serve {
+        /// Without any API key in the database only a loopback address is allowed.
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        addr: std::net::SocketAddr,
+        #[arg(long, default_value_t = 64)]
+        concurrency: usize,
+    },
+    /// Manage API keys (each belongs to a team and sees only that team's campaigns).
+    Keys {
+        #[command(subcommand)]
+        action: KeysAction,
+    },
     /// Work on every processing campaign of this database until Ctrl-C (run several,
     /// on several machines, against one PostgreSQL).
     Worker {
@@ -124,6 +137,24 @@ enum Command {
         #[arg(long)]
         latency_ms: Option<u64>,
     },
+}
+
+#[derive(Subcommand)]
+enum KeysAction {
+    /// Create a key for a team (created if new); the key is printed once, stored hashed.
+    Create {
+        #[arg(long)]
+        team: String,
+        #[arg(long)]
+        label: Option<String>,
+    },
+    /// List keys (prefixes only; the secret is never stored).
+    List {
+        #[arg(long)]
+        team: Option<String>,
+    },
+    /// Revoke a key by id or prefix.
+    Revoke { id_or_prefix: String },
 }
 
 fn main() -> ExitCode {

@@ -247,3 +247,38 @@ pub async fn estimate(store: &Store, campaign_id: i64) -> Result<ExitCode> {
     println!("{}", serde_json::to_string_pretty(&e)?);
     Ok(ExitCode::SUCCESS)
 }
+
+/// `atl serve`: the team API and the workers in one process. SIGTERM or Ctrl-C stops
+/// taking requests, ends event streams, lets running jobs finish or return their leases.
+pub async fn serve(
+    store: &Store,
+    addr: std::net::SocketAddr,
+    concurrency: usize,
+) -> Result<ExitCode> {
+    let providers = std::sync::Arc::new(providers().await?);
+    let coordinator = atl_app::coordinator(store, &providers, engine_config(concurrency));
+    let mut ctx = atl_server::AppContext::new(store.clone(), atl_app::data_dir());
+    ctx.providers = Some(providers);
+    ctx.coordinator = Some(std::sync::Arc::new(coordinator));
+    let shutdown = CancellationToken::new();
+    let on_signal = shutdown.clone();
+    tokio::spawn(async move {
+        let term = async {
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(mut s) => {
+                    s.recv().await;
+                }
+                Err(_) => std::future::pending::<()>().await,
+            }
+        };
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            () = term => {}
+        }
+        eprintln!("shutting down: no new requests; running jobs finish or return their leases");
+        on_signal.cancel();
+    });
+    eprintln!("atl serve: http://{addr}/api/atl (docs at http://{addr}/docs)");
+    atl_server::serve(ctx, addr, shutdown).await?;
+    Ok(ExitCode::SUCCESS)
+}
