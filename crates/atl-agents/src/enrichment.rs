@@ -256,8 +256,12 @@ pub(crate) fn check_person(
         (Some(n), Some(c)) => name_key(n) == name_key(c),
         _ => false,
     };
-    let title = str_field(p, "title")
-        .or_else(|| fact.and_then(|f| f.title.clone()))
+    // A title a tool returned for this person is evidence; the model's is not. Taking the
+    // model's title with Apollo's seniority gave records such as "Chief Revenue Officer,
+    // vp": the title must come from the same source as the seniority.
+    let title = fact
+        .and_then(|f| f.title.clone())
+        .or_else(|| str_field(p, "title"))
         .or_else(|| {
             is_input_contact
                 .then(|| input.contact_title.clone())
@@ -521,5 +525,36 @@ impl SubAgent for EnrichmentAgent {
             main: (answer.provider, answer.model),
         }
         .into_result(data, &spend))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::enrichment_tools::{PEOPLE_MATCH, PersonFact};
+
+    #[test]
+    fn a_tool_reported_title_beats_the_models_and_agrees_with_the_seniority() {
+        let mut evidence = Evidence::default();
+        evidence.people.push(PersonFact {
+            name: "Dana Reyes".into(),
+            title: Some("VP Marketing".into()),
+            seniority: Some("vp".into()),
+            email: None,
+            linkedin_url: None,
+            phone: None,
+            source: PEOPLE_MATCH,
+        });
+        let answer = json!({"name": "Dana Reyes", "title": "Chief Revenue Officer"});
+        let checked = check_person(&answer, &evidence, &AgentInput::default(), None);
+        assert_eq!(checked["title"], "VP Marketing");
+        assert_eq!(checked["seniority"], "vp");
+        assert_eq!(checked["source"], PEOPLE_MATCH);
+
+        // Nobody reported this person: the model's title stands, classified by its words.
+        let unknown = json!({"name": "Lee Park", "title": "Chief Revenue Officer"});
+        let checked = check_person(&unknown, &evidence, &AgentInput::default(), None);
+        assert_eq!(checked["title"], "Chief Revenue Officer");
+        assert_eq!(checked["seniority"], "c_suite");
     }
 }

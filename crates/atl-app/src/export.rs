@@ -183,7 +183,7 @@ impl Exporter {
         INPUT_COLUMNS
             .iter()
             .map(|c| c.to_string())
-            .chain(self.extra_keys.iter().cloned())
+            .chain(self.extra_keys.iter().map(|k| extra_header(k)))
             .chain(ENRICHED_COLUMNS.iter().map(|c| c.to_string()))
             .collect()
     }
@@ -302,6 +302,22 @@ pub async fn export_to_writer<W: AsyncWrite + Unpin>(
 
 /// The file's header order for the extra keys it had, then any other keys alphabetically
 /// (`keys` comes sorted from the store).
+/// The CSV header of one of the file's own extra columns. A name that is also one of
+/// ours (a list with its own `industry` column, say) gets ` (input)` appended: two
+/// columns with one name would leave a spreadsheet user unable to tell the file's value
+/// from what research found, and tools that key rows by header would drop one of them.
+fn extra_header(key: &str) -> String {
+    let ours = INPUT_COLUMNS
+        .iter()
+        .chain(ENRICHED_COLUMNS.iter())
+        .any(|c| c.eq_ignore_ascii_case(key.trim()));
+    if ours {
+        format!("{key} (input)")
+    } else {
+        key.to_string()
+    }
+}
+
 fn order_extra_keys(keys: Vec<String>, report: Option<&Value>) -> Vec<String> {
     let headers: Vec<&str> = report
         .and_then(|r| r.get("headers"))
@@ -349,7 +365,9 @@ fn build_row(target: &Target, results: &[StoredResult], failures: &[JobFailure])
     let confidence = |kind: SubAgentKind| {
         of(kind)
             .and_then(|r| r.confidence)
-            .map_or(Value::Null, |c| json!(c))
+            // Two decimals: the score is a coarse evidence measure, and 0.8799999999999999
+            // in a spreadsheet reads as false precision.
+            .map_or(Value::Null, |c| json!((c * 100.0).round() / 100.0))
     };
     let failed: Vec<&str> = target
         .failed_sub_agents
@@ -540,6 +558,24 @@ mod tests {
             String::from_utf8(out).unwrap(),
             "a,\"b,c\",\"say \"\"hi\"\"\",\"two\nlines\"\r\n"
         );
+    }
+
+    #[test]
+    fn extra_columns_named_like_ours_are_marked_as_input() {
+        assert_eq!(extra_header("industry"), "industry (input)");
+        assert_eq!(extra_header("Overview"), "Overview (input)");
+        assert_eq!(extra_header("sector"), "sector");
+        let ours: Vec<&str> = INPUT_COLUMNS
+            .iter()
+            .chain(ENRICHED_COLUMNS.iter())
+            .copied()
+            .collect();
+        for name in &ours {
+            assert!(
+                !ours.contains(&extra_header(name).as_str()),
+                "{name} still collides"
+            );
+        }
     }
 
     #[test]

@@ -99,7 +99,10 @@ string_enum! {
 impl JobStatus {
     /// A job in a final state is never claimed again.
     pub fn is_final(self) -> bool {
-        matches!(self, JobStatus::Completed | JobStatus::Failed | JobStatus::Skipped)
+        matches!(
+            self,
+            JobStatus::Completed | JobStatus::Failed | JobStatus::Skipped
+        )
     }
 }
 

@@ -75,6 +75,9 @@ mod tests {
         let c = dedup_key("Acme", None, Some("Jo Smith"));
         let d = dedup_key("Acme", None, Some("Ann Lee"));
         assert_ne!(c, d);
-        assert_ne!(dedup_key("Acme", None, None), dedup_key("Acme Corp", None, None));
+        assert_ne!(
+            dedup_key("Acme", None, None),
+            dedup_key("Acme Corp", None, None)
+        );
     }
 }

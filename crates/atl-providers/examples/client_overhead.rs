@@ -70,7 +70,12 @@ fn main() {
         for round in 0..ROUNDS {
             let t = Instant::now();
             for _ in 0..PER_ROUND {
-                let resp = http.post(&raw_url).json(&raw_body).send().await.expect("bare");
+                let resp = http
+                    .post(&raw_url)
+                    .json(&raw_body)
+                    .send()
+                    .await
+                    .expect("bare");
                 let v: serde_json::Value = resp.json().await.expect("bare json");
                 assert!(v["choices"][0]["message"]["content"].is_string());
             }

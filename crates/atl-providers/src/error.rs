@@ -10,10 +10,19 @@ pub enum ProviderError {
     /// 429 that is about rate (not quota). `retry_after` comes from `Retry-After` or the
     /// vendor's reset headers when present.
     #[error("{provider}: rate limited: {message}")]
-    RateLimited { provider: String, message: String, retry_after: Option<Duration> },
+    RateLimited {
+        provider: String,
+        message: String,
+        retry_after: Option<Duration>,
+    },
     /// 5xx, and Anthropic's 529 overloaded.
     #[error("{provider}: server error {status}: {message}")]
-    Server { provider: String, status: u16, message: String, retry_after: Option<Duration> },
+    Server {
+        provider: String,
+        status: u16,
+        message: String,
+        retry_after: Option<Duration>,
+    },
     #[error("{provider}: timed out after {after:?}")]
     Timeout { provider: String, after: Duration },
     /// Connection refused or reset, DNS failure, broken body.
@@ -25,19 +34,30 @@ pub enum ProviderError {
     InvalidResponse { provider: String, message: String },
     /// The provider's circuit breaker is open; another route may take over.
     #[error("{provider}: circuit open after repeated failures; retry in {retry_after:?}")]
-    CircuitOpen { provider: String, retry_after: Duration },
+    CircuitOpen {
+        provider: String,
+        retry_after: Duration,
+    },
 
     // ---- final ----
     /// 401/403: the key is wrong or lacks the plan.
     #[error("{provider}: not authorised ({status}): {message}")]
-    Auth { provider: String, status: u16, message: String },
+    Auth {
+        provider: String,
+        status: u16,
+        message: String,
+    },
     /// No credits or quota left (OpenAI `insufficient_quota`, 402, Tavily 432/433,
     /// Hunter 429).
     #[error("{provider}: quota exhausted: {message}")]
     Quota { provider: String, message: String },
     /// 400/404/422: the request itself is wrong; retrying cannot help.
     #[error("{provider}: bad request ({status}): {message}")]
-    BadRequest { provider: String, status: u16, message: String },
+    BadRequest {
+        provider: String,
+        status: u16,
+        message: String,
+    },
     /// No key (or no base URL) configured for this provider.
     #[error("{provider}: not configured: {message}")]
     NotConfigured { provider: String, message: String },

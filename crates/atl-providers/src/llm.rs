@@ -28,10 +28,20 @@ pub struct ToolCall {
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Message {
-    Text { role: Role, text: String },
+    Text {
+        role: Role,
+        text: String,
+    },
     /// The assistant's turn that asked for tools (text may accompany the calls).
-    ToolCalls { text: Option<String>, calls: Vec<ToolCall> },
-    ToolResult { call_id: String, content: String, is_error: bool },
+    ToolCalls {
+        text: Option<String>,
+        calls: Vec<ToolCall>,
+    },
+    ToolResult {
+        call_id: String,
+        content: String,
+        is_error: bool,
+    },
 }
 
 /// A request for a JSON reply that fits `schema`.
