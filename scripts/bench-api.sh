@@ -32,6 +32,9 @@ curl -fsS -H "Authorization: Bearer $KEY" "http://$ADDR/api/atl/campaigns/$CAMPA
 wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency \
   -H "Authorization: Bearer $KEY" "http://$ADDR/api/atl/campaigns/$CAMPAIGN/status"
 
+echo "status after the load (the campaign kept running: completed counts moved):"
+curl -fsS -H "Authorization: Bearer $KEY" "http://$ADDR/api/atl/campaigns/$CAMPAIGN/status"; echo
+
 echo "== POST /api/atl/upload, 10,000 rows (3 runs)"
 CSV=$(mktemp --suffix=.csv)
 {

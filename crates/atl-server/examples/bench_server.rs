@@ -1,16 +1,19 @@
 //! The server for `scripts/bench-api.sh`: a store (`ATL_DATABASE_URL`, default a fresh
 //! SQLite file under the temp dir) with one API key and a 10,000-target campaign imported
-//! and started, served on `--addr` (default 127.0.0.1:8089) until Ctrl-C. No workers run,
-//! so the campaign stays `processing` with its 40,000 jobs pending: the status route reads
-//! a live campaign's row, as a dashboard polling it would.
+//! and started, served on `--addr` (default 127.0.0.1:8089) until Ctrl-C. The server runs
+//! its workers (concurrency 64) on an in-process sandbox with the issue-4 latencies (LLM
+//! 200 ms, Apollo 50 ms, TTS 100 ms), so the status route is measured while the campaign
+//! is really running: jobs complete and the campaign row is written all the time.
 //!
 //! Prints `KEY=…`, `CAMPAIGN=…`, `ADDR=…` lines for the script.
 
-use atl_app::{ImportRequest, import_csv};
+use atl_app::{ImportRequest, Providers, import_csv};
 use atl_domain::SubAgentKind;
+use atl_sandbox::{Family, Latency, SandboxConfig};
 use atl_server::{AppContext, serve};
 use atl_store::Store;
 use std::io::Write;
+use std::sync::Arc;
 use tokio_util::sync::CancellationToken;
 
 #[tokio::main]
@@ -58,7 +61,30 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         let _ = tokio::signal::ctrl_c().await;
         on_signal.cancel();
     });
-    let ctx = AppContext::new(store, std::env::temp_dir());
+    let data_dir = std::env::temp_dir().join(format!("atl-bench-api-{}", std::process::id()));
+    let mut sandbox = SandboxConfig::default();
+    for family in Family::ALL {
+        let ms = match family {
+            Family::Chat | Family::Anthropic => 200,
+            Family::Apollo => 50,
+            Family::Cartesia => 100,
+            _ => 0,
+        };
+        sandbox.family_mut(family).latency = Latency::Fixed { ms };
+    }
+    let providers = Arc::new(Providers::embedded_sandbox(&data_dir, sandbox).await?);
+    let coordinator = atl_app::coordinator(
+        &store,
+        &providers,
+        atl_engine::EngineConfig {
+            concurrency: 64,
+            data_dir: data_dir.clone(),
+            ..atl_engine::EngineConfig::default()
+        },
+    );
+    let mut ctx = AppContext::new(store, data_dir);
+    ctx.providers = Some(providers);
+    ctx.coordinator = Some(Arc::new(coordinator));
     serve(ctx, addr.parse()?, shutdown).await?;
     Ok(())
 }

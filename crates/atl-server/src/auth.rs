@@ -11,6 +11,9 @@ use axum::extract::{Request, State};
 use axum::http::header;
 use axum::middleware::Next;
 use axum::response::Response;
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 use crate::ApiState;
 use crate::error::ApiError;
@@ -47,8 +50,14 @@ async fn resolve(
                 .ok_or_else(|| {
                     ApiError::unauthorized("the Authorization header must be `Bearer <key>`")
                 })?;
+            if let Some(team) = state.keys.get(key) {
+                return Ok(team);
+            }
             match store.authenticate_api_key(key).await? {
-                Some(owner) => Ok(owner.team_id),
+                Some(owner) => {
+                    state.keys.put(key, owner.team_id);
+                    Ok(owner.team_id)
+                }
                 None => Err(ApiError::unauthorized("unknown or revoked API key")),
             }
         }
@@ -62,5 +71,55 @@ async fn resolve(
                 ))
             }
         }
+    }
+}
+
+/// How long a key that authenticated stays trusted without asking the store again. A
+/// dashboard polling `/status` many times a second would otherwise spend half of its
+/// database round trips on the key. The price: a key revoked from another process (`atl
+/// keys revoke`) keeps working for at most this long here. Failed lookups are never
+/// cached, so a wrong key always reaches the store and always fails.
+pub(crate) const KEY_CACHE_TTL: Duration = Duration::from_secs(2);
+
+/// Keys that authenticated recently, by plaintext (in memory only, never logged).
+#[derive(Default)]
+pub(crate) struct KeyCache {
+    entries: Mutex<HashMap<String, (i64, Instant)>>,
+}
+
+impl KeyCache {
+    fn get(&self, key: &str) -> Option<i64> {
+        let entries = self.entries.lock().ok()?;
+        entries
+            .get(key)
+            .filter(|(_, at)| at.elapsed() < KEY_CACHE_TTL)
+            .map(|(team, _)| *team)
+    }
+
+    fn put(&self, key: &str, team: i64) {
+        if let Ok(mut entries) = self.entries.lock() {
+            // Bounded: expired entries go whenever the map has grown.
+            if entries.len() >= 1024 {
+                entries.retain(|_, (_, at)| at.elapsed() < KEY_CACHE_TTL);
+            }
+            entries.insert(key.to_string(), (team, Instant::now()));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_cached_key_expires() {
+        let cache = KeyCache::default();
+        assert_eq!(cache.get("k"), None);
+        cache.put("k", 7);
+        assert_eq!(cache.get("k"), Some(7));
+        if let Ok(mut e) = cache.entries.lock() {
+            e.insert("k".into(), (7, Instant::now() - KEY_CACHE_TTL));
+        }
+        assert_eq!(cache.get("k"), None, "an expired entry is asked again");
     }
 }

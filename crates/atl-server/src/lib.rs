@@ -116,6 +116,7 @@ pub(crate) struct ApiState {
     pub(crate) http: Arc<metrics::HttpMetrics>,
     default_team: Arc<OnceCell<i64>>,
     pub(crate) openapi: Arc<String>,
+    pub(crate) keys: Arc<auth::KeyCache>,
 }
 
 impl ApiState {
@@ -191,6 +192,7 @@ pub fn router(ctx: AppContext) -> Router {
         http: Arc::new(metrics::HttpMetrics::default()),
         default_team: Arc::new(OnceCell::new()),
         openapi: Arc::new(openapi),
+        keys: Arc::new(auth::KeyCache::default()),
     };
     let protected = api
         .route("/metrics", axum::routing::get(health::metrics))

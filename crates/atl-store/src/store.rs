@@ -17,7 +17,12 @@ pub const DEFAULT_DATABASE_URL: &str = "sqlite://atl.db";
 const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 /// SQLite allows one writer at a time; extra connections only serve concurrent readers.
 const SQLITE_MAX_CONNECTIONS: u32 = 8;
-const PG_MAX_CONNECTIONS: u32 = 10;
+/// Default size of the PostgreSQL pool (`ATL_DB_MAX_CONNECTIONS` overrides it). One
+/// process runs up to 64 jobs, each renewing its lease and committing its result, beside
+/// the API's reads: with 10 connections API requests queued behind worker traffic (p99
+/// 63 ms on `/status`). Keep `processes × this` under the server's `max_connections`
+/// (100 by default) when a fleet of workers shares one database.
+const PG_MAX_CONNECTIONS: u32 = 20;
 const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// The handle to the database: cheap to clone (it wraps a connection pool).
@@ -111,7 +116,13 @@ async fn connect_postgres(url: &str) -> Result<Store, StoreError> {
     // "pool timed out"; one direct attempt first fails fast with the real reason.
     options.connect().await?.close().await?;
     let pool = PgPoolOptions::new()
-        .max_connections(PG_MAX_CONNECTIONS)
+        .max_connections(
+            std::env::var("ATL_DB_MAX_CONNECTIONS")
+                .ok()
+                .and_then(|v| v.parse().ok())
+                .filter(|n| *n > 0)
+                .unwrap_or(PG_MAX_CONNECTIONS),
+        )
         .acquire_timeout(ACQUIRE_TIMEOUT)
         .connect_with(options)
         .await?;
