@@ -6,13 +6,11 @@
 //! three queries per 500 targets instead of three per target.
 
 use atl_domain::{SubAgentKind, TargetStatus};
-use serde_json::Value;
 use sqlx::AssertSqlSafe;
-use sqlx::types::Json;
-use time::OffsetDateTime;
 
 use crate::db::{Db, with_pool};
 use crate::model::{Target, TargetRow, parse_status, target_columns};
+use crate::results::{ResultRow, stored_result};
 use crate::{Store, StoreError, StoredResult};
 
 /// Most ids one batch read accepts (SQLite allows 32,766 bound parameters; PostgreSQL 65,535).
@@ -110,24 +108,6 @@ impl TargetCursor {
         }
     }
 }
-
-type ResultRow = (
-    i64,
-    i64,
-    i64,
-    String,
-    Json<Value>,
-    Json<Value>,
-    Option<f64>,
-    Option<i64>,
-    Option<i64>,
-    Option<String>,
-    Option<String>,
-    i64,
-    i64,
-    bool,
-    OffsetDateTime,
-);
 
 /// `$first, $first+1, …` for an IN list of `n` values.
 fn placeholders(first: usize, n: usize) -> String {
@@ -283,27 +263,7 @@ impl Store {
             }
             q.fetch_all(pool).await?
         });
-        rows.into_iter()
-            .map(|r| {
-                Ok(StoredResult {
-                    id: r.0,
-                    campaign_id: r.1,
-                    target_id: r.2,
-                    kind: parse_status("enrichment_results.sub_agent_type", &r.3)?,
-                    data: r.4.0,
-                    sources: r.5.0,
-                    confidence: r.6,
-                    cost_nano_usd: r.7,
-                    latency_ms: r.8,
-                    provider: r.9,
-                    model: r.10,
-                    tokens_in: r.11,
-                    tokens_out: r.12,
-                    synthetic: r.13,
-                    completed_at: r.14,
-                })
-            })
-            .collect()
+        rows.into_iter().map(stored_result).collect()
     }
 
     /// The failed jobs of several targets (at most [`MAX_BATCH_IDS`]) with their reasons.

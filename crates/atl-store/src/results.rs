@@ -114,7 +114,8 @@ pub struct CampaignCounters {
     pub targets_cost_nano_usd: i64,
 }
 
-type ResultRow = (
+/// One `enrichment_results` row as selected by every results read (see [`stored_result`]).
+pub(crate) type ResultRow = (
     i64,
     i64,
     i64,
@@ -131,6 +132,28 @@ type ResultRow = (
     bool,
     OffsetDateTime,
 );
+
+/// A selected `enrichment_results` row as the API type; the one place that knows the
+/// column order of `ResultRow`.
+pub(crate) fn stored_result(r: ResultRow) -> Result<StoredResult, StoreError> {
+    Ok(StoredResult {
+        id: r.0,
+        campaign_id: r.1,
+        target_id: r.2,
+        kind: parse_status("enrichment_results.sub_agent_type", &r.3)?,
+        data: r.4.0,
+        sources: r.5.0,
+        confidence: r.6,
+        cost_nano_usd: r.7,
+        latency_ms: r.8,
+        provider: r.9,
+        model: r.10,
+        tokens_in: r.11,
+        tokens_out: r.12,
+        synthetic: r.13,
+        completed_at: r.14,
+    })
+}
 
 type JobRow = (
     i64,
@@ -220,27 +243,7 @@ impl Store {
             .fetch_all(pool)
             .await?
         });
-        rows.into_iter()
-            .map(|r| {
-                Ok(StoredResult {
-                    id: r.0,
-                    campaign_id: r.1,
-                    target_id: r.2,
-                    kind: parse_status("enrichment_results.sub_agent_type", &r.3)?,
-                    data: r.4.0,
-                    sources: r.5.0,
-                    confidence: r.6,
-                    cost_nano_usd: r.7,
-                    latency_ms: r.8,
-                    provider: r.9,
-                    model: r.10,
-                    tokens_in: r.11,
-                    tokens_out: r.12,
-                    synthetic: r.13,
-                    completed_at: r.14,
-                })
-            })
-            .collect()
+        rows.into_iter().map(stored_result).collect()
     }
 
     /// Events of a campaign with `id > after_id`, oldest first.
