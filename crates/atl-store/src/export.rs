@@ -411,7 +411,7 @@ mod tests {
                     team_id: team,
                     name: "c".into(),
                     uploaded_file: None,
-                    settings: Value::Null,
+                    settings: serde_json::Value::Null,
                     budget_nano_usd: None,
                 })
                 .await
@@ -423,7 +423,7 @@ mod tests {
             ])
             .await
             .unwrap();
-            let campaign = tx.commit(&Value::Null).await.unwrap();
+            let campaign = tx.commit(&serde_json::Value::Null).await.unwrap();
             let id = campaign.id;
 
             let by_company = store
