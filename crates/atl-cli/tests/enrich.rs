@@ -1,0 +1,151 @@
+//! `atl enrich` as a user runs it: the real binary against a standalone `atl sandbox`
+//! with latency. Ctrl-C stops it cleanly (exit 130, "resume" said), the same command
+//! resumes the same campaign, and the export then holds every target with one result per
+//! sub-agent in the store. On SQLite and PostgreSQL.
+
+use atl_store::testing::all_stores;
+use std::io::Read;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const ATL: &str = env!("CARGO_BIN_EXE_atl");
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+struct Killed(Child);
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn sandbox(latency_ms: u64) -> (Killed, String) {
+    let port = free_port();
+    let child = Command::new(ATL)
+        .args([
+            "sandbox",
+            "--port",
+            &port.to_string(),
+            "--latency-ms",
+            &latency_ms.to_string(),
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "the sandbox did not start");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    (Killed(child), format!("http://127.0.0.1:{port}"))
+}
+
+fn enrich(dir: &std::path::Path, db: &str, sandbox: &str) -> Command {
+    let mut cmd = Command::new(ATL);
+    cmd.arg("enrich")
+        .arg("targets.csv")
+        .current_dir(dir)
+        .env("ATL_DATABASE_URL", db)
+        .env("ATL_SANDBOX_URL", sandbox)
+        .env("ATL_DATA_DIR", dir.join("data"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    cmd
+}
+
+fn stderr_of(child: &mut Child) -> String {
+    let mut s = String::new();
+    if let Some(mut e) = child.stderr.take() {
+        let _ = e.read_to_string(&mut s);
+    }
+    s
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ctrl_c_stops_cleanly_and_the_same_command_resumes() {
+    let (_sandbox, origin) = sandbox(250);
+    for (backend, store) in all_stores().await {
+        let dir =
+            std::env::temp_dir().join(format!("atl-cli-enrich-{}-{backend}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let mut csv = String::from("Company,First Name,Last Name,Email,Website\n");
+        for i in 0..12 {
+            csv.push_str(&format!(
+                "Company {i},Jo,Smith{i},jo{i}@c{i}.example,https://c{i}.example\n"
+            ));
+        }
+        std::fs::write(dir.join("targets.csv"), &csv).unwrap();
+
+        // First run: interrupted once the campaign has made some progress.
+        let mut first = enrich(&dir, store.url(), &origin).spawn().unwrap();
+        std::thread::sleep(Duration::from_millis(1500));
+        let interrupted = Command::new("kill")
+            .args(["-INT", &first.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(interrupted.success());
+        let err = stderr_of(&mut first);
+        let status = first.wait().unwrap();
+        assert_eq!(status.code(), Some(130), "{backend}: {err}");
+        assert!(
+            err.contains("sandbox"),
+            "{backend}: says it runs on the sandbox: {err}"
+        );
+        assert!(
+            err.contains("resume"),
+            "{backend}: says how to resume: {err}"
+        );
+        assert!(
+            !dir.join("targets.enriched.csv").exists(),
+            "{backend}: no export yet"
+        );
+        let campaigns = store.list_campaigns(None, 10, 0).await.unwrap();
+        assert_eq!(campaigns.len(), 1, "{backend}");
+        let id = campaigns[0].id;
+        let progress = store.campaign_progress(id).await.unwrap();
+        assert!(
+            progress.jobs.pending > 0,
+            "{backend}: the interrupt came before the end: {progress:?}"
+        );
+        assert_eq!(
+            progress.jobs.running, 0,
+            "{backend}: no lease left behind: {progress:?}"
+        );
+
+        // Same command again: resumes the same campaign and finishes.
+        let mut second = enrich(&dir, store.url(), &origin).spawn().unwrap();
+        let err = stderr_of(&mut second);
+        assert!(second.wait().unwrap().success(), "{backend}: {err}");
+        assert!(
+            err.contains(&format!("resuming campaign {id}")),
+            "{backend}: {err}"
+        );
+        assert_eq!(
+            store.list_campaigns(None, 10, 0).await.unwrap().len(),
+            1,
+            "{backend}"
+        );
+
+        let mut reader = csv::Reader::from_path(dir.join("targets.enriched.csv")).unwrap();
+        let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+        assert_eq!(rows.len(), 12, "{backend}");
+        for t in store.list_targets(id, None, 100, 0).await.unwrap() {
+            assert_eq!(
+                store.results_for_target(t.id).await.unwrap().len(),
+                4,
+                "{backend}: exactly one result per sub-agent for {}",
+                t.company_name
+            );
+        }
+        let _ = std::fs::remove_dir_all(&dir);
+        store.cleanup().await;
+    }
+}
