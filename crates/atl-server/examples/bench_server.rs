@@ -84,7 +84,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     );
     let mut ctx = AppContext::new(store, data_dir);
     ctx.providers = Some(providers);
-    ctx.coordinator = Some(Arc::new(coordinator));
+    // `ATL_BENCH_NO_WORKERS=1` serves the same started campaign without running it, to
+    // tell the request path's own cost from the cost of sharing the cores with workers.
+    if std::env::var_os("ATL_BENCH_NO_WORKERS").is_none_or(|v| v.is_empty()) {
+        ctx.coordinator = Some(Arc::new(coordinator));
+    }
     serve(ctx, addr.parse()?, shutdown).await?;
     Ok(())
 }
