@@ -74,7 +74,7 @@ pub async fn estimate_campaign(
             }
         }
     }
-    let usd = |n: i64| n as f64 / 1e9;
+    let usd = atl_store::nano_to_usd;
     Ok(CampaignEstimate {
         campaign_id: campaign.id,
         targets,

@@ -9,6 +9,7 @@ mod error;
 mod export;
 mod import;
 mod providers;
+mod status;
 mod upload;
 
 pub use enrich::{
@@ -22,4 +23,5 @@ pub use export::{
 };
 pub use import::{ImportOutcome, ImportRequest, import_csv};
 pub use providers::{ProviderMode, Providers, data_dir};
+pub use status::{ProgressView, StatusView, rfc3339, status_view};
 pub use upload::read_upload_file;

@@ -102,12 +102,11 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
                 store.close().await;
                 return Ok(ExitCode::from(2));
             };
-            let counts = store.target_status_counts(id).await?;
-            let view = output::status_view(&campaign, &counts);
+            let view = atl_app::status_view(&store, &campaign).await?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&view)?);
             } else {
-                print!("{}", output::status_text(&campaign, &counts));
+                print!("{}", output::status_text(&campaign, &view));
             }
             ExitCode::SUCCESS
         }
@@ -119,7 +118,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
 async fn open_store(url: Option<&str>) -> Result<Store> {
     let store = match url {
         Some(url) => Store::connect(url).await,
-        None => Store::connect("sqlite://atl.db").await,
+        None => Store::connect(atl_store::DEFAULT_DATABASE_URL).await,
     }
     .context("cannot open the database")?;
     store.migrate().await.context("cannot apply migrations")?;

@@ -2,8 +2,9 @@
 //! change in one place.
 
 use atl_app::ImportOutcome;
+use atl_app::{StatusView, rfc3339};
 use atl_import::{ImportSummary, Severity};
-use atl_store::{Campaign, TargetCounts};
+use atl_store::{Campaign, nano_to_usd};
 use serde_json::{Value, json};
 
 /// The seed's `{"campaign_id", "total_targets", "status"}` first, then what a user needs
@@ -57,7 +58,7 @@ pub fn campaign_table(campaigns: &[Campaign]) -> String {
             c.total_targets,
             c.enriched_count,
             c.failed_count,
-            nanos_to_usd(c.cost_nano_usd),
+            nano_to_usd(c.cost_nano_usd),
             rfc3339(c.created_at),
         ));
     }
@@ -67,59 +68,29 @@ pub fn campaign_table(campaigns: &[Campaign]) -> String {
     out
 }
 
-/// The seed's status shape (section 3.5), so CLI and API print the same fields.
-pub fn status_view(c: &Campaign, counts: &TargetCounts) -> Value {
-    let total = counts.total.max(1) as f64;
-    let done = (counts.completed + counts.failed) as f64;
-    json!({
-        "campaign_id": c.id,
-        "name": c.name,
-        "status": c.status.as_str(),
-        "progress": {
-            "total": counts.total,
-            "pending": counts.pending,
-            "processing": counts.processing,
-            "completed": counts.completed,
-            "failed": counts.failed,
-            "cancelled": counts.cancelled,
-            "percent": ((done / total) * 1000.0).round() / 10.0,
-        },
-        "total_cost_usd": nanos_to_usd(c.cost_nano_usd),
-        "budget_usd": c.budget_nano_usd.map(nanos_to_usd),
-        "created_at": rfc3339(c.created_at),
-        "started_at": c.started_at.map(rfc3339),
-        "completed_at": c.completed_at.map(rfc3339),
-    })
-}
-
-pub fn status_text(c: &Campaign, counts: &TargetCounts) -> String {
-    let view = status_view(c, counts);
-    let p = &view["progress"];
-    format!(
-        "campaign {} \"{}\": {}\n  targets: {} total, {} pending, {} processing, {} completed, {} failed ({}%)\n  cost: ${:.4}{}\n",
+/// `atl status` for a person: the same view the API serves, as text.
+pub fn status_text(c: &Campaign, view: &StatusView) -> String {
+    let p = &view.progress;
+    let mut out = format!(
+        "campaign {} \"{}\": {}\n  targets: {} total, {} pending, {} in progress, {} completed, {} failed ({}%)\n  cost: ${:.4}{}\n",
         c.id,
         c.name,
-        c.status,
-        p["total"],
-        p["pending"],
-        p["processing"],
-        p["completed"],
-        p["failed"],
-        p["percent"],
-        nanos_to_usd(c.cost_nano_usd),
-        c.budget_nano_usd
-            .map(|b| format!(" of a ${:.2} budget", nanos_to_usd(b)))
+        view.status,
+        p.total,
+        p.pending,
+        p.in_progress,
+        p.completed,
+        p.failed,
+        p.percent,
+        view.total_cost_usd,
+        view.budget_usd
+            .map(|b| format!(" of a ${b:.2} budget"))
             .unwrap_or_default(),
-    )
-}
-
-fn nanos_to_usd(n: i64) -> f64 {
-    n as f64 / 1e9
-}
-
-fn rfc3339(t: time::OffsetDateTime) -> String {
-    t.format(&time::format_description::well_known::Rfc3339)
-        .unwrap_or_else(|_| t.to_string())
+    );
+    if let Some(eta) = &view.estimated_completion {
+        out.push_str(&format!("  estimated completion: {eta}\n"));
+    }
+    out
 }
 
 fn truncate(s: &str, max: usize) -> String {

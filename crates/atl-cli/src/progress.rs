@@ -2,7 +2,7 @@
 //! otherwise (CI logs, pipes), both fed by the coordinator's progress events.
 
 use atl_engine::ProgressEvent;
-use atl_store::Progress;
+use atl_store::{Progress, nano_to_usd};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::io::IsTerminal;
 use std::time::{Duration, Instant};
@@ -69,10 +69,10 @@ pub fn summary(p: &Progress) -> String {
     let mut s = format!(
         "{} failed  ${:.4}",
         p.targets.failed,
-        p.cost_nano_usd as f64 / 1e9
+        nano_to_usd(p.cost_nano_usd)
     );
     if let Some(budget) = p.budget_nano_usd {
-        s.push_str(&format!(" of ${:.2}", budget as f64 / 1e9));
+        s.push_str(&format!(" of ${:.2}", nano_to_usd(budget)));
     }
     if p.unknown_cost_results > 0 {
         s.push_str(&format!(

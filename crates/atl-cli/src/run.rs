@@ -190,7 +190,7 @@ async fn print_final(store: &Store, campaign_id: i64) -> Result<()> {
         p.targets.completed,
         p.targets.failed,
         p.targets.total,
-        p.cost_nano_usd as f64 / 1e9,
+        atl_store::nano_to_usd(p.cost_nano_usd),
         if p.budget_exhausted {
             " (budget reached: remaining steps skipped)"
         } else {

@@ -2,19 +2,18 @@
 //! resume, cancel, retry-failed, estimate). Transitions are the ledger's; a refused one is
 //! the store's `Conflict` and answers 409 with its reason.
 
-use atl_domain::{CampaignStatus, SubAgentKind, TargetStatus};
+use atl_domain::SubAgentKind;
 use atl_store::{Campaign, Store, nano_to_usd};
 use axum::Extension;
 use axum::extract::State;
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use time::OffsetDateTime;
-use time::format_description::well_known::Rfc3339;
 use utoipa::{IntoParams, ToSchema};
 
 use crate::error::{ApiError, ApiPath, ApiQuery};
 use crate::{ApiState, Team};
+pub(crate) use atl_app::StatusView;
 
 /// Default and largest page sizes of the list routes.
 pub(crate) const DEFAULT_PAGE: u32 = 50;
@@ -74,9 +73,7 @@ pub(crate) struct CampaignView {
     pub completed_at: Option<String>,
 }
 
-pub(crate) fn rfc3339(t: OffsetDateTime) -> String {
-    t.format(&Rfc3339).unwrap_or_default()
-}
+pub(crate) use atl_app::rfc3339;
 
 impl From<&Campaign> for CampaignView {
     fn from(c: &Campaign) -> Self {
@@ -152,95 +149,9 @@ pub(crate) async fn get_campaign(
     Ok(axum::Json(view))
 }
 
-/// The seed's progress block.
-#[derive(Debug, Serialize, ToSchema)]
-pub(crate) struct ProgressView {
-    pub total: i64,
-    pub completed: i64,
-    pub failed: i64,
-    pub in_progress: i64,
-    pub pending: i64,
-    /// Cancelled targets (only non-zero for a cancelled campaign).
-    pub cancelled: i64,
-    /// Finished (completed + failed + cancelled) / total × 100, one decimal.
-    pub percent: f64,
-}
-
-/// `GET /campaigns/{id}/status`: the seed's fields first.
-#[derive(Debug, Serialize, ToSchema)]
-pub(crate) struct StatusView {
-    pub campaign_id: i64,
-    pub status: String,
-    pub progress: ProgressView,
-    /// RFC 3339, from the pace so far; null before the first target finishes or when done.
-    pub estimated_completion: Option<String>,
-    pub total_cost_usd: f64,
-    /// Wall time per finished target so far (the campaign's pace, concurrency included).
-    pub avg_time_per_target_ms: Option<u64>,
-    pub budget_usd: Option<f64>,
-    pub started_at: Option<String>,
-    pub completed_at: Option<String>,
-    pub elapsed_ms: u64,
-}
-
-/// Status from the campaign row alone: its counters are kept by the ledger in the same
-/// transaction as each result, so one primary-key read answers this (the hot polling path).
+/// The shared seed-format view, with the API's error type.
 pub(crate) async fn status_view(store: &Store, c: &Campaign) -> Result<StatusView, ApiError> {
-    // Cancelled targets are not counted on the row; only a cancelled campaign has them.
-    let cancelled = if c.status == CampaignStatus::Cancelled {
-        i64::try_from(
-            store
-                .count_targets_with(c.id, Some(TargetStatus::Cancelled))
-                .await?,
-        )
-        .unwrap_or(0)
-    } else {
-        0
-    };
-    let total = c.total_targets;
-    let finished = c.enriched_count + c.failed_count + cancelled;
-    let pending = (total - finished - c.in_progress_count).max(0);
-    let percent = if total > 0 {
-        (finished as f64 * 1000.0 / total as f64).round() / 10.0
-    } else {
-        0.0
-    };
-    let now = OffsetDateTime::now_utc();
-    let elapsed_ms = c.started_at.map_or(0, |s| {
-        let end = c.completed_at.unwrap_or(now);
-        u64::try_from((end - s).whole_milliseconds()).unwrap_or(0)
-    });
-    let finished_u = u64::try_from(finished).unwrap_or(0);
-    let avg = (finished_u > 0 && c.started_at.is_some()).then(|| elapsed_ms / finished_u);
-    let left = u64::try_from(total - finished).unwrap_or(0);
-    let estimated_completion = match (avg, c.status) {
-        (Some(avg), CampaignStatus::Processing) if left > 0 => {
-            let ms = i64::try_from(avg.saturating_mul(left)).unwrap_or(i64::MAX);
-            now.checked_add(time::Duration::milliseconds(ms))
-                .map(rfc3339)
-        }
-        _ => None,
-    };
-    Ok(StatusView {
-        campaign_id: c.id,
-        status: c.status.to_string(),
-        progress: ProgressView {
-            total,
-            completed: c.enriched_count,
-            failed: c.failed_count,
-            in_progress: c.in_progress_count,
-            pending,
-            cancelled,
-            percent,
-        },
-        estimated_completion,
-        total_cost_usd: nano_to_usd(c.cost_nano_usd),
-        avg_time_per_target_ms: avg,
-        budget_usd: c.budget_usd(),
-        started_at: c.started_at.map(rfc3339),
-        completed_at: c.completed_at.map(rfc3339),
-        elapsed_ms,
-    })
+    Ok(atl_app::status_view(store, c).await?)
 }
 
 #[derive(Debug, Default, Deserialize, IntoParams)]
