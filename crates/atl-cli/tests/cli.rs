@@ -1,5 +1,6 @@
-//! `atl enrich` as a user runs it: the real binary against a standalone `atl sandbox`
-//! with latency. Ctrl-C stops it cleanly (exit 130, "resume" said), the same command
+//! The `atl` binary as a user runs it, on SQLite and PostgreSQL: `import`, `status` and
+//! `campaigns` print what they promise and a refused file writes nothing; `atl enrich`
+//! runs against a standalone `atl sandbox` with latency. Ctrl-C stops it cleanly (exit 130, "resume" said), the same command
 //! resumes the same campaign, and the export then holds every target with one result per
 //! sub-agent in the store. On SQLite and PostgreSQL.
 
@@ -146,6 +147,79 @@ async fn ctrl_c_stops_cleanly_and_the_same_command_resumes() {
             );
         }
         let _ = std::fs::remove_dir_all(&dir);
+        store.cleanup().await;
+    }
+}
+
+fn atl(db: &str, args: &[&str]) -> std::process::Output {
+    Command::new(ATL)
+        .args(args)
+        .env("ATL_DATABASE_URL", db)
+        .env_remove("ATL_SANDBOX_URL")
+        .output()
+        .unwrap()
+}
+
+fn testdata(path: &str) -> String {
+    format!("{}/../../testdata/{path}", env!("CARGO_MANIFEST_DIR"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn import_status_and_campaigns_print_what_they_promise() {
+    for (backend, store) in all_stores().await {
+        let db = store.url();
+        let linkedin = testdata("crm-headers/linkedin_connections_export_format_sample.csv");
+        let out = atl(db, &["import", &linkedin, "--name", "LinkedIn export"]);
+        assert!(
+            out.status.success(),
+            "{backend}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let summary: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let id = summary["campaign_id"].as_i64().unwrap();
+        assert_eq!(summary["total_targets"], 7, "{backend}: {summary}");
+        assert_eq!(summary["status"], "pending");
+        assert_eq!(summary["rows_rejected"], 0);
+        assert_eq!(summary["duplicates_merged"], 0);
+        assert_eq!(summary["encoding"], "UTF-8");
+
+        // The seed's status format, the same view the API serves.
+        let out = atl(db, &["status", &id.to_string(), "--json"]);
+        assert!(out.status.success(), "{backend}");
+        let status: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(status["campaign_id"], id);
+        assert_eq!(status["status"], "pending");
+        assert_eq!(status["progress"]["total"], 7, "{backend}: {status}");
+        assert_eq!(status["progress"]["pending"], 7);
+        assert_eq!(status["progress"]["percent"], 0.0);
+        assert_eq!(status["total_cost_usd"], 0.0);
+        assert!(status["estimated_completion"].is_null());
+        let text = atl(db, &["status", &id.to_string()]);
+        assert!(String::from_utf8_lossy(&text.stdout).contains("7 total, 7 pending"));
+
+        let out = atl(db, &["campaigns"]);
+        assert!(
+            String::from_utf8_lossy(&out.stdout).contains("LinkedIn export"),
+            "{backend}"
+        );
+
+        // A file with no company column: refused, headers named, nothing written.
+        let cities = testdata("parser/rust-csv/smallpop.csv");
+        let out = atl(db, &["import", &cities]);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{backend}: {err}");
+        assert!(
+            err.contains("population") && err.contains("nothing was imported"),
+            "{err}"
+        );
+        assert_eq!(
+            store.list_campaigns(None, 10, 0).await.unwrap().len(),
+            1,
+            "{backend}"
+        );
+
+        let out = atl(db, &["status", "999999"]);
+        assert_eq!(out.status.code(), Some(2), "{backend}: an unknown campaign");
         store.cleanup().await;
     }
 }
