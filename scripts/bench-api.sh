@@ -6,12 +6,17 @@
 #   ATL_DATABASE_URL=postgres://... scripts/bench-api.sh
 #
 # Targets: status p99 < 10 ms and > 5,000 req/s; upload < 0.5 s.
+# wrk runs twice: at saturation (CONNECTIONS=32: as many requests as the 2 cores allow,
+# so p99 includes queueing behind a CPU that is 100% busy), then with fewer connections
+# (LIGHT_CONNECTIONS=12), which still offers more than 5,000 req/s: the latency at the
+# throughput the target asks for.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ADDR=${ADDR:-127.0.0.1:8089}
 DURATION=${DURATION:-15s}
 THREADS=${THREADS:-2}
 CONNECTIONS=${CONNECTIONS:-32}
+LIGHT_CONNECTIONS=${LIGHT_CONNECTIONS:-12}
 
 if ! command -v wrk >/dev/null; then
   apt-get install -y wrk >/dev/null 2>&1 || { apt-get update >/dev/null && apt-get install -y wrk >/dev/null; }
@@ -30,6 +35,10 @@ for _ in $(seq 1 100); do curl -fsS "http://$ADDR/healthz" >/dev/null 2>&1 && br
 echo "== GET /api/atl/campaigns/$CAMPAIGN/status (10,000 targets, processing): wrk -t$THREADS -c$CONNECTIONS -d$DURATION"
 curl -fsS -H "Authorization: Bearer $KEY" "http://$ADDR/api/atl/campaigns/$CAMPAIGN/status"; echo
 wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency \
+  -H "Authorization: Bearer $KEY" "http://$ADDR/api/atl/campaigns/$CAMPAIGN/status"
+
+echo "== the same, $LIGHT_CONNECTIONS connections: wrk -t$THREADS -c$LIGHT_CONNECTIONS -d$DURATION"
+wrk -t"$THREADS" -c"$LIGHT_CONNECTIONS" -d"$DURATION" --latency \
   -H "Authorization: Bearer $KEY" "http://$ADDR/api/atl/campaigns/$CAMPAIGN/status"
 
 echo "status after the load (the campaign kept running: completed counts moved):"

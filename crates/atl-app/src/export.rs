@@ -204,7 +204,9 @@ impl Exporter {
             self.header_done = true;
             if self.format == ExportFormat::Csv {
                 let header = self.columns();
-                write_csv_record(&mut out, header.iter().map(|h| Cow::Borrowed(h.as_str())));
+                // Extra columns are named after the uploaded file's own headers, which a
+                // hostile file can make formulas just like its cells.
+                write_csv_record(&mut out, header.iter().map(|h| sanitize_cell(h)));
             }
         }
         let page = self

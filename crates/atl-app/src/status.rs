@@ -3,7 +3,7 @@
 
 use crate::AppError;
 use atl_domain::{CampaignStatus, TargetStatus};
-use atl_store::{Campaign, Store, nano_to_usd};
+use atl_store::{CampaignTally, Store, nano_to_usd};
 use serde::Serialize;
 use time::OffsetDateTime;
 
@@ -48,7 +48,7 @@ pub fn rfc3339(t: OffsetDateTime) -> String {
 
 /// Status from the campaign row alone: its counters are kept by the ledger in the same
 /// transaction as each result, so one primary-key read answers this (the hot polling path).
-pub async fn status_view(store: &Store, c: &Campaign) -> Result<StatusView, AppError> {
+pub async fn status_view(store: &Store, c: &CampaignTally) -> Result<StatusView, AppError> {
     // Cancelled targets are not counted on the row; only a cancelled campaign has them.
     let cancelled = if c.status == CampaignStatus::Cancelled {
         i64::try_from(
@@ -99,7 +99,7 @@ pub async fn status_view(store: &Store, c: &Campaign) -> Result<StatusView, AppE
         estimated_completion,
         total_cost_usd: nano_to_usd(c.cost_nano_usd),
         avg_time_per_target_ms: avg,
-        budget_usd: c.budget_usd(),
+        budget_usd: c.budget_nano_usd.map(nano_to_usd),
         started_at: c.started_at.map(rfc3339),
         completed_at: c.completed_at.map(rfc3339),
         elapsed_ms,

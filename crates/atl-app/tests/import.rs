@@ -88,6 +88,15 @@ async fn duplicates_across_batches_merge_into_one_target() {
         .unwrap();
         assert_eq!(out.total_targets, 1500, "{backend}");
         assert_eq!(out.duplicates_merged, 1, "{backend}");
+        assert_eq!(
+            out.report.duplicate_rows,
+            vec![atl_import::DuplicateRow {
+                line: 1502,
+                merged_into_line: 2,
+                company_name: "ACME".into(),
+            }],
+            "{backend}: the upload says which row went where"
+        );
         let acme = store
             .list_targets(out.campaign_id, None, 1, 0)
             .await
@@ -227,5 +236,48 @@ async fn rejected_rows_are_reported_with_their_lines_and_the_rest_imports() {
             "{backend}: invalid value kept"
         );
         store.cleanup().await;
+    }
+}
+
+#[tokio::test]
+async fn an_exported_csv_never_starts_a_formula_in_its_header_or_cells() {
+    for (backend, store) in all_stores().await {
+        let team = store.team_id("acme-sales").await.unwrap();
+        let csv = "Company,Website,=HYPERLINK(\"http://evil.invalid\")\n\
+                   =1+1,https://acme.com,@SUM(A1)\n";
+        let out = import_csv(
+            &store,
+            csv.as_bytes().to_vec(),
+            request(team, ImportOptions::default()),
+        )
+        .await
+        .unwrap();
+        let mut exported = Vec::new();
+        atl_app::export_to_writer(
+            &store,
+            Some(team),
+            out.campaign_id,
+            atl_app::ExportFormat::Csv,
+            &mut exported,
+        )
+        .await
+        .unwrap();
+        let text = String::from_utf8(exported).unwrap();
+        let mut reader = csv::Reader::from_reader(text.as_bytes());
+        let header = reader.headers().unwrap().clone();
+        let hostile = header
+            .iter()
+            .find(|h| h.contains("HYPERLINK"))
+            .unwrap_or_else(|| panic!("{backend}: extra column kept: {text}"));
+        assert!(hostile.starts_with("'="), "{backend}: {hostile}");
+        for record in reader.records() {
+            for cell in record.unwrap().iter() {
+                assert!(
+                    !cell.starts_with(['=', '+', '-', '@']),
+                    "{backend}: {cell} in {text}"
+                );
+            }
+        }
+        assert!(text.contains("'=1+1"), "{backend}: {text}");
     }
 }

@@ -102,7 +102,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
                 store.close().await;
                 return Ok(ExitCode::from(2));
             };
-            let view = atl_app::status_view(&store, &campaign).await?;
+            let view = atl_app::status_view(&store, &(&campaign).into()).await?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&view)?);
             } else {

@@ -132,12 +132,12 @@ pub async fn worker(store: &Store, concurrency: usize) -> Result<ExitCode> {
     let cancel = CancellationToken::new();
     let on_signal = cancel.clone();
     tokio::spawn(async move {
-        let _ = tokio::signal::ctrl_c().await;
+        interrupt_or_terminate().await;
         eprintln!("stopping: running jobs finish or return their leases");
         on_signal.cancel();
     });
     eprintln!(
-        "worker {} waiting for jobs (Ctrl-C to stop)",
+        "worker {} waiting for jobs (Ctrl-C or SIGTERM to stop)",
         coordinator.config().owner
     );
     let summary = coordinator.run_worker(cancel).await?;
@@ -256,29 +256,38 @@ pub async fn serve(
     concurrency: usize,
 ) -> Result<ExitCode> {
     let providers = std::sync::Arc::new(providers().await?);
-    let coordinator = atl_app::coordinator(store, &providers, engine_config(concurrency));
+    // The workers get their own PostgreSQL pool: API reads never wait for a connection
+    // behind 64 jobs' transactions.
+    let worker_store = store.with_own_pool().await?;
+    let coordinator = atl_app::coordinator(&worker_store, &providers, engine_config(concurrency));
     let mut ctx = atl_server::AppContext::new(store.clone(), atl_app::data_dir());
     ctx.providers = Some(providers);
     ctx.coordinator = Some(std::sync::Arc::new(coordinator));
     let shutdown = CancellationToken::new();
     let on_signal = shutdown.clone();
     tokio::spawn(async move {
-        let term = async {
-            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-                Ok(mut s) => {
-                    s.recv().await;
-                }
-                Err(_) => std::future::pending::<()>().await,
-            }
-        };
-        tokio::select! {
-            _ = tokio::signal::ctrl_c() => {}
-            () = term => {}
-        }
+        interrupt_or_terminate().await;
         eprintln!("shutting down: no new requests; running jobs finish or return their leases");
         on_signal.cancel();
     });
     eprintln!("atl serve: http://{addr}/api/atl (docs at http://{addr}/docs)");
     atl_server::serve(ctx, addr, shutdown).await?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Returns on Ctrl-C (SIGINT) or SIGTERM, what a terminal and a process manager
+/// (systemd, Kubernetes, `docker stop`) each send to stop a long-running command.
+async fn interrupt_or_terminate() {
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        () = term => {}
+    }
 }

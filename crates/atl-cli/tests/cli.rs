@@ -223,3 +223,153 @@ async fn import_status_and_campaigns_print_what_they_promise() {
         store.cleanup().await;
     }
 }
+
+fn spawn_atl(db: &str, sandbox: &str, dir: &std::path::Path, args: &[&str]) -> Child {
+    Command::new(ATL)
+        .args(args)
+        .env("ATL_DATABASE_URL", db)
+        .env("ATL_SANDBOX_URL", sandbox)
+        .env("ATL_DATA_DIR", dir.join("data"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+fn terminate(child: &mut Child) -> (std::process::ExitStatus, String) {
+    let sent = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(sent.success());
+    let err = stderr_of(child);
+    (child.wait().unwrap(), err)
+}
+
+/// What a process manager does to stop `atl worker` and `atl serve`: SIGTERM. Both stop
+/// on their own (exit 0), and no job stays leased to a process that is gone.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_stops_worker_and_serve_without_leaving_leases() {
+    let (_sandbox, origin) = sandbox(250);
+    for (backend, store) in all_stores().await {
+        let dir =
+            std::env::temp_dir().join(format!("atl-cli-term-{}-{backend}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let out = atl(
+            store.url(),
+            &[
+                "import",
+                &testdata("companies/fortune1000_2021.target_list.csv"),
+            ],
+        );
+        assert!(out.status.success(), "{backend}: {out:?}");
+        let id = store.list_campaigns(None, 1, 0).await.unwrap()[0].id;
+        store
+            .start_campaign(id, atl_domain::SubAgentKind::ALL, 3)
+            .await
+            .unwrap();
+
+        let mut worker = spawn_atl(store.url(), &origin, &dir, &["worker"]);
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while store.campaign_progress(id).await.unwrap().jobs.running == 0 {
+            assert!(
+                Instant::now() < deadline,
+                "{backend}: the worker took no job"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        let (status, err) = terminate(&mut worker);
+        assert!(status.success(), "{backend}: {status:?} {err}");
+        assert!(err.contains("worker stopped"), "{backend}: {err}");
+        let progress = store.campaign_progress(id).await.unwrap();
+        assert_eq!(progress.jobs.running, 0, "{backend}: {progress:?}");
+        assert!(
+            progress.jobs.pending > 0,
+            "{backend}: stopped early: {progress:?}"
+        );
+
+        let port = free_port();
+        let addr = format!("127.0.0.1:{port}");
+        let mut serve = spawn_atl(store.url(), &origin, &dir, &["serve", "--addr", &addr]);
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while store.campaign_progress(id).await.unwrap().jobs.running == 0 {
+            assert!(
+                Instant::now() < deadline,
+                "{backend}: the server ran no job"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        assert!(std::net::TcpStream::connect(&addr).is_ok(), "{backend}");
+        let (status, err) = terminate(&mut serve);
+        assert!(status.success(), "{backend}: {status:?} {err}");
+        assert!(err.contains("shutting down"), "{backend}: {err}");
+        let progress = store.campaign_progress(id).await.unwrap();
+        assert_eq!(progress.jobs.running, 0, "{backend}: {progress:?}");
+        assert!(
+            std::net::TcpStream::connect(&addr).is_err(),
+            "{backend}: the port is closed"
+        );
+        let _ = std::fs::remove_dir_all(&dir);
+        store.cleanup().await;
+    }
+}
+
+/// `atl keys create` prints a key once (stdout, nothing else there); the store keeps only
+/// its hash; `keys list` never shows it; `keys revoke` switches it off.
+#[tokio::test]
+async fn keys_are_printed_once_stored_hashed_and_revocable() {
+    for (backend, store) in all_stores().await {
+        let out = atl(store.url(), &["keys", "create", "--team", "acme"]);
+        assert!(out.status.success(), "{backend}: {out:?}");
+        let key = String::from_utf8(out.stdout).unwrap().trim().to_string();
+        assert!(
+            key.starts_with(atl_store::API_KEY_PREFIX),
+            "{backend}: {key}"
+        );
+        let note = String::from_utf8_lossy(&out.stderr).to_string();
+        assert!(
+            !note.contains(&key),
+            "{backend}: the key is printed once: {note}"
+        );
+        let owner = store.authenticate_api_key(&key).await.unwrap().unwrap();
+        assert_eq!(
+            owner.team_id,
+            store.team_id("acme").await.unwrap(),
+            "{backend}"
+        );
+
+        let list = atl(store.url(), &["keys", "list"]);
+        assert!(list.status.success(), "{backend}: {list:?}");
+        let listed = String::from_utf8(list.stdout).unwrap();
+        assert!(!listed.contains(&key), "{backend}: {listed}");
+        let secret = &key[atl_store::API_KEY_PREFIX.len()..];
+        assert!(!listed.contains(secret), "{backend}: {listed}");
+        let infos = store.list_api_keys(None).await.unwrap();
+        assert_eq!(infos.len(), 1, "{backend}");
+        let stored = serde_json::to_string(&infos).unwrap();
+        assert!(
+            !stored.contains(secret),
+            "{backend}: only the hash is kept: {stored}"
+        );
+
+        let prefix = listed
+            .lines()
+            .find_map(|l| l.trim().strip_prefix("\"prefix\": \""))
+            .and_then(|p| p.split('"').next())
+            .unwrap_or_else(|| panic!("{backend}: a prefix in {listed}"))
+            .to_string();
+        let revoked = atl(store.url(), &["keys", "revoke", &prefix]);
+        assert!(revoked.status.success(), "{backend}: {revoked:?}");
+        assert!(
+            store.authenticate_api_key(&key).await.unwrap().is_none(),
+            "{backend}"
+        );
+        let again = atl(store.url(), &["keys", "revoke", &prefix]);
+        assert_eq!(
+            again.status.code(),
+            Some(2),
+            "{backend}: nothing left to revoke"
+        );
+        store.cleanup().await;
+    }
+}

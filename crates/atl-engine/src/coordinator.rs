@@ -23,6 +23,7 @@ use crate::registry::AgentRegistry;
 /// Consecutive failed claims after which a run gives up (the campaign stays resumable).
 const MAX_CLAIM_ERRORS: u32 = 50;
 const SNAPSHOT_EVERY: Duration = Duration::from_secs(1);
+const SETTLE_CHECK_EVERY: Duration = Duration::from_secs(1);
 const PROGRESS_CAPACITY: usize = 1024;
 
 /// Why a run returned.
@@ -159,6 +160,7 @@ impl Coordinator {
         let reservations = self.ctx.registry.reservations();
         let mut claim_errors = 0;
         let mut last_snapshot = Instant::now();
+        let mut last_settle_check: Option<Instant> = None;
 
         let stop = loop {
             if cancel.is_cancelled() {
@@ -202,11 +204,24 @@ impl Coordinator {
                     last_snapshot = Instant::now();
                     self.snapshot(campaign_id).await;
                 }
-                if claimed == 0
-                    && tracker.is_empty()
-                    && let Some(stop) = self.campaign_stopped(campaign_id).await?
-                {
-                    break stop;
+                if claimed == 0 && tracker.is_empty() {
+                    if let Some(stop) = self.campaign_stopped(campaign_id).await? {
+                        break stop;
+                    }
+                    // Nothing ran or could be claimed, yet the campaign is open: either
+                    // jobs wait for a retry time, or its completion was missed. Checked at
+                    // most once a second, since waiting for a retry loops here.
+                    if last_settle_check.is_none_or(|t| t.elapsed() >= SETTLE_CHECK_EVERY) {
+                        last_settle_check = Some(Instant::now());
+                        if self.ctx.store.settle_if_done(campaign_id).await? {
+                            tracing::warn!(
+                                campaign_id,
+                                "campaign had no open job left but was not completed: completed it now \
+                                 (its counters were off)"
+                            );
+                            continue;
+                        }
+                    }
                 }
             }
             // Everything asked for was ready: there may be more, and permits are free.

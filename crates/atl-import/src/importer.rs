@@ -77,6 +77,16 @@ pub enum RowOutcome {
     Rejected(RowIssue),
 }
 
+/// A row merged into an earlier one with the same dedup key.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DuplicateRow {
+    /// 1-based physical line of the duplicate.
+    pub line: u64,
+    /// Line of the first row with the same key, which absorbed this one's extra fields.
+    pub merged_into_line: u64,
+    pub company_name: String,
+}
+
 /// A running tally of the import; complete once the iterator has ended.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ImportSummary {
@@ -93,6 +103,8 @@ pub struct ImportSummary {
     /// Unique targets accepted.
     pub targets: u64,
     pub duplicates: u64,
+    /// The first [`MAX_LISTED_ISSUES`] duplicate rows and the row each was merged into.
+    pub duplicate_rows: Vec<DuplicateRow>,
     pub rejected_count: u64,
     pub warning_count: u64,
     /// The first [`MAX_LISTED_ISSUES`] rejections.
@@ -196,6 +208,7 @@ impl<'a> Importer<'a> {
             blank_rows: 0,
             targets: 0,
             duplicates: 0,
+            duplicate_rows: Vec::new(),
             rejected_count: 0,
             warning_count: 0,
             rejected: Vec::new(),
@@ -360,6 +373,13 @@ impl<'a> Importer<'a> {
 
         if let Some(&first_line) = self.seen.get(&key) {
             self.summary.duplicates += 1;
+            if self.summary.duplicate_rows.len() < MAX_LISTED_ISSUES {
+                self.summary.duplicate_rows.push(DuplicateRow {
+                    line,
+                    merged_into_line: first_line,
+                    company_name: target.company_name.clone(),
+                });
+            }
             return Ok(RowOutcome::Duplicate {
                 target: NewTarget {
                     dedup_key: key,

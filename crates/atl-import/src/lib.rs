@@ -29,8 +29,8 @@ mod table;
 pub use decode::{Decoded, decode};
 pub use error::ImportError;
 pub use importer::{
-    ColumnMapping, ImportSummary, Importer, Layout, MAX_LISTED_ISSUES, RowIssue, RowOutcome,
-    Severity,
+    ColumnMapping, DuplicateRow, ImportSummary, Importer, Layout, MAX_LISTED_ISSUES, RowIssue,
+    RowOutcome, Severity,
 };
 pub use options::{Field, ImportOptions, parse_column_map};
 pub use table::read_table;

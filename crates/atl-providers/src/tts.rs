@@ -76,6 +76,22 @@ async fn write_file(provider: &str, out: &Path, bytes: &[u8]) -> Result<(), Prov
         .map_err(|e| write_error(provider, out, e))
 }
 
+/// What every engine answers for `text` rendered as the WAV `audio`: its length and size,
+/// and the usage billed. A WAV whose header cannot be read is the provider's fault.
+fn describe(provider: &str, audio: &[u8], text: &str) -> Result<(AudioInfo, Usage), ProviderError> {
+    let seconds = wav_seconds(audio).map_err(|message| ProviderError::InvalidResponse {
+        provider: provider.to_string(),
+        message,
+    })?;
+    Ok((
+        AudioInfo {
+            seconds,
+            bytes: audio.len() as u64,
+        },
+        usage_for(text),
+    ))
+}
+
 /// Duration of a WAV held in memory, read by hound from its header.
 pub fn wav_seconds(bytes: &[u8]) -> Result<f64, String> {
     let reader = hound::WavReader::new(Cursor::new(bytes))
@@ -213,18 +229,9 @@ impl CartesiaTts {
                 ),
             });
         }
-        let seconds = wav_seconds(&audio).map_err(|message| ProviderError::InvalidResponse {
-            provider: PROVIDER.to_string(),
-            message,
-        })?;
+        let answer = describe(PROVIDER, &audio, text)?;
         write_file(PROVIDER, out, &audio).await?;
-        Ok((
-            AudioInfo {
-                seconds,
-                bytes: audio.len() as u64,
-            },
-            usage_for(text),
-        ))
+        Ok(answer)
     }
 }
 
@@ -377,17 +384,7 @@ impl TtsEngine for EspeakTts {
         let audio = tokio::fs::read(out)
             .await
             .map_err(|e| write_error(PROVIDER, out, e))?;
-        let seconds = wav_seconds(&audio).map_err(|message| ProviderError::InvalidResponse {
-            provider: PROVIDER.to_string(),
-            message,
-        })?;
-        Ok((
-            AudioInfo {
-                seconds,
-                bytes: audio.len() as u64,
-            },
-            usage_for(text),
-        ))
+        describe(PROVIDER, &audio, text)
     }
 }
 
@@ -444,18 +441,9 @@ impl TtsEngine for SilentTts {
             provider: PROVIDER.to_string(),
             message: format!("cannot render silence: {e}"),
         })?;
-        let seconds = wav_seconds(&audio).map_err(|message| ProviderError::InvalidResponse {
-            provider: PROVIDER.to_string(),
-            message,
-        })?;
+        let answer = describe(PROVIDER, &audio, text)?;
         write_file(PROVIDER, out, &audio).await?;
-        Ok((
-            AudioInfo {
-                seconds,
-                bytes: audio.len() as u64,
-            },
-            usage_for(text),
-        ))
+        Ok(answer)
     }
 }
 

@@ -73,8 +73,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         sandbox.family_mut(family).latency = Latency::Fixed { ms };
     }
     let providers = Arc::new(Providers::embedded_sandbox(&data_dir, sandbox).await?);
+    // As `atl serve` does: the workers on a pool of their own.
+    let worker_store = store.with_own_pool().await?;
     let coordinator = atl_app::coordinator(
-        &store,
+        &worker_store,
         &providers,
         atl_engine::EngineConfig {
             concurrency: 64,

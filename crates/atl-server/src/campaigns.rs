@@ -3,10 +3,11 @@
 //! the store's `Conflict` and answers 409 with its reason.
 
 use atl_domain::SubAgentKind;
-use atl_store::{Campaign, Store, nano_to_usd};
+use atl_store::{Campaign, CampaignTally, Store, nano_to_usd};
 use axum::Extension;
 use axum::extract::State;
 use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::{IntoParams, ToSchema};
@@ -151,7 +152,29 @@ pub(crate) async fn get_campaign(
 
 /// The shared seed-format view, with the API's error type.
 pub(crate) async fn status_view(store: &Store, c: &Campaign) -> Result<StatusView, ApiError> {
-    Ok(atl_app::status_view(store, c).await?)
+    Ok(atl_app::status_view(store, &c.into()).await?)
+}
+
+/// Status reads, shared by concurrent readers of the same (team, campaign).
+pub(crate) type Tallies = crate::coalesce::Coalescer<(i64, i64), Option<CampaignTally>>;
+
+/// What the team's campaign's status is computed from, read together with the concurrent
+/// polls of the same campaign (never older than the request: see `coalesce`).
+pub(crate) async fn tally_of(
+    store: &Store,
+    tallies: &Tallies,
+    team: Team,
+    id: i64,
+) -> Result<CampaignTally, ApiError> {
+    let store = store.clone();
+    let read = move || {
+        let store = store.clone();
+        async move { store.get_campaign_tally(Some(team.0), id).await }
+    };
+    tallies
+        .get((team.0, id), read)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("campaign {id} not found")))
 }
 
 #[derive(Debug, Default, Deserialize, IntoParams)]
@@ -170,22 +193,23 @@ pub(crate) async fn campaign_status(
     Extension(team): Extension<Team>,
     ApiPath(id): ApiPath<i64>,
     ApiQuery(q): ApiQuery<StatusQuery>,
-) -> Result<axum::Json<Value>, ApiError> {
+) -> Result<Response, ApiError> {
     let store = &state.ctx.store;
-    let campaign = campaign_of(store, team, id).await?;
-    let view = status_view(store, &campaign).await?;
-    let mut body = serde_json::to_value(view).map_err(|e| ApiError::internal("status", &e))?;
-    if q.detail.unwrap_or(false) {
-        let progress = store.campaign_progress(id).await?;
-        body["detail"] = serde_json::json!({
-            "targets": progress.targets,
-            "jobs": progress.jobs,
-            "reserved_usd": nano_to_usd(progress.reserved_nano_usd),
-            "budget_exhausted": progress.budget_exhausted,
-            "unknown_cost_results": progress.unknown_cost_results,
-        });
+    let tally = tally_of(store, &state.tallies, team, id).await?;
+    let view = atl_app::status_view(store, &tally).await?;
+    if !q.detail.unwrap_or(false) {
+        return Ok(axum::Json(view).into_response());
     }
-    Ok(axum::Json(body))
+    let mut body = serde_json::to_value(view).map_err(|e| ApiError::internal("status", &e))?;
+    let progress = store.campaign_progress(id).await?;
+    body["detail"] = serde_json::json!({
+        "targets": progress.targets,
+        "jobs": progress.jobs,
+        "reserved_usd": nano_to_usd(progress.reserved_nano_usd),
+        "budget_exhausted": progress.budget_exhausted,
+        "unknown_cost_results": progress.unknown_cost_results,
+    });
+    Ok(axum::Json(body).into_response())
 }
 
 /// Answer of the control verbs: the campaign's status after the transition.

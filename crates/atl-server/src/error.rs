@@ -8,7 +8,7 @@
 
 use atl_app::AppError;
 use atl_import::ImportError;
-use atl_store::StoreError;
+use atl_store::{ConstraintKind, StoreError};
 use axum::extract::FromRequestParts;
 use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::http::{HeaderValue, StatusCode, header};
@@ -114,6 +114,23 @@ impl From<StoreError> for ApiError {
             }
             StoreError::InvalidInput(message) => {
                 ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_input", message)
+            }
+            // The database's own words name tables and constraints: logged, not answered.
+            StoreError::Constraint { kind, ref detail } => {
+                tracing::warn!(%kind, detail, "write refused by a database constraint");
+                let (status, code, message) = match kind {
+                    ConstraintKind::Unique => (
+                        StatusCode::CONFLICT,
+                        "conflict",
+                        "the request conflicts with data already stored",
+                    ),
+                    _ => (
+                        StatusCode::UNPROCESSABLE_ENTITY,
+                        "invalid_input",
+                        "the request was refused by a consistency rule of the database",
+                    ),
+                };
+                ApiError::new(status, code, message)
             }
             StoreError::Unavailable(ref cause) => {
                 tracing::warn!(error = %cause, "database unavailable");
@@ -285,4 +302,32 @@ pub fn panic_response(payload: Box<dyn std::any::Any + Send + 'static>) -> Respo
         .or_else(|| payload.downcast_ref::<&str>().copied())
         .unwrap_or("(non-string panic)");
     ApiError::internal("handler panicked", &what).into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn constraint_violations_answer_without_the_databases_words() {
+        for (kind, status) in [
+            (ConstraintKind::Unique, StatusCode::CONFLICT),
+            (ConstraintKind::ForeignKey, StatusCode::UNPROCESSABLE_ENTITY),
+            (ConstraintKind::Check, StatusCode::UNPROCESSABLE_ENTITY),
+        ] {
+            let err = ApiError::from(StoreError::Constraint {
+                kind,
+                detail: "duplicate key value violates unique constraint \"atl_api_keys_hash\""
+                    .into(),
+            });
+            assert_eq!(err.status, status);
+            let body = err.body().to_string();
+            assert!(!body.contains("atl_api_keys"), "{body}");
+            assert!(!body.contains("constraint \\\""), "{body}");
+        }
+        // The store's own refusals are meant for the caller and keep their words.
+        let err = ApiError::from(StoreError::Conflict("campaign 3 is completed".into()));
+        assert_eq!(err.status, StatusCode::CONFLICT);
+        assert!(err.message.contains("campaign 3 is completed"));
+    }
 }

@@ -4,15 +4,23 @@
 //! elsewhere) writes events in the transaction that causes them, and every SSE `id` is the
 //! row's id, so a client that reconnects with `Last-Event-ID` (or `?after=`) gets exactly
 //! the later events. The stream reads the table in pages, then waits [`AppContext::event_poll`]
-//! before looking again. Keep-alive comments go out every 15 s. Every stream ends when the
+//! before looking again. Keep-alive comments go out every [`AppContext::keep_alive`]
+//! (15 s by default). Every stream ends when the
 //! server shuts down (`take_until`), or an open stream would hold the graceful drain
 //! forever (axum #2673).
 //!
+//! Between them come `progress` events: the campaign's status in the seed's format (the
+//! body of `GET /status`), once when the stream opens and then after new events, at most
+//! every [`PROGRESS_EVERY`]. They carry no `id`: they are a view of the campaign row, not
+//! rows of the table, so they never move a client's `Last-Event-ID`.
+//!
 //! [`AppContext::event_poll`]: crate::AppContext::event_poll
+//! [`AppContext::keep_alive`]: crate::AppContext::keep_alive
 
 use std::collections::VecDeque;
 use std::convert::Infallible;
-use std::time::Duration;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use atl_engine::ProgressEvent;
 use atl_store::{Event as StoredEvent, Store};
@@ -25,12 +33,14 @@ use serde::Deserialize;
 use tokio::sync::broadcast;
 use utoipa::IntoParams;
 
-use crate::campaigns::campaign_of;
+use crate::campaigns::{Tallies, campaign_of};
 use crate::error::{ApiError, ApiPath, ApiQuery};
 use crate::{ApiState, Team};
 
 const PAGE: u32 = 500;
-const KEEP_ALIVE: Duration = Duration::from_secs(15);
+/// A busy campaign finishes hundreds of jobs a second; one status a few times a second is
+/// what a progress bar can show.
+const PROGRESS_EVERY: Duration = Duration::from_millis(250);
 
 #[derive(Debug, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -41,6 +51,9 @@ pub(crate) struct EventsQuery {
 
 struct Cursor {
     store: Store,
+    /// Status reads shared with the `/status` polls of the same campaign.
+    tallies: Arc<Tallies>,
+    team: Team,
     campaign_id: i64,
     last_id: i64,
     buffered: VecDeque<StoredEvent>,
@@ -49,6 +62,9 @@ struct Cursor {
     first: bool,
     /// The in-process engine's progress: a finished job of this campaign means new rows.
     wake: Option<broadcast::Receiver<ProgressEvent>>,
+    /// New rows (or the start) since the last `progress` event.
+    progress_due: bool,
+    last_progress: Option<Instant>,
 }
 
 impl Cursor {
@@ -81,17 +97,40 @@ impl Cursor {
 }
 
 fn to_sse(e: &StoredEvent) -> Event {
+    // The ledger stores exact nano-dollars; the API speaks USD everywhere, so the stream
+    // adds `cost_usd` beside the stored figure.
+    let mut payload = e.payload.clone();
+    if let Some(nano) = payload
+        .get("cost_nano_usd")
+        .and_then(serde_json::Value::as_i64)
+    {
+        payload["cost_usd"] = serde_json::json!(atl_store::nano_to_usd(nano));
+    }
     let data = serde_json::json!({
         "id": e.id,
         "campaign_id": e.campaign_id,
         "kind": e.kind,
-        "payload": e.payload,
+        "payload": payload,
         "created_at": crate::campaigns::rfc3339(e.created_at),
     });
     Event::default()
         .id(e.id.to_string())
         .event(e.kind.clone())
         .data(data.to_string())
+}
+
+/// The `progress` event: the seed-format status, no id.
+async fn progress_event(c: &Cursor) -> Option<Event> {
+    let tally = crate::campaigns::tally_of(&c.store, &c.tallies, c.team, c.campaign_id)
+        .await
+        .map_err(|e| tracing::warn!(campaign_id = c.campaign_id, error = %e.message, "progress"))
+        .ok()?;
+    let view = atl_app::status_view(&c.store, &tally)
+        .await
+        .map_err(|e| tracing::warn!(campaign_id = c.campaign_id, error = %e, "progress"))
+        .ok()?;
+    let data = serde_json::to_string(&view).ok()?;
+    Some(Event::default().event("progress").data(data))
 }
 
 fn event_stream(cursor: Cursor) -> impl Stream<Item = Result<Event, Infallible>> {
@@ -101,12 +140,25 @@ fn event_stream(cursor: Cursor) -> impl Stream<Item = Result<Event, Infallible>>
                 c.last_id = e.id;
                 return Some((Ok(to_sse(&e)), c));
             }
+            if c.progress_due
+                && c.last_progress
+                    .is_none_or(|t| t.elapsed() >= PROGRESS_EVERY)
+            {
+                c.progress_due = false;
+                c.last_progress = Some(Instant::now());
+                if let Some(event) = progress_event(&c).await {
+                    return Some((Ok(event), c));
+                }
+            }
             if !c.first {
                 c.wait().await;
             }
             c.first = false;
             match c.store.events_since(c.campaign_id, c.last_id, PAGE).await {
-                Ok(events) => c.buffered.extend(events),
+                Ok(events) => {
+                    c.progress_due |= !events.is_empty();
+                    c.buffered.extend(events);
+                }
                 Err(e) => {
                     // A database hiccup should not end the stream: log, wait, look again.
                     tracing::warn!(campaign_id = c.campaign_id, error = %e, "reading events");
@@ -129,7 +181,8 @@ fn resume_point(headers: &HeaderMap, after: Option<i64>) -> Result<i64, ApiError
 }
 
 /// Progress and per-target completion as Server-Sent Events (event name = kind, id = the
-/// event's id, data = JSON), resumable with `Last-Event-ID`.
+/// event's id, data = JSON), resumable with `Last-Event-ID`; between them, `progress`
+/// events (no id) carry the campaign's status in the format of `GET /status`.
 #[utoipa::path(get, path = "/campaigns/{id}/events", tag = "campaigns",
     params(("id" = i64, Path, description = "campaign id"), EventsQuery,
         ("Last-Event-ID" = Option<i64>, Header, description = "resume after this event")),
@@ -146,14 +199,18 @@ pub(crate) async fn events(
     campaign_of(&state.ctx.store, team, id).await?;
     let cursor = Cursor {
         store: state.ctx.store.clone(),
+        tallies: Arc::clone(&state.tallies),
+        team,
         campaign_id: id,
         last_id,
         buffered: VecDeque::new(),
         poll: state.ctx.event_poll,
         first: true,
         wake: state.ctx.coordinator.as_ref().map(|c| c.subscribe()),
+        progress_due: true,
+        last_progress: None,
     };
     let shutdown = state.ctx.shutdown.clone().cancelled_owned();
     let stream = event_stream(cursor).take_until(shutdown);
-    Ok(Sse::new(stream).keep_alive(KeepAlive::new().interval(KEEP_ALIVE)))
+    Ok(Sse::new(stream).keep_alive(KeepAlive::new().interval(state.ctx.keep_alive)))
 }

@@ -5,6 +5,8 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use std::fmt::Write;
 
+use atl_providers::governor::{GovernorSnapshot, HistogramSnapshot};
+
 use crate::ApiState;
 use crate::error::ApiError;
 
@@ -35,73 +37,105 @@ fn label(v: &str) -> String {
         .replace('\n', "\\n")
 }
 
-/// Jobs by state, campaigns by status, HTTP requests by route and status, provider calls,
-/// 429s and latency from the governors, and money per provider from the ledger.
+/// `# HELP` and `# TYPE` of one metric family; its samples must follow as one group.
+fn family(out: &mut String, name: &str, kind: &str, help: &str) {
+    let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");
+}
+
+/// The `_bucket`, `_sum` and `_count` samples of one histogram series; `labels` are the
+/// series' own, already escaped (`a="x",b="y"`).
+fn histogram(out: &mut String, name: &str, labels: &str, h: &HistogramSnapshot) {
+    for (le, n) in h.cumulative() {
+        let le = le.map_or_else(|| "+Inf".to_string(), |v| v.to_string());
+        let _ = writeln!(out, "{name}_bucket{{{labels},le=\"{le}\"}} {n}");
+    }
+    let _ = writeln!(out, "{name}_sum{{{labels}}} {}", h.sum.as_secs_f64());
+    let _ = writeln!(out, "{name}_count{{{labels}}} {}", h.count());
+}
+
+/// Jobs by state, campaigns by status, HTTP requests by route and status with latency
+/// histograms, provider calls, 429s and latency histograms from the governors, and money
+/// per provider from the ledger.
 pub(crate) async fn metrics(State(state): State<ApiState>) -> Result<Response, ApiError> {
     let store = &state.ctx.store;
-    let mut out = String::with_capacity(4096);
+    let mut out = String::with_capacity(8192);
     // write! into a String cannot fail; the results are ignored on purpose.
-    let _ = writeln!(
-        out,
-        "# HELP atl_jobs Jobs in the ledger by state.\n# TYPE atl_jobs gauge"
+    family(
+        &mut out,
+        "atl_jobs",
+        "gauge",
+        "Jobs in the ledger by state.",
     );
     for (status, n) in store.jobs_by_status().await? {
         let _ = writeln!(out, "atl_jobs{{state=\"{}\"}} {n}", label(&status));
     }
-    let _ = writeln!(
-        out,
-        "# HELP atl_campaigns Campaigns by status.\n# TYPE atl_campaigns gauge"
-    );
+    family(&mut out, "atl_campaigns", "gauge", "Campaigns by status.");
     for (status, n) in store.campaigns_by_status().await? {
         let _ = writeln!(out, "atl_campaigns{{status=\"{}\"}} {n}", label(&status));
     }
-    let _ = writeln!(
-        out,
-        "# HELP atl_cost_usd_total Money spent per provider (from stored results).\n# TYPE atl_cost_usd_total counter"
+    let costs = store.cost_by_provider().await?;
+    family(
+        &mut out,
+        "atl_cost_usd_total",
+        "counter",
+        "Money spent per provider (from stored results).",
     );
-    let _ = writeln!(
-        out,
-        "# HELP atl_results_total Stored results per provider.\n# TYPE atl_results_total counter"
-    );
-    for (provider, nano, n) in store.cost_by_provider().await? {
-        let p = label(&provider);
+    for (provider, nano, _) in &costs {
         let _ = writeln!(
             out,
-            "atl_cost_usd_total{{provider=\"{p}\"}} {}",
-            atl_store::nano_to_usd(nano)
+            "atl_cost_usd_total{{provider=\"{}\"}} {}",
+            label(provider),
+            atl_store::nano_to_usd(*nano)
         );
-        let _ = writeln!(out, "atl_results_total{{provider=\"{p}\"}} {n}");
     }
-    let _ = writeln!(
-        out,
-        "# HELP atl_http_requests_total HTTP requests by route and status.\n# TYPE atl_http_requests_total counter"
+    family(
+        &mut out,
+        "atl_results_total",
+        "counter",
+        "Stored results per provider.",
     );
+    for (provider, _, n) in &costs {
+        let _ = writeln!(
+            out,
+            "atl_results_total{{provider=\"{}\"}} {n}",
+            label(provider)
+        );
+    }
+
     let http = state.http.snapshot();
-    for ((method, route, status), s) in &http {
+    family(
+        &mut out,
+        "atl_http_requests_total",
+        "counter",
+        "HTTP requests by route and status.",
+    );
+    for ((method, route, status), h) in &http {
         let _ = writeln!(
             out,
             "atl_http_requests_total{{method=\"{}\",route=\"{}\",status=\"{status}\"}} {}",
             label(method),
             label(route),
-            s.count
+            h.count()
         );
     }
-    let _ = writeln!(
-        out,
-        "# HELP atl_http_request_duration_seconds_sum Time spent answering, by route.\n# TYPE atl_http_request_duration_seconds_sum counter"
+    family(
+        &mut out,
+        "atl_http_request_duration_seconds",
+        "histogram",
+        "Time spent answering, by route and status.",
     );
-    for ((method, route, status), s) in &http {
-        let _ = writeln!(
-            out,
-            "atl_http_request_duration_seconds_sum{{method=\"{}\",route=\"{}\",status=\"{status}\"}} {}",
+    for ((method, route, status), h) in &http {
+        let labels = format!(
+            "method=\"{}\",route=\"{}\",status=\"{status}\"",
             label(method),
-            label(route),
-            s.seconds
+            label(route)
         );
+        histogram(&mut out, "atl_http_request_duration_seconds", &labels, h);
     }
+
     if let Some(providers) = &state.ctx.providers {
         let snaps = providers.toolkit.governors.snapshot();
-        let series: [(&str, &str, &str); 6] = [
+        let counters: [(&str, &str, &str); 5] = [
             (
                 "atl_provider_calls_total",
                 "counter",
@@ -122,31 +156,41 @@ pub(crate) async fn metrics(State(state): State<ApiState>) -> Result<Response, A
                 "counter",
                 "429 answers seen.",
             ),
-            (
-                "atl_provider_latency_seconds_sum",
-                "counter",
-                "Wall time of finished calls.",
-            ),
             ("atl_provider_in_flight", "gauge", "Attempts in flight."),
         ];
-        for (name, kind, help) in series {
-            let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");
+        let series_labels = |s: &GovernorSnapshot| {
+            format!(
+                "provider=\"{}\",model=\"{}\"",
+                label(&s.provider),
+                label(&s.model)
+            )
+        };
+        for (name, kind, help) in counters {
+            family(&mut out, name, kind, help);
             for s in &snaps {
                 let value = match name {
-                    "atl_provider_calls_total" => s.calls as f64,
-                    "atl_provider_attempts_total" => s.attempts as f64,
-                    "atl_provider_failures_total" => s.failures as f64,
-                    "atl_provider_rate_limited_total" => s.rate_limited as f64,
-                    "atl_provider_latency_seconds_sum" => s.total_latency.as_secs_f64(),
-                    _ => s.in_flight as f64,
+                    "atl_provider_calls_total" => s.calls,
+                    "atl_provider_attempts_total" => s.attempts,
+                    "atl_provider_failures_total" => s.failures,
+                    "atl_provider_rate_limited_total" => s.rate_limited,
+                    _ => s.in_flight,
                 };
-                let _ = writeln!(
-                    out,
-                    "{name}{{provider=\"{}\",model=\"{}\"}} {value}",
-                    label(&s.provider),
-                    label(&s.model)
-                );
+                let _ = writeln!(out, "{name}{{{}}} {value}", series_labels(s));
             }
+        }
+        family(
+            &mut out,
+            "atl_provider_latency_seconds",
+            "histogram",
+            "Wall time of finished calls, waits and retries included.",
+        );
+        for s in &snaps {
+            histogram(
+                &mut out,
+                "atl_provider_latency_seconds",
+                &series_labels(s),
+                &s.latency,
+            );
         }
     }
     let mut response = out.into_response();

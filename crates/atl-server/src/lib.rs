@@ -19,6 +19,7 @@
 
 mod auth;
 mod campaigns;
+mod coalesce;
 mod docs;
 mod error;
 mod events;
@@ -80,6 +81,9 @@ pub struct AppContext {
     pub shutdown: CancellationToken,
     /// How often an SSE stream looks for new events when nothing woke it.
     pub event_poll: Duration,
+    /// How often an idle SSE stream sends a keep-alive comment (proxies close silent
+    /// connections; 15 s by default).
+    pub keep_alive: Duration,
 }
 
 impl std::fmt::Debug for AppContext {
@@ -105,6 +109,7 @@ impl AppContext {
             allow_anonymous: false,
             shutdown: CancellationToken::new(),
             event_poll: Duration::from_millis(250),
+            keep_alive: Duration::from_secs(15),
         }
     }
 }
@@ -117,6 +122,8 @@ pub(crate) struct ApiState {
     default_team: Arc<OnceCell<i64>>,
     pub(crate) openapi: Arc<String>,
     pub(crate) keys: Arc<auth::KeyCache>,
+    /// Status polls of one campaign share their database reads (see `coalesce`).
+    pub(crate) tallies: Arc<campaigns::Tallies>,
 }
 
 impl ApiState {
@@ -193,6 +200,7 @@ pub fn router(ctx: AppContext) -> Router {
         default_team: Arc::new(OnceCell::new()),
         openapi: Arc::new(openapi),
         keys: Arc::new(auth::KeyCache::default()),
+        tallies: Arc::default(),
     };
     let protected = api
         .route("/metrics", axum::routing::get(health::metrics))

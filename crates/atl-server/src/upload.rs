@@ -35,7 +35,8 @@ pub(crate) struct UploadResponse {
     pub rows_rejected: u64,
     pub duplicates_merged: u64,
     pub warnings: u64,
-    /// Encoding, delimiter, headers and their mapping, the first rejected rows and warnings.
+    /// Encoding, delimiter, headers and their mapping, the first rejected rows, warnings
+    /// and duplicate rows (each with the line it was merged into).
     #[schema(value_type = Object)]
     pub report: Value,
 }
@@ -108,6 +109,23 @@ pub(crate) async fn upload(
         .and_then(|v| v.parse::<u64>().ok());
     if declared.is_some_and(|n| n > MAX_FILE_BYTES + MULTIPART_SLACK) {
         return Err(ApiError::too_large(MAX_FILE_BYTES));
+    }
+    let content_type = request
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    if !content_type
+        .get(..19)
+        .is_some_and(|t| t.eq_ignore_ascii_case("multipart/form-data"))
+    {
+        return Err(ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            "send the CSV as multipart/form-data with a `file` field \
+             (curl -F file=@targets.csv …)",
+        )
+        .with_details(serde_json::json!({ "content_type": content_type })));
     }
     let mut multipart = Multipart::from_request(request, &state)
         .await

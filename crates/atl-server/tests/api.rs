@@ -36,6 +36,7 @@ impl App {
         let data_dir = temp_dir("data");
         let mut ctx = AppContext::new(store.clone(), &data_dir);
         ctx.event_poll = Duration::from_millis(50);
+        ctx.keep_alive = Duration::from_millis(200);
         if engine {
             let providers = atl_app::Providers::embedded_sandbox(
                 &data_dir,
@@ -138,16 +139,19 @@ Globex,John Smith,john@globex.com,VP Sales,https://globex.com,+1 555\n\
 Initech,Bill Lumbergh,bill@initech.com,Director,https://initech.com,@risk\n";
 
 /// Reads SSE frames from a response until `until` says stop (or the timeout).
+/// Reads a stream until `until(events, progress)` holds: the stored events (with their
+/// ids) and the data of the id-less `progress` events, in arrival order.
 async fn read_sse(
     response: reqwest::Response,
     timeout: Duration,
-    mut until: impl FnMut(&[(i64, String, Value)]) -> bool,
-) -> Vec<(i64, String, Value)> {
+    mut until: impl FnMut(&[(i64, String, Value)], &[Value]) -> bool,
+) -> (Vec<(i64, String, Value)>, Vec<Value>) {
     let mut stream = response.bytes_stream();
     let mut buf = String::new();
     let mut events = Vec::new();
+    let mut progress = Vec::new();
     let deadline = tokio::time::Instant::now() + timeout;
-    while !until(&events) {
+    while !until(&events, &progress) {
         let chunk = tokio::time::timeout_at(deadline, stream.next())
             .await
             .expect("SSE events in time")
@@ -166,12 +170,20 @@ async fn read_sse(
                     data.push_str(v.trim());
                 }
             }
-            if let Some(id) = id {
-                events.push((id, kind, serde_json::from_str(&data).unwrap_or(Value::Null)));
+            if id.is_none() && kind.is_empty() && data.is_empty() {
+                continue; // a keep-alive comment
+            }
+            let data = serde_json::from_str(&data).unwrap_or(Value::Null);
+            match id {
+                Some(id) => events.push((id, kind, data)),
+                None => {
+                    assert_eq!(kind, "progress", "only progress events have no id");
+                    progress.push(data);
+                }
             }
         }
     }
-    events
+    (events, progress)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -218,6 +230,22 @@ async fn upload_start_events_status_targets_executives_export_audio() {
                 .unwrap()
                 .starts_with("text/event-stream")
         );
+        // Nothing happens before the start: the stream sends its opening progress, then
+        // keep-alive comments.
+        let mut events = events;
+        let mut opening = String::new();
+        while !opening.contains("\n:") {
+            let chunk = tokio::time::timeout(Duration::from_secs(5), events.chunk())
+                .await
+                .expect("a keep-alive in time")
+                .unwrap()
+                .expect("stream open");
+            opening.push_str(&String::from_utf8_lossy(&chunk));
+        }
+        assert!(
+            opening.starts_with("event: progress"),
+            "{backend}: {opening}"
+        );
         let (s, started) = app.post(&format!("/api/atl/campaigns/{id}/start")).await;
         assert_eq!(s, 202, "{backend}: {started}");
         assert_eq!(started["status"], "processing");
@@ -225,10 +253,23 @@ async fn upload_start_events_status_targets_executives_export_audio() {
         assert_eq!(s, 409, "{backend}: resuming a processing campaign: {again}");
         assert_error(&again, "conflict");
 
-        let seen = read_sse(events, Duration::from_secs(120), |evs| {
+        // Until the campaign completed and a progress event said so.
+        let (seen, progress) = read_sse(events, Duration::from_secs(120), |evs, progress| {
             evs.iter().any(|(_, k, _)| k == "campaign_completed")
+                && progress.last().is_some_and(|p| p["status"] == "completed")
         })
         .await;
+        let done = progress.last().cloned().unwrap_or_default();
+        assert_eq!(done["progress"]["completed"], 3, "{backend}: {done}");
+        assert_eq!(done["progress"]["percent"], 100.0, "{backend}: {done}");
+        let completed: Vec<i64> = progress
+            .iter()
+            .filter_map(|p| p["progress"]["completed"].as_i64())
+            .collect();
+        assert!(
+            completed.windows(2).all(|w| w[0] <= w[1]),
+            "{backend}: progress only moves forward: {completed:?}"
+        );
         let ids: Vec<i64> = seen.iter().map(|e| e.0).collect();
         assert!(
             ids.windows(2).all(|w| w[0] < w[1]),
@@ -237,6 +278,13 @@ async fn upload_start_events_status_targets_executives_export_audio() {
         assert!(
             seen.iter().filter(|e| e.1 == "target_completed").count() >= 3,
             "{backend}: {seen:?}"
+        );
+        let done_event = seen.iter().find(|e| e.1 == "campaign_completed").unwrap();
+        let cost_usd = done_event.2["payload"]["cost_usd"].as_f64().unwrap_or(-1.0);
+        assert!(
+            cost_usd > 0.0,
+            "{backend}: costs in USD too: {:?}",
+            done_event.2
         );
 
         // Resume after the second event: only later events come back.
@@ -250,7 +298,7 @@ async fn upload_start_events_status_targets_executives_export_audio() {
             .send()
             .await
             .unwrap();
-        let later = read_sse(resumed, Duration::from_secs(10), |evs| {
+        let (later, _) = read_sse(resumed, Duration::from_secs(10), |evs, _| {
             evs.len() >= ids.len() - 2
         })
         .await;
@@ -477,8 +525,96 @@ async fn upload_start_events_status_targets_executives_export_audio() {
             "{metrics}"
         );
         assert!(metrics.contains("atl_provider_calls_total"), "{metrics}");
+        check_prometheus_text(&metrics);
+        let status_labels =
+            "method=\"GET\",route=\"/api/atl/campaigns/{id}/status\",status=\"200\"";
+        let polls = sample(
+            &metrics,
+            &format!("atl_http_requests_total{{{status_labels}}}"),
+        );
+        assert!(polls >= 1.0, "{metrics}");
+        assert_eq!(
+            sample(
+                &metrics,
+                &format!("atl_http_request_duration_seconds_count{{{status_labels}}}")
+            ),
+            polls
+        );
+        assert_eq!(
+            sample(
+                &metrics,
+                &format!("atl_http_request_duration_seconds_bucket{{{status_labels},le=\"+Inf\"}}")
+            ),
+            polls
+        );
+        let provider_calls: f64 = metrics
+            .lines()
+            .filter(|l| l.starts_with("atl_provider_latency_seconds_count{"))
+            .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+            .sum();
+        assert!(
+            provider_calls > 0.0,
+            "provider latency histograms: {metrics}"
+        );
 
         app.stop().await;
+    }
+}
+
+/// The value of the sample whose name and labels are exactly `series`.
+fn sample(text: &str, series: &str) -> f64 {
+    text.lines()
+        .find_map(|l| l.strip_prefix(series)?.strip_prefix(' ')?.parse().ok())
+        .unwrap_or_else(|| panic!("no sample {series} in:\n{text}"))
+}
+
+/// What a Prometheus scraper requires of the text format: every sample belongs to the
+/// family whose `# TYPE` came last (one group per family, no family twice), and every
+/// histogram's buckets are cumulative and end in `+Inf` = `_count`.
+fn check_prometheus_text(text: &str) {
+    let mut seen = std::collections::HashSet::new();
+    let mut current: Option<(String, String)> = None;
+    let mut last_bucket: Option<(String, f64)> = None;
+    for line in text.lines() {
+        if let Some(rest) = line.strip_prefix("# TYPE ") {
+            let mut parts = rest.split(' ');
+            let (name, kind) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
+            assert!(
+                seen.insert(name.to_string()),
+                "family {name} declared twice"
+            );
+            current = Some((name.to_string(), kind.to_string()));
+            continue;
+        }
+        if line.starts_with('#') || line.is_empty() {
+            continue;
+        }
+        let (family, kind) = current.clone().expect("a sample before any # TYPE");
+        let name = line.split(['{', ' ']).next().unwrap_or("");
+        let value: f64 = line
+            .rsplit(' ')
+            .next()
+            .and_then(|v| v.parse().ok())
+            .expect(line);
+        if kind == "histogram" {
+            let suffix = name.strip_prefix(family.as_str()).unwrap_or("?");
+            assert!(
+                ["_bucket", "_sum", "_count"].contains(&suffix),
+                "{name} outside its family {family}"
+            );
+            let series = line.split(",le=").next().unwrap_or("").to_string();
+            if suffix == "_bucket" {
+                if let Some((_, prev)) = last_bucket.as_ref().filter(|(s, _)| *s == series) {
+                    assert!(value >= *prev, "buckets must be cumulative: {line}");
+                }
+                last_bucket = Some((series, value));
+            } else if suffix == "_count" {
+                let (_, inf) = last_bucket.clone().expect("buckets before _count");
+                assert_eq!(value, inf, "+Inf bucket equals _count: {line}");
+            }
+        } else {
+            assert_eq!(name, family, "sample outside its family group");
+        }
     }
 }
 
@@ -498,13 +634,41 @@ async fn bad_inputs_are_refused_with_the_right_status_and_change_nothing() {
         let id = ok["campaign_id"].as_i64().unwrap();
         let count = || async { store.count_campaigns(None).await.unwrap() };
         assert_eq!(count().await, 1);
+        // Everything a refused request could have touched: campaigns and their counters,
+        // targets by status, jobs by status, events, keys.
+        let fingerprint = || async {
+            let mut parts = Vec::new();
+            for c in store.list_campaigns(None, 100, 0).await.unwrap() {
+                parts.push(format!(
+                    "{} {} {} {} {:?} events={}",
+                    c.id,
+                    c.status,
+                    c.total_targets,
+                    c.updated_at,
+                    store.target_status_counts(c.id).await.unwrap(),
+                    store.events_since(c.id, 0, 10_000).await.unwrap().len()
+                ));
+            }
+            parts.push(format!("{:?}", store.jobs_by_status().await.unwrap()));
+            parts.push(format!(
+                "keys={}",
+                store.count_active_api_keys().await.unwrap()
+            ));
+            parts.join("\n")
+        };
+        let untouched = fingerprint().await;
 
         let mut junk: Vec<u8> = (0..4096u32).map(|i| (i * 7919 % 251) as u8).collect();
         junk[..4].copy_from_slice(b"\x89PNG");
         let cases: Vec<(&str, Vec<u8>, u16, &str)> = vec![
             ("binary junk", junk, 415, "not_csv"),
             ("empty", Vec::new(), 422, "empty_file"),
-            ("header only", b"Company,Email\n".to_vec(), 422, ""),
+            (
+                "header only",
+                b"Company,Email\n".to_vec(),
+                422,
+                "no_targets",
+            ),
             (
                 "wrong columns",
                 b"Foo,Bar\n1,2\n".to_vec(),
@@ -520,8 +684,29 @@ async fn bad_inputs_are_refused_with_the_right_status_and_change_nothing() {
                 assert_error(&body, code);
             }
             assert!(body["error"]["message"].is_string(), "{what}: {body}");
-            assert_eq!(count().await, 1, "{backend}: {what} changed the store");
+            assert_eq!(
+                fingerprint().await,
+                untouched,
+                "{backend}: {what} changed the store"
+            );
         }
+        // A CSV sent as the body itself, not as a form: 415 with how to send it.
+        let r = app
+            .req(reqwest::Method::POST, "/api/atl/upload")
+            .header("content-type", "text/csv")
+            .body(SMALL_CSV)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 415, "{backend}");
+        let body: Value = r.json().await.unwrap();
+        assert_error(&body, "unsupported_media_type");
+        assert!(
+            body["error"]["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("multipart/form-data")),
+            "{body}"
+        );
         // The headers found are named.
         let (_, body) = app.upload("wrong", b"Foo,Bar\n1,2\n".to_vec()).await;
         assert_eq!(body["error"]["details"]["headers"], json!(["Foo", "Bar"]));
@@ -551,7 +736,11 @@ async fn bad_inputs_are_refused_with_the_right_status_and_change_nothing() {
             !finished_sending,
             "{backend}: the answer came only after all 60 MB"
         );
-        assert_eq!(count().await, 1, "{backend}: oversize changed the store");
+        assert_eq!(
+            fingerprint().await,
+            untouched,
+            "{backend}: oversize changed the store"
+        );
 
         // Keys and teams.
         let r = app
@@ -594,6 +783,93 @@ async fn bad_inputs_are_refused_with_the_right_status_and_change_nothing() {
             (r.status(), r.json::<Value>().await.unwrap())
         };
         assert_eq!(their_list["total"], 0);
+        // A wrong key changes nothing anywhere; another team's ids are 404 on every route.
+        let target_id = {
+            let (_, page) = app
+                .get(&format!("/api/atl/campaigns/{id}/targets?limit=1"))
+                .await;
+            page["targets"][0]["id"].as_i64().unwrap()
+        };
+        let wrong = "atl_0000000000000000000000000000000000000000000000000";
+        let form = || {
+            reqwest::multipart::Form::new().part(
+                "file",
+                reqwest::multipart::Part::bytes(SMALL_CSV.as_bytes().to_vec()).file_name("t.csv"),
+            )
+        };
+        let r = app
+            .client
+            .post(app.url("/api/atl/upload"))
+            .bearer_auth(wrong)
+            .multipart(form())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 401, "{backend}: upload with a wrong key");
+        let r = app
+            .client
+            .post(app.url("/api/atl/upload"))
+            .bearer_auth(&other.plaintext)
+            .multipart(form())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 201, "{backend}: globex uploads its own list");
+        let theirs_id = r.json::<Value>().await.unwrap()["campaign_id"]
+            .as_i64()
+            .unwrap();
+        let mine = fingerprint().await;
+        let gets = [
+            format!("/api/atl/campaigns/{id}"),
+            format!("/api/atl/campaigns/{id}/status"),
+            format!("/api/atl/campaigns/{id}/targets"),
+            format!("/api/atl/campaigns/{id}/executives"),
+            format!("/api/atl/campaigns/{id}/export?format=csv"),
+            format!("/api/atl/campaigns/{id}/events"),
+            format!("/api/atl/targets/{target_id}"),
+            format!("/api/atl/targets/{target_id}/audio"),
+        ];
+        let posts = [
+            "start",
+            "pause",
+            "resume",
+            "cancel",
+            "retry-failed",
+            "estimate",
+        ]
+        .map(|verb| format!("/api/atl/campaigns/{id}/{verb}"));
+        for key in [wrong, other.plaintext.as_str()] {
+            let expected = if key == wrong { 401 } else { 404 };
+            for path in &gets {
+                let r = app
+                    .client
+                    .get(app.url(path))
+                    .bearer_auth(key)
+                    .send()
+                    .await
+                    .unwrap();
+                assert_eq!(r.status(), expected, "{backend}: GET {path}");
+                assert!(r.json::<Value>().await.unwrap()["error"]["code"].is_string());
+            }
+            for path in &posts {
+                let r = app
+                    .client
+                    .post(app.url(path))
+                    .bearer_auth(key)
+                    .send()
+                    .await
+                    .unwrap();
+                assert_eq!(r.status(), expected, "{backend}: POST {path}");
+            }
+        }
+        assert_eq!(fingerprint().await, mine, "{backend}: nothing moved");
+        // And the other way round: acme cannot see globex's campaign.
+        let (s, _) = app
+            .get(&format!("/api/atl/campaigns/{theirs_id}/status"))
+            .await;
+        assert_eq!(s, 404, "{backend}");
+        store.delete_campaign(None, theirs_id).await.unwrap();
+        assert_eq!(fingerprint().await, untouched, "{backend}");
 
         // Path and query values that do not parse, unknown routes, wrong methods.
         let (s, body) = app.get("/api/atl/campaigns/abc").await;
@@ -631,6 +907,8 @@ async fn bad_inputs_are_refused_with_the_right_status_and_change_nothing() {
         let (s, body) = app.post(&format!("/api/atl/campaigns/{id}/estimate")).await;
         assert_eq!(s, 503, "{body}");
         assert_eq!(count().await, 1);
+        // Sanity of the fingerprint itself: the cancel above did change it.
+        assert_ne!(fingerprint().await, untouched, "{backend}");
 
         app.stop().await;
     }
@@ -960,5 +1238,84 @@ async fn shutdown_ends_streams_and_returns_leases() {
         }
         let _ = std::fs::remove_dir_all(&data_dir);
         store.cleanup().await;
+    }
+}
+
+/// The control verbs that succeed: each answers the campaign's status after the move, and
+/// retry-failed sends a failed job back to the queue.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn control_verbs_move_the_campaign_and_answer_its_status() {
+    for (backend, store) in all_stores().await {
+        let key = store.create_api_key("acme", None).await.unwrap();
+        let mut app = App::start(store.store(), false).await;
+        app.key = Some(key.plaintext.clone());
+        let (_, ok) = app.upload("verbs", SMALL_CSV.as_bytes().to_vec()).await;
+        let id = ok["campaign_id"].as_i64().unwrap();
+        let verb = |v: &str| format!("/api/atl/campaigns/{id}/{v}");
+
+        let (s, body) = app.post(&verb("start")).await;
+        assert_eq!(
+            (s, body["status"].as_str()),
+            (202, Some("processing")),
+            "{backend}"
+        );
+        let (s, body) = app.post(&verb("pause")).await;
+        assert_eq!(
+            (s, body["status"].as_str()),
+            (200, Some("paused")),
+            "{backend}"
+        );
+        let (s, body) = app.post(&verb("pause")).await;
+        assert_eq!(s, 409, "{backend}: already paused: {body}");
+        let (s, body) = app.post(&verb("resume")).await;
+        assert_eq!(
+            (s, body["status"].as_str()),
+            (200, Some("processing")),
+            "{backend}"
+        );
+
+        // A job fails for good (as a worker would record it), then is retried.
+        let claimed = store
+            .claim_jobs(&atl_store::ClaimRequest {
+                owner: "test",
+                lease: Duration::from_secs(60),
+                limit: 1,
+                now: time::OffsetDateTime::now_utc(),
+                campaign_id: Some(id),
+                estimates: Default::default(),
+            })
+            .await
+            .unwrap();
+        let job = &claimed[0];
+        let outcome = store
+            .fail_job(job.job_id, &job.lease_token, "provider said no", None, 0)
+            .await
+            .unwrap();
+        assert_eq!(outcome, atl_store::FailOutcome::Failed, "{backend}");
+        let progress = store.campaign_progress(id).await.unwrap();
+        assert_eq!(progress.jobs.failed, 1, "{backend}: {progress:?}");
+        let (s, body) = app.post(&verb("retry-failed")).await;
+        assert_eq!(
+            (s, body["status"].as_str()),
+            (200, Some("processing")),
+            "{backend}: {body}"
+        );
+        let progress = store.campaign_progress(id).await.unwrap();
+        assert_eq!(progress.jobs.failed, 0, "{backend}: {progress:?}");
+        assert_eq!(
+            progress.jobs.pending, 12,
+            "{backend}: back in the queue: {progress:?}"
+        );
+
+        let (s, body) = app.post(&verb("cancel")).await;
+        assert_eq!(
+            (s, body["status"].as_str()),
+            (200, Some("cancelled")),
+            "{backend}"
+        );
+        let (s, body) = app.post(&verb("retry-failed")).await;
+        assert_eq!(s, 409, "{backend}: nothing to retry once cancelled: {body}");
+        assert_error(&body, "conflict");
+        app.stop().await;
     }
 }

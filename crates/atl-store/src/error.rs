@@ -8,13 +8,22 @@ pub enum StoreError {
     /// The row asked for does not exist (or belongs to another team).
     #[error("not found")]
     NotFound,
-    /// A unique constraint refused the write (e.g. a second API key with the same hash).
+    /// A transition or write the store refuses, in the store's own words (e.g. "campaign 3
+    /// is completed: …"); safe to show to the caller.
     #[error("conflict: {0}")]
     Conflict(String),
-    /// The caller passed data the store refuses (bad status, duplicate key in one batch,
-    /// a CHECK or foreign-key constraint).
+    /// The caller passed data the store refuses (bad status, duplicate key in one batch),
+    /// in the store's own words; safe to show to the caller.
     #[error("invalid input: {0}")]
     InvalidInput(String),
+    /// The database refused a write with a constraint (unique, CHECK, foreign key, NOT
+    /// NULL). `detail` is the database's own message, which names tables and constraints:
+    /// for logs, not for API answers.
+    #[error("{kind} violation: {detail}")]
+    Constraint {
+        kind: ConstraintKind,
+        detail: String,
+    },
     /// The database could not be reached or the pool is exhausted or closed; retrying
     /// later may succeed.
     #[error("database unavailable: {0}")]
@@ -32,6 +41,26 @@ pub enum StoreError {
     Corrupt { column: String, value: String },
 }
 
+/// Which kind of constraint refused a write.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConstraintKind {
+    Unique,
+    Check,
+    ForeignKey,
+    NotNull,
+}
+
+impl std::fmt::Display for ConstraintKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            ConstraintKind::Unique => "unique constraint",
+            ConstraintKind::Check => "check constraint",
+            ConstraintKind::ForeignKey => "foreign key",
+            ConstraintKind::NotNull => "not-null constraint",
+        })
+    }
+}
+
 impl StoreError {
     /// Whether the same call may succeed if retried later (connection trouble, lock
     /// timeouts), as opposed to a logic or data error.
@@ -45,14 +74,18 @@ impl From<sqlx::Error> for StoreError {
         match &err {
             sqlx::Error::RowNotFound => StoreError::NotFound,
             sqlx::Error::Database(db) => {
-                let message = db.message().to_string();
+                let detail = db.message().to_string();
+                let constraint = |kind| StoreError::Constraint {
+                    kind,
+                    detail: detail.clone(),
+                };
                 match db.kind() {
-                    ErrorKind::UniqueViolation => StoreError::Conflict(message),
-                    ErrorKind::CheckViolation
-                    | ErrorKind::ForeignKeyViolation
-                    | ErrorKind::NotNullViolation => StoreError::InvalidInput(message),
-                    _ if is_busy(db.code().as_deref()) => StoreError::Unavailable(message),
-                    _ => StoreError::Database(message),
+                    ErrorKind::UniqueViolation => constraint(ConstraintKind::Unique),
+                    ErrorKind::CheckViolation => constraint(ConstraintKind::Check),
+                    ErrorKind::ForeignKeyViolation => constraint(ConstraintKind::ForeignKey),
+                    ErrorKind::NotNullViolation => constraint(ConstraintKind::NotNull),
+                    _ if is_busy(db.code().as_deref()) => StoreError::Unavailable(detail),
+                    _ => StoreError::Database(detail),
                 }
             }
             sqlx::Error::Io(_)
@@ -136,6 +169,10 @@ pub(crate) fn map_message(err: StoreError, f: impl Fn(String) -> String) -> Stor
     match err {
         StoreError::Conflict(s) => StoreError::Conflict(f(s)),
         StoreError::InvalidInput(s) => StoreError::InvalidInput(f(s)),
+        StoreError::Constraint { kind, detail } => StoreError::Constraint {
+            kind,
+            detail: f(detail),
+        },
         StoreError::Unavailable(s) => StoreError::Unavailable(f(s)),
         StoreError::Database(s) => StoreError::Database(f(s)),
         StoreError::Migration(s) => StoreError::Migration(f(s)),

@@ -326,6 +326,31 @@ impl Store {
         .await
     }
 
+    /// Completes a campaign that has no open job left; `true` if this call completed it.
+    /// Completions settle their campaign themselves when its in-progress counter reaches
+    /// zero: this is the coordinator's check when it finds nothing to run, so that a
+    /// campaign whose counters were edited by hand still finishes.
+    pub async fn settle_if_done(&self, campaign_id: i64) -> Result<bool, StoreError> {
+        retry_transient(|| async {
+            let at = now();
+            let mut tx = Tx::begin(&self.db).await?;
+            // Serialises with completions and control operations, which update this row.
+            let _: Option<(i64,)> = tx
+                .fetch_optional(
+                    Sql::Split {
+                        sqlite: sql::CAMPAIGN_LOCK_SQLITE,
+                        postgres: sql::CAMPAIGN_LOCK_PG,
+                    },
+                    &args![campaign_id],
+                )
+                .await?;
+            let completed = bookkeeping::settle_campaign(&mut tx, campaign_id, at).await?;
+            tx.commit().await?;
+            Ok(completed)
+        })
+        .await
+    }
+
     /// Records a failed attempt. With `retry_at` and attempts left, the job goes back to
     /// `pending` until then; otherwise it fails for good, with the same target and campaign
     /// bookkeeping as a completion. `spent_nano_usd` (what the attempt cost before it

@@ -24,13 +24,14 @@ mod store;
 pub mod testing;
 
 pub use db::Backend;
-pub use error::{StoreError, redact_url};
+pub use error::{ConstraintKind, StoreError, redact_url};
 pub use export::{JobFailure, MAX_BATCH_IDS, TargetCursor, TargetSort, TargetSortKey};
 pub use import::CampaignImport;
 pub use keys::{API_KEY_PREFIX, ApiKeyInfo, CreatedApiKey, KeyOwner, hash_api_key};
 pub use ledger::{ClaimRequest, ClaimedJob, FailOutcome, KindCosts, format_usd};
 pub use model::{
-    Campaign, NANOS_PER_USD, NewCampaign, Target, TargetCounts, nano_to_usd, usd_to_nano,
+    Campaign, CampaignTally, NANOS_PER_USD, NewCampaign, Target, TargetCounts, nano_to_usd,
+    usd_to_nano,
 };
 pub use queries::MAX_PAGE;
 pub use results::{CampaignCounters, Event, JobCounts, JobRecord, Progress, StoredResult};

@@ -72,6 +72,42 @@ impl Campaign {
     }
 }
 
+/// The part of a campaign row that its status is computed from: state, counters, money and
+/// times, without the name, settings and import report. The status route is polled, and a
+/// campaign whose import rejected many rows carries a large report that this read skips.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CampaignTally {
+    pub id: i64,
+    pub team_id: i64,
+    pub status: CampaignStatus,
+    pub total_targets: i64,
+    pub enriched_count: i64,
+    pub in_progress_count: i64,
+    pub failed_count: i64,
+    pub budget_nano_usd: Option<i64>,
+    pub cost_nano_usd: i64,
+    pub started_at: Option<OffsetDateTime>,
+    pub completed_at: Option<OffsetDateTime>,
+}
+
+impl From<&Campaign> for CampaignTally {
+    fn from(c: &Campaign) -> Self {
+        CampaignTally {
+            id: c.id,
+            team_id: c.team_id,
+            status: c.status,
+            total_targets: c.total_targets,
+            enriched_count: c.enriched_count,
+            in_progress_count: c.in_progress_count,
+            failed_count: c.failed_count,
+            budget_nano_usd: c.budget_nano_usd,
+            cost_nano_usd: c.cost_nano_usd,
+            started_at: c.started_at,
+            completed_at: c.completed_at,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Target {
     pub id: i64,
@@ -193,6 +229,49 @@ impl TryFrom<CampaignRow> for Campaign {
             completed_at: r.completed_at,
             created_at: r.created_at,
             updated_at: r.updated_at,
+        })
+    }
+}
+
+/// The columns of [`CampaignTallyRow`].
+macro_rules! campaign_tally_columns {
+    () => {
+        "id, team_id, status, total_targets, enriched_count, in_progress_count, failed_count, \
+         budget_nano_usd, cost_nano_usd, started_at, completed_at"
+    };
+}
+pub(crate) use campaign_tally_columns;
+
+row_struct!(CampaignTallyRow {
+    id: i64,
+    team_id: i64,
+    status: String,
+    total_targets: i64,
+    enriched_count: i64,
+    in_progress_count: i64,
+    failed_count: i64,
+    budget_nano_usd: Option<i64>,
+    cost_nano_usd: i64,
+    started_at: Option<OffsetDateTime>,
+    completed_at: Option<OffsetDateTime>,
+});
+
+impl TryFrom<CampaignTallyRow> for CampaignTally {
+    type Error = StoreError;
+
+    fn try_from(r: CampaignTallyRow) -> Result<Self, StoreError> {
+        Ok(CampaignTally {
+            id: r.id,
+            team_id: r.team_id,
+            status: parse_status("atl_campaigns.status", &r.status)?,
+            total_targets: r.total_targets,
+            enriched_count: r.enriched_count,
+            in_progress_count: r.in_progress_count,
+            failed_count: r.failed_count,
+            budget_nano_usd: r.budget_nano_usd,
+            cost_nano_usd: r.cost_nano_usd,
+            started_at: r.started_at,
+            completed_at: r.completed_at,
         })
     }
 }

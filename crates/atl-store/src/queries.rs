@@ -4,8 +4,8 @@ use atl_domain::TargetStatus;
 
 use crate::db::{DbTime, now, with_pool};
 use crate::model::{
-    Campaign, CampaignRow, Target, TargetCounts, TargetRow, campaign_columns, parse_status,
-    target_columns,
+    Campaign, CampaignRow, CampaignTally, CampaignTallyRow, Target, TargetCounts, TargetRow,
+    campaign_columns, campaign_tally_columns, parse_status, target_columns,
 };
 use crate::{Store, StoreError};
 
@@ -108,6 +108,27 @@ impl Store {
             .await?
         });
         row.map(Campaign::try_from).transpose()
+    }
+
+    /// What a campaign's status is computed from, by primary key; `Some(team)` hides
+    /// another team's campaign as [`Store::get_campaign`] does.
+    pub async fn get_campaign_tally(
+        &self,
+        team_id: Option<i64>,
+        id: i64,
+    ) -> Result<Option<CampaignTally>, StoreError> {
+        let row: Option<CampaignTallyRow> = with_pool!(&self.db, |pool| {
+            sqlx::query_as(concat!(
+                "SELECT ",
+                campaign_tally_columns!(),
+                " FROM atl_campaigns WHERE id = $1 AND ($2 IS NULL OR team_id = $2)"
+            ))
+            .bind(id)
+            .bind(team_id)
+            .fetch_optional(pool)
+            .await?
+        });
+        row.map(CampaignTally::try_from).transpose()
     }
 
     /// Deletes a campaign with its targets, jobs, results and events. Returns whether it

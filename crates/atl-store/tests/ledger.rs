@@ -520,3 +520,100 @@ async fn print_claim_plan(store: &atl_store::testing::TestStore) {
         }
     }
 }
+
+/// Runs one statement on the test database behind the store's back.
+async fn tamper(store: &atl_store::testing::TestStore, sql: &str) {
+    if store.backend() == atl_store::Backend::Sqlite {
+        let pool = sqlx::SqlitePool::connect(store.url()).await.unwrap();
+        sqlx::query(sqlx::AssertSqlSafe(sql.to_string()))
+            .execute(&pool)
+            .await
+            .unwrap();
+        pool.close().await;
+    } else {
+        let pool = sqlx::PgPool::connect(store.url()).await.unwrap();
+        sqlx::query(sqlx::AssertSqlSafe(sql.to_string()))
+            .execute(&pool)
+            .await
+            .unwrap();
+        pool.close().await;
+    }
+}
+
+#[tokio::test]
+async fn the_last_completion_settles_the_campaign_and_a_miscount_is_caught_when_idle() {
+    for (backend, store) in all_stores().await {
+        // Two targets, finished one after the other: the campaign completes with the last
+        // job, and not before.
+        let c = campaign(&store, 2, None).await;
+        store.start_campaign(c, ALL, 3).await.unwrap();
+        let mut finished = 0;
+        loop {
+            let jobs = store.claim_jobs(&req(now(), 100)).await.unwrap();
+            if jobs.is_empty() {
+                break;
+            }
+            for job in jobs {
+                let status = store.get_campaign(None, c).await.unwrap().unwrap().status;
+                assert_eq!(
+                    status,
+                    CampaignStatus::Processing,
+                    "{backend}: open until the last job ({finished} done)"
+                );
+                store
+                    .complete_job(job.job_id, &job.lease_token, &result(job.kind, Some(1)))
+                    .await
+                    .unwrap();
+                finished += 1;
+            }
+        }
+        assert_eq!(finished, 8, "{backend}");
+        let done = store.get_campaign(None, c).await.unwrap().unwrap();
+        assert_eq!(done.status, CampaignStatus::Completed, "{backend}");
+        assert_books(&store, c, backend).await;
+        assert!(
+            !store.settle_if_done(c).await.unwrap(),
+            "{backend}: nothing left to settle"
+        );
+
+        // Counters edited by hand: the last completion believes a target is still in
+        // progress and leaves the campaign open; the idle check completes it.
+        let c = campaign(&store, 1, None).await;
+        store.start_campaign(c, ALL, 3).await.unwrap();
+        let mut jobs = store.claim_jobs(&req(now(), 100)).await.unwrap();
+        tamper(
+            &store,
+            &format!(
+                "UPDATE atl_campaigns SET in_progress_count = in_progress_count + 5 WHERE id = {c}"
+            ),
+        )
+        .await;
+        assert!(
+            !store.settle_if_done(c).await.unwrap(),
+            "{backend}: jobs are still running"
+        );
+        while !jobs.is_empty() {
+            for job in &jobs {
+                store
+                    .complete_job(job.job_id, &job.lease_token, &result(job.kind, Some(1)))
+                    .await
+                    .unwrap();
+            }
+            jobs = store.claim_jobs(&req(now(), 100)).await.unwrap();
+        }
+        let open = store.get_campaign(None, c).await.unwrap().unwrap();
+        assert_eq!(open.status, CampaignStatus::Processing, "{backend}");
+        assert!(store.settle_if_done(c).await.unwrap(), "{backend}");
+        let done = store.get_campaign(None, c).await.unwrap().unwrap();
+        assert_eq!(done.status, CampaignStatus::Completed, "{backend}");
+        let events = store.events_since(c, 0, 1000).await.unwrap();
+        assert_eq!(
+            events
+                .iter()
+                .filter(|e| e.kind == "campaign_completed")
+                .count(),
+            1,
+            "{backend}"
+        );
+    }
+}

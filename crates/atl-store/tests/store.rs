@@ -598,3 +598,14 @@ async fn sqlite_accepts_urls_and_plain_paths() {
         let _ = std::fs::remove_file(format!("{path_str}{suffix}"));
     }
 }
+
+#[tokio::test]
+async fn a_second_pool_sees_the_same_database() {
+    for (backend, store) in all_stores().await {
+        let other = store.with_own_pool().await.unwrap();
+        let team = other.team_id("pool-test").await.unwrap();
+        assert_eq!(store.team_id("pool-test").await.unwrap(), team, "{backend}");
+        other.ping().await.unwrap();
+        store.cleanup().await;
+    }
+}

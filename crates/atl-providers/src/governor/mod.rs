@@ -26,7 +26,10 @@ mod rate;
 mod registry;
 
 pub use breaker::BreakerState;
-pub use metrics::GovernorSnapshot;
+pub use metrics::{
+    GovernorSnapshot, HTTP_LATENCY_BOUNDS, HistogramSnapshot, LatencyHistogram,
+    PROVIDER_LATENCY_BOUNDS,
+};
 pub use registry::Governors;
 
 use crate::ProviderError;
@@ -192,7 +195,7 @@ impl Governor {
             rate_limited: read(&c.rate_limited),
             timeouts: read(&c.timeouts),
             circuit_rejections: read(&c.circuit_rejections),
-            total_latency: Duration::from_nanos(read(&c.latency_nanos)),
+            latency: c.latency.snapshot(),
             in_flight: read(&c.in_flight),
             effective_concurrency: self.concurrency.effective(),
             max_concurrency: self.limits.max_concurrency.max(1),

@@ -140,7 +140,7 @@ pub(super) async fn end_job(
         .await?;
     }
     let d = CounterDelta::between(old_status, new_status);
-    campaign_add(
+    let in_progress = campaign_add(
         tx,
         job.campaign_id,
         cost,
@@ -181,7 +181,15 @@ pub(super) async fn end_job(
         )
         .await?;
     }
-    settle_campaign(tx, job.campaign_id, at).await
+    // A target in progress has an open job by definition (see `target_status_from_jobs`),
+    // so while the counter is above zero the campaign cannot be done. The counter was read
+    // under the campaign row's lock, after every earlier completion committed, so the
+    // completion that takes it to zero is the one that looks.
+    if in_progress > 0 {
+        return Ok(());
+    }
+    settle_campaign(tx, job.campaign_id, at).await?;
+    Ok(())
 }
 
 /// Sends a job back to `pending` until `run_after` (a retryable failure or an expired
@@ -250,7 +258,8 @@ pub(super) async fn release_job(
         CounterDelta::default(),
         at,
     )
-    .await
+    .await?;
+    Ok(())
 }
 
 async fn lock_target(tx: &mut Tx, target_id: i64) -> Result<TargetStatus, StoreError> {
@@ -331,6 +340,7 @@ impl CounterDelta {
     }
 }
 
+/// Returns the campaign's targets in progress after the change.
 async fn campaign_add(
     tx: &mut Tx,
     campaign_id: i64,
@@ -339,39 +349,40 @@ async fn campaign_add(
     unknown_cost: i64,
     d: CounterDelta,
     at: OffsetDateTime,
-) -> Result<(), StoreError> {
-    tx.execute(
-        Sql::Split {
-            sqlite: sql::CAMPAIGN_ADD_SQLITE,
-            postgres: sql::CAMPAIGN_ADD_PG,
-        },
-        &args![
-            campaign_id,
-            cost,
-            release_reserved,
-            unknown_cost,
-            d.enriched,
-            d.failed,
-            d.in_progress,
-            DbTime(at)
-        ],
-    )
-    .await?;
-    Ok(())
+) -> Result<i64, StoreError> {
+    let (in_progress,): (i64,) = tx
+        .fetch_one(
+            Sql::Split {
+                sqlite: sql::CAMPAIGN_ADD_SQLITE,
+                postgres: sql::CAMPAIGN_ADD_PG,
+            },
+            &args![
+                campaign_id,
+                cost,
+                release_reserved,
+                unknown_cost,
+                d.enriched,
+                d.failed,
+                d.in_progress,
+                DbTime(at)
+            ],
+        )
+        .await?;
+    Ok(in_progress)
 }
 
 /// Completes the campaign when none of its jobs is open any more (a cancelled one stays
-/// cancelled).
+/// cancelled); `true` if this call completed it.
 pub(crate) async fn settle_campaign(
     tx: &mut Tx,
     campaign_id: i64,
     at: OffsetDateTime,
-) -> Result<(), StoreError> {
+) -> Result<bool, StoreError> {
     let open: Option<(i64,)> = tx
         .fetch_optional(Sql::Both(sql::CAMPAIGN_HAS_OPEN_JOB), &args![campaign_id])
         .await?;
     if open.is_some() {
-        return Ok(());
+        return Ok(false);
     }
     let done: Option<(i64, bool)> = tx
         .fetch_optional(
@@ -379,17 +390,18 @@ pub(crate) async fn settle_campaign(
             &args![campaign_id, DbTime(at)],
         )
         .await?;
-    if let Some((cost, budget_exhausted)) = done {
-        event(
-            tx,
-            campaign_id,
-            "campaign_completed",
-            json!({"cost_nano_usd": cost, "budget_exhausted": budget_exhausted}),
-            at,
-        )
-        .await?;
-    }
-    Ok(())
+    let Some((cost, budget_exhausted)) = done else {
+        return Ok(false);
+    };
+    event(
+        tx,
+        campaign_id,
+        "campaign_completed",
+        json!({"cost_nano_usd": cost, "budget_exhausted": budget_exhausted}),
+        at,
+    )
+    .await?;
+    Ok(true)
 }
 
 pub(crate) async fn event(

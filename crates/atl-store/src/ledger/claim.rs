@@ -36,7 +36,6 @@ pub(super) async fn claim_once(
     deadline: OffsetDateTime,
 ) -> Result<ClaimOutcome, StoreError> {
     let mut tx = Tx::begin(db).await?;
-    tx.execute_on_postgres(sql::NO_JIT_PG).await?;
 
     let rows: Vec<CandidateRow> = tx
         .fetch_all(

@@ -103,7 +103,8 @@ pub(super) const TARGET_SET_STATUS: &str =
 
 /// Cost, reservation release and counter deltas in one statement. The reservation never
 /// goes below zero even if the books were edited by hand: a CHECK failure here would make
-/// the job impossible to finish.
+/// the job impossible to finish. Returns the targets still in progress after the change,
+/// which tells a completion whether the campaign can possibly be done (see `end_job`).
 macro_rules! campaign_add {
     ($max:literal) => {
         concat!(
@@ -113,15 +114,26 @@ macro_rules! campaign_add {
             "(reserved_nano_usd - $3, 0), ",
             "unknown_cost_results = unknown_cost_results + $4, ",
             "enriched_count = enriched_count + $5, failed_count = failed_count + $6, ",
-            "in_progress_count = in_progress_count + $7, updated_at = $8 WHERE id = $1"
+            "in_progress_count = in_progress_count + $7, updated_at = $8 WHERE id = $1 ",
+            "RETURNING in_progress_count"
         )
     };
 }
 pub(super) const CAMPAIGN_ADD_SQLITE: &str = campaign_add!("MAX");
 pub(super) const CAMPAIGN_ADD_PG: &str = campaign_add!("GREATEST");
 
+/// Authoritative, but on PostgreSQL planned from statistics taken when every job was
+/// pending: it then chooses a sequential scan that stops at the first open job, which
+/// reads ever more finished rows as the campaign advances (40,000 rows per call near the
+/// end of a 10,000-target campaign). Completions therefore ask it only when the campaign's
+/// counters say no target is in progress.
 pub(super) const CAMPAIGN_HAS_OPEN_JOB: &str = "SELECT id FROM sub_agent_executions \
     WHERE campaign_id = $1 AND status IN ('pending', 'running') LIMIT 1";
+
+/// Takes the campaign row's lock (SQLite's `BEGIN IMMEDIATE` already excludes writers).
+pub(super) const CAMPAIGN_LOCK_SQLITE: &str = "SELECT id FROM atl_campaigns WHERE id = $1";
+pub(super) const CAMPAIGN_LOCK_PG: &str =
+    "SELECT id FROM atl_campaigns WHERE id = $1 FOR NO KEY UPDATE";
 
 pub(super) const CAMPAIGN_COMPLETE: &str = "UPDATE atl_campaigns SET status = 'completed', \
     completed_at = $2, updated_at = $2 WHERE id = $1 AND status IN ('processing', 'paused') \
@@ -153,6 +165,12 @@ pub(super) const EXPIRED_PG: &str = concat!(expired_select!(), " FOR UPDATE OF j
 /// index `sub_agent_executions_pending` in id order and stop after LIMIT matches; sorting
 /// every pending row instead costs ~40 ms per claim at 40,000 jobs. Hence no join (the
 /// campaigns' budgets are read separately) and, on SQLite, `INDEXED BY`.
+///
+/// The dependency test is a correlated COUNT rather than NOT EXISTS: PostgreSQL turns a
+/// NOT EXISTS inside an OR into a hashed subplan that reads every job of the table per
+/// claim (~6 ms at 40,000), where the COUNT stays a per-row probe of the unique index. The
+/// claim's estimated cost would also trigger JIT compilation (~15 ms per claim), which is
+/// off on every connection (see `connect_postgres`).
 macro_rules! candidates_select {
     ($from:literal, $lock:literal) => {
         concat!(
@@ -179,13 +197,6 @@ pub(super) const CANDIDATES_PG: &str =
 
 pub(super) const BUDGET_OF: &str = "SELECT budget_nano_usd, cost_nano_usd, reserved_nano_usd \
     FROM atl_campaigns WHERE id = $1";
-
-/// The dependency test is a correlated COUNT rather than NOT EXISTS: PostgreSQL turns a
-/// NOT EXISTS inside an OR into a hashed subplan that reads every job of the table per
-/// claim (~6 ms at 40,000), where the COUNT stays a per-row probe of the unique index. The claim's
-/// estimated cost is also high enough to trigger JIT compilation (~15 ms per claim), which
-/// never pays off for a statement that reads a few dozen rows.
-pub(super) const NO_JIT_PG: &str = "SET LOCAL jit = off";
 
 /// After a bulk insert of jobs PostgreSQL's statistics still say the table is empty, and
 /// with them the planner sorts every pending row per claim instead of walking the index.

@@ -142,17 +142,6 @@ impl Tx {
         Ok(())
     }
 
-    /// Runs a statement that only PostgreSQL needs (a session setting); no-op on SQLite.
-    pub(crate) async fn execute_on_postgres(
-        &mut self,
-        sql: &'static str,
-    ) -> Result<(), StoreError> {
-        if let Tx::Postgres(tx) = self {
-            sqlx::query(sql).execute(&mut **tx).await?;
-        }
-        Ok(())
-    }
-
     /// Rows changed.
     pub(crate) async fn execute(&mut self, sql: Sql, args: &[Arg]) -> Result<u64, StoreError> {
         Ok(match self {
