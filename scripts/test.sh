@@ -11,6 +11,8 @@ export ATL_TEST_POSTGRES_URL=${ATL_TEST_POSTGRES_URL:-postgres://postgres@127.0.
 if [ -n "${CI:-}" ]; then
   # CI never skips the PostgreSQL suites: a missing server fails the run.
   export ATL_REQUIRE_POSTGRES=1
+  # A one-off build gains nothing from incremental caches; they only take disk.
+  export CARGO_INCREMENTAL=${CARGO_INCREMENTAL:-0}
 fi
 if ! pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then
   echo "################################################################"
