@@ -255,14 +255,25 @@ pub async fn serve(
     addr: std::net::SocketAddr,
     concurrency: usize,
 ) -> Result<ExitCode> {
-    let providers = std::sync::Arc::new(providers().await?);
-    // The workers get their own PostgreSQL pool: API reads never wait for a connection
-    // behind 64 jobs' transactions.
-    let worker_store = store.with_own_pool().await?;
-    let coordinator = atl_app::coordinator(&worker_store, &providers, engine_config(concurrency));
+    // The workers run on a runtime of their own, so requests never wait in the same run
+    // queues as their jobs; what they own is built there. They also get their own
+    // PostgreSQL pool: API reads never wait for a connection behind 64 jobs' transactions.
+    let workers = atl_server::WorkerRuntime::new()?;
+    let setup = {
+        let store = store.clone();
+        async move {
+            let providers = std::sync::Arc::new(providers().await?);
+            let worker_store = store.with_own_pool().await?;
+            let coordinator =
+                atl_app::coordinator(&worker_store, &providers, engine_config(concurrency));
+            anyhow::Ok((providers, coordinator))
+        }
+    };
+    let (providers, coordinator) = workers.spawn(setup).await??;
     let mut ctx = atl_server::AppContext::new(store.clone(), atl_app::data_dir());
     ctx.providers = Some(providers);
     ctx.coordinator = Some(std::sync::Arc::new(coordinator));
+    ctx.worker_runtime = Some(workers.handle());
     let shutdown = CancellationToken::new();
     let on_signal = shutdown.clone();
     tokio::spawn(async move {

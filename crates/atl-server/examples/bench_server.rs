@@ -10,7 +10,7 @@
 use atl_app::{ImportRequest, Providers, import_csv};
 use atl_domain::SubAgentKind;
 use atl_sandbox::{Family, Latency, SandboxConfig};
-use atl_server::{AppContext, serve};
+use atl_server::{AppContext, WorkerRuntime, serve};
 use atl_store::Store;
 use std::io::Write;
 use std::sync::Arc;
@@ -72,20 +72,40 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         };
         sandbox.family_mut(family).latency = Latency::Fixed { ms };
     }
-    let providers = Arc::new(Providers::embedded_sandbox(&data_dir, sandbox).await?);
-    // As `atl serve` does: the workers on a pool of their own.
-    let worker_store = store.with_own_pool().await?;
-    let coordinator = atl_app::coordinator(
-        &worker_store,
-        &providers,
-        atl_engine::EngineConfig {
-            concurrency: 64,
-            data_dir: data_dir.clone(),
-            ..atl_engine::EngineConfig::default()
-        },
-    );
+    // As `atl serve` does: the sandbox and the workers on a runtime of their own.
+    // `ATL_BENCH_ONE_RUNTIME=1` puts everything on one runtime, to measure the difference.
+    let worker_rt = if std::env::var_os("ATL_BENCH_ONE_RUNTIME").is_none_or(|v| v.is_empty()) {
+        Some(WorkerRuntime::new()?)
+    } else {
+        None
+    };
+    let setup = {
+        let store = store.clone();
+        let data_dir = data_dir.clone();
+        async move {
+            let providers = Arc::new(Providers::embedded_sandbox(&data_dir, sandbox).await?);
+            // As `atl serve` does: the workers on a pool of their own.
+            let worker_store = store.with_own_pool().await?;
+            let coordinator = atl_app::coordinator(
+                &worker_store,
+                &providers,
+                atl_engine::EngineConfig {
+                    concurrency: 64,
+                    data_dir: data_dir.clone(),
+                    ..atl_engine::EngineConfig::default()
+                },
+            );
+            Ok::<_, Box<dyn std::error::Error + Send + Sync>>((providers, coordinator))
+        }
+    };
+    let (providers, coordinator) = match &worker_rt {
+        Some(rt) => rt.spawn(setup).await?,
+        None => setup.await,
+    }
+    .map_err(|e| e.to_string())?;
     let mut ctx = AppContext::new(store, data_dir);
     ctx.providers = Some(providers);
+    ctx.worker_runtime = worker_rt.as_ref().map(WorkerRuntime::handle);
     // `ATL_BENCH_NO_WORKERS=1` serves the same started campaign without running it, to
     // tell the request path's own cost from the cost of sharing the cores with workers.
     if std::env::var_os("ATL_BENCH_NO_WORKERS").is_none_or(|v| v.is_empty()) {

@@ -29,6 +29,7 @@ mod health;
 mod metrics;
 mod targets;
 mod upload;
+mod worker_runtime;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -49,6 +50,7 @@ use utoipa_axum::routes;
 
 pub use auth::Team;
 pub use error::{ApiError, ErrorBody};
+pub use worker_runtime::WorkerRuntime;
 
 /// Where the API lives.
 pub const API_PREFIX: &str = "/api/atl";
@@ -72,6 +74,10 @@ pub struct AppContext {
     /// shutdown (so the caller must not run another), and SSE streams wake on its
     /// progress broadcast instead of waiting for the next poll.
     pub coordinator: Option<Arc<Coordinator>>,
+    /// Where [`serve_on`] runs the coordinator's worker loop (and so every job it spawns).
+    /// `None` = on the server's own runtime. `atl serve` gives the workers a
+    /// [`WorkerRuntime`] so that requests never queue behind job tasks on the same threads.
+    pub worker_runtime: Option<tokio::runtime::Handle>,
     /// Attempts per job when a campaign is started (the coordinator's setting wins).
     pub max_attempts: u32,
     /// Serve requests without a key as team `default` while the store has no key. `serve`
@@ -105,6 +111,7 @@ impl AppContext {
             data_dir: data_dir.into(),
             providers: None,
             coordinator: None,
+            worker_runtime: None,
             max_attempts: 3,
             allow_anonymous: false,
             shutdown: CancellationToken::new(),
@@ -283,12 +290,16 @@ pub async fn serve_on(
     ctx.shutdown = shutdown.child_token();
     let worker = ctx.coordinator.clone().map(|coordinator| {
         let cancel = shutdown.child_token();
-        tokio::spawn(async move {
+        let run = async move {
             match coordinator.run_worker(cancel).await {
                 Ok(summary) => tracing::info!(?summary, "workers stopped"),
                 Err(e) => tracing::error!(error = %e, "workers stopped with an error"),
             }
-        })
+        };
+        match &ctx.worker_runtime {
+            Some(runtime) => runtime.spawn(run),
+            None => tokio::spawn(run),
+        }
     });
     let app = router(ctx);
     tracing::info!(%addr, "listening");
