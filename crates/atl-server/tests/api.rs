@@ -1105,26 +1105,40 @@ async fn shutdown_ends_streams_and_returns_leases() {
     let _ = rustls::crypto::ring::default_provider().install_default();
     for (backend, store) in all_stores().await {
         let data_dir = temp_dir("shutdown");
-        // Slow models: jobs are surely running when the shutdown comes.
-        let mut slow = atl_sandbox::SandboxConfig::default();
-        slow.chat.latency = atl_sandbox::Latency::Fixed { ms: 700 };
-        slow.anthropic.latency = atl_sandbox::Latency::Fixed { ms: 700 };
-        let providers = atl_app::Providers::embedded_sandbox(&data_dir, slow)
-            .await
-            .unwrap();
-        let config = atl_engine::EngineConfig {
-            concurrency: 16,
-            data_dir: data_dir.clone(),
-            poll_idle: Duration::from_millis(20),
-            // Running jobs get little time to finish, so some must give their leases back.
-            shutdown_grace: Duration::from_millis(100),
-            ..Default::default()
+        // As `atl serve` does: the workers, their pool and the sandbox on a runtime of
+        // their own, which the server must still stop cleanly.
+        let workers = atl_server::WorkerRuntime::new().unwrap();
+        let setup = {
+            let store = store.store();
+            let data_dir = data_dir.clone();
+            async move {
+                // Slow models: jobs are surely running when the shutdown comes.
+                let mut slow = atl_sandbox::SandboxConfig::default();
+                slow.chat.latency = atl_sandbox::Latency::Fixed { ms: 700 };
+                slow.anthropic.latency = atl_sandbox::Latency::Fixed { ms: 700 };
+                let providers = atl_app::Providers::embedded_sandbox(&data_dir, slow)
+                    .await
+                    .unwrap();
+                let config = atl_engine::EngineConfig {
+                    concurrency: 16,
+                    data_dir: data_dir.clone(),
+                    poll_idle: Duration::from_millis(20),
+                    // Running jobs get little time to finish, so some must give their
+                    // leases back.
+                    shutdown_grace: Duration::from_millis(100),
+                    ..Default::default()
+                };
+                let worker_store = store.with_own_pool().await.unwrap();
+                let coordinator = atl_app::coordinator(&worker_store, &providers, config);
+                (providers, coordinator)
+            }
         };
-        let coordinator = atl_app::coordinator(&store, &providers, config);
+        let (providers, coordinator) = workers.spawn(setup).await.unwrap();
         let mut ctx = AppContext::new(store.store(), &data_dir);
         ctx.event_poll = Duration::from_millis(50);
         ctx.providers = Some(Arc::new(providers));
         ctx.coordinator = Some(Arc::new(coordinator));
+        ctx.worker_runtime = Some(workers.handle());
         let key = store.create_api_key("ops", None).await.unwrap().plaintext;
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
@@ -1202,6 +1216,7 @@ async fn shutdown_ends_streams_and_returns_leases() {
             .unwrap()
             .unwrap();
         // ...and no job is left leased: each finished or gave its lease back.
+        drop(workers);
         let jobs = store.list_jobs(id, 100, 0).await.unwrap();
         assert!(
             jobs.iter()
