@@ -24,9 +24,12 @@ fi
 
 cargo build --release -p atl-server --example bench_server
 OUT=$(mktemp)
-./target/release/examples/bench_server --addr "$ADDR" >"$OUT" &
+CSV=$(mktemp --suffix=.csv)
+# The server's SQLite file and the campaign's audio (~1 GB per run) live here.
+WORK=$(mktemp -d)
+ATL_BENCH_DIR="$WORK" ./target/release/examples/bench_server --addr "$ADDR" >"$OUT" &
 PID=$!
-trap 'kill "$PID" 2>/dev/null || true; wait "$PID" 2>/dev/null || true; rm -f "$OUT" "$CSV"' EXIT
+trap 'kill -INT "$PID" 2>/dev/null || true; wait "$PID" 2>/dev/null || true; rm -rf "$OUT" "$CSV" "$WORK"' EXIT
 for _ in $(seq 1 300); do grep -q '^ADDR=' "$OUT" && break; sleep 0.1; done
 KEY=$(sed -n 's/^KEY=//p' "$OUT")
 CAMPAIGN=$(sed -n 's/^CAMPAIGN=//p' "$OUT")
@@ -45,7 +48,6 @@ echo "status after the load (the campaign kept running: completed counts moved):
 curl -fsS -H "Authorization: Bearer $KEY" "http://$ADDR/api/atl/campaigns/$CAMPAIGN/status"; echo
 
 echo "== POST /api/atl/upload, 10,000 rows (3 runs)"
-CSV=$(mktemp --suffix=.csv)
 {
   echo "Company,Contact,Email,Title,Website"
   for i in $(seq 0 9999); do echo "Upload Co $i,Person $i,p$i@upload$i.com,CTO,https://upload$i.com"; done

@@ -1,11 +1,12 @@
 //! The server for `scripts/bench-api.sh`: a store (`ATL_DATABASE_URL`, default a fresh
-//! SQLite file under the temp dir) with one API key and a 10,000-target campaign imported
+//! SQLite file under `ATL_BENCH_DIR`, itself by default a new folder in the temp dir) with one API key and a 10,000-target campaign imported
 //! and started, served on `--addr` (default 127.0.0.1:8089) until Ctrl-C. The server runs
 //! its workers (concurrency 64) on an in-process sandbox with the issue-4 latencies (LLM
 //! 200 ms, Apollo 50 ms, TTS 100 ms), so the status route is measured while the campaign
 //! is really running: jobs complete and the campaign row is written all the time.
 //!
-//! Prints `KEY=…`, `CAMPAIGN=…`, `ADDR=…` lines for the script.
+//! Prints `KEY=…`, `CAMPAIGN=…`, `ADDR=…` lines for the script. Stops on Ctrl-C (SIGINT)
+//! and removes its folder.
 
 use atl_app::{ImportRequest, Providers, import_csv};
 use atl_domain::SubAgentKind;
@@ -22,10 +23,17 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .skip_while(|a| a != "--addr")
         .nth(1)
         .unwrap_or_else(|| "127.0.0.1:8089".into());
-    let url = std::env::var("ATL_DATABASE_URL").unwrap_or_else(|_| {
-        let path = std::env::temp_dir().join(format!("atl-bench-api-{}.db", std::process::id()));
-        format!("sqlite://{}", path.display())
-    });
+    // Everything the run writes (the SQLite file, ~1 GB of audio per run) goes under one
+    // directory, which the script removes: runs that each left theirs in /tmp once filled
+    // the disk.
+    let work_dir = std::env::var_os("ATL_BENCH_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| {
+            std::env::temp_dir().join(format!("atl-bench-api-{}", std::process::id()))
+        });
+    std::fs::create_dir_all(&work_dir)?;
+    let url = std::env::var("ATL_DATABASE_URL")
+        .unwrap_or_else(|_| format!("sqlite://{}", work_dir.join("bench.db").display()));
     let store = Store::connect(&url).await?;
     store.migrate().await?;
     let key = store.create_api_key("bench", Some("bench-api.sh")).await?;
@@ -61,7 +69,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         let _ = tokio::signal::ctrl_c().await;
         on_signal.cancel();
     });
-    let data_dir = std::env::temp_dir().join(format!("atl-bench-api-{}", std::process::id()));
+    let data_dir = work_dir.join("data");
     let mut sandbox = SandboxConfig::default();
     for family in Family::ALL {
         let ms = match family {
@@ -112,5 +120,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         ctx.coordinator = Some(Arc::new(coordinator));
     }
     serve(ctx, addr.parse()?, shutdown).await?;
+    drop(worker_rt);
+    let _ = std::fs::remove_dir_all(&work_dir);
     Ok(())
 }
