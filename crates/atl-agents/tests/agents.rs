@@ -19,7 +19,29 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use url::Url;
 
-fn data_dir() -> PathBuf {
+/// A test's own data folder (audio files land here), removed when the test ends.
+struct TestDir(PathBuf);
+
+impl std::ops::Deref for TestDir {
+    type Target = std::path::Path;
+    fn deref(&self) -> &std::path::Path {
+        &self.0
+    }
+}
+
+impl From<&TestDir> for PathBuf {
+    fn from(dir: &TestDir) -> PathBuf {
+        dir.0.clone()
+    }
+}
+
+impl Drop for TestDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn data_dir() -> TestDir {
     static N: AtomicU64 = AtomicU64::new(0);
     let dir = std::env::temp_dir().join(format!(
         "atl-agents-test-{}-{}",
@@ -27,7 +49,7 @@ fn data_dir() -> PathBuf {
         N.fetch_add(1, Ordering::Relaxed)
     ));
     let _ = std::fs::remove_dir_all(&dir);
-    dir
+    TestDir(dir)
 }
 
 async fn sandbox(config: SandboxConfig) -> (Sandbox, Url) {
@@ -38,7 +60,7 @@ async fn sandbox(config: SandboxConfig) -> (Sandbox, Url) {
     (sb, origin)
 }
 
-async fn healthy() -> (Sandbox, Arc<Toolkit>, PathBuf) {
+async fn healthy() -> (Sandbox, Arc<Toolkit>, TestDir) {
     let (sb, origin) = sandbox(SandboxConfig::default()).await;
     let dir = data_dir();
     let t = Toolkit::sandbox(origin, &dir).expect("toolkit");

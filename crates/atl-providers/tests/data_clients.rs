@@ -47,9 +47,39 @@ async fn respond(server: &MockServer, verb: &str, route: &str, template: Respons
         .await;
 }
 
-fn tmp(name: &str) -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("atl-providers-tests-{}", std::process::id()));
-    dir.join(name)
+/// A file path in a folder of the test's own, removed when the test ends.
+struct TmpFile {
+    dir: std::path::PathBuf,
+    file: std::path::PathBuf,
+}
+
+impl std::ops::Deref for TmpFile {
+    type Target = std::path::Path;
+    fn deref(&self) -> &std::path::Path {
+        &self.file
+    }
+}
+
+impl AsRef<std::path::Path> for TmpFile {
+    fn as_ref(&self) -> &std::path::Path {
+        &self.file
+    }
+}
+
+impl Drop for TmpFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+fn tmp(name: &str) -> TmpFile {
+    static N: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let dir = std::env::temp_dir().join(format!("atl-providers-tests-{}-{n}", std::process::id()));
+    TmpFile {
+        file: dir.join(name),
+        dir,
+    }
 }
 
 // ---------------------------------------------------------------------------------------

@@ -994,7 +994,11 @@ async fn without_keys_loopback_is_served_as_default_and_other_addresses_are_refu
     for (backend, store) in all_stores().await {
         // Refused before binding: 0.0.0.0 with no key in the store.
         let err = serve(
-            AppContext::new(store.store(), temp_dir("refuse")),
+            // Refused before anything is written: the folder is never created.
+            AppContext::new(
+                store.store(),
+                std::env::temp_dir().join("atl-never-created"),
+            ),
             "0.0.0.0:0".parse().unwrap(),
             CancellationToken::new(),
         )
