@@ -1,6 +1,8 @@
 //! `/openapi.json` (generated from the handlers by utoipa, serialised once at start) and
-//! `/docs`: one self-contained HTML page (no CDN, works offline) that loads the document
-//! and lists every path, method, parameter, request body, response and schema.
+//! `/docs`: one self-contained HTML page (no CDN, the document embedded, so a saved copy
+//! works offline) that lists every path, method, parameter, request body, response and
+//! schema. Both need a key like every route but `/healthz`; in a terminal:
+//! `curl -H "Authorization: Bearer $KEY" http://HOST/docs > atl-api.html`.
 
 use axum::extract::State;
 use axum::http::{HeaderValue, header};
@@ -8,61 +10,64 @@ use axum::response::{Html, IntoResponse, Response};
 
 use crate::ApiState;
 
-/// Adds the routes that are not team-scoped to the generated document and serialises it.
+/// Adds the routes outside `/api/atl` to the generated document and serialises it.
 pub(crate) fn finish(mut openapi: utoipa::openapi::OpenApi) -> String {
     use utoipa::openapi::path::{HttpMethod, OperationBuilder, PathItem};
     use utoipa::openapi::{ResponseBuilder, security::SecurityRequirement};
-    let public = |summary: &str, content_type: &str| {
-        OperationBuilder::new()
+    // (path, summary, response description, content type, callable without a key)
+    let service = [
+        (
+            "/healthz",
+            "Liveness: 200 when the database answers, 503 otherwise.",
+            "database reachable",
+            "application/json",
+            true,
+        ),
+        (
+            "/metrics",
+            "Prometheus metrics (text format).",
+            "jobs, campaigns, HTTP requests, provider calls and cost",
+            "text/plain",
+            false,
+        ),
+        (
+            "/openapi.json",
+            "This document.",
+            "This document.",
+            "application/json",
+            false,
+        ),
+        (
+            "/docs",
+            "A readable page of this document (self-contained: save it to read offline).",
+            "the page",
+            "text/html",
+            false,
+        ),
+    ];
+    for (path, summary, description, content_type, public) in service {
+        let mut op = OperationBuilder::new()
             .summary(Some(summary))
             .tag("service")
-            // An empty requirement: callable without a key.
-            .security(SecurityRequirement::default())
             .response(
                 "200",
                 ResponseBuilder::new()
-                    .description(summary)
+                    .description(description)
                     .content(
                         content_type,
                         utoipa::openapi::content::ContentBuilder::new().build(),
                     )
                     .build(),
-            )
-            .build()
-    };
-    let extra = [
-        (
-            "/healthz",
-            "Liveness: 200 when the database answers, 503 otherwise.",
-            "application/json",
-        ),
-        ("/openapi.json", "This document.", "application/json"),
-        ("/docs", "A readable page of this document.", "text/html"),
-    ];
-    for (path, summary, ct) in extra {
-        openapi.paths.paths.insert(
-            path.to_string(),
-            PathItem::new(HttpMethod::Get, public(summary, ct)),
-        );
+            );
+        if public {
+            // An empty requirement: callable without a key.
+            op = op.security(SecurityRequirement::default());
+        }
+        openapi
+            .paths
+            .paths
+            .insert(path.to_string(), PathItem::new(HttpMethod::Get, op.build()));
     }
-    let metrics = OperationBuilder::new()
-        .summary(Some("Prometheus metrics (text format)."))
-        .tag("service")
-        .response(
-            "200",
-            ResponseBuilder::new()
-                .description("jobs, campaigns, HTTP requests, provider calls and cost")
-                .content(
-                    "text/plain",
-                    utoipa::openapi::content::ContentBuilder::new().build(),
-                )
-                .build(),
-        )
-        .build();
-    openapi
-        .paths
-        .paths
-        .insert("/metrics".into(), PathItem::new(HttpMethod::Get, metrics));
     openapi.to_pretty_json().unwrap_or_else(|e| {
         tracing::error!(error = %e, "serialising the OpenAPI document");
         "{}".to_string()
@@ -78,8 +83,16 @@ pub(crate) async fn openapi_json(State(state): State<ApiState>) -> Response {
     response
 }
 
-pub(crate) async fn docs_page() -> Html<&'static str> {
-    Html(DOCS_HTML)
+pub(crate) async fn docs_page(State(state): State<ApiState>) -> Html<String> {
+    Html(state.docs_page.as_str().to_owned())
+}
+
+/// The page with `openapi_json` embedded as a JSON data block. Inside `<script>` only
+/// `</script` could end the block early; escaping every `<` as `\u003c` (still the same
+/// JSON) rules that out whatever the descriptions say.
+pub(crate) fn page(openapi_json: &str) -> String {
+    let embedded = openapi_json.replace('<', "\\u003c");
+    DOCS_HTML.replace("/*SPEC*/", &embedded)
 }
 
 const DOCS_HTML: &str = r##"<!doctype html>
@@ -95,10 +108,11 @@ pre{background:#f4f5f8;padding:.6rem;overflow:auto;border-radius:4px}
 table{border-collapse:collapse;margin:.3rem 0}td,th{border:1px solid #dde;padding:.2rem .5rem;text-align:left;vertical-align:top}
 nav a{margin-right:.8rem}
 </style></head><body>
-<h1 id="title">ATL API</h1><p class="muted" id="desc">Loading <code>/openapi.json</code>…</p>
-<nav><a href="#paths">Paths</a><a href="#schemas">Schemas</a><a href="/openapi.json">openapi.json</a></nav>
+<h1 id="title">ATL API</h1><p class="muted" id="desc"></p>
+<nav><a href="#paths">Paths</a><a href="#schemas">Schemas</a></nav>
 <h2 id="paths">Paths</h2><div id="ops"></div>
 <h2 id="schemas">Schemas</h2><div id="schemas-list"></div>
+<script type="application/json" id="spec">/*SPEC*/</script>
 <script>
 "use strict";
 const esc = s => String(s ?? "").replace(/[&<>"']/g, c => ({"&":"&amp;","<":"&lt;",">":"&gt;",'"':"&quot;","'":"&#39;"}[c]));
@@ -114,7 +128,8 @@ function content(c) {
   if (!c) return "";
   return Object.entries(c).map(([ct, m]) => "<code>" + esc(ct) + "</code> " + typeOf(m.schema)).join("<br>");
 }
-fetch("/openapi.json").then(r => r.json()).then(doc => {
+try {
+  const doc = JSON.parse(document.getElementById("spec").textContent);
   document.getElementById("title").textContent = (doc.info && doc.info.title) || "API";
   document.getElementById("desc").textContent = ((doc.info && doc.info.description) || "") + " (version " + ((doc.info && doc.info.version) || "?") + ")";
   let html = "";
@@ -148,6 +163,6 @@ fetch("/openapi.json").then(r => r.json()).then(doc => {
     sh += "</div>";
   }
   document.getElementById("schemas-list").innerHTML = sh;
-}).catch(e => { document.getElementById("desc").textContent = "Could not load /openapi.json: " + e; });
+} catch (e) { document.getElementById("desc").textContent = "Could not read the embedded document: " + e; }
 </script></body></html>
 "##;

@@ -128,6 +128,8 @@ pub(crate) struct ApiState {
     pub(crate) http: Arc<metrics::HttpMetrics>,
     default_team: Arc<OnceCell<i64>>,
     pub(crate) openapi: Arc<String>,
+    /// `/docs`: the page with the document embedded, built once.
+    pub(crate) docs_page: Arc<String>,
     pub(crate) keys: Arc<auth::KeyCache>,
     /// Status polls of one campaign share their database reads (see `coalesce`).
     pub(crate) tallies: Arc<campaigns::Tallies>,
@@ -149,7 +151,7 @@ impl ApiState {
 #[openapi(
     info(
         title = "ATL API",
-        description = "Target-account list enrichment. Every route under /api/atl needs \
+        description = "Target-account list enrichment. Every route but /healthz needs \
                        `Authorization: Bearer <key>` (see `atl keys create`) unless the server \
                        runs on loopback with no key configured.",
     ),
@@ -205,12 +207,16 @@ pub fn router(ctx: AppContext) -> Router {
         ctx: Arc::new(ctx),
         http: Arc::new(metrics::HttpMetrics::default()),
         default_team: Arc::new(OnceCell::new()),
+        docs_page: Arc::new(docs::page(&openapi)),
         openapi: Arc::new(openapi),
         keys: Arc::new(auth::KeyCache::default()),
         tallies: Arc::default(),
     };
+    // Every route but /healthz needs a key (issue 5), the API's description included.
     let protected = api
         .route("/metrics", axum::routing::get(health::metrics))
+        .route("/openapi.json", axum::routing::get(docs::openapi_json))
+        .route("/docs", axum::routing::get(docs::docs_page))
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
             auth::require_team,
@@ -218,8 +224,6 @@ pub fn router(ctx: AppContext) -> Router {
     Router::new()
         .merge(protected)
         .route("/healthz", axum::routing::get(health::healthz))
-        .route("/openapi.json", axum::routing::get(docs::openapi_json))
-        .route("/docs", axum::routing::get(docs::docs_page))
         // A route layer sees the matched route template (for bounded metric labels), and
         // wraps authentication so 401s are counted too.
         .route_layer(axum::middleware::from_fn_with_state(

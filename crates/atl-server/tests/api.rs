@@ -1042,15 +1042,25 @@ async fn without_keys_loopback_is_served_as_default_and_other_addresses_are_refu
     }
 }
 
+/// Only `/healthz` answers without a key; the description of the API (`/openapi.json`,
+/// `/docs`) and `/metrics` need one like every other route. The docs page embeds the
+/// document, so a saved copy works offline.
 #[tokio::test]
-async fn health_openapi_and_docs_need_no_key_and_describe_every_route() {
+async fn only_health_needs_no_key_and_the_docs_describe_every_route() {
     for (backend, store) in all_stores().await {
-        store.create_api_key("acme", None).await.unwrap();
-        let app = App::start(store.store(), false).await;
+        let key = store.create_api_key("acme", None).await.unwrap();
+        let mut app = App::start(store.store(), false).await;
         let (s, h) = app.get("/healthz").await;
         assert_eq!(s, 200, "{backend}");
         assert_eq!(h["status"], "ok");
         assert_eq!(h["database"].as_str().unwrap(), backend.to_string());
+        for path in ["/openapi.json", "/docs", "/metrics"] {
+            let (s, body) = app.get(path).await;
+            assert_eq!(s, 401, "{backend}: {path} needs a key");
+            assert_error(&body, "unauthorized");
+        }
+
+        app.key = Some(key.plaintext.clone());
         let (s, doc) = app.get("/openapi.json").await;
         assert_eq!(s, 200);
         let paths = doc["paths"].as_object().unwrap();
@@ -1073,30 +1083,42 @@ async fn health_openapi_and_docs_need_no_key_and_describe_every_route() {
             "/api/atl/targets/{id}/audio",
             "/healthz",
             "/metrics",
+            "/openapi.json",
+            "/docs",
         ] {
             assert!(
                 paths.contains_key(p),
                 "{p} missing from the OpenAPI document"
             );
         }
+        // The document says which routes are open: an empty requirement on /healthz only.
+        assert_eq!(doc["paths"]["/healthz"]["get"]["security"], json!([{}]));
+        for p in ["/metrics", "/openapi.json", "/docs"] {
+            assert!(doc["paths"][p]["get"]["security"].is_null(), "{p}");
+        }
+        assert_eq!(doc["security"], json!([{"bearer": []}]));
         assert!(doc["components"]["schemas"]["StatusView"].is_object());
         assert!(doc["components"]["securitySchemes"]["bearer"].is_object());
-        let page = app
-            .client
-            .get(app.url("/docs"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
+
+        let r = app.req(reqwest::Method::GET, "/docs").send().await.unwrap();
+        assert_eq!(r.status(), 200);
+        let page = r.text().await.unwrap();
+        // The document is inside the page: nothing to fetch, from us or a CDN.
+        let start = page
+            .find(r#"<script type="application/json" id="spec">"#)
             .unwrap();
-        assert!(page.contains("/openapi.json"));
+        let json_start = page[start..].find('>').unwrap() + start + 1;
+        let json_end = page[json_start..].find("</script>").unwrap() + json_start;
+        let embedded: Value = serde_json::from_str(&page[json_start..json_end]).unwrap();
+        assert_eq!(
+            embedded, doc,
+            "{backend}: the page embeds the same document"
+        );
+        assert!(!page.contains("fetch("), "nothing is fetched");
         assert!(
             !page.contains("http://") && !page.contains("https://"),
             "no CDN: works offline"
         );
-        let r = app.client.get(app.url("/metrics")).send().await.unwrap();
-        assert_eq!(r.status(), 401, "metrics need a key");
         app.stop().await;
     }
 }
