@@ -1,5 +1,6 @@
 //! `/healthz` (no key: load balancers call it) and `/metrics` (Prometheus text format).
 
+use axum::Extension;
 use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -7,8 +8,8 @@ use std::fmt::Write;
 
 use atl_providers::governor::{GovernorSnapshot, HistogramSnapshot};
 
-use crate::ApiState;
 use crate::error::ApiError;
+use crate::{ApiState, Team};
 
 /// 200 when the database answers a query, 503 when it does not.
 pub(crate) async fn healthz(State(state): State<ApiState>) -> Response {
@@ -56,29 +57,40 @@ fn histogram(out: &mut String, name: &str, labels: &str, h: &HistogramSnapshot) 
 /// Jobs by state, campaigns by status, HTTP requests by route and status with latency
 /// histograms, provider calls, 429s and latency histograms from the governors, and money
 /// per provider from the ledger.
-pub(crate) async fn metrics(State(state): State<ApiState>) -> Result<Response, ApiError> {
+pub(crate) async fn metrics(
+    State(state): State<ApiState>,
+    Extension(team): Extension<Team>,
+) -> Result<Response, ApiError> {
     let store = &state.ctx.store;
+    // The ledger's series are the caller's team's, like everything a key reads; the
+    // process's own series (HTTP, provider calls, 429s, latencies) carry no team data.
+    let team = Some(team.0);
     let mut out = String::with_capacity(8192);
     // write! into a String cannot fail; the results are ignored on purpose.
     family(
         &mut out,
         "atl_jobs",
         "gauge",
-        "Jobs in the ledger by state.",
+        "This team's jobs in the ledger by state.",
     );
-    for (status, n) in store.jobs_by_status().await? {
+    for (status, n) in store.jobs_by_status(team).await? {
         let _ = writeln!(out, "atl_jobs{{state=\"{}\"}} {n}", label(&status));
     }
-    family(&mut out, "atl_campaigns", "gauge", "Campaigns by status.");
-    for (status, n) in store.campaigns_by_status().await? {
+    family(
+        &mut out,
+        "atl_campaigns",
+        "gauge",
+        "This team's campaigns by status.",
+    );
+    for (status, n) in store.campaigns_by_status(team).await? {
         let _ = writeln!(out, "atl_campaigns{{status=\"{}\"}} {n}", label(&status));
     }
-    let costs = store.cost_by_provider().await?;
+    let costs = store.cost_by_provider(team).await?;
     family(
         &mut out,
         "atl_cost_usd_total",
         "counter",
-        "Money spent per provider (from stored results).",
+        "Money this team spent per provider (from stored results).",
     );
     for (provider, nano, _) in &costs {
         let _ = writeln!(
@@ -92,7 +104,7 @@ pub(crate) async fn metrics(State(state): State<ApiState>) -> Result<Response, A
         &mut out,
         "atl_results_total",
         "counter",
-        "Stored results per provider.",
+        "This team's stored results per provider.",
     );
     for (provider, _, n) in &costs {
         let _ = writeln!(

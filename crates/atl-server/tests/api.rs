@@ -556,6 +556,38 @@ async fn upload_start_events_status_targets_executives_export_audio() {
             provider_calls > 0.0,
             "provider latency histograms: {metrics}"
         );
+        let own_results: f64 = metrics
+            .lines()
+            .filter(|l| l.starts_with("atl_results_total{"))
+            .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+            .sum();
+        assert_eq!(own_results, 12.0, "{backend}: {metrics}");
+
+        // Another team's key sees the process's series but none of this team's ledger.
+        let other = store.create_api_key("globex", None).await.unwrap();
+        let theirs = app
+            .client
+            .get(app.url("/metrics"))
+            .bearer_auth(&other.plaintext)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        check_prometheus_text(&theirs);
+        for series in [
+            "atl_jobs{",
+            "atl_campaigns{",
+            "atl_results_total{",
+            "atl_cost_usd_total{",
+        ] {
+            assert!(
+                !theirs.lines().any(|l| l.starts_with(series)),
+                "{backend}: {series} leaks across teams: {theirs}"
+            );
+        }
+        assert!(theirs.contains("atl_provider_calls_total"), "{theirs}");
 
         app.stop().await;
     }
@@ -649,7 +681,7 @@ async fn bad_inputs_are_refused_with_the_right_status_and_change_nothing() {
                     store.events_since(c.id, 0, 10_000).await.unwrap().len()
                 ));
             }
-            parts.push(format!("{:?}", store.jobs_by_status().await.unwrap()));
+            parts.push(format!("{:?}", store.jobs_by_status(None).await.unwrap()));
             parts.push(format!(
                 "keys={}",
                 store.count_active_api_keys().await.unwrap()

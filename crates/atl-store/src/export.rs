@@ -327,30 +327,47 @@ impl Store {
         Ok(keys)
     }
 
-    /// Campaigns per status, over all teams (for `/metrics`).
-    pub async fn campaigns_by_status(&self) -> Result<Vec<(String, u64)>, StoreError> {
+    /// Campaigns per status, of one team or (`None`) of all (for `/metrics`).
+    pub async fn campaigns_by_status(
+        &self,
+        team_id: Option<i64>,
+    ) -> Result<Vec<(String, u64)>, StoreError> {
         self.group_count(
-            "SELECT status, COUNT(*) FROM atl_campaigns GROUP BY status ORDER BY status",
+            "SELECT status, COUNT(*) FROM atl_campaigns \
+             WHERE ($1 IS NULL OR team_id = $1) GROUP BY status ORDER BY status",
+            team_id,
         )
         .await
     }
 
-    /// Jobs per status, over all campaigns (for `/metrics`).
-    pub async fn jobs_by_status(&self) -> Result<Vec<(String, u64)>, StoreError> {
+    /// Jobs per status, of one team's campaigns or (`None`) of all (for `/metrics`).
+    pub async fn jobs_by_status(
+        &self,
+        team_id: Option<i64>,
+    ) -> Result<Vec<(String, u64)>, StoreError> {
         self.group_count(
-            "SELECT status, COUNT(*) FROM sub_agent_executions GROUP BY status ORDER BY status",
+            "SELECT j.status, COUNT(*) FROM sub_agent_executions j \
+             JOIN atl_campaigns c ON c.id = j.campaign_id \
+             WHERE ($1 IS NULL OR c.team_id = $1) GROUP BY j.status ORDER BY j.status",
+            team_id,
         )
         .await
     }
 
-    /// Money spent per provider over all results, in nano-USD, and how many results (for
-    /// `/metrics`: the governors count calls, the ledger holds the money).
-    pub async fn cost_by_provider(&self) -> Result<Vec<(String, i64, u64)>, StoreError> {
+    /// Money spent per provider, in nano-USD, and how many results, over one team's
+    /// campaigns or (`None`) all (for `/metrics`: the governors count calls, the ledger
+    /// holds the money).
+    pub async fn cost_by_provider(
+        &self,
+        team_id: Option<i64>,
+    ) -> Result<Vec<(String, i64, u64)>, StoreError> {
         let rows: Vec<(Option<String>, i64, i64)> = with_pool!(&self.db, |pool| {
             sqlx::query_as(
-                "SELECT provider, CAST(COALESCE(SUM(cost_nano_usd), 0) AS BIGINT), COUNT(*) \
-                 FROM enrichment_results GROUP BY provider ORDER BY provider",
+                "SELECT r.provider, CAST(COALESCE(SUM(r.cost_nano_usd), 0) AS BIGINT), COUNT(*) \
+                 FROM enrichment_results r JOIN atl_campaigns c ON c.id = r.campaign_id \
+                 WHERE ($1 IS NULL OR c.team_id = $1) GROUP BY r.provider ORDER BY r.provider",
             )
+            .bind(team_id)
             .fetch_all(pool)
             .await?
         });
@@ -366,9 +383,13 @@ impl Store {
             .collect())
     }
 
-    async fn group_count(&self, sql: &'static str) -> Result<Vec<(String, u64)>, StoreError> {
+    async fn group_count(
+        &self,
+        sql: &'static str,
+        team_id: Option<i64>,
+    ) -> Result<Vec<(String, u64)>, StoreError> {
         let rows: Vec<(String, i64)> = with_pool!(&self.db, |pool| {
-            sqlx::query_as(sql).fetch_all(pool).await?
+            sqlx::query_as(sql).bind(team_id).fetch_all(pool).await?
         });
         Ok(rows
             .into_iter()
@@ -493,8 +514,15 @@ mod tests {
                     .await
                     .is_err()
             );
-            let by_status = store.campaigns_by_status().await.unwrap();
+            let by_status = store.campaigns_by_status(None).await.unwrap();
             assert_eq!(by_status, [("pending".to_string(), 1)], "{backend}");
+            let mine = store.campaigns_by_status(Some(team)).await.unwrap();
+            assert_eq!(mine, [("pending".to_string(), 1)], "{backend}");
+            let other = store.campaigns_by_status(Some(team + 1000)).await.unwrap();
+            assert!(
+                other.is_empty(),
+                "{backend}: another team's campaigns: {other:?}"
+            );
         }
     }
 }
