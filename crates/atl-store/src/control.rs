@@ -7,7 +7,7 @@ use serde_json::json;
 use time::OffsetDateTime;
 
 use crate::db::{DbTime, now};
-use crate::ledger::bookkeeping::{event, settle_campaign};
+use crate::ledger::bookkeeping::{event, freeze_campaign, settle_campaign};
 use crate::ledger::sql::{CAMPAIGN_STATUS, REFRESH_COUNTERS, SETTLE_TARGETS, SKIP_PENDING};
 use crate::ledger::tx::{Sql, Tx, args, retry_transient};
 use crate::model::{Campaign, CampaignRow, campaign_columns, parse_status};
@@ -165,6 +165,7 @@ impl Store {
             let jobs = tx
                 .execute(Sql::Both(RETRY_JOBS), &args![campaign_id, t])
                 .await?;
+            freeze_campaign(&mut tx, campaign_id).await?;
             tx.execute(Sql::Both(CLEAR_FAILED_SUB_AGENTS), &args![campaign_id, t])
                 .await?;
             tx.execute(Sql::Both(REOPEN_TARGETS), &args![campaign_id, t])
@@ -195,6 +196,7 @@ impl Store {
 
 /// Settles every target with nothing left to run, then recomputes the counters from rows.
 async fn settle_all(tx: &mut Tx, campaign_id: i64, at: OffsetDateTime) -> Result<(), StoreError> {
+    freeze_campaign(tx, campaign_id).await?;
     tx.execute(Sql::Both(SETTLE_TARGETS), &args![campaign_id, DbTime(at)])
         .await?;
     tx.execute(Sql::Both(REFRESH_COUNTERS), &args![campaign_id, DbTime(at)])

@@ -617,3 +617,71 @@ async fn the_last_completion_settles_the_campaign_and_a_miscount_is_caught_when_
         );
     }
 }
+
+/// Control operations racing completions: whatever commits first, the campaign's counters
+/// equal its rows afterwards and no target is left open without an open job. On
+/// PostgreSQL a recount that began while a completion held the campaign row used to
+/// overwrite that completion's increment (its subqueries read the statement's older
+/// snapshot), and CI caught it once in the engine's pause/cancel test.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cancel_and_retry_racing_completions_keep_the_books() {
+    for (backend, store) in all_stores().await {
+        for round in 0..12u32 {
+            let c = campaign(&store, 6, None).await;
+            store.start_campaign(c, ALL, 1).await.unwrap();
+            let mut claim = req(now(), 100);
+            claim.campaign_id = Some(c);
+            let jobs = store.claim_jobs(&claim).await.unwrap();
+            assert!(!jobs.is_empty(), "{backend}");
+            let mut tasks = Vec::new();
+            for (i, job) in jobs.into_iter().enumerate() {
+                let store = store.store();
+                tasks.push(tokio::spawn(async move {
+                    if i % 5 == 4 {
+                        // A final failure: something for retry-failed to reopen.
+                        store
+                            .fail_job(job.job_id, &job.lease_token, "boom", None, 0)
+                            .await
+                            .map(|_| ())
+                    } else {
+                        store
+                            .complete_job(job.job_id, &job.lease_token, &result(job.kind, Some(7)))
+                            .await
+                            .map(|_| ())
+                    }
+                }));
+            }
+            // Let some completions start, then race a control operation against the rest.
+            tokio::time::sleep(Duration::from_micros(u64::from(round % 4) * 700)).await;
+            let control = if round % 2 == 0 {
+                store.cancel_campaign(c).await.map(|_| ())
+            } else {
+                store.retry_failed(c).await.map(|_| ())
+            };
+            control.unwrap();
+            for t in tasks {
+                t.await.unwrap().unwrap();
+            }
+            assert_books(&store, c, &format!("{backend} round {round}")).await;
+            let jobs = store.list_jobs(c, 1_000, 0).await.unwrap();
+            for t in store.list_targets(c, None, 100, 0).await.unwrap() {
+                let open = jobs.iter().any(|j| {
+                    j.target_id == t.id
+                        && matches!(j.status, JobStatus::Pending | JobStatus::Running)
+                });
+                if !open {
+                    assert!(
+                        !matches!(
+                            t.enrichment_status,
+                            TargetStatus::Pending | TargetStatus::Processing
+                        ),
+                        "{backend} round {round}: target {} is {:?} with no open job",
+                        t.id,
+                        t.enrichment_status
+                    );
+                }
+            }
+        }
+        store.cleanup().await;
+    }
+}

@@ -262,6 +262,31 @@ pub(super) async fn release_job(
     Ok(())
 }
 
+/// Call before a set-based change of a campaign's targets and counters (cancel,
+/// retry-failed, the budget stop), after its job statements and before its target ones.
+///
+/// PostgreSQL reads each statement's subqueries from a snapshot taken when the statement
+/// *began*, even when it then waits for a row lock. Without this, a recount that began
+/// while a completion held the campaign row overwrote that completion's increment, and a
+/// settle that ran beside a completion could leave a target `processing` with no open job
+/// (each saw the other's job as still open). Locking every target of the campaign (in id
+/// order, as claims do, then the campaign row, as every ledger transaction does) waits
+/// for the completions in flight to commit and holds later ones off until this commits;
+/// the statements that follow start after it, so they read every completion and none
+/// commits in between. SQLite's `BEGIN IMMEDIATE` already excludes every other writer.
+pub(crate) async fn freeze_campaign(tx: &mut Tx, campaign_id: i64) -> Result<(), StoreError> {
+    if matches!(tx, Tx::Postgres(_)) {
+        tx.execute(
+            Sql::Both(sql::CAMPAIGN_TARGETS_LOCK_PG),
+            &args![campaign_id],
+        )
+        .await?;
+        tx.execute(Sql::Both(sql::CAMPAIGN_LOCK_PG), &args![campaign_id])
+            .await?;
+    }
+    Ok(())
+}
+
 async fn lock_target(tx: &mut Tx, target_id: i64) -> Result<TargetStatus, StoreError> {
     let (status,): (String,) = tx
         .fetch_one(

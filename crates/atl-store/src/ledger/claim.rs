@@ -256,6 +256,7 @@ pub(super) async fn exhaust_budget(
             &args![campaign_id, reason.clone(), DbTime(at)],
         )
         .await?;
+    bookkeeping::freeze_campaign(&mut tx, campaign_id).await?;
     tx.execute(
         Sql::Both(sql::SETTLE_TARGETS),
         &args![campaign_id, DbTime(at)],

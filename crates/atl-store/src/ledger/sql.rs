@@ -132,8 +132,13 @@ pub(super) const CAMPAIGN_HAS_OPEN_JOB: &str = "SELECT id FROM sub_agent_executi
 
 /// Takes the campaign row's lock (SQLite's `BEGIN IMMEDIATE` already excludes writers).
 pub(super) const CAMPAIGN_LOCK_SQLITE: &str = "SELECT id FROM atl_campaigns WHERE id = $1";
-pub(super) const CAMPAIGN_LOCK_PG: &str =
+pub(crate) const CAMPAIGN_LOCK_PG: &str =
     "SELECT id FROM atl_campaigns WHERE id = $1 FOR NO KEY UPDATE";
+
+/// Every target of a campaign, locked in id order (the order claims lock targets in), so
+/// that a set-based change waits for the completions in flight and holds off the rest.
+pub(crate) const CAMPAIGN_TARGETS_LOCK_PG: &str =
+    "SELECT id FROM atl_targets WHERE campaign_id = $1 ORDER BY id FOR NO KEY UPDATE";
 
 pub(super) const CAMPAIGN_COMPLETE: &str = "UPDATE atl_campaigns SET status = 'completed', \
     completed_at = $2, updated_at = $2 WHERE id = $1 AND status IN ('processing', 'paused') \
