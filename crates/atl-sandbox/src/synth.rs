@@ -285,7 +285,11 @@ pub fn labelled_value<'a>(text: &'a str, label: &str) -> Option<&'a str> {
         }
         let mut rest = &text[from..];
         for suffix in ["_name", " name"] {
-            if rest.len() >= suffix.len() && rest[..suffix.len()].eq_ignore_ascii_case(suffix) {
+            // `get`, not indexing: the cut may fall inside a character (`O’Reilly`).
+            if rest
+                .get(..suffix.len())
+                .is_some_and(|head| head.eq_ignore_ascii_case(suffix))
+            {
                 rest = &rest[suffix.len()..];
             }
         }
@@ -462,6 +466,29 @@ pub fn html_escape(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn values_with_multibyte_characters_near_the_label_are_read_whole() {
+        // A real Fortune 1000 name: the suffix check once sliced inside the '’' and
+        // panicked, failing that target's request.
+        let text = "Company: O’Reilly Automotive\nDomain: oreillyauto.com\n";
+        assert_eq!(labelled_value(text, "company"), Some("O’Reilly Automotive"));
+        assert_eq!(labelled_value(text, "domain"), Some("oreillyauto.com"));
+        for text in [
+            "company:é",
+            "company é:x",
+            "company’",
+            "company",
+            "ünïcode company: Ääkköset",
+        ] {
+            // Never panics, whatever follows the label.
+            let _ = labelled_value(text, "company");
+        }
+        assert_eq!(
+            labelled_value("ünïcode company: Ääkköset", "company"),
+            Some("Ääkköset")
+        );
+    }
 
     #[test]
     fn extracts_labelled_company_and_domain() {
