@@ -22,6 +22,11 @@ pub enum ProviderMode {
 }
 
 impl ProviderMode {
+    /// Sandbox runs spend nothing: their costs are what real providers would charge.
+    pub fn is_sandbox(&self) -> bool {
+        matches!(self, ProviderMode::Sandbox { .. })
+    }
+
     /// The one line a user is told at the start of a run.
     pub fn describe(&self) -> String {
         match self {
@@ -29,7 +34,8 @@ impl ProviderMode {
                 "providers: configured keys (real API calls, real cost)".into()
             }
             ProviderMode::Sandbox { embedded: true, .. } => {
-                "no provider keys set: running on the built-in sandbox (synthetic data, no cost)"
+                "no provider keys set: running on the built-in sandbox (synthetic data, nothing \
+                 is charged; costs shown are what real providers would charge)"
                     .into()
             }
             ProviderMode::Sandbox { origin, .. } => {

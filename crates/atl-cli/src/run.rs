@@ -109,7 +109,7 @@ pub async fn enrich(store: &Store, args: EnrichArgs) -> Result<ExitCode> {
     }
     let out = args.out.unwrap_or_else(|| default_out(&args.file));
     export(store, campaign_id, ExportFormat::Csv, Some(out)).await?;
-    print_final(store, campaign_id).await?;
+    print_final(store, campaign_id, &providers).await?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -117,7 +117,7 @@ pub async fn enrich(store: &Store, args: EnrichArgs) -> Result<ExitCode> {
 pub async fn run(store: &Store, campaign_id: i64, concurrency: usize) -> Result<ExitCode> {
     let providers = providers().await?;
     let summary = run_with_progress(store, &providers, campaign_id, concurrency).await?;
-    print_final(store, campaign_id).await?;
+    print_final(store, campaign_id, &providers).await?;
     Ok(if summary.stop == StopReason::Interrupted {
         ExitCode::from(130)
     } else {
@@ -181,16 +181,21 @@ async fn run_with_progress(
     Ok(result?)
 }
 
-async fn print_final(store: &Store, campaign_id: i64) -> Result<()> {
+async fn print_final(store: &Store, campaign_id: i64, providers: &Providers) -> Result<()> {
     let p = store.campaign_progress(campaign_id).await?;
     let elapsed = progress::human(std::time::Duration::from_millis(p.elapsed_ms));
     eprintln!(
-        "campaign {campaign_id} {}: {} completed, {} failed of {} targets in {elapsed}; cost ${:.4}{}",
+        "campaign {campaign_id} {}: {} completed, {} failed of {} targets in {elapsed}; cost ${:.4}{}{}",
         p.status,
         p.targets.completed,
         p.targets.failed,
         p.targets.total,
         atl_store::nano_to_usd(p.cost_nano_usd),
+        if providers.mode.is_sandbox() {
+            " at real providers' prices (sandbox: nothing was charged)"
+        } else {
+            ""
+        },
         if p.budget_exhausted {
             " (budget reached: remaining steps skipped)"
         } else {

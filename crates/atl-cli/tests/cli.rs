@@ -129,6 +129,11 @@ async fn ctrl_c_stops_cleanly_and_the_same_command_resumes() {
             err.contains(&format!("resuming campaign {id}")),
             "{backend}: {err}"
         );
+        // A sandbox run's cost is what real providers would charge, and says so.
+        assert!(
+            err.contains("at real providers' prices (sandbox: nothing was charged)"),
+            "{backend}: {err}"
+        );
         assert_eq!(
             store.list_campaigns(None, 10, 0).await.unwrap().len(),
             1,
