@@ -74,7 +74,7 @@ pub const INPUT_COLUMNS: [&str; 8] = [
 ];
 
 /// The enriched columns, in order.
-pub const ENRICHED_COLUMNS: [&str; 27] = [
+pub const ENRICHED_COLUMNS: [&str; 28] = [
     "overview",
     "industry",
     "headquarters",
@@ -102,6 +102,9 @@ pub const ENRICHED_COLUMNS: [&str; 27] = [
     "status",
     "failed_sub_agents",
     "errors",
+    // true when any of the row's results was made through the sandbox (invented data),
+    // false when all came from real providers, empty when nothing was found yet.
+    "synthetic",
 ];
 
 /// Prefixes `'` to a cell a spreadsheet would evaluate (OWASP CSV injection): one that
@@ -425,6 +428,11 @@ fn build_row(target: &Target, results: &[StoredResult], failures: &[JobFailure])
             Value::Null
         } else {
             json!(errors)
+        },
+        if results.is_empty() {
+            Value::Null
+        } else {
+            json!(results.iter().any(|r| r.synthetic))
         },
     ];
     debug_assert_eq!(enriched.len(), ENRICHED_COLUMNS.len());

@@ -438,6 +438,11 @@ async fn upload_start_events_status_targets_executives_export_audio() {
         assert!(notes < overview, "input columns before enriched ones");
         let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
         assert_eq!(rows.len(), 3);
+        let synthetic = header.iter().position(|h| h == "synthetic").unwrap();
+        assert!(
+            rows.iter().all(|r| &r[synthetic] == "true"),
+            "{backend}: every sandbox row says it is synthetic"
+        );
         assert_eq!(&rows[0][notes], "'=HYPERLINK(\"http://evil\")");
         assert_eq!(&rows[1][notes], "'+1 555");
         assert_eq!(&rows[2][notes], "'@risk");
@@ -475,6 +480,7 @@ async fn upload_start_events_status_targets_executives_export_audio() {
             "JSON is not escaped"
         );
         assert_eq!(lines[0]["status"], "completed");
+        assert_eq!(lines[0]["synthetic"], true, "sandbox rows say so");
         let (s, e) = app
             .get(&format!("/api/atl/campaigns/{id}/export?format=xlsx"))
             .await;
