@@ -39,8 +39,22 @@ fn label(v: &str) -> String {
 }
 
 /// `# HELP` and `# TYPE` of one metric family; its samples must follow as one group.
+/// (`write!` into a String cannot fail; here and below the results are ignored.)
 fn family(out: &mut String, name: &str, kind: &str, help: &str) {
     let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");
+}
+
+/// A family (name, type, help) whose samples differ by one label: `name{key="v"} n`.
+fn one_label_family<'a, N: std::fmt::Display>(
+    out: &mut String,
+    (name, kind, help): (&str, &str, &str),
+    key: &str,
+    samples: impl Iterator<Item = (&'a str, N)>,
+) {
+    family(out, name, kind, help);
+    for (value, n) in samples {
+        let _ = writeln!(out, "{name}{{{key}=\"{}\"}} {n}", label(value));
+    }
 }
 
 /// The `_bucket`, `_sum` and `_count` samples of one histogram series; `labels` are the
@@ -66,53 +80,47 @@ pub(crate) async fn metrics(
     // process's own series (HTTP, provider calls, 429s, latencies) carry no team data.
     let team = Some(team.0);
     let mut out = String::with_capacity(8192);
-    // write! into a String cannot fail; the results are ignored on purpose.
-    family(
+    let jobs = store.jobs_by_status(team).await?;
+    one_label_family(
         &mut out,
-        "atl_jobs",
-        "gauge",
-        "This team's jobs in the ledger by state.",
+        (
+            "atl_jobs",
+            "gauge",
+            "This team's jobs in the ledger by state.",
+        ),
+        "state",
+        jobs.iter().map(|(status, n)| (status.as_str(), n)),
     );
-    for (status, n) in store.jobs_by_status(team).await? {
-        let _ = writeln!(out, "atl_jobs{{state=\"{}\"}} {n}", label(&status));
-    }
-    family(
+    let campaigns = store.campaigns_by_status(team).await?;
+    one_label_family(
         &mut out,
-        "atl_campaigns",
-        "gauge",
-        "This team's campaigns by status.",
+        ("atl_campaigns", "gauge", "This team's campaigns by status."),
+        "status",
+        campaigns.iter().map(|(status, n)| (status.as_str(), n)),
     );
-    for (status, n) in store.campaigns_by_status(team).await? {
-        let _ = writeln!(out, "atl_campaigns{{status=\"{}\"}} {n}", label(&status));
-    }
     let costs = store.cost_by_provider(team).await?;
-    family(
+    one_label_family(
         &mut out,
-        "atl_cost_usd_total",
-        "counter",
-        "Money this team spent per provider (from stored results).",
+        (
+            "atl_cost_usd_total",
+            "counter",
+            "Money this team spent per provider (from stored results).",
+        ),
+        "provider",
+        costs
+            .iter()
+            .map(|(provider, nano, _)| (provider.as_str(), atl_store::nano_to_usd(*nano))),
     );
-    for (provider, nano, _) in &costs {
-        let _ = writeln!(
-            out,
-            "atl_cost_usd_total{{provider=\"{}\"}} {}",
-            label(provider),
-            atl_store::nano_to_usd(*nano)
-        );
-    }
-    family(
+    one_label_family(
         &mut out,
-        "atl_results_total",
-        "counter",
-        "This team's stored results per provider.",
+        (
+            "atl_results_total",
+            "counter",
+            "This team's stored results per provider.",
+        ),
+        "provider",
+        costs.iter().map(|(provider, _, n)| (provider.as_str(), n)),
     );
-    for (provider, _, n) in &costs {
-        let _ = writeln!(
-            out,
-            "atl_results_total{{provider=\"{}\"}} {n}",
-            label(provider)
-        );
-    }
 
     let http = state.http.snapshot();
     family(
@@ -147,28 +155,43 @@ pub(crate) async fn metrics(
 
     if let Some(providers) = &state.ctx.providers {
         let snaps = providers.toolkit.governors.snapshot();
-        let counters: [(&str, &str, &str); 5] = [
+        type Counter = (
+            &'static str,
+            &'static str,
+            &'static str,
+            fn(&GovernorSnapshot) -> u64,
+        );
+        let counters: [Counter; 5] = [
             (
                 "atl_provider_calls_total",
                 "counter",
                 "Calls started per provider and model.",
+                |s| s.calls,
             ),
             (
                 "atl_provider_attempts_total",
                 "counter",
                 "Attempts sent (retries included).",
+                |s| s.attempts,
             ),
             (
                 "atl_provider_failures_total",
                 "counter",
                 "Calls that ended in an error.",
+                |s| s.failures,
             ),
             (
                 "atl_provider_rate_limited_total",
                 "counter",
                 "429 answers seen.",
+                |s| s.rate_limited,
             ),
-            ("atl_provider_in_flight", "gauge", "Attempts in flight."),
+            (
+                "atl_provider_in_flight",
+                "gauge",
+                "Attempts in flight.",
+                |s| s.in_flight,
+            ),
         ];
         let series_labels = |s: &GovernorSnapshot| {
             format!(
@@ -177,17 +200,10 @@ pub(crate) async fn metrics(
                 label(&s.model)
             )
         };
-        for (name, kind, help) in counters {
+        for (name, kind, help, value) in counters {
             family(&mut out, name, kind, help);
             for s in &snaps {
-                let value = match name {
-                    "atl_provider_calls_total" => s.calls,
-                    "atl_provider_attempts_total" => s.attempts,
-                    "atl_provider_failures_total" => s.failures,
-                    "atl_provider_rate_limited_total" => s.rate_limited,
-                    _ => s.in_flight,
-                };
-                let _ = writeln!(out, "{name}{{{}}} {value}", series_labels(s));
+                let _ = writeln!(out, "{name}{{{}}} {}", series_labels(s), value(s));
             }
         }
         family(

@@ -3,7 +3,7 @@
 //! Routes are recorded by their template (`/api/atl/campaigns/{id}`), never the concrete
 //! path, so the number of series stays bounded whatever clients request.
 
-use atl_providers::governor::{HTTP_LATENCY_BOUNDS, HistogramSnapshot, LatencyHistogram};
+use atl_providers::governor::{HistogramSnapshot, LatencyHistogram};
 use axum::extract::{MatchedPath, Request, State};
 use axum::middleware::Next;
 use axum::response::Response;
@@ -12,6 +12,12 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use crate::ApiState;
+
+/// Upper bounds (seconds) of the request latency buckets: the API answers in
+/// milliseconds; exports and uploads can take seconds.
+const HTTP_LATENCY_BOUNDS: &[f64] = &[
+    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+];
 
 type SeriesKey = (String, String, u16);
 

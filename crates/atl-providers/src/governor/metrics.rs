@@ -1,5 +1,5 @@
 //! Counters kept by each governor, exported to Prometheus by the server from
-//! [`GovernorSnapshot`], and the latency histogram it shares with the HTTP metrics.
+//! [`GovernorSnapshot`], and the latency histogram the server's HTTP metrics use too.
 
 use super::BreakerState;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
@@ -9,11 +9,6 @@ use std::time::Duration;
 /// lookups tens of milliseconds, and retries after a 429 can take a minute.
 pub const PROVIDER_LATENCY_BOUNDS: &[f64] = &[
     0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0,
-];
-
-/// Upper bounds (seconds) of the HTTP request latency buckets.
-pub const HTTP_LATENCY_BOUNDS: &[f64] = &[
-    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
 ];
 
 /// A Prometheus histogram of durations: fixed upper bounds, lock-free atomic counts.

@@ -26,10 +26,7 @@ mod rate;
 mod registry;
 
 pub use breaker::BreakerState;
-pub use metrics::{
-    GovernorSnapshot, HTTP_LATENCY_BOUNDS, HistogramSnapshot, LatencyHistogram,
-    PROVIDER_LATENCY_BOUNDS,
-};
+pub use metrics::{GovernorSnapshot, HistogramSnapshot, LatencyHistogram, PROVIDER_LATENCY_BOUNDS};
 pub use registry::Governors;
 
 use crate::ProviderError;
