@@ -17,6 +17,15 @@ fn request(team_id: i64, options: ImportOptions) -> ImportRequest {
     }
 }
 
+/// `bytes` imported for `team` with the default options.
+async fn import_default(
+    store: &Store,
+    team: i64,
+    bytes: Vec<u8>,
+) -> Result<atl_app::ImportOutcome, AppError> {
+    import_csv(store, bytes, request(team, ImportOptions::default())).await
+}
+
 async fn campaign_count(store: &Store) -> usize {
     store.list_campaigns(None, 100, 0).await.unwrap().len()
 }
@@ -33,10 +42,10 @@ fn testdata(path: &str) -> Vec<u8> {
 async fn fortune_1000_imports_on_both_backends() {
     for (backend, store) in all_stores().await {
         let team = store.team_id("acme-sales").await.unwrap();
-        let out = import_csv(
+        let out = import_default(
             &store,
+            team,
             testdata("companies/fortune1000_2021.target_list.csv"),
-            request(team, ImportOptions::default()),
         )
         .await
         .unwrap();
@@ -79,13 +88,9 @@ async fn duplicates_across_batches_merge_into_one_target() {
     csv.push_str("ACME,JO@acme.com,VP Sales,second\n");
     for (backend, store) in all_stores().await {
         let team = store.team_id("t").await.unwrap();
-        let out = import_csv(
-            &store,
-            csv.clone().into_bytes(),
-            request(team, ImportOptions::default()),
-        )
-        .await
-        .unwrap();
+        let out = import_default(&store, team, csv.clone().into_bytes())
+            .await
+            .unwrap();
         assert_eq!(out.total_targets, 1500, "{backend}");
         assert_eq!(out.duplicates_merged, 1, "{backend}");
         assert_eq!(
@@ -128,13 +133,9 @@ async fn refusals_write_nothing() {
     for (backend, store) in all_stores().await {
         let team = store.team_id("t").await.unwrap();
 
-        let err = import_csv(
-            &store,
-            too_many.clone().into_bytes(),
-            request(team, ImportOptions::default()),
-        )
-        .await
-        .unwrap_err();
+        let err = import_default(&store, team, too_many.clone().into_bytes())
+            .await
+            .unwrap_err();
         assert!(
             matches!(
                 err,
@@ -147,22 +148,18 @@ async fn refusals_write_nothing() {
             "{err}"
         );
 
-        let err = import_csv(
-            &store,
-            b"City,Population\nOslo,700000\n".to_vec(),
-            request(team, ImportOptions::default()),
-        )
-        .await
-        .unwrap_err();
+        let err = import_default(&store, team, b"City,Population\nOslo,700000\n".to_vec())
+            .await
+            .unwrap_err();
         assert!(
             err.to_string().contains("City"),
             "{backend}: names the headers: {err}"
         );
 
-        let err = import_csv(
+        let err = import_default(
             &store,
+            team,
             b"Company,Email\n,a@b.com\n  ,c@d.com\n".to_vec(),
-            request(team, ImportOptions::default()),
         )
         .await
         .unwrap_err();
@@ -187,10 +184,10 @@ async fn refusals_write_nothing() {
             "{backend}: {err}"
         );
 
-        let err = import_csv(
+        let err = import_default(
             &store,
+            team,
             vec![0u8, 159, 146, 150, 0, 1, 2, 3, 255, 254, 0, 0],
-            request(team, ImportOptions::default()),
         )
         .await
         .unwrap_err();
@@ -213,13 +210,9 @@ async fn rejected_rows_are_reported_with_their_lines_and_the_rest_imports() {
     let csv = "Company,Email\nAcme,jo@acme.com\n,orphan@x.com\nGlobex,not-an-email\n";
     for (backend, store) in all_stores().await {
         let team = store.team_id("t").await.unwrap();
-        let out = import_csv(
-            &store,
-            csv.as_bytes().to_vec(),
-            request(team, ImportOptions::default()),
-        )
-        .await
-        .unwrap();
+        let out = import_default(&store, team, csv.as_bytes().to_vec())
+            .await
+            .unwrap();
         assert_eq!(out.total_targets, 2, "{backend}");
         assert_eq!(out.rows_rejected, 1);
         assert_eq!(out.report.rejected[0].line, 3);
@@ -245,13 +238,9 @@ async fn an_exported_csv_never_starts_a_formula_in_its_header_or_cells() {
         let team = store.team_id("acme-sales").await.unwrap();
         let csv = "Company,Website,=HYPERLINK(\"http://evil.invalid\")\n\
                    =1+1,https://acme.com,@SUM(A1)\n";
-        let out = import_csv(
-            &store,
-            csv.as_bytes().to_vec(),
-            request(team, ImportOptions::default()),
-        )
-        .await
-        .unwrap();
+        let out = import_default(&store, team, csv.as_bytes().to_vec())
+            .await
+            .unwrap();
         let mut exported = Vec::new();
         atl_app::export_to_writer(
             &store,
