@@ -335,15 +335,7 @@ impl Store {
             let at = now();
             let mut tx = Tx::begin(&self.db).await?;
             // Serialises with completions and control operations, which update this row.
-            let _: Option<(i64,)> = tx
-                .fetch_optional(
-                    Sql::Split {
-                        sqlite: sql::CAMPAIGN_LOCK_SQLITE,
-                        postgres: sql::CAMPAIGN_LOCK_PG,
-                    },
-                    &args![campaign_id],
-                )
-                .await?;
+            bookkeeping::lock_campaign(&mut tx, campaign_id).await?;
             let completed = bookkeeping::settle_campaign(&mut tx, campaign_id, at).await?;
             tx.commit().await?;
             Ok(completed)

@@ -281,6 +281,14 @@ pub(crate) async fn freeze_campaign(tx: &mut Tx, campaign_id: i64) -> Result<(),
             &args![campaign_id],
         )
         .await?;
+    }
+    lock_campaign(tx, campaign_id).await
+}
+
+/// Takes the campaign row's lock, which every change to its counters holds (PostgreSQL;
+/// SQLite's `BEGIN IMMEDIATE` already excludes every other writer).
+pub(super) async fn lock_campaign(tx: &mut Tx, campaign_id: i64) -> Result<(), StoreError> {
+    if matches!(tx, Tx::Postgres(_)) {
         tx.execute(Sql::Both(sql::CAMPAIGN_LOCK_PG), &args![campaign_id])
             .await?;
     }

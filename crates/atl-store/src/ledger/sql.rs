@@ -130,14 +130,14 @@ pub(super) const CAMPAIGN_ADD_PG: &str = campaign_add!("GREATEST");
 pub(super) const CAMPAIGN_HAS_OPEN_JOB: &str = "SELECT id FROM sub_agent_executions \
     WHERE campaign_id = $1 AND status IN ('pending', 'running') LIMIT 1";
 
-/// Takes the campaign row's lock (SQLite's `BEGIN IMMEDIATE` already excludes writers).
-pub(super) const CAMPAIGN_LOCK_SQLITE: &str = "SELECT id FROM atl_campaigns WHERE id = $1";
-pub(crate) const CAMPAIGN_LOCK_PG: &str =
+/// Takes the campaign row's lock (PostgreSQL only: SQLite's `BEGIN IMMEDIATE` already
+/// excludes writers).
+pub(super) const CAMPAIGN_LOCK_PG: &str =
     "SELECT id FROM atl_campaigns WHERE id = $1 FOR NO KEY UPDATE";
 
 /// Every target of a campaign, locked in id order (the order claims lock targets in), so
 /// that a set-based change waits for the completions in flight and holds off the rest.
-pub(crate) const CAMPAIGN_TARGETS_LOCK_PG: &str =
+pub(super) const CAMPAIGN_TARGETS_LOCK_PG: &str =
     "SELECT id FROM atl_targets WHERE campaign_id = $1 ORDER BY id FOR NO KEY UPDATE";
 
 pub(super) const CAMPAIGN_COMPLETE: &str = "UPDATE atl_campaigns SET status = 'completed', \
