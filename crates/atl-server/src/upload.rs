@@ -115,9 +115,10 @@ pub(crate) async fn upload(
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
+    const MULTIPART: &str = "multipart/form-data";
     if !content_type
-        .get(..19)
-        .is_some_and(|t| t.eq_ignore_ascii_case("multipart/form-data"))
+        .get(..MULTIPART.len())
+        .is_some_and(|t| t.eq_ignore_ascii_case(MULTIPART))
     {
         return Err(ApiError::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
