@@ -1320,6 +1320,16 @@ async fn shutdown_ends_streams_and_returns_leases() {
     }
 }
 
+/// POSTs a control verb and checks its answer: `code` and the campaign's new `status`.
+async fn moved(app: &App, path: &str, code: u16, status: &str, backend: impl std::fmt::Display) {
+    let (s, body) = app.post(path).await;
+    assert_eq!(
+        (s, body["status"].as_str()),
+        (code, Some(status)),
+        "{backend}: POST {path}: {body}"
+    );
+}
+
 /// The control verbs that succeed: each answers the campaign's status after the move, and
 /// retry-failed sends a failed job back to the queue.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -1332,26 +1342,11 @@ async fn control_verbs_move_the_campaign_and_answer_its_status() {
         let id = ok["campaign_id"].as_i64().unwrap();
         let verb = |v: &str| format!("/api/atl/campaigns/{id}/{v}");
 
-        let (s, body) = app.post(&verb("start")).await;
-        assert_eq!(
-            (s, body["status"].as_str()),
-            (202, Some("processing")),
-            "{backend}"
-        );
-        let (s, body) = app.post(&verb("pause")).await;
-        assert_eq!(
-            (s, body["status"].as_str()),
-            (200, Some("paused")),
-            "{backend}"
-        );
+        moved(&app, &verb("start"), 202, "processing", backend).await;
+        moved(&app, &verb("pause"), 200, "paused", backend).await;
         let (s, body) = app.post(&verb("pause")).await;
         assert_eq!(s, 409, "{backend}: already paused: {body}");
-        let (s, body) = app.post(&verb("resume")).await;
-        assert_eq!(
-            (s, body["status"].as_str()),
-            (200, Some("processing")),
-            "{backend}"
-        );
+        moved(&app, &verb("resume"), 200, "processing", backend).await;
 
         // A job fails for good (as a worker would record it), then is retried.
         let claimed = store
@@ -1373,12 +1368,7 @@ async fn control_verbs_move_the_campaign_and_answer_its_status() {
         assert_eq!(outcome, atl_store::FailOutcome::Failed, "{backend}");
         let progress = store.campaign_progress(id).await.unwrap();
         assert_eq!(progress.jobs.failed, 1, "{backend}: {progress:?}");
-        let (s, body) = app.post(&verb("retry-failed")).await;
-        assert_eq!(
-            (s, body["status"].as_str()),
-            (200, Some("processing")),
-            "{backend}: {body}"
-        );
+        moved(&app, &verb("retry-failed"), 200, "processing", backend).await;
         let progress = store.campaign_progress(id).await.unwrap();
         assert_eq!(progress.jobs.failed, 0, "{backend}: {progress:?}");
         assert_eq!(
@@ -1386,12 +1376,7 @@ async fn control_verbs_move_the_campaign_and_answer_its_status() {
             "{backend}: back in the queue: {progress:?}"
         );
 
-        let (s, body) = app.post(&verb("cancel")).await;
-        assert_eq!(
-            (s, body["status"].as_str()),
-            (200, Some("cancelled")),
-            "{backend}"
-        );
+        moved(&app, &verb("cancel"), 200, "cancelled", backend).await;
         let (s, body) = app.post(&verb("retry-failed")).await;
         assert_eq!(s, 409, "{backend}: nothing to retry once cancelled: {body}");
         assert_error(&body, "conflict");
