@@ -49,16 +49,22 @@ fn sandbox(latency_ms: u64) -> (Killed, String) {
     (Killed(child), format!("http://127.0.0.1:{port}"))
 }
 
-fn enrich(dir: &std::path::Path, db: &str, sandbox: &str) -> Command {
+/// `atl ARGS` run in `dir` against this store and sandbox, its data under `dir/data`,
+/// stderr piped.
+fn atl_in(dir: &std::path::Path, db: &str, sandbox: &str, args: &[&str]) -> Command {
     let mut cmd = Command::new(ATL);
-    cmd.arg("enrich")
-        .arg("targets.csv")
+    cmd.args(args)
         .current_dir(dir)
         .env("ATL_DATABASE_URL", db)
         .env("ATL_SANDBOX_URL", sandbox)
         .env("ATL_DATA_DIR", dir.join("data"))
-        .stdout(Stdio::piped())
         .stderr(Stdio::piped());
+    cmd
+}
+
+fn enrich(dir: &std::path::Path, db: &str, sandbox: &str) -> Command {
+    let mut cmd = atl_in(dir, db, sandbox, &["enrich", "targets.csv"]);
+    cmd.stdout(Stdio::piped());
     cmd
 }
 
@@ -230,15 +236,19 @@ async fn import_status_and_campaigns_print_what_they_promise() {
 }
 
 fn spawn_atl(db: &str, sandbox: &str, dir: &std::path::Path, args: &[&str]) -> Child {
-    Command::new(ATL)
-        .args(args)
-        .env("ATL_DATABASE_URL", db)
-        .env("ATL_SANDBOX_URL", sandbox)
-        .env("ATL_DATA_DIR", dir.join("data"))
+    atl_in(dir, db, sandbox, args)
         .stdout(Stdio::null())
-        .stderr(Stdio::piped())
         .spawn()
         .unwrap()
+}
+
+/// Waits (up to 30 s) until some job of the campaign is running.
+async fn wait_for_a_running_job(store: &atl_store::Store, id: i64, what: &str) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while store.campaign_progress(id).await.unwrap().jobs.running == 0 {
+        assert!(Instant::now() < deadline, "{what} took no job");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 }
 
 fn terminate(child: &mut Child) -> (std::process::ExitStatus, String) {
@@ -275,14 +285,7 @@ async fn sigterm_stops_worker_and_serve_without_leaving_leases() {
             .unwrap();
 
         let mut worker = spawn_atl(store.url(), &origin, &dir, &["worker"]);
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while store.campaign_progress(id).await.unwrap().jobs.running == 0 {
-            assert!(
-                Instant::now() < deadline,
-                "{backend}: the worker took no job"
-            );
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+        wait_for_a_running_job(&store, id, &format!("{backend}: the worker")).await;
         let (status, err) = terminate(&mut worker);
         assert!(status.success(), "{backend}: {status:?} {err}");
         assert!(err.contains("worker stopped"), "{backend}: {err}");
@@ -296,14 +299,7 @@ async fn sigterm_stops_worker_and_serve_without_leaving_leases() {
         let port = free_port();
         let addr = format!("127.0.0.1:{port}");
         let mut serve = spawn_atl(store.url(), &origin, &dir, &["serve", "--addr", &addr]);
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while store.campaign_progress(id).await.unwrap().jobs.running == 0 {
-            assert!(
-                Instant::now() < deadline,
-                "{backend}: the server ran no job"
-            );
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+        wait_for_a_running_job(&store, id, &format!("{backend}: the server")).await;
         assert!(std::net::TcpStream::connect(&addr).is_ok(), "{backend}");
         let (status, err) = terminate(&mut serve);
         assert!(status.success(), "{backend}: {status:?} {err}");
