@@ -1380,6 +1380,17 @@ async fn control_verbs_move_the_campaign_and_answer_its_status() {
         let (s, body) = app.post(&verb("retry-failed")).await;
         assert_eq!(s, 409, "{backend}: nothing to retry once cancelled: {body}");
         assert_error(&body, "conflict");
+
+        // The list pages newest first.
+        let (_, newer) = app.upload("newer", SMALL_CSV.as_bytes().to_vec()).await;
+        let newer = newer["campaign_id"].as_i64().unwrap();
+        let (s, first) = app.get("/api/atl/campaigns?limit=1").await;
+        assert_eq!(s, 200, "{backend}: {first}");
+        assert_eq!(first["total"], 2, "{backend}: {first}");
+        assert_eq!(first["campaigns"][0]["id"], newer, "{backend}: {first}");
+        let (_, second) = app.get("/api/atl/campaigns?page=2&per_page=1").await;
+        assert_eq!(second["campaigns"][0]["id"], id, "{backend}: {second}");
+        assert_eq!(second["campaigns"].as_array().map(Vec::len), Some(1));
         app.stop().await;
     }
 }
