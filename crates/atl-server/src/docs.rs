@@ -7,6 +7,7 @@
 use axum::extract::State;
 use axum::http::{HeaderValue, header};
 use axum::response::{Html, IntoResponse, Response};
+use bytes::Bytes;
 
 use crate::ApiState;
 
@@ -75,7 +76,7 @@ pub(crate) fn finish(mut openapi: utoipa::openapi::OpenApi) -> String {
 }
 
 pub(crate) async fn openapi_json(State(state): State<ApiState>) -> Response {
-    let mut response = state.openapi.as_str().to_owned().into_response();
+    let mut response = state.openapi.into_response();
     response.headers_mut().insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("application/json"),
@@ -83,8 +84,8 @@ pub(crate) async fn openapi_json(State(state): State<ApiState>) -> Response {
     response
 }
 
-pub(crate) async fn docs_page(State(state): State<ApiState>) -> Html<String> {
-    Html(state.docs_page.as_str().to_owned())
+pub(crate) async fn docs_page(State(state): State<ApiState>) -> Html<Bytes> {
+    Html(state.docs_page)
 }
 
 /// The page with `openapi_json` embedded as a JSON data block. Inside `<script>` only

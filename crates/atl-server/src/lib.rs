@@ -15,7 +15,8 @@
 //!
 //! Authentication ([`auth`]): `Authorization: Bearer <key>`; keys belong to teams. Without
 //! any key in the store the server only binds to loopback and serves the `default` team.
-//! `/healthz`, `/openapi.json` and `/docs` need no key: they expose no team data.
+//! Only `/healthz` needs no key (load balancers call it); `/metrics` shows the key's team's
+//! ledger figures beside the process's own.
 
 mod auth;
 mod campaigns;
@@ -31,6 +32,7 @@ mod targets;
 mod upload;
 mod worker_runtime;
 
+use bytes::Bytes;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -127,9 +129,10 @@ pub(crate) struct ApiState {
     pub(crate) ctx: Arc<AppContext>,
     pub(crate) http: Arc<metrics::HttpMetrics>,
     default_team: Arc<OnceCell<i64>>,
-    pub(crate) openapi: Arc<String>,
-    /// `/docs`: the page with the document embedded, built once.
-    pub(crate) docs_page: Arc<String>,
+    /// `/openapi.json` and `/docs` (the page with the document embedded), built once and
+    /// served without copying.
+    pub(crate) openapi: Bytes,
+    pub(crate) docs_page: Bytes,
     pub(crate) keys: Arc<auth::KeyCache>,
     /// Status polls of one campaign share their database reads (see `coalesce`).
     pub(crate) tallies: Arc<campaigns::Tallies>,
@@ -207,8 +210,8 @@ pub fn router(ctx: AppContext) -> Router {
         ctx: Arc::new(ctx),
         http: Arc::new(metrics::HttpMetrics::default()),
         default_team: Arc::new(OnceCell::new()),
-        docs_page: Arc::new(docs::page(&openapi)),
-        openapi: Arc::new(openapi),
+        docs_page: Bytes::from(docs::page(&openapi)),
+        openapi: Bytes::from(openapi),
         keys: Arc::new(auth::KeyCache::default()),
         tallies: Arc::default(),
     };
