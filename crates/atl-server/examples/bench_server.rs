@@ -1,9 +1,10 @@
 //! The server for `scripts/bench-api.sh`: a store (`ATL_DATABASE_URL`, default a fresh
 //! SQLite file under `ATL_BENCH_DIR`, by default a new folder in the temp dir) with one
-//! API key and a 10,000-target campaign imported and started, served on `--addr` (default 127.0.0.1:8089) until Ctrl-C. The server runs
-//! its workers (concurrency 64) on an in-process sandbox with the issue-4 latencies (LLM
-//! 200 ms, Apollo 50 ms, TTS 100 ms), so the status route is measured while the campaign
-//! is really running: jobs complete and the campaign row is written all the time.
+//! API key and a 10,000-target campaign imported and started, served on `--addr` (default
+//! 127.0.0.1:8089) until Ctrl-C. The server runs its workers (concurrency 64) on an
+//! in-process sandbox with the issue-4 latencies (LLM 200 ms, Apollo 50 ms, TTS 100 ms),
+//! so the status route is measured while the campaign is really running: jobs complete
+//! and the campaign row is written all the time.
 //!
 //! Prints `KEY=…`, `CAMPAIGN=…`, `ADDR=…` lines for the script. Stops on Ctrl-C (SIGINT)
 //! and removes its folder.
