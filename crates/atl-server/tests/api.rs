@@ -876,28 +876,23 @@ async fn bad_inputs_are_refused_with_the_right_status_and_change_nothing() {
             "estimate",
         ]
         .map(|verb| format!("/api/atl/campaigns/{id}/{verb}"));
-        for key in [wrong, other.plaintext.as_str()] {
-            let expected = if key == wrong { 401 } else { 404 };
-            for path in &gets {
+        let requests = gets
+            .iter()
+            .map(|p| (reqwest::Method::GET, p))
+            .chain(posts.iter().map(|p| (reqwest::Method::POST, p)));
+        for (method, path) in requests {
+            for key in [wrong, other.plaintext.as_str()] {
+                let expected = if key == wrong { 401 } else { 404 };
                 let r = app
                     .client
-                    .get(app.url(path))
+                    .request(method.clone(), app.url(path))
                     .bearer_auth(key)
                     .send()
                     .await
                     .unwrap();
-                assert_eq!(r.status(), expected, "{backend}: GET {path}");
-                assert!(r.json::<Value>().await.unwrap()["error"]["code"].is_string());
-            }
-            for path in &posts {
-                let r = app
-                    .client
-                    .post(app.url(path))
-                    .bearer_auth(key)
-                    .send()
-                    .await
-                    .unwrap();
-                assert_eq!(r.status(), expected, "{backend}: POST {path}");
+                assert_eq!(r.status(), expected, "{backend}: {method} {path}");
+                let body: Value = r.json().await.unwrap();
+                assert!(body["error"]["code"].is_string(), "{method} {path}: {body}");
             }
         }
         assert_eq!(fingerprint().await, mine, "{backend}: nothing moved");
