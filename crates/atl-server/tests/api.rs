@@ -553,20 +553,12 @@ async fn upload_start_events_status_targets_executives_export_audio() {
             ),
             polls
         );
-        let provider_calls: f64 = metrics
-            .lines()
-            .filter(|l| l.starts_with("atl_provider_latency_seconds_count{"))
-            .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
-            .sum();
+        let provider_calls = sum_of(&metrics, "atl_provider_latency_seconds_count");
         assert!(
             provider_calls > 0.0,
             "provider latency histograms: {metrics}"
         );
-        let own_results: f64 = metrics
-            .lines()
-            .filter(|l| l.starts_with("atl_results_total{"))
-            .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
-            .sum();
+        let own_results = sum_of(&metrics, "atl_results_total");
         assert_eq!(own_results, 12.0, "{backend}: {metrics}");
 
         // Another team's key sees the process's series but none of this team's ledger.
@@ -604,6 +596,17 @@ fn sample(text: &str, series: &str) -> f64 {
     text.lines()
         .find_map(|l| l.strip_prefix(series)?.strip_prefix(' ')?.parse().ok())
         .unwrap_or_else(|| panic!("no sample {series} in:\n{text}"))
+}
+
+/// The sum of every labelled sample of `name` (`name{…} value` lines).
+fn sum_of(text: &str, name: &str) -> f64 {
+    text.lines()
+        .filter(|l| {
+            l.strip_prefix(name)
+                .is_some_and(|rest| rest.starts_with('{'))
+        })
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+        .sum()
 }
 
 /// What a Prometheus scraper requires of the text format: every sample belongs to the
