@@ -1,4 +1,4 @@
-use atl_domain::{AgentResult, SubAgentKind};
+use atl_domain::{AgentResult, FailureKind, RetryPolicy, SubAgentKind};
 use atl_providers::ProviderError;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -74,50 +74,90 @@ pub struct CostEstimate {
     pub high_nano_usd: i64,
 }
 
+/// Why a run failed, what kind of failure it was (which decides whether and when the
+/// engine runs it again, see [`atl_domain::RetryPolicy`]) and the money it spent.
 #[derive(Debug, Clone, thiserror::Error, PartialEq)]
-pub enum AgentError {
-    /// Worth trying again later (rate limits, timeouts, 5xx, a circuit open).
-    #[error("{message}")]
-    Retryable {
-        message: String,
-        retry_after: Option<Duration>,
-        /// Money already spent by the failed attempt (nano-USD), so it is still counted.
-        spent_nano_usd: i64,
-    },
-    /// Trying again cannot help (bad key, no quota, bad request, invalid output twice).
-    #[error("{message}")]
-    Final {
-        message: String,
-        spent_nano_usd: i64,
-    },
+#[error("{message}")]
+pub struct AgentError {
+    pub kind: FailureKind,
+    pub message: String,
+    /// What the provider asked to wait, when it said.
+    pub retry_after: Option<Duration>,
+    /// The provider that failed, when one did (names the outage in "deepseek
+    /// unavailable since 14:03").
+    pub provider: Option<String>,
+    /// Money already spent by the failed attempt (nano-USD), so it is still counted.
+    pub spent_nano_usd: i64,
 }
 
 impl AgentError {
-    pub fn is_retryable(&self) -> bool {
-        matches!(self, AgentError::Retryable { .. })
-    }
-    pub fn spent_nano_usd(&self) -> i64 {
-        match self {
-            AgentError::Retryable { spent_nano_usd, .. }
-            | AgentError::Final { spent_nano_usd, .. } => *spent_nano_usd,
+    pub fn new(kind: FailureKind, message: impl Into<String>) -> Self {
+        AgentError {
+            kind,
+            message: message.into(),
+            retry_after: None,
+            provider: None,
+            spent_nano_usd: 0,
         }
+    }
+
+    /// A failure that retrying cannot help (bad input, bad key).
+    pub fn final_error(message: impl Into<String>) -> Self {
+        AgentError::new(FailureKind::Final, message)
+    }
+
+    pub fn with_spent(mut self, spent_nano_usd: i64) -> Self {
+        self.spent_nano_usd = spent_nano_usd;
+        self
+    }
+
+    pub fn with_retry_after(mut self, retry_after: Option<Duration>) -> Self {
+        self.retry_after = retry_after;
+        self
+    }
+
+    /// Whether running the job again may succeed.
+    pub fn is_retryable(&self) -> bool {
+        self.kind != FailureKind::Final
+    }
+
+    pub fn spent_nano_usd(&self) -> i64 {
+        self.spent_nano_usd
     }
 }
 
 impl From<ProviderError> for AgentError {
     fn from(e: ProviderError) -> Self {
-        if e.is_retryable() {
-            AgentError::Retryable {
-                retry_after: e.retry_after(),
-                message: e.to_string(),
-                spent_nano_usd: 0,
-            }
-        } else {
-            AgentError::Final {
-                message: e.to_string(),
-                spent_nano_usd: 0,
-            }
+        let kind = match &e {
+            ProviderError::RateLimited { .. } => FailureKind::Snooze,
+            ProviderError::CircuitOpen { .. } => FailureKind::Unavailable,
+            other if other.is_retryable() => FailureKind::Transient,
+            _ => FailureKind::Final,
+        };
+        AgentError {
+            kind,
+            retry_after: e.retry_after(),
+            provider: provider_of(&e),
+            message: e.to_string(),
+            spent_nano_usd: 0,
         }
+    }
+}
+
+fn provider_of(e: &ProviderError) -> Option<String> {
+    match e {
+        ProviderError::RateLimited { provider, .. }
+        | ProviderError::Server { provider, .. }
+        | ProviderError::Timeout { provider, .. }
+        | ProviderError::Connection { provider, .. }
+        | ProviderError::InvalidResponse { provider, .. }
+        | ProviderError::CircuitOpen { provider, .. }
+        | ProviderError::Auth { provider, .. }
+        | ProviderError::Quota { provider, .. }
+        | ProviderError::BadRequest { provider, .. }
+        | ProviderError::NotConfigured { provider, .. }
+        | ProviderError::Schema { provider, .. } => Some(provider.clone()),
+        ProviderError::Blocked { .. } => None,
     }
 }
 
@@ -129,4 +169,8 @@ pub trait SubAgent: Send + Sync {
     /// lookups at current prices.
     fn estimate(&self, input: &AgentInput) -> CostEstimate;
     async fn run(&self, input: &AgentInput) -> Result<AgentResult, AgentError>;
+    /// How the engine retries this agent's failed runs.
+    fn retry_policy(&self) -> RetryPolicy {
+        RetryPolicy::default()
+    }
 }

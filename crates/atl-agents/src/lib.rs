@@ -32,7 +32,7 @@ mod spend;
 mod voice;
 
 pub use agent::{AgentError, AgentInput, CostEstimate, Seller, SubAgent};
-pub use atl_domain::AgentResult;
+pub use atl_domain::{AgentResult, FailureKind, RetryPolicy};
 pub use enrichment::{EnrichmentAgent, EnrichmentOptions};
 pub use intel::{IntelAgent, IntelOptions};
 pub use research::{ResearchAgent, ResearchOptions};

@@ -128,30 +128,12 @@ impl Spend {
 
     /// The agent error for a provider failure, carrying what was spent so far.
     pub(crate) fn fail(&self, e: ProviderError) -> AgentError {
-        let spent = self.known_nanos();
-        match AgentError::from(e) {
-            AgentError::Retryable {
-                message,
-                retry_after,
-                ..
-            } => AgentError::Retryable {
-                message,
-                retry_after,
-                spent_nano_usd: spent,
-            },
-            AgentError::Final { message, .. } => AgentError::Final {
-                message,
-                spent_nano_usd: spent,
-            },
-        }
+        AgentError::from(e).with_spent(self.known_nanos())
     }
 
     /// A final error that is not a provider's (bad input), with the money spent.
     pub(crate) fn final_error(&self, message: impl Into<String>) -> AgentError {
-        AgentError::Final {
-            message: message.into(),
-            spent_nano_usd: self.known_nanos(),
-        }
+        AgentError::final_error(message).with_spent(self.known_nanos())
     }
 }
 

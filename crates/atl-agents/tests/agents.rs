@@ -5,7 +5,7 @@
 
 use atl_agents::seniority::{APOLLO_SENIORITIES, EMAIL_STATUSES};
 use atl_agents::{
-    AgentError, AgentInput, AgentResult, EnrichmentAgent, IntelAgent, ResearchAgent, Seller,
+    AgentInput, AgentResult, EnrichmentAgent, FailureKind, IntelAgent, ResearchAgent, Seller,
     SubAgent, VoiceAgent,
 };
 use atl_domain::SubAgentKind;
@@ -505,17 +505,10 @@ async fn replies_that_never_fit_the_schema_are_final() {
         .run(&with_contact(&dir))
         .await
         .expect_err("schema never met");
-    match &err {
-        AgentError::Final {
-            message,
-            spent_nano_usd,
-        } => {
-            assert!(message.contains("schema"), "{message}");
-            // Two searches and both LLM attempts were paid.
-            assert!(*spent_nano_usd > 0);
-        }
-        other => panic!("expected Final, got {other:?}"),
-    }
+    assert_eq!(err.kind, FailureKind::Final, "{err:?}");
+    assert!(err.message.contains("schema"), "{}", err.message);
+    // Two searches and both LLM attempts were paid.
+    assert!(err.spent_nano_usd > 0);
     sb.shutdown().await;
 }
 

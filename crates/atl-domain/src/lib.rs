@@ -5,10 +5,12 @@
 //! the shape of a target as it leaves the CSV importer and enters the store.
 
 mod result;
+mod retry;
 mod status;
 mod target;
 
 pub use result::AgentResult;
+pub use retry::{FailedRun, FailureKind, RetryDecision, RetryPolicy};
 pub use status::{CampaignStatus, JobStatus, ParseStatusError, SubAgentKind, TargetStatus};
 pub use target::{NewTarget, dedup_key, normalise_company};
 

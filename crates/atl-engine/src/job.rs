@@ -105,12 +105,12 @@ pub(crate) async fn run_job(
         },
         Ran::Finished(Err(err)) => {
             let retry_at = match &err {
-                AgentError::Retryable { retry_after, .. } if job.attempt < job.max_attempts => {
+                e if e.is_retryable() && job.attempt < job.max_attempts => {
                     let delay = crate::backoff::retry_delay(
                         job.attempt,
                         ctx.config.retry_base,
                         ctx.config.retry_cap,
-                        *retry_after,
+                        e.retry_after,
                     );
                     time::Duration::try_from(delay)
                         .ok()

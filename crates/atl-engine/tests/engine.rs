@@ -1,7 +1,7 @@
 //! The coordinator end to end with fake agents, every test on SQLite and PostgreSQL.
 
 use async_trait::async_trait;
-use atl_agents::{AgentError, AgentInput, CostEstimate, SubAgent};
+use atl_agents::{AgentError, AgentInput, CostEstimate, FailureKind, SubAgent};
 use atl_domain::{AgentResult, CampaignStatus, JobStatus, NewTarget, SubAgentKind};
 use atl_engine::{AgentRegistry, Coordinator, EngineConfig, StopReason};
 use atl_store::testing::all_stores;
@@ -81,15 +81,10 @@ impl SubAgent for FakeAgent {
                 tokens_out: 1,
                 synthetic: true,
             }),
-            Act::Retry { spent } => Err(AgentError::Retryable {
-                message: "429 slow down".into(),
-                retry_after: None,
-                spent_nano_usd: spent,
-            }),
-            Act::Fail { spent } => Err(AgentError::Final {
-                message: "401 bad key".into(),
-                spent_nano_usd: spent,
-            }),
+            Act::Retry { spent } => {
+                Err(AgentError::new(FailureKind::Transient, "503 try again").with_spent(spent))
+            }
+            Act::Fail { spent } => Err(AgentError::final_error("401 bad key").with_spent(spent)),
         }
     }
 }
