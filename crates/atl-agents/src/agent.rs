@@ -35,6 +35,61 @@ pub struct AgentInput {
     pub prior: HashMap<SubAgentKind, serde_json::Value>,
     /// Where the voice agent writes audio files.
     pub data_dir: std::path::PathBuf,
+    /// The job's attempt number (1 for the first run). Files a run writes carry it in
+    /// their names, so a late run can never overwrite a committed one.
+    pub attempt: u32,
+    /// Counts every provider call's cost as it is made, so the engine can book what a
+    /// run spent even when the run is abandoned or its lease is lost mid-way.
+    #[serde(skip)]
+    pub meter: SpendMeter,
+}
+
+/// A running total of what one run has spent, shared between the agent (which adds each
+/// call's cost as it is metered) and the engine (which books it whatever becomes of the
+/// run). Cloning shares the total.
+#[derive(Debug, Clone, Default)]
+pub struct SpendMeter {
+    inner: std::sync::Arc<MeterInner>,
+}
+
+#[derive(Debug, Default)]
+struct MeterInner {
+    nanos: std::sync::atomic::AtomicI64,
+    unknown: std::sync::atomic::AtomicU64,
+}
+
+impl SpendMeter {
+    /// Add one call's cost; `None` (no price known) is counted as unknown, not as zero.
+    pub fn add(&self, nanos: Option<i64>) {
+        use std::sync::atomic::Ordering::Relaxed;
+        match nanos {
+            Some(n) => {
+                self.inner.nanos.fetch_add(n, Relaxed);
+            }
+            None => {
+                self.inner.unknown.fetch_add(1, Relaxed);
+            }
+        }
+    }
+
+    /// Known spend so far, in nano-USD.
+    pub fn nanos(&self) -> i64 {
+        self.inner.nanos.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Calls whose price was unknown.
+    pub fn unknown_calls(&self) -> u64 {
+        self.inner
+            .unknown
+            .load(std::sync::atomic::Ordering::Relaxed)
+    }
+}
+
+impl PartialEq for SpendMeter {
+    /// Meters compare by identity: two inputs are equal when they share one total.
+    fn eq(&self, other: &Self) -> bool {
+        std::sync::Arc::ptr_eq(&self.inner, &other.inner)
+    }
 }
 
 impl AgentInput {

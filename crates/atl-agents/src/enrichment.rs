@@ -466,7 +466,7 @@ impl SubAgent for EnrichmentAgent {
     }
 
     async fn run(&self, input: &AgentInput) -> Result<AgentResult, AgentError> {
-        let spend = Spend::start();
+        let spend = Spend::start(&input.meter);
         let t = &self.toolkit;
         if input.company_name.trim().is_empty() && input.bare_domain().is_none() {
             return Err(spend.final_error("enrichment needs a company name or domain"));

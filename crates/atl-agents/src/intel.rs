@@ -195,7 +195,7 @@ impl SubAgent for IntelAgent {
     }
 
     async fn run(&self, input: &AgentInput) -> Result<AgentResult, AgentError> {
-        let spend = Spend::start();
+        let spend = Spend::start(&input.meter);
         let t = &self.toolkit;
         let company = input.company_name.trim();
         if company.is_empty() {

@@ -31,7 +31,7 @@ mod sources;
 mod spend;
 mod voice;
 
-pub use agent::{AgentError, AgentInput, CostEstimate, Seller, SubAgent};
+pub use agent::{AgentError, AgentInput, CostEstimate, Seller, SpendMeter, SubAgent};
 pub use atl_domain::{AgentResult, FailureKind, RetryPolicy};
 pub use enrichment::{EnrichmentAgent, EnrichmentOptions};
 pub use intel::{IntelAgent, IntelOptions};

@@ -231,7 +231,7 @@ impl SubAgent for ResearchAgent {
     }
 
     async fn run(&self, input: &AgentInput) -> Result<AgentResult, AgentError> {
-        let spend = Spend::start();
+        let spend = Spend::start(&input.meter);
         if input.company_name.trim().is_empty() {
             return Err(spend.final_error("research needs a company name"));
         }

@@ -6,7 +6,7 @@
 //! check the total. One part with an unknown price makes the total unknown (`None`):
 //! unknown is never reported as zero.
 
-use crate::agent::AgentError;
+use crate::agent::{AgentError, SpendMeter};
 use atl_domain::{AgentResult, SubAgentKind};
 use atl_providers::llm::{ChatRequest, ChatResponse};
 use atl_providers::pricing::usd_to_nanos;
@@ -37,13 +37,16 @@ struct Inner {
 pub(crate) struct Spend {
     started: Instant,
     inner: Mutex<Inner>,
+    meter: SpendMeter,
 }
 
 impl Spend {
-    pub(crate) fn start() -> Self {
+    /// A new record of one run; every call recorded is also added to `meter`.
+    pub(crate) fn start(meter: &SpendMeter) -> Self {
         Spend {
             started: Instant::now(),
             inner: Mutex::default(),
+            meter: meter.clone(),
         }
     }
 
@@ -54,6 +57,7 @@ impl Spend {
 
     /// Count one successful call.
     pub(crate) fn record<T>(&self, m: &Metered<T>) {
+        self.meter.add(m.cost_usd.map(usd_to_nanos));
         self.lock().parts.push(Part {
             provider: m.provider.clone(),
             model: m.model.clone(),
@@ -220,7 +224,8 @@ mod tests {
 
     #[test]
     fn total_is_sum_of_parts_and_unknown_poisons_it() {
-        let s = Spend::start();
+        let meter = SpendMeter::default();
+        let s = Spend::start(&meter);
         s.record(&metered(Some(0.000_001), 10));
         s.record(&metered(Some(0.000_002_5), 5));
         assert_eq!(s.total_nanos(), Some(3_500));
@@ -228,6 +233,7 @@ mod tests {
         s.record(&metered(None, 1));
         assert_eq!(s.total_nanos(), None);
         assert_eq!(s.known_nanos(), 3_500);
+        assert_eq!((meter.nanos(), meter.unknown_calls()), (3_500, 1));
         let e = s.fail(ProviderError::Timeout {
             provider: "p".into(),
             after: Duration::from_secs(1),

@@ -224,7 +224,7 @@ impl SubAgent for VoiceAgent {
     }
 
     async fn run(&self, input: &AgentInput) -> Result<AgentResult, AgentError> {
-        let spend = Spend::start();
+        let spend = Spend::start(&input.meter);
         let t = &self.toolkit;
         if input.company_name.trim().is_empty() {
             return Err(spend.final_error("voice needs a company name"));

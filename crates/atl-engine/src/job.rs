@@ -205,6 +205,8 @@ async fn build_input(
         seller,
         prior,
         data_dir: ctx.config.data_dir.clone(),
+        attempt: job.attempt,
+        meter: Default::default(),
     })
 }
 
