@@ -1,18 +1,11 @@
-use atl_domain::{AgentResult, FailureKind, RetryPolicy, SubAgentKind};
+use crate::options::CampaignOptions;
+use crate::prompts;
+use atl_domain::records::{self, EnrichmentRecord, ResearchBrief};
+use atl_domain::{AgentResult, FailureKind, RetryPolicy, SubAgentKind, domain_name};
 use atl_providers::ProviderError;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::time::Duration;
-
-/// The seller on whose behalf a campaign runs (from the campaign's settings); intel and
-/// voice use it to find angles and write the pitch.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct Seller {
-    pub name: Option<String>,
-    pub company: Option<String>,
-    /// One line: what the seller sells and to whom.
-    pub pitch: Option<String>,
-}
 
 /// Everything a sub-agent may use for one target.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -25,11 +18,17 @@ pub struct AgentInput {
     pub linkedin_url: Option<String>,
     pub website: Option<String>,
     pub domain: Option<String>,
-    /// The CSV's other columns.
+    /// The CSV's other columns (industry, city, CEO, revenue …): context that tells
+    /// same-name companies apart.
     pub extra: serde_json::Value,
-    pub seller: Seller,
+    /// The campaign's options (seller, audio mode, cache use, news age).
+    pub options: CampaignOptions,
+    /// Whose evidence cache this run reads and fills (the campaign's team): one team
+    /// never reads what another team's keys paid for.
+    pub cache_scope: String,
     /// Results of sub-agents that finished before this one (voice reads research and
-    /// enrichment; intel reads research when present). Failed ones are absent.
+    /// enrichment; intel reads research). Failed ones are absent. Read them as records
+    /// with [`AgentInput::research`] and [`AgentInput::enrichment`].
     /// A `HashMap`: `SubAgentKind` is `Hash` but not `Ord`, so a `BTreeMap` keyed by it
     /// cannot be deserialised or looked up.
     pub prior: HashMap<SubAgentKind, serde_json::Value>,
@@ -42,6 +41,113 @@ pub struct AgentInput {
     /// run spent even when the run is abandoned or its lease is lost mid-way.
     #[serde(skip)]
     pub meter: SpendMeter,
+}
+
+impl AgentInput {
+    /// The company's own site as given: the website, else the domain.
+    pub fn site(&self) -> Option<&str> {
+        [self.website.as_deref(), self.domain.as_deref()]
+            .into_iter()
+            .flatten()
+            .map(str::trim)
+            .find(|s| !s.is_empty())
+    }
+
+    /// The registrable domain (`walmart.com` for `stock.walmart.com`), from the domain,
+    /// the website or the contact's e-mail, in that order.
+    pub fn registrable_domain(&self) -> Option<String> {
+        [
+            self.domain.as_deref(),
+            self.website.as_deref(),
+            self.contact_email.as_deref(),
+        ]
+        .into_iter()
+        .flatten()
+        .find_map(domain_name::registrable_domain)
+    }
+
+    /// A note when the site given is a sub-domain (investor relations and the like).
+    pub fn domain_note(&self) -> Option<String> {
+        [self.domain.as_deref(), self.website.as_deref()]
+            .into_iter()
+            .flatten()
+            .find_map(domain_name::subdomain_note)
+    }
+
+    /// The company name, trimmed and capped for prompts and lookups.
+    pub fn company(&self) -> String {
+        prompts::clip_plain(self.company_name.trim(), prompts::MAX_NAME_CHARS)
+    }
+
+    /// The contact's name as given, trimmed, when there is one.
+    pub fn contact(&self) -> Option<&str> {
+        self.contact_name
+            .as_deref()
+            .map(str::trim)
+            .filter(|n| !n.is_empty())
+    }
+
+    /// An earlier agent's result data, when it finished.
+    pub fn prior_of(&self, kind: SubAgentKind) -> Option<&serde_json::Value> {
+        self.prior.get(&kind).filter(|v| !v.is_null())
+    }
+
+    /// The research brief, when research finished and its result reads as one.
+    pub fn research(&self) -> Option<ResearchBrief> {
+        self.prior_record(SubAgentKind::Research)
+    }
+
+    /// The enrichment record, when enrichment finished.
+    pub fn enrichment(&self) -> Option<EnrichmentRecord> {
+        self.prior_record(SubAgentKind::Enrichment)
+    }
+
+    fn prior_record<T: serde::de::DeserializeOwned>(&self, kind: SubAgentKind) -> Option<T> {
+        let v = self.prior_of(kind)?;
+        match records::decode::<T>(kind, v) {
+            Ok(s) => Some(s.record),
+            Err(e) => {
+                tracing::warn!(target_id = self.target_id, error = %e, "earlier result unreadable");
+                None
+            }
+        }
+    }
+
+    /// The input's own columns that tell same-name companies apart, as `label: value`
+    /// lines (industry, city, state, country, CEO, revenue, ticker …), at most eight.
+    pub fn context_lines(&self) -> Vec<String> {
+        const KEYS: [&str; 12] = [
+            "industry",
+            "sector",
+            "city",
+            "state",
+            "country",
+            "hq",
+            "headquarters",
+            "ceo",
+            "revenue",
+            "ticker",
+            "employees",
+            "description",
+        ];
+        let Some(map) = self.extra.as_object() else {
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        for (k, v) in map {
+            let key = k.trim().to_ascii_lowercase();
+            let value = v.as_str().map(str::trim).unwrap_or_default();
+            if KEYS.iter().any(|w| key.contains(w)) && !value.is_empty() && value != "-" {
+                out.push(format!(
+                    "{}: {}",
+                    prompts::clip_plain(k.trim(), 40),
+                    prompts::clip_plain(value, 160)
+                ));
+            }
+        }
+        out.truncate(8);
+        out
+    }
 }
 
 /// A running total of what one run has spent, shared between the agent (which adds each
@@ -92,40 +198,51 @@ impl PartialEq for SpendMeter {
     }
 }
 
-impl AgentInput {
-    /// The company's own site as given: the website, else the domain.
-    pub fn site(&self) -> Option<&str> {
-        [self.website.as_deref(), self.domain.as_deref()]
-            .into_iter()
-            .flatten()
-            .map(str::trim)
-            .find(|s| !s.is_empty())
-    }
+/// A sub-agent's quote for one target, used by `atl estimate` and the budget guard: a
+/// range and a point estimate, itemised by what is bought.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CostEstimate {
+    pub low_nano_usd: i64,
+    /// What the run is expected to cost (the quote's point estimate).
+    pub expected_nano_usd: i64,
+    /// The worst case: what a budget reservation must cover.
+    pub high_nano_usd: i64,
+    pub items: Vec<QuoteItem>,
+}
 
-    /// The bare domain (`acme.com`), from the domain, the website or the contact's
-    /// e-mail, in that order.
-    pub fn bare_domain(&self) -> Option<String> {
-        let from_email = self
-            .contact_email
-            .as_deref()
-            .and_then(|e| e.rsplit_once('@').map(|(_, d)| d));
-        [self.domain.as_deref(), self.website.as_deref(), from_email]
-            .into_iter()
-            .flatten()
-            .map(atl_providers::toolkit::bare_domain)
-            .find(|d| d.contains('.') && !d.contains(' '))
-    }
+/// What a quote line buys.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum QuoteKind {
+    ModelTokens,
+    Searches,
+    ContactCredits,
+    TtsCharacters,
+}
 
-    /// An earlier agent's result data, when it finished.
-    pub fn prior_of(&self, kind: SubAgentKind) -> Option<&serde_json::Value> {
-        self.prior.get(&kind).filter(|v| !v.is_null())
+impl QuoteKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            QuoteKind::ModelTokens => "model_tokens",
+            QuoteKind::Searches => "searches",
+            QuoteKind::ContactCredits => "contact_credits",
+            QuoteKind::TtsCharacters => "tts_characters",
+        }
     }
 }
 
-/// A sub-agent's quote for one target, used by `atl estimate` and the budget guard.
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
-pub struct CostEstimate {
+/// One line of a quote: units of something at a provider, and their price.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct QuoteItem {
+    pub kind: QuoteKind,
+    pub provider: String,
+    /// The model or the endpoint.
+    pub what: String,
+    pub units_low: f64,
+    pub units_expected: f64,
+    pub units_high: f64,
     pub low_nano_usd: i64,
+    pub expected_nano_usd: i64,
     pub high_nano_usd: i64,
 }
 

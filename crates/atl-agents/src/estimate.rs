@@ -1,130 +1,192 @@
-//! Quotes (invariant 6): tokens × the price of the route that would be picked, plus paid
-//! lookups and TTS characters, as a low–high range.
+//! Quotes: tokens × the price of the route that would be picked, plus paid lookups and
+//! TTS characters, as a low–expected–high range itemised by what is bought.
 //!
 //! Low assumes the short end of the prompt, a quarter of the output cap, the fewest calls
-//! and lookups; high assumes the long end, the full output cap, the most calls (including
-//! a corrective structured-output retry) and lookups. A part whose price is unknown (no
-//! route usable, no price entry) adds nothing and is logged: `CostEstimate` has no way to
-//! say "unknown", and an estimate is advisory while the recorded cost of a run is exact.
+//! and lookups; expected is a typical run; high assumes the long end, the full output cap
+//! and the most calls (a failover to the next route included) and lookups. A part whose
+//! price is unknown (no usable route, no price entry) adds nothing and is logged: an
+//! estimate is advisory, while the recorded cost of a run is exact.
 
-use crate::agent::CostEstimate;
+use crate::agent::{CostEstimate, QuoteItem, QuoteKind};
+use atl_domain::Money;
 use atl_providers::Usage;
-use atl_providers::pricing::usd_to_nanos;
-use atl_providers::toolkit::Toolkit;
+use atl_providers::toolkit::{Toolkit, endpoint};
 
 /// The shape of an agent's LLM use.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct LlmShape {
     pub prompt_tokens_low: u64,
+    pub prompt_tokens_expected: u64,
     pub prompt_tokens_high: u64,
+    pub output_tokens_expected: u64,
     pub max_output_tokens: u64,
     pub calls_low: u64,
     pub calls_high: u64,
 }
 
-#[derive(Debug, Clone, Copy, Default)]
-pub(crate) struct Range {
-    pub low: f64,
-    pub high: f64,
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Quote {
+    items: Vec<QuoteItem>,
 }
 
-impl Range {
-    pub(crate) fn add(self, other: Range) -> Range {
-        Range {
-            low: self.low + other.low,
-            high: self.high + other.high,
-        }
+fn nanos(usd: f64) -> i64 {
+    Money::from_usd_saturating(usd).nanos()
+}
+
+impl Quote {
+    pub(crate) fn add(mut self, other: Quote) -> Quote {
+        self.items.extend(other.items);
+        self
     }
 
     pub(crate) fn into_estimate(self) -> CostEstimate {
+        let sum =
+            |f: fn(&QuoteItem) -> i64| self.items.iter().map(f).fold(0i64, i64::saturating_add);
+        let low = sum(|i| i.low_nano_usd);
+        let expected = sum(|i| i.expected_nano_usd).max(low);
         CostEstimate {
-            low_nano_usd: usd_to_nanos(self.low),
-            high_nano_usd: usd_to_nanos(self.high.max(self.low)),
+            low_nano_usd: low,
+            expected_nano_usd: expected,
+            high_nano_usd: sum(|i| i.high_nano_usd).max(expected),
+            items: self.items,
         }
     }
 }
 
-pub(crate) fn llm(toolkit: &Toolkit, agent: &str, shape: LlmShape) -> Range {
+pub(crate) fn llm(toolkit: &Toolkit, agent: &str, shape: LlmShape) -> Quote {
     let route = match toolkit.router.pick(agent) {
         Ok(r) => r,
         Err(e) => {
             tracing::warn!(agent, error = %e, "no usable route; LLM part of the estimate is 0");
-            return Range::default();
+            return Quote::default();
         }
     };
     let Some(price) = toolkit.prices.get(&route.provider, &route.model) else {
         tracing::warn!(agent, route = %route, "no price; LLM part of the estimate is 0");
-        return Range::default();
+        return Quote::default();
     };
     let usage = |input: u64, output: u64| Usage {
         input_tokens: input,
         output_tokens: output,
         ..Usage::default()
     };
-    Range {
-        low: price.cost(&usage(shape.prompt_tokens_low, shape.max_output_tokens / 4))
-            * shape.calls_low as f64,
-        high: price.cost(&usage(shape.prompt_tokens_high, shape.max_output_tokens))
-            * shape.calls_high as f64,
+    let low = price.cost(&usage(shape.prompt_tokens_low, shape.max_output_tokens / 4))
+        * shape.calls_low as f64;
+    let expected = price.cost(&usage(
+        shape.prompt_tokens_expected,
+        shape.output_tokens_expected,
+    )) * shape.calls_low as f64;
+    let high = price.cost(&usage(shape.prompt_tokens_high, shape.max_output_tokens))
+        * shape.calls_high as f64;
+    let tokens = |p: u64, o: u64, calls: u64| ((p + o) * calls) as f64;
+    Quote {
+        items: vec![QuoteItem {
+            kind: QuoteKind::ModelTokens,
+            provider: route.provider.clone(),
+            what: route.model.clone(),
+            units_low: tokens(
+                shape.prompt_tokens_low,
+                shape.max_output_tokens / 4,
+                shape.calls_low,
+            ),
+            units_expected: tokens(
+                shape.prompt_tokens_expected,
+                shape.output_tokens_expected,
+                shape.calls_low,
+            ),
+            units_high: tokens(
+                shape.prompt_tokens_high,
+                shape.max_output_tokens,
+                shape.calls_high,
+            ),
+            low_nano_usd: nanos(low),
+            expected_nano_usd: nanos(expected),
+            high_nano_usd: nanos(high),
+        }],
     }
 }
 
-/// `low`–`high` paid lookups at `provider`'s price (nothing when it is not configured).
+/// Paid lookups at `provider`'s `endpoint` price (nothing when it is not configured);
+/// `expected` may be fractional (a hit rate).
 pub(crate) fn lookups(
     toolkit: &Toolkit,
+    kind: QuoteKind,
     provider: &str,
     endpoint: &str,
-    low: u64,
-    high: u64,
-) -> Range {
-    let cost = |n: u64| {
-        toolkit.prices.cost(
+    (low, expected, high): (f64, f64, f64),
+) -> Quote {
+    let unit = toolkit.prices.cost(
+        provider,
+        endpoint,
+        &Usage {
+            lookups: 1,
+            ..Usage::default()
+        },
+    );
+    let Some(unit) = unit else {
+        tracing::warn!(
             provider,
             endpoint,
-            &Usage {
-                lookups: n,
-                ..Usage::default()
-            },
-        )
+            "no lookup price; part of the estimate is 0"
+        );
+        return Quote::default();
     };
-    match (cost(low), cost(high)) {
-        (Some(l), Some(h)) => Range { low: l, high: h },
-        _ => {
-            tracing::warn!(provider, "no lookup price; part of the estimate is 0");
-            Range::default()
-        }
+    Quote {
+        items: vec![QuoteItem {
+            kind,
+            provider: provider.to_string(),
+            what: endpoint.to_string(),
+            units_low: low,
+            units_expected: expected,
+            units_high: high,
+            low_nano_usd: nanos(unit * low),
+            expected_nano_usd: nanos(unit * expected),
+            high_nano_usd: nanos(unit * high),
+        }],
     }
 }
 
-/// Web searches with whichever search provider is configured.
-pub(crate) fn searches(toolkit: &Toolkit, low: u64, high: u64) -> Range {
+/// Web searches with whichever search provider the toolkit would use.
+pub(crate) fn searches(toolkit: &Toolkit, low: u64, expected: u64, high: u64) -> Quote {
     match &toolkit.search {
-        Some(s) => lookups(
+        Some(s) if high > 0 => lookups(
             toolkit,
+            QuoteKind::Searches,
             s.name(),
-            atl_providers::toolkit::endpoint::SEARCH,
-            low,
-            high,
+            endpoint::SEARCH,
+            (low as f64, expected as f64, high as f64),
         ),
-        None => Range::default(),
+        _ => Quote::default(),
     }
 }
 
-/// TTS for `low`–`high` characters with the configured engine.
-pub(crate) fn tts(toolkit: &Toolkit, low: u64, high: u64) -> Range {
+/// TTS for a number of characters with the configured engine.
+pub(crate) fn tts(toolkit: &Toolkit, (low, expected, high): (u64, u64, u64)) -> Quote {
     let name = toolkit.tts.name();
     let cost = |n: u64| {
         toolkit.prices.cost(
             name,
-            atl_providers::toolkit::endpoint::TTS,
+            endpoint::TTS,
             &Usage {
                 tts_characters: n,
                 ..Usage::default()
             },
         )
     };
-    match (cost(low), cost(high)) {
-        (Some(l), Some(h)) => Range { low: l, high: h },
-        _ => Range::default(),
+    match (cost(low), cost(expected), cost(high)) {
+        (Some(l), Some(e), Some(h)) if high > 0 => Quote {
+            items: vec![QuoteItem {
+                kind: QuoteKind::TtsCharacters,
+                provider: name.to_string(),
+                what: endpoint::TTS.to_string(),
+                units_low: low as f64,
+                units_expected: expected as f64,
+                units_high: high as f64,
+                low_nano_usd: nanos(l),
+                expected_nano_usd: nanos(e),
+                high_nano_usd: nanos(h),
+            }],
+        },
+        _ => Quote::default(),
     }
 }

@@ -1,66 +1,72 @@
-//! The four sub-agents of DESIGN.md and the trait the coordinator drives them through.
+//! The four sub-agents and the trait the coordinator drives them through.
 //!
 //! Architecture invariant: a sub-agent knows the provider traits and its input, nothing
-//! of SQL, leases or campaigns. It gets an [`AgentInput`] (the target and, for intel and
-//! voice, what earlier sub-agents found) and returns an [`AgentResult`] or an
-//! [`AgentError`] that says whether trying again later may help.
+//! of SQL, leases or campaigns. It gets an [`AgentInput`] (the target, the campaign's
+//! options and, for intel and voice, what earlier sub-agents found) and returns an
+//! [`AgentResult`] carrying one record of the typed contract (`atl_domain::records`) or an
+//! [`AgentError`] that says what kind of failure it was and what it spent.
 //!
-//! Every agent holds an `Arc<Toolkit>` (atl-providers): all of its outbound calls go
-//! through the toolkit's governed helpers or the router, and every call's metered cost is
-//! summed into the result (`data.cost_breakdown` lists the parts). Errors carry the money
-//! spent before the failure.
+//! Every agent holds an [`AgentKit`]: the provider toolkit (all outbound calls go
+//! through its governed helpers or the router, and every call's cost is summed into the
+//! result), the cross-campaign evidence cache, the clock and the Apollo batcher.
 //!
-//! | agent | route | prompt | reads |
+//! | agent | route | reads | model calls |
 //! |---|---|---|---|
-//! | [`ResearchAgent`] | `research` | `research/1` | 2 web searches, the company's site |
-//! | [`IntelAgent`] | `intel` | `intel/1` | research result, 1 web search |
-//! | [`EnrichmentAgent`] | `enrichment` | `enrichment/1` | Apollo and Hunter through a bounded tool loop |
-//! | [`VoiceAgent`] | `voice` | `voice/1` | research and enrichment results, then TTS |
+//! | [`ResearchAgent`] | `research` | the evidence pack (site + one planned search, cached) | 1 |
+//! | [`IntelAgent`] | `intel` | the same pack, from the cache, and the research brief | 1 |
+//! | [`EnrichmentAgent`] | — | Apollo (batched, cached) then Hunter, a deterministic waterfall | 0 |
+//! | [`VoiceAgent`] | `voice` | the research brief and the enrichment record | 1 (+ TTS when audio is rendered in the job) |
+//!
+//! **The provenance rule:** every field a user sees says where it came from (input,
+//! apollo, hunter, website, search, model), its evidence URL and when it was observed; a
+//! value no tool returned is never presented as fact — a model's own knowledge is marked
+//! `model`, and a model never names the contact.
 
 mod agent;
+mod batch;
+pub mod cache;
 pub mod confidence;
 mod enrichment;
-mod enrichment_tools;
 mod estimate;
+pub mod evidence;
 mod intel;
+mod kit;
+pub mod options;
 pub mod prompts;
 mod research;
+pub mod routes;
 pub mod schemas;
 pub mod seniority;
-mod sources;
 mod spend;
-mod voice;
+pub mod voice;
 
-pub use agent::{AgentError, AgentInput, CostEstimate, Seller, SpendMeter, SubAgent};
+pub use agent::{AgentError, AgentInput, CostEstimate, QuoteItem, QuoteKind, SpendMeter, SubAgent};
 pub use atl_domain::{AgentResult, FailureKind, RetryPolicy};
+pub use cache::{CacheKind, Cached, EvidenceCache, Freshness, MemoryCache, NoCache};
 pub use enrichment::{EnrichmentAgent, EnrichmentOptions};
-pub use intel::{IntelAgent, IntelOptions};
-pub use research::{ResearchAgent, ResearchOptions};
+pub use intel::{IntelAgent, IntelOptions, clean_intel};
+pub use kit::{AgentKit, Clock};
+pub use options::{AudioMode, CampaignOptions, Seller};
+pub use research::{ResearchAgent, ResearchOptions, clean_brief};
 pub use voice::{VoiceAgent, VoiceOptions};
 
 use atl_domain::SubAgentKind;
-use atl_providers::toolkit::Toolkit;
 use std::sync::Arc;
 
 /// The agent for `kind`, with default options.
-pub fn agent_for(kind: SubAgentKind, toolkit: Arc<Toolkit>) -> Arc<dyn SubAgent> {
+pub fn agent_for(kind: SubAgentKind, kit: &AgentKit) -> Arc<dyn SubAgent> {
     match kind {
-        SubAgentKind::Research => Arc::new(ResearchAgent::new(toolkit)),
-        SubAgentKind::Intel => Arc::new(IntelAgent::new(toolkit)),
-        SubAgentKind::Enrichment => Arc::new(EnrichmentAgent::new(toolkit)),
-        SubAgentKind::Voice => Arc::new(VoiceAgent::new(toolkit)),
+        SubAgentKind::Research => Arc::new(ResearchAgent::new(kit.clone())),
+        SubAgentKind::Intel => Arc::new(IntelAgent::new(kit.clone())),
+        SubAgentKind::Enrichment => Arc::new(EnrichmentAgent::new(kit.clone())),
+        SubAgentKind::Voice => Arc::new(VoiceAgent::new(kit.clone())),
     }
 }
 
-/// All four agents, in DESIGN.md's order.
-pub fn all_agents(toolkit: Arc<Toolkit>) -> Vec<Arc<dyn SubAgent>> {
-    [
-        SubAgentKind::Research,
-        SubAgentKind::Intel,
-        SubAgentKind::Enrichment,
-        SubAgentKind::Voice,
-    ]
-    .into_iter()
-    .map(|k| agent_for(k, Arc::clone(&toolkit)))
-    .collect()
+/// All four agents, in the canonical order.
+pub fn all_agents(kit: &AgentKit) -> Vec<Arc<dyn SubAgent>> {
+    SubAgentKind::ALL
+        .iter()
+        .map(|k| agent_for(*k, kit))
+        .collect()
 }

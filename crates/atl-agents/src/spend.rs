@@ -1,33 +1,26 @@
 //! What one run spent, call by call, and the pieces every agent shares to turn provider
 //! outcomes into an [`AgentResult`] or an [`AgentError`].
 //!
-//! Each call's cost is converted to nano-dollars on its own and the result's cost is the
-//! exact integer sum of those parts (listed in `data.cost_breakdown`), so a reader can
+//! Each call's cost is converted to money on its own and the result's cost is the exact
+//! integer sum of those parts (listed in the record's `cost_breakdown`), so a reader can
 //! check the total. One part with an unknown price makes the total unknown (`None`):
-//! unknown is never reported as zero.
+//! unknown is never reported as zero. Evidence served from the cache is listed too, at no
+//! cost and marked `from_cache`.
 
 use crate::agent::{AgentError, SpendMeter};
-use atl_domain::{AgentResult, SubAgentKind};
+use atl_domain::records::{self, CostPart, RunMeta};
+use atl_domain::{AgentResult, Money, SubAgentKind};
 use atl_providers::llm::{ChatRequest, ChatResponse};
-use atl_providers::pricing::usd_to_nanos;
 use atl_providers::router::Router;
 use atl_providers::structured::MeteredChat;
 use atl_providers::{Metered, ProviderError, Usage};
-use serde_json::{Value, json};
+use serde::Serialize;
 use std::sync::Mutex;
 use std::time::Instant;
 
-#[derive(Debug, Clone)]
-struct Part {
-    provider: String,
-    model: String,
-    usage: Usage,
-    nanos: Option<i64>,
-}
-
 #[derive(Debug, Default)]
 struct Inner {
-    parts: Vec<Part>,
+    parts: Vec<CostPart>,
     warnings: Vec<String>,
 }
 
@@ -38,6 +31,20 @@ pub(crate) struct Spend {
     started: Instant,
     inner: Mutex<Inner>,
     meter: SpendMeter,
+}
+
+fn part(provider: &str, model: &str, usage: &Usage, cost: Option<Money>) -> CostPart {
+    CostPart {
+        provider: provider.to_string(),
+        model: model.to_string(),
+        cost,
+        tokens_in: usage.input_tokens,
+        cached_tokens_in: usage.cached_input_tokens,
+        tokens_out: usage.output_tokens,
+        lookups: usage.lookups,
+        tts_characters: usage.tts_characters,
+        from_cache: false,
+    }
 }
 
 impl Spend {
@@ -55,15 +62,29 @@ impl Spend {
         self.inner.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Count one successful call.
+    /// Count one metered call.
     pub(crate) fn record<T>(&self, m: &Metered<T>) {
-        self.meter.add(m.cost_usd.map(usd_to_nanos));
-        self.lock().parts.push(Part {
-            provider: m.provider.clone(),
-            model: m.model.clone(),
-            usage: m.usage,
-            nanos: m.cost_usd.map(usd_to_nanos),
-        });
+        self.record_usage(&m.provider, &m.model, &m.usage, m.cost_usd);
+    }
+
+    /// Count one call from its parts (a share of a batched call, say).
+    pub(crate) fn record_usage(
+        &self,
+        provider: &str,
+        model: &str,
+        usage: &Usage,
+        usd: Option<f64>,
+    ) {
+        let cost = usd.map(Money::from_usd_saturating);
+        self.meter.add(cost.map(Money::nanos));
+        self.lock().parts.push(part(provider, model, usage, cost));
+    }
+
+    /// Count evidence served from the cache: listed, at no cost.
+    pub(crate) fn cached(&self, provider: &str, what: &str) {
+        let mut p = part(provider, what, &Usage::default(), Some(Money::ZERO));
+        p.from_cache = true;
+        self.lock().parts.push(p);
     }
 
     /// Something worth knowing that did not stop the run (a failed search, a dropped claim).
@@ -74,27 +95,23 @@ impl Spend {
     }
 
     /// The exact sum of the parts, `None` when any part's price is unknown.
-    pub(crate) fn total_nanos(&self) -> Option<i64> {
+    pub(crate) fn total(&self) -> Option<Money> {
         self.lock()
             .parts
             .iter()
-            .try_fold(0i64, |acc, p| p.nanos.map(|n| acc.saturating_add(n)))
+            .try_fold(Money::ZERO, |acc, p| p.cost.map(|c| acc + c))
     }
 
     /// What is known to have been spent (for errors, which must still count money).
-    pub(crate) fn known_nanos(&self) -> i64 {
-        self.lock()
-            .parts
-            .iter()
-            .filter_map(|p| p.nanos)
-            .fold(0i64, i64::saturating_add)
+    pub(crate) fn known(&self) -> Money {
+        self.lock().parts.iter().filter_map(|p| p.cost).sum()
     }
 
     /// Input and output tokens over every LLM call.
     pub(crate) fn tokens(&self) -> (i64, i64) {
         let g = self.lock();
         let (i, o) = g.parts.iter().fold((0u64, 0u64), |(i, o), p| {
-            (i + p.usage.input_tokens, o + p.usage.output_tokens)
+            (i + p.tokens_in, o + p.tokens_out)
         });
         (
             i64::try_from(i).unwrap_or(i64::MAX),
@@ -102,28 +119,14 @@ impl Spend {
         )
     }
 
-    pub(crate) fn warnings(&self) -> Vec<String> {
-        self.lock().warnings.clone()
-    }
-
-    pub(crate) fn breakdown(&self) -> Value {
+    pub(crate) fn meta(&self, prompt_version: &str, synthetic: bool) -> RunMeta {
         let g = self.lock();
-        Value::Array(
-            g.parts
-                .iter()
-                .map(|p| {
-                    json!({
-                        "provider": p.provider,
-                        "model": p.model,
-                        "cost_nano_usd": p.nanos,
-                        "tokens_in": p.usage.input_tokens,
-                        "tokens_out": p.usage.output_tokens,
-                        "lookups": p.usage.lookups,
-                        "tts_characters": p.usage.tts_characters,
-                    })
-                })
-                .collect(),
-        )
+        RunMeta {
+            prompt_version: prompt_version.to_string(),
+            synthetic,
+            cost_breakdown: g.parts.clone(),
+            warnings: g.warnings.clone(),
+        }
     }
 
     pub(crate) fn elapsed_ms(&self) -> i64 {
@@ -132,12 +135,12 @@ impl Spend {
 
     /// The agent error for a provider failure, carrying what was spent so far.
     pub(crate) fn fail(&self, e: ProviderError) -> AgentError {
-        AgentError::from(e).with_spent(self.known_nanos())
+        AgentError::from(e).with_spent(self.known().nanos())
     }
 
     /// A final error that is not a provider's (bad input), with the money spent.
     pub(crate) fn final_error(&self, message: impl Into<String>) -> AgentError {
-        AgentError::final_error(message).with_spent(self.known_nanos())
+        AgentError::final_error(message).with_spent(self.known().nanos())
     }
 }
 
@@ -148,29 +151,22 @@ pub(crate) struct Finish<'a> {
     pub synthetic: bool,
     pub sources: Vec<String>,
     pub confidence: f64,
-    /// Provider and model of the main LLM call.
+    /// Provider and model of the main call (`none` when the run made no model call).
     pub main: (String, String),
 }
 
 impl Finish<'_> {
-    /// Stamp `data` with the prompt version, the synthetic mark, the cost breakdown and
-    /// the warnings, and wrap it with the run's money, tokens and latency.
-    pub(crate) fn into_result(self, mut data: Value, spend: &Spend) -> AgentResult {
-        if let Value::Object(map) = &mut data {
-            map.insert("prompt_version".into(), json!(self.prompt_version));
-            if self.synthetic {
-                map.insert("synthetic".into(), json!(true));
-            }
-            map.insert("cost_breakdown".into(), spend.breakdown());
-            map.insert("warnings".into(), json!(spend.warnings()));
-        }
+    /// The record with the run's meta (prompt version, synthetic mark, cost breakdown,
+    /// warnings), wrapped with the run's money, tokens and latency.
+    pub(crate) fn into_result<T: Serialize>(self, record: &T, spend: &Spend) -> AgentResult {
+        let data = records::encode(record, &spend.meta(self.prompt_version, self.synthetic));
         let (tokens_in, tokens_out) = spend.tokens();
         AgentResult {
             kind: self.kind,
             data,
             sources: self.sources,
             confidence: self.confidence.clamp(0.0, 1.0),
-            cost_nano_usd: spend.total_nanos(),
+            cost_nano_usd: spend.total().map(Money::nanos),
             latency_ms: spend.elapsed_ms(),
             provider: self.main.0,
             model: self.main.1,
@@ -182,8 +178,8 @@ impl Finish<'_> {
 }
 
 /// The router bound to one agent's chain, recording every answered call (including the
-/// first, rejected attempt of a structured reply, which the structured helper would
-/// otherwise only log).
+/// rejected attempts of a structured reply, which the structured helper would otherwise
+/// only log).
 pub(crate) struct RecordingChat<'a> {
     pub router: &'a Router,
     pub agent: &'a str,
@@ -228,17 +224,15 @@ mod tests {
         let s = Spend::start(&meter);
         s.record(&metered(Some(0.000_001), 10));
         s.record(&metered(Some(0.000_002_5), 5));
-        assert_eq!(s.total_nanos(), Some(3_500));
+        s.cached("apollo", "people_match");
+        assert_eq!(s.total(), Some(Money::from_nanos(3_500)));
         assert_eq!(s.tokens(), (15, 2));
         s.record(&metered(None, 1));
-        assert_eq!(s.total_nanos(), None);
-        assert_eq!(s.known_nanos(), 3_500);
+        assert_eq!(s.total(), None);
+        assert_eq!(s.known(), Money::from_nanos(3_500));
         assert_eq!((meter.nanos(), meter.unknown_calls()), (3_500, 1));
-        let e = s.fail(ProviderError::Timeout {
-            provider: "p".into(),
-            after: Duration::from_secs(1),
-        });
-        assert!(e.is_retryable());
-        assert_eq!(e.spent_nano_usd(), 3_500);
+        let meta = s.meta("v", true);
+        assert_eq!(meta.cost_breakdown.len(), 4);
+        assert!(meta.cost_breakdown[2].from_cache);
     }
 }

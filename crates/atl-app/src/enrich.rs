@@ -1,17 +1,27 @@
 //! Running campaigns: the coordinator with the four real agents, quotes, resumption.
 
+use crate::evidence_cache::StoreCache;
 use crate::{AppError, Providers};
-use atl_agents::{AgentInput, SubAgent};
+use atl_agents::{AgentInput, AgentKit, Freshness, SubAgent};
 use atl_engine::{AgentRegistry, Coordinator, EngineConfig};
 use atl_store::{Campaign, Store};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+/// The agents' kit on `providers`, with the evidence cache kept in `store`.
+pub fn agent_kit(store: &Store, providers: &Providers) -> AgentKit {
+    AgentKit::with_cache(
+        providers.toolkit.clone(),
+        Arc::new(StoreCache::new(store.clone())),
+        Freshness::default(),
+    )
+}
+
 /// A coordinator that runs the four sub-agents on `providers`.
 pub fn coordinator(store: &Store, providers: &Providers, config: EngineConfig) -> Coordinator {
     let mut registry = AgentRegistry::new();
-    for agent in atl_agents::all_agents(providers.toolkit.clone()) {
+    for agent in atl_agents::all_agents(&agent_kit(store, providers)) {
         registry.register(agent);
     }
     Coordinator::new(store.clone(), registry, config)
@@ -41,7 +51,7 @@ pub async fn estimate_campaign(
         .get_campaign(team_id, campaign_id)
         .await?
         .ok_or(AppError::CampaignNotFound(campaign_id))?;
-    let agents: Vec<Arc<dyn SubAgent>> = atl_agents::all_agents(providers.toolkit.clone());
+    let agents: Vec<Arc<dyn SubAgent>> = atl_agents::all_agents(&agent_kit(store, providers));
     let mut by_agent: BTreeMap<String, (i64, i64)> = BTreeMap::new();
     let mut targets = 0u64;
     let page = 1000;

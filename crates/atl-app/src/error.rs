@@ -19,6 +19,17 @@ pub enum AppError {
     Store(#[from] StoreError),
     #[error("campaign {0} not found")]
     CampaignNotFound(i64),
+    #[error("target {0} not found")]
+    TargetNotFound(i64),
+    /// What was asked for does not exist yet (a script still being written).
+    #[error("{0}")]
+    NotReady(String),
+    /// A provider failed a request made outside a job (an audio render).
+    #[error("provider: {0}")]
+    Provider(String),
+    /// A request that cannot be answered as asked (an unknown seniority, a zero limit).
+    #[error("{0}")]
+    InvalidInput(String),
     /// Provider configuration that cannot be used (a bad URL, an unreadable atl.toml).
     #[error("configuration: {0}")]
     Config(String),

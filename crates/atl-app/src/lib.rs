@@ -4,22 +4,29 @@
 //! coordinator) but owns no SQL and no wire format of its own. Anything a user can do
 //! from `atl` or from `/api/atl` is one function here, so both shells behave alike.
 
+mod audio;
 mod enrich;
 mod error;
+mod evidence_cache;
+mod executives;
 mod export;
 mod import;
 mod providers;
+pub mod record;
 mod status;
 mod upload;
 
+pub use audio::{AudioFile, ensure_audio};
 pub use enrich::{
-    CampaignEstimate, SOURCE_DIGEST_KEY, coordinator, estimate_campaign, find_resumable,
+    CampaignEstimate, SOURCE_DIGEST_KEY, agent_kit, coordinator, estimate_campaign, find_resumable,
     source_digest,
 };
 pub use error::AppError;
+pub use evidence_cache::StoreCache;
+pub use executives::{ExecutiveList, ExecutiveView, ExecutivesQuery, executives, parse_levels};
 pub use export::{
-    ENRICHED_COLUMNS, ExportFormat, ExportStats, Exporter, INPUT_COLUMNS, UnknownFormat,
-    export_to_writer, sanitize_cell,
+    CONTACT_COLUMNS, ExportFormat, ExportKind, ExportStats, Exporter, INPUT_COLUMNS, UnknownFormat,
+    enriched_columns, export_to_writer, sanitize_cell,
 };
 pub use import::{ImportOutcome, ImportRequest, import_csv};
 pub use providers::{ProviderMode, Providers, data_dir};

@@ -247,6 +247,7 @@ async fn an_exported_csv_never_starts_a_formula_in_its_header_or_cells() {
             Some(team),
             out.campaign_id,
             atl_app::ExportFormat::Csv,
+            atl_app::ExportKind::Targets,
             &mut exported,
         )
         .await

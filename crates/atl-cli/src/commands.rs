@@ -88,9 +88,26 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         }
         Command::Run { id, concurrency } => run::run(&store, id, concurrency).await?,
         Command::Estimate { id } => run::estimate(&store, id).await?,
-        Command::Export { id, format, out } => {
+        Command::Export {
+            id,
+            format,
+            out,
+            contacts,
+        } => {
             let format: atl_app::ExportFormat = format.parse()?;
-            run::export(&store, id, format, out).await?;
+            if out.is_some() || contacts.is_none() {
+                run::export(&store, id, format, atl_app::ExportKind::Targets, out).await?;
+            }
+            if let Some(path) = contacts {
+                run::export(
+                    &store,
+                    id,
+                    format,
+                    atl_app::ExportKind::Contacts,
+                    Some(path),
+                )
+                .await?;
+            }
             ExitCode::SUCCESS
         }
         Command::Worker { concurrency } => run::worker(&store, concurrency).await?,

@@ -65,7 +65,9 @@ enum Command {
     },
     /// Quote a campaign before it runs (tokens x prices, paid lookups, TTS characters).
     Estimate { id: i64 },
-    /// Export a campaign, one row per target (CSV escaped against formula injection).
+    /// Export a campaign, one row per target with each field's source (CSV for Excel,
+    /// Google Sheets and HubSpot, escaped against formula injection), or with
+    /// `--contacts FILE` one row per person (the contact and every executive).
     Export {
         id: i64,
         #[arg(long, default_value = "csv")]
@@ -73,6 +75,9 @@ enum Command {
         /// Output file (default: stdout).
         #[arg(long)]
         out: Option<PathBuf>,
+        /// Also (or only, without --out) write one row per person to this file.
+        #[arg(long)]
+        contacts: Option<PathBuf>,
     },
     /// Run the team API (and the workers) in one process until Ctrl-C or SIGTERM.
     Serve {

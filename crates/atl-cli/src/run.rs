@@ -108,7 +108,14 @@ pub async fn enrich(store: &Store, args: EnrichArgs) -> Result<ExitCode> {
         return Ok(ExitCode::from(130));
     }
     let out = args.out.unwrap_or_else(|| default_out(&args.file));
-    export(store, campaign_id, ExportFormat::Csv, Some(out)).await?;
+    export(
+        store,
+        campaign_id,
+        ExportFormat::Csv,
+        atl_app::ExportKind::Targets,
+        Some(out),
+    )
+    .await?;
     print_final(store, campaign_id, &providers).await?;
     Ok(ExitCode::SUCCESS)
 }
@@ -218,6 +225,7 @@ pub async fn export(
     store: &Store,
     campaign_id: i64,
     format: ExportFormat,
+    kind: atl_app::ExportKind,
     out: Option<PathBuf>,
 ) -> Result<()> {
     match out {
@@ -229,7 +237,8 @@ pub async fn export(
                 .await
                 .with_context(|| format!("cannot create {}", tmp.display()))?;
             let stats =
-                atl_app::export_to_writer(store, None, campaign_id, format, &mut file).await?;
+                atl_app::export_to_writer(store, None, campaign_id, format, kind, &mut file)
+                    .await?;
             tokio::io::AsyncWriteExt::flush(&mut file).await?;
             drop(file);
             std::fs::rename(&tmp, &path)
@@ -238,7 +247,7 @@ pub async fn export(
         }
         None => {
             let mut stdout = tokio::io::stdout();
-            atl_app::export_to_writer(store, None, campaign_id, format, &mut stdout).await?;
+            atl_app::export_to_writer(store, None, campaign_id, format, kind, &mut stdout).await?;
             tokio::io::AsyncWriteExt::flush(&mut stdout).await?;
         }
     }

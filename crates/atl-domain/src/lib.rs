@@ -4,13 +4,22 @@
 //! status enums of the data model (DESIGN.md, "Data model"), the sub-agent kinds, and
 //! the shape of a target as it leaves the CSV importer and enters the store.
 
+pub mod domain_name;
+mod money;
+pub mod person_name;
+pub mod provenance;
+pub mod records;
 mod result;
 mod retry;
+pub mod seniority;
 mod status;
 mod target;
 
+pub use money::Money;
+pub use provenance::{Claim, Provenance, SourceKind, Sourced};
 pub use result::AgentResult;
 pub use retry::{FailedRun, FailureKind, RetryDecision, RetryPolicy};
+pub use seniority::Seniority;
 pub use status::{CampaignStatus, JobStatus, ParseStatusError, SubAgentKind, TargetStatus};
 pub use target::{NewTarget, dedup_key, normalise_company};
 

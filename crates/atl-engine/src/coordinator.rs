@@ -2,7 +2,7 @@
 //! task, and wake up the moment one finishes (so voice starts as soon as its dependencies
 //! end) or after `poll_idle` when nothing was ready.
 
-use atl_agents::Seller;
+use atl_agents::CampaignOptions;
 use atl_domain::CampaignStatus;
 use atl_store::{ClaimRequest, ClaimedJob, Store};
 use serde::Serialize;
@@ -16,7 +16,7 @@ use tokio_util::task::TaskTracker;
 
 use crate::config::EngineConfig;
 use crate::error::EngineError;
-use crate::job::{JobContext, SharedContext, run_job, seller_from_settings};
+use crate::job::{CampaignContext, JobContext, SharedContext, run_job};
 use crate::progress::{JobOutcome, ProgressEvent};
 use crate::registry::AgentRegistry;
 
@@ -79,7 +79,7 @@ impl Counts {
 pub struct Coordinator {
     ctx: SharedContext,
     progress: broadcast::Sender<ProgressEvent>,
-    sellers: Mutex<HashMap<i64, Seller>>,
+    campaigns: Mutex<HashMap<i64, CampaignContext>>,
 }
 
 impl std::fmt::Debug for Coordinator {
@@ -101,7 +101,7 @@ impl Coordinator {
                 config,
             }),
             progress,
-            sellers: Mutex::new(HashMap::new()),
+            campaigns: Mutex::new(HashMap::new()),
         }
     }
 
@@ -280,14 +280,14 @@ impl Coordinator {
     ) {
         // The claim asked for at most the free permits and only this loop takes them.
         let permit = permits.clone().try_acquire_owned().ok();
-        let seller = self.seller(job.campaign_id).await;
+        let campaign = self.campaign_context(job.campaign_id).await;
         let ctx = Arc::clone(&self.ctx);
         let abandon = abandon.clone();
         let wake = Arc::clone(wake);
         let counts = Arc::clone(counts);
         let progress = self.progress.clone();
         tracker.spawn(async move {
-            let report = run_job(&ctx, &job, seller, &abandon).await;
+            let report = run_job(&ctx, &job, campaign, &abandon).await;
             counts.add(report.outcome);
             // No subscriber is fine.
             let _ = progress.send(report.event(&job));
@@ -296,24 +296,27 @@ impl Coordinator {
         });
     }
 
-    /// The campaign's seller, read once per campaign and coordinator.
-    async fn seller(&self, campaign_id: i64) -> Seller {
-        if let Some(s) = self
-            .sellers
+    /// The campaign's options and cache scope, read once per campaign and coordinator.
+    async fn campaign_context(&self, campaign_id: i64) -> CampaignContext {
+        if let Some(c) = self
+            .campaigns
             .lock()
             .ok()
             .and_then(|m| m.get(&campaign_id).cloned())
         {
-            return s;
+            return c;
         }
-        let seller = match self.ctx.store.get_campaign(None, campaign_id).await {
-            Ok(Some(c)) => seller_from_settings(&c.settings),
-            _ => Seller::default(),
+        let context = match self.ctx.store.get_campaign(None, campaign_id).await {
+            Ok(Some(c)) => CampaignContext {
+                options: CampaignOptions::from_settings(&c.settings),
+                cache_scope: format!("team:{}", c.team_id),
+            },
+            _ => CampaignContext::default(),
         };
-        if let Ok(mut m) = self.sellers.lock() {
-            m.insert(campaign_id, seller.clone());
+        if let Ok(mut m) = self.campaigns.lock() {
+            m.insert(campaign_id, context.clone());
         }
-        seller
+        context
     }
 
     /// `Some(reason)` once a campaign with nothing running here should stop being worked

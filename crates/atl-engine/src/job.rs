@@ -2,7 +2,7 @@
 //! complete or fail it in the ledger — always with the lease token, so a worker that lost
 //! its lease writes nothing.
 
-use atl_agents::{AgentError, AgentInput, Seller};
+use atl_agents::{AgentError, AgentInput, CampaignOptions};
 use atl_domain::AgentResult;
 use atl_store::{ClaimedJob, FailOutcome, Store, StoreError};
 use std::sync::Arc;
@@ -59,7 +59,7 @@ enum Ran {
 pub(crate) async fn run_job(
     ctx: &JobContext,
     job: &ClaimedJob,
-    seller: Seller,
+    campaign: CampaignContext,
     abandon: &CancellationToken,
 ) -> JobReport {
     let store = &ctx.store;
@@ -67,7 +67,7 @@ pub(crate) async fn run_job(
         let error = format!("no {} sub-agent is registered", job.kind);
         return fail(ctx, job, &error, None, 0).await;
     };
-    let input = match build_input(ctx, job, seller).await {
+    let input = match build_input(ctx, job, campaign).await {
         Ok(input) => input,
         Err(e) => {
             // The database is unwell: give the job back rather than fail it.
@@ -189,7 +189,7 @@ async fn keep_lease(store: &Store, job: &ClaimedJob, config: &EngineConfig) {
 async fn build_input(
     ctx: &JobContext,
     job: &ClaimedJob,
-    seller: Seller,
+    campaign: CampaignContext,
 ) -> Result<AgentInput, StoreError> {
     let (target, prior) = ctx.store.job_input(job.target_id).await?;
     Ok(AgentInput {
@@ -202,7 +202,8 @@ async fn build_input(
         website: target.website,
         domain: target.domain,
         extra: target.extra,
-        seller,
+        options: campaign.options,
+        cache_scope: campaign.cache_scope,
         prior,
         data_dir: ctx.config.data_dir.clone(),
         attempt: job.attempt,
@@ -210,14 +211,12 @@ async fn build_input(
     })
 }
 
-/// The seller from a campaign's settings (`{"seller": {"name", "company", "pitch"}}`);
-/// anything else there is ignored, and a malformed seller is treated as none.
-pub(crate) fn seller_from_settings(settings: &serde_json::Value) -> Seller {
-    settings
-        .get("seller")
-        .cloned()
-        .and_then(|s| serde_json::from_value(s).ok())
-        .unwrap_or_default()
+/// What every job of one campaign shares: its options (seller, audio mode, cache use)
+/// and whose evidence cache it reads (the campaign's team).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct CampaignContext {
+    pub options: CampaignOptions,
+    pub cache_scope: String,
 }
 
 /// Keeps `Arc<JobContext>` readable at the call sites.

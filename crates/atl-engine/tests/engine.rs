@@ -50,6 +50,7 @@ impl SubAgent for FakeAgent {
         CostEstimate {
             low_nano_usd: self.estimate / 2,
             high_nano_usd: self.estimate,
+            ..CostEstimate::default()
         }
     }
     async fn run(&self, input: &AgentInput) -> Result<AgentResult, AgentError> {
@@ -70,7 +71,7 @@ impl SubAgent for FakeAgent {
         match (self.script)(input, attempt) {
             Act::Ok => Ok(AgentResult {
                 kind: self.kind,
-                data: json!({"by": self.tag, "prior": input.prior.len(), "seller": input.seller.name}),
+                data: json!({"by": self.tag, "prior": input.prior.len(), "seller": input.options.seller.name}),
                 sources: vec![],
                 confidence: 0.9,
                 cost_nano_usd: self.cost,

@@ -65,6 +65,8 @@ pub struct FoundEmail {
     pub phone_number: Option<String>,
     /// From the finder's embedded verification, when Hunter ran one.
     pub status: Option<EmailStatus>,
+    /// Hunter's own word for that verification (`valid`, `accept_all`, …).
+    pub verification_status: Option<String>,
     /// Pages the address was seen on.
     pub sources: Vec<String>,
 }
@@ -161,8 +163,10 @@ impl HunterClient {
             phone_number: data.phone_number,
             status: data
                 .verification
-                .and_then(|v| v.status)
-                .map(|s| EmailStatus::from_hunter(&s)),
+                .as_ref()
+                .and_then(|v| v.status.as_deref())
+                .map(EmailStatus::from_hunter),
+            verification_status: data.verification.and_then(|v| v.status),
             sources: data.sources.into_iter().filter_map(|s| s.uri).collect(),
         };
         Ok((

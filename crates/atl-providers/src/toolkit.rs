@@ -111,6 +111,8 @@ pub struct Toolkit {
     pub hunter: Option<Arc<HunterClient>>,
     pub search: Option<Arc<dyn WebSearch>>,
     pub tts: Arc<dyn TtsEngine>,
+    /// The free engine on this machine (espeak-ng, else silence), for local audio.
+    pub local_tts: Arc<dyn TtsEngine>,
     pub fetcher: Arc<SafeFetcher>,
     pub governors: Arc<Governors>,
     pub prices: PriceTable,
@@ -225,6 +227,11 @@ impl Toolkit {
                 Arc::new(BraveClient::new(base, key, http.clone())) as Arc<dyn WebSearch>
             }),
         };
+        let local_tts: Arc<dyn TtsEngine> = if program_exists(&options.espeak_program) {
+            Arc::new(EspeakTts::new().with_program(options.espeak_program.clone()))
+        } else {
+            Arc::new(SilentTts)
+        };
         let tts: Arc<dyn TtsEngine> = match secret(&config, "cartesia") {
             Some((base, key)) => Arc::new(CartesiaTts::new(base, key, http.clone())),
             None if program_exists(&options.espeak_program) => {
@@ -253,6 +260,7 @@ impl Toolkit {
             hunter,
             search,
             tts,
+            local_tts,
             fetcher,
             governors,
             prices: config.prices.clone(),
@@ -403,6 +411,21 @@ impl Toolkit {
         Ok(self.metered("apollo", endpoint::PEOPLE_MATCH, person, usage, stats))
     }
 
+    /// Apollo bulk people match: up to ten people in one call, results aligned with
+    /// `details` (`None` for a miss). Charged on hits only.
+    pub async fn apollo_bulk_match(
+        &self,
+        details: &[PersonMatch],
+    ) -> Result<Metered<Vec<Option<ApolloPerson>>>, ProviderError> {
+        let client = self.apollo_client()?;
+        let ((people, usage), stats) = self
+            .governed("apollo", endpoint::PEOPLE_MATCH, || {
+                client.bulk_match(details)
+            })
+            .await?;
+        Ok(self.metered("apollo", endpoint::PEOPLE_MATCH, people, usage, stats))
+    }
+
     /// Apollo organization enrich (one credit on a hit).
     pub async fn apollo_organization(
         &self,
@@ -483,7 +506,16 @@ impl Toolkit {
         text: &str,
         out: &Path,
     ) -> Result<Metered<AudioInfo>, ProviderError> {
-        let tts = &self.tts;
+        self.synthesize_with(self.tts.as_ref(), text, out).await
+    }
+
+    /// Speak `text` with another engine (the local one), governed and priced the same way.
+    pub async fn synthesize_with(
+        &self,
+        tts: &dyn TtsEngine,
+        text: &str,
+        out: &Path,
+    ) -> Result<Metered<AudioInfo>, ProviderError> {
         let name = tts.name().to_string();
         let ((info, usage), stats) = self
             .governed(&name, endpoint::TTS, || tts.synthesize(text, out))

@@ -162,6 +162,14 @@ impl From<AppError> for ApiError {
                 ApiError::not_found(format!("campaign {id} not found"))
             }
             AppError::Store(e) => e.into(),
+            AppError::InvalidInput(message) => ApiError::bad_request(message),
+            AppError::TargetNotFound(id) => ApiError::not_found(format!("target {id} not found")),
+            AppError::NotReady(message) => {
+                ApiError::new(StatusCode::CONFLICT, "not_ready", message)
+            }
+            AppError::Provider(message) => {
+                ApiError::new(StatusCode::BAD_GATEWAY, "provider_failed", message)
+            }
             other => ApiError::internal("app", &other),
         }
     }

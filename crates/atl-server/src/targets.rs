@@ -182,9 +182,14 @@ pub(crate) struct JobView {
 #[derive(Debug, Serialize, ToSchema)]
 pub(crate) struct TargetDetail {
     pub target: TargetView,
+    /// The four records of the typed contract (research brief, intel report, enrichment
+    /// record, call script), each field with its provenance, plus what is missing and why.
+    #[schema(value_type = Object)]
+    pub record: atl_app::record::TargetRecord,
     pub results: Vec<ResultView>,
     pub jobs: Vec<JobView>,
-    /// `/api/atl/targets/{id}/audio` when the voice agent made audio.
+    /// `/api/atl/targets/{id}/audio` once a call script exists: the audio is served from
+    /// there, rendered on the first request when it was not rendered yet.
     pub audio_url: Option<String>,
 }
 
@@ -212,11 +217,13 @@ pub(crate) async fn get_target(
     let store = &state.ctx.store;
     let results = store.results_for_target(id).await?;
     let jobs = store.jobs_for_target(id).await?;
-    let has_audio = results
-        .iter()
-        .any(|r| r.kind == SubAgentKind::Voice && audio_path_of(&r.data).is_some());
+    let failures = store.failed_jobs_for_targets(&[id]).await?;
+    let has_script = results.iter().any(|r| r.kind == SubAgentKind::Voice);
+    let view = TargetView::from(&target);
+    let record = atl_app::record::TargetRecord::read(target, &results, &failures);
     Ok(axum::Json(TargetDetail {
-        target: TargetView::from(&target),
+        target: view,
+        record,
         results: results.iter().map(ResultView::from).collect(),
         jobs: jobs
             .iter()
@@ -228,14 +235,8 @@ pub(crate) async fn get_target(
                 last_error: j.last_error.clone(),
             })
             .collect(),
-        audio_url: has_audio.then(|| format!("{API_PREFIX}/targets/{id}/audio")),
+        audio_url: has_script.then(|| format!("{API_PREFIX}/targets/{id}/audio")),
     }))
-}
-
-fn audio_path_of(data: &Value) -> Option<&str> {
-    data.get("audio_path")
-        .and_then(Value::as_str)
-        .filter(|p| !p.is_empty())
 }
 
 /// `path` (absolute, or relative to `data_dir`) if it resolves, symlinks followed, to a
@@ -253,26 +254,36 @@ pub(crate) fn resolve_inside(data_dir: &Path, path: &str) -> Option<PathBuf> {
     (real.starts_with(&root) && real.is_file()).then_some(real)
 }
 
-/// The voice agent's WAV file for this target.
+/// The target's call-script audio as WAV, rendered on the first request (audio is made on
+/// demand so nobody pays for audio nobody plays) and served from the data directory after.
 #[utoipa::path(get, path = "/targets/{id}/audio", tag = "targets",
     params(("id" = i64, Path, description = "target id")),
     responses((status = 200, content_type = "audio/wav", description = "the WAV file"),
-        (status = 404, body = crate::ErrorBody)))]
+        (status = 404, body = crate::ErrorBody), (status = 409, body = crate::ErrorBody),
+        (status = 502, body = crate::ErrorBody), (status = 503, body = crate::ErrorBody)))]
 pub(crate) async fn audio(
     State(state): State<ApiState>,
     Extension(team): Extension<Team>,
     ApiPath(id): ApiPath<i64>,
 ) -> Result<Response, ApiError> {
     target_of(&state, team, id).await?;
-    let results = state.ctx.store.results_for_target(id).await?;
-    let none = || ApiError::not_found(format!("target {id} has no audio"));
-    let stored = results
-        .iter()
-        .find(|r| r.kind == SubAgentKind::Voice)
-        .and_then(|r| audio_path_of(&r.data))
-        .ok_or_else(none)?;
+    let providers = state.ctx.providers.as_ref().ok_or_else(|| {
+        ApiError::new(
+            axum::http::StatusCode::SERVICE_UNAVAILABLE,
+            "unavailable",
+            "audio rendering is not configured on this server",
+        )
+    })?;
+    let file = atl_app::ensure_audio(
+        &state.ctx.store,
+        providers,
+        &state.ctx.data_dir,
+        Some(team.0),
+        id,
+    )
+    .await?;
     let data_dir = state.ctx.data_dir.clone();
-    let stored = stored.to_string();
+    let stored = file.path.to_string_lossy().to_string();
     // canonicalize touches the file system: keep it off the async workers.
     let path = tokio::task::spawn_blocking(move || resolve_inside(&data_dir, &stored))
         .await
@@ -282,7 +293,7 @@ pub(crate) async fn audio(
                 target_id = id,
                 "audio path missing or outside the data directory"
             );
-            none()
+            ApiError::not_found(format!("target {id} has no audio"))
         })?;
     // WAVs of a cold-call script are a few hundred KB: read whole, no streaming needed.
     let bytes = tokio::fs::read(&path)

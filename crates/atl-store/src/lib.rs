@@ -7,9 +7,11 @@
 //!
 //! Money is integer nano-dollars (`*_nano_usd`) in every column; see [`nano_to_usd`].
 
+mod audio;
 mod control;
 mod db;
 mod error;
+mod evidence;
 mod export;
 mod import;
 mod keys;

@@ -19,6 +19,10 @@ pub(crate) const SQLITE: &[(&str, &str)] = &[
         "0002_job_ledger.sql",
         include_str!("../migrations/sqlite/0002_job_ledger.sql"),
     ),
+    (
+        "0004_evidence_cache.sql",
+        include_str!("../migrations/sqlite/0004_evidence_cache.sql"),
+    ),
 ];
 
 pub(crate) const POSTGRES: &[(&str, &str)] = &[
@@ -29,6 +33,10 @@ pub(crate) const POSTGRES: &[(&str, &str)] = &[
     (
         "0002_job_ledger.sql",
         include_str!("../migrations/postgres/0002_job_ledger.sql"),
+    ),
+    (
+        "0004_evidence_cache.sql",
+        include_str!("../migrations/postgres/0004_evidence_cache.sql"),
     ),
 ];
 

@@ -1,0 +1,345 @@
+//! The waterfall's lookups, each cached across campaigns and metered: a people match
+//! (batched ten to a call), the executives at a domain (batched ten domains to a call),
+//! an organization, a Hunter verification of an address, a Hunter finder answer.
+//!
+//! What is cached is the evidence in ATL's own terms (a [`Person`], a verdict, an
+//! [`Organization`]), with the time it was observed, so a repeat account costs nothing
+//! and its fields say `from_cache` with the original observation date.
+
+use super::email;
+use super::person::{from_apollo, moved_to};
+use crate::agent::{AgentError, AgentInput};
+use crate::cache::{CacheKind, person_key};
+use crate::kit::{AgentKit, rfc3339};
+use crate::spend::Spend;
+use atl_domain::provenance::{Provenance, SourceKind, Sourced};
+use atl_domain::records::{Email, EmailStatus, Organization, Person};
+use atl_domain::seniority::Seniority;
+use atl_providers::apollo::{ApolloOrganization, PersonMatch};
+use atl_providers::toolkit::endpoint;
+use serde::{Deserialize, Serialize};
+
+/// What a people match found about the input's person.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub(crate) struct MatchOutcome {
+    /// The person at this company, when found there.
+    pub person: Option<Person>,
+    /// Found, but working elsewhere now: (company, domain).
+    pub moved: Option<(String, Option<String>)>,
+    /// The organization as the match described it.
+    pub organization: Option<Organization>,
+    pub observed_at: String,
+    #[serde(skip)]
+    pub from_cache: bool,
+}
+
+/// A verifier's verdict on one address.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub(crate) struct Verdict {
+    pub status: EmailStatus,
+    pub provider_status: String,
+    pub score: Option<u8>,
+    pub observed_at: String,
+    #[serde(skip)]
+    pub from_cache: bool,
+}
+
+pub(crate) fn organization_from_apollo(
+    o: &ApolloOrganization,
+    observed_at: &str,
+    from_cache: bool,
+) -> Organization {
+    let p = Provenance::new(SourceKind::Apollo)
+        .observed(observed_at)
+        .cached(from_cache);
+    Organization {
+        name: o.name.clone(),
+        domain: o
+            .primary_domain
+            .as_deref()
+            .and_then(atl_domain::domain_name::registrable_domain),
+        website: o.website_url.clone(),
+        industry: o.industry.clone().map(|v| Sourced::new(v, p.clone())),
+        employees: o
+            .estimated_num_employees
+            .map(|v| Sourced::new(v, p.clone())),
+        revenue: o.annual_revenue.map(|v| Sourced::new(v, p.clone())),
+        notes: Vec::new(),
+    }
+}
+
+fn mark_cached(p: &mut Person) {
+    p.provenance.from_cache = true;
+    for prov in [
+        p.title.as_mut().map(|t| &mut t.provenance),
+        p.seniority.as_mut().map(|t| &mut t.provenance),
+        p.linkedin_url.as_mut().map(|t| &mut t.provenance),
+        p.email.as_mut().map(|t| &mut t.provenance),
+        p.phone.as_mut().map(|t| &mut t.provenance),
+    ]
+    .into_iter()
+    .flatten()
+    {
+        prov.from_cache = true;
+    }
+}
+
+/// Apollo's people match for the input's person (cached; batched).
+pub(crate) async fn match_person(
+    kit: &AgentKit,
+    input: &AgentInput,
+    name: &str,
+    domain: Option<&str>,
+    spend: &Spend,
+) -> Result<Option<MatchOutcome>, AgentError> {
+    if kit.toolkit.apollo.is_none() {
+        return Ok(None);
+    }
+    let key = person_key(input.contact_email.as_deref(), Some(name), domain);
+    if let Some(k) = &key
+        && let Some((mut m, _)) = kit
+            .recall::<MatchOutcome>(input, CacheKind::PersonMatch, k)
+            .await
+    {
+        m.from_cache = true;
+        if let Some(p) = m.person.as_mut() {
+            mark_cached(p);
+        }
+        spend.cached("apollo", endpoint::PEOPLE_MATCH);
+        return Ok(Some(m));
+    }
+    let company = input.company();
+    let query = PersonMatch {
+        name: Some(name.to_string()),
+        email: input.contact_email.clone().filter(|e| e.contains('@')),
+        domain: domain.map(str::to_string),
+        organization_name: Some(company.clone()).filter(|c| !c.is_empty()),
+        linkedin_url: input.linkedin_url.clone().filter(|u| u.starts_with("http")),
+        ..PersonMatch::default()
+    };
+    let share = kit.apollo.person(query).await.map_err(|e| spend.fail(e))?;
+    spend.record_usage(&share.provider, &share.model, &share.usage, share.cost_usd);
+    let observed = rfc3339(kit.now());
+    let outcome = match &share.value {
+        None => MatchOutcome {
+            observed_at: observed,
+            ..MatchOutcome::default()
+        },
+        Some(p) => match moved_to(p, domain, &company) {
+            Some(to) => MatchOutcome {
+                moved: Some(to),
+                observed_at: observed,
+                ..MatchOutcome::default()
+            },
+            None => MatchOutcome {
+                person: from_apollo(
+                    p,
+                    &observed,
+                    false,
+                    p.organization.as_ref().and_then(|o| o.industry.as_deref()),
+                ),
+                organization: p
+                    .organization
+                    .as_ref()
+                    .map(|o| organization_from_apollo(o, &observed, false)),
+                observed_at: observed,
+                ..MatchOutcome::default()
+            },
+        },
+    };
+    if let Some(k) = &key {
+        kit.remember(input, CacheKind::PersonMatch, k, &outcome, kit.now())
+            .await;
+    }
+    Ok(Some(outcome))
+}
+
+/// Apollo's executives at `domain` from its free search (cached; batched by domain).
+pub(crate) async fn executives(
+    kit: &AgentKit,
+    input: &AgentInput,
+    domain: &str,
+    spend: &Spend,
+) -> Result<Vec<Person>, AgentError> {
+    if kit.toolkit.apollo.is_none() {
+        return Ok(Vec::new());
+    }
+    if let Some((mut people, _)) = kit
+        .recall::<Vec<Person>>(input, CacheKind::Executives, domain)
+        .await
+    {
+        people.iter_mut().for_each(mark_cached);
+        spend.cached("apollo", endpoint::PEOPLE_SEARCH);
+        return Ok(people);
+    }
+    let seniorities: Vec<String> = Seniority::ALL
+        .iter()
+        .filter(|s| s.is_executive())
+        .map(|s| s.as_str().to_string())
+        .collect();
+    let share = kit
+        .apollo
+        .executives(domain.to_string(), seniorities)
+        .await
+        .map_err(|e| spend.fail(e))?;
+    spend.record_usage(&share.provider, &share.model, &share.usage, share.cost_usd);
+    let observed = rfc3339(kit.now());
+    let people: Vec<Person> = share
+        .value
+        .iter()
+        .filter_map(|p| from_apollo(p, &observed, false, None))
+        .filter(|p| p.seniority.as_ref().is_some_and(|s| s.value.is_executive()))
+        .collect();
+    kit.remember(input, CacheKind::Executives, domain, &people, kit.now())
+        .await;
+    Ok(people)
+}
+
+/// Apollo's organization record for `domain` (one credit; cached).
+pub(crate) async fn organization(
+    kit: &AgentKit,
+    input: &AgentInput,
+    domain: &str,
+    spend: &Spend,
+) -> Result<Option<Organization>, AgentError> {
+    if kit.toolkit.apollo.is_none() {
+        return Ok(None);
+    }
+    if let Some((mut org, _)) = kit
+        .recall::<Option<Organization>>(input, CacheKind::Organization, domain)
+        .await
+    {
+        if let Some(o) = org.as_mut() {
+            for p in [
+                o.industry.as_mut().map(|x| &mut x.provenance),
+                o.employees.as_mut().map(|x| &mut x.provenance),
+                o.revenue.as_mut().map(|x| &mut x.provenance),
+            ]
+            .into_iter()
+            .flatten()
+            {
+                p.from_cache = true;
+            }
+        }
+        spend.cached("apollo", endpoint::ORGANIZATION_ENRICH);
+        return Ok(org);
+    }
+    let m = kit
+        .toolkit
+        .apollo_organization(domain)
+        .await
+        .map_err(|e| spend.fail(e))?;
+    spend.record(&m);
+    let observed = rfc3339(kit.now());
+    let org = m
+        .value
+        .as_ref()
+        .map(|o| organization_from_apollo(o, &observed, false));
+    kit.remember(input, CacheKind::Organization, domain, &org, kit.now())
+        .await;
+    Ok(org)
+}
+
+/// Hunter's verdict on `address` (cached: an address verified within the freshness
+/// window is not verified again).
+pub(crate) async fn verify(
+    kit: &AgentKit,
+    input: &AgentInput,
+    address: &str,
+    spend: &Spend,
+) -> Result<Option<Verdict>, AgentError> {
+    if kit.toolkit.hunter.is_none() {
+        return Ok(None);
+    }
+    let key = address.trim().to_ascii_lowercase();
+    if let Some((mut v, _)) = kit
+        .recall::<Verdict>(input, CacheKind::EmailVerification, &key)
+        .await
+    {
+        v.from_cache = true;
+        spend.cached("hunter", endpoint::EMAIL_VERIFIER);
+        return Ok(Some(v));
+    }
+    let m = kit
+        .toolkit
+        .hunter_verify(&key)
+        .await
+        .map_err(|e| spend.fail(e))?;
+    spend.record(&m);
+    let verdict = Verdict {
+        status: email::from_hunter(&m.value.hunter_status),
+        provider_status: format!("hunter:{}", m.value.hunter_status),
+        score: m.value.score.and_then(|s| u8::try_from(s.min(100)).ok()),
+        observed_at: rfc3339(kit.now()),
+        from_cache: false,
+    };
+    kit.remember(
+        input,
+        CacheKind::EmailVerification,
+        &key,
+        &verdict,
+        kit.now(),
+    )
+    .await;
+    Ok(Some(verdict))
+}
+
+/// Hunter's finder for a person at `domain` (one credit when an address is found; cached).
+pub(crate) async fn find(
+    kit: &AgentKit,
+    input: &AgentInput,
+    domain: &str,
+    first: &str,
+    last: &str,
+    spend: &Spend,
+) -> Result<Option<Email>, AgentError> {
+    if kit.toolkit.hunter.is_none() {
+        return Ok(None);
+    }
+    let key = format!(
+        "{}|{}|{}",
+        first.to_lowercase(),
+        last.to_lowercase(),
+        domain
+    );
+    if let Some((mut found, _)) = kit
+        .recall::<Option<Email>>(input, CacheKind::EmailFinder, &key)
+        .await
+    {
+        if let Some(e) = found.as_mut() {
+            e.provenance.from_cache = true;
+        }
+        spend.cached("hunter", endpoint::EMAIL_FINDER);
+        return Ok(found);
+    }
+    let m = kit
+        .toolkit
+        .hunter_find(domain, first, last)
+        .await
+        .map_err(|e| spend.fail(e))?;
+    spend.record(&m);
+    let observed = rfc3339(kit.now());
+    let found = m.value.as_ref().map(|f| {
+        let (status, word) = match f.verification_status.as_deref() {
+            Some(s) => (email::from_hunter(s), format!("hunter:{s}")),
+            // A found address Hunter did not check is its pattern guess.
+            None => (EmailStatus::UnverifiedGuess, "hunter:pattern".to_string()),
+        };
+        Email {
+            address: f.email.to_ascii_lowercase(),
+            status: if status == EmailStatus::Unknown {
+                EmailStatus::UnverifiedGuess
+            } else {
+                status
+            },
+            provider_status: Some(word),
+            score: f.score.and_then(|s| u8::try_from(s.min(100)).ok()),
+            provenance: Provenance::new(SourceKind::Hunter)
+                .observed(observed.clone())
+                .with_url_opt(f.sources.first().cloned()),
+        }
+    });
+    kit.remember(input, CacheKind::EmailFinder, &key, &found, kit.now())
+        .await;
+    Ok(found)
+}

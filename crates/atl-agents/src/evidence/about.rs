@@ -1,0 +1,172 @@
+//! Whether a search result is about *this* company: same-name companies are common
+//! ("Acme" is dozens of firms), and a brief built on another one's news is worse than none.
+//!
+//! A result is about the company when it is on the company's own registrable domain, or
+//! when its title or snippet names the company (every distinctive word of its name).
+//! A result on another site whose domain label carries the company's name
+//! (`acme-widgets.example` for "Acme") is another company of that name, whatever its text
+//! says. Everything else does not name the company and is dropped.
+
+use atl_domain::domain_name;
+
+/// Words of a company name that say nothing about which company it is.
+const NOISE: &[&str] = &[
+    "inc",
+    "incorporated",
+    "corp",
+    "corporation",
+    "co",
+    "company",
+    "companies",
+    "ltd",
+    "limited",
+    "llc",
+    "plc",
+    "lp",
+    "llp",
+    "group",
+    "holdings",
+    "holding",
+    "the",
+    "and",
+    "of",
+    "sa",
+    "ag",
+    "gmbh",
+    "nv",
+    "bv",
+    "se",
+    "spa",
+    "srl",
+    "kk",
+    "international",
+    "intl",
+];
+
+/// The verdict on one result.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum About {
+    /// On the company's own domain.
+    OwnSite,
+    /// Names the company.
+    Names,
+    /// Another company with the same name (its own site).
+    OtherCompany,
+    /// Does not name the company.
+    Unrelated,
+}
+
+impl About {
+    pub(crate) fn is_about(self) -> bool {
+        matches!(self, About::OwnSite | About::Names)
+    }
+}
+
+fn words(s: &str) -> Vec<String> {
+    s.split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(str::to_lowercase)
+        .collect()
+}
+
+/// The distinctive words of a company name (`"The Home Depot, Inc."` → home, depot).
+pub(crate) fn distinctive(company: &str) -> Vec<String> {
+    let all = words(company);
+    let kept: Vec<String> = all
+        .iter()
+        .filter(|w| !NOISE.contains(&w.as_str()))
+        .cloned()
+        .collect();
+    if kept.is_empty() { all } else { kept }
+}
+
+/// Judge one result (its URL and its text) for the company with these distinctive words
+/// and registrable domain.
+pub(crate) fn judge(url: &str, text: &str, tokens: &[String], own: Option<&str>) -> About {
+    let reg = domain_name::registrable_domain(url);
+    if let (Some(r), Some(o)) = (reg.as_deref(), own)
+        && r == o
+    {
+        return About::OwnSite;
+    }
+    if let Some(r) = reg.as_deref() {
+        let label = r.split('.').next().unwrap_or_default();
+        let label_words = words(label);
+        let squashed = label.replace('-', "");
+        let joined: String = tokens.concat();
+        let carries_name = !tokens.is_empty()
+            && (tokens.iter().all(|t| label_words.contains(t))
+                || (joined.len() >= 4 && squashed.contains(&joined)));
+        if carries_name {
+            return About::OtherCompany;
+        }
+    }
+    let text_words = words(text);
+    if !tokens.is_empty() && tokens.iter().all(|t| text_words.contains(t)) {
+        About::Names
+    } else {
+        About::Unrelated
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check(company: &str, own: Option<&str>, url: &str, text: &str, want: About) {
+        let t = distinctive(company);
+        assert_eq!(
+            judge(url, text, &t, own),
+            want,
+            "{company} / {url} / {text}"
+        );
+    }
+
+    #[test]
+    fn results_are_judged_by_domain_then_name() {
+        check(
+            "Acme Inc.",
+            Some("acme.com"),
+            "https://news.acme.com/a",
+            "",
+            About::OwnSite,
+        );
+        check(
+            "Acme Inc.",
+            Some("acme.com"),
+            "https://reuters.com/x",
+            "Acme raises $40M",
+            About::Names,
+        );
+        check(
+            "Acme Inc.",
+            Some("acme.com"),
+            "https://acme-widgets.example/",
+            "Acme widgets",
+            About::OtherCompany,
+        );
+        check(
+            "Acme Inc.",
+            Some("acme.com"),
+            "https://reuters.com/y",
+            "Globex buys Initech",
+            About::Unrelated,
+        );
+        check(
+            "The Home Depot, Inc.",
+            Some("homedepot.com"),
+            "https://cnbc.com/z",
+            "Home Depot beats estimates",
+            About::Names,
+        );
+        check(
+            "The Home Depot, Inc.",
+            Some("homedepot.com"),
+            "https://homedepotsupply.example/",
+            "",
+            About::OtherCompany,
+        );
+        // A name of noise words only keeps them, rather than matching everything.
+        assert_eq!(distinctive("The Company"), vec!["the", "company"]);
+    }
+}

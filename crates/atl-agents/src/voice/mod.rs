@@ -1,0 +1,334 @@
+//! Voice: a short cold-call script grounded in research, addressed to the contact, and —
+//! when the campaign renders audio in the job — its audio.
+//!
+//! Reads research and enrichment from the earlier results (either may be absent: with no
+//! research the script is generic and says so, with no invented facts). The reason for
+//! the call rests on one fresh, sourced news item or signal of the brief (the schema
+//! allows only their URLs); stale news is never the reason. The opener greets the
+//! contact by the name a caller says ("C. Douglas McMillon" → "Douglas"); with no input
+//! contact nobody is greeted by name. Audio is rendered on demand by default (see
+//! [`audio`]); in `eager` and `local` modes the job renders it and refuses audio that is
+//! not whole.
+
+pub mod audio;
+mod greeting;
+
+pub use greeting::ensure_greeting;
+
+use crate::agent::{AgentError, AgentInput, CostEstimate, SubAgent};
+use crate::confidence::{self, VoiceEvidence};
+use crate::estimate::{self, LlmShape};
+use crate::kit::AgentKit;
+use crate::options::AudioMode;
+use crate::prompts::{self, VOICE_VERSION, clip, fence};
+use crate::schemas;
+use crate::spend::{Finish, RecordingChat, Spend};
+use atl_domain::records::{CallScript, ContactOutcome, EnrichmentRecord, Objection, ResearchBrief};
+use atl_domain::{AgentResult, SubAgentKind};
+use atl_providers::llm::{ChatRequest, JsonSchemaFormat, Message, Role};
+use atl_providers::structured::chat_json_with;
+use serde_json::Value;
+
+pub const PROMPT_VERSION: &str = VOICE_VERSION;
+const ROUTE: &str = "voice";
+
+/// A spoken script runs about this many characters.
+pub const TYPICAL_SCRIPT_CHARS: u64 = 650;
+
+#[derive(Debug, Clone)]
+pub struct VoiceOptions {
+    pub max_tokens: u32,
+}
+
+impl Default for VoiceOptions {
+    fn default() -> Self {
+        VoiceOptions { max_tokens: 800 }
+    }
+}
+
+pub struct VoiceAgent {
+    kit: AgentKit,
+    options: VoiceOptions,
+}
+
+impl VoiceAgent {
+    pub fn new(kit: AgentKit) -> Self {
+        Self::with_options(kit, VoiceOptions::default())
+    }
+
+    pub fn with_options(kit: AgentKit, options: VoiceOptions) -> Self {
+        VoiceAgent { kit, options }
+    }
+}
+
+fn s(v: &Value, key: &str) -> Option<String> {
+    v.get(key)
+        .and_then(Value::as_str)
+        .map(str::trim)
+        .filter(|x| !x.is_empty())
+        .map(String::from)
+}
+
+/// The contact's name and title: enrichment's contact (the input's person as found or as
+/// given), else the input's; nobody when the input named no contact.
+fn contact(
+    input: &AgentInput,
+    enrichment: Option<&EnrichmentRecord>,
+) -> (Option<String>, Option<String>) {
+    if let Some(e) = enrichment {
+        if e.contact_outcome == ContactOutcome::NoInputContact {
+            return (None, None);
+        }
+        if let Some(c) = &e.contact {
+            return (
+                Some(c.name.clone()),
+                c.title.as_ref().map(|t| t.value.clone()),
+            );
+        }
+    }
+    (
+        input.contact().map(String::from),
+        input.contact_title.clone().filter(|t| !t.trim().is_empty()),
+    )
+}
+
+/// The research facts a script may use, and the URLs of its fresh reasons.
+fn research_facts(r: &ResearchBrief) -> (String, Vec<String>) {
+    let mut out = String::new();
+    for (key, c) in r.claims().iter().take(3) {
+        if let Some(c) = c {
+            out.push_str(&format!("{key}: {}\n", clip(&c.value, 500)));
+        }
+    }
+    let mut urls = Vec::new();
+    for (text, url, date) in r.fresh_reasons().take(4) {
+        out.push_str(&format!(
+            "reason: {} ({date}; source: {url})\n",
+            clip(text, 300)
+        ));
+        if !urls.iter().any(|u| u == url) {
+            urls.push(url.to_string());
+        }
+    }
+    (out, urls)
+}
+
+fn user_prompt(
+    input: &AgentInput,
+    name: Option<&str>,
+    title: Option<&str>,
+    research: Option<&(String, Vec<String>)>,
+) -> String {
+    let mut p = format!("Company: {}\n", input.company());
+    match name {
+        Some(n) => p.push_str(&format!("Contact: {}\n", clip(n, 200))),
+        None => p.push_str("The contact's name is not known: greet without a name.\n"),
+    }
+    if let Some(t) = title {
+        p.push_str(&format!("Contact title: {}\n", clip(t, 200)));
+    }
+    let seller = &input.options.seller;
+    p.push_str(&format!(
+        "Rep: {} from {}\nWhat we sell: {}\n\n",
+        seller.name.as_deref().unwrap_or("the rep"),
+        seller.company.as_deref().unwrap_or("our company"),
+        clip(
+            seller
+                .pitch
+                .as_deref()
+                .filter(|x| !x.trim().is_empty())
+                .unwrap_or("(no pitch given: keep the offer general)"),
+            600
+        )
+    ));
+    match research {
+        Some((facts, urls)) => {
+            p.push_str("Research on the account (from web pages):\n");
+            p.push_str(&fence("untrusted_research", "", facts));
+            p.push_str("\n\n");
+            if urls.is_empty() {
+                p.push_str("No fresh news or signal is known: base the reason on the overview and set reason_source to null.\n\n");
+            }
+        }
+        None => p.push_str(
+            "No research is available: write a generic, honest reason for the call and set reason_source to null.\n\n",
+        ),
+    }
+    p.push_str("Write the call script as JSON.");
+    p
+}
+
+/// What is spoken: opener, reason, the two questions, close.
+pub(crate) fn spoken_text(script: &CallScript) -> String {
+    let mut parts: Vec<&str> = vec![script.opener.trim(), script.reason.trim()];
+    parts.extend(script.questions.iter().map(|q| q.trim()));
+    parts.push(script.close.trim());
+    parts.retain(|p| !p.is_empty());
+    parts.join(" ")
+}
+
+#[async_trait::async_trait]
+impl SubAgent for VoiceAgent {
+    fn kind(&self) -> SubAgentKind {
+        SubAgentKind::Voice
+    }
+
+    fn estimate(&self, input: &AgentInput) -> CostEstimate {
+        let t = &self.kit.toolkit;
+        let name = input.company().chars().count() as u64 / 4;
+        let mut q = estimate::llm(
+            t,
+            ROUTE,
+            LlmShape {
+                prompt_tokens_low: 500 + name,
+                prompt_tokens_expected: 900 + name,
+                prompt_tokens_high: 1_600 + name,
+                output_tokens_expected: 350,
+                max_output_tokens: u64::from(self.options.max_tokens),
+                calls_low: 1,
+                calls_high: 2,
+            },
+        );
+        if input.options.audio == AudioMode::Eager {
+            q = q.add(estimate::tts(t, (400, TYPICAL_SCRIPT_CHARS, 1_200)));
+        }
+        q.into_estimate()
+    }
+
+    async fn run(&self, input: &AgentInput) -> Result<AgentResult, AgentError> {
+        let spend = Spend::start(&input.meter);
+        let t = &self.kit.toolkit;
+        if input.company().is_empty() {
+            return Err(spend.final_error("voice needs a company name"));
+        }
+        let research = input.research();
+        let enrichment = input.enrichment();
+        let generic = research.is_none();
+        if generic {
+            spend.warn("no research: generic script");
+        }
+        let facts = research.as_ref().map(research_facts);
+        let urls = facts.as_ref().map(|f| f.1.clone()).unwrap_or_default();
+        let (name, title) = contact(input, enrichment.as_ref());
+        let request = ChatRequest {
+            system: Some(prompts::voice_system()),
+            messages: vec![Message::Text {
+                role: Role::User,
+                text: user_prompt(input, name.as_deref(), title.as_deref(), facts.as_ref()),
+            }],
+            json_schema: Some(JsonSchemaFormat {
+                name: "call_script".into(),
+                schema: schemas::voice(&urls),
+            }),
+            max_tokens: self.options.max_tokens,
+            ..ChatRequest::default()
+        };
+        let chat = RecordingChat {
+            router: &t.router,
+            agent: ROUTE,
+            spend: &spend,
+        };
+        let answer = chat_json_with::<Value, _>(&chat, request)
+            .await
+            .map_err(|e| spend.fail(e))?;
+        let a = &answer.value;
+        let reason_source = s(a, "reason_source").filter(|u| urls.contains(u));
+        let mut script = CallScript {
+            opener: ensure_greeting(&s(a, "opener").unwrap_or_default(), name.as_deref()),
+            reason: s(a, "reason").unwrap_or_default(),
+            reason_source: reason_source.clone(),
+            questions: a
+                .get("questions")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .filter_map(|q| {
+                    q.as_str()
+                        .map(str::trim)
+                        .filter(|q| !q.is_empty())
+                        .map(String::from)
+                })
+                .collect(),
+            objections: a
+                .get("objections")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .filter_map(|o| {
+                    Some(Objection {
+                        objection: s(o, "objection")?,
+                        response: s(o, "response")?,
+                    })
+                })
+                .collect(),
+            close: s(a, "close").unwrap_or_default(),
+            generic,
+            greeting_name: name
+                .as_deref()
+                .and_then(atl_domain::person_name::greeting_name),
+            ..CallScript::default()
+        };
+        script.text = spoken_text(&script);
+
+        let mode = input.options.audio;
+        if mode.renders_in_job() {
+            let local = (mode == AudioMode::Local).then(|| t.local_tts.as_ref());
+            let out = audio::audio_path(
+                &input.data_dir,
+                input.target_id,
+                &format!("a{}", input.attempt.max(1)),
+            );
+            match audio::render(t, local, &script.text, &out, &input.data_dir).await {
+                Ok((a, spent)) => {
+                    spend.record(&spent);
+                    script.audio = Some(a);
+                }
+                Err((e, spent)) => {
+                    if let Some(m) = &spent {
+                        spend.record(m);
+                    }
+                    return Err(
+                        AgentError::new(e.kind(), e.to_string()).with_spent(spend.known().nanos())
+                    );
+                }
+            }
+        }
+
+        let evidence = VoiceEvidence {
+            research_present: research.is_some(),
+            reason_cites_source: reason_source.is_some(),
+            contact_name_known: name.is_some(),
+        };
+        let sources: Vec<String> = reason_source.into_iter().collect();
+        Ok(Finish {
+            kind: SubAgentKind::Voice,
+            prompt_version: PROMPT_VERSION,
+            synthetic: t.synthetic,
+            sources,
+            confidence: confidence::voice(&evidence),
+            main: (answer.provider, answer.model),
+        }
+        .into_result(&script, &spend))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn spoken_text_leaves_objections_to_the_rep() {
+        let script = CallScript {
+            opener: "Hi.".into(),
+            reason: "Because.".into(),
+            questions: vec!["Q1?".into(), "Q2?".into()],
+            objections: vec![Objection {
+                objection: "No".into(),
+                response: "Ok".into(),
+            }],
+            close: "Tuesday?".into(),
+            ..CallScript::default()
+        };
+        assert_eq!(spoken_text(&script), "Hi. Because. Q1? Q2? Tuesday?");
+    }
+}
