@@ -136,9 +136,12 @@ mod tests {
                 prop_assert_eq!(back, s);
             }
 
-            /// A record written here reads back, field for field, with the csv crate.
+            /// A record written here reads back, field for field, with the csv crate. (The
+            /// first cell is fixed: readers drop a BOM at the start of a file, and an export
+            /// always starts with its own BOM and the `row_number` header.)
             #[test]
-            fn records_round_trip(cells in proptest::collection::vec("[^\u{0}]{0,12}", 1..6)) {
+            fn records_round_trip(mut cells in proptest::collection::vec("[^\u{0}]{0,12}", 1..6)) {
+                cells.insert(0, "row_number".to_string());
                 let mut out = Vec::new();
                 write_record(&mut out, cells.iter().map(|c| Cow::Borrowed(c.as_str())));
                 let mut reader = csv::ReaderBuilder::new().has_headers(false).from_reader(out.as_slice());
