@@ -12,13 +12,11 @@ const C_ACRONYMS: [&str; 22] = [
 
 /// The last word of an assistant's title, or the word before "to": "Executive
 /// Assistant", "Assistant to the CEO", "VP Secretary", "asistente de dirección".
-const ASSISTANT: [&str; 14] = [
+const ASSISTANT: [&str; 12] = [
     "assistant",
     "assistants",
     "secretary",
     "aide",
-    "pa",
-    "ea",
     "asistente",
     "assistente",
     "secretario",
@@ -265,13 +263,21 @@ fn board_seat(w: &Words) -> Option<Option<Seniority>> {
     None
 }
 
+/// Someone's assistant: "Executive Assistant", "Assistant to the CFO", "EA to the CEO",
+/// "VP Secretary", "assistente di direzione". ("Assistant Manager" manages.)
+pub(super) fn is_assistant_title(words: &[String]) -> bool {
+    is_assistant(&Words { w: words })
+}
+
 fn is_assistant(w: &Words) -> bool {
-    let before_to = w.w.iter().position(|x| TO.contains(&x.as_str()));
-    let head_noun = match before_to {
-        Some(i) if i > 0 => w.get(i - 1).unwrap_or(""),
-        _ => w.last(),
-    };
-    ASSISTANT.contains(&head_noun)
+    match w.w.iter().position(|x| TO.contains(&x.as_str())) {
+        Some(i) if i > 0 => {
+            let noun = w.get(i - 1).unwrap_or("");
+            // "PA"/"EA" are assistants only as "PA to …"; alone they are too ambiguous.
+            ASSISTANT.contains(&noun) || matches!(noun, "pa" | "ea")
+        }
+        _ => ASSISTANT.contains(&w.last()),
+    }
 }
 
 fn is_owner(w: &Words) -> bool {

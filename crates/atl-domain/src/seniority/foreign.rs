@@ -12,6 +12,10 @@ use super::Seniority::{self, *};
 
 /// `None`: no word of these languages; `Some(None)`: a board seat; `Some(Some(level))`.
 pub(super) fn classify(words: &[String]) -> Option<Option<Seniority>> {
+    if super::english::is_assistant_title(words) {
+        // "Assistente del direttore generale" assists the DG: the English rule ranks it.
+        return None;
+    }
     let w: Vec<&str> = words.iter().map(String::as_str).collect();
     if board_seat(&w) {
         return Some(None);
@@ -60,6 +64,19 @@ fn board_seat(w: &[&str]) -> bool {
 /// *inhaber*, Haupt*geschäftsführer*, Mit*gründer*.
 fn german(w: &[&str]) -> Option<Seniority> {
     let ends = |suffixes: &[&str]| w.iter().any(|x| suffixes.iter().any(|s| x.ends_with(s)));
+    // Vorstandsassistentin, Assistent der Geschäftsführung, Vorstandsreferent: they
+    // support the executives (the compound names whom), they are not executives.
+    if ends(&[
+        "assistent",
+        "assistentin",
+        "assistenz",
+        "sekretar",
+        "sekretarin",
+        "referent",
+        "referentin",
+    ]) {
+        return Some(Entry);
+    }
     if ends(&["grunder", "grunderin"]) {
         return Some(Founder);
     }

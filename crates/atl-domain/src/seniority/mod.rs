@@ -190,8 +190,8 @@ impl Sector {
         }
     }
 
-    /// Without an industry, a title that names a banking business says where it is:
-    /// "Vice President, Investment Banking".
+    /// Without an industry, the title may say where it is: "Vice President, Investment
+    /// Banking" is a banker; "Managing Director & Partner" is a consulting firm's rank.
     fn or_from_title(self, folded_title: &str) -> Sector {
         const BANKING: [&str; 5] = [
             "investment banking",
@@ -200,8 +200,12 @@ impl Sector {
             "capital markets",
             "wealth management",
         ];
-        if self == Sector::Other && BANKING.iter().any(|k| folded_title.contains(k)) {
+        if self != Sector::Other {
+            self
+        } else if BANKING.iter().any(|k| folded_title.contains(k)) {
             Sector::Finance
+        } else if folded_title.contains("managing director") && folded_title.contains("partner") {
+            Sector::Consulting
         } else {
             self
         }

@@ -107,6 +107,12 @@ fn assistants_and_sellers_are_not_executives() {
         ("Assistant Manager", "manager"),
         ("Assistant Director", "director"),
         ("Associate Director", "director"),
+        ("EA to the CEO", "entry"),
+        ("Lead EA", "senior"),
+        ("Vorstandsassistentin", "entry"),
+        ("Assistent der Geschäftsführung", "entry"),
+        ("Assistente del direttore generale", "entry"),
+        ("Secrétaire de direction", "entry"),
     ] {
         check(input, expected);
     }
@@ -179,6 +185,7 @@ fn industry_changes_vp_md_and_ed() {
         // The title names a banking business.
         ("Vice President, Investment Banking", "manager"),
         ("Managing Director - Capital Markets", "vp"),
+        ("Managing Director & Partner", "partner"),
     ] {
         check(input, expected);
     }
