@@ -1,9 +1,12 @@
-//! Seniority in Apollo's vocabulary: the classifier lives in `atl-domain`; this module
-//! keeps the names the agents use.
+//! Seniority in Apollo's vocabulary and the title classifier live in
+//! [`atl_domain::seniority`] (pure, shared with the CLI); this module keeps the names the
+//! agents use, plus the e-mail statuses of an enrichment result.
 
-pub use atl_domain::seniority::{APOLLO_SENIORITIES, Seniority, classify, normalise};
+pub use atl_domain::seniority::{
+    APOLLO_SENIORITIES, Seniority, classify, classify as classify_title, normalise,
+};
 
-/// The e-mail statuses an enrichment record can carry.
+/// `email_status` values of an enrichment result.
 pub const EMAIL_STATUSES: [&str; 5] = [
     "verified",
     "catch_all",

@@ -3,6 +3,7 @@
 use crate::output;
 use crate::run;
 use crate::sandbox;
+use crate::seniority;
 use crate::{Cli, Command, KeysAction};
 use anyhow::{Context, Result};
 use atl_app::{AppError, ImportRequest};
@@ -18,6 +19,9 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
     } = cli.command
     {
         return sandbox::serve(port, config, latency_ms).await;
+    }
+    if let Command::Seniority { file, titles } = cli.command {
+        return seniority::run(file.as_deref(), &titles);
     }
     let store = open_store(cli.database_url.as_deref()).await?;
     let code = match cli.command {
@@ -45,7 +49,9 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
             }
             ExitCode::SUCCESS
         }
-        Command::Sandbox { .. } => unreachable!("handled before the store is opened"),
+        Command::Sandbox { .. } | Command::Seniority { .. } => {
+            unreachable!("handled before the store is opened")
+        }
         Command::Enrich {
             file,
             out,

@@ -6,6 +6,7 @@ mod output;
 mod progress;
 mod run;
 mod sandbox;
+mod seniority;
 
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
@@ -129,6 +130,15 @@ enum Command {
     },
     /// Apply the database migrations (they also run on every start).
     Migrate,
+    /// Print the Apollo seniority of job titles (owner … intern, or `none`), one
+    /// `title<TAB>value` line each. Needs no database.
+    Seniority {
+        /// One title per line, optionally followed by a tab and the company's industry.
+        #[arg(long)]
+        file: Option<PathBuf>,
+        /// Titles to classify (with no industry).
+        titles: Vec<String>,
+    },
     /// Serve every provider's wire format on 127.0.0.1 with synthetic content, for demos,
     /// tests and benchmarks. Point ATL at it with `ATL_SANDBOX_URL=http://127.0.0.1:PORT`.
     Sandbox {

@@ -1,8 +1,9 @@
 //! ATL's domain vocabulary: the words every other crate shares.
 //!
 //! This crate does no I/O and knows nothing of SQL, HTTP or providers. It holds the
-//! status enums of the data model (DESIGN.md, "Data model"), the sub-agent kinds, and
-//! the shape of a target as it leaves the CSV importer and enters the store.
+//! status enums of the data model (DESIGN.md, "Data model"), the sub-agent kinds, the
+//! shape of a target as it leaves the CSV importer and enters the store, and the
+//! seniority of a contact (Apollo's vocabulary, and a classifier of job titles).
 
 pub mod domain_name;
 mod money;
@@ -19,7 +20,7 @@ pub use money::Money;
 pub use provenance::{Claim, Provenance, SourceKind, Sourced};
 pub use result::AgentResult;
 pub use retry::{FailedRun, FailureKind, RetryDecision, RetryPolicy};
-pub use seniority::Seniority;
+pub use seniority::{APOLLO_SENIORITIES, Seniority};
 pub use status::{CampaignStatus, JobStatus, ParseStatusError, SubAgentKind, TargetStatus};
 pub use target::{NewTarget, dedup_key, normalise_company};
 
