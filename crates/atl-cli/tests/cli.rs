@@ -62,8 +62,15 @@ fn atl_in(dir: &std::path::Path, db: &str, sandbox: &str, args: &[&str]) -> Comm
     cmd
 }
 
+/// `atl enrich targets.csv` with a small concurrency, so that a dozen targets take a few
+/// seconds at the sandbox's latency and an interrupt lands mid-run.
 fn enrich(dir: &std::path::Path, db: &str, sandbox: &str) -> Command {
-    let mut cmd = atl_in(dir, db, sandbox, &["enrich", "targets.csv"]);
+    let mut cmd = atl_in(
+        dir,
+        db,
+        sandbox,
+        &["enrich", "targets.csv", "--concurrency", "3"],
+    );
     cmd.stdout(Stdio::piped());
     cmd
 }
