@@ -746,6 +746,7 @@ fn faults(f: Faults) -> FamilyConfig {
     FamilyConfig {
         latency: Latency::None,
         faults: f,
+        ..FamilyConfig::default()
     }
 }
 
