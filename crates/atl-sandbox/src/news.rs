@@ -47,11 +47,11 @@ pub(crate) fn items(registrable: &str, company: &str) -> Vec<NewsItem> {
     let count = 6 + rng.below(3) as usize;
     let city = rng.pick(synth::CITIES).0;
     let start = rng.below(HEADLINES.len() as u64) as usize;
-    let mut out: Vec<NewsItem> = AGES
-        .iter()
-        .take(count)
+    // Fewer items leave out middle periods, never the newest or the oldest.
+    let periods = (0..count).map(|k| AGES[(k * (AGES.len() - 1) + (count - 1) / 2) / (count - 1)]);
+    let mut out: Vec<NewsItem> = periods
         .enumerate()
-        .map(|(n, &(lo, hi))| {
+        .map(|(n, (lo, hi))| {
             let headline = HEADLINES[(start + n * 3) % HEADLINES.len()]
                 .replace("{c}", company)
                 .replace("{city}", city);
@@ -83,6 +83,10 @@ mod tests {
         assert!(items.windows(2).all(|w| w[0].days_ago <= w[1].days_ago));
         assert!(items[0].days_ago <= 25);
         assert!(items.iter().any(|i| i.days_ago > 365), "some are old");
+        for d in ["a.com", "b.com", "c.com", "walmart.com"] {
+            let oldest = super::items(d, "X").last().map_or(0, |i| i.days_ago);
+            assert!(oldest >= 830, "{d}: about three years back, {oldest}");
+        }
         assert_eq!(items, super::items("acme.com", "Acme"));
     }
 }
