@@ -70,7 +70,7 @@ pub(crate) fn shape(mut value: Value, schema: Option<&Value>, extras: Extras, se
     }
     let root = schema.unwrap_or(&Value::Null);
     let mut kinds: Vec<Extra> = [
-        Extra::ExtraKey,
+        Extra::UndeclaredKey,
         Extra::MissingNullable,
         Extra::TooManyItems,
         Extra::NumberAsString,
@@ -81,7 +81,7 @@ pub(crate) fn shape(mut value: Value, schema: Option<&Value>, extras: Extras, se
     .collect();
     if extras.has(Extra::SchemaMix) {
         let possible: Vec<Extra> = [
-            Extra::ExtraKey,
+            Extra::UndeclaredKey,
             Extra::MissingNullable,
             Extra::TooManyItems,
             Extra::NumberAsString,
@@ -96,7 +96,7 @@ pub(crate) fn shape(mut value: Value, schema: Option<&Value>, extras: Extras, se
     }
     for k in &kinds {
         match k {
-            Extra::ExtraKey => add_extra_key(&mut value, root),
+            Extra::UndeclaredKey => add_extra_key(&mut value, root),
             Extra::MissingNullable => drop_nullable(&mut value, root),
             Extra::TooManyItems => overfill(&mut value, root),
             Extra::NumberAsString => stringify_number(&mut value),
@@ -115,7 +115,7 @@ pub(crate) fn shape(mut value: Value, schema: Option<&Value>, extras: Extras, se
 
 fn applies(kind: Extra, value: &Value, root: &Value) -> bool {
     match kind {
-        Extra::ExtraKey => value.is_object(),
+        Extra::UndeclaredKey => value.is_object(),
         Extra::MissingNullable => nullable_or_required(value, root, root).is_some(),
         Extra::TooManyItems => capped_array(value, root, root, String::new()).is_some(),
         Extra::NumberAsString => largest_number(value, String::new()).is_some(),
@@ -386,7 +386,7 @@ fn rename_in(map: &mut Map<String, Value>, path: &mut Vec<String>, rng: &mut Rng
 }
 
 fn different(current: &str, pool: &[&'static str], rng: &mut Rng) -> String {
-    let mut pick: &str = *rng.pick(pool);
+    let mut pick: &str = rng.pick::<&str>(pool);
     for _ in 0..8 {
         if !pick.eq_ignore_ascii_case(current) {
             break;

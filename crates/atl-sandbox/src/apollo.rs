@@ -99,10 +99,10 @@ impl Params {
 }
 
 /// Parse the parameters, or answer the error (counted, before the gate).
-fn params(state: &AppState, body: &[u8], query: QueryPairs) -> Result<Params, Response> {
+fn params(state: &AppState, body: &[u8], query: QueryPairs) -> Result<Params, Box<Response>> {
     Params::parse(body, query).map_err(|e| {
         state.count_only(Family::Apollo);
-        error(&e)
+        Box::new(error(&e))
     })
 }
 
@@ -121,7 +121,7 @@ pub(crate) async fn people_match(
 ) -> Response {
     let params = match params(&state, &body, query) {
         Ok(p) => p,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let malformed = match gate(&state).await {
         Ok(m) => m,
@@ -139,7 +139,7 @@ pub(crate) async fn bulk_match(
 ) -> Response {
     let params = match params(&state, &body, query) {
         Ok(p) => p,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let details = match params.body.get("details") {
         Some(Value::Array(d)) if d.len() <= BULK_MAX => d,
@@ -205,7 +205,7 @@ pub(crate) async fn organization_enrich(
 ) -> Response {
     let params = match params(&state, &body, query) {
         Ok(p) => p,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let Some(domain) = params.get("domain") else {
         state.count_only(Family::Apollo);
@@ -232,7 +232,7 @@ pub(crate) async fn organization_bulk_enrich(
 ) -> Response {
     let params = match params(&state, &body, query) {
         Ok(p) => p,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let domains = params.list("domains");
     if domains.is_empty() || domains.len() > BULK_MAX {
@@ -271,7 +271,10 @@ pub(crate) async fn organization_bulk_enrich(
 fn title_matches(title: &str, filter: &str) -> bool {
     let t = title.to_ascii_lowercase();
     let f = filter.trim().to_ascii_lowercase();
+    let words: Vec<&str> = t.split(|c: char| !c.is_ascii_alphanumeric()).collect();
     let expanded = match f.as_str() {
+        // `Founder & CEO` is a CEO too.
+        "ceo" if words.contains(&"ceo") => return true,
         "ceo" => "chief executive",
         "cfo" => "chief financial",
         "cto" => "chief technology",
@@ -279,13 +282,10 @@ fn title_matches(title: &str, filter: &str) -> bool {
         "cro" => "chief revenue",
         other => other,
     };
-    let words: Vec<&str> = t.split(|c: char| !c.is_ascii_alphanumeric()).collect();
     expanded
         .split(|c: char| !c.is_ascii_alphanumeric())
         .filter(|w| !w.is_empty() && !["of", "and", "the"].contains(w))
         .all(|w| words.contains(&w))
-        || (expanded == "ceo" && t.contains("ceo"))
-        || (f == "ceo" && t.contains("ceo"))
 }
 
 /// `mixed_people/api_search` (obfuscated last names, no e-mails) and the legacy
@@ -298,7 +298,7 @@ pub(crate) async fn people_search(
 ) -> Response {
     let params = match params(&state, &body, query) {
         Ok(p) => p,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let malformed = match gate(&state).await {
         Ok(m) => m,

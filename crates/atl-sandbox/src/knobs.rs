@@ -135,11 +135,12 @@ impl DeadDomains {
             .iter()
             .any(|d| crate::people::registrable_domain(d) == registrable);
         let drawn = (h >> 11) as f64 / (1u64 << 53) as f64 <= self.share && self.share > 0.0;
-        (listed || drawn).then(|| match h % 3 {
+        let kind = match h % 3 {
             0 => DeadKind::NotFound,
             1 => DeadKind::Unavailable,
             _ => DeadKind::Timeout,
-        })
+        };
+        (listed || drawn).then_some(kind)
     }
 }
 

@@ -95,7 +95,7 @@ pub struct AppState {
 /// A misbehaviour that shapes a healthy reply instead of replacing it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Extra {
-    ExtraKey,
+    UndeclaredKey,
     MissingNullable,
     TooManyItems,
     NumberAsString,
@@ -326,7 +326,7 @@ impl AppState {
         let mut extras = Extras::default();
         if fault.is_none() && !malformed {
             let shaping = [
-                (Extra::ExtraKey, f.schema_miss.extra_key),
+                (Extra::UndeclaredKey, f.schema_miss.extra_key),
                 (Extra::MissingNullable, f.schema_miss.missing_nullable),
                 (Extra::TooManyItems, f.schema_miss.too_many_items),
                 (Extra::NumberAsString, f.schema_miss.number_as_string),
