@@ -12,12 +12,15 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+/// A counter's identity. The API key and endpoint are kept as 64-bit hashes so a
+/// lookup allocates nothing (a collision between two keys in one test run is not a
+/// concern at 2^-64).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 struct BucketKey {
     provider: Provider,
-    key: String,
-    /// The endpoint for per-endpoint rules, empty otherwise.
-    scope: String,
+    key: u64,
+    /// The endpoint for per-endpoint rules, 0 otherwise.
+    scope: u64,
     kind: LimitKind,
 }
 
@@ -139,16 +142,14 @@ impl Limiter {
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
         let generation = t.generation;
+        let key = crate::synth::fnv1a(key.as_bytes());
+        let scope = crate::synth::fnv1a(endpoint.as_bytes());
         let keys: Vec<BucketKey> = rules
             .iter()
             .map(|r| BucketKey {
                 provider,
-                key: key.to_string(),
-                scope: if r.per_endpoint {
-                    endpoint.to_string()
-                } else {
-                    String::new()
-                },
+                key,
+                scope: if r.per_endpoint { scope } else { 0 },
                 kind: r.kind,
             })
             .collect();
@@ -159,7 +160,7 @@ impl Limiter {
         };
         let mut hit = None;
         for (rule, bk) in rules.iter().zip(&keys) {
-            let c = t.buckets.entry(bk.clone()).or_insert(Counter {
+            let c = t.buckets.entry(*bk).or_insert(Counter {
                 start: now,
                 used: 0,
             });
@@ -184,7 +185,7 @@ impl Limiter {
                 if rule.kind == LimitKind::Concurrency {
                     slot = Some(Slot {
                         table: Arc::clone(&self.table),
-                        key: bk.clone(),
+                        key: *bk,
                         generation,
                     });
                 }
