@@ -311,7 +311,8 @@ pub(crate) async fn people_search(
         .map(|d| people::registrable_domain(d))
         .filter(|d| d.contains('.'))
         .collect();
-    domains.dedup();
+    let mut seen = std::collections::HashSet::new();
+    domains.retain(|d| seen.insert(d.clone()));
     if domains.is_empty() {
         let mut rng = Rng::new(synth::fnv1a(&body));
         domains.push(format!(

@@ -157,7 +157,8 @@ pub struct Faults {
     pub uncited: Trigger,
     /// chat, anthropic: every person's name in the JSON answer is someone else's.
     pub other_person: Trigger,
-    /// hunter: HTTP 202, "verification still running" (the verifier's slow SMTP check).
+    /// hunter: the verifier answers HTTP 202, "verification still running" (its slow
+    /// SMTP check); the finder is not affected.
     pub pending: Trigger,
     /// cartesia: the WAV header claims the whole clip; the stream stops about halfway.
     pub truncated_audio: Trigger,
