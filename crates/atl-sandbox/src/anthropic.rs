@@ -1,7 +1,19 @@
-//! Anthropic Messages API (`/v1/messages`, also DeepSeek's `/anthropic/v1/messages`).
+//! Anthropic Messages API (`/v1/messages`, also DeepSeek's `/anthropic/v1/messages`,
+//! which is limited as DeepSeek is).
+//!
+//! Anthropic reports its limits on every reply in `anthropic-ratelimit-*` headers whose
+//! resets are RFC 3339 times, and a 429 (`rate_limit_error`) adds `retry-after` in
+//! seconds. When the service as a whole is short of capacity it answers 529
+//! `overloaded_error`. Structured-output answers go through [`crate::answers`].
 
+use crate::answers;
 use crate::config::Family;
+use crate::ctx;
+use crate::dates;
+use crate::limits::LimitKind;
 use crate::openai::{content_text, plain_text};
+use crate::provider::Provider;
+use crate::ratelimit::{RateView, Weight};
 use crate::resp::{self, ErrKind};
 use crate::schema::Generator;
 use crate::state::AppState;
@@ -51,28 +63,38 @@ pub(crate) async fn messages(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
+    let provider = if ctx::endpoint().starts_with("/anthropic") {
+        Provider::DeepSeek
+    } else {
+        Provider::Anthropic
+    };
     if headers.get("x-api-key").is_none_or(|v| v.is_empty()) {
-        state.count_only(Family::Anthropic);
+        state.count_only_as(Family::Anthropic, provider);
         return error(&ErrKind::Unauthorized(
             "x-api-key header is required".into(),
         ));
     }
     if headers.get("anthropic-version").is_none() {
-        state.count_only(Family::Anthropic);
+        state.count_only_as(Family::Anthropic, provider);
         return error(&ErrKind::bad("anthropic-version: header is required"));
     }
     let req: MessagesRequest = match serde_json::from_slice(&body) {
         Ok(r) => r,
         Err(e) => {
-            state.count_only(Family::Anthropic);
+            state.count_only_as(Family::Anthropic, provider);
             return error(&ErrKind::bad(format!("invalid request body: {e}")));
         }
     };
     if req.messages.is_empty() {
-        state.count_only(Family::Anthropic);
+        state.count_only_as(Family::Anthropic, provider);
         return error(&ErrKind::bad("messages: at least one message is required"));
     }
-    let admit = match state.admit(Family::Anthropic).await {
+    // Anthropic's token limit that trips first is the input one: count the prompt.
+    let weight = Weight {
+        tokens: resp::tokens(body.len()),
+        units: 1,
+    };
+    let admit = match state.admit_as(Family::Anthropic, provider, weight).await {
         Ok(a) => a,
         Err(e) => return error(&e),
     };
@@ -107,9 +129,12 @@ pub(crate) async fn messages(
         }
         None => {
             let text = match output_schema(&req) {
-                Some(schema) => Generator::new(schema, &subject, seed)
-                    .generate()
-                    .to_string(),
+                Some(schema) => answers::shape(
+                    Generator::new(schema, &subject, seed).generate(),
+                    Some(schema),
+                    admit.extras,
+                    seed,
+                ),
                 None => plain_text(&subject, tool_results, seed),
             };
             (vec![json!({"type": "text", "text": text})], "end_turn")
@@ -131,10 +156,13 @@ pub(crate) async fn messages(
         });
         resp::ok_json(admit.malformed, &v)
     };
+    let r = resp::with_static_headers(r, &[("request-id", "req_sandbox")]);
+    if let Some(h) = ctx::rate().as_ref().and_then(limit_headers) {
+        return resp::with_headers(r, &h);
+    }
     resp::with_static_headers(
         r,
         &[
-            ("request-id", "req_sandbox"),
             ("anthropic-ratelimit-requests-limit", "1000"),
             ("anthropic-ratelimit-requests-remaining", "999"),
             ("anthropic-ratelimit-requests-reset", "2026-01-01T00:00:00Z"),
@@ -143,6 +171,39 @@ pub(crate) async fn messages(
             ("anthropic-ratelimit-tokens-reset", "2026-01-01T00:00:00Z"),
         ],
     )
+}
+
+/// `anthropic-ratelimit-*` from the limiter's readings (requests per minute; the token
+/// limit as both the combined and the input one). `None` when Anthropic is not limited.
+fn limit_headers(view: &RateView) -> Option<Vec<(&'static str, String)>> {
+    let mut h = Vec::new();
+    if let Some(r) = view.get(LimitKind::Rpm) {
+        h.push(("anthropic-ratelimit-requests-limit", r.limit.to_string()));
+        h.push((
+            "anthropic-ratelimit-requests-remaining",
+            r.remaining().to_string(),
+        ));
+        h.push((
+            "anthropic-ratelimit-requests-reset",
+            dates::rfc3339_in(r.reset),
+        ));
+    }
+    if let Some(r) = view.get(LimitKind::Tpm) {
+        // Anthropic rounds remaining tokens to the nearest thousand.
+        let remaining = (r.remaining() + 500) / 1000 * 1000;
+        let remaining = remaining.min(r.remaining()).to_string();
+        let reset = dates::rfc3339_in(r.reset);
+        h.push(("anthropic-ratelimit-tokens-limit", r.limit.to_string()));
+        h.push(("anthropic-ratelimit-tokens-remaining", remaining.clone()));
+        h.push(("anthropic-ratelimit-tokens-reset", reset.clone()));
+        h.push((
+            "anthropic-ratelimit-input-tokens-limit",
+            r.limit.to_string(),
+        ));
+        h.push(("anthropic-ratelimit-input-tokens-remaining", remaining));
+        h.push(("anthropic-ratelimit-input-tokens-reset", reset));
+    }
+    (!h.is_empty()).then_some(h)
 }
 
 fn output_schema(req: &MessagesRequest) -> Option<&Value> {
@@ -249,6 +310,10 @@ fn stream_body(
 }
 
 fn error(e: &ErrKind) -> Response {
+    resp::vendor_error(e, render_error)
+}
+
+fn render_error(e: &ErrKind) -> Response {
     let (status, kind, message): (StatusCode, &str, String) = match e {
         ErrKind::BadRequest(m) => (StatusCode::BAD_REQUEST, "invalid_request_error", m.clone()),
         ErrKind::Unauthorized(m) => (StatusCode::UNAUTHORIZED, "authentication_error", m.clone()),
@@ -263,7 +328,16 @@ fn error(e: &ErrKind) -> Response {
             "billing_error",
             "Your credit balance is too low to access the Anthropic API. (sandbox fault)".into(),
         ),
-        ErrKind::Overloaded => (
+        ErrKind::Limited(view) => (
+            StatusCode::TOO_MANY_REQUESTS,
+            "rate_limit_error",
+            if view.hit == Some(LimitKind::Tpm) {
+                "This request would exceed your organization's rate limit of input tokens per minute. (sandbox)".into()
+            } else {
+                "This request would exceed your organization's rate limit of requests per minute. (sandbox)".into()
+            },
+        ),
+        ErrKind::Overloaded | ErrKind::Outage { .. } | ErrKind::Reset => (
             // 529 is not a registered status but `from_u16` accepts any 100..=999.
             StatusCode::from_u16(529).unwrap_or(StatusCode::SERVICE_UNAVAILABLE),
             "overloaded_error",
@@ -306,6 +380,13 @@ fn error(e: &ErrKind) -> Response {
                 ("anthropic-ratelimit-tokens-reset", "2026-01-01T00:00:01Z"),
             ],
         ),
+        ErrKind::Limited(view) => {
+            let r = resp::with_headers(r, &[("retry-after", view.retry_after_secs().to_string())]);
+            match limit_headers(view) {
+                Some(h) => resp::with_headers(r, &h),
+                None => r,
+            }
+        }
         _ => r,
     }
 }

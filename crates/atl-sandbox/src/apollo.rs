@@ -1,13 +1,32 @@
-//! Apollo.io: people match, bulk match, organization enrich, people search.
+//! Apollo.io: people match, bulk match, organization enrich (single and bulk), people
+//! search.
 //!
 //! Apollo takes its parameters either as a JSON body or as a query string, so every
-//! handler reads both (body first). About 10 % of match inputs are deterministic misses
-//! (`"person": null`), chosen by the hash of the input.
+//! handler reads both (body first). What Apollo does that clients must survive, and the
+//! sandbox does too:
+//!
+//! * `people/bulk_match` takes at most 10 `details` (more is a 422); `matches[i]` is the
+//!   person for `details[i]`, `null` for a miss; a hit costs a credit and a revealed
+//!   mobile number 8 more (`reveal_phone_number=true`); misses cost nothing.
+//! * `mixed_people/api_search` is free and shows no e-mail or phone: last names are
+//!   obfuscated (`Va***e`), `has_email`/`has_direct_phone` say what a reveal would give,
+//!   and the `id`s feed `people/bulk_match` to reveal the same person in full.
+//! * Unknown organizations answer `{}` or `{"organization": null}`.
+//! * Limits are fixed windows per key and per endpoint, reported on every reply in
+//!   `x-rate-limit-minute`, `x-minute-usage`, `x-minute-requests-left` (and hourly,
+//!   24-hour); going over is a 429 whose message names the endpoint and its limit, with
+//!   no `Retry-After`. Bulk endpoints get a tenth of the single endpoint's limit.
+//!
+//! Who is found, who has moved and which e-mails bounce is in [`crate::people`].
 
+use crate::apollo_records::{self as records, MatchInputs};
 use crate::config::Family;
+use crate::ctx;
+use crate::limits::LimitKind;
+use crate::people::{self, Outcome};
 use crate::resp::{self, ErrKind};
 use crate::state::AppState;
-use crate::synth::{self, Rng, SYNTH_HOST};
+use crate::synth::{self, Rng};
 use axum::body::Bytes;
 use axum::extract::{Query, State, rejection::QueryRejection};
 use axum::http::StatusCode;
@@ -15,6 +34,9 @@ use axum::response::Response;
 use serde_json::{Map, Value, json};
 
 type QueryPairs = Result<Query<Vec<(String, String)>>, QueryRejection>;
+
+/// At most this many people per bulk match and domains per bulk enrich.
+const BULK_MAX: usize = 10;
 
 /// Body fields and query parameters, looked up as one.
 struct Params {
@@ -44,12 +66,18 @@ impl Params {
         match self.body.get(key) {
             Some(Value::String(s)) if !s.trim().is_empty() => return Some(s.trim().to_string()),
             Some(Value::Number(n)) => return Some(n.to_string()),
+            Some(Value::Bool(b)) => return Some(b.to_string()),
             _ => {}
         }
         self.query
             .iter()
             .find(|(k, v)| k == key && !v.trim().is_empty())
             .map(|(_, v)| v.trim().to_string())
+    }
+
+    fn flag(&self, key: &str) -> bool {
+        self.get(key)
+            .is_some_and(|v| v.eq_ignore_ascii_case("true"))
     }
 
     /// `key` as a JSON array in the body, or repeated `key[]=`/`key=` in the query.
@@ -68,58 +96,14 @@ impl Params {
             .map(|(_, v)| v.clone())
             .collect()
     }
-
-    fn seed(&self, body: &[u8]) -> u64 {
-        let mut h = synth::fnv1a(body);
-        for (k, v) in &self.query {
-            h = synth::fnv1a_more(synth::fnv1a_more(h, k.as_bytes()), v.as_bytes());
-        }
-        h
-    }
 }
 
-/// Inputs of one person match (one `details[]` entry of a bulk match).
-fn match_inputs(get: impl Fn(&str) -> Option<String>) -> MatchInputs {
-    MatchInputs {
-        first_name: get("first_name"),
-        last_name: get("last_name"),
-        name: get("name"),
-        email: get("email"),
-        organization_name: get("organization_name"),
-        domain: get("domain").map(|d| synth::normalize_domain(&d)),
-        id: get("id"),
-        linkedin_url: get("linkedin_url"),
-        title: get("title"),
-    }
-}
-
-struct MatchInputs {
-    first_name: Option<String>,
-    last_name: Option<String>,
-    name: Option<String>,
-    email: Option<String>,
-    organization_name: Option<String>,
-    domain: Option<String>,
-    id: Option<String>,
-    linkedin_url: Option<String>,
-    title: Option<String>,
-}
-
-impl MatchInputs {
-    fn is_empty(&self) -> bool {
-        self.first_name.is_none()
-            && self.last_name.is_none()
-            && self.name.is_none()
-            && self.email.is_none()
-            && self.organization_name.is_none()
-            && self.domain.is_none()
-            && self.id.is_none()
-            && self.linkedin_url.is_none()
-    }
-}
-
-fn is_miss(seed: u64) -> bool {
-    synth::mix(seed).is_multiple_of(10)
+/// Parse the parameters, or answer the error (counted, before the gate).
+fn params(state: &AppState, body: &[u8], query: QueryPairs) -> Result<Params, Box<Response>> {
+    Params::parse(body, query).map_err(|e| {
+        state.count_only(Family::Apollo);
+        Box::new(error(&e))
+    })
 }
 
 async fn gate(state: &AppState) -> Result<bool, Response> {
@@ -135,24 +119,16 @@ pub(crate) async fn people_match(
     query: QueryPairs,
     body: Bytes,
 ) -> Response {
-    let params = match Params::parse(&body, query) {
+    let params = match params(&state, &body, query) {
         Ok(p) => p,
-        Err(e) => {
-            state.count_only(Family::Apollo);
-            return error(&e);
-        }
+        Err(r) => return *r,
     };
     let malformed = match gate(&state).await {
         Ok(m) => m,
         Err(r) => return r,
     };
-    let seed = params.seed(&body);
-    let inputs = match_inputs(|k| params.get(k));
-    let person = if inputs.is_empty() || is_miss(seed) {
-        Value::Null
-    } else {
-        person_record(&inputs, seed)
-    };
+    let inputs = MatchInputs::from(|k| params.get(k));
+    let person = records::resolve(&state, &inputs).map_or(Value::Null, |m| m.record);
     ok(malformed, &json!({"person": person}))
 }
 
@@ -161,20 +137,18 @@ pub(crate) async fn bulk_match(
     query: QueryPairs,
     body: Bytes,
 ) -> Response {
-    let params = match Params::parse(&body, query) {
+    let params = match params(&state, &body, query) {
         Ok(p) => p,
-        Err(e) => {
-            state.count_only(Family::Apollo);
-            return error(&e);
-        }
+        Err(r) => return *r,
     };
     let details = match params.body.get("details") {
-        Some(Value::Array(d)) if d.len() <= 10 => d,
-        Some(Value::Array(_)) => {
+        Some(Value::Array(d)) if d.len() <= BULK_MAX => d,
+        Some(Value::Array(d)) => {
             state.count_only(Family::Apollo);
-            return error(&ErrKind::bad(
-                "You can only enrich up to 10 people per request",
-            ));
+            return error(&ErrKind::bad(format!(
+                "You can only enrich up to {BULK_MAX} people per request ({} given)",
+                d.len()
+            )));
         }
         _ => {
             state.count_only(Family::Apollo);
@@ -185,26 +159,43 @@ pub(crate) async fn bulk_match(
         Ok(m) => m,
         Err(r) => return r,
     };
+    let reveal_phone = params.flag("reveal_phone_number");
     let mut matches = Vec::with_capacity(details.len());
+    let mut ids = Vec::new();
+    let mut credits = 0;
     for d in details {
-        let seed = synth::fnv1a(d.to_string().as_bytes());
-        let inputs = match_inputs(|k| d.get(k).and_then(Value::as_str).map(str::to_string));
-        matches.push(if inputs.is_empty() || is_miss(seed) {
-            Value::Null
-        } else {
-            person_record(&inputs, seed)
-        });
+        let field = |k: &str| {
+            d.get(k)
+                .and_then(Value::as_str)
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_string)
+        };
+        match records::resolve(&state, &MatchInputs::from(field)) {
+            Some(m) => {
+                credits += 1 + if reveal_phone && m.has_mobile { 8 } else { 0 };
+                ids.push(m.id);
+                matches.push(m.record);
+            }
+            None => matches.push(Value::Null),
+        }
     }
-    let found = matches.iter().filter(|m| !m.is_null()).count();
+    let found = ids.len();
+    ids.sort_unstable();
+    ids.dedup();
     ok(
         malformed,
         &json!({
             "status": "success", "error_code": null, "error_message": null,
-            "total_requested_enrichments": details.len(), "unique_enriched_records": found,
-            "missing_records": details.len() - found, "credits_consumed": found,
+            "total_requested_enrichments": details.len(), "unique_enriched_records": ids.len(),
+            "missing_records": details.len() - found, "credits_consumed": credits,
             "matches": matches
         }),
     )
+}
+
+fn organization(registrable: &str) -> Option<Value> {
+    records::org_known(registrable).then(|| records::org_record(registrable, None))
 }
 
 pub(crate) async fn organization_enrich(
@@ -212,14 +203,11 @@ pub(crate) async fn organization_enrich(
     query: QueryPairs,
     body: Bytes,
 ) -> Response {
-    let params = match Params::parse(&body, query) {
+    let params = match params(&state, &body, query) {
         Ok(p) => p,
-        Err(e) => {
-            state.count_only(Family::Apollo);
-            return error(&e);
-        }
+        Err(r) => return *r,
     };
-    let Some(domain) = params.get("domain").map(|d| synth::normalize_domain(&d)) else {
+    let Some(domain) = params.get("domain") else {
         state.count_only(Family::Apollo);
         return error(&ErrKind::bad("domain is required"));
     };
@@ -227,45 +215,125 @@ pub(crate) async fn organization_enrich(
         Ok(m) => m,
         Err(r) => return r,
     };
-    let seed = synth::fnv1a(domain.as_bytes());
-    let name = synth::name_from_domain(&domain);
+    let registrable = people::registrable_domain(&domain);
+    let v = match organization(&registrable) {
+        Some(org) => json!({"organization": org}),
+        // Apollo answers an unknown domain both ways; which one is fixed per domain.
+        None if synth::fnv1a(registrable.as_bytes()).is_multiple_of(2) => json!({}),
+        None => json!({"organization": null}),
+    };
+    ok(malformed, &v)
+}
+
+pub(crate) async fn organization_bulk_enrich(
+    State(state): State<AppState>,
+    query: QueryPairs,
+    body: Bytes,
+) -> Response {
+    let params = match params(&state, &body, query) {
+        Ok(p) => p,
+        Err(r) => return *r,
+    };
+    let domains = params.list("domains");
+    if domains.is_empty() || domains.len() > BULK_MAX {
+        state.count_only(Family::Apollo);
+        return error(&ErrKind::bad(format!(
+            "domains must list 1 to {BULK_MAX} domains ({} given)",
+            domains.len()
+        )));
+    }
+    let malformed = match gate(&state).await {
+        Ok(m) => m,
+        Err(r) => return r,
+    };
+    let mut unique: Vec<String> = domains
+        .iter()
+        .map(|d| people::registrable_domain(d))
+        .collect();
+    unique.sort_unstable();
+    unique.dedup();
+    let organizations: Vec<Value> = unique.iter().filter_map(|d| organization(d)).collect();
     ok(
         malformed,
-        &json!({"organization": org_record(&domain, &name, seed)}),
+        &json!({
+            "status": "success", "error_code": null, "error_message": null,
+            "total_requested_domains": domains.len(), "unique_domains": unique.len(),
+            "unique_enriched_records": organizations.len(),
+            "missing_records": unique.len() - organizations.len(),
+            "organizations": organizations
+        }),
     )
 }
 
+/// Whether a title matches a `person_titles[]` filter the way Apollo's does: every word
+/// of the filter is in the title (`VP Sales` matches `VP of Sales`), and the usual
+/// acronyms stand for their chief titles.
+fn title_matches(title: &str, filter: &str) -> bool {
+    let t = title.to_ascii_lowercase();
+    let f = filter.trim().to_ascii_lowercase();
+    let words: Vec<&str> = t.split(|c: char| !c.is_ascii_alphanumeric()).collect();
+    let expanded = match f.as_str() {
+        // `Founder & CEO` is a CEO too.
+        "ceo" if words.contains(&"ceo") => return true,
+        "ceo" => "chief executive",
+        "cfo" => "chief financial",
+        "cto" => "chief technology",
+        "coo" => "chief operating",
+        "cro" => "chief revenue",
+        other => other,
+    };
+    expanded
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|w| !w.is_empty() && !["of", "and", "the"].contains(w))
+        .all(|w| words.contains(&w))
+}
+
 /// `mixed_people/api_search` (obfuscated last names, no e-mails) and the legacy
-/// `mixed_people/search` (full records).
+/// `mixed_people/search` (full records with a locked e-mail).
 pub(crate) async fn people_search(
     state: AppState,
     query: QueryPairs,
     body: Bytes,
     legacy: bool,
 ) -> Response {
-    let params = match Params::parse(&body, query) {
+    let params = match params(&state, &body, query) {
         Ok(p) => p,
-        Err(e) => {
-            state.count_only(Family::Apollo);
-            return error(&e);
-        }
+        Err(r) => return *r,
     };
     let malformed = match gate(&state).await {
         Ok(m) => m,
         Err(r) => return r,
     };
-    let seed = params.seed(&body);
-    let mut rng = Rng::new(seed);
-    let domains = params.list("q_organization_domains_list");
-    let domain = domains
-        .first()
-        .map(|d| synth::normalize_domain(d))
-        .or_else(|| params.get("domain").map(|d| synth::normalize_domain(&d)))
-        .unwrap_or_else(|| format!("{}.example", synth::slug(&synth::company_name(&mut rng))));
-    let company = synth::name_from_domain(&domain);
+    let mut domains: Vec<String> = params
+        .list("q_organization_domains_list")
+        .iter()
+        .chain(params.get("domain").iter())
+        .map(|d| people::registrable_domain(d))
+        .filter(|d| d.contains('.'))
+        .collect();
+    let mut seen = std::collections::HashSet::new();
+    domains.retain(|d| seen.insert(d.clone()));
+    if domains.is_empty() {
+        let mut rng = Rng::new(synth::fnv1a(&body));
+        domains.push(format!(
+            "{}.example",
+            synth::slug(&synth::company_name(&mut rng))
+        ));
+    }
     let seniorities = params.list("person_seniorities");
     let titles = params.list("person_titles");
-    let total = 3 + rng.below(4) as usize;
+    let listed: Vec<(String, people::Member)> = domains
+        .iter()
+        .flat_map(|d| people::team(d).into_iter().map(move |m| (d.clone(), m)))
+        .filter(|(d, m)| people::outcome(&m.local, d) == Outcome::Hit)
+        .filter(|(_, m)| {
+            seniorities.is_empty() || seniorities.iter().any(|s| s == m.role.seniority)
+        })
+        .filter(|(_, m)| {
+            titles.is_empty() || titles.iter().any(|t| title_matches(&m.role.title, t))
+        })
+        .collect();
+    let total = listed.len();
     let page = params
         .get("page")
         .and_then(|p| p.parse::<usize>().ok())
@@ -276,49 +344,34 @@ pub(crate) async fn people_search(
         .and_then(|p| p.parse::<usize>().ok())
         .unwrap_or(10)
         .clamp(1, 100);
-
-    let mut people = Vec::new();
-    for i in ((page - 1) * per_page)..(page * per_page).min(total) {
-        let pseed = synth::mix(seed ^ (i as u64 + 1));
-        let mut prng = Rng::new(pseed);
-        let (seniority, title, dept): (String, String, &str) = if !seniorities.is_empty() {
-            let s = &seniorities[i % seniorities.len()];
-            let (t, d) = synth::title_for_seniority(s, &mut prng);
-            (s.clone(), t.to_string(), d)
-        } else if !titles.is_empty() {
-            let t = &titles[i % titles.len()];
-            (
-                synth::seniority_for_title(t).to_string(),
-                t.clone(),
-                "master_sales",
-            )
-        } else {
-            let (s, t, d) =
-                synth::EXECUTIVE_ROLES[(i + prng.below(3) as usize) % synth::EXECUTIVE_ROLES.len()];
-            (s.to_string(), t.to_string(), d)
-        };
-        let first = *prng.pick(synth::FIRST_NAMES);
-        let last = *prng.pick(synth::LAST_NAMES);
-        let mut p = json!({
-            "id": synth::object_id(pseed), "first_name": first, "title": title, "seniority": seniority,
-            "departments": [dept], "has_email": true, "has_direct_phone": if prng.below(2) == 0 { "Yes" } else { "Maybe: please request direct dial via people/bulk_match" },
-            "has_city": true, "has_country": true,
-            "last_refreshed_at": "2026-10-01T00:00:00.000+00:00",
-            "organization": {"name": company, "has_industry": true, "has_employee_count": true},
-            "synthetic": true
-        });
-        if legacy {
-            p["last_name"] = json!(last);
-            p["name"] = json!(format!("{first} {last}"));
-            p["linkedin_url"] = json!(synth::linkedin_for(first, last, pseed));
-            p["email"] = json!(format!("email_not_unlocked@{domain}"));
-            p["email_status"] = json!("verified");
-            p["organization"]["primary_domain"] = json!(domain);
-        } else {
-            p["last_name_obfuscated"] = json!(obfuscate(last));
-        }
-        people.push(p);
-    }
+    let people: Vec<Value> = listed
+        .iter()
+        .skip((page - 1).saturating_mul(per_page))
+        .take(per_page)
+        .filter_map(|(domain, m)| {
+            let full = records::member_record(domain, m)?;
+            state.people().remember(
+                &full.id,
+                &people::Known {
+                    first: m.first.clone(),
+                    last: m.last.clone(),
+                    registrable: domain.clone(),
+                    organization_name: None,
+                    title: None,
+                },
+            );
+            Some(if legacy {
+                let mut r = full.record;
+                r["email"] = json!(format!(
+                    "email_not_unlocked@{}",
+                    people::mail_domain(domain)
+                ));
+                r
+            } else {
+                listing(&full.record)
+            })
+        })
+        .collect();
     ok(
         malformed,
         &json!({
@@ -333,169 +386,102 @@ pub(crate) async fn people_search(
     )
 }
 
-/// `Mockford` → `Mo***d`, as Apollo's api_search shows last names.
-fn obfuscate(last: &str) -> String {
-    let chars: Vec<char> = last.chars().collect();
-    match chars.len() {
-        0..=2 => "***".into(),
-        n => format!("{}{}***{}", chars[0], chars[1], chars[n - 1]),
-    }
-}
-
-fn person_record(p: &MatchInputs, seed: u64) -> Value {
-    let mut rng = Rng::new(seed);
-    let email_domain = p
-        .email
-        .as_deref()
-        .and_then(|e| e.split_once('@'))
-        .map(|(_, d)| synth::normalize_domain(d));
-    let domain = p
-        .domain
-        .clone()
-        .or(email_domain)
-        .or_else(|| {
-            p.organization_name
-                .as_deref()
-                .map(|o| format!("{}.example", synth::slug(o)))
-        })
-        .unwrap_or_else(|| format!("{}.example", synth::slug(&synth::company_name(&mut rng))));
-    let company = p
-        .organization_name
-        .clone()
-        .unwrap_or_else(|| synth::name_from_domain(&domain));
-    let (first, last) = match (&p.first_name, &p.last_name, &p.name) {
-        (Some(f), Some(l), _) => (f.clone(), l.clone()),
-        (_, _, Some(n)) => match n.split_once(' ') {
-            Some((f, l)) => (f.to_string(), l.to_string()),
-            None => (n.clone(), rng.pick(synth::LAST_NAMES).to_string()),
-        },
-        (Some(f), None, None) => (f.clone(), rng.pick(synth::LAST_NAMES).to_string()),
-        _ => match p
-            .email
-            .as_deref()
-            .and_then(|e| e.split_once('@'))
-            .and_then(|(u, _)| u.split_once('.'))
-        {
-            Some((f, l)) => (synth::name_from_domain(f), synth::name_from_domain(l)),
-            None => (
-                rng.pick(synth::FIRST_NAMES).to_string(),
-                rng.pick(synth::LAST_NAMES).to_string(),
-            ),
-        },
-    };
-    let (seniority, title, dept) = match &p.title {
-        Some(t) => (synth::seniority_for_title(t), t.clone(), "master_sales"),
-        None => {
-            let (s, t, d) = *rng.pick(synth::EXECUTIVE_ROLES);
-            (s, t.to_string(), d)
-        }
-    };
-    // Mostly verified, with the other statuses Apollo uses often enough to exercise clients.
-    let email_status = match rng.below(20) {
-        0..=11 => "verified",
-        12..=14 => "guessed",
-        15..=16 => "extrapolated",
-        17..=18 => "unavailable",
-        _ => "bounced",
-    };
-    let email = match (&p.email, email_status) {
-        (Some(e), _) => json!(e.to_ascii_lowercase()),
-        (None, "unavailable") => Value::Null,
-        (None, _) => json!(synth::email_for(&first, &last, &domain)),
-    };
-    let (raw, sanitized) = synth::phone(&mut rng);
-    let org_seed = synth::fnv1a(domain.as_bytes());
-    let org = org_record(&domain, &company, org_seed);
-    let city = *rng.pick(synth::CITIES);
-    let linkedin = p
-        .linkedin_url
-        .clone()
-        .unwrap_or_else(|| synth::linkedin_for(&first, &last, seed));
-    let phones = json!([{"raw_number": raw, "sanitized_number": sanitized, "type": "mobile", "status": "valid_number"}]);
+/// What api_search shows of a full record: no surname, e-mail or phone.
+fn listing(full: &Value) -> Value {
+    let direct = full["phone_numbers"].as_array().is_some_and(|p| {
+        p.iter()
+            .any(|n| n["type"] == "mobile" || n["type"] == "work_direct")
+    });
+    let org = &full["organization"];
     json!({
-        "id": p.id.clone().unwrap_or_else(|| synth::object_id(seed)),
-        "first_name": first, "last_name": last, "name": format!("{first} {last}"),
-        "title": title, "headline": format!("{title} @ {company} (synthetic)"),
-        "seniority": seniority, "departments": [dept],
-        "email": email, "email_status": email_status,
-        "linkedin_url": linkedin,
-        "twitter_url": null, "github_url": null, "photo_url": null,
-        "city": city.0, "state": city.1, "country": city.2,
-        "organization_id": org["id"],
-        "employment_history": [{"organization_name": company, "title": title, "current": true,
-                                "start_date": synth::date(&mut rng), "end_date": null}],
-        "phone_numbers": phones,
-        "contact": {"phone_numbers": phones},
-        "organization": org,
-        "synthetic": true
-    })
-}
-
-fn org_record(domain: &str, name: &str, seed: u64) -> Value {
-    let mut rng = Rng::new(seed);
-    let employees = rng.range(20, 5000);
-    let revenue = rng.range(2, 250) * 1_000_000;
-    let city = *rng.pick(synth::CITIES);
-    let (_, sanitized) = synth::phone(&mut rng);
-    json!({
-        "id": synth::object_id(seed),
-        "name": name,
-        "website_url": format!("{SYNTH_HOST}/sites/{domain}/"),
-        "primary_domain": domain,
-        "linkedin_url": format!("https://www.linkedin.com/company/synthetic-{}", synth::slug(name)),
-        "industry": rng.pick(synth::INDUSTRIES),
-        "keywords": ["synthetic", "sandbox", "b2b software"],
-        "estimated_num_employees": employees,
-        "annual_revenue": revenue,
-        "annual_revenue_printed": format!("{}M", revenue / 1_000_000),
-        "founded_year": rng.range(1995, 2021),
-        "total_funding": rng.range(0, 80) * 1_000_000,
-        "latest_funding_stage": rng.pick(&["Seed", "Series A", "Series B", "Series C"]),
-        "technology_names": ["Salesforce", "HubSpot", "AWS"],
-        "primary_phone": {"number": sanitized},
-        "city": city.0, "state": city.1, "country": city.2,
-        "short_description": format!("[synthetic] {name} is a fictional company generated by the ATL sandbox."),
+        "id": full["id"], "first_name": full["first_name"],
+        "last_name_obfuscated": records::obfuscate(full["last_name"].as_str().unwrap_or("")),
+        "title": full["title"], "seniority": full["seniority"], "departments": full["departments"],
+        "has_email": !full["email"].is_null() && full["email_status"] != "unavailable",
+        "has_direct_phone": if direct { "Yes" } else { "Maybe: please request direct dial via people/bulk_match" },
+        "has_city": true, "has_state": true, "has_country": true,
+        "last_refreshed_at": "2026-10-01T00:00:00.000+00:00",
+        "organization": {"name": org["name"], "primary_domain": org["primary_domain"],
+                         "has_industry": true, "has_employee_count": true, "has_revenue": true},
         "synthetic": true
     })
 }
 
 fn ok(malformed: bool, v: &Value) -> Response {
-    rate_headers(resp::ok_json(malformed, v), false)
+    usage_headers(resp::ok_json(malformed, v), false)
 }
 
-fn rate_headers(r: Response, exhausted: bool) -> Response {
-    let left = if exhausted { "0" } else { "999" };
-    resp::with_static_headers(
+/// Apollo's usage headers: the limiter's readings for this key and endpoint, or (for a
+/// request refused before it was counted) the paid plans' nominal figures.
+fn usage_headers(r: Response, exhausted: bool) -> Response {
+    let view = ctx::rate();
+    let reading = |kind: LimitKind, nominal: u64| -> (u64, u64, u64) {
+        match view.as_ref().and_then(|v| v.get(kind)) {
+            Some(x) if exhausted => (x.limit, x.limit, 0),
+            Some(x) => (x.limit, x.used, x.remaining()),
+            None if exhausted => (nominal, nominal, 0),
+            None => (nominal, 1, nominal - 1),
+        }
+    };
+    let (m, h, d) = (
+        reading(LimitKind::Rpm, 1_000),
+        reading(LimitKind::Rph, 6_000),
+        reading(LimitKind::Rpd, 50_000),
+    );
+    resp::with_headers(
         r,
         &[
-            ("x-rate-limit-minute", "1000"),
-            ("x-minute-usage", if exhausted { "1000" } else { "1" }),
-            ("x-minute-requests-left", left),
-            ("x-rate-limit-hourly", "6000"),
-            ("x-hourly-usage", "1"),
-            ("x-hourly-requests-left", "5999"),
-            ("x-rate-limit-24-hour", "50000"),
-            ("x-24-hour-usage", "1"),
-            ("x-24-hour-requests-left", "49999"),
+            ("x-rate-limit-minute", m.0.to_string()),
+            ("x-minute-usage", m.1.to_string()),
+            ("x-minute-requests-left", m.2.to_string()),
+            ("x-rate-limit-hourly", h.0.to_string()),
+            ("x-hourly-usage", h.1.to_string()),
+            ("x-hourly-requests-left", h.2.to_string()),
+            ("x-rate-limit-24-hour", d.0.to_string()),
+            ("x-24-hour-usage", d.1.to_string()),
+            ("x-24-hour-requests-left", d.2.to_string()),
         ],
     )
 }
 
-fn error(e: &ErrKind) -> Response {
+fn endpoint_name() -> String {
+    let e = ctx::endpoint();
+    let e = e.trim_start_matches('/');
+    if e.is_empty() {
+        "api/v1/people/match".into()
+    } else {
+        e.to_string()
+    }
+}
+
+pub(crate) fn error(e: &ErrKind) -> Response {
+    resp::vendor_error(e, render_error)
+}
+
+fn render_error(e: &ErrKind) -> Response {
     let (status, body) = match e {
         ErrKind::BadRequest(m) => (StatusCode::UNPROCESSABLE_ENTITY, json!({"error": m})),
         ErrKind::Unauthorized(m) => (StatusCode::UNAUTHORIZED, json!({"error": m})),
         ErrKind::RateLimited { .. } => (
             StatusCode::TOO_MANY_REQUESTS,
-            json!({"error": "The maximum number of api calls allowed for this endpoint is 1000 times per minute. Please upgrade your plan. (sandbox fault)"}),
+            json!({"error": format!("The maximum number of api calls allowed for {} is 1000 times per minute. Please upgrade your plan. (sandbox fault)", endpoint_name())}),
         ),
+        ErrKind::Limited(view) => {
+            let (limit, word) = view
+                .hit_reading()
+                .map_or((0, "minute"), |r| (r.limit, r.kind.window_word()));
+            (
+                StatusCode::TOO_MANY_REQUESTS,
+                json!({"error": format!("The maximum number of api calls allowed for {} is {limit} times per {word}. Please upgrade your plan.", endpoint_name())}),
+            )
+        }
         ErrKind::QuotaExhausted => (
             StatusCode::FORBIDDEN,
-            json!({"error": "api/v1/people/match is not accessible with this api_key on a free plan. (sandbox fault)", "error_code": "API_INACCESSIBLE"}),
+            json!({"error": format!("{} is not accessible with this api_key on a free plan. (sandbox)", endpoint_name()), "error_code": "API_INACCESSIBLE"}),
         ),
-        ErrKind::Overloaded | ErrKind::Unavailable => (
+        ErrKind::Overloaded | ErrKind::Unavailable | ErrKind::Outage { .. } | ErrKind::Reset => (
             StatusCode::SERVICE_UNAVAILABLE,
-            json!({"error": "Service unavailable (sandbox fault)"}),
+            json!({"error": "Service unavailable (sandbox)"}),
         ),
         ErrKind::ServerError => (
             StatusCode::INTERNAL_SERVER_ERROR,
@@ -505,9 +491,11 @@ fn error(e: &ErrKind) -> Response {
     let r = resp::json(status, &body);
     match e {
         ErrKind::RateLimited { retry_after_secs } => {
-            rate_headers(resp::retry_after(r, *retry_after_secs), true)
+            usage_headers(resp::retry_after(r, *retry_after_secs), true)
         }
-        _ => rate_headers(r, false),
+        // Apollo documents no Retry-After: the headers say when the window reopens.
+        ErrKind::Limited(_) => usage_headers(r, false),
+        _ => usage_headers(r, false),
     }
 }
 
@@ -516,8 +504,10 @@ mod tests {
     use super::*;
 
     #[test]
-    fn obfuscates_like_apollo() {
-        assert_eq!(obfuscate("Mockford"), "Mo***d");
-        assert_eq!(obfuscate("Li"), "***");
+    fn title_filters_match_like_apollo() {
+        assert!(title_matches("VP of Sales", "VP Sales"));
+        assert!(title_matches("Chief Executive Officer", "CEO"));
+        assert!(title_matches("Founder & CEO", "CEO"));
+        assert!(!title_matches("Director of Sales", "VP Sales"));
     }
 }

@@ -1,11 +1,19 @@
 //! Cartesia TTS `POST /tts/bytes`: a real, playable WAV (or headerless PCM) whose length
 //! follows the transcript (~60 ms per character), containing a quiet tone so players and
 //! duration checks have something to work with.
+//!
+//! Cartesia streams the audio with chunked encoding as it is generated, so the WAV
+//! header is written before the length is final, and a generation that fails midway
+//! ends the stream early. The `truncated_audio` knob does that: the header claims the
+//! whole clip and the body stops about halfway, in a response that otherwise completes.
+//! Limits are on requests in flight and on characters a month (the billing unit).
 
 use crate::config::Family;
+use crate::provider::Provider;
+use crate::ratelimit::Weight;
 use crate::resp::{self, ErrKind};
-use crate::state::AppState;
-use axum::body::Bytes;
+use crate::state::{AppState, Extra};
+use axum::body::{Body, Bytes};
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
@@ -55,11 +63,18 @@ pub(crate) async fn tts_bytes(
             return error(&e);
         }
     };
-    let admit = match state.admit(Family::Cartesia).await {
+    let chars = req.transcript.chars().count() as u64;
+    let weight = Weight {
+        tokens: 0,
+        units: chars,
+    };
+    let admit = match state
+        .admit_as(Family::Cartesia, Provider::Cartesia, weight)
+        .await
+    {
         Ok(a) => a,
         Err(e) => return error(&e),
     };
-    let chars = req.transcript.chars().count() as u64;
     let ms = (chars * MS_PER_CHAR).min(MAX_AUDIO_MS);
     let rate = req.output_format.sample_rate;
     let frames = (u64::from(rate) * ms / 1000) as usize;
@@ -73,7 +88,28 @@ pub(crate) async fn tts_bytes(
     } else {
         "application/octet-stream"
     };
+    if admit.extras.has(Extra::TruncatedAudio) {
+        return truncated(content_type, audio);
+    }
     resp::ok_body(admit.malformed, content_type, audio)
+}
+
+/// The first half of the audio, sent in two chunks with no `Content-Length`, then a
+/// clean end of stream: nothing in the HTTP exchange says the clip is short, only the
+/// WAV header's data length does.
+fn truncated(content_type: &'static str, mut audio: Vec<u8>) -> Response {
+    let half = audio.len() / 2;
+    audio.truncate(half);
+    let rest = audio.split_off(half / 2);
+    let chunks = [Bytes::from(audio), Bytes::from(rest)]
+        .into_iter()
+        .map(Ok::<Bytes, std::io::Error>);
+    let mut r = Response::new(Body::from_stream(futures::stream::iter(chunks)));
+    r.headers_mut().insert(
+        axum::http::header::CONTENT_TYPE,
+        axum::http::HeaderValue::from_static(content_type),
+    );
+    r
 }
 
 fn parse(body: &[u8]) -> Result<(TtsRequest, Encoding), ErrKind> {
@@ -208,9 +244,13 @@ fn render(frames: usize, rate: u32, encoding: Encoding, wav: bool) -> Result<Vec
     Ok(out)
 }
 
-/// The `/tts/bytes` error body is undocumented; this mirrors the WebSocket error fields
-/// (`title`, `message`, `error_code`), as provider-apis.md §6 recommends.
+/// The `/tts/bytes` error body is not documented; this mirrors the fields of Cartesia's
+/// WebSocket errors (`title`, `message`, `error_code`), the shape it does document.
 fn error(e: &ErrKind) -> Response {
+    resp::vendor_error(e, render_error)
+}
+
+fn render_error(e: &ErrKind) -> Response {
     let (status, title, code, message) = match e {
         ErrKind::BadRequest(m) => (
             StatusCode::BAD_REQUEST,
@@ -224,11 +264,11 @@ fn error(e: &ErrKind) -> Response {
             "unauthorized",
             m.clone(),
         ),
-        ErrKind::RateLimited { .. } => (
+        ErrKind::RateLimited { .. } | ErrKind::Limited(_) => (
             StatusCode::TOO_MANY_REQUESTS,
             "Too many requests",
             "concurrency_limited",
-            "Concurrency limit reached (sandbox fault)".into(),
+            "Concurrency limit reached: wait for a request to finish (sandbox)".into(),
         ),
         ErrKind::QuotaExhausted => (
             StatusCode::PAYMENT_REQUIRED,
@@ -236,11 +276,11 @@ fn error(e: &ErrKind) -> Response {
             "insufficient_credits",
             "Your plan has no credits left (sandbox fault)".into(),
         ),
-        ErrKind::Overloaded | ErrKind::Unavailable => (
+        ErrKind::Overloaded | ErrKind::Unavailable | ErrKind::Outage { .. } | ErrKind::Reset => (
             StatusCode::SERVICE_UNAVAILABLE,
             "Service unavailable",
             "service_unavailable",
-            "Service unavailable (sandbox fault)".into(),
+            "Service unavailable (sandbox)".into(),
         ),
         ErrKind::ServerError => (
             StatusCode::INTERNAL_SERVER_ERROR,

@@ -5,10 +5,20 @@
 //! ```json
 //! {"seed": 7,
 //!  "chat": {"latency": {"kind": "log_normal", "median_ms": 40, "sigma": 0.5},
-//!           "faults": {"rate_limit": {"every_nth": 3}, "retry_after_secs": 2}},
-//!  "anthropic": {"faults": {"overloaded": {"probability": 0.1}}}}
+//!           "faults": {"rate_limit": {"every_nth": 3}, "retry_after_secs": 2,
+//!                      "schema_miss": {"fenced": {"every_nth": 2}}, "uncited": {"probability": 0.1}},
+//!           "outage": {"start_after_secs": 5, "for_secs": 10}},
+//!  "anthropic": {"faults": {"overloaded": {"probability": 0.1}}},
+//!  "limits": {"apollo": {"tier": "free"}, "deepseek": {"concurrency": 4}},
+//!  "dead_domains": {"share": 0.1}}
 //! ```
+//!
+//! A knob that only one family understands (for example `truncated_audio` outside
+//! `cartesia`) is refused by [`SandboxConfig::validate`], which `POST /_sandbox/config`
+//! and [`crate::Sandbox::start`] run.
 
+pub use crate::knobs::{DeadDomains, Outage, OutageMode, SchemaMisses};
+pub use crate::limits::{LimitSpec, Limits};
 use serde::{Deserialize, Serialize};
 
 /// A group of routes that share knobs, counters and an error dialect.
@@ -25,10 +35,12 @@ pub enum Family {
     Hunter,
     /// Synthetic company websites under `/sites/{domain}/`.
     Sites,
+    /// Serper's Google search, mounted at `/serper/search`.
+    Serper,
 }
 
 impl Family {
-    pub const ALL: [Family; 8] = [
+    pub const ALL: [Family; 9] = [
         Family::Chat,
         Family::Anthropic,
         Family::Apollo,
@@ -37,6 +49,7 @@ impl Family {
         Family::Brave,
         Family::Hunter,
         Family::Sites,
+        Family::Serper,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -49,6 +62,7 @@ impl Family {
             Family::Brave => "brave",
             Family::Hunter => "hunter",
             Family::Sites => "sites",
+            Family::Serper => "serper",
         }
     }
 
@@ -105,10 +119,17 @@ impl Trigger {
     pub(crate) fn fires(&self, seq: u64, uniform: f64) -> bool {
         (self.every_nth > 0 && seq.is_multiple_of(self.every_nth)) || uniform < self.probability
     }
+
+    /// Whether the trigger can ever fire.
+    pub fn is_set(&self) -> bool {
+        self.every_nth > 0 || self.probability > 0.0
+    }
 }
 
 /// Faults a family can inject. When several fire on one request the first in this
 /// order wins: hang, rate_limit, quota_exhausted, overloaded, server_error, malformed.
+/// The answer-shaping faults after `hang_ms` apply only to a healthy reply, each on its
+/// own, and only in the families named on them.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Faults {
@@ -130,6 +151,17 @@ pub struct Faults {
     /// Value of `Retry-After` on rate-limit replies.
     pub retry_after_secs: u64,
     pub hang_ms: u64,
+    /// chat, anthropic: the JSON answer misses its schema in one chosen way.
+    pub schema_miss: SchemaMisses,
+    /// chat, anthropic: every citation field of the JSON answer is emptied.
+    pub uncited: Trigger,
+    /// chat, anthropic: every person's name in the JSON answer is someone else's.
+    pub other_person: Trigger,
+    /// hunter: the verifier answers HTTP 202, "verification still running" (its slow
+    /// SMTP check); the finder is not affected.
+    pub pending: Trigger,
+    /// cartesia: the WAV header claims the whole clip; the stream stops about halfway.
+    pub truncated_audio: Trigger,
 }
 
 impl Default for Faults {
@@ -143,6 +175,11 @@ impl Default for Faults {
             hang: Trigger::default(),
             retry_after_secs: 1,
             hang_ms: 300_000,
+            schema_miss: SchemaMisses::default(),
+            uncited: Trigger::default(),
+            other_person: Trigger::default(),
+            pending: Trigger::default(),
+            truncated_audio: Trigger::default(),
         }
     }
 }
@@ -152,6 +189,9 @@ impl Default for Faults {
 pub struct FamilyConfig {
     pub latency: Latency,
     pub faults: Faults,
+    /// A window, measured from the moment this config was set, during which every
+    /// request of the family fails the way the provider fails when it is down.
+    pub outage: Option<Outage>,
 }
 
 /// Everything that can be tuned. `Default` is "fast and healthy": no latency, no faults.
@@ -168,6 +208,11 @@ pub struct SandboxConfig {
     pub brave: FamilyConfig,
     pub hunter: FamilyConfig,
     pub sites: FamilyConfig,
+    pub serper: FamilyConfig,
+    /// Per-key rate limits per provider (none by default: nothing is refused).
+    pub limits: Limits,
+    /// Company sites that are down for good (for per-domain circuit breakers).
+    pub dead_domains: DeadDomains,
 }
 
 impl SandboxConfig {
@@ -181,6 +226,7 @@ impl SandboxConfig {
             Family::Brave => &self.brave,
             Family::Hunter => &self.hunter,
             Family::Sites => &self.sites,
+            Family::Serper => &self.serper,
         }
     }
 
@@ -194,6 +240,7 @@ impl SandboxConfig {
             Family::Brave => &mut self.brave,
             Family::Hunter => &mut self.hunter,
             Family::Sites => &mut self.sites,
+            Family::Serper => &mut self.serper,
         }
     }
 
@@ -204,5 +251,38 @@ impl SandboxConfig {
             *config.family_mut(f) = family;
         }
         config
+    }
+
+    /// Refuse knobs that would silently do nothing: a family-specific fault set on
+    /// another family, an unknown tier, an outage status outside 100..=999, a share
+    /// outside [0, 1].
+    pub fn validate(&self) -> Result<(), String> {
+        for family in Family::ALL {
+            let fc = self.family(family);
+            let f = &fc.faults;
+            let llm = matches!(family, Family::Chat | Family::Anthropic);
+            let misplaced = [
+                ("schema_miss", !llm && f.schema_miss.any_set()),
+                ("uncited", !llm && f.uncited.is_set()),
+                ("other_person", !llm && f.other_person.is_set()),
+                ("pending", family != Family::Hunter && f.pending.is_set()),
+                (
+                    "truncated_audio",
+                    family != Family::Cartesia && f.truncated_audio.is_set(),
+                ),
+            ];
+            if let Some((name, _)) = misplaced.iter().find(|(_, bad)| *bad) {
+                return Err(format!(
+                    "{}.faults.{name} does nothing in that family",
+                    family.as_str()
+                ));
+            }
+            if let Some(o) = &fc.outage {
+                o.validate()
+                    .map_err(|e| format!("{}.outage: {e}", family.as_str()))?;
+            }
+        }
+        self.limits.validate()?;
+        self.dead_domains.validate()
     }
 }

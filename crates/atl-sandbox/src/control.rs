@@ -23,7 +23,10 @@ pub(crate) async fn get_config(State(state): State<AppState>) -> Response {
 
 /// Replace the whole config (omitted fields take their defaults) and echo it back.
 pub(crate) async fn set_config(State(state): State<AppState>, body: Bytes) -> Response {
-    match serde_json::from_slice::<SandboxConfig>(&body) {
+    match serde_json::from_slice::<SandboxConfig>(&body)
+        .map_err(|e| e.to_string())
+        .and_then(|c| c.validate().map(|()| c))
+    {
         Ok(config) => {
             state.set_config(config);
             resp::json(StatusCode::OK, &json!(state.config()))

@@ -1,12 +1,29 @@
 //! Hunter.io v2: `GET /v2/email-finder` and `GET /v2/email-verifier`.
 //!
-//! Hunter signals per-second rate limits with **403** and no headers (and "monthly
-//! quota exhausted" with 429), so the sandbox's rate-limit fault answers 403 here.
+//! How Hunter behaves, and so the sandbox:
+//!
+//! * The verifier's `status` is one of `valid`, `invalid`, `accept_all`, `webmail`,
+//!   `disposable`, `unknown`; `result` (`deliverable` / `undeliverable` / `risky`) is
+//!   the older field it replaces.
+//! * 15 % of company domains are **catch-all** (chosen by the hash of the domain's
+//!   registrable label, so `acme.com` and `acme.example` agree): their mail servers
+//!   accept every address, so every address there is `accept_all` with a score of 60–75,
+//!   even one that Apollo reports as `bounced`. Elsewhere an address Apollo saw bounce
+//!   is `invalid`, and the rest are 80 % `valid`, 8 % `invalid`, 12 % `unknown`.
+//! * A slow SMTP check answers HTTP 202 (still running; ask again later): the
+//!   `pending` knob.
+//! * Hunter signals per-second and per-minute rate limits with **403** and no headers,
+//!   and an exhausted monthly quota with **429**.
+//! * The finder guesses the address from the company's pattern at the (reserved)
+//!   domain, with a score, `accept_all`, a dated verification and its sources; for about
+//!   20 % of people it finds nothing (`email: null`, no credit used).
 
 use crate::config::Family;
+use crate::dates;
+use crate::people;
 use crate::resp::{self, ErrKind};
-use crate::state::AppState;
-use crate::synth::{self, Rng};
+use crate::state::{AppState, Extra};
+use crate::synth::{self, Rng, SYNTH_HOST};
 use axum::extract::{Query, State, rejection::QueryRejection};
 use axum::http::StatusCode;
 use axum::response::Response;
@@ -31,6 +48,89 @@ fn nonempty(s: &Option<String>) -> Option<&str> {
     s.as_deref().map(str::trim).filter(|s| !s.is_empty())
 }
 
+const WEBMAIL: &[&str] = &[
+    "gmail.com",
+    "googlemail.com",
+    "yahoo.com",
+    "outlook.com",
+    "hotmail.com",
+    "live.com",
+    "aol.com",
+    "icloud.com",
+    "proton.me",
+    "protonmail.com",
+    "gmx.com",
+];
+
+const DISPOSABLE: &[&str] = &[
+    "mailinator.com",
+    "10minutemail.com",
+    "guerrillamail.com",
+    "yopmail.com",
+    "tempmail.com",
+    "trashmail.com",
+];
+
+/// Whether the mail servers of a company accept every address (15 % of labels).
+pub(crate) fn catch_all(registrable: &str) -> bool {
+    synth::mix(synth::fnv1a(people::label(registrable).as_bytes()) ^ 0xca7c) % 100 < 15
+}
+
+/// What the verifier concludes about one address.
+struct Verdict {
+    status: &'static str,
+    result: &'static str,
+    score: i64,
+    accept_all: bool,
+    smtp_check: bool,
+}
+
+fn verdict(email: &str) -> Verdict {
+    let domain = email.rsplit_once('@').map_or("", |(_, d)| d);
+    let registrable = people::registrable_domain(domain);
+    let mut rng = Rng::new(synth::fnv1a(email.as_bytes()) ^ 0x4855);
+    let (status, result, score) = if WEBMAIL.contains(&registrable.as_str()) {
+        ("webmail", "deliverable", rng.range(70, 90))
+    } else if DISPOSABLE.contains(&registrable.as_str()) {
+        ("disposable", "risky", rng.range(10, 40))
+    } else if catch_all(&registrable) {
+        ("accept_all", "risky", rng.range(60, 75))
+    } else if people::email_status(email) == "bounced" {
+        ("invalid", "undeliverable", rng.range(0, 20))
+    } else {
+        match rng.below(100) {
+            0..=79 => ("valid", "deliverable", rng.range(85, 99)),
+            80..=87 => ("invalid", "undeliverable", rng.range(0, 20)),
+            _ => ("unknown", "risky", rng.range(30, 55)),
+        }
+    };
+    Verdict {
+        status,
+        result,
+        score,
+        accept_all: status == "accept_all",
+        // An accept-all server says yes to every RCPT: the SMTP check passes and means nothing.
+        smtp_check: matches!(status, "valid" | "accept_all" | "webmail"),
+    }
+}
+
+fn sources(registrable: &str, rng: &mut Rng) -> Value {
+    let n = 1 + rng.below(2);
+    let pages = ["about", "news", ""];
+    Value::Array(
+        (0..n)
+            .map(|i| {
+                let seen = rng.range(1, 60);
+                let found = seen + rng.range(30, 700);
+                json!({"domain": registrable,
+                       "uri": format!("{SYNTH_HOST}/sites/{registrable}/{}", pages[i as usize % pages.len()]),
+                       "extracted_on": dates::days_ago(found), "last_seen_on": dates::days_ago(seen),
+                       "still_on_page": rng.below(5) != 0})
+            })
+            .collect(),
+    )
+}
+
 pub(crate) async fn email_finder(
     State(state): State<AppState>,
     query: Result<Query<FinderQuery>, QueryRejection>,
@@ -51,10 +151,7 @@ pub(crate) async fn email_finder(
         nonempty(&q.full_name),
     ) {
         (Some(f), Some(l), _) => (f.to_string(), l.to_string()),
-        (_, _, Some(full)) => match full.split_once(' ') {
-            Some((f, l)) => (f.to_string(), l.trim().to_string()),
-            None => (full.to_string(), String::new()),
-        },
+        (_, _, Some(full)) => people::split_name(full),
         _ => {
             state.count_only(Family::Hunter);
             return error(&ErrKind::bad(
@@ -66,41 +163,38 @@ pub(crate) async fn email_finder(
         Ok(a) => a,
         Err(e) => return error(&e),
     };
-    let domain = match nonempty(&q.domain) {
-        Some(d) => synth::normalize_domain(d),
+    let registrable = match nonempty(&q.domain) {
+        Some(d) => people::registrable_domain(d),
         None => format!("{}.example", synth::slug(place)),
     };
-    let seed = synth::fnv1a(format!("{}|{}|{domain}", names.0, names.1).as_bytes());
+    let local = people::local_part(&format!("{} {}", names.0, names.1)).unwrap_or_default();
+    let seed = synth::fnv1a(format!("{local}@{registrable}").as_bytes());
     let mut rng = Rng::new(seed);
-    // ~10 % of people have no guessable address: `email: null`, as Hunter answers.
-    let miss = synth::mix(seed).is_multiple_of(10) || names.1.is_empty();
-    let email = (!miss).then(|| synth::email_for(&names.0, &names.1, &domain));
-    let status = verifier_status(seed);
+    // About 20 % of people have no address Hunter can find or guess.
+    let miss = synth::mix(seed).is_multiple_of(5) || names.1.is_empty() || local.is_empty();
+    let email = (!miss).then(|| format!("{local}@{}", people::mail_domain(&registrable)));
+    let found = email.as_deref().map(verdict);
+    let position = people::team(&registrable)
+        .into_iter()
+        .find(|m| m.local == local)
+        .map(|m| m.role.title);
     let v = json!({
         "data": {
             "first_name": names.0, "last_name": names.1,
-            "email": email, "score": if miss { Value::Null } else { json!(rng.range(70, 99)) },
-            "domain": domain, "accept_all": status == "accept_all",
-            "position": null, "twitter": null, "linkedin_url": null, "phone_number": null,
-            "company": nonempty(&q.company).map_or_else(|| synth::name_from_domain(&domain), str::to_string),
-            "sources": if miss { json!([]) } else { json!([{"domain": domain, "uri": format!("{}/sites/{domain}/about", synth::SYNTH_HOST),
-                          "extracted_on": "2026-05-01", "last_seen_on": "2026-10-01", "still_on_page": true}]) },
-            "verification": {"date": if miss { Value::Null } else { json!("2026-10-02") }, "status": if miss { Value::Null } else { json!(status) }},
+            "email": email,
+            "score": found.as_ref().map(|v| v.score.max(40)),
+            "domain": registrable, "accept_all": catch_all(&registrable),
+            "position": position, "twitter": null, "linkedin_url": null, "phone_number": null,
+            "company": nonempty(&q.company).map_or_else(|| synth::name_from_domain(&registrable), str::to_string),
+            "sources": if miss { json!([]) } else { sources(&registrable, &mut rng) },
+            "verification": {"date": found.as_ref().map(|_| dates::days_ago(rng.range(1, 30))),
+                             "status": found.as_ref().map(|v| v.status)},
             "synthetic": true
         },
         "meta": {"params": {"first_name": q.first_name, "last_name": q.last_name, "full_name": q.full_name,
                             "domain": q.domain, "company": q.company}}
     });
     resp::ok_json(admit.malformed, &v)
-}
-
-/// valid / accept_all / unknown, by hash (60 / 25 / 15 %).
-fn verifier_status(seed: u64) -> &'static str {
-    match synth::mix(seed ^ 0x4855) % 20 {
-        0..=11 => "valid",
-        12..=16 => "accept_all",
-        _ => "unknown",
-    }
 }
 
 pub(crate) async fn email_verifier(
@@ -119,44 +213,53 @@ pub(crate) async fn email_verifier(
         Ok(a) => a,
         Err(e) => return error(&e),
     };
-    let seed = synth::fnv1a(email.as_bytes());
-    let status = verifier_status(seed);
-    let (result, score) = match status {
-        "valid" => ("deliverable", 97),
-        "accept_all" => ("risky", 70),
-        _ => ("risky", 50),
-    };
-    let v = json!({
+    if admit.extras.has(Extra::Pending) {
+        return resp::json(
+            StatusCode::ACCEPTED,
+            &json!({"errors": [{"id": "verification_in_progress", "code": 202,
+                    "details": "The verification is still running; make the same request again later. (sandbox)"}],
+                    "meta": {"params": {"email": email}}}),
+        );
+    }
+    let v = verdict(&email);
+    let registrable = people::registrable_domain(email.rsplit_once('@').map_or("", |(_, d)| d));
+    let mut rng = Rng::new(synth::fnv1a(email.as_bytes()));
+    let body = json!({
         "data": {
-            "status": status, "result": result, "score": score, "email": email,
-            "regexp": true, "gibberish": false, "disposable": false, "webmail": false,
-            "mx_records": true, "smtp_server": true, "smtp_check": status == "valid",
-            "accept_all": status == "accept_all", "block": false, "sources": [],
+            "status": v.status, "result": v.result, "score": v.score, "email": email,
+            "regexp": true, "gibberish": false, "disposable": v.status == "disposable",
+            "webmail": v.status == "webmail", "mx_records": true, "smtp_server": v.status != "unknown",
+            "smtp_check": v.smtp_check, "accept_all": v.accept_all, "block": false,
+            "sources": if matches!(v.status, "valid" | "accept_all") { sources(&registrable, &mut rng) } else { json!([]) },
             "synthetic": true
         },
         "meta": {"params": {"email": email}}
     });
-    resp::ok_json(admit.malformed, &v)
+    resp::ok_json(admit.malformed, &body)
 }
 
 fn error(e: &ErrKind) -> Response {
+    resp::vendor_error(e, render_error)
+}
+
+fn render_error(e: &ErrKind) -> Response {
     let (status, id, details) = match e {
         ErrKind::BadRequest(m) => (StatusCode::BAD_REQUEST, "wrong_params", m.clone()),
         ErrKind::Unauthorized(m) => (StatusCode::UNAUTHORIZED, "authentication_failed", m.clone()),
-        ErrKind::RateLimited { .. } => (
+        ErrKind::RateLimited { .. } | ErrKind::Limited(_) => (
             StatusCode::FORBIDDEN,
             "too_many_requests",
-            "You have reached the rate limit (sandbox fault)".into(),
+            "You have reached the rate limit for this endpoint. Please slow down. (sandbox)".into(),
         ),
         ErrKind::QuotaExhausted => (
             StatusCode::TOO_MANY_REQUESTS,
             "too_many_requests",
-            "You have reached your monthly usage limit (sandbox fault)".into(),
+            "You have reached your monthly usage limit (sandbox)".into(),
         ),
-        ErrKind::Overloaded | ErrKind::Unavailable => (
+        ErrKind::Overloaded | ErrKind::Unavailable | ErrKind::Outage { .. } | ErrKind::Reset => (
             StatusCode::SERVICE_UNAVAILABLE,
             "service_unavailable",
-            "Service unavailable (sandbox fault)".into(),
+            "Service unavailable (sandbox)".into(),
         ),
         ErrKind::ServerError => (
             StatusCode::INTERNAL_SERVER_ERROR,
@@ -168,4 +271,20 @@ fn error(e: &ErrKind) -> Response {
         status,
         &json!({"errors": [{"id": id, "code": status.as_u16(), "details": details}]}),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn catch_all_share_and_verdicts() {
+        let n = (0..2000)
+            .filter(|i| catch_all(&format!("company{i}.com")))
+            .count();
+        assert!((220..380).contains(&n), "{n}");
+        assert_eq!(catch_all("acme.com"), catch_all("acme.example"));
+        assert_eq!(verdict("someone@gmail.com").status, "webmail");
+        assert_eq!(verdict("x@mailinator.com").status, "disposable");
+    }
 }

@@ -1,14 +1,20 @@
 //! `atl sandbox`: one local HTTP server that speaks every provider's wire format with
-//! synthetic, deterministic content, plus latency and fault knobs (DESIGN.md invariant 7).
+//! synthetic, deterministic content, plus latency and fault knobs.
 //!
 //! * Content is a pure function of the request (the body is hashed with FNV-1a and the
 //!   hash seeds everything), so the same request always gets the same reply.
 //! * Everything is marked synthetic: texts start with `[synthetic]`, records carry
 //!   `"synthetic": true` where the format allows extra fields, URLs live under
 //!   `https://sandbox.atl.invalid/…` or the sandbox's own `/sites/{domain}/` pages,
-//!   LinkedIn URLs start with `https://www.linkedin.com/in/synthetic-`, phones are 555-01xx.
-//! * Knobs ([`SandboxConfig`]) are per route family and can be changed while running,
-//!   through [`Sandbox::set_config`] or `POST /_sandbox/config`.
+//!   LinkedIn URLs start with `https://www.linkedin.com/in/synthetic-`, phones are in the
+//!   fictional 555-01xx range, and e-mail addresses are at reserved domains
+//!   (`jane.doe@acme.example`), never at a company's real one.
+//! * It misbehaves the way the real services do, at the low rates real data has (a
+//!   missing person, someone who changed jobs, a catch-all mail domain, a search result
+//!   about another company of the same name), deterministically by hash; anything
+//!   rarer — faults, schema-missing model answers, outages, rate limits per API key — is
+//!   a knob ([`SandboxConfig`]), per route family, settable at start, through
+//!   [`Sandbox::set_config`] or `POST /_sandbox/config`.
 //!
 //! Routes (all on one origin):
 //!
@@ -16,31 +22,52 @@
 //! |---|---|
 //! | chat | `POST /v1/chat/completions`, `POST /chat/completions` (DeepSeek), `POST /api/v1/chat/completions` (OpenRouter) |
 //! | anthropic | `POST /v1/messages`, `POST /anthropic/v1/messages` (DeepSeek's Anthropic format) |
-//! | apollo | `POST /api/v1/people/match`, `POST /api/v1/people/bulk_match`, `GET\|POST /api/v1/organizations/enrich`, `POST /api/v1/mixed_people/api_search`, `POST /api/v1/mixed_people/search` (legacy); also under `/v1/…` |
+//! | apollo | `POST /api/v1/people/match`, `POST /api/v1/people/bulk_match`, `GET\|POST /api/v1/organizations/enrich`, `POST /api/v1/organizations/bulk_enrich`, `POST /api/v1/mixed_people/api_search`, `POST /api/v1/mixed_people/search` (legacy); also under `/v1/…` |
 //! | cartesia | `POST /tts/bytes` |
 //! | tavily | `POST /search` |
 //! | brave | `GET /res/v1/web/search` |
+//! | serper | `POST /serper/search` (Serper's `POST https://google.serper.dev/search`) |
 //! | hunter | `GET /v2/email-finder`, `GET /v2/email-verifier` |
-//! | sites | `GET /sites/{domain}/`, `GET /sites/{domain}`, `GET /sites/{domain}/about` |
-//! | — | `GET /healthz`, `GET /_sandbox/stats`, `GET\|POST /_sandbox/config` |
+//! | sites | `GET /sites/{domain}/`, `GET /sites/{domain}`, `GET /sites/{domain}/about`, `GET /sites/{domain}/news`; `investors.{domain}` and `stock.{domain}` are investor-relations pages |
+//! | — | `GET /healthz`, `GET /_sandbox/stats` (per family and per provider: requests, 429s, 5xx, per endpoint and per key), `GET\|POST /_sandbox/config` |
 
+mod answers;
 mod anthropic;
 mod apollo;
+mod apollo_records;
 mod brave;
 mod cartesia;
 mod config;
 mod control;
+mod ctx;
+mod dates;
+mod fortune;
 mod hunter;
+mod knobs;
+mod limits;
+mod news;
 mod openai;
+mod openai_wire;
+mod people;
+mod provider;
+mod ratelimit;
 mod resp;
 mod schema;
+mod serp;
+mod serper;
 mod sites;
 mod state;
+mod stats;
 mod synth;
 mod tavily;
+mod tiers;
 
-pub use config::{Family, FamilyConfig, Faults, Latency, SandboxConfig, Trigger};
+pub use config::{
+    DeadDomains, Family, FamilyConfig, Faults, Latency, LimitSpec, Limits, Outage, OutageMode,
+    SandboxConfig, SchemaMisses, Trigger,
+};
 pub use state::{AppState, FamilyStats, SandboxStats};
+pub use stats::{KeyStats, ProviderStats, key_fingerprint};
 pub use synth::SYNTH_HOST;
 pub use tavily::EMPTY_MARKER;
 
@@ -68,6 +95,8 @@ pub enum SandboxError {
     },
     #[error("cannot read the listening address: {0}")]
     LocalAddr(#[source] std::io::Error),
+    #[error("invalid sandbox config: {0}")]
+    Config(String),
 }
 
 type QueryPairs = Result<Query<Vec<(String, String)>>, QueryRejection>;
@@ -80,6 +109,10 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/organizations/enrich",
             get(apollo::organization_enrich).post(apollo::organization_enrich),
+        )
+        .route(
+            "/organizations/bulk_enrich",
+            post(apollo::organization_bulk_enrich),
         )
         .route(
             "/mixed_people/api_search",
@@ -104,17 +137,23 @@ pub fn router(state: AppState) -> Router {
         .route("/tts/bytes", post(cartesia::tts_bytes))
         .route("/search", post(tavily::search))
         .route("/res/v1/web/search", get(brave::web_search))
+        .route("/serper/search", post(serper::search))
         .route("/v2/email-finder", get(hunter::email_finder))
         .route("/v2/email-verifier", get(hunter::email_verifier))
         .route("/sites/{domain}", get(sites::home))
         .route("/sites/{domain}/", get(sites::home))
         .route("/sites/{domain}/about", get(sites::about))
+        .route("/sites/{domain}/news", get(sites::news))
         .route("/healthz", get(control::healthz))
         .route("/_sandbox/stats", get(control::stats))
         .route(
             "/_sandbox/config",
             get(control::get_config).post(control::set_config),
         )
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            ctx::track,
+        ))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .with_state(state)
 }
@@ -129,7 +168,9 @@ pub struct Sandbox {
 
 impl Sandbox {
     /// Bind `addr` (port 0 picks a free port) and serve on the current tokio runtime.
+    /// A config with knobs that would do nothing is refused ([`SandboxConfig::validate`]).
     pub async fn start(addr: SocketAddr, config: SandboxConfig) -> Result<Sandbox, SandboxError> {
+        config.validate().map_err(SandboxError::Config)?;
         let listener = tokio::net::TcpListener::bind(addr)
             .await
             .map_err(|source| SandboxError::Bind { addr, source })?;

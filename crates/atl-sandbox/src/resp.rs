@@ -2,7 +2,8 @@
 //! be able to express, and byte-level builders (bodies are serialised once, so the
 //! "malformed" fault can cut them).
 
-use axum::body::Body;
+use crate::ratelimit::RateView;
+use axum::body::{Body, Bytes};
 use axum::http::{HeaderName, HeaderValue, StatusCode, header};
 use axum::response::Response;
 use serde_json::Value;
@@ -22,6 +23,15 @@ pub(crate) enum ErrKind {
     ServerError,
     /// A hang ended (timeout elapsed or the sandbox is shutting down): 503.
     Unavailable,
+    /// Inside an outage window: the provider's overload reply, with `status` when the
+    /// knob names one (else the provider's usual: 529 for Anthropic, 503 elsewhere).
+    Outage {
+        status: Option<u16>,
+    },
+    /// Inside an outage window in `reset` mode: no reply at all.
+    Reset,
+    /// A configured rate limit refused the request; the view says which and for how long.
+    Limited(RateView),
 }
 
 impl ErrKind {
@@ -31,6 +41,31 @@ impl ErrKind {
 }
 
 pub(crate) const JSON: &str = "application/json";
+
+/// Render a vendor error: `render` draws the vendor's shape, this adds what is common
+/// to all of them (an outage's own status code; a dropped connection in reset mode).
+pub(crate) fn vendor_error(e: &ErrKind, render: impl Fn(&ErrKind) -> Response) -> Response {
+    match e {
+        ErrKind::Reset => reset(),
+        ErrKind::Outage { status: Some(s) } => {
+            let mut r = render(e);
+            if let Ok(code) = StatusCode::from_u16(*s) {
+                *r.status_mut() = code;
+            }
+            r
+        }
+        _ => render(e),
+    }
+}
+
+/// A reply whose body fails before its first byte: the server closes the connection
+/// and the client sees it drop without a status line.
+pub(crate) fn reset() -> Response {
+    let cut = futures::stream::once(async {
+        Err::<Bytes, std::io::Error>(std::io::Error::other("sandbox outage: connection reset"))
+    });
+    Response::new(Body::from_stream(cut))
+}
 
 /// Build a response from pre-serialised bytes.
 pub(crate) fn bytes(status: StatusCode, content_type: &'static str, body: Vec<u8>) -> Response {

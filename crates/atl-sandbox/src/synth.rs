@@ -131,45 +131,8 @@ pub const CITIES: &[(&str, &str, &str)] = &[
 
 pub const EMPLOYEE_RANGES: &[&str] = &["11-50", "51-200", "201-500", "501-1000", "1001-5000"];
 
-/// Apollo seniorities used for executives, with a matching title and department.
-pub const EXECUTIVE_ROLES: &[(&str, &str, &str)] = &[
-    ("founder", "Founder & CEO", "c_suite"),
-    ("c_suite", "Chief Revenue Officer", "c_suite"),
-    ("c_suite", "Chief Technology Officer", "c_suite"),
-    ("c_suite", "Chief Financial Officer", "c_suite"),
-    ("vp", "VP of Sales", "master_sales"),
-    ("vp", "VP Marketing", "master_marketing"),
-    ("head", "Head of Growth", "master_marketing"),
-    (
-        "director",
-        "Director of Demand Generation",
-        "master_marketing",
-    ),
-    ("director", "Sales Director", "master_sales"),
-];
-
-/// A plausible title for any Apollo seniority (used when a search filters by it).
-pub fn title_for_seniority(seniority: &str, rng: &mut Rng) -> (&'static str, &'static str) {
-    match seniority {
-        "owner" => ("Owner", "c_suite"),
-        "founder" => ("Co-Founder", "c_suite"),
-        "c_suite" => *rng.pick(&[
-            ("Chief Executive Officer", "c_suite"),
-            ("Chief Operating Officer", "c_suite"),
-        ]),
-        "partner" => ("Managing Partner", "c_suite"),
-        "vp" => ("VP of Sales", "master_sales"),
-        "head" => ("Head of Revenue Operations", "master_operations"),
-        "director" => ("Director of Sales", "master_sales"),
-        "manager" => ("Sales Manager", "master_sales"),
-        "senior" => ("Senior Account Executive", "master_sales"),
-        "entry" => ("Sales Development Representative", "master_sales"),
-        "intern" => ("Sales Intern", "master_sales"),
-        _ => ("Operations Lead", "master_operations"),
-    }
-}
-
-/// Apollo's seniority for a free-text title (priority order from provider-apis.md §10).
+/// Apollo's seniority for a free-text title, in the priority order sales teams use when
+/// several words match (founder, owner, chief, partner, VP, head, director, manager).
 pub fn seniority_for_title(title: &str) -> &'static str {
     let t = title.to_ascii_lowercase();
     if t.contains("founder") {
@@ -389,13 +352,16 @@ impl Subject {
                 rng.pick(LAST_NAMES).to_string(),
             ),
         };
+        // An address in the text is reused only if it is already at a reserved domain (a
+        // tool result's); the sandbox never writes one at a company's real domain.
         let email = text
             .split(|c: char| c.is_whitespace() || c == '"' || c == '<' || c == '>' || c == ',')
-            .find(|t| {
-                t.split_once('@')
-                    .is_some_and(|(u, d)| !u.is_empty() && looks_like_domain(d))
-            })
             .map(|t| t.trim_end_matches('.').to_ascii_lowercase())
+            .find(|t| {
+                t.split_once('@').is_some_and(|(u, d)| {
+                    !u.is_empty() && looks_like_domain(d) && is_reserved_domain(d)
+                })
+            })
             .unwrap_or_else(|| email_for(&first_name, &last_name, &domain));
         let industry = *rng.pick::<&'static str>(INDUSTRIES);
         Subject {
@@ -414,8 +380,26 @@ impl Subject {
     }
 }
 
+/// `first.last@{label}.example`: the company's registrable label under the reserved
+/// `.example` domain (RFC 2606), never the company's own domain.
 pub fn email_for(first: &str, last: &str, domain: &str) -> String {
-    format!("{}.{}@{}", slug(first), slug(last), domain)
+    let local = crate::people::local_part(&format!("{first} {last}"))
+        .unwrap_or_else(|| format!("{}.{}", slug(first), slug(last)));
+    format!(
+        "{local}@{}",
+        crate::people::mail_domain(&crate::people::registrable_domain(domain))
+    )
+}
+
+/// Whether mail at `domain` can never reach anyone: the reserved test names of RFC 2606
+/// and RFC 6761 (`.example`, `.invalid`, `.test`, `.localhost`, `example.com` …).
+pub fn is_reserved_domain(domain: &str) -> bool {
+    let d = domain.trim_end_matches('.').to_ascii_lowercase();
+    let tld = d.rsplit('.').next().unwrap_or("");
+    ["example", "invalid", "test", "localhost"].contains(&tld)
+        || ["example.com", "example.net", "example.org"]
+            .iter()
+            .any(|e| d == *e || d.ends_with(&format!(".{e}")))
 }
 
 pub fn linkedin_for(first: &str, last: &str, seed: u64) -> String {
@@ -498,7 +482,12 @@ mod tests {
         );
         assert_eq!(s.company, "Acme Corp");
         assert_eq!(s.domain, "acme.com");
-        assert!(s.email.ends_with("@acme.com"));
+        assert!(s.email.ends_with("@acme.example"), "{}", s.email);
+        let s = Subject::from_text(
+            "Contact: Jane Doe, jane@acme.com, seen as jd@acme.example",
+            1,
+        );
+        assert_eq!(s.email, "jd@acme.example");
     }
 
     #[test]

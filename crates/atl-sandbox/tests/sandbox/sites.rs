@@ -1,0 +1,142 @@
+//! Company sites: home, about, press page, investor sub-domains, dead domains.
+
+use super::*;
+
+async fn html(c: &Client, url: String) -> Result<(StatusCode, String), reqwest::Error> {
+    let r = c.get(url).send().await?;
+    let status = r.status();
+    Ok((status, r.text().await?))
+}
+
+#[tokio::test]
+async fn synthetic_sites() -> TestResult {
+    let (sb, c) = start(SandboxConfig::default()).await?;
+    for path in [
+        "/sites/acme.com/",
+        "/sites/acme.com/about",
+        "/sites/acme.com",
+    ] {
+        let r = c.get(format!("{}{path}", sb.base_url())).send().await?;
+        assert_eq!(r.status(), StatusCode::OK, "{path}");
+        assert!(
+            r.headers()
+                .get("content-type")
+                .and_then(|h| h.to_str().ok())
+                .is_some_and(|t| t.starts_with("text/html"))
+        );
+        let html = r.text().await?;
+        assert!(
+            html.contains("<title>")
+                && html.contains("name=\"description\"")
+                && html.contains("<h1>")
+        );
+        assert!(html.contains("synthetic") && html.contains("Acme") && html.contains("<a href="));
+    }
+    let r = c
+        .get(format!("{}/sites/not_a_domain/", sb.base_url()))
+        .send()
+        .await?;
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    sb.shutdown().await;
+    Ok(())
+}
+
+#[tokio::test]
+async fn press_page_and_investor_subdomains() -> TestResult {
+    let (sb, c) = start(SandboxConfig::default()).await?;
+    let base = sb.base_url();
+    let (status, home) = html(&c, format!("{base}/sites/walmart.com/")).await?;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        home.contains("<title>Walmart"),
+        "the company's real name in the title"
+    );
+    assert!(home.contains("name=\"description\"") && home.contains("Walmart"));
+    assert!(
+        home.contains("href=\"/sites/walmart.com/news\""),
+        "links to the press page"
+    );
+
+    let (status, news) = html(&c, format!("{base}/sites/walmart.com/news")).await?;
+    assert_eq!(status, StatusCode::OK);
+    let dates: Vec<&str> = news
+        .split("<time datetime=\"")
+        .skip(1)
+        .filter_map(|s| s.get(..10))
+        .collect();
+    assert!(dates.len() >= 6, "{dates:?}");
+    assert!(
+        dates.windows(2).all(|w| w[0] >= w[1]),
+        "newest first: {dates:?}"
+    );
+    assert!(
+        dates[0] > "2026-10-01" && dates.last().is_some_and(|d| *d < "2025-01-01"),
+        "{dates:?}"
+    );
+    assert!(news.contains("id=\"item-0\"") && news.contains("synthetic"));
+
+    for sub in ["investors.walmart.com", "stock.walmart.com"] {
+        let (status, page) = html(&c, format!("{base}/sites/{sub}/")).await?;
+        assert_eq!(status, StatusCode::OK, "{sub}");
+        assert!(
+            page.contains("Investor Relations") && page.contains("Walmart"),
+            "{sub}"
+        );
+        assert!(
+            page.contains("href=\"/sites/walmart.com/\""),
+            "{sub} links to the main site"
+        );
+    }
+    // A search result's press link lands on an item of that page.
+    let (_, v) = post_json(
+        &c,
+        format!("{base}/search"),
+        &json!({"query": "Walmart walmart.com", "topic": "news", "max_results": 1}),
+    )
+    .await?;
+    let url = v["results"][0]["url"].as_str().unwrap_or("");
+    let anchor = url.split('#').nth(1).ok_or("an anchor")?;
+    assert!(news.contains(&format!("id=\"{anchor}\"")), "{url}");
+    let title = v["results"][0]["title"]
+        .as_str()
+        .unwrap_or("")
+        .trim_start_matches("[synthetic] ");
+    assert!(news.contains(title), "{title}");
+    sb.shutdown().await;
+    Ok(())
+}
+
+#[tokio::test]
+async fn dead_domains_fail_the_same_way_every_time() -> TestResult {
+    let mut config = SandboxConfig::default();
+    config.dead_domains = atl_sandbox::DeadDomains {
+        share: 0.3,
+        domains: vec!["www.gone.example".into()],
+        timeout_ms: 200,
+    };
+    let (sb, c) = start(config).await?;
+    let base = sb.base_url();
+    let short = client(Duration::from_secs(2))?;
+    let mut outcomes = std::collections::BTreeMap::new();
+    for i in 0..30 {
+        let url = format!("{base}/sites/shop{i}.com/about");
+        let first = short.get(&url).send().await?.status().as_u16();
+        let again = short.get(&url).send().await?.status().as_u16();
+        assert_eq!(first, again, "shop{i}.com");
+        *outcomes.entry(first).or_insert(0) += 1;
+    }
+    let dead = 30 - outcomes.get(&200).copied().unwrap_or(0);
+    assert!((3..=18).contains(&dead), "{outcomes:?}");
+    assert!(
+        outcomes.keys().all(|s| [200, 404, 503].contains(s)),
+        "{outcomes:?}"
+    );
+    let (status, _) = html(&c, format!("{base}/sites/gone.example/")).await?;
+    assert_ne!(status, StatusCode::OK, "listed by name");
+    // Sub-domains share their company's fate.
+    let (a, _) = html(&c, format!("{base}/sites/gone.example/news")).await?;
+    let (b, _) = html(&c, format!("{base}/sites/investors.gone.example/")).await?;
+    assert_eq!(a, b);
+    sb.shutdown().await;
+    Ok(())
+}
