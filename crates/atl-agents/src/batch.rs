@@ -35,9 +35,10 @@ pub(crate) struct Share<T> {
 }
 
 type Reply<T> = oneshot::Sender<Result<Share<T>, ProviderError>>;
+type Queue<Req, T> = mpsc::UnboundedSender<(Req, Reply<T>)>;
 
 struct Lane<Req, T> {
-    tx: Mutex<Option<mpsc::UnboundedSender<(Req, Reply<T>)>>>,
+    tx: Mutex<Option<Queue<Req, T>>>,
 }
 
 impl<Req, T> Default for Lane<Req, T> {
@@ -181,7 +182,7 @@ async fn run_matches(t: &Toolkit, batch: Vec<(PersonMatch, Reply<Option<ApolloPe
             let per_hit = m
                 .cost_usd
                 .map(|c| if hits > 0 { c / hits as f64 } else { 0.0 });
-            let credits_per_hit = if hits > 0 { m.usage.lookups / hits } else { 0 };
+            let credits_per_hit = m.usage.lookups.checked_div(hits).unwrap_or(0);
             for (person, reply) in m.value.into_iter().zip(replies) {
                 let hit = person.is_some();
                 let _ = reply.send(Ok(Share {

@@ -47,7 +47,7 @@ pub use enrichment::{EnrichmentAgent, EnrichmentOptions};
 pub use intel::{IntelAgent, IntelOptions, clean_intel};
 pub use kit::{AgentKit, Clock};
 pub use options::{AudioMode, CampaignOptions, Seller};
-pub use research::{ResearchAgent, ResearchOptions, clean_brief};
+pub use research::{ResearchAgent, ResearchOptions, clean_brief, target_header as research_header};
 pub use voice::{VoiceAgent, VoiceOptions};
 
 use atl_domain::SubAgentKind;

@@ -56,7 +56,7 @@ impl ResearchAgent {
 }
 
 /// The user message: the target, today's date, the input's context and the pack.
-pub(crate) fn target_header(input: &AgentInput, today: time::Date) -> String {
+pub fn target_header(input: &AgentInput, today: time::Date) -> String {
     let mut p = format!("Company: {}\n", input.company());
     if let Some(d) = input.registrable_domain() {
         p.push_str(&format!("Domain: {d}\n"));

@@ -312,6 +312,24 @@ impl Toolkit {
         }
     }
 
+    /// The host a URL stands for: its own host, or — for the sandbox's synthetic pages,
+    /// which all live on one origin as `/sites/{domain}/…` — the domain in the path. Used
+    /// to tell a company's own pages from another company's.
+    pub fn url_host(&self, url: &str) -> Option<String> {
+        let parsed = Url::parse(url.trim()).ok()?;
+        if self.synthetic
+            && let Some(rest) = parsed.path().strip_prefix("/sites/")
+        {
+            let domain = rest.split('/').next().unwrap_or_default();
+            if domain.contains('.') {
+                return Some(domain.to_ascii_lowercase());
+            }
+        }
+        parsed
+            .host_str()
+            .map(|h| h.trim_start_matches("www.").to_ascii_lowercase())
+    }
+
     /// Run `f` (one request per invocation) under the governor of `provider`/`model`.
     pub async fn governed<T, F, Fut>(
         &self,

@@ -103,12 +103,28 @@ pub fn wav_seconds(bytes: &[u8]) -> Result<f64, String> {
     Ok(f64::from(reader.duration()) / f64::from(spec.sample_rate))
 }
 
+/// What is wrong with a WAV body.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WavProblem {
+    /// Not a RIFF/WAVE file at all.
+    NotWav,
+    /// The header declares more audio than the body holds: the answer was cut mid-stream.
+    Truncated { declared: usize, received: usize },
+}
+
+/// A data size that a streaming encoder writes before it knows the length.
+fn is_placeholder(size: usize) -> bool {
+    size == 0 || size == u32::MAX as usize
+}
+
 /// A WAV streamed with chunked encoding may carry placeholder sizes (0 or 0xFFFFFFFF) in
-/// its RIFF and data headers. Rewrites them to the real sizes so every player, and hound,
-/// reads the file. Returns `false` when the bytes are not a RIFF/WAVE file at all.
-pub fn fix_streamed_wav_sizes(bytes: &mut [u8]) -> bool {
+/// its RIFF and data headers: rewrites them to the real sizes so every player, and hound,
+/// reads the file. A real declared size larger than the body is not fixed but refused:
+/// it is audio cut off mid-stream, and rewriting the header would pass half a script off
+/// as a whole one.
+pub fn fix_streamed_wav_sizes(bytes: &mut [u8]) -> Result<(), WavProblem> {
     if bytes.len() < 12 || &bytes[0..4] != b"RIFF" || &bytes[8..12] != b"WAVE" {
-        return false;
+        return Err(WavProblem::NotWav);
     }
     let riff_size = u32::try_from(bytes.len() - 8).unwrap_or(u32::MAX);
     bytes[4..8].copy_from_slice(&riff_size.to_le_bytes());
@@ -124,17 +140,22 @@ pub fn fix_streamed_wav_sizes(bytes: &mut [u8]) -> bool {
         let start = pos + 8;
         let available = bytes.len() - start;
         if &id == b"data" {
-            if declared > available || declared == 0 {
+            if is_placeholder(declared) {
                 // Whole 16-bit frames only.
                 let real = u32::try_from(available & !1).unwrap_or(u32::MAX);
                 bytes[pos + 4..pos + 8].copy_from_slice(&real.to_le_bytes());
+            } else if declared > available {
+                return Err(WavProblem::Truncated {
+                    declared,
+                    received: available,
+                });
             }
-            return true;
+            return Ok(());
         }
         // Chunks are padded to even sizes.
         pos = start.saturating_add(declared + (declared & 1));
     }
-    true
+    Ok(())
 }
 
 // ---------------------------------------------------------------------------------------
@@ -220,14 +241,26 @@ impl CartesiaTts {
             ));
         }
         let mut audio = raw.body.to_vec();
-        if !fix_streamed_wav_sizes(&mut audio) {
-            return Err(ProviderError::InvalidResponse {
-                provider: PROVIDER.to_string(),
-                message: format!(
-                    "expected a WAV body, got {} bytes without a RIFF header",
-                    audio.len()
-                ),
-            });
+        match fix_streamed_wav_sizes(&mut audio) {
+            Ok(()) => {}
+            Err(WavProblem::NotWav) => {
+                return Err(ProviderError::InvalidResponse {
+                    provider: PROVIDER.to_string(),
+                    message: format!(
+                        "expected a WAV body, got {} bytes without a RIFF header",
+                        audio.len()
+                    ),
+                });
+            }
+            Err(WavProblem::Truncated { declared, received }) => {
+                return Err(ProviderError::InvalidResponse {
+                    provider: PROVIDER.to_string(),
+                    message: format!(
+                        "audio cut off: the WAV header declares {declared} bytes of audio, \
+                         {received} arrived"
+                    ),
+                });
+            }
         }
         let answer = describe(PROVIDER, &audio, text)?;
         write_file(PROVIDER, out, &audio).await?;
@@ -459,9 +492,20 @@ mod tests {
         wav[4..8].copy_from_slice(&u32::MAX.to_le_bytes());
         let data_at = wav.windows(4).position(|w| w == b"data").unwrap();
         wav[data_at + 4..data_at + 8].copy_from_slice(&u32::MAX.to_le_bytes());
-        assert!(fix_streamed_wav_sizes(&mut wav));
+        assert_eq!(fix_streamed_wav_sizes(&mut wav), Ok(()));
         assert!((wav_seconds(&wav).unwrap() - good).abs() < 1e-9);
-        assert!(!fix_streamed_wav_sizes(&mut b"ID3 not a wav".to_vec()));
+        assert_eq!(
+            fix_streamed_wav_sizes(&mut b"ID3 not a wav".to_vec()),
+            Err(WavProblem::NotWav)
+        );
+        // A real size larger than the body: cut mid-stream, refused, never "fixed".
+        let mut whole = SilentTts::render("hello there, this is long enough").unwrap();
+        let half = whole.len() / 2;
+        whole.truncate(half);
+        assert!(matches!(
+            fix_streamed_wav_sizes(&mut whole),
+            Err(WavProblem::Truncated { .. })
+        ));
     }
 
     #[test]

@@ -359,8 +359,8 @@ fn sources(contact: Option<&Person>, executives: &[Person], org: &Organization) 
         .chain(
             org.website
                 .iter()
-                .cloned()
-                .filter(|w| w.starts_with("http")),
+                .filter(|w| w.starts_with("http"))
+                .cloned(),
         );
     for u in urls {
         if !out.contains(&u) {

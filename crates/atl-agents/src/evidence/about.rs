@@ -3,9 +3,9 @@
 //!
 //! A result is about the company when it is on the company's own registrable domain, or
 //! when its title or snippet names the company (every distinctive word of its name).
-//! A result on another site whose domain label carries the company's name
-//! (`acme-widgets.example` for "Acme") is another company of that name, whatever its text
-//! says. Everything else does not name the company and is dropped.
+//! A result on another site whose domain label starts with the head of the company's
+//! name (`acme-plumbing.example` for "Acme Analytics") is another company of that name,
+//! whatever its text says. Everything else does not name the company and is dropped.
 
 use atl_domain::domain_name;
 
@@ -80,10 +80,10 @@ pub(crate) fn distinctive(company: &str) -> Vec<String> {
     if kept.is_empty() { all } else { kept }
 }
 
-/// Judge one result (its URL and its text) for the company with these distinctive words
-/// and registrable domain.
-pub(crate) fn judge(url: &str, text: &str, tokens: &[String], own: Option<&str>) -> About {
-    let reg = domain_name::registrable_domain(url);
+/// Judge one result (the host it is on and its text) for the company with these
+/// distinctive words and registrable domain.
+pub(crate) fn judge(host: &str, text: &str, tokens: &[String], own: Option<&str>) -> About {
+    let reg = domain_name::registrable_domain(host);
     if let (Some(r), Some(o)) = (reg.as_deref(), own)
         && r == o
     {
@@ -94,9 +94,11 @@ pub(crate) fn judge(url: &str, text: &str, tokens: &[String], own: Option<&str>)
         let label_words = words(label);
         let squashed = label.replace('-', "");
         let joined: String = tokens.concat();
-        let carries_name = !tokens.is_empty()
-            && (tokens.iter().all(|t| label_words.contains(t))
-                || (joined.len() >= 4 && squashed.contains(&joined)));
+        let head = tokens.first().map(String::as_str).unwrap_or_default();
+        let carries_name = !head.is_empty()
+            && (label_words.first().map(String::as_str) == Some(head)
+                || (joined.len() >= 4 && squashed.contains(&joined))
+                || (head.len() >= 4 && squashed.starts_with(head)));
         if carries_name {
             return About::OtherCompany;
         }

@@ -255,7 +255,8 @@ async fn gather(kit: &AgentKit, input: &AgentInput, spend: &Spend) -> EvidencePa
                     spend.record(&m);
                     for h in m.value {
                         let text = format!("{} {}", h.title, h.snippet);
-                        let verdict = judge(&h.url, &text, &tokens, own.as_deref());
+                        let host = t.url_host(&h.url).unwrap_or_default();
+                        let verdict = judge(&host, &text, &tokens, own.as_deref());
                         if !verdict.is_about() {
                             pack.off_target += 1;
                             continue;

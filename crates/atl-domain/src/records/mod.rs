@@ -78,10 +78,10 @@ pub struct Stamped<T> {
 /// Any sub-agent's record.
 #[derive(Debug, Clone, PartialEq)]
 pub enum AgentOutput {
-    Research(ResearchBrief),
-    Intel(IntelReport),
-    Enrichment(EnrichmentRecord),
-    Voice(CallScript),
+    Research(Box<ResearchBrief>),
+    Intel(Box<IntelReport>),
+    Enrichment(Box<EnrichmentRecord>),
+    Voice(Box<CallScript>),
 }
 
 impl AgentOutput {
@@ -129,19 +129,19 @@ pub fn decode_output(
     Ok(match kind {
         SubAgentKind::Research => {
             let s = decode::<ResearchBrief>(kind, data)?;
-            (AgentOutput::Research(s.record), s.meta)
+            (AgentOutput::Research(Box::new(s.record)), s.meta)
         }
         SubAgentKind::Intel => {
             let s = decode::<IntelReport>(kind, data)?;
-            (AgentOutput::Intel(s.record), s.meta)
+            (AgentOutput::Intel(Box::new(s.record)), s.meta)
         }
         SubAgentKind::Enrichment => {
             let s = decode::<EnrichmentRecord>(kind, data)?;
-            (AgentOutput::Enrichment(s.record), s.meta)
+            (AgentOutput::Enrichment(Box::new(s.record)), s.meta)
         }
         SubAgentKind::Voice => {
             let s = decode::<CallScript>(kind, data)?;
-            (AgentOutput::Voice(s.record), s.meta)
+            (AgentOutput::Voice(Box::new(s.record)), s.meta)
         }
     })
 }
