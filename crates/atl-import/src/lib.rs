@@ -14,25 +14,34 @@
 //! No I/O happens here: callers read the upload (enforcing the size limit while reading)
 //! and hand over the bytes.
 
+pub mod caps;
 mod clean;
+mod controls;
 mod decode;
 mod error;
 mod extra;
+mod file_name;
 mod headers;
 mod importer;
 mod lines;
 mod locate;
+mod lost;
 mod options;
+mod people;
+mod row;
 mod sniff;
+mod summary;
 mod table;
 
+pub use caps::{CELL_CAPS, CapKind, CellCap, Overflow};
 pub use decode::{Decoded, decode};
 pub use error::ImportError;
-pub use importer::{
-    ColumnMapping, DuplicateRow, ImportSummary, Importer, Layout, MAX_LISTED_ISSUES, RowIssue,
-    RowOutcome, Severity,
-};
+pub use file_name::{FALLBACK_FILE_NAME, MAX_FILE_NAME_BYTES, sanitize_file_name};
+pub use importer::{Importer, Layout, RowOutcome};
 pub use options::{Field, ImportOptions, parse_column_map};
+pub use summary::{
+    ColumnMapping, DuplicateRow, ImportSummary, MAX_LISTED_ISSUES, RowIssue, Severity,
+};
 pub use table::read_table;
 
 /// The delimiter [`Importer`] would use for this text (`,` `;` tab `|`; `,` when unsure).

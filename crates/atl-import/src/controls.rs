@@ -1,0 +1,117 @@
+//! Control characters in the text: the whole file is refused, with where the first one is.
+//!
+//! A NUL cannot be stored at all (PostgreSQL's text columns refuse it; SQLite keeps it
+//! and cuts the value short wherever C strings are used); the other C0 controls (escape,
+//! bell, backspace, vertical tab…) are never data in a CSV and make terminals and exports
+//! misbehave. Only tab, CR and LF are text. One DOS end-of-file mark (`\x1a`) at the very
+//! end is what old tools write last and is ignored (see [`without_dos_eof`]).
+//!
+//! The check is one pass over the bytes before anything is parsed or stored, so a refusal
+//! writes nothing. Finding the row and column takes a second parse, only when refusing.
+
+use crate::error::ImportError;
+use crate::lines::count_breaks;
+use crate::locate::{csv_reader, locate_header};
+use crate::options::Field;
+
+fn is_refused(b: u8) -> bool {
+    b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r')
+}
+
+/// `text` without one trailing DOS end-of-file mark.
+pub(crate) fn without_dos_eof(text: &str) -> &str {
+    text.strip_suffix('\u{1a}').unwrap_or(text)
+}
+
+/// Refuses `text` if it holds a control character other than tab, CR and LF.
+pub(crate) fn refuse_controls(
+    text: &str,
+    delimiter: u8,
+    user_map: &[(String, Field)],
+) -> Result<(), ImportError> {
+    // Every control character is one ASCII byte, and no byte of a multi-byte UTF-8
+    // character is below 0x80, so a byte scan finds exactly the characters.
+    let Some(at) = text.bytes().position(is_refused) else {
+        return Ok(());
+    };
+    let line = 1 + count_breaks(&text.as_bytes()[..at]);
+    Err(ImportError::ControlCharacter {
+        line,
+        column: column_at(text, at, delimiter, user_map),
+        code_point: u32::from(text.as_bytes()[at]),
+    })
+}
+
+/// The header of the column holding the byte at `at`, when it is in a data row under a
+/// header the importer can find.
+fn column_at(text: &str, at: usize, delimiter: u8, user_map: &[(String, Field)]) -> Option<String> {
+    let header = locate_header(text, delimiter, user_map).ok()?;
+    let mut reader = csv_reader(text, delimiter);
+    let mut record = csv::StringRecord::new();
+    let mut found: Option<(usize, csv::StringRecord)> = None;
+    let mut ordinal = 0usize;
+    while reader.read_record(&mut record).ok()? {
+        let start = record.position().map_or(0, csv::Position::byte);
+        if usize::try_from(start).ok()? > at {
+            break;
+        }
+        found = Some((ordinal, record.clone()));
+        ordinal += 1;
+    }
+    let (ordinal, record) = found?;
+    if ordinal <= header.records_before {
+        return None;
+    }
+    let index = record
+        .iter()
+        .position(|field| field.bytes().any(is_refused))?;
+    header.headers.get(index).cloned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn refusal(text: &str) -> Option<(u64, Option<String>, u32)> {
+        match refuse_controls(text, b',', &[]) {
+            Ok(()) => None,
+            Err(ImportError::ControlCharacter {
+                line,
+                column,
+                code_point,
+            }) => Some((line, column, code_point)),
+            Err(other) => panic!("{other}"),
+        }
+    }
+
+    #[test]
+    fn control_characters_are_located() {
+        let check = |text: &str, expected: Option<(u64, Option<&str>, u32)>| {
+            let expected = expected.map(|(l, c, p)| (l, c.map(str::to_string), p));
+            assert_eq!(refusal(text), expected, "{text:?}");
+        };
+        check("Company,Notes\nAcme,ok\tfine\r\n", None);
+        check("Company,Notes\nAcme,\"two\nlines\"\n", None);
+        check("\0Company,Notes\nAcme,x\n", Some((1, None, 0)));
+        check("Company,Notes\nAcme,x\0y\n", Some((2, Some("Notes"), 0)));
+        check(
+            "Company,Notes\r\nAcme,x\r\nBeta\u{1b}[2J,y\r\n",
+            Some((3, Some("Company"), 0x1b)),
+        );
+        // Inside a quoted cell that spans lines: the physical line of the character.
+        check(
+            "Company,Notes\nAcme,\"a\nb\u{7}\"\n",
+            Some((3, Some("Notes"), 7)),
+        );
+        // Beyond the header's columns: no header to name.
+        check("Company\nAcme,\u{8}\n", Some((2, None, 8)));
+        check("Company\nAcme\u{c}\n", Some((2, Some("Company"), 0x0c)));
+    }
+
+    #[test]
+    fn one_trailing_dos_eof_mark_is_not_data() {
+        assert_eq!(without_dos_eof("a\r\n\u{1a}"), "a\r\n");
+        assert_eq!(without_dos_eof("a\u{1a}b"), "a\u{1a}b");
+        assert!(refusal(without_dos_eof("Company\nAcme\n\u{1a}")).is_none());
+    }
+}
