@@ -221,3 +221,32 @@ fn a_ten_megabyte_company_name_is_rejected_and_not_quoted_whole() {
     let report = serde_json::to_string(&summary).unwrap();
     assert!(report.len() < 4096, "the report is {} bytes", report.len());
 }
+
+#[test]
+fn merging_a_duplicate_keeps_extra_under_its_cap() {
+    let limit = cap(CapKind::ExtraJson).limit;
+    let value_limit = cap(CapKind::ExtraColumn).limit;
+    let headers: Vec<String> = (1..=16).map(|i| format!("Note {i}")).collect();
+    let full = "x".repeat(value_limit);
+    // The first row fills notes 1–7, its duplicate notes 8–16: together they would be
+    // twice what one row may hold.
+    let first: Vec<&str> = (1..=16)
+        .map(|i| if i <= 7 { full.as_str() } else { "" })
+        .collect();
+    let second: Vec<&str> = (1..=16)
+        .map(|i| if i > 7 { full.as_str() } else { "" })
+        .collect();
+    let text = format!(
+        "Company,{}\nAcme,{}\nAcme,{}\n",
+        headers.join(","),
+        first.join(","),
+        second.join(",")
+    );
+    let (targets, summary) = import_all(text.as_bytes(), &ImportOptions::default()).unwrap();
+    assert_eq!((targets.len(), summary.duplicates), (1, 1));
+    let merged = &targets[0].extra;
+    assert!(merged.len() <= limit, "{} bytes", merged.len());
+    let kept = extra(&targets[0]);
+    assert!(kept.len() > 7, "blanks are still filled while they fit");
+    assert!(kept.len() < 16);
+}
