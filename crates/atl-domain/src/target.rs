@@ -61,16 +61,23 @@ pub fn dedup_key(
     if company.is_empty() {
         return None;
     }
-    let email = email.map(str::trim).filter(|e| !e.is_empty());
-    let name = contact_name
-        .map(normalise_company)
-        .filter(|n| !n.is_empty());
-    let who = match (email, name) {
-        (Some(e), _) => format!("e:{}", e.to_lowercase()),
-        (None, Some(n)) => format!("n:{n}"),
-        (None, None) => String::new(),
-    };
-    Some(format!("{company}\u{1f}{who}"))
+    let mut key = company;
+    key.push('\u{1f}');
+    match email.map(str::trim).filter(|e| !e.is_empty()) {
+        Some(e) => {
+            key.push_str("e:");
+            key.push_str(&e.to_lowercase());
+        }
+        None => {
+            // The name is normalised only when there is no e-mail to key on.
+            let name = contact_name.map(normalise_company).unwrap_or_default();
+            if !name.is_empty() {
+                key.push_str("n:");
+                key.push_str(&name);
+            }
+        }
+    }
+    Some(key)
 }
 
 #[cfg(test)]
