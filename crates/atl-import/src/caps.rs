@@ -123,13 +123,11 @@ pub const CELL_CAPS: [CellCap; 8] = [
     },
 ];
 
-/// The entry of [`CELL_CAPS`] for `kind`.
+/// The entry of [`CELL_CAPS`] for `kind` (the table is in the order of [`CapKind`], so
+/// this is an index, not a search: it runs for every cell).
 pub fn cap(kind: CapKind) -> &'static CellCap {
-    match CELL_CAPS.iter().find(|c| c.kind == kind) {
-        Some(c) => c,
-        // Every kind has an entry (tested); the first is the strictest fallback.
-        None => &CELL_CAPS[0],
-    }
+    // Every kind has its entry at its own index (tested); the first is a safe fallback.
+    CELL_CAPS.get(kind as usize).unwrap_or(&CELL_CAPS[0])
 }
 
 /// Which cap a mapped field's column is under.
@@ -194,6 +192,7 @@ mod tests {
         ];
         for kind in kinds {
             assert_eq!(CELL_CAPS.iter().filter(|c| c.kind == kind).count(), 1);
+            assert_eq!(CELL_CAPS[kind as usize].kind, kind, "table order");
             assert_eq!(cap(kind).kind, kind);
         }
         for field in Field::ALL {

@@ -29,9 +29,7 @@ pub(crate) fn refuse_controls(
     delimiter: u8,
     user_map: &[(String, Field)],
 ) -> Result<(), ImportError> {
-    // Every control character is one ASCII byte, and no byte of a multi-byte UTF-8
-    // character is below 0x80, so a byte scan finds exactly the characters.
-    let Some(at) = text.bytes().position(is_refused) else {
+    let Some(at) = first_refused(text.as_bytes()) else {
         return Ok(());
     };
     let line = 1 + count_breaks(&text.as_bytes()[..at]);
@@ -40,6 +38,36 @@ pub(crate) fn refuse_controls(
         column: column_at(text, at, delimiter, user_map),
         code_point: u32::from(text.as_bytes()[at]),
     })
+}
+
+/// The offset of the first refused byte. Every control character is one ASCII byte, and
+/// no byte of a multi-byte UTF-8 character is below 0x80, so a byte scan finds exactly the
+/// characters. It runs over the whole upload, so it looks at 8 bytes at a time and only at
+/// the single bytes of a word holding something below 0x20 (a tab or a line break,
+/// mostly).
+fn first_refused(bytes: &[u8]) -> Option<usize> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    let mut words = bytes.chunks_exact(8);
+    let mut offset = 0;
+    for word in &mut words {
+        let mut raw = [0u8; 8];
+        raw.copy_from_slice(word);
+        let x = u64::from_le_bytes(raw);
+        // Sets the high bit of every byte below 0x20 (and perhaps of a byte right after
+        // one): never misses one, and the bytes are then checked one by one.
+        if x.wrapping_sub(ONES * 0x20) & !x & HIGHS != 0
+            && let Some(i) = word.iter().position(|&b| is_refused(b))
+        {
+            return Some(offset + i);
+        }
+        offset += 8;
+    }
+    words
+        .remainder()
+        .iter()
+        .position(|&b| is_refused(b))
+        .map(|i| offset + i)
 }
 
 /// The header of the column holding the byte at `at`, when it is in a data row under a
@@ -106,6 +134,19 @@ mod tests {
         // Beyond the header's columns: no header to name.
         check("Company\nAcme,\u{8}\n", Some((2, None, 8)));
         check("Company\nAcme\u{c}\n", Some((2, Some("Company"), 0x0c)));
+    }
+
+    #[test]
+    fn the_word_scan_finds_the_first_refused_byte_at_every_offset() {
+        let base: Vec<u8> = b"Acme,\"x\ty\"\r\n\xC3\xA9\x7f ~".repeat(3);
+        assert_eq!(first_refused(&base), None);
+        for at in 0..base.len() {
+            for c in [0u8, 1, 0x1b, 0x1f] {
+                let mut bytes = base.clone();
+                bytes[at] = c;
+                assert_eq!(first_refused(&bytes), Some(at), "{c:#x} at {at}");
+            }
+        }
     }
 
     #[test]

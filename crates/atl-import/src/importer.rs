@@ -295,13 +295,17 @@ impl<'a> Importer<'a> {
         let mut writer = ExtraWriter::new(std::mem::take(&mut self.scratch));
         let mut dropped: Vec<Cow<'_, str>> = Vec::new();
         let header = |i: usize| self.plan.columns.get(i).map(|c| c.header.as_str());
+        // A copy, so warnings can be pushed while it is read; most rows set nothing aside.
+        let columns_set_aside = row.set_aside;
+        let any_set_aside = columns_set_aside.iter().any(Option::is_some);
+        let set_aside = |i: usize| any_set_aside && columns_set_aside.contains(&Some(i));
         for (i, raw) in self.record.iter().enumerate() {
             let value = clean_cell(raw);
             if value.is_empty() {
                 continue;
             }
             let key: Cow<'_, str> = match self.plan.columns.get(i) {
-                Some(column) if column.role == Role::Extra || row.is_set_aside(i) => {
+                Some(column) if column.role == Role::Extra || set_aside(i) => {
                     Cow::Borrowed(&column.key)
                 }
                 Some(_) => continue,
@@ -311,7 +315,7 @@ impl<'a> Importer<'a> {
                 None => &*value,
                 Some(len) => {
                     // A value set aside for its length already has its warning.
-                    if !row.is_set_aside(i) {
+                    if !set_aside(i) {
                         row.warnings.push(RowIssue::new(
                             line,
                             header(i).or(Some(&key)),

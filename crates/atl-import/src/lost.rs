@@ -98,6 +98,12 @@ fn is_lost_mark(c: char) -> bool {
     c == '?' || c == char::REPLACEMENT_CHARACTER
 }
 
+/// Whether `text` may hold a lost mark: a `?`, or the 0xEF that starts U+FFFD in UTF-8.
+/// One byte scan, so the usual text costs nothing more.
+fn has_lost_mark_bytes(text: &str) -> bool {
+    text.bytes().any(|b| b == b'?' || b == 0xEF)
+}
+
 /// Lost marks and letters (or digits) in `text`.
 fn tally(text: &str) -> (usize, usize) {
     let (mut lost, mut letters) = (0, 0);
@@ -113,6 +119,17 @@ fn tally(text: &str) -> (usize, usize) {
 
 /// Classifies a (cleaned, non-empty) company name; see the module docs.
 pub(crate) fn check_company(name: &str) -> NameCheck {
+    // The usual name has no lost mark and an ASCII letter early on: decided by short
+    // byte scans, for every row.
+    if !has_lost_mark_bytes(name) {
+        let named = name.bytes().any(|b| b.is_ascii_alphanumeric())
+            || name.chars().any(char::is_alphanumeric);
+        return if named {
+            NameCheck::Ok
+        } else {
+            NameCheck::NoLetters
+        };
+    }
     let (lost, letters) = tally(name);
     if lost == 0 {
         return if letters == 0 {
@@ -134,6 +151,9 @@ pub(crate) fn check_company(name: &str) -> NameCheck {
 /// A person's name (or any other text) lost to `?`/U+FFFD: at least one lost mark and no
 /// more letters than lost marks.
 pub(crate) fn is_lost(text: &str) -> bool {
+    if !has_lost_mark_bytes(text) {
+        return false;
+    }
     let (lost, letters) = tally(text);
     lost > 0 && lost >= letters
 }

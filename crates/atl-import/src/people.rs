@@ -105,12 +105,16 @@ pub(crate) fn people(contact: &str) -> People<'_> {
     }
 }
 
+/// One pass: a separator character, or ` and ` in any case.
 fn has_separator(text: &str) -> bool {
-    text.bytes().any(|b| matches!(b, b'/' | b';' | b'&' | b','))
-        || text
-            .as_bytes()
-            .windows(5)
-            .any(|w| w[0] == b' ' && w[1..4].eq_ignore_ascii_case(b"and") && w[4] == b' ')
+    let bytes = text.as_bytes();
+    bytes.iter().enumerate().any(|(i, &b)| {
+        matches!(b, b'/' | b';' | b'&' | b',')
+            || (b == b' '
+                && bytes
+                    .get(i + 1..i + 5)
+                    .is_some_and(|w| w[..3].eq_ignore_ascii_case(b"and") && w[3] == b' '))
+    })
 }
 
 /// Parts of `text` between separators, trimmed; `,` counts only `with_comma`.

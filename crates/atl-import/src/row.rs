@@ -24,12 +24,6 @@ pub(crate) struct RowState {
     pub moved: Vec<(String, String)>,
 }
 
-impl RowState {
-    pub(crate) fn is_set_aside(&self, column: usize) -> bool {
-        self.set_aside.contains(&Some(column))
-    }
-}
-
 /// Why a row was not imported.
 pub(crate) struct Rejection {
     pub issue: RowIssue,
