@@ -66,16 +66,22 @@ pub async fn import_csv(
     };
     let mut importer = Importer::new(&text, &request.options)?.with_encoding(encoding);
 
+    // Whatever the client sent as a file name (a path, a megabyte, escapes) is stored as
+    // its last component, capped; the campaign is named after that, not the raw text.
+    let uploaded_file = request
+        .file_name
+        .as_deref()
+        .map(atl_import::sanitize_file_name);
     let name = request
         .name
         .clone()
-        .or_else(|| request.file_name.clone())
+        .or_else(|| uploaded_file.clone())
         .unwrap_or_else(|| "Untitled campaign".to_string());
     let mut tx = store
         .begin_import(NewCampaign {
             team_id: request.team_id,
             name,
-            uploaded_file: request.file_name.clone(),
+            uploaded_file,
             settings: request.settings.clone(),
             budget_nano_usd: request.budget_nano_usd,
         })

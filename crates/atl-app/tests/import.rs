@@ -71,6 +71,31 @@ async fn fortune_1000_imports_on_both_backends() {
             lowes.company_name, "Lowe\u{2019}s",
             "{backend}: entity decoded"
         );
+        // Co-CEOs in one cell: the first is the contact, the second kept in extra.
+        let energy_transfer = store
+            .list_targets(out.campaign_id, None, 1000, 0)
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|t| t.company_name == "Energy Transfer")
+            .unwrap();
+        assert_eq!(
+            energy_transfer.contact_name.as_deref(),
+            Some("Mackie McCrea"),
+            "{backend}"
+        );
+        assert_eq!(
+            energy_transfer.extra["contact_name_2"], "Tom Long",
+            "{backend}"
+        );
+        assert_eq!(out.warnings, 14, "{backend}: one per two-person cell");
+        assert!(
+            out.report
+                .warnings
+                .iter()
+                .any(|w| w.line == 60 && w.reason.contains("\"Tom Long\" moved to extra")),
+            "{backend}"
+        );
         store.cleanup().await;
     }
 }
@@ -269,5 +294,233 @@ async fn an_exported_csv_never_starts_a_formula_in_its_header_or_cells() {
             }
         }
         assert!(text.contains("'=1+1"), "{backend}: {text}");
+    }
+}
+
+/// Everything an import could have written: campaigns with their counters and reports,
+/// their targets, and events.
+async fn fingerprint(store: &Store) -> String {
+    let mut parts = Vec::new();
+    for c in store.list_campaigns(None, 100, 0).await.unwrap() {
+        let targets = store.list_targets(c.id, None, 10_000, 0).await.unwrap();
+        parts.push(format!(
+            "{} {} {} {} {:?} targets={:?} events={}",
+            c.id,
+            c.name,
+            c.status,
+            c.total_targets,
+            c.updated_at,
+            targets
+                .iter()
+                .map(|t| (t.id, t.dedup_key.clone(), t.extra.to_string()))
+                .collect::<Vec<_>>(),
+            store.events_since(c.id, 0, 10_000).await.unwrap().len()
+        ));
+    }
+    parts.join("\n")
+}
+
+#[tokio::test]
+async fn names_lost_to_question_marks_are_rejected_never_merged_on_both_backends() {
+    let file = testdata("crm-headers/salesforce/accounts_japanese_names_lost_to_latin1.csv");
+    for (backend, store) in all_stores().await {
+        let team = store.team_id("t").await.unwrap();
+        let out = import_default(&store, team, file.clone()).await.unwrap();
+        assert_eq!(out.total_targets, 35, "{backend}");
+        assert_eq!(out.duplicates_merged, 0, "{backend}: nothing merged");
+        assert_eq!(out.rows_rejected, 5, "{backend}");
+        assert_eq!(out.report.lost_names, 5, "{backend}");
+        let lines: Vec<u64> = out.report.rejected.iter().map(|r| r.line).collect();
+        assert_eq!(lines, [34, 35, 36, 37, 38], "{backend}");
+        assert!(
+            out.report
+                .rejected
+                .iter()
+                .all(|r| r.reason.contains("re-export the file as UTF-8")),
+            "{backend}"
+        );
+        assert_eq!(out.warnings, 1, "{backend}: one warning counts them");
+        assert!(
+            out.report.warnings[0]
+                .reason
+                .starts_with("5 rows (lines 34–38) were not imported"),
+            "{backend}: {}",
+            out.report.warnings[0].reason
+        );
+        let stored = store
+            .list_targets(out.campaign_id, None, 100, 0)
+            .await
+            .unwrap();
+        assert_eq!(stored.len(), 35, "{backend}");
+        let mut keys: Vec<&str> = stored.iter().map(|t| t.dedup_key.as_str()).collect();
+        keys.sort_unstable();
+        keys.dedup();
+        assert_eq!(keys.len(), 35, "{backend}: every target its own key");
+        for t in &stored {
+            assert!(
+                !t.company_name.contains('?'),
+                "{backend}: {}",
+                t.company_name
+            );
+            assert!(
+                !t.dedup_key.starts_with('\u{1f}'),
+                "{backend}: empty company key stored for line {}",
+                t.row_number
+            );
+        }
+        // The report kept with the campaign says the same.
+        let campaign = store
+            .get_campaign(None, out.campaign_id)
+            .await
+            .unwrap()
+            .unwrap();
+        let report = campaign.import_report.unwrap();
+        assert_eq!(report["lost_names"], 5, "{backend}");
+        store.cleanup().await;
+    }
+}
+
+#[tokio::test]
+async fn a_ten_megabyte_cell_never_reaches_the_store_at_full_length() {
+    let huge = "A".repeat(10 * 1024 * 1024);
+    let company_csv = format!("Company,Notes\n{huge},x\nAcme,y\n");
+    let notes_csv = format!("Company,Notes\nAcme,{huge}\n");
+    for (backend, store) in all_stores().await {
+        let team = store.team_id("t").await.unwrap();
+
+        let out = import_default(&store, team, company_csv.clone().into_bytes())
+            .await
+            .unwrap();
+        assert_eq!((out.total_targets, out.rows_rejected), (1, 1), "{backend}");
+        let rejected = &out.report.rejected[0];
+        assert_eq!(rejected.line, 2, "{backend}");
+        assert!(
+            rejected.reason.contains("10,485,760 characters"),
+            "{backend}: {}",
+            rejected.reason
+        );
+        let targets = store
+            .list_targets(out.campaign_id, None, 10, 0)
+            .await
+            .unwrap();
+        assert_eq!(targets.len(), 1);
+        assert_eq!(targets[0].company_name, "Acme", "{backend}");
+        let campaign = store
+            .get_campaign(None, out.campaign_id)
+            .await
+            .unwrap()
+            .unwrap();
+        let report = campaign.import_report.unwrap().to_string();
+        assert!(
+            report.len() < 8192,
+            "{backend}: report of {} bytes",
+            report.len()
+        );
+
+        let out = import_default(&store, team, notes_csv.clone().into_bytes())
+            .await
+            .unwrap();
+        assert_eq!((out.total_targets, out.warnings), (1, 1), "{backend}");
+        let t = store
+            .list_targets(out.campaign_id, None, 10, 0)
+            .await
+            .unwrap()
+            .remove(0);
+        let notes = t.extra["Notes"].as_str().unwrap();
+        assert_eq!(notes.len(), 2000, "{backend}: cut to the extra-column cap");
+        assert!(t.extra.to_string().len() <= 16 * 1024, "{backend}");
+        store.cleanup().await;
+    }
+}
+
+#[tokio::test]
+async fn control_characters_refuse_the_file_and_write_nothing_on_both_backends() {
+    let mut csv = String::from("Company,Email,Notes\n");
+    for i in 0..60 {
+        csv.push_str(&format!("Company {i},p{i}@c{i}.example,note {i}\n"));
+    }
+    let at = |byte: usize, c: char| {
+        let mut s = csv.clone();
+        s.insert(byte, c);
+        s.into_bytes()
+    };
+    let line_of = |byte: usize| csv[..byte].matches('\n').count() as u64 + 1;
+    let last_row = csv.trim_end().rfind("note").unwrap();
+    let cases = [
+        (at(0, '\0'), 1, None),
+        (at(1500, '\0'), line_of(1500), None),
+        (at(last_row, '\0'), 61, Some("Notes")),
+        (at(last_row, '\u{1b}'), 61, Some("Notes")),
+    ];
+    for (backend, store) in all_stores().await {
+        let team = store.team_id("t").await.unwrap();
+        // Something to leave untouched.
+        import_default(&store, team, b"Company\nAcme\n".to_vec())
+            .await
+            .unwrap();
+        let before = fingerprint(&store).await;
+        for (bytes, line, column) in &cases {
+            let err = import_default(&store, team, bytes.clone())
+                .await
+                .unwrap_err();
+            let AppError::Import(ImportError::ControlCharacter {
+                line: got_line,
+                column: got_column,
+                ..
+            }) = &err
+            else {
+                panic!("{backend}: {err}");
+            };
+            assert_eq!(got_line, line, "{backend}: {err}");
+            if let Some(column) = column {
+                assert_eq!(got_column.as_deref(), Some(*column), "{backend}: {err}");
+            }
+            assert!(err.to_string().contains(&format!("line {line}")), "{err}");
+        }
+        assert_eq!(
+            fingerprint(&store).await,
+            before,
+            "{backend}: nothing written"
+        );
+        store.cleanup().await;
+    }
+}
+
+#[tokio::test]
+async fn a_one_megabyte_file_name_is_stored_capped_and_sanitised() {
+    let cases = [
+        (format!("{}.csv", "a".repeat(1024 * 1024)), None),
+        (
+            "C:\\Users\\jo\\..\\Desktop\\q3\u{1b}[2J list.csv".to_string(),
+            Some("q3[2J list.csv"),
+        ),
+        ("../../".to_string(), Some(atl_import::FALLBACK_FILE_NAME)),
+    ];
+    for (backend, store) in all_stores().await {
+        let team = store.team_id("t").await.unwrap();
+        for (raw, expected) in &cases {
+            let mut req = request(team, ImportOptions::default());
+            req.name = None;
+            req.file_name = Some(raw.clone());
+            let out = import_csv(&store, b"Company\nAcme\n".to_vec(), req)
+                .await
+                .unwrap();
+            let c = store
+                .get_campaign(None, out.campaign_id)
+                .await
+                .unwrap()
+                .unwrap();
+            let stored = c.uploaded_file.unwrap();
+            assert!(stored.len() <= 255, "{backend}: {} bytes", stored.len());
+            assert_eq!(
+                c.name, stored,
+                "{backend}: the campaign is named after it once"
+            );
+            match expected {
+                Some(e) => assert_eq!(stored, *e, "{backend}"),
+                None => assert!(stored.ends_with(".csv") && stored.starts_with("aaa")),
+            }
+        }
+        store.cleanup().await;
     }
 }

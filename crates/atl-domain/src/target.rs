@@ -47,13 +47,37 @@ pub fn normalise_company(name: &str) -> String {
 /// The key under which two rows are "the same target": the normalised company plus the
 /// contact's e-mail, or (when a row has no e-mail) the contact's name, so that two
 /// different people at one company without e-mails are not merged.
-pub fn dedup_key(company_name: &str, email: Option<&str>, contact_name: Option<&str>) -> String {
-    let who = match (email, contact_name) {
-        (Some(e), _) if !e.trim().is_empty() => format!("e:{}", e.trim().to_lowercase()),
-        (_, Some(n)) if !n.trim().is_empty() => format!("n:{}", normalise_company(n)),
-        _ => String::new(),
-    };
-    format!("{}\u{1f}{}", normalise_company(company_name), who)
+///
+/// `None` when the company normalises to nothing (only `?`, U+FFFD or punctuation): such
+/// rows cannot be told apart, so there is no key to store them under and the importer
+/// rejects them instead of merging every one of them into a single target. A contact name
+/// that normalises to nothing counts as no name.
+pub fn dedup_key(
+    company_name: &str,
+    email: Option<&str>,
+    contact_name: Option<&str>,
+) -> Option<String> {
+    let company = normalise_company(company_name);
+    if company.is_empty() {
+        return None;
+    }
+    let mut key = company;
+    key.push('\u{1f}');
+    match email.map(str::trim).filter(|e| !e.is_empty()) {
+        Some(e) => {
+            key.push_str("e:");
+            key.push_str(&e.to_lowercase());
+        }
+        None => {
+            // The name is normalised only when there is no e-mail to key on.
+            let name = contact_name.map(normalise_company).unwrap_or_default();
+            if !name.is_empty() {
+                key.push_str("n:");
+                key.push_str(&name);
+            }
+        }
+    }
+    Some(key)
 }
 
 #[cfg(test)]
@@ -78,6 +102,37 @@ mod tests {
         assert_ne!(
             dedup_key("Acme", None, None),
             dedup_key("Acme Corp", None, None)
+        );
+    }
+
+    #[test]
+    fn a_company_without_letters_or_digits_has_no_key() {
+        let check = |company: &str, expected: Option<&str>| {
+            assert_eq!(
+                dedup_key(company, None, None).as_deref(),
+                expected,
+                "{company:?}"
+            );
+        };
+        check("Acme", Some("acme\u{1f}"));
+        check("??????", None);
+        check("\u{FFFD}\u{FFFD}\u{FFFD}", None);
+        check(" - / . ", None);
+        check("", None);
+        check("株式会社", Some("株式会社\u{1f}"));
+        // Two different mangled names must not end up with one key; they have none.
+        assert_eq!(dedup_key("?????", Some("a@b.example"), None), None);
+    }
+
+    #[test]
+    fn a_contact_name_without_letters_counts_as_none() {
+        assert_eq!(
+            dedup_key("Acme", None, Some("??? ??")),
+            dedup_key("Acme", None, None)
+        );
+        assert_eq!(
+            dedup_key("Acme", Some("  "), Some("Jo")),
+            dedup_key("Acme", None, Some("jo"))
         );
     }
 }

@@ -139,16 +139,17 @@ fn utf32_behind_utf16_bom(rest: &[u8]) -> Option<Order> {
 /// How much of the start is inspected for binary junk.
 const SNIFF_CHARS: usize = 1024;
 
-/// Refuses text whose start looks binary (an .xlsx, a PDF, an image renamed .csv): any NUL,
-/// or more than 5% control or replacement characters. Tabs, line breaks, form feeds and
-/// the DOS end-of-file mark are normal in exported text.
+/// Refuses text whose start looks binary (an .xlsx, a PDF, an image renamed .csv): more
+/// than 5% control (NUL included) or replacement characters. Tabs, line breaks, form
+/// feeds and the DOS end-of-file mark are common in exported text and do not count. A
+/// stray control character in otherwise textual data is not binary junk: the importer
+/// refuses it with its line and column (`ImportError::ControlCharacter`).
 pub(crate) fn ensure_text(text: &str) -> Result<(), ImportError> {
     let mut seen = 0usize;
     let mut suspicious = 0usize;
     for c in text.chars().take(SNIFF_CHARS) {
         seen += 1;
         match c {
-            '\0' => return Err(ImportError::NotText),
             '\t' | '\n' | '\r' | '\x0b' | '\x0c' | '\x1a' => {}
             c if c.is_control() || c == char::REPLACEMENT_CHARACTER => suspicious += 1,
             _ => {}
@@ -211,5 +212,9 @@ mod tests {
             .collect();
         assert_eq!(decode(&controls), Err(ImportError::NotText));
         assert!(decode(b"a\tb\x0c\r\nc\x1a").is_ok());
+        // One NUL in a kilobyte of text is a damaged text file, not a binary one.
+        let mut text = b"\0Company,Notes\n".to_vec();
+        text.extend(b"Acme,notes notes notes\n".repeat(50));
+        assert!(decode(&text).is_ok());
     }
 }

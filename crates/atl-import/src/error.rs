@@ -33,6 +33,28 @@ pub enum ImportError {
 
     #[error("the CSV could not be read at line {line}: {message}")]
     Csv { line: u64, message: String },
+
+    /// A NUL or another control character (not tab, CR or LF) somewhere in the text:
+    /// nothing of the file is imported. `line` is the physical line of the character;
+    /// `column` its header when it sits in a data row.
+    #[error(
+        "line {line}{}: the file contains {}, which no CSV text holds (the file is damaged or was not exported as text); remove it and upload the file again",
+        column.as_deref().map(|c| format!(", column \"{c}\"")).unwrap_or_default(),
+        control_name(*code_point)
+    )]
+    ControlCharacter {
+        line: u64,
+        column: Option<String>,
+        code_point: u32,
+    },
+}
+
+fn control_name(code_point: u32) -> String {
+    if code_point == 0 {
+        "a NUL byte".to_string()
+    } else {
+        format!("the control character U+{code_point:04X}")
+    }
 }
 
 /// `52428800` -> `50 MB`: limits are configured in bytes but read by people in MB.
@@ -49,7 +71,7 @@ fn human_bytes(bytes: u64) -> String {
 }
 
 /// `10000` -> `10,000`.
-fn thousands(n: u64) -> String {
+pub(crate) fn thousands(n: u64) -> String {
     let digits = n.to_string();
     let mut out = String::with_capacity(digits.len() + digits.len() / 3);
     for (i, c) in digits.chars().enumerate() {
@@ -93,6 +115,30 @@ mod tests {
         );
         assert_eq!(human_bytes(100), "100 bytes");
         assert_eq!(thousands(1_234_567), "1,234,567");
+    }
+
+    #[test]
+    fn control_character_message_names_line_column_and_character() {
+        let nul = ImportError::ControlCharacter {
+            line: 12,
+            column: Some("Notes".into()),
+            code_point: 0,
+        };
+        assert!(
+            nul.to_string()
+                .starts_with("line 12, column \"Notes\": the file contains a NUL byte,"),
+            "{nul}"
+        );
+        let esc = ImportError::ControlCharacter {
+            line: 1,
+            column: None,
+            code_point: 0x1b,
+        };
+        assert!(
+            esc.to_string()
+                .starts_with("line 1: the file contains the control character U+001B,"),
+            "{esc}"
+        );
     }
 
     #[test]

@@ -26,6 +26,19 @@ impl ExtraWriter {
         push_json_string(&mut self.out, value);
     }
 
+    /// Pushes the pair only if the object, closed, stays within `max_bytes`; says whether
+    /// it did.
+    pub(crate) fn push_within(&mut self, key: &str, value: &str, max_bytes: usize) -> bool {
+        let (len, empty) = (self.out.len(), self.empty);
+        self.push(key, value);
+        if self.out.len() + 1 > max_bytes {
+            self.out.truncate(len);
+            self.empty = empty;
+            return false;
+        }
+        true
+    }
+
     pub(crate) fn finish(mut self) -> String {
         self.out.push('}');
         self.out
@@ -82,5 +95,17 @@ mod tests {
             assert_eq!(json[k], v);
         }
         assert_eq!(ExtraWriter::new(String::new()).finish(), "{}");
+    }
+
+    #[test]
+    fn push_within_keeps_the_object_under_the_cap() {
+        let mut w = ExtraWriter::new(String::new());
+        assert!(w.push_within("a", "1", 12));
+        assert!(
+            !w.push_within("b", "2", 12),
+            "with b the object is 17 bytes"
+        );
+        assert!(w.push_within("", "", 16));
+        assert_eq!(w.finish(), r#"{"a":"1","":""}"#);
     }
 }

@@ -4,26 +4,30 @@
 //! dedup keys seen so far (for first-occurrence line numbers), so memory stays flat
 //! however long the file is.
 
-use crate::clean::{
-    clean_cell, is_valid_email, normalise_domain, normalise_linkedin, normalise_website,
-};
+use crate::caps::{CapKind, cap, over, truncate_chars};
+use crate::clean::clean_cell;
+use crate::controls::{refuse_controls, without_dos_eof};
 use crate::decode::ensure_text;
-use crate::error::ImportError;
+use crate::error::{ImportError, thousands};
 use crate::extra::ExtraWriter;
 use crate::headers::{Plan, Role, normalise, plan};
 use crate::lines::LineCounter;
 use crate::locate::{csv_error, csv_reader, locate_header};
 use crate::options::{Field, ImportOptions};
+use crate::row::{Cells, Rejection, RowState, cap_of_extra};
 use crate::sniff::sniff_delimiter;
+use crate::summary::{
+    ColumnMapping, DuplicateRow, ImportSummary, MAX_LISTED_ISSUES, RowIssue, Severity,
+};
 use atl_domain::{NewTarget, dedup_key};
 use serde::Serialize;
 use std::borrow::Cow;
 use std::collections::HashMap;
 
-/// Issues kept in the summary's lists; the counts go on past it.
-pub const MAX_LISTED_ISSUES: usize = 1000;
 /// Data rows looked at to decide what a `URL` column holds.
 const URL_PEEK_ROWS: usize = 50;
+/// Columns named in the warning about a row's extra columns left out.
+const DROPPED_NAMED: usize = 10;
 
 /// How the file was read.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -39,32 +43,6 @@ pub struct Layout {
     pub extra_headers: Vec<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct ColumnMapping {
-    pub header: String,
-    pub field: Field,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Severity {
-    /// The row was not imported.
-    Rejected,
-    /// The row was imported; one value was set aside (kept in `extra`).
-    Warning,
-}
-
-/// A problem with one row, located so the user can fix it in their editor.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct RowIssue {
-    /// 1-based physical line where the row starts in the original file.
-    pub line: u64,
-    pub column: Option<String>,
-    pub value: Option<String>,
-    pub reason: String,
-    pub severity: Severity,
-}
-
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RowOutcome {
     Target(NewTarget),
@@ -75,55 +53,6 @@ pub enum RowOutcome {
         first_line: u64,
     },
     Rejected(RowIssue),
-}
-
-/// A row merged into an earlier one with the same dedup key.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct DuplicateRow {
-    /// 1-based physical line of the duplicate.
-    pub line: u64,
-    /// Line of the first row with the same key, which absorbed this one's extra fields.
-    pub merged_into_line: u64,
-    pub company_name: String,
-}
-
-/// A running tally of the import; complete once the iterator has ended.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct ImportSummary {
-    pub encoding: &'static str,
-    pub delimiter: char,
-    pub header_line: u64,
-    pub headers: Vec<String>,
-    pub mapping: Vec<ColumnMapping>,
-    /// Data rows read (blank rows excluded).
-    pub rows_read: u64,
-    /// Rows with nothing (or only `NULL`) in every cell, skipped silently: Excel leaves
-    /// `,,,,` rows behind.
-    pub blank_rows: u64,
-    /// Unique targets accepted.
-    pub targets: u64,
-    pub duplicates: u64,
-    /// The first [`MAX_LISTED_ISSUES`] duplicate rows and the row each was merged into.
-    pub duplicate_rows: Vec<DuplicateRow>,
-    pub rejected_count: u64,
-    pub warning_count: u64,
-    /// The first [`MAX_LISTED_ISSUES`] rejections.
-    pub rejected: Vec<RowIssue>,
-    /// The first [`MAX_LISTED_ISSUES`] warnings.
-    pub warnings: Vec<RowIssue>,
-}
-
-impl ImportSummary {
-    fn record(&mut self, issue: RowIssue) {
-        let (count, list) = match issue.severity {
-            Severity::Rejected => (&mut self.rejected_count, &mut self.rejected),
-            Severity::Warning => (&mut self.warning_count, &mut self.warnings),
-        };
-        *count += 1;
-        if list.len() < MAX_LISTED_ISSUES {
-            list.push(issue);
-        }
-    }
 }
 
 /// Streaming importer over decoded text. See the crate docs.
@@ -154,8 +83,10 @@ impl<'a> Importer<'a> {
         if text.trim().is_empty() {
             return Err(ImportError::Empty);
         }
+        let text = without_dos_eof(text);
         ensure_text(text)?;
         let delimiter = sniff_delimiter(text);
+        refuse_controls(text, delimiter, &options.column_map)?;
         let location = locate_header(text, delimiter, &options.column_map)?;
 
         let mut reader = csv_reader(text, delimiter);
@@ -198,22 +129,28 @@ impl<'a> Importer<'a> {
                 .collect(),
             headers: location.headers,
         };
-        let summary = ImportSummary {
-            encoding: "UTF-8",
-            delimiter: layout.delimiter,
+        let mut summary = ImportSummary::new(
+            layout.delimiter,
             header_line,
-            headers: layout.headers.clone(),
-            mapping: layout.mapping.clone(),
-            rows_read: 0,
-            blank_rows: 0,
-            targets: 0,
-            duplicates: 0,
-            duplicate_rows: Vec::new(),
-            rejected_count: 0,
-            warning_count: 0,
-            rejected: Vec::new(),
-            warnings: Vec::new(),
-        };
+            layout.headers.clone(),
+            layout.mapping.clone(),
+        );
+        let header_cap = cap(CapKind::Header);
+        for &(i, len) in &location.cut {
+            summary.record(RowIssue::new(
+                header_line,
+                layout.headers.get(i).map(String::as_str),
+                None,
+                format!(
+                    "the {} is {} characters long, over the {}-character limit; cut to {}",
+                    header_cap.what,
+                    thousands(len as u64),
+                    thousands(header_cap.limit as u64),
+                    thousands(header_cap.limit as u64)
+                ),
+                Severity::Warning,
+            ));
+        }
         Ok(Importer {
             reader,
             record,
@@ -244,134 +181,51 @@ impl<'a> Importer<'a> {
         &self.summary
     }
 
-    pub fn finish(self) -> ImportSummary {
+    /// The summary, closed (as it is once the iterator has ended).
+    pub fn finish(mut self) -> ImportSummary {
+        self.summary.close();
         self.summary
     }
 
     /// Turns the current record into an outcome.
     fn process(&mut self, line: u64) -> Result<RowOutcome, ImportError> {
-        let record = &self.record;
-        let plan = &self.plan;
-        let value = |field: Field| -> Option<(Cow<'_, str>, usize)> {
-            let i = plan.field_columns[field.index()]?;
-            let v = clean_cell(record.get(i)?);
-            (!v.is_empty()).then_some((v, i))
+        let mut row = RowState::default();
+        let fields = match self.fields(line, &mut row) {
+            Ok(fields) => fields,
+            Err(rejection) => return Ok(self.reject(rejection)),
         };
-
-        let Some((company, _)) = value(Field::CompanyName) else {
-            let issue = RowIssue {
+        let Some(key) = dedup_key(
+            &fields.company_name,
+            fields.contact_email.as_deref(),
+            fields.contact_name.as_deref(),
+        ) else {
+            // The company check rejects every name without letters first; this keeps a
+            // keyless row out of the store even if that check changes.
+            let column = self
+                .plan
+                .column_of(Field::CompanyName)
+                .map(|c| c.header.as_str());
+            let issue = RowIssue::new(
                 line,
-                column: plan.column_of(Field::CompanyName).map(|c| c.header.clone()),
-                value: None,
-                reason: "the company name is empty".to_string(),
-                severity: Severity::Rejected,
-            };
-            self.summary.record(issue.clone());
-            return Ok(RowOutcome::Rejected(issue));
+                column,
+                Some(&fields.company_name),
+                "the company name has no letters or digits".to_string(),
+                Severity::Rejected,
+            );
+            return Ok(self.reject(issue.into()));
         };
-
-        let mut warnings: Vec<RowIssue> = Vec::new();
-        // Columns whose value failed validation: kept in `extra` under their header.
-        let mut set_aside: [Option<usize>; 4] = [None; 4];
-        let mut invalid = |i: usize, raw: &str, reason: &str, slot: usize| {
-            set_aside[slot] = Some(i);
-            warnings.push(RowIssue {
-                line,
-                column: plan.columns.get(i).map(|c| c.header.clone()),
-                value: Some(raw.to_string()),
-                reason: reason.to_string(),
-                severity: Severity::Warning,
-            });
-        };
-
-        let contact_name = match value(Field::ContactName) {
-            Some((name, _)) => Some(name.into_owned()),
-            None => join_name(
-                value(Field::FirstName).map(|v| v.0),
-                value(Field::LastName).map(|v| v.0),
-            ),
-        };
-        let contact_email = value(Field::ContactEmail).and_then(|(v, i)| {
-            if is_valid_email(&v) {
-                Some(v.into_owned())
-            } else {
-                invalid(i, &v, "not a valid e-mail address; kept in extra", 0);
-                None
-            }
-        });
-        let linkedin_url = value(Field::LinkedinUrl).and_then(|(v, i)| {
-            let url = normalise_linkedin(&v);
-            if url.is_none() {
-                invalid(
-                    i,
-                    &v,
-                    "not a LinkedIn profile URL (linkedin.com/in/… or /company/…); kept in extra",
-                    1,
-                );
-            }
-            url
-        });
-        let (website, website_domain) = match value(Field::Website) {
-            Some((v, i)) => match normalise_website(&v) {
-                Some((url, domain)) => (Some(url), Some(domain)),
-                None => {
-                    invalid(i, &v, "not a website address; kept in extra", 2);
-                    (None, None)
-                }
-            },
-            None => (None, None),
-        };
-        let domain = match value(Field::Domain) {
-            Some((v, i)) => {
-                let d = normalise_domain(&v);
-                if d.is_none() {
-                    invalid(i, &v, "not a domain name; kept in extra", 3);
-                }
-                d.or(website_domain)
-            }
-            None => website_domain,
-        };
-
-        let columns = plan.columns.len();
-        if record.len() != columns {
-            warnings.push(RowIssue {
-                line,
-                column: None,
-                value: None,
-                reason: format!(
-                    "the row has {} fields but the header has {columns}; {}",
-                    record.len(),
-                    if record.len() > columns {
-                        "the extra fields are kept in extra as _extra_1, _extra_2, …"
-                    } else {
-                        "the missing ones are empty"
-                    }
-                ),
-                severity: Severity::Warning,
-            });
-        }
-
-        let company = company.into_owned();
-        let contact_title = value(Field::ContactTitle).map(|v| v.0.into_owned());
-        let extra = self.write_extra(&set_aside);
-        let key = dedup_key(&company, contact_email.as_deref(), contact_name.as_deref());
+        let extra = self.write_extra(line, &mut row);
         let target = NewTarget {
             row_number: line,
-            company_name: company,
-            contact_name,
-            contact_email,
-            contact_title,
-            linkedin_url,
-            website,
-            domain,
             extra,
-            dedup_key: String::new(),
+            dedup_key: key,
+            ..fields
         };
-        for w in warnings {
+        for w in row.warnings {
             self.summary.record(w);
         }
 
-        if let Some(&first_line) = self.seen.get(&key) {
+        if let Some(&first_line) = self.seen.get(&target.dedup_key) {
             self.summary.duplicates += 1;
             if self.summary.duplicate_rows.len() < MAX_LISTED_ISSUES {
                 self.summary.duplicate_rows.push(DuplicateRow {
@@ -380,13 +234,7 @@ impl<'a> Importer<'a> {
                     company_name: target.company_name.clone(),
                 });
             }
-            return Ok(RowOutcome::Duplicate {
-                target: NewTarget {
-                    dedup_key: key,
-                    ..target
-                },
-                first_line,
-            });
+            return Ok(RowOutcome::Duplicate { target, first_line });
         }
         if self.seen.len() >= self.max_targets {
             return Err(ImportError::TooManyTargets {
@@ -394,33 +242,134 @@ impl<'a> Importer<'a> {
                 line,
             });
         }
-        self.seen.insert(key.clone(), line);
+        self.seen.insert(target.dedup_key.clone(), line);
         self.summary.targets += 1;
-        Ok(RowOutcome::Target(NewTarget {
-            dedup_key: key,
-            ..target
-        }))
+        Ok(RowOutcome::Target(target))
+    }
+
+    /// The row's target fields (without `extra` and key), or why it is rejected.
+    fn fields(&self, line: u64, row: &mut RowState) -> Result<NewTarget, Rejection> {
+        let cells = Cells {
+            record: &self.record,
+            plan: &self.plan,
+            line,
+        };
+        let company_name = cells.company(row)?;
+        let contact_name = cells.contact_name(row)?;
+        let contact_email = cells.email(row)?;
+        let linkedin_url = cells.linkedin(row)?;
+        let (website, website_domain) = cells.website(row)?;
+        let domain = cells.domain(row)?.or(website_domain);
+        let contact_title = cells.title(row)?;
+        cells.ragged(row);
+        Ok(NewTarget {
+            row_number: line,
+            company_name,
+            contact_name,
+            contact_email,
+            contact_title,
+            linkedin_url,
+            website,
+            domain,
+            extra: String::new(),
+            dedup_key: String::new(),
+        })
+    }
+
+    fn reject(&mut self, rejection: Rejection) -> RowOutcome {
+        if rejection.lost_name {
+            self.summary.record_lost_name(rejection.issue.clone());
+        } else {
+            self.summary.record(rejection.issue.clone());
+        }
+        RowOutcome::Rejected(rejection.issue)
     }
 
     /// The row's `extra` JSON: unmapped columns, values set aside by validation, and
-    /// fields beyond the header (`_extra_N`), in file order, empty values skipped.
-    fn write_extra(&mut self, set_aside: &[Option<usize>]) -> String {
+    /// fields beyond the header (`_extra_N`), in file order, empty values skipped; then
+    /// the values the row moved (a second person). Each value is cut to its cap and the
+    /// whole object kept under its own, with warnings (see [`crate::caps`]).
+    fn write_extra(&mut self, line: u64, row: &mut RowState) -> String {
+        let value_limit = cap_of_extra();
+        let json_cap = cap(CapKind::ExtraJson);
         let mut writer = ExtraWriter::new(std::mem::take(&mut self.scratch));
+        let mut dropped: Vec<Cow<'_, str>> = Vec::new();
+        let header = |i: usize| self.plan.columns.get(i).map(|c| c.header.as_str());
+        // A copy, so warnings can be pushed while it is read; most rows set nothing aside.
+        let columns_set_aside = row.set_aside;
+        let any_set_aside = columns_set_aside.iter().any(Option::is_some);
+        let set_aside = |i: usize| any_set_aside && columns_set_aside.contains(&Some(i));
         for (i, raw) in self.record.iter().enumerate() {
             let value = clean_cell(raw);
             if value.is_empty() {
                 continue;
             }
-            match self.plan.columns.get(i) {
-                Some(column) if column.role == Role::Extra || set_aside.contains(&Some(i)) => {
-                    writer.push(&column.key, &value);
+            let key: Cow<'_, str> = match self.plan.columns.get(i) {
+                Some(column) if column.role == Role::Extra || set_aside(i) => {
+                    Cow::Borrowed(&column.key)
                 }
-                Some(_) => {}
-                None => {
-                    let key = format!("_extra_{}", i + 1 - self.plan.columns.len());
-                    writer.push(&key, &value);
+                Some(_) => continue,
+                None => Cow::Owned(format!("_extra_{}", i + 1 - self.plan.columns.len())),
+            };
+            let value = match over(&value, value_limit) {
+                None => &*value,
+                Some(len) => {
+                    // A value set aside for its length already has its warning.
+                    if !set_aside(i) {
+                        row.warnings.push(RowIssue::new(
+                            line,
+                            header(i).or(Some(&key)),
+                            Some(&value),
+                            format!(
+                                "the value is {} characters long, over the {}-character \
+                                 limit; cut to {}",
+                                thousands(len as u64),
+                                thousands(value_limit as u64),
+                                thousands(value_limit as u64)
+                            ),
+                            Severity::Warning,
+                        ));
+                    }
+                    truncate_chars(&value, value_limit)
                 }
+            };
+            if !writer.push_within(&key, value, json_cap.limit) {
+                dropped.push(key);
             }
+        }
+        for (key, value) in &row.moved {
+            if !writer.push_within(key, value, json_cap.limit) {
+                dropped.push(Cow::Borrowed(key));
+            }
+        }
+        if !dropped.is_empty() {
+            let named: Vec<String> = dropped
+                .iter()
+                .take(DROPPED_NAMED)
+                .map(|k| format!("\"{}\"", truncate_chars(k, 40)))
+                .collect();
+            let more = dropped.len().saturating_sub(DROPPED_NAMED);
+            row.warnings.push(RowIssue::new(
+                line,
+                None,
+                None,
+                format!(
+                    "the row's other columns would take more than {} KB; {} left out: {}{}",
+                    json_cap.limit / 1024,
+                    if dropped.len() == 1 {
+                        "this one is"
+                    } else {
+                        "these are"
+                    },
+                    named.join(", "),
+                    if more > 0 {
+                        format!(" and {more} more")
+                    } else {
+                        String::new()
+                    }
+                ),
+                Severity::Warning,
+            ));
         }
         let scratch = writer.finish();
         // Copy out at the exact size: the scratch buffer's capacity is reused, and targets
@@ -428,14 +377,6 @@ impl<'a> Importer<'a> {
         let extra = scratch.as_str().to_owned();
         self.scratch = scratch;
         extra
-    }
-}
-
-fn join_name(first: Option<Cow<'_, str>>, last: Option<Cow<'_, str>>) -> Option<String> {
-    match (first, last) {
-        (Some(f), Some(l)) => Some(format!("{f} {l}")),
-        (Some(one), None) | (None, Some(one)) => Some(one.into_owned()),
-        (None, None) => None,
     }
 }
 
@@ -493,6 +434,7 @@ impl Iterator for Importer<'_> {
                 Ok(true) => {}
                 Ok(false) => {
                     self.done = true;
+                    self.summary.close();
                     return None;
                 }
                 Err(e) => {

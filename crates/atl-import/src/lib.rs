@@ -7,32 +7,48 @@
 //! 2. [`Importer::new`] sniffs the delimiter (`,` `;` tab `|`), finds the header line under
 //!    any preamble, and maps headers to fields (built-in names from real CRM exports, then
 //!    the user's `--map` overrides).
-//! 3. Iterating the importer validates one row at a time: a row without a company is
-//!    rejected, a bad e-mail/LinkedIn/website value is set aside into `extra` with a
-//!    warning, and exact duplicates are flagged with the line of their first occurrence.
+//! 3. Iterating the importer validates one row at a time: a row without a company, or
+//!    whose company name was lost to `?`/U+FFFD (the `lost` module's rule), is rejected; a bad
+//!    e-mail/LinkedIn/website value is set aside into `extra` with a warning; every cell
+//!    is held to its cap in [`caps::CELL_CAPS`]; a contact cell holding two people keeps
+//!    the first and moves the others to `extra`; exact duplicates are flagged with the
+//!    line of their first occurrence.
+//!
+//! A NUL or other control character anywhere refuses the whole file before any row is
+//! read ([`ImportError::ControlCharacter`], with line and column). [`sanitize_file_name`]
+//! is the rule for the uploaded file's name.
 //!
 //! No I/O happens here: callers read the upload (enforcing the size limit while reading)
 //! and hand over the bytes.
 
+pub mod caps;
 mod clean;
+mod controls;
 mod decode;
 mod error;
 mod extra;
+mod file_name;
 mod headers;
 mod importer;
 mod lines;
 mod locate;
+mod lost;
 mod options;
+mod people;
+mod row;
 mod sniff;
+mod summary;
 mod table;
 
+pub use caps::{CELL_CAPS, CapKind, CellCap, Overflow};
 pub use decode::{Decoded, decode};
 pub use error::ImportError;
-pub use importer::{
-    ColumnMapping, DuplicateRow, ImportSummary, Importer, Layout, MAX_LISTED_ISSUES, RowIssue,
-    RowOutcome, Severity,
-};
+pub use file_name::{FALLBACK_FILE_NAME, MAX_FILE_NAME_BYTES, sanitize_file_name};
+pub use importer::{Importer, Layout, RowOutcome};
 pub use options::{Field, ImportOptions, parse_column_map};
+pub use summary::{
+    ColumnMapping, DuplicateRow, ImportSummary, MAX_LISTED_ISSUES, RowIssue, Severity,
+};
 pub use table::read_table;
 
 /// The delimiter [`Importer`] would use for this text (`,` `;` tab `|`; `,` when unsure).
@@ -99,8 +115,21 @@ pub fn merge_duplicate(first: &mut NewTarget, duplicate: NewTarget) {
         )
     {
         let before = kept.len();
+        // Keys are added while the object stays under the row cap of `extra`, so a merge
+        // cannot grow it past what one row may hold.
+        let limit = caps::cap(caps::CapKind::ExtraJson).limit;
+        let mut size = first.extra.len();
         for (k, v) in more {
-            kept.entry(k).or_insert(v);
+            if kept.contains_key(&k) {
+                continue;
+            }
+            let pair =
+                serde_json::to_string(&k).map_or(usize::MAX, |s| s.len()) + v.to_string().len() + 2;
+            if size.saturating_add(pair) > limit {
+                continue;
+            }
+            size += pair;
+            kept.insert(k, v);
         }
         if kept.len() != before {
             first.extra = serde_json::Value::Object(kept).to_string();

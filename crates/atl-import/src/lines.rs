@@ -40,7 +40,7 @@ impl<'a> LineCounter<'a> {
 
 /// Line breaks in a chunk. Chunks passed here never split a `\r\n` pair because they end
 /// just before a byte that is not a line break.
-fn count_breaks(chunk: &[u8]) -> u64 {
+pub(crate) fn count_breaks(chunk: &[u8]) -> u64 {
     let mut n = 0u64;
     let mut previous_cr = false;
     for &b in chunk {

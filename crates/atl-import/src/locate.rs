@@ -3,6 +3,7 @@
 //! first [`HEADER_SEARCH_RECORDS`] records that has a company column, else the first
 //! non-blank record (and the caller then says which company column is missing).
 
+use crate::caps::{CapKind, cap, over, truncate_chars};
 use crate::error::ImportError;
 use crate::headers::has_company_column;
 use crate::options::Field;
@@ -26,8 +27,10 @@ pub(crate) struct HeaderLocation {
     pub records_before: usize,
     /// The csv position of the header record (see [`crate::lines::LineCounter`]).
     pub position: u64,
-    /// Header names, trimmed (and without a stray BOM character).
+    /// Header names, trimmed (and without a stray BOM character), cut to the header cap.
     pub headers: Vec<String>,
+    /// Headers cut to the cap: (index, original length in characters).
+    pub cut: Vec<(usize, usize)>,
 }
 
 pub(crate) fn locate_header(
@@ -47,17 +50,25 @@ pub(crate) fn locate_header(
         if record.iter().all(|f| f.trim().is_empty()) {
             continue;
         }
+        let limit = cap(CapKind::Header).limit;
+        let mut cut = Vec::new();
         let headers: Vec<String> = record
             .iter()
-            .map(|h| {
-                h.trim_matches(|c: char| c.is_whitespace() || c == '\u{FEFF}')
-                    .to_string()
+            .enumerate()
+            .map(|(i, h)| {
+                let h = h.trim_matches(|c: char| c.is_whitespace() || c == '\u{FEFF}');
+                if let Some(len) = over(h, limit) {
+                    cut.push((i, len));
+                    return truncate_chars(h, limit).to_string();
+                }
+                h.to_string()
             })
             .collect();
         let location = HeaderLocation {
             records_before: ordinal,
             position: record.position().map_or(0, csv::Position::byte),
             headers,
+            cut,
         };
         if has_company_column(&location.headers, user_map) {
             return Ok(location);

@@ -204,6 +204,16 @@ fn from_import(e: ImportError) -> ApiError {
             ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "bad_csv", message)
                 .with_details(json!({ "line": line }))
         }
+        ImportError::ControlCharacter {
+            line,
+            column,
+            code_point,
+        } => ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "control_character",
+            message,
+        )
+        .with_details(json!({ "line": line, "column": column, "code_point": code_point })),
     }
 }
 

@@ -735,6 +735,12 @@ async fn bad_inputs_are_refused_with_the_right_status_and_change_nothing() {
                 "no_company_column",
             ),
             ("too many", too_many_rows(10_001), 422, "too_many_targets"),
+            (
+                "NUL after the first kilobyte",
+                nul_at(1500),
+                422,
+                "control_character",
+            ),
         ];
         for (what, bytes, status, code) in cases {
             let (s, body) = app.upload(what, bytes).await;
@@ -974,6 +980,14 @@ fn too_many_rows(n: usize) -> Vec<u8> {
         s.push_str(&format!("Company {i},p{i}@example.com\n"));
     }
     s.into_bytes()
+}
+
+/// A valid list with a NUL byte inserted at byte `at` (PostgreSQL's text columns refuse
+/// NUL, so this must be refused before anything is written).
+fn nul_at(at: usize) -> Vec<u8> {
+    let mut bytes = too_many_rows(100);
+    bytes.insert(at, 0);
+    bytes
 }
 
 /// Sends a multipart upload over a raw socket: with `declared` as Content-Length, or

@@ -409,7 +409,7 @@ mod tests {
             row_number: row,
             company_name: company.into(),
             extra: extra.into(),
-            dedup_key: atl_domain::dedup_key(company, None, None),
+            dedup_key: atl_domain::dedup_key(company, None, None).unwrap(),
             ..Default::default()
         }
     }

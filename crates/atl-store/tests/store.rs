@@ -11,7 +11,7 @@ fn target(row: u64, company: &str, email: Option<&str>, extra: Value) -> NewTarg
         company_name: company.to_string(),
         contact_email: email.map(str::to_string),
         extra: extra.to_string(),
-        dedup_key: atl_domain::dedup_key(company, email, None),
+        dedup_key: atl_domain::dedup_key(company, email, None).unwrap(),
         ..Default::default()
     }
 }

@@ -56,15 +56,32 @@ fn fortune_1000_target_list_columns() {
     let (headers, raw) = table(file);
     let (targets, summary) = import_file(file, &ImportOptions::default());
     assert_eq!(targets.len(), 1000);
-    assert_eq!(summary.warning_count, 0);
     let (name, website, domain, industry) = (
         col(&headers, "contact_name"),
         col(&headers, "website"),
         col(&headers, "domain"),
         col(&headers, "industry"),
     );
+    // Co-CEOs share a cell as `First Person/Second Person`: the first is the contact, the
+    // second moves to extra, and each such row has its warning. No other row warns.
+    let mut split_lines = Vec::new();
     for (t, r) in targets.iter().zip(&raw) {
-        assert_eq!(t.contact_name, non_empty(cleaned(&r[name])));
+        let ceo = cleaned(&r[name]);
+        match ceo.split_once('/') {
+            Some((first, second)) => {
+                split_lines.push(t.row_number);
+                assert_eq!(t.contact_name.as_deref(), Some(first.trim()), "{ceo}");
+                assert_eq!(
+                    extra_value(t, "contact_name_2").as_deref(),
+                    Some(second.trim()),
+                    "{ceo}"
+                );
+            }
+            None => {
+                assert_eq!(t.contact_name, non_empty(ceo));
+                assert_eq!(extra_value(t, "contact_name_2"), None);
+            }
+        }
         assert_eq!(t.website.as_deref(), Some(r[website].as_str()));
         assert_eq!(t.domain.as_deref(), Some(r[domain].as_str()));
         assert_eq!(t.contact_email, None);
@@ -72,4 +89,21 @@ fn fortune_1000_target_list_columns() {
         assert_eq!(extra_value(t, "industry"), non_empty(cleaned(&r[industry])));
     }
     assert!(targets.iter().any(|t| t.company_name == "Lowe\u{2019}s"));
+
+    assert_eq!(split_lines.len(), 14);
+    assert_eq!(summary.warning_count, 14);
+    let warned: Vec<u64> = summary.warnings.iter().map(|w| w.line).collect();
+    assert_eq!(warned, split_lines);
+    let energy_transfer = summary
+        .warnings
+        .iter()
+        .find(|w| w.value.as_deref() == Some("Mackie McCrea/Tom Long"))
+        .unwrap();
+    assert_eq!(energy_transfer.line, 60);
+    assert_eq!(energy_transfer.column.as_deref(), Some("contact_name"));
+    assert_eq!(
+        energy_transfer.reason,
+        "the contact holds 2 people: kept \"Mackie McCrea\"; \"Tom Long\" moved to extra as \
+         contact_name_2"
+    );
 }
