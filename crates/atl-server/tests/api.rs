@@ -386,7 +386,7 @@ async fn upload_start_events_status_targets_executives_export_audio() {
             .as_array()
             .unwrap()
             .iter()
-            .map(|e| format!("{}|{}", e["email"], e["name"]))
+            .map(|e| format!("{}|{}|{}|{}", e["email"], e["name"], e["title"], e["company"]))
             .collect();
         let total = keys.len();
         keys.sort();
