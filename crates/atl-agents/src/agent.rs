@@ -41,6 +41,19 @@ pub struct AgentInput {
     /// run spent even when the run is abandoned or its lease is lost mid-way.
     #[serde(skip)]
     pub meter: SpendMeter,
+    /// What the evidence cache already holds for this target (quotes only: a run looks
+    /// the cache up itself).
+    #[serde(skip)]
+    pub cached: CacheHints,
+}
+
+/// Which of a target's evidence is fresh in the cache, so a quote does not price it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CacheHints {
+    /// The company's evidence pack (site and searches).
+    pub pack: bool,
+    /// The input contact's people match.
+    pub person: bool,
 }
 
 impl AgentInput {

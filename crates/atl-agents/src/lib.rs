@@ -40,11 +40,14 @@ pub mod seniority;
 mod spend;
 pub mod voice;
 
-pub use agent::{AgentError, AgentInput, CostEstimate, QuoteItem, QuoteKind, SpendMeter, SubAgent};
+pub use agent::{
+    AgentError, AgentInput, CacheHints, CostEstimate, QuoteItem, QuoteKind, SpendMeter, SubAgent,
+};
 pub use atl_domain::{AgentResult, FailureKind, RetryPolicy};
-pub use cache::{CacheKind, Cached, EvidenceCache, Freshness, MemoryCache, NoCache};
+pub use cache::{CacheKind, Cached, EvidenceCache, Freshness, MemoryCache, NoCache, person_key};
 pub use enrichment::{EnrichmentAgent, EnrichmentOptions};
 pub use intel::{IntelAgent, IntelOptions, clean_intel};
+pub use evidence::pack_key;
 pub use kit::{AgentKit, Clock};
 pub use options::{AudioMode, CampaignOptions, Seller};
 pub use research::{ResearchAgent, ResearchOptions, clean_brief, target_header as research_header};

@@ -111,7 +111,12 @@ impl SubAgent for ResearchAgent {
                 calls_high: 2,
             },
         )
-        .add(estimate::searches(t, 0, searches, searches))
+        .add(estimate::searches(
+            t,
+            0,
+            if input.cached.pack { 0 } else { searches },
+            searches,
+        ))
         .into_estimate()
     }
 

@@ -123,3 +123,52 @@ async fn read_script(store: &Store, target_id: i64) -> Result<CallScript, AppErr
         .map(|s| s.record)
         .map_err(|e| AppError::NotReady(format!("target {target_id}: {e}")))
 }
+
+/// What rendering a campaign's missing audio did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct AudioSweep {
+    pub rendered: u64,
+    pub already: u64,
+    pub failed: u64,
+}
+
+/// Renders the audio of every target of `campaign_id` that has a call script and no audio
+/// yet (`atl export --with-audio`), a few at a time. A target whose render fails is
+/// counted and logged; the others go on.
+pub async fn render_missing_audio(
+    store: &Store,
+    providers: &Providers,
+    data_dir: &Path,
+    campaign_id: i64,
+) -> Result<AudioSweep, AppError> {
+    use futures::StreamExt;
+    let mut ids = Vec::new();
+    let mut cursor = None;
+    loop {
+        let page = store.targets_after(campaign_id, cursor, 500).await?;
+        let full = page.len() == 500;
+        cursor = page.last().map(atl_store::TargetCursor::after);
+        ids.extend(page.iter().map(|t| t.id));
+        if !full {
+            break;
+        }
+    }
+    let mut sweep = AudioSweep::default();
+    let mut results = futures::stream::iter(ids)
+        .map(|id| async move {
+            (id, ensure_audio(store, providers, data_dir, None, id).await)
+        })
+        .buffer_unordered(4);
+    while let Some((id, r)) = results.next().await {
+        match r {
+            Ok(f) if f.rendered => sweep.rendered += 1,
+            Ok(_) => sweep.already += 1,
+            Err(AppError::NotReady(_)) => {}
+            Err(e) => {
+                tracing::warn!(target_id = id, error = %e, "audio not rendered");
+                sweep.failed += 1;
+            }
+        }
+    }
+    Ok(sweep)
+}

@@ -2,11 +2,9 @@
 
 use crate::evidence_cache::StoreCache;
 use crate::{AppError, Providers};
-use atl_agents::{AgentInput, AgentKit, Freshness, SubAgent};
+use atl_agents::{AgentKit, Freshness};
 use atl_engine::{AgentRegistry, Coordinator, EngineConfig};
 use atl_store::{Campaign, Store};
-use serde::Serialize;
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
 /// The agents' kit on `providers`, with the evidence cache kept in `store`.
@@ -25,77 +23,6 @@ pub fn coordinator(store: &Store, providers: &Providers, config: EngineConfig) -
         registry.register(agent);
     }
     Coordinator::new(store.clone(), registry, config)
-}
-
-/// A campaign's quote before it runs: each sub-agent's estimate for each target, summed.
-#[derive(Debug, Clone, Serialize, PartialEq)]
-pub struct CampaignEstimate {
-    pub campaign_id: i64,
-    pub targets: u64,
-    pub low_usd: f64,
-    pub high_usd: f64,
-    /// Per sub-agent: (low, high) in USD for the whole list.
-    pub by_agent: BTreeMap<String, (f64, f64)>,
-    /// Whether the quote is for the sandbox (synthetic, costs nothing real).
-    pub synthetic: bool,
-}
-
-/// Quotes a campaign from its real targets (prompt sizes depend on them).
-pub async fn estimate_campaign(
-    store: &Store,
-    providers: &Providers,
-    team_id: Option<i64>,
-    campaign_id: i64,
-) -> Result<CampaignEstimate, AppError> {
-    let campaign = store
-        .get_campaign(team_id, campaign_id)
-        .await?
-        .ok_or(AppError::CampaignNotFound(campaign_id))?;
-    let agents: Vec<Arc<dyn SubAgent>> = atl_agents::all_agents(&agent_kit(store, providers));
-    let mut by_agent: BTreeMap<String, (i64, i64)> = BTreeMap::new();
-    let mut targets = 0u64;
-    let page = 1000;
-    let mut offset = 0u64;
-    loop {
-        let batch = store.list_targets(campaign.id, None, page, offset).await?;
-        if batch.is_empty() {
-            break;
-        }
-        offset += batch.len() as u64;
-        for t in batch {
-            targets += 1;
-            let input = AgentInput {
-                target_id: t.id,
-                company_name: t.company_name,
-                contact_name: t.contact_name,
-                contact_email: t.contact_email,
-                contact_title: t.contact_title,
-                linkedin_url: t.linkedin_url,
-                website: t.website,
-                domain: t.domain,
-                extra: t.extra,
-                ..AgentInput::default()
-            };
-            for agent in &agents {
-                let e = agent.estimate(&input);
-                let slot = by_agent.entry(agent.kind().to_string()).or_default();
-                slot.0 += e.low_nano_usd;
-                slot.1 += e.high_nano_usd;
-            }
-        }
-    }
-    let usd = atl_store::nano_to_usd;
-    Ok(CampaignEstimate {
-        campaign_id: campaign.id,
-        targets,
-        low_usd: usd(by_agent.values().map(|v| v.0).sum()),
-        high_usd: usd(by_agent.values().map(|v| v.1).sum()),
-        by_agent: by_agent
-            .into_iter()
-            .map(|(k, (lo, hi))| (k, (usd(lo), usd(hi))))
-            .collect(),
-        synthetic: providers.toolkit.synthetic,
-    })
 }
 
 /// The settings key under which a campaign remembers which file it was imported from, so

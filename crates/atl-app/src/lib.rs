@@ -12,15 +12,14 @@ mod executives;
 mod export;
 mod import;
 mod providers;
+mod quote;
 pub mod record;
 mod status;
 mod upload;
 
-pub use audio::{AudioFile, ensure_audio};
-pub use enrich::{
-    CampaignEstimate, SOURCE_DIGEST_KEY, agent_kit, coordinator, estimate_campaign, find_resumable,
-    source_digest,
-};
+pub use audio::{AudioFile, AudioSweep, ensure_audio, render_missing_audio};
+pub use enrich::{SOURCE_DIGEST_KEY, agent_kit, coordinator, find_resumable, source_digest};
+pub use quote::{AgentQuote, CampaignEstimate, QuoteLine, estimate_campaign};
 pub use error::AppError;
 pub use evidence_cache::StoreCache;
 pub use executives::{ExecutiveList, ExecutiveView, ExecutivesQuery, executives, parse_levels};

@@ -35,7 +35,8 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
             name,
             map,
             team,
-        } => import(&store, file, name, map, team).await?,
+            options,
+        } => import(&store, file, name, map, team, options.settings()).await?,
         Command::Campaigns {
             limit,
             offset,
@@ -63,6 +64,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
             seller_name,
             seller_company,
             pitch,
+            options,
         } => {
             let mut seller = serde_json::Map::new();
             for (k, v) in [
@@ -83,6 +85,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
                 map,
                 team,
                 seller: serde_json::Value::Object(seller),
+                settings: options.settings(),
             };
             match run::enrich(&store, args).await {
                 Ok(code) => code,
@@ -93,14 +96,18 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
             }
         }
         Command::Run { id, concurrency } => run::run(&store, id, concurrency).await?,
-        Command::Estimate { id } => run::estimate(&store, id).await?,
+        Command::Estimate { id, json } => run::estimate(&store, id, json).await?,
         Command::Export {
             id,
             format,
             out,
             contacts,
+            with_audio,
         } => {
             let format: atl_app::ExportFormat = format.parse()?;
+            if with_audio {
+                run::render_audio(&store, id).await?;
+            }
             if out.is_some() || contacts.is_none() {
                 run::export(&store, id, format, atl_app::ExportKind::Targets, out).await?;
             }
@@ -154,6 +161,7 @@ async fn import(
     name: Option<String>,
     map: Vec<String>,
     team: String,
+    settings: serde_json::Value,
 ) -> Result<ExitCode> {
     let mut options = ImportOptions::default();
     for spec in &map {
@@ -169,7 +177,7 @@ async fn import(
         name,
         file_name: file.file_name().map(|n| n.to_string_lossy().into_owned()),
         options,
-        settings: serde_json::json!({}),
+        settings,
         budget_nano_usd: None,
     };
     match atl_app::import_csv(store, bytes, request).await {

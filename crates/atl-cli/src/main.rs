@@ -26,6 +26,31 @@ struct Cli {
     command: Command,
 }
 
+/// How a campaign buys what it needs: when audio is rendered, whether cached evidence
+/// may stand in for a new lookup. Stored in the campaign's settings.
+#[derive(clap::Args, Debug, Clone)]
+pub struct CampaignFlags {
+    /// When call-script audio is rendered: `on-demand` (the first time someone plays or
+    /// exports it; the default), `eager` (in the run, with the hosted TTS), `local` (in
+    /// the run, with espeak-ng, free) or `none`.
+    #[arg(long, default_value = "on-demand", value_parser = parse_audio)]
+    pub audio: atl_agents::AudioMode,
+    /// Buy every lookup again instead of using evidence cached by earlier campaigns.
+    #[arg(long)]
+    pub refresh: bool,
+}
+
+fn parse_audio(s: &str) -> Result<atl_agents::AudioMode, String> {
+    atl_agents::AudioMode::parse(s).ok_or_else(|| format!("unknown audio mode `{s}` (eager, on-demand, local, none)"))
+}
+
+impl CampaignFlags {
+    /// The settings these flags write into a campaign.
+    pub fn settings(&self) -> serde_json::Value {
+        serde_json::json!({"audio": self.audio.as_str(), "refresh": self.refresh})
+    }
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// Import a CSV, research every target, and export the enriched list: the main job.
@@ -57,6 +82,8 @@ enum Command {
         /// One line on what you sell and to whom (intel and voice use it).
         #[arg(long)]
         pitch: Option<String>,
+        #[command(flatten)]
+        options: CampaignFlags,
     },
     /// Start or resume an imported campaign, with a progress bar.
     Run {
@@ -64,8 +91,14 @@ enum Command {
         #[arg(long, default_value_t = 64)]
         concurrency: usize,
     },
-    /// Quote a campaign before it runs (tokens x prices, paid lookups, TTS characters).
-    Estimate { id: i64 },
+    /// Quote a campaign before it runs, itemised: model tokens, web searches, contact-data
+    /// credits and TTS characters, with a point estimate and a range.
+    Estimate {
+        id: i64,
+        /// Print the quote as JSON (`expected_usd`, `low_usd`, `high_usd`, `items`, …).
+        #[arg(long)]
+        json: bool,
+    },
     /// Export a campaign, one row per target with each field's source (CSV for Excel,
     /// Google Sheets and HubSpot, escaped against formula injection), or with
     /// `--contacts FILE` one row per person (the contact and every executive).
@@ -79,6 +112,10 @@ enum Command {
         /// Also (or only, without --out) write one row per person to this file.
         #[arg(long)]
         contacts: Option<PathBuf>,
+        /// Render the call-script audio of every target that has none yet before
+        /// exporting (audio is otherwise made when first played), and export its paths.
+        #[arg(long)]
+        with_audio: bool,
     },
     /// Run the team API (and the workers) in one process until Ctrl-C or SIGTERM.
     Serve {
@@ -111,6 +148,8 @@ enum Command {
         /// Team that owns the campaign.
         #[arg(long, default_value = atl_domain::DEFAULT_TEAM)]
         team: String,
+        #[command(flatten)]
+        options: CampaignFlags,
     },
     /// List campaigns, newest first.
     Campaigns {

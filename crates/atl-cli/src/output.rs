@@ -102,3 +102,44 @@ fn truncate(s: &str, max: usize) -> String {
         t
     }
 }
+
+/// A quote as a finance lead reads it: one line per purchase, then the totals.
+pub fn quote_text(e: &atl_app::CampaignEstimate) -> String {
+    let mut out = format!(
+        "Quote for campaign {} ({} targets{}; audio {} priced)\n",
+        e.campaign_id,
+        e.targets,
+        if e.synthetic {
+            ", sandbox: prices are what real providers would charge"
+        } else {
+            ""
+        },
+        e.audio_mode.replace('_', "-"),
+    );
+    out.push_str(&format!(
+        "{:<16} {:<12} {:<26} {:>14} {:>10} {:>21}\n",
+        "item", "provider", "model / endpoint", "units (exp.)", "expected", "range"
+    ));
+    for l in &e.items {
+        out.push_str(&format!(
+            "{:<16} {:<12} {:<26} {:>14.1} {:>10} {:>21}\n",
+            l.kind,
+            l.provider,
+            l.what,
+            l.units_expected,
+            format!("${:.4}", l.expected_usd),
+            format!("${:.4}–{:.4}", l.low_usd, l.high_usd),
+        ));
+    }
+    out.push_str(&format!(
+        "total: ${:.2} expected (range ${:.2}–{:.2}); contact-data credits ≈ {:.1}\n",
+        e.expected_usd, e.low_usd, e.high_usd, e.contact_credits_expected
+    ));
+    if e.cached_companies > 0 || e.cached_contacts > 0 {
+        out.push_str(&format!(
+            "from the evidence cache, not bought again: {} companies, {} contacts\n",
+            e.cached_companies, e.cached_contacts
+        ));
+    }
+    out
+}

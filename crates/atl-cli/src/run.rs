@@ -20,6 +20,8 @@ pub struct EnrichArgs {
     pub map: Vec<String>,
     pub team: String,
     pub seller: serde_json::Value,
+    /// Further campaign settings (audio mode, refresh).
+    pub settings: serde_json::Value,
 }
 
 async fn providers() -> Result<Providers> {
@@ -61,7 +63,8 @@ pub async fn enrich(store: &Store, args: EnrichArgs) -> Result<ExitCode> {
             c.id
         }
         None => {
-            let mut settings = serde_json::json!({ SOURCE_DIGEST_KEY: digest });
+            let mut settings = args.settings.clone();
+            settings[SOURCE_DIGEST_KEY] = serde_json::json!(digest);
             if !args.seller.as_object().is_some_and(|o| o.is_empty()) {
                 settings["seller"] = args.seller.clone();
             }
@@ -254,11 +257,27 @@ pub async fn export(
     Ok(())
 }
 
+/// `atl export --with-audio`: renders the audio the campaign has not rendered yet.
+pub async fn render_audio(store: &Store, campaign_id: i64) -> Result<()> {
+    let providers = providers().await?;
+    let sweep =
+        atl_app::render_missing_audio(store, &providers, &atl_app::data_dir(), campaign_id).await?;
+    eprintln!(
+        "audio: {} rendered now, {} already there, {} failed",
+        sweep.rendered, sweep.already, sweep.failed
+    );
+    Ok(())
+}
+
 /// `atl estimate ID`
-pub async fn estimate(store: &Store, campaign_id: i64) -> Result<ExitCode> {
+pub async fn estimate(store: &Store, campaign_id: i64, json: bool) -> Result<ExitCode> {
     let providers = providers().await?;
     let e = atl_app::estimate_campaign(store, &providers, None, campaign_id).await?;
-    println!("{}", serde_json::to_string_pretty(&e)?);
+    if json {
+        println!("{}", serde_json::to_string_pretty(&e)?);
+    } else {
+        print!("{}", crate::output::quote_text(&e));
+    }
     Ok(ExitCode::SUCCESS)
 }
 

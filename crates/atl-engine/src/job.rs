@@ -208,6 +208,7 @@ async fn build_input(
         data_dir: ctx.config.data_dir.clone(),
         attempt: job.attempt,
         meter: Default::default(),
+        cached: Default::default(),
     })
 }
 

@@ -292,18 +292,12 @@ control_verb!(
     "Puts the campaign's failed jobs back in the queue."
 );
 
-/// A quote for running the campaign: the sum of every sub-agent's own estimate per target.
+/// A quote for running the campaign: the sum of every sub-agent's own estimate per
+/// target, itemised (model tokens, searches, contact credits, TTS), with the budget check.
 #[derive(Debug, Serialize, ToSchema)]
 pub(crate) struct EstimateView {
-    pub campaign_id: i64,
-    pub targets: u64,
-    pub low_usd: f64,
-    pub high_usd: f64,
-    /// Per sub-agent: `{kind: [low_usd, high_usd]}`.
-    #[schema(value_type = Object)]
-    pub by_sub_agent: Value,
-    /// True when the providers are the sandbox (synthetic, nothing real is spent).
-    pub synthetic: bool,
+    #[serde(flatten)]
+    pub quote: atl_app::CampaignEstimate,
     pub budget_usd: Option<f64>,
     /// Whether the high estimate fits the budget (null without a budget).
     pub within_budget: Option<bool>,
@@ -331,12 +325,7 @@ pub(crate) async fn estimate(
     let quote = atl_app::estimate_campaign(store, providers, Some(team.0), id).await?;
     let high = atl_store::usd_to_nano(quote.high_usd).unwrap_or(i64::MAX);
     Ok(axum::Json(EstimateView {
-        campaign_id: id,
-        targets: quote.targets,
-        low_usd: quote.low_usd,
-        high_usd: quote.high_usd,
-        by_sub_agent: serde_json::to_value(&quote.by_agent).unwrap_or(Value::Null),
-        synthetic: quote.synthetic,
+        quote,
         budget_usd: campaign.budget_usd(),
         within_budget: campaign.budget_nano_usd.map(|b| high <= b),
     }))

@@ -154,13 +154,15 @@ impl SubAgent for EnrichmentAgent {
             .as_deref()
             .is_some_and(|e| e.contains('@'));
         if t.apollo.is_some() && has_contact {
-            // One credit on a hit; about nine in ten listed people are found.
+            // One credit on a hit; about nine in ten listed people are found. A person
+            // matched within the freshness window costs nothing.
+            let expected = if input.cached.person { 0.0 } else { 0.9 };
             q = q.add(estimate::lookups(
                 t,
                 QuoteKind::ContactCredits,
                 "apollo",
                 endpoint::PEOPLE_MATCH,
-                (0.0, 0.9, 1.0),
+                (0.0, expected, 1.0),
             ));
         }
         if t.apollo.is_some() && input.options.firmographics {
@@ -172,7 +174,7 @@ impl SubAgent for EnrichmentAgent {
                 (0.0, 0.1, 1.0),
             ));
         }
-        if t.hunter.is_some() && has_contact {
+        if t.hunter.is_some() && has_contact && !input.cached.person {
             // A verification when the address is a guess (about a quarter of matches, or
             // any address the file gave); a finder when there is none (about one in ten).
             let verify = if has_email { 1.0 } else { 0.25 };

@@ -158,8 +158,8 @@ pub(crate) fn plan_queries(company: &str) -> Vec<String> {
     vec![format!("\"{company}\" news")]
 }
 
-/// The cache key of a company: its registrable domain, else its normalised name.
-pub(crate) fn pack_key(input: &AgentInput) -> Option<String> {
+/// The cache key of a company's pack: its registrable domain, else its normalised name.
+pub fn pack_key(input: &AgentInput) -> Option<String> {
     input.registrable_domain().or_else(|| {
         Some(format!("name:{}", normalise_company(&input.company()))).filter(|k| k.len() > 5)
     })
