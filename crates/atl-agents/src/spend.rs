@@ -177,6 +177,7 @@ impl Finish<'_> {
             tokens_in,
             tokens_out,
             synthetic: self.synthetic,
+            artefacts: Vec::new(),
         }
     }
 }

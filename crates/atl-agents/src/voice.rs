@@ -7,7 +7,10 @@
 //! an enum of them), makes sure the opener greets the contact by first name when it is
 //! known, and speaks `text` (opener, reason, the two questions and the close: objections
 //! are notes for the rep, not spoken) through the toolkit's TTS into
-//! `{data_dir}/audio/target-{target_id}.wav`.
+//! `{data_dir}/audio/target-{target_id}.wav`. The audio is written under a name of the
+//! run's own (`target-{id}.run{attempt}.tmp.wav`) and reported as an artefact: the engine
+//! moves it into place only once the run's result has committed under its lease, so a run
+//! that lost its lease can never replace committed audio.
 
 use crate::agent::{AgentError, AgentInput, CostEstimate, SubAgent};
 use crate::confidence::{self, VoiceEvidence};
@@ -16,7 +19,7 @@ use crate::prompts::{self, VOICE_VERSION, clip, fence};
 use crate::schemas;
 use crate::sources::Sources;
 use crate::spend::{Finish, RecordingChat, Spend};
-use atl_domain::{AgentResult, SubAgentKind};
+use atl_domain::{AgentResult, Artefact, SubAgentKind};
 use atl_providers::llm::{ChatRequest, JsonSchemaFormat, Message, Role};
 use atl_providers::structured::chat_json_with;
 use atl_providers::toolkit::Toolkit;
@@ -61,6 +64,16 @@ impl VoiceAgent {
         };
         dir.join("audio")
             .join(format!("target-{}.wav", input.target_id))
+    }
+
+    /// Where this run writes the audio before the engine moves it to [`Self::audio_path`]:
+    /// beside it, named after the run, so two runs of one job never share a file.
+    pub fn run_audio_path(&self, input: &AgentInput) -> PathBuf {
+        let out = self.audio_path(input);
+        out.with_file_name(format!(
+            "target-{}.run{}.tmp.wav",
+            input.target_id, input.attempt
+        ))
     }
 }
 
@@ -274,7 +287,11 @@ impl SubAgent for VoiceAgent {
         let text = spoken_text(&script);
 
         let out = self.audio_path(input);
-        let audio = t.synthesize(&text, &out).await.map_err(|e| spend.fail(e))?;
+        let written = self.run_audio_path(input);
+        let audio = t
+            .synthesize(&text, &written)
+            .await
+            .map_err(|e| spend.fail(e))?;
         spend.record(&audio);
 
         let evidence = VoiceEvidence {
@@ -295,7 +312,7 @@ impl SubAgent for VoiceAgent {
             "research_used": research.is_some(),
             "sources": result_sources,
         });
-        Ok(Finish {
+        let mut result = Finish {
             kind: SubAgentKind::Voice,
             prompt_version: PROMPT_VERSION,
             synthetic: t.synthetic,
@@ -303,7 +320,12 @@ impl SubAgent for VoiceAgent {
             confidence: confidence::voice(&evidence),
             main: (answer.provider, answer.model),
         }
-        .into_result(data, &spend))
+        .into_result(data, &spend);
+        result.artefacts.push(Artefact {
+            temp_path: written,
+            final_path: out,
+        });
+        Ok(result)
     }
 }
 

@@ -312,6 +312,16 @@ async fn enrichment_reports_checked_contacts_and_executives() {
     sb.shutdown().await;
 }
 
+/// What the engine does once a result has committed under its lease: move the files the
+/// run wrote under its own names into place.
+fn committed(r: AgentResult) -> AgentResult {
+    for a in &r.artefacts {
+        assert_ne!(a.temp_path, a.final_path, "a run writes under a name of its own");
+        std::fs::rename(&a.temp_path, &a.final_path).expect("the run wrote its artefact");
+    }
+    r
+}
+
 fn wav_seconds(path: &str) -> f64 {
     let reader = hound::WavReader::open(path).expect("a readable WAV");
     let spec = reader.spec();
@@ -328,6 +338,7 @@ async fn voice_writes_a_script_and_its_audio() {
     let generic = VoiceAgent::new(Arc::clone(&t))
         .run(&first)
         .await
+        .map(committed)
         .expect("voice runs");
     let brief = research(&t, &input).await;
     let enriched = enrichment(&t, &input).await;
@@ -340,6 +351,7 @@ async fn voice_writes_a_script_and_its_audio() {
     let grounded = VoiceAgent::new(Arc::clone(&t))
         .run(&input)
         .await
+        .map(committed)
         .expect("voice runs");
     for (r, id) in [(&generic, 21), (&grounded, 11)] {
         check_common(r, SubAgentKind::Voice, "voice/1");
@@ -389,6 +401,7 @@ async fn voice_writes_a_script_and_its_audio() {
     let r = VoiceAgent::new(Arc::new(local))
         .run(&company)
         .await
+        .map(committed)
         .expect("voice runs");
     assert_eq!(r.data["tts_provider"], "silent");
     assert!(wav_seconds(r.data["audio_path"].as_str().unwrap_or("")) > 0.0);
@@ -615,6 +628,7 @@ async fn espeak_speaks_when_installed() {
     let r = VoiceAgent::new(Arc::new(t))
         .run(&with_contact(&dir))
         .await
+        .map(committed)
         .expect("voice runs");
     assert_eq!(r.data["tts_provider"], "espeak");
     assert!(wav_seconds(r.data["audio_path"].as_str().unwrap_or("")) > 1.0);

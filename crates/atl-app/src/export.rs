@@ -378,7 +378,7 @@ fn build_row(target: &Target, results: &[StoredResult], failures: &[JobFailure])
         .failed_sub_agents
         .iter()
         .flatten()
-        .map(|k| k.as_str())
+        .map(|m| m.sub_agent.as_str())
         .collect();
     let errors: Vec<String> = failures
         .iter()

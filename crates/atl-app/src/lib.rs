@@ -13,8 +13,8 @@ mod status;
 mod upload;
 
 pub use enrich::{
-    CampaignEstimate, SOURCE_DIGEST_KEY, coordinator, estimate_campaign, find_resumable,
-    source_digest,
+    CampaignEstimate, RetryQuote, SOURCE_DIGEST_KEY, coordinator, estimate_campaign,
+    find_resumable, retry_quote, source_digest,
 };
 pub use error::AppError;
 pub use export::{
@@ -23,5 +23,5 @@ pub use export::{
 };
 pub use import::{ImportOutcome, ImportRequest, import_csv};
 pub use providers::{ProviderMode, Providers, data_dir};
-pub use status::{ProgressView, StatusView, rfc3339, status_view};
+pub use status::{CostView, FailureReason, ProgressView, StatusView, rfc3339, status_view};
 pub use upload::read_upload_file;

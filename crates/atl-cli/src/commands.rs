@@ -54,6 +54,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         }
         Command::Enrich {
             file,
+            fresh,
             out,
             budget_usd,
             concurrency,
@@ -76,6 +77,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
             }
             let args = run::EnrichArgs {
                 file,
+                fresh,
                 out,
                 budget_usd,
                 concurrency,
@@ -93,6 +95,11 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
             }
         }
         Command::Run { id, concurrency } => run::run(&store, id, concurrency).await?,
+        Command::RetryFailed {
+            id,
+            yes,
+            concurrency,
+        } => run::retry_failed(&store, id, yes, concurrency).await?,
         Command::Estimate { id } => run::estimate(&store, id).await?,
         Command::Export { id, format, out } => {
             let format: atl_app::ExportFormat = format.parse()?;

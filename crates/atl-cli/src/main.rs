@@ -30,9 +30,14 @@ struct Cli {
 enum Command {
     /// Import a CSV, research every target, and export the enriched list: the main job.
     /// With no provider keys set it runs on the built-in sandbox (synthetic data).
-    /// Ctrl-C stops cleanly; the same command resumes where it stopped.
+    /// Ctrl-C stops cleanly; the same command resumes where it stopped. On a file whose
+    /// campaign has finished it exports that campaign again and buys nothing.
     Enrich {
         file: PathBuf,
+        /// Import the file as a new campaign even if one for it exists (runs everything
+        /// again, and pays for it again).
+        #[arg(long)]
+        fresh: bool,
         /// Where to write the enriched CSV (default: `<file stem>.enriched.csv`).
         #[arg(long)]
         out: Option<PathBuf>,
@@ -57,6 +62,17 @@ enum Command {
         /// One line on what you sell and to whom (intel and voice use it).
         #[arg(long)]
         pitch: Option<String>,
+    },
+    /// Run again only what failed or was skipped (partial and failed targets), after a
+    /// quote; completed results are kept. Asks for confirmation (`--yes` when stdin is not
+    /// a terminal).
+    RetryFailed {
+        id: i64,
+        /// Do not ask: run the quoted work.
+        #[arg(long)]
+        yes: bool,
+        #[arg(long, default_value_t = 64)]
+        concurrency: usize,
     },
     /// Start or resume an imported campaign, with a progress bar.
     Run {

@@ -11,7 +11,7 @@ pub mod seniority;
 mod status;
 mod target;
 
-pub use result::AgentResult;
+pub use result::{AgentResult, Artefact};
 pub use retry::{FailedRun, FailureKind, RetryDecision, RetryPolicy};
 pub use seniority::{APOLLO_SENIORITIES, Seniority};
 pub use status::{CampaignStatus, JobStatus, ParseStatusError, SubAgentKind, TargetStatus};

@@ -233,14 +233,17 @@ pub(crate) async fn start(
 ) -> Result<(StatusCode, axum::Json<StatusView>), ApiError> {
     let store = &state.ctx.store;
     campaign_of(store, team, id).await?;
-    let max_attempts = state
-        .ctx
-        .coordinator
-        .as_ref()
-        .map_or(state.ctx.max_attempts, |c| c.config().max_attempts);
-    let campaign = store
-        .start_campaign(id, SubAgentKind::ALL, max_attempts)
-        .await?;
+    // Each sub-agent's jobs get the attempts its retry policy allows.
+    let plan = state.ctx.coordinator.as_ref().map_or_else(
+        || {
+            SubAgentKind::ALL
+                .iter()
+                .map(|k| (*k, state.ctx.max_attempts))
+                .collect()
+        },
+        |c| c.job_plan(),
+    );
+    let campaign = store.start_campaign_with(id, &plan).await?;
     Ok((
         StatusCode::ACCEPTED,
         after_transition(store, &campaign).await?,

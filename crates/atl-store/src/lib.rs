@@ -2,8 +2,10 @@
 //!
 //! [`Store`] wraps a pool for either backend. Almost all SQL text is shared (`$n`
 //! placeholders, `RETURNING` and `ON CONFLICT` work on both); timestamps are bound from
-//! Rust rather than computed with `now()` so that it stays shared. Backend-specific SQL is
-//! limited to bulk target inserts and JSON merging (and, later, the job lease claim).
+//! Rust rather than computed with `now()` so that it stays shared; in the ledger the value
+//! bound is the database's own clock (PostgreSQL's `now()` read as each transaction
+//! begins). Backend-specific SQL is limited to bulk target inserts, JSON merging and the
+//! job lease claim's lock clauses.
 //!
 //! Money is integer nano-dollars (`*_nano_usd`) in every column; see [`nano_to_usd`].
 
@@ -28,11 +30,17 @@ pub use error::{ConstraintKind, StoreError, redact_url};
 pub use export::{JobFailure, MAX_BATCH_IDS, TargetCursor, TargetSort, TargetSortKey};
 pub use import::CampaignImport;
 pub use keys::{API_KEY_PREFIX, ApiKeyInfo, CreatedApiKey, KeyOwner, hash_api_key};
-pub use ledger::{ClaimRequest, ClaimedJob, FailOutcome, KindCosts, format_usd};
+pub use ledger::{
+    AttemptOutcome, AttemptSpend, ClaimRequest, ClaimedJob, FailNext, FailOutcome, KindCosts,
+    Reservation, WorkerInfo, format_usd,
+};
 pub use model::{
-    Campaign, CampaignTally, NANOS_PER_USD, NewCampaign, Target, TargetCounts, nano_to_usd,
-    usd_to_nano,
+    Campaign, CampaignTally, MissingSubAgent, NANOS_PER_USD, NewCampaign, Target, TargetCounts,
+    nano_to_usd, usd_to_nano,
 };
 pub use queries::MAX_PAGE;
-pub use results::{CampaignCounters, Event, JobCounts, JobRecord, Progress, StoredResult};
+pub use results::{
+    AttemptRecord, CampaignCounters, Event, JobCounts, JobRecord, Progress, StoredResult,
+    SubAgentFailures,
+};
 pub use store::{DEFAULT_DATABASE_URL, Store};
