@@ -316,7 +316,10 @@ async fn enrichment_reports_checked_contacts_and_executives() {
 /// run wrote under its own names into place.
 fn committed(r: AgentResult) -> AgentResult {
     for a in &r.artefacts {
-        assert_ne!(a.temp_path, a.final_path, "a run writes under a name of its own");
+        assert_ne!(
+            a.temp_path, a.final_path,
+            "a run writes under a name of its own"
+        );
         std::fs::rename(&a.temp_path, &a.final_path).expect("the run wrote its artefact");
     }
     r

@@ -186,9 +186,10 @@ pub async fn find_resumable(
             return Ok(None);
         }
         offset += page.len() as u64;
-        if let Some(c) = page.into_iter().find(|c| {
-            c.settings.get(SOURCE_DIGEST_KEY).and_then(|v| v.as_str()) == Some(digest)
-        }) {
+        if let Some(c) = page
+            .into_iter()
+            .find(|c| c.settings.get(SOURCE_DIGEST_KEY).and_then(|v| v.as_str()) == Some(digest))
+        {
             return Ok(Some(c));
         }
     }

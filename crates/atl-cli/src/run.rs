@@ -284,11 +284,7 @@ async fn run_with_progress(
 /// completed, partial and failed targets, where the money went, and which sub-agents
 /// failed and why. `providers` says whether the costs are the sandbox's (real providers'
 /// prices, nothing charged); `None` when nothing ran now.
-async fn print_final(
-    store: &Store,
-    campaign_id: i64,
-    providers: Option<&Providers>,
-) -> Result<()> {
+async fn print_final(store: &Store, campaign_id: i64, providers: Option<&Providers>) -> Result<()> {
     let Some(c) = store.get_campaign_tally(None, campaign_id).await? else {
         bail!("campaign {campaign_id} not found");
     };

@@ -221,8 +221,7 @@ impl Coordinator {
             let mut claimed = 0;
             let mut claim_failed = false;
             if free > 0 {
-                let dead_worker_after = if self.ctx.health.healthy_for() >= cfg.worker_dead_after
-                {
+                let dead_worker_after = if self.ctx.health.healthy_for() >= cfg.worker_dead_after {
                     cfg.worker_dead_after
                 } else {
                     NOBODY_IS_DEAD

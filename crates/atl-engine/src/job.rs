@@ -274,7 +274,9 @@ async fn discard(artefacts: &[Artefact]) {
         match tokio::fs::remove_file(&a.temp_path).await {
             Ok(()) => {}
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-            Err(e) => tracing::warn!(path = %a.temp_path.display(), error = %e, "cannot delete a refused run's file"),
+            Err(e) => {
+                tracing::warn!(path = %a.temp_path.display(), error = %e, "cannot delete a refused run's file")
+            }
         }
     }
 }

@@ -109,7 +109,13 @@ mod tests {
         };
         let (next, _) = decide(&policy, &job(None, 0), &unavailable(), Duration::ZERO);
         assert!(
-            matches!(next, FailNext::Retry { counts_attempt: false, .. }),
+            matches!(
+                next,
+                FailNext::Retry {
+                    counts_attempt: false,
+                    ..
+                }
+            ),
             "{next:?}"
         );
         let since = datetime!(2026-03-01 14:03:00 UTC);
@@ -120,7 +126,10 @@ mod tests {
             Duration::from_secs(2),
         );
         assert_eq!(next, FailNext::Fail);
-        assert_eq!(reason, "deepseek unavailable since 14:03 UTC (circuit open)");
+        assert_eq!(
+            reason,
+            "deepseek unavailable since 14:03 UTC (circuit open)"
+        );
     }
 
     #[test]
@@ -128,7 +137,9 @@ mod tests {
         let policy = RetryPolicy::default();
         let e = AgentError::new(FailureKind::Transient, "503");
         let (next, _) = decide(&policy, &job(None, 0), &e, Duration::ZERO);
-        assert!(matches!(next, FailNext::Retry { counts_attempt: true, delay } if delay <= policy.backoff_base));
+        assert!(
+            matches!(next, FailNext::Retry { counts_attempt: true, delay } if delay <= policy.backoff_base)
+        );
         let (next, reason) = decide(
             &policy,
             &job(None, 0),

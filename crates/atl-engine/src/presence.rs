@@ -32,7 +32,10 @@ impl Presence {
             return;
         }
         match store.register_worker(worker).await {
-            Ok(freed) if freed > 0 => tracing::info!(freed, "resumed: took back leases left by a process that is gone"),
+            Ok(freed) if freed > 0 => tracing::info!(
+                freed,
+                "resumed: took back leases left by a process that is gone"
+            ),
             Ok(_) => {}
             Err(e) => ctx.health.failed("registering the worker", &e),
         }

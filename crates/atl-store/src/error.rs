@@ -229,7 +229,9 @@ mod tests {
 
     #[test]
     fn restarts_and_dropped_connections_are_transient() {
-        for code in ["57P01", "57P03", "08006", "08003", "40001", "40P01", "5", "517"] {
+        for code in [
+            "57P01", "57P03", "08006", "08003", "40001", "40P01", "5", "517",
+        ] {
             assert!(is_busy(Some(code)), "{code}");
         }
         for code in ["23505", "42P01", "22P02"] {

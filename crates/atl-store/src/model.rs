@@ -110,7 +110,6 @@ pub struct CampaignTally {
     pub completed_at: Option<OffsetDateTime>,
 }
 
-
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Target {
     pub id: i64,

@@ -131,21 +131,26 @@ fn unique_suffix() -> String {
 
 /// A migrated store on a fresh SQLite file in the temp directory.
 pub async fn sqlite_store() -> TestStore {
-    let path = std::env::temp_dir().join(format!("atl_test_{}.db", unique_suffix()));
-    let url = path.to_string_lossy().into_owned();
-    let store = Store::connect(&url)
-        .await
-        .unwrap_or_else(|e| panic!("cannot create SQLite test database {url}: {e}"));
-    let test_store = TestStore {
-        store,
-        url,
-        cleanup: Some(Cleanup::SqliteFile(path)),
-    };
+    let test_store = unmigrated_sqlite_store().await;
     test_store
         .migrate()
         .await
         .unwrap_or_else(|e| panic!("SQLite migrations failed: {e}"));
     test_store
+}
+
+/// A fresh SQLite file with no migration applied (for migration tests).
+pub async fn unmigrated_sqlite_store() -> TestStore {
+    let path = std::env::temp_dir().join(format!("atl_test_{}.db", unique_suffix()));
+    let url = path.to_string_lossy().into_owned();
+    let store = Store::connect(&url)
+        .await
+        .unwrap_or_else(|e| panic!("cannot create SQLite test database {url}: {e}"));
+    TestStore {
+        store,
+        url,
+        cleanup: Some(Cleanup::SqliteFile(path)),
+    }
 }
 
 fn postgres_required() -> bool {
@@ -174,6 +179,26 @@ fn with_database(admin_url: &str, name: &str) -> String {
 /// A migrated store on a fresh PostgreSQL database, or `None` (after a loud message) when
 /// no server is reachable and none is required.
 pub async fn postgres_store() -> Option<TestStore> {
+    let test_store = unmigrated_postgres_store().await?;
+    test_store
+        .migrate()
+        .await
+        .unwrap_or_else(|e| panic!("PostgreSQL migrations failed: {e}"));
+    Some(test_store)
+}
+
+/// Both backends with no migration applied, SQLite first (for migration tests).
+pub async fn all_unmigrated_stores() -> Vec<(&'static str, TestStore)> {
+    let mut stores = vec![("sqlite", unmigrated_sqlite_store().await)];
+    if let Some(pg) = unmigrated_postgres_store().await {
+        stores.push(("postgres", pg));
+    }
+    stores
+}
+
+/// A fresh PostgreSQL database with no migration applied, or `None` as for
+/// [`postgres_store`].
+pub async fn unmigrated_postgres_store() -> Option<TestStore> {
     let admin_url = std::env::var("ATL_TEST_POSTGRES_URL")
         .ok()
         .filter(|u| !u.trim().is_empty())
@@ -213,16 +238,11 @@ pub async fn postgres_store() -> Option<TestStore> {
             panic!("cannot connect to the test database: {e}");
         }
     };
-    let test_store = TestStore {
+    Some(TestStore {
         store,
         url,
         cleanup: Some(Cleanup::PostgresDb { admin_url, name }),
-    };
-    test_store
-        .migrate()
-        .await
-        .unwrap_or_else(|e| panic!("PostgreSQL migrations failed: {e}"));
-    Some(test_store)
+    })
 }
 
 fn unreachable_postgres(shown: &str, suite: &str, why: &str) -> Option<TestStore> {

@@ -174,7 +174,11 @@ pub(super) async fn end_job(
 }
 
 /// Rewrites a target's `failed_sub_agents` from its failed and skipped jobs.
-async fn refresh_missing(tx: &mut Tx, target_id: i64, at: OffsetDateTime) -> Result<(), StoreError> {
+async fn refresh_missing(
+    tx: &mut Tx,
+    target_id: i64,
+    at: OffsetDateTime,
+) -> Result<(), StoreError> {
     tx.execute(
         Sql::Split {
             sqlite: sql::TARGET_MISSING_SQLITE,

@@ -67,7 +67,9 @@ pub(super) async fn claim_once(
         if blocked.contains(&campaign_id) {
             continue;
         }
-        let estimate = own_estimate.unwrap_or_else(|| req.estimates.get(kind)).max(0);
+        let estimate = own_estimate
+            .unwrap_or_else(|| req.estimates.get(kind))
+            .max(0);
         if let std::collections::btree_map::Entry::Vacant(slot) = room.entry(campaign_id) {
             let (budget, cost, reserved): (Option<i64>, i64, i64) = tx
                 .fetch_one(Sql::Both(sql::BUDGET_OF), &args![campaign_id])

@@ -86,8 +86,15 @@ impl Store {
             }
             let Some(job) = bookkeeping::lock_leased_job(&mut tx, job_id, lease_token).await?
             else {
-                book_attempt(&mut tx, job_id, AttemptOutcome::LeaseLost, spend, None, false)
-                    .await?;
+                book_attempt(
+                    &mut tx,
+                    job_id,
+                    AttemptOutcome::LeaseLost,
+                    spend,
+                    None,
+                    false,
+                )
+                .await?;
                 tx.commit().await?;
                 return Ok(false);
             };
@@ -117,7 +124,15 @@ impl Store {
                 ],
             )
             .await?;
-            book_attempt(&mut tx, job_id, AttemptOutcome::Completed, spend, None, true).await?;
+            book_attempt(
+                &mut tx,
+                job_id,
+                AttemptOutcome::Completed,
+                spend,
+                None,
+                true,
+            )
+            .await?;
             let end = JobEnd {
                 status: JobStatus::Completed,
                 error: None,
@@ -149,8 +164,15 @@ impl Store {
             }
             let Some(job) = bookkeeping::lock_leased_job(&mut tx, job_id, lease_token).await?
             else {
-                book_attempt(&mut tx, job_id, AttemptOutcome::LeaseLost, spend, Some(error), false)
-                    .await?;
+                book_attempt(
+                    &mut tx,
+                    job_id,
+                    AttemptOutcome::LeaseLost,
+                    spend,
+                    Some(error),
+                    false,
+                )
+                .await?;
                 tx.commit().await?;
                 return Ok(FailOutcome::LeaseLost);
             };
@@ -167,7 +189,10 @@ impl Store {
                     counts_attempt: true,
                 } if job.attempts < job.max_attempts => {
                     let run_after = super::after(at, delay);
-                    (FailOutcome::Retrying { run_after }, AttemptOutcome::Retrying)
+                    (
+                        FailOutcome::Retrying { run_after },
+                        AttemptOutcome::Retrying,
+                    )
                 }
                 _ => (FailOutcome::Failed, AttemptOutcome::Failed),
             };
@@ -207,7 +232,15 @@ impl Store {
         retry_transient(|| async {
             let mut tx = Tx::begin(&self.db).await?;
             let at = tx.now();
-            book_attempt(&mut tx, job_id, AttemptOutcome::Abandoned, spend, None, false).await?;
+            book_attempt(
+                &mut tx,
+                job_id,
+                AttemptOutcome::Abandoned,
+                spend,
+                None,
+                false,
+            )
+            .await?;
             let Some(job) = bookkeeping::lock_leased_job(&mut tx, job_id, lease_token).await?
             else {
                 tx.commit().await?;
@@ -222,11 +255,7 @@ impl Store {
 }
 
 /// The answer a first, committed try of `fail_job` gave, read back from the rows.
-async fn already_failed(
-    tx: &mut Tx,
-    job_id: i64,
-    booked: &str,
-) -> Result<FailOutcome, StoreError> {
+async fn already_failed(tx: &mut Tx, job_id: i64, booked: &str) -> Result<FailOutcome, StoreError> {
     let requeued = booked == AttemptOutcome::Retrying.as_str();
     if requeued || booked == AttemptOutcome::Waiting.as_str() {
         let (run_after,): (OffsetDateTime,) = tx

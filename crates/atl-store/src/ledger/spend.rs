@@ -110,11 +110,8 @@ pub(super) async fn book_attempt(
         .fetch_one(Sql::Both(sql::JOB_ADD_SPENT), &args![job_id, nano])
         .await?;
     if nano != 0 {
-        tx.execute(
-            Sql::Both(sql::TARGET_ADD_COST),
-            &args![target_id, nano, at],
-        )
-        .await?;
+        tx.execute(Sql::Both(sql::TARGET_ADD_COST), &args![target_id, nano, at])
+            .await?;
     }
     tx.execute(
         Sql::Both(sql::CAMPAIGN_ADD_FAILED_SPEND),

@@ -53,8 +53,7 @@ pub(super) const LEASED_JOB_PG: &str = concat!(leased_job_select!(), " FOR NO KE
 pub(super) const ATTEMPT_OUTCOME: &str =
     "SELECT outcome FROM sub_agent_attempts WHERE job_id = $1 AND run = $2";
 
-pub(super) const JOB_RUN_AFTER: &str =
-    "SELECT run_after FROM sub_agent_executions WHERE id = $1";
+pub(super) const JOB_RUN_AFTER: &str = "SELECT run_after FROM sub_agent_executions WHERE id = $1";
 
 /// The lease owner and token stay on the row: they say who finished it.
 pub(super) const JOB_END: &str = "UPDATE sub_agent_executions SET status = $2, \
@@ -361,8 +360,7 @@ pub(super) const WORKER_UPSERT: &str = "INSERT INTO atl_workers \
     (id, host, pid, started_at, heartbeat_at) VALUES ($1, $2, $3, $4, $4) \
     ON CONFLICT (id) DO UPDATE SET heartbeat_at = $4";
 
-pub(super) const WORKER_HEARTBEAT: &str =
-    "UPDATE atl_workers SET heartbeat_at = $2 WHERE id = $1";
+pub(super) const WORKER_HEARTBEAT: &str = "UPDATE atl_workers SET heartbeat_at = $2 WHERE id = $1";
 
 pub(super) const WORKER_DELETE: &str = "DELETE FROM atl_workers WHERE id = $1";
 

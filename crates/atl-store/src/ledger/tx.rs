@@ -118,8 +118,7 @@ macro_rules! bind_all {
 /// to its client; blocked on a row lock, that can take long enough for other workers'
 /// leases to expire behind it. PostgreSQL 14+ checks the socket every second while
 /// waiting with `client_connection_check_interval` (set for this transaction only).
-const BEGIN_PG: &str =
-    "SELECT now(), set_config('client_connection_check_interval', '1000', true)";
+const BEGIN_PG: &str = "SELECT now(), set_config('client_connection_check_interval', '1000', true)";
 
 enum Inner {
     Sqlite(Transaction<'static, Sqlite>),

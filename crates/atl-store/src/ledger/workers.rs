@@ -98,10 +98,10 @@ impl Store {
                     let why = format!("orphaned lease of {owner} (its process is gone)");
                     freed += free_leases_of(&mut tx, &owner, &why).await?;
                 }
-                let rows: Vec<(String,)> =
-                    tx.fetch_all(Sql::Both(sql::OTHER_WORKERS), &[]).await?;
+                let rows: Vec<(String,)> = tx.fetch_all(Sql::Both(sql::OTHER_WORKERS), &[]).await?;
                 for (id,) in rows.into_iter().filter(|(id,)| !live.contains(id)) {
-                    tx.execute(Sql::Both(sql::WORKER_DELETE), &args![id]).await?;
+                    tx.execute(Sql::Both(sql::WORKER_DELETE), &args![id])
+                        .await?;
                 }
             }
             tx.commit().await?;
