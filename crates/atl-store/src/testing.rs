@@ -58,6 +58,52 @@ impl TestStore {
         &self.url
     }
 
+    /// Runs one statement on the test database behind the store's back, on a connection
+    /// of its own (to write what the store's API refuses to, or to age a row).
+    pub async fn execute_raw(&self, statement: &str) {
+        let statement = AssertSqlSafe(statement.to_string());
+        if self.store.backend() == crate::Backend::Sqlite {
+            let mut conn = sqlx::SqliteConnection::connect(&self.url)
+                .await
+                .unwrap_or_else(|e| panic!("cannot open {}: {e}", self.url));
+            conn.execute(statement)
+                .await
+                .unwrap_or_else(|e| panic!("raw statement failed: {e}"));
+            let _ = conn.close().await;
+        } else {
+            let mut conn = PgConnection::connect(&self.url)
+                .await
+                .unwrap_or_else(|e| panic!("cannot connect to the test database: {e}"));
+            conn.execute(statement)
+                .await
+                .unwrap_or_else(|e| panic!("raw statement failed: {e}"));
+            let _ = conn.close().await;
+        }
+    }
+
+    /// PostgreSQL: ends every connection to this test database but the one asking, as a
+    /// server restart or a failover does to a worker's pool (`pg_terminate_backend`, which
+    /// its clients see as 57P01 admin_shutdown or a closed socket). Returns how many it
+    /// ended; SQLite has no connections to cut and returns 0.
+    pub async fn terminate_connections(&self) -> u64 {
+        let Some(Cleanup::PostgresDb { admin_url, name }) = &self.cleanup else {
+            return 0;
+        };
+        let mut admin = PgConnection::connect(admin_url)
+            .await
+            .unwrap_or_else(|e| panic!("cannot connect to the admin database: {e}"));
+        let ended: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM (SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+             WHERE datname = $1 AND pid <> pg_backend_pid()) AS t",
+        )
+        .bind(name)
+        .fetch_one(&mut admin)
+        .await
+        .unwrap_or_else(|e| panic!("pg_terminate_backend failed: {e}"));
+        let _ = admin.close().await;
+        u64::try_from(ended).unwrap_or(0)
+    }
+
     /// Closes the pool and removes the database now (the polite form of dropping).
     pub async fn cleanup(mut self) {
         self.store.close().await;

@@ -17,16 +17,28 @@ use std::time::{Duration, Instant};
 pub enum Act {
     Ok,
     /// A transient failure (5xx) having spent this much.
-    Retry { spent: i64 },
+    Retry {
+        spent: i64,
+    },
     /// A final failure (bad key).
-    Fail { spent: i64 },
+    Fail {
+        spent: i64,
+    },
     /// The provider is unavailable (an open circuit), asking to wait `wait_ms`.
-    Unavailable { spent: i64, wait_ms: u64 },
+    Unavailable {
+        spent: i64,
+        wait_ms: u64,
+    },
     /// A rate limit asking to wait `wait_ms`.
-    Snooze { spent: i64, wait_ms: u64 },
+    Snooze {
+        spent: i64,
+        wait_ms: u64,
+    },
     /// Spends, then never answers (the run is aborted when its lease is lost or the worker
     /// stops).
-    Hang { spent: i64 },
+    Hang {
+        spent: i64,
+    },
 }
 
 pub type Script = Arc<dyn Fn(&AgentInput, u32) -> Act + Send + Sync>;
@@ -61,7 +73,8 @@ pub struct FakeAgent {
 #[derive(Clone, Copy, Debug)]
 pub enum Estimate {
     Fixed(i64),
-    /// This much per character of the company name: a large input costs more.
+    /// This much per character of the company name: a large input costs more (and a run
+    /// bills 3/4 of its quote).
     PerChar(i64),
 }
 
@@ -92,8 +105,15 @@ impl SubAgent for FakeAgent {
             *n
         };
         let act = (self.script)(input, attempt);
+        let cost = match self.estimate {
+            // A quote per character comes with a bill per character: 3/4 of the quote.
+            Estimate::PerChar(_) => self
+                .cost
+                .map(|_| self.estimate(input).high_nano_usd * 3 / 4),
+            Estimate::Fixed(_) => self.cost,
+        };
         let spend = match act {
-            Act::Ok => self.cost,
+            Act::Ok => cost,
             Act::Retry { spent }
             | Act::Fail { spent }
             | Act::Unavailable { spent, .. }
@@ -139,7 +159,7 @@ impl SubAgent for FakeAgent {
                 data: json!({"by": self.tag, "prior": input.prior.len(), "seller": input.seller.name}),
                 sources: vec![],
                 confidence: 0.9,
-                cost_nano_usd: self.cost,
+                cost_nano_usd: cost,
                 latency_ms: start.elapsed().as_millis() as i64,
                 provider: "fake".into(),
                 model: "fake".into(),
