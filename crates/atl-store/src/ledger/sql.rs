@@ -378,12 +378,12 @@ pub(super) const OTHER_WORKERS: &str = "SELECT id FROM atl_workers";
 
 /// Targets with no open job left take their final status: completed if every sub-agent
 /// produced a result, partial if some did, failed if none did but one failed, cancelled if
-/// nothing ran.
+/// nothing ran (a target of a campaign cancelled before it started has no job at all).
 pub(crate) const SETTLE_TARGETS: &str = "UPDATE atl_targets SET enrichment_status = CASE \
-    WHEN NOT EXISTS (SELECT 1 FROM sub_agent_executions j WHERE j.target_id = atl_targets.id \
-                     AND j.status <> 'completed') THEN 'completed' \
     WHEN EXISTS (SELECT 1 FROM sub_agent_executions j WHERE j.target_id = atl_targets.id \
-                 AND j.status = 'completed') THEN 'partial' \
+                 AND j.status = 'completed') THEN CASE \
+        WHEN EXISTS (SELECT 1 FROM sub_agent_executions j WHERE j.target_id = atl_targets.id \
+                     AND j.status <> 'completed') THEN 'partial' ELSE 'completed' END \
     WHEN EXISTS (SELECT 1 FROM sub_agent_executions j WHERE j.target_id = atl_targets.id \
                  AND j.status = 'failed') THEN 'failed' \
     ELSE 'cancelled' END, updated_at = $2 \
