@@ -241,6 +241,10 @@ impl Coordinator {
                         claimed = jobs.len();
                         if claimed > 0 && first_claim_after.is_none() {
                             first_claim_after = Some(started.elapsed());
+                            tracing::info!(
+                                after_ms = started.elapsed().as_millis() as u64,
+                                "first job claimed"
+                            );
                         }
                         for job in jobs {
                             self.spawn_job(job, &permits, &tracker, &abandon, &wake, &counts)

@@ -82,7 +82,8 @@ impl From<&Target> for TargetView {
 #[derive(Debug, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub(crate) struct TargetQuery {
-    /// Only targets in this state (pending, processing, completed, failed, cancelled).
+    /// Only targets in this state (pending, processing, completed, partial, failed,
+    /// cancelled).
     pub status: Option<String>,
     /// row_number (default), company, status, updated_at or id; `-` prefix = descending.
     pub sort: Option<String>,

@@ -9,6 +9,7 @@
 //!
 //! Money is integer nano-dollars (`*_nano_usd`) in every column; see [`nano_to_usd`].
 
+mod attempts;
 mod control;
 mod db;
 mod error;
@@ -25,6 +26,7 @@ mod store;
 #[cfg(any(test, feature = "test-support"))]
 pub mod testing;
 
+pub use attempts::{AttemptRecord, SubAgentFailures};
 pub use db::Backend;
 pub use error::{ConstraintKind, StoreError, redact_url};
 pub use export::{JobFailure, MAX_BATCH_IDS, TargetCursor, TargetSort, TargetSortKey};
@@ -39,8 +41,5 @@ pub use model::{
     nano_to_usd, usd_to_nano,
 };
 pub use queries::MAX_PAGE;
-pub use results::{
-    AttemptRecord, CampaignCounters, Event, JobCounts, JobRecord, Progress, StoredResult,
-    SubAgentFailures,
-};
+pub use results::{CampaignCounters, Event, JobCounts, JobRecord, Progress, StoredResult};
 pub use store::{DEFAULT_DATABASE_URL, Store};

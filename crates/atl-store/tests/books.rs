@@ -700,3 +700,24 @@ async fn migration_0003_rewrites_old_rows_under_the_new_rules() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_campaign_cancelled_before_it_started_has_cancelled_targets_not_completed_ones() {
+    for (backend, store) in all_stores().await {
+        let c = campaign(&store, 3, None).await;
+        let camp = store.cancel_campaign(c).await.unwrap();
+        assert_eq!(
+            (
+                camp.status,
+                camp.enriched_count,
+                camp.partial_count,
+                camp.failed_count
+            ),
+            (CampaignStatus::Cancelled, 0, 0, 0),
+            "{backend}"
+        );
+        let counts = store.target_status_counts(c).await.unwrap();
+        assert_eq!((counts.cancelled, counts.completed), (3, 0), "{backend}");
+        assert_books(&store, c, backend).await;
+    }
+}
