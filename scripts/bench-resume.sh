@@ -64,18 +64,19 @@ enrich() { (cd "$WORK" && "$ATL" enrich "$1" --concurrency "$CONCURRENCY" --out 
 resume_bench() {
   export ATL_DATABASE_URL="$DB"
   echo "== (a) SIGKILL and resume: $TARGETS targets, sandbox latency $LATENCY_MS ms, concurrency $CONCURRENCY, on ${DB%%:*}"
-  local base; base=$(targets_csv base)
+  local base; base=$(targets_csv "base$(date +%s)")
   local t0; t0=$(now)
   enrich "$base" 2>/dev/null
   local full; full=$(secs "$t0" "$(now)")
   echo "baseline (uninterrupted): ${full} s"
 
-  local kill_csv; kill_csv=$(targets_csv killed)
+  local base_id; base_id=$(q "SELECT MAX(id) FROM atl_campaigns")
+  local kill_csv; kill_csv=$(targets_csv "killed$base_id")
   enrich "$kill_csv" 2>/dev/null &
   local pid=$!
   local campaign= total=$((TARGETS * 4)) done=0
   for _ in $(seq 1 6000); do
-    campaign=$(q "SELECT id FROM atl_campaigns ORDER BY id DESC LIMIT 1" 2>/dev/null || true)
+    campaign=$(q "SELECT id FROM atl_campaigns WHERE id > $base_id ORDER BY id DESC LIMIT 1" 2>/dev/null || true)
     if [ -n "$campaign" ]; then
       done=$(q "SELECT COUNT(*) FROM sub_agent_executions WHERE campaign_id = $campaign AND status = 'completed'" 2>/dev/null || echo 0)
       [ "${done:-0}" -ge $((total / 2)) ] && break
@@ -146,5 +147,5 @@ id=$(q "SELECT id FROM atl_campaigns ORDER BY id DESC LIMIT 1")
 echo "with a restart halfway: ${t_cut} s; lost: $(awk -v a="$t_cut" -v b="$t_calm" 'BEGIN { printf "%.2f", a - b }') s"
 echo "jobs: $(q "SELECT status || ' ' || COUNT(*) FROM sub_agent_executions WHERE campaign_id = $id GROUP BY status" | tr '\n' ' ')"
 echo "results per job: $(q "SELECT COUNT(*) FROM enrichment_results WHERE campaign_id = $id") results for $((TARGETS * 4)) jobs"
-echo "what the user saw on stderr ($(grep -c WARN "$WORK/restart.log" || true) warnings):"
+echo "what the user saw on stderr ($(grep -c WARN "$WORK/restart.log" || true) warnings; the pool waits for the server to come back before a transaction starts, and a transaction cut mid-way is retried):"
 grep -E "WARN|ERROR" "$WORK/restart.log" | cut -c1-200 | head -5 || true

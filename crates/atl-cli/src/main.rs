@@ -187,8 +187,11 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("ATL_LOG")
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+            // sqlx's pool warns about every connection a database restart closed under
+            // it; the engine says it once ("database unreachable … retrying").
+            tracing_subscriber::EnvFilter::try_from_env("ATL_LOG").unwrap_or_else(|_| {
+                tracing_subscriber::EnvFilter::new("warn,sqlx_core::pool=error")
+            }),
         )
         .with_writer(std::io::stderr)
         .init();
