@@ -725,15 +725,11 @@ async fn a_sigkilled_enrich_resumes_in_seconds() {
         eprintln!(
             "{backend}: restart → first claim {first_claim:?}, orphaned leases back {orphans_back:?}, done {done:?}"
         );
-        assert!(
-            first_claim < Duration::from_secs(5),
-            "{backend}: {first_claim:?}"
-        );
-        let bound = if backend == "sqlite" { 5 } else { 20 };
-        assert!(
-            orphans_back < Duration::from_secs(bound),
-            "{backend}: {orphans_back:?}"
-        );
+        // SQLite: at once. PostgreSQL: once the killed worker's heartbeat is ten seconds
+        // old (when every claimable job was one of its leases, that is the first claim).
+        let bound = Duration::from_secs(if backend == "sqlite" { 5 } else { 20 });
+        assert!(first_claim < bound, "{backend}: {first_claim:?}");
+        assert!(orphans_back < bound, "{backend}: {orphans_back:?}");
         for t in store.list_targets(id, None, 100, 0).await.unwrap() {
             assert_eq!(
                 store.results_for_target(t.id).await.unwrap().len(),
