@@ -241,8 +241,8 @@ pub async fn worker(store: &Store, concurrency: usize) -> Result<ExitCode> {
     );
     let summary = coordinator.run_worker(cancel).await?;
     eprintln!(
-        "worker stopped: {} jobs completed, {} failed, {} retried",
-        summary.completed, summary.failed, summary.retried
+        "worker stopped: {} jobs completed, {} failed, {} retried, {} waited for a provider",
+        summary.completed, summary.failed, summary.retried, summary.waited
     );
     Ok(ExitCode::SUCCESS)
 }

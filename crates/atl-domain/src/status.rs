@@ -49,7 +49,9 @@ macro_rules! string_enum {
 
 string_enum! {
     /// Lifecycle of a campaign (`atl_campaigns.status`): the seed's four plus what
-    /// DESIGN.md adds for control (paused, cancelled).
+    /// DESIGN.md adds for control (paused, cancelled). A campaign with nothing left to run
+    /// is `completed` (some targets may be partial: its counts say so), or `failed` when
+    /// no target produced anything.
     CampaignStatus, "campaign status" {
         Pending => "pending",
         Processing => "processing",
