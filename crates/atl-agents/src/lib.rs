@@ -46,8 +46,8 @@ pub use agent::{
 pub use atl_domain::{AgentResult, FailureKind, RetryPolicy};
 pub use cache::{CacheKind, Cached, EvidenceCache, Freshness, MemoryCache, NoCache, person_key};
 pub use enrichment::{EnrichmentAgent, EnrichmentOptions};
-pub use intel::{IntelAgent, IntelOptions, clean_intel};
 pub use evidence::pack_key;
+pub use intel::{IntelAgent, IntelOptions, clean_intel};
 pub use kit::{AgentKit, Clock};
 pub use options::{AudioMode, CampaignOptions, Seller};
 pub use research::{ResearchAgent, ResearchOptions, clean_brief, target_header as research_header};

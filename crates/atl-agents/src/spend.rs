@@ -173,6 +173,7 @@ impl Finish<'_> {
             tokens_in,
             tokens_out,
             synthetic: self.synthetic,
+            artefacts: Vec::new(),
         }
     }
 }

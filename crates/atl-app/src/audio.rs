@@ -155,9 +155,7 @@ pub async fn render_missing_audio(
     }
     let mut sweep = AudioSweep::default();
     let mut results = futures::stream::iter(ids)
-        .map(|id| async move {
-            (id, ensure_audio(store, providers, data_dir, None, id).await)
-        })
+        .map(|id| async move { (id, ensure_audio(store, providers, data_dir, None, id).await) })
         .buffer_unordered(4);
     while let Some((id, r)) = results.next().await {
         match r {

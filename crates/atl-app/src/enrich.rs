@@ -35,7 +35,9 @@ pub fn source_digest(bytes: &[u8]) -> String {
     digest.as_ref().iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// The newest unfinished campaign of this team imported from a file with this digest.
+/// The newest campaign of this team imported from a file with this digest, finished or
+/// not. The caller resumes an unfinished one and exports a finished one (completed,
+/// failed or cancelled) again instead of buying its results twice.
 pub async fn find_resumable(
     store: &Store,
     team_id: i64,
@@ -48,10 +50,10 @@ pub async fn find_resumable(
             return Ok(None);
         }
         offset += page.len() as u64;
-        if let Some(c) = page.into_iter().find(|c| {
-            !c.status.is_final()
-                && c.settings.get(SOURCE_DIGEST_KEY).and_then(|v| v.as_str()) == Some(digest)
-        }) {
+        if let Some(c) = page
+            .into_iter()
+            .find(|c| c.settings.get(SOURCE_DIGEST_KEY).and_then(|v| v.as_str()) == Some(digest))
+        {
             return Ok(Some(c));
         }
     }

@@ -19,7 +19,6 @@ mod upload;
 
 pub use audio::{AudioFile, AudioSweep, ensure_audio, render_missing_audio};
 pub use enrich::{SOURCE_DIGEST_KEY, agent_kit, coordinator, find_resumable, source_digest};
-pub use quote::{AgentQuote, CampaignEstimate, QuoteLine, estimate_campaign};
 pub use error::AppError;
 pub use evidence_cache::StoreCache;
 pub use executives::{ExecutiveList, ExecutiveView, ExecutivesQuery, executives, parse_levels};
@@ -29,5 +28,8 @@ pub use export::{
 };
 pub use import::{ImportOutcome, ImportRequest, import_csv};
 pub use providers::{ProviderMode, Providers, data_dir};
-pub use status::{ProgressView, StatusView, rfc3339, status_view};
+pub use quote::{
+    AgentQuote, CampaignEstimate, QuoteLine, RetryQuote, estimate_campaign, retry_quote,
+};
+pub use status::{CostView, FailureReason, ProgressView, StatusView, rfc3339, status_view};
 pub use upload::read_upload_file;

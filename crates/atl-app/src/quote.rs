@@ -8,10 +8,10 @@
 
 use crate::{AppError, Providers, agent_kit};
 use atl_agents::{AgentInput, CacheHints, CacheKind, CampaignOptions, QuoteKind, SubAgent};
-use atl_domain::Money;
+use atl_domain::{Money, SubAgentKind};
 use atl_store::Store;
 use serde::Serialize;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 /// One line of a quote: a kind of purchase at one provider, summed over the list.
@@ -117,7 +117,12 @@ pub async fn estimate_campaign(
                 if let Some(k) = atl_agents::pack_key(&input) {
                     hints.pack = kit
                         .cache
-                        .get(&scope, CacheKind::CompanyPack, &k, fresh(CacheKind::CompanyPack))
+                        .get(
+                            &scope,
+                            CacheKind::CompanyPack,
+                            &k,
+                            fresh(CacheKind::CompanyPack),
+                        )
                         .await
                         .is_some();
                 }
@@ -129,7 +134,12 @@ pub async fn estimate_campaign(
                 ) {
                     hints.person = kit
                         .cache
-                        .get(&scope, CacheKind::PersonMatch, &k, fresh(CacheKind::PersonMatch))
+                        .get(
+                            &scope,
+                            CacheKind::PersonMatch,
+                            &k,
+                            fresh(CacheKind::PersonMatch),
+                        )
                         .await
                         .is_some();
                 }
@@ -144,7 +154,11 @@ pub async fn estimate_campaign(
                 slot.1 += e.expected_nano_usd;
                 slot.2 += e.high_nano_usd;
                 for i in e.items {
-                    let key = (i.kind.as_str().to_string(), i.provider.clone(), i.what.clone());
+                    let key = (
+                        i.kind.as_str().to_string(),
+                        i.provider.clone(),
+                        i.what.clone(),
+                    );
                     let line = lines.entry(key).or_insert_with(|| QuoteLine {
                         kind: i.kind.as_str().to_string(),
                         provider: i.provider.clone(),
@@ -196,6 +210,97 @@ pub async fn estimate_campaign(
         cached_companies,
         cached_contacts,
         audio_mode: options.audio.as_str().to_string(),
+        synthetic: providers.toolkit.synthetic,
+    })
+}
+
+/// What an agent gets for `target` when quoting (the engine adds the run's own parts).
+fn input_of(
+    t: atl_store::Target,
+    prior: HashMap<SubAgentKind, serde_json::Value>,
+    options: &CampaignOptions,
+) -> AgentInput {
+    AgentInput {
+        target_id: t.id,
+        company_name: t.company_name,
+        contact_name: t.contact_name,
+        contact_email: t.contact_email,
+        contact_title: t.contact_title,
+        linkedin_url: t.linkedin_url,
+        website: t.website,
+        domain: t.domain,
+        extra: t.extra,
+        prior,
+        options: options.clone(),
+        ..AgentInput::default()
+    }
+}
+
+/// What `retry-failed` would run and cost: the agents' estimates for exactly the failed
+/// and skipped jobs (completed ones are not run again), each for its own target with the
+/// results it already has.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct RetryQuote {
+    pub campaign_id: i64,
+    pub jobs: u64,
+    pub targets: u64,
+    pub expected_usd: f64,
+    pub low_usd: f64,
+    pub high_usd: f64,
+    /// Per sub-agent: (jobs, low USD, high USD).
+    pub by_agent: BTreeMap<String, (u64, f64, f64)>,
+    pub synthetic: bool,
+}
+
+pub async fn retry_quote(
+    store: &Store,
+    providers: &Providers,
+    team_id: Option<i64>,
+    campaign_id: i64,
+) -> Result<RetryQuote, AppError> {
+    let campaign = store
+        .get_campaign(team_id, campaign_id)
+        .await?
+        .ok_or(AppError::CampaignNotFound(campaign_id))?;
+    let options = CampaignOptions::from_settings(&campaign.settings);
+    let agents: HashMap<SubAgentKind, Arc<dyn SubAgent>> =
+        atl_agents::all_agents(&agent_kit(store, providers))
+            .into_iter()
+            .map(|a| (a.kind(), a))
+            .collect();
+    let mut by_target: BTreeMap<i64, Vec<SubAgentKind>> = BTreeMap::new();
+    for job in store.retryable_jobs(campaign.id).await? {
+        by_target.entry(job.target_id).or_default().push(job.kind);
+    }
+    let mut by_agent: BTreeMap<String, (u64, i64, i64)> = BTreeMap::new();
+    let mut expected = 0i64;
+    let mut jobs = 0;
+    for (target_id, kinds) in &by_target {
+        let (target, prior) = store.job_input(*target_id).await?;
+        let input = input_of(target, prior, &options);
+        for kind in kinds {
+            jobs += 1;
+            let slot = by_agent.entry(kind.to_string()).or_default();
+            slot.0 += 1;
+            if let Some(agent) = agents.get(kind) {
+                let e = agent.estimate(&input);
+                slot.1 += e.low_nano_usd;
+                slot.2 += e.high_nano_usd;
+                expected += e.expected_nano_usd;
+            }
+        }
+    }
+    Ok(RetryQuote {
+        campaign_id: campaign.id,
+        jobs,
+        targets: by_target.len() as u64,
+        expected_usd: usd(expected),
+        low_usd: usd(by_agent.values().map(|v| v.1).sum()),
+        high_usd: usd(by_agent.values().map(|v| v.2).sum()),
+        by_agent: by_agent
+            .into_iter()
+            .map(|(k, (n, lo, hi))| (k, (n, usd(lo), usd(hi))))
+            .collect(),
         synthetic: providers.toolkit.synthetic,
     })
 }

@@ -28,9 +28,11 @@ fn engine(data_dir: &std::path::Path) -> EngineConfig {
         concurrency: 16,
         lease: Duration::from_secs(20),
         heartbeat_every: Duration::from_secs(5),
-        max_attempts: 3,
-        retry_base: Duration::from_millis(50),
-        retry_cap: Duration::from_millis(300),
+        retry: atl_domain::RetryPolicy {
+            backoff_base: Duration::from_millis(50),
+            backoff_cap: Duration::from_millis(300),
+            ..Default::default()
+        },
         poll_idle: Duration::from_millis(20),
         data_dir: data_dir.to_path_buf(),
         ..EngineConfig::default()
@@ -56,8 +58,8 @@ async fn import(store: &Store, budget_nano_usd: Option<i64>) -> i64 {
     .campaign_id
 }
 
-/// Every target is completed or failed, every (target, kind) has exactly one result or a
-/// final job with its reason, and the books equal the rows.
+/// Every target is completed, partial or failed, every (target, kind) has exactly one
+/// result or a final job with its reason, and the books equal the rows.
 async fn assert_accounted_for(backend: &str, store: &Store, campaign_id: i64) {
     let targets = store.list_targets(campaign_id, None, 100, 0).await.unwrap();
     assert_eq!(targets.len(), 8, "{backend}");
@@ -67,7 +69,7 @@ async fn assert_accounted_for(backend: &str, store: &Store, campaign_id: i64) {
         assert!(
             matches!(
                 t.enrichment_status,
-                TargetStatus::Completed | TargetStatus::Failed
+                TargetStatus::Completed | TargetStatus::Partial | TargetStatus::Failed
             ),
             "{backend}: target {} is {}",
             t.company_name,

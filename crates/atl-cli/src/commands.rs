@@ -55,6 +55,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         }
         Command::Enrich {
             file,
+            fresh,
             out,
             budget_usd,
             concurrency,
@@ -78,6 +79,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
             }
             let args = run::EnrichArgs {
                 file,
+                fresh,
                 out,
                 budget_usd,
                 concurrency,
@@ -96,6 +98,11 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
             }
         }
         Command::Run { id, concurrency } => run::run(&store, id, concurrency).await?,
+        Command::RetryFailed {
+            id,
+            yes,
+            concurrency,
+        } => run::retry_failed(&store, id, yes, concurrency).await?,
         Command::Estimate { id, json } => run::estimate(&store, id, json).await?,
         Command::Export {
             id,

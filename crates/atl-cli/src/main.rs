@@ -41,7 +41,8 @@ pub struct CampaignFlags {
 }
 
 fn parse_audio(s: &str) -> Result<atl_agents::AudioMode, String> {
-    atl_agents::AudioMode::parse(s).ok_or_else(|| format!("unknown audio mode `{s}` (eager, on-demand, local, none)"))
+    atl_agents::AudioMode::parse(s)
+        .ok_or_else(|| format!("unknown audio mode `{s}` (eager, on-demand, local, none)"))
 }
 
 impl CampaignFlags {
@@ -55,9 +56,14 @@ impl CampaignFlags {
 enum Command {
     /// Import a CSV, research every target, and export the enriched list: the main job.
     /// With no provider keys set it runs on the built-in sandbox (synthetic data).
-    /// Ctrl-C stops cleanly; the same command resumes where it stopped.
+    /// Ctrl-C stops cleanly; the same command resumes where it stopped. On a file whose
+    /// campaign has finished it exports that campaign again and buys nothing.
     Enrich {
         file: PathBuf,
+        /// Import the file as a new campaign even if one for it exists (runs everything
+        /// again, and pays for it again).
+        #[arg(long)]
+        fresh: bool,
         /// Where to write the enriched CSV (default: `<file stem>.enriched.csv`).
         #[arg(long)]
         out: Option<PathBuf>,
@@ -84,6 +90,17 @@ enum Command {
         pitch: Option<String>,
         #[command(flatten)]
         options: CampaignFlags,
+    },
+    /// Run again only what failed or was skipped (partial and failed targets), after a
+    /// quote; completed results are kept. Asks for confirmation (`--yes` when stdin is not
+    /// a terminal).
+    RetryFailed {
+        id: i64,
+        /// Do not ask: run the quoted work.
+        #[arg(long)]
+        yes: bool,
+        #[arg(long, default_value_t = 64)]
+        concurrency: usize,
     },
     /// Start or resume an imported campaign, with a progress bar.
     Run {
@@ -215,8 +232,11 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("ATL_LOG")
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+            // sqlx's pool warns about every connection a database restart closed under
+            // it; the engine says it once ("database unreachable … retrying").
+            tracing_subscriber::EnvFilter::try_from_env("ATL_LOG").unwrap_or_else(|_| {
+                tracing_subscriber::EnvFilter::new("warn,sqlx_core::pool=error")
+            }),
         )
         .with_writer(std::io::stderr)
         .init();

@@ -44,19 +44,21 @@ pub fn print_row_issues(report: &ImportSummary) {
     }
 }
 
+/// DONE counts targets with every sub-agent's result; PARTIAL those with some.
 pub fn campaign_table(campaigns: &[Campaign]) -> String {
     let mut out = format!(
-        "{:>6}  {:<32}  {:<10}  {:>7}  {:>7}  {:>6}  {:>10}  {}\n",
-        "ID", "NAME", "STATUS", "TARGETS", "DONE", "FAILED", "COST USD", "CREATED"
+        "{:>6}  {:<32}  {:<10}  {:>7}  {:>7}  {:>7}  {:>6}  {:>10}  {}\n",
+        "ID", "NAME", "STATUS", "TARGETS", "DONE", "PARTIAL", "FAILED", "COST USD", "CREATED"
     );
     for c in campaigns {
         out.push_str(&format!(
-            "{:>6}  {:<32}  {:<10}  {:>7}  {:>7}  {:>6}  {:>10.4}  {}\n",
+            "{:>6}  {:<32}  {:<10}  {:>7}  {:>7}  {:>7}  {:>6}  {:>10.4}  {}\n",
             c.id,
             truncate(&c.name, 32),
             c.status.as_str(),
             c.total_targets,
             c.enriched_count,
+            c.partial_count,
             c.failed_count,
             nano_to_usd(c.cost_nano_usd),
             rfc3339(c.created_at),
@@ -72,25 +74,67 @@ pub fn campaign_table(campaigns: &[Campaign]) -> String {
 pub fn status_text(c: &Campaign, view: &StatusView) -> String {
     let p = &view.progress;
     let mut out = format!(
-        "campaign {} \"{}\": {}\n  targets: {} total, {} pending, {} in progress, {} completed, {} failed ({}%)\n  cost: ${:.4}{}\n",
+        "campaign {} \"{}\": {}\n  targets: {} total, {} pending, {} in progress, {} completed, {} partial, {} failed, {} cancelled ({}%)\n  cost: {}{}\n",
         c.id,
         c.name,
         view.status,
-        p.total,
+        p.total_targets,
         p.pending,
         p.in_progress,
         p.completed,
+        p.partial,
         p.failed,
-        p.percent,
-        view.total_cost_usd,
+        p.cancelled,
+        p.percent_complete,
+        cost_text(view),
         view.budget_usd
             .map(|b| format!(" of a ${b:.2} budget"))
             .unwrap_or_default(),
     );
+    if let Some(line) = failures_text(view) {
+        out.push_str(&format!("  failed sub-agents: {line}\n"));
+    }
     if let Some(eta) = &view.estimated_completion {
         out.push_str(&format!("  estimated completion: {eta}\n"));
     }
     out
+}
+
+/// `$1.2345 ($0.0100 of it on runs that left no result)`, with unknown prices said.
+pub fn cost_text(view: &StatusView) -> String {
+    let c = &view.cost_usd;
+    let mut s = format!("${:.4}", c.total);
+    if c.failed_attempts > 0.0 {
+        s.push_str(&format!(
+            " (${:.4} of it on failed or retried runs)",
+            c.failed_attempts
+        ));
+    }
+    let unknown = c.unknown_cost_results + c.unknown_cost_attempts;
+    if unknown > 0 {
+        s.push_str(&format!(" + {unknown} of unknown price"));
+    }
+    s
+}
+
+/// `research 3 (deepseek unavailable since 14:03 UTC), voice 1 (401 bad key)`, or `None`
+/// when no job failed.
+pub fn failures_text(view: &StatusView) -> Option<String> {
+    let parts: Vec<String> = view
+        .failed_by_sub_agent
+        .iter()
+        .filter(|(_, n)| **n > 0)
+        .map(|(kind, n)| {
+            let why = view
+                .failure_reasons
+                .get(kind)
+                .and_then(|r| r.first())
+                .map(|r| format!(" ({})", truncate(&r.reason, 80)))
+                .unwrap_or_default();
+            format!("{kind} {n}{why}")
+        })
+        .collect();
+    (!parts.is_empty()).then(|| parts.join(", "))
 }
 
 fn truncate(s: &str, max: usize) -> String {

@@ -35,7 +35,10 @@ pub async fn follow(
         };
         match event {
             Ok(ProgressEvent::Snapshot(p)) if p.campaign_id == campaign_id => {
-                let done = p.targets.completed + p.targets.failed + p.targets.cancelled;
+                let done = p.targets.completed
+                    + p.targets.partial
+                    + p.targets.failed
+                    + p.targets.cancelled;
                 match &bar {
                     Some(bar) => {
                         bar.set_length(p.targets.total);
@@ -64,21 +67,22 @@ pub async fn follow(
     }
 }
 
-/// `3 failed  $0.0123  ETA 2m 10s`
+/// `12 completed  3 partial  1 failed  $0.0123  ETA 2m 10s`: completed targets have
+/// every sub-agent's result, partial ones some.
 pub fn summary(p: &Progress) -> String {
     let mut s = format!(
-        "{} failed  ${:.4}",
+        "{} completed  {} partial  {} failed  ${:.4}",
+        p.targets.completed,
+        p.targets.partial,
         p.targets.failed,
         nano_to_usd(p.cost_nano_usd)
     );
     if let Some(budget) = p.budget_nano_usd {
         s.push_str(&format!(" of ${:.2}", nano_to_usd(budget)));
     }
-    if p.unknown_cost_results > 0 {
-        s.push_str(&format!(
-            " (+{} results of unknown cost)",
-            p.unknown_cost_results
-        ));
+    let unknown = p.unknown_cost_results + p.unknown_cost_attempts;
+    if unknown > 0 {
+        s.push_str(&format!(" (+{unknown} of unknown cost)"));
     }
     if let Some(eta) = p.eta_ms {
         s.push_str(&format!("  ETA {}", human(Duration::from_millis(eta))));
@@ -93,4 +97,17 @@ pub fn human(d: Duration) -> String {
         60..=3599 => format!("{}m {:02}s", s / 60, s % 60),
         _ => format!("{}h {:02}m", s / 3600, (s % 3600) / 60),
     }
+}
+
+/// `2026-03-01 14:03 UTC`
+pub fn day_and_time(t: time::OffsetDateTime) -> String {
+    let t = t.to_offset(time::UtcOffset::UTC);
+    format!(
+        "{}-{:02}-{:02} {:02}:{:02} UTC",
+        t.year(),
+        u8::from(t.month()),
+        t.day(),
+        t.hour(),
+        t.minute()
+    )
 }

@@ -13,6 +13,7 @@ use tokio_util::sync::CancellationToken;
 
 pub struct EnrichArgs {
     pub file: PathBuf,
+    pub fresh: bool,
     pub out: Option<PathBuf>,
     pub budget_usd: Option<f64>,
     pub concurrency: usize,
@@ -49,15 +50,49 @@ pub async fn enrich(store: &Store, args: EnrichArgs) -> Result<ExitCode> {
     let bytes = atl_app::read_upload_file(&args.file, options.max_bytes)?;
     let digest = atl_app::source_digest(&bytes);
     let team_id = store.team_id(&args.team).await?;
+    let out = args.out.clone().unwrap_or_else(|| default_out(&args.file));
+
+    let known = match atl_app::find_resumable(store, team_id, &digest).await? {
+        Some(c) if args.fresh => {
+            eprintln!(
+                "--fresh: importing a new campaign (campaign {} for this file is left as it is)",
+                c.id
+            );
+            None
+        }
+        known => known,
+    };
+    if let Some(c) = known.as_ref().filter(|c| c.status.is_final()) {
+        // Its results are bought: export them again rather than pay twice.
+        export(
+            store,
+            c.id,
+            ExportFormat::Csv,
+            atl_app::ExportKind::Targets,
+            Some(out),
+        )
+        .await?;
+        let when = c
+            .completed_at
+            .map(progress::day_and_time)
+            .unwrap_or_else(|| "an earlier run".into());
+        eprintln!(
+            "campaign {} for this file finished ({}) on {when}; exported again, nothing was \
+             bought. Use --fresh to start over.",
+            c.id, c.status
+        );
+        print_final(store, c.id, None).await?;
+        return Ok(ExitCode::SUCCESS);
+    }
     let providers = providers().await?;
 
-    let campaign_id = match atl_app::find_resumable(store, team_id, &digest).await? {
+    let campaign_id = match known {
         Some(c) => {
             eprintln!(
                 "resuming campaign {} \"{}\" ({} of {} targets done)",
                 c.id,
                 c.name,
-                c.enriched_count + c.failed_count,
+                c.enriched_count + c.partial_count + c.failed_count,
                 c.total_targets
             );
             c.id
@@ -110,7 +145,6 @@ pub async fn enrich(store: &Store, args: EnrichArgs) -> Result<ExitCode> {
         );
         return Ok(ExitCode::from(130));
     }
-    let out = args.out.unwrap_or_else(|| default_out(&args.file));
     export(
         store,
         campaign_id,
@@ -119,15 +153,87 @@ pub async fn enrich(store: &Store, args: EnrichArgs) -> Result<ExitCode> {
         Some(out),
     )
     .await?;
-    print_final(store, campaign_id, &providers).await?;
+    print_final(store, campaign_id, Some(&providers)).await?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// `atl retry-failed ID`: quote the failed and skipped jobs, confirm, run only them.
+pub async fn retry_failed(
+    store: &Store,
+    campaign_id: i64,
+    yes: bool,
+    concurrency: usize,
+) -> Result<ExitCode> {
+    let Some(campaign) = store.get_campaign(None, campaign_id).await? else {
+        eprintln!("error: campaign {campaign_id} not found");
+        return Ok(ExitCode::from(2));
+    };
+    let providers = providers().await?;
+    let quote = atl_app::retry_quote(store, &providers, None, campaign_id).await?;
+    if quote.jobs == 0 {
+        eprintln!(
+            "error: campaign {campaign_id} ({}) has no failed or skipped work to retry",
+            campaign.status
+        );
+        return Ok(ExitCode::from(2));
+    }
+    let per_agent: Vec<String> = quote
+        .by_agent
+        .iter()
+        .map(|(kind, (n, _, _))| format!("{kind} {n}"))
+        .collect();
+    eprintln!(
+        "retry campaign {campaign_id}: {} jobs on {} targets ({}); estimated ${:.4}–${:.4}{}",
+        quote.jobs,
+        quote.targets,
+        per_agent.join(", "),
+        quote.low_usd,
+        quote.high_usd,
+        if quote.synthetic {
+            " at real providers' prices (sandbox: nothing will be charged)"
+        } else {
+            ""
+        }
+    );
+    if !yes && !confirmed()? {
+        return Ok(ExitCode::from(2));
+    }
+    if let Err(e) = store.retry_failed(campaign_id).await {
+        eprintln!("error: {e}");
+        return Ok(ExitCode::from(2));
+    }
+    let summary = run_with_progress(store, &providers, campaign_id, concurrency).await?;
+    print_final(store, campaign_id, Some(&providers)).await?;
+    Ok(if summary.stop == StopReason::Interrupted {
+        ExitCode::from(130)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+/// Asks on the terminal; without one, says how to confirm and refuses.
+fn confirmed() -> Result<bool> {
+    use std::io::{BufRead, IsTerminal, Write};
+    if !std::io::stdin().is_terminal() {
+        eprintln!("nothing was run: pass --yes to confirm (stdin is not a terminal)");
+        return Ok(false);
+    }
+    eprint!("run it? [y/N] ");
+    std::io::stderr().flush()?;
+    let mut answer = String::new();
+    std::io::stdin().lock().read_line(&mut answer)?;
+    let yes = matches!(answer.trim(), "y" | "Y" | "yes" | "Yes");
+    if !yes {
+        eprintln!("nothing was run");
+    }
+    Ok(yes)
 }
 
 /// `atl run ID`: start or resume an imported campaign.
 pub async fn run(store: &Store, campaign_id: i64, concurrency: usize) -> Result<ExitCode> {
     let providers = providers().await?;
     let summary = run_with_progress(store, &providers, campaign_id, concurrency).await?;
-    print_final(store, campaign_id, &providers).await?;
+    print_final(store, campaign_id, Some(&providers)).await?;
     Ok(if summary.stop == StopReason::Interrupted {
         ExitCode::from(130)
     } else {
@@ -152,8 +258,8 @@ pub async fn worker(store: &Store, concurrency: usize) -> Result<ExitCode> {
     );
     let summary = coordinator.run_worker(cancel).await?;
     eprintln!(
-        "worker stopped: {} jobs completed, {} failed, {} retried",
-        summary.completed, summary.failed, summary.retried
+        "worker stopped: {} jobs completed, {} failed, {} retried, {} waited for a provider",
+        summary.completed, summary.failed, summary.retried, summary.waited
     );
     Ok(ExitCode::SUCCESS)
 }
@@ -191,27 +297,40 @@ async fn run_with_progress(
     Ok(result?)
 }
 
-async fn print_final(store: &Store, campaign_id: i64, providers: &Providers) -> Result<()> {
-    let p = store.campaign_progress(campaign_id).await?;
-    let elapsed = progress::human(std::time::Duration::from_millis(p.elapsed_ms));
-    eprintln!(
-        "campaign {campaign_id} {}: {} completed, {} failed of {} targets in {elapsed}; cost ${:.4}{}{}",
-        p.status,
-        p.targets.completed,
-        p.targets.failed,
-        p.targets.total,
-        atl_store::nano_to_usd(p.cost_nano_usd),
-        if providers.mode.is_sandbox() {
-            " at real providers' prices (sandbox: nothing was charged)"
-        } else {
-            ""
-        },
-        if p.budget_exhausted {
-            " (budget reached: remaining steps skipped)"
-        } else {
-            ""
-        },
+/// The run's last line, from the same status view `atl status` and the API show:
+/// completed, partial and failed targets, where the money went, and which sub-agents
+/// failed and why. `providers` says whether the costs are the sandbox's (real providers'
+/// prices, nothing charged); `None` when nothing ran now.
+async fn print_final(store: &Store, campaign_id: i64, providers: Option<&Providers>) -> Result<()> {
+    let Some(c) = store.get_campaign_tally(None, campaign_id).await? else {
+        bail!("campaign {campaign_id} not found");
+    };
+    let view = atl_app::status_view(store, &c).await?;
+    let p = &view.progress;
+    let elapsed = progress::human(std::time::Duration::from_millis(view.elapsed_ms));
+    let mut line = format!(
+        "campaign {campaign_id} {}: {} completed, {} partial, {} failed",
+        view.status, p.completed, p.partial, p.failed
     );
+    if p.cancelled > 0 {
+        line.push_str(&format!(", {} cancelled", p.cancelled));
+    }
+    line.push_str(&format!(
+        " of {} targets in {elapsed}; cost {}",
+        p.total_targets,
+        crate::output::cost_text(&view)
+    ));
+    if providers.is_some_and(|p| p.mode.is_sandbox()) {
+        line.push_str(" at real providers' prices (sandbox: nothing was charged)");
+    }
+    if view.budget_exhausted {
+        line.push_str(" (budget reached: remaining steps skipped)");
+    }
+    eprintln!("{line}");
+    if let Some(failures) = crate::output::failures_text(&view) {
+        eprintln!("  failed sub-agents: {failures}");
+        eprintln!("  `atl retry-failed {campaign_id}` runs only those again");
+    }
     Ok(())
 }
 

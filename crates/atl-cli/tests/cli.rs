@@ -28,15 +28,24 @@ impl Drop for Killed {
 }
 
 fn sandbox(latency_ms: u64) -> (Killed, String) {
+    sandbox_with(latency_ms, None)
+}
+
+/// A standalone sandbox, with a fault config file when given.
+fn sandbox_with(latency_ms: u64, config: Option<&std::path::Path>) -> (Killed, String) {
     let port = free_port();
-    let child = Command::new(ATL)
-        .args([
-            "sandbox",
-            "--port",
-            &port.to_string(),
-            "--latency-ms",
-            &latency_ms.to_string(),
-        ])
+    let mut cmd = Command::new(ATL);
+    cmd.args([
+        "sandbox",
+        "--port",
+        &port.to_string(),
+        "--latency-ms",
+        &latency_ms.to_string(),
+    ]);
+    if let Some(path) = config {
+        cmd.arg("--config").arg(path);
+    }
+    let child = cmd
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
@@ -207,9 +216,12 @@ async fn import_status_and_campaigns_print_what_they_promise() {
         let status: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
         assert_eq!(status["campaign_id"], id);
         assert_eq!(status["status"], "pending");
-        assert_eq!(status["progress"]["total"], 7, "{backend}: {status}");
+        assert_eq!(
+            status["progress"]["total_targets"], 7,
+            "{backend}: {status}"
+        );
         assert_eq!(status["progress"]["pending"], 7);
-        assert_eq!(status["progress"]["percent"], 0.0);
+        assert_eq!(status["progress"]["percent_complete"], 0.0);
         assert_eq!(status["total_cost_usd"], 0.0);
         assert!(status["estimated_completion"].is_null());
         let text = atl(db, &["status", &id.to_string()]);
@@ -378,6 +390,361 @@ async fn keys_are_printed_once_stored_hashed_and_revocable() {
             Some(2),
             "{backend}: nothing left to revoke"
         );
+        store.cleanup().await;
+    }
+}
+
+/// One HTTP/1.1 request to the sandbox's control routes; returns the body.
+fn http(origin: &str, method: &str, path: &str, body: &str) -> String {
+    use std::io::Write;
+    let addr = origin.trim_start_matches("http://");
+    let mut s = std::net::TcpStream::connect(addr).unwrap();
+    write!(
+        s,
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\n\
+         Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut out = String::new();
+    s.read_to_string(&mut out).unwrap();
+    out.split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_string())
+        .unwrap_or_default()
+}
+
+/// Requests the sandbox has served so far.
+fn sandbox_requests(origin: &str) -> u64 {
+    let body = http(origin, "GET", "/_sandbox/stats", "");
+    let v: serde_json::Value =
+        serde_json::from_str(&body).unwrap_or_else(|e| panic!("{e}: {body}"));
+    v["total"].as_u64().unwrap()
+}
+
+fn six_targets(dir: &std::path::Path) {
+    let mut csv = String::from("Company,First Name,Last Name,Email,Website\n");
+    for i in 0..6 {
+        csv.push_str(&format!(
+            "Company {i},Jo,Smith{i},jo{i}@c{i}.example,https://c{i}.example\n"
+        ));
+    }
+    std::fs::write(dir.join("targets.csv"), &csv).unwrap();
+}
+
+/// With the TTS provider out of credits (a final error), every target is partial: the
+/// final line of `atl enrich`, `atl status` (text and JSON, the API's view), `atl
+/// campaigns` and the export all say so. A second `atl enrich` of the same file buys
+/// nothing and exports again; `atl retry-failed` quotes, asks, and runs only the failed
+/// voice jobs; with nothing left it refuses.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn partial_targets_on_every_surface_then_no_second_purchase_and_retry_failed() {
+    let dir = std::env::temp_dir().join(format!("atl-cli-partial-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let faults = dir.join("faults.json");
+    std::fs::write(
+        &faults,
+        r#"{"cartesia": {"faults": {"quota_exhausted": {"probability": 1.0}}}}"#,
+    )
+    .unwrap();
+    let (_sandbox, origin) = sandbox_with(20, Some(&faults));
+    for (backend, store) in all_stores().await {
+        let work = dir.join(backend);
+        std::fs::create_dir_all(&work).unwrap();
+        six_targets(&work);
+        http(
+            &origin,
+            "POST",
+            "/_sandbox/config",
+            &std::fs::read_to_string(&faults).unwrap(),
+        );
+
+        let out = enrich(&work, store.url(), &origin).output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr).to_string();
+        assert!(out.status.success(), "{backend}: {err}");
+        assert!(
+            err.contains("completed: 0 completed, 6 partial, 0 failed of 6 targets"),
+            "{backend}: the final line: {err}"
+        );
+        assert!(
+            err.contains("failed sub-agents: voice 6"),
+            "{backend}: {err}"
+        );
+        assert!(err.contains("atl retry-failed"), "{backend}: {err}");
+        let id = store.list_campaigns(None, 1, 0).await.unwrap()[0].id;
+
+        let out = atl(store.url(), &["status", &id.to_string(), "--json"]);
+        let st: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(st["status"], "completed", "{backend}: {st}");
+        let p = &st["progress"];
+        assert_eq!(
+            (
+                &p["total_targets"],
+                &p["completed"],
+                &p["partial"],
+                &p["failed"],
+                &p["pending"]
+            ),
+            (&json(6), &json(0), &json(6), &json(0), &json(0)),
+            "{backend}: {st}"
+        );
+        assert_eq!(p["percent_complete"], 100.0);
+        assert_eq!(st["failed_by_sub_agent"]["voice"], 6, "{backend}: {st}");
+        assert_eq!(st["failed_by_sub_agent"]["research"], 0);
+        let reason = st["failure_reasons"]["voice"][0]["reason"]
+            .as_str()
+            .unwrap();
+        assert!(!reason.is_empty(), "{backend}: {st}");
+        assert!(st["cost_usd"]["total"].as_f64().unwrap() > 0.0);
+        let text = atl(store.url(), &["status", &id.to_string()]);
+        let text = String::from_utf8_lossy(&text.stdout).to_string();
+        assert!(
+            text.contains("0 completed, 6 partial, 0 failed"),
+            "{backend}: {text}"
+        );
+        assert!(
+            text.contains("failed sub-agents: voice 6"),
+            "{backend}: {text}"
+        );
+        let table = atl(store.url(), &["campaigns"]);
+        let table = String::from_utf8_lossy(&table.stdout).to_string();
+        assert!(table.contains("PARTIAL"), "{backend}: {table}");
+        let row = table
+            .lines()
+            .find(|l| l.trim_start().starts_with(&id.to_string()))
+            .unwrap();
+        let cols: Vec<&str> = row.split_whitespace().collect();
+        assert!(
+            cols.windows(3).any(|w| w == ["0", "6", "0"]),
+            "{backend}: DONE PARTIAL FAILED in {row}"
+        );
+        let mut reader = csv::Reader::from_path(work.join("targets.enriched.csv")).unwrap();
+        let status_col = reader
+            .headers()
+            .unwrap()
+            .iter()
+            .position(|h| h == "status")
+            .unwrap();
+        for row in reader.records() {
+            assert_eq!(&row.unwrap()[status_col], "partial", "{backend}");
+        }
+
+        // The same file again: the finished campaign is exported again, nothing bought.
+        std::fs::remove_file(work.join("targets.enriched.csv")).unwrap();
+        let before = sandbox_requests(&origin);
+        let out = enrich(&work, store.url(), &origin).output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr).to_string();
+        assert!(out.status.success(), "{backend}: {err}");
+        assert!(
+            err.contains(&format!("campaign {id} for this file finished"))
+                && err.contains("exported again, nothing was bought. Use --fresh to start over."),
+            "{backend}: {err}"
+        );
+        assert_eq!(
+            sandbox_requests(&origin),
+            before,
+            "{backend}: no provider call"
+        );
+        assert!(work.join("targets.enriched.csv").exists(), "{backend}");
+        assert_eq!(store.list_campaigns(None, 10, 0).await.unwrap().len(), 1);
+
+        // retry-failed: a quote, then a refusal without --yes (stdin is not a terminal).
+        http(&origin, "POST", "/_sandbox/config", "{}");
+        let results_before: Vec<_> = {
+            let mut all = Vec::new();
+            for t in store.list_targets(id, None, 100, 0).await.unwrap() {
+                all.extend(store.results_for_target(t.id).await.unwrap());
+            }
+            all
+        };
+        assert_eq!(results_before.len(), 18, "{backend}");
+        let mut refused = atl_in(
+            &work,
+            store.url(),
+            &origin,
+            &["retry-failed", &id.to_string()],
+        );
+        let out = refused.stdin(Stdio::null()).output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr).to_string();
+        assert_eq!(out.status.code(), Some(2), "{backend}: {err}");
+        assert!(
+            err.contains("6 jobs on 6 targets (voice 6)"),
+            "{backend}: {err}"
+        );
+        assert!(err.contains("--yes"), "{backend}: {err}");
+        assert_eq!(
+            store.retryable_jobs(id).await.unwrap().len(),
+            6,
+            "{backend}: nothing ran"
+        );
+
+        let before = sandbox_requests(&origin);
+        let out = atl_in(
+            &work,
+            store.url(),
+            &origin,
+            &["retry-failed", &id.to_string(), "--yes"],
+        )
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr).to_string();
+        assert!(out.status.success(), "{backend}: {err}");
+        assert!(
+            err.contains("6 completed, 0 partial, 0 failed"),
+            "{backend}: {err}"
+        );
+        let made = sandbox_requests(&origin) - before;
+        assert!(
+            made > 0 && made <= 6 * 4,
+            "{backend}: only the voice jobs called out: {made}"
+        );
+        let mut results_after = Vec::new();
+        for t in store.list_targets(id, None, 100, 0).await.unwrap() {
+            assert_eq!(
+                t.enrichment_status,
+                atl_domain::TargetStatus::Completed,
+                "{backend}"
+            );
+            results_after.extend(store.results_for_target(t.id).await.unwrap());
+        }
+        assert_eq!(results_after.len(), 24, "{backend}");
+        assert!(
+            results_before.iter().all(|r| results_after.contains(r)),
+            "{backend}: completed results were not touched"
+        );
+
+        // Nothing left: a clear refusal.
+        let out = atl_in(
+            &work,
+            store.url(),
+            &origin,
+            &["retry-failed", &id.to_string(), "--yes"],
+        )
+        .output()
+        .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr).to_string();
+        assert_ne!(out.status.code(), Some(0), "{backend}: {err}");
+        assert!(
+            err.contains("no failed or skipped work to retry"),
+            "{backend}: {err}"
+        );
+
+        // --fresh starts over on purpose.
+        let mut fresh = atl_in(
+            &work,
+            store.url(),
+            &origin,
+            &["enrich", "targets.csv", "--fresh"],
+        );
+        let out = fresh.output().unwrap();
+        assert!(
+            out.status.success(),
+            "{backend}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(
+            store.list_campaigns(None, 10, 0).await.unwrap().len(),
+            2,
+            "{backend}"
+        );
+        store.cleanup().await;
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+fn json(n: i64) -> serde_json::Value {
+    serde_json::json!(n)
+}
+
+/// A SIGKILLed `atl enrich` leaves leases behind; running the same command again takes
+/// them back without waiting out the 60 s leases (SQLite: at once, no other process can
+/// hold them; PostgreSQL: once the dead worker's heartbeat is ten seconds old).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sigkilled_enrich_resumes_in_seconds() {
+    let (_sandbox, origin) = sandbox(300);
+    for (backend, store) in all_stores().await {
+        let dir =
+            std::env::temp_dir().join(format!("atl-cli-kill-{}-{backend}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        six_targets(&dir);
+        let mut first = enrich(&dir, store.url(), &origin).spawn().unwrap();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let id = loop {
+            if let Some(c) = store.list_campaigns(None, 1, 0).await.unwrap().first() {
+                let p = store.campaign_progress(c.id).await.unwrap();
+                if p.jobs.running > 0 && p.jobs.completed > 0 {
+                    break c.id;
+                }
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{backend}: the first run took no job"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        };
+        first.kill().unwrap(); // SIGKILL
+        first.wait().unwrap();
+        let orphans: Vec<i64> = store
+            .list_jobs(id, 100, 0)
+            .await
+            .unwrap()
+            .iter()
+            .filter(|j| j.status == atl_domain::JobStatus::Running)
+            .map(|j| j.id)
+            .collect();
+        assert!(!orphans.is_empty(), "{backend}");
+
+        let restarted = Instant::now();
+        let mut second = enrich(&dir, store.url(), &origin).spawn().unwrap();
+        let mut first_claim = None;
+        let mut orphans_back = None;
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while orphans_back.is_none() {
+            let jobs = store.list_jobs(id, 100, 0).await.unwrap();
+            if first_claim.is_none()
+                && jobs.iter().any(|j| {
+                    j.runs > 1
+                        || (j.status == atl_domain::JobStatus::Running && !orphans.contains(&j.id))
+                })
+            {
+                first_claim = Some(restarted.elapsed());
+            }
+            if jobs
+                .iter()
+                .filter(|j| orphans.contains(&j.id))
+                .all(|j| j.runs > 1 || j.status != atl_domain::JobStatus::Running)
+            {
+                orphans_back = Some(restarted.elapsed());
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{backend}: the orphaned leases were never taken back"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        let err = stderr_of(&mut second);
+        assert!(second.wait().unwrap().success(), "{backend}: {err}");
+        let done = restarted.elapsed();
+        let (first_claim, orphans_back) = (
+            first_claim.unwrap_or(orphans_back.unwrap()),
+            orphans_back.unwrap(),
+        );
+        eprintln!(
+            "{backend}: restart → first claim {first_claim:?}, orphaned leases back {orphans_back:?}, done {done:?}"
+        );
+        // SQLite: at once. PostgreSQL: once the killed worker's heartbeat is ten seconds
+        // old (when every claimable job was one of its leases, that is the first claim).
+        let bound = Duration::from_secs(if backend == "sqlite" { 5 } else { 20 });
+        assert!(first_claim < bound, "{backend}: {first_claim:?}");
+        assert!(orphans_back < bound, "{backend}: {orphans_back:?}");
+        for t in store.list_targets(id, None, 100, 0).await.unwrap() {
+            assert_eq!(
+                store.results_for_target(t.id).await.unwrap().len(),
+                4,
+                "{backend}"
+            );
+        }
+        let _ = std::fs::remove_dir_all(&dir);
         store.cleanup().await;
     }
 }

@@ -18,7 +18,7 @@ mod target;
 
 pub use money::Money;
 pub use provenance::{Claim, Provenance, SourceKind, Sourced};
-pub use result::AgentResult;
+pub use result::{AgentResult, Artefact};
 pub use retry::{FailedRun, FailureKind, RetryDecision, RetryPolicy};
 pub use seniority::{APOLLO_SENIORITIES, Seniority};
 pub use status::{CampaignStatus, JobStatus, ParseStatusError, SubAgentKind, TargetStatus};

@@ -2,6 +2,18 @@
 
 use crate::SubAgentKind;
 use serde::{Deserialize, Serialize};
+use std::path::PathBuf;
+
+/// A file a run wrote under a name of its own (`temp_path`, which carries the run's
+/// attempt) that belongs at `final_path` once the result is committed. The engine moves
+/// it into place only after the completion that holds the job's lease has committed, and
+/// deletes it when that completion is refused: a run that lost its lease can never
+/// replace a committed file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Artefact {
+    pub temp_path: PathBuf,
+    pub final_path: PathBuf,
+}
 
 /// A finished sub-agent run, ready to be committed with its job. Money is integer
 /// nano-dollars (1e-9 USD) so that a campaign's cost is an exact sum of its results.
@@ -23,4 +35,8 @@ pub struct AgentResult {
     pub tokens_out: i64,
     /// True when any provider behind this result was the sandbox.
     pub synthetic: bool,
+    /// Files to move into place when the result commits (never stored in the database;
+    /// `data` names their final paths).
+    #[serde(skip)]
+    pub artefacts: Vec<Artefact>,
 }

@@ -49,7 +49,9 @@ macro_rules! string_enum {
 
 string_enum! {
     /// Lifecycle of a campaign (`atl_campaigns.status`): the seed's four plus what
-    /// DESIGN.md adds for control (paused, cancelled).
+    /// DESIGN.md adds for control (paused, cancelled). A campaign with nothing left to run
+    /// is `completed` (some targets may be partial: its counts say so), or `failed` when
+    /// no target produced anything.
     CampaignStatus, "campaign status" {
         Pending => "pending",
         Processing => "processing",
@@ -61,13 +63,15 @@ string_enum! {
 }
 
 string_enum! {
-    /// Lifecycle of a target (`atl_targets.enrichment_status`). A target whose sub-agents
-    /// partly failed is `completed` and its results say which failed; `failed` means no
-    /// sub-agent produced anything.
+    /// Lifecycle of a target (`atl_targets.enrichment_status`). `completed` means every
+    /// sub-agent produced its result; `partial` that at least one did and the others failed
+    /// or were skipped (the target's `failed_sub_agents` says which and why); `failed` that
+    /// none did although one ran; `cancelled` that none ran (all skipped).
     TargetStatus, "target status" {
         Pending => "pending",
         Processing => "processing",
         Completed => "completed",
+        Partial => "partial",
         Failed => "failed",
         Cancelled => "cancelled",
     }
@@ -102,6 +106,19 @@ impl JobStatus {
         matches!(
             self,
             JobStatus::Completed | JobStatus::Failed | JobStatus::Skipped
+        )
+    }
+}
+
+impl TargetStatus {
+    /// A target in a final state has no open job left (until a retry reopens it).
+    pub fn is_final(self) -> bool {
+        matches!(
+            self,
+            TargetStatus::Completed
+                | TargetStatus::Partial
+                | TargetStatus::Failed
+                | TargetStatus::Cancelled
         )
     }
 }

@@ -6,7 +6,8 @@
 //! 100); concurrency 64.
 //!
 //! Ideal wall time = max(total job time / concurrency, per-target critical path
-//! max(research, enrichment) + voice). Runs on SQLite, and on PostgreSQL when
+//! max(research + intel, max(research, enrichment) + voice)): intel waits for research,
+//! voice for research and enrichment. Runs on SQLite, and on PostgreSQL when
 //! `ATL_TEST_POSTGRES_URL` (default 127.0.0.1:5432) is reachable. Prints peak RSS
 //! (VmHWM) at the end.
 
@@ -47,6 +48,7 @@ impl SubAgent for Sleeper {
             tokens_in: 0,
             tokens_out: 0,
             synthetic: true,
+            artefacts: Vec::new(),
         })
     }
 }
@@ -107,7 +109,7 @@ async fn run(backend: &str, store: &Store, targets: u64, scale: f64) {
 
     let per_target: Duration = lat.iter().map(|(_, d)| *d).sum();
     let throughput_bound = per_target * u32::try_from(targets).unwrap() / concurrency;
-    let critical_path = lat[0].1.max(lat[2].1) + lat[3].1;
+    let critical_path = (lat[0].1 + lat[1].1).max(lat[0].1.max(lat[2].1) + lat[3].1);
     let ideal = throughput_bound.max(critical_path);
     println!(
         "{backend}: {targets} targets, scale {scale}: wall {:.2} s, ideal {:.2} s \

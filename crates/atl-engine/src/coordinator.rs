@@ -1,10 +1,13 @@
 //! The claim loop: claim as many ready jobs as there are free permits, run each on its own
-//! task, and wake up the moment one finishes (so voice starts as soon as its dependencies
-//! end) or after `poll_idle` when nothing was ready.
+//! task, and wake up the moment one finishes (so intel and voice start as soon as their
+//! dependencies end) or after the idle poll when nothing was ready. The loop registers the
+//! worker in `atl_workers` for as long as it runs (on SQLite that takes back a crashed
+//! run's leases at once), and keeps claiming through a database restart: failed claims
+//! back off and warn once.
 
 use atl_agents::CampaignOptions;
 use atl_domain::CampaignStatus;
-use atl_store::{ClaimRequest, ClaimedJob, Store};
+use atl_store::{ClaimRequest, ClaimedJob, Store, WorkerInfo};
 use serde::Serialize;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -16,12 +19,18 @@ use tokio_util::task::TaskTracker;
 
 use crate::config::EngineConfig;
 use crate::error::EngineError;
+use crate::health::DbHealth;
 use crate::job::{CampaignContext, JobContext, SharedContext, run_job};
+use crate::presence::Presence;
 use crate::progress::{JobOutcome, ProgressEvent};
 use crate::registry::AgentRegistry;
 
-/// Consecutive failed claims after which a run gives up (the campaign stays resumable).
-const MAX_CLAIM_ERRORS: u32 = 50;
+/// How long claims may keep failing before a run gives up (the campaign stays resumable):
+/// longer than a database restart or failover takes.
+const CLAIM_GIVE_UP: Duration = Duration::from_secs(180);
+/// What `dead_worker_after` is while this worker has not yet reached the database for a
+/// whole `worker_dead_after` itself: nobody is declared dead.
+const NOBODY_IS_DEAD: Duration = Duration::from_secs(10 * 365 * 86_400);
 const SNAPSHOT_EVERY: Duration = Duration::from_secs(1);
 const SETTLE_CHECK_EVERY: Duration = Duration::from_secs(1);
 const PROGRESS_CAPACITY: usize = 1024;
@@ -47,10 +56,19 @@ pub struct RunSummary {
     pub status: Option<CampaignStatus>,
     pub completed: u64,
     pub failed: u64,
+    /// Runs that failed transiently and will run again (an attempt used).
     pub retried: u64,
+    /// Runs that waited for a busy or unavailable provider (no attempt used).
+    pub waited: u64,
+    pub deferred: u64,
     pub lease_lost: u64,
     pub abandoned: u64,
+    /// When the run began, by this worker's clock (for display only).
+    #[serde(with = "time::serde::rfc3339")]
+    pub started_at: time::OffsetDateTime,
     pub elapsed: Duration,
+    /// From the start of the run to its first claimed job (`None` if it claimed none).
+    pub first_claim_after: Option<Duration>,
 }
 
 #[derive(Default)]
@@ -58,6 +76,8 @@ struct Counts {
     completed: AtomicU64,
     failed: AtomicU64,
     retried: AtomicU64,
+    waited: AtomicU64,
+    deferred: AtomicU64,
     lease_lost: AtomicU64,
     abandoned: AtomicU64,
 }
@@ -67,6 +87,8 @@ impl Counts {
         let slot = match outcome {
             JobOutcome::Completed => &self.completed,
             JobOutcome::Retrying => &self.retried,
+            JobOutcome::Waiting => &self.waited,
+            JobOutcome::Deferred => &self.deferred,
             JobOutcome::Failed => &self.failed,
             JobOutcome::LeaseLost => &self.lease_lost,
             JobOutcome::Abandoned => &self.abandoned,
@@ -80,6 +102,7 @@ pub struct Coordinator {
     ctx: SharedContext,
     progress: broadcast::Sender<ProgressEvent>,
     campaigns: Mutex<HashMap<i64, CampaignContext>>,
+    presence: Presence,
 }
 
 impl std::fmt::Debug for Coordinator {
@@ -99,10 +122,18 @@ impl Coordinator {
                 store,
                 registry,
                 config,
+                health: DbHealth::default(),
             }),
             progress,
             campaigns: Mutex::new(HashMap::new()),
+            presence: Presence::default(),
         }
+    }
+
+    /// Each registered kind with the attempts its retry policy allows: what this
+    /// coordinator starts a campaign's jobs with.
+    pub fn job_plan(&self) -> Vec<(atl_domain::SubAgentKind, u32)> {
+        self.ctx.registry.job_plan(&self.ctx.config.retry)
     }
 
     /// Job and campaign progress. Slow subscribers miss events (`Lagged`) rather than
@@ -129,13 +160,11 @@ impl Coordinator {
             .await?
             .ok_or(EngineError::CampaignNotFound(campaign_id))?;
         if campaign.status == CampaignStatus::Pending {
-            let kinds = self.ctx.registry.kinds();
-            if kinds.is_empty() {
+            let plan = self.job_plan();
+            if plan.is_empty() {
                 return Err(EngineError::NoAgents);
             }
-            store
-                .start_campaign(campaign_id, &kinds, self.ctx.config.max_attempts)
-                .await?;
+            store.start_campaign_with(campaign_id, &plan).await?;
         }
         self.run_loop(Some(campaign_id), cancel).await
     }
@@ -150,7 +179,27 @@ impl Coordinator {
         scope: Option<i64>,
         cancel: CancellationToken,
     ) -> Result<RunSummary, EngineError> {
+        let cfg = &self.ctx.config;
+        let worker = WorkerInfo {
+            id: cfg.owner.clone(),
+            host: crate::config::host_name(),
+            pid: std::process::id(),
+        };
+        self.presence
+            .enter(&self.ctx, &worker, cfg.worker_heartbeat_every)
+            .await;
+        let result = self.claim_loop(scope, cancel).await;
+        self.presence.leave(&self.ctx.store, &worker.id).await;
+        result
+    }
+
+    async fn claim_loop(
+        &self,
+        scope: Option<i64>,
+        cancel: CancellationToken,
+    ) -> Result<RunSummary, EngineError> {
         let started = Instant::now();
+        let started_at = self.ctx.config.clock.now();
         let cfg = &self.ctx.config;
         let permits = Arc::new(Semaphore::new(cfg.concurrency.max(1)));
         let tracker = TaskTracker::new();
@@ -158,9 +207,11 @@ impl Coordinator {
         let wake = Arc::new(Notify::new());
         let counts = Arc::new(Counts::default());
         let reservations = self.ctx.registry.reservations();
-        let mut claim_errors = 0;
+        let mut failing_since: Option<Instant> = None;
         let mut last_snapshot = Instant::now();
         let mut last_settle_check: Option<Instant> = None;
+        let mut first_claim_after = None;
+        let mut idle = cfg.poll_idle;
 
         let stop = loop {
             if cancel.is_cancelled() {
@@ -168,38 +219,52 @@ impl Coordinator {
             }
             let free = permits.available_permits();
             let mut claimed = 0;
+            let mut claim_failed = false;
             if free > 0 {
+                let dead_worker_after = if self.ctx.health.healthy_for() >= cfg.worker_dead_after {
+                    cfg.worker_dead_after
+                } else {
+                    NOBODY_IS_DEAD
+                };
                 let req = ClaimRequest {
                     owner: &cfg.owner,
                     lease: cfg.lease,
                     limit: u32::try_from(free).unwrap_or(u32::MAX),
-                    now: time::OffsetDateTime::now_utc(),
                     campaign_id: scope,
                     estimates: reservations,
+                    dead_worker_after,
                 };
                 match self.ctx.store.claim_jobs(&req).await {
                     Ok(jobs) => {
-                        claim_errors = 0;
+                        self.ctx.health.ok();
+                        failing_since = None;
                         claimed = jobs.len();
+                        if claimed > 0 && first_claim_after.is_none() {
+                            first_claim_after = Some(started.elapsed());
+                            tracing::info!(
+                                after_ms = started.elapsed().as_millis() as u64,
+                                "first job claimed"
+                            );
+                        }
                         for job in jobs {
                             self.spawn_job(job, &permits, &tracker, &abandon, &wake, &counts)
                                 .await;
                         }
                     }
-                    Err(e) => {
-                        claim_errors += 1;
-                        tracing::warn!(error = %e, claim_errors, "claim failed");
-                        if claim_errors >= MAX_CLAIM_ERRORS {
-                            cancel.cancel();
-                            abandon.cancel();
-                            tracker.close();
-                            tracker.wait().await;
-                            return Err(e.into());
+                    Err(e) if e.is_transient() => {
+                        self.ctx.health.failed("claiming jobs", &e);
+                        claim_failed = true;
+                        let since = *failing_since.get_or_insert_with(Instant::now);
+                        if since.elapsed() >= CLAIM_GIVE_UP {
+                            return Err(self.give_up(e, &cancel, &abandon, &tracker).await);
                         }
                     }
+                    Err(e) => return Err(self.give_up(e, &cancel, &abandon, &tracker).await),
                 }
             }
-            if let Some(campaign_id) = scope {
+            if let Some(campaign_id) = scope
+                && !claim_failed
+            {
                 if last_snapshot.elapsed() >= SNAPSHOT_EVERY {
                     last_snapshot = Instant::now();
                     self.snapshot(campaign_id).await;
@@ -228,9 +293,17 @@ impl Coordinator {
             if claimed > 0 && claimed == free && permits.available_permits() > 0 {
                 continue;
             }
+            // Empty claims back off (jobs waiting out an outage sit with a future
+            // `run_after`; asking ten times a second would not bring it sooner); a claimed
+            // job or a finished one brings the short poll back.
+            idle = if claimed > 0 {
+                cfg.poll_idle
+            } else {
+                (idle * 2).min(cfg.poll_idle_max.max(cfg.poll_idle))
+            };
             tokio::select! {
-                () = wake.notified() => {}
-                () = tokio::time::sleep(cfg.poll_idle) => {}
+                () = wake.notified() => idle = cfg.poll_idle,
+                () = tokio::time::sleep(idle) => {}
                 () = cancel.cancelled() => {}
             }
         };
@@ -263,10 +336,30 @@ impl Coordinator {
             completed: counts.completed.load(Ordering::Relaxed),
             failed: counts.failed.load(Ordering::Relaxed),
             retried: counts.retried.load(Ordering::Relaxed),
+            waited: counts.waited.load(Ordering::Relaxed),
+            deferred: counts.deferred.load(Ordering::Relaxed),
             lease_lost: counts.lease_lost.load(Ordering::Relaxed),
             abandoned: counts.abandoned.load(Ordering::Relaxed),
+            started_at,
             elapsed: started.elapsed(),
+            first_claim_after,
         })
+    }
+
+    /// Stops the run after the database kept refusing: running jobs are abandoned (their
+    /// leases released where possible), and the error is returned.
+    async fn give_up(
+        &self,
+        e: atl_store::StoreError,
+        cancel: &CancellationToken,
+        abandon: &CancellationToken,
+        tracker: &TaskTracker,
+    ) -> EngineError {
+        cancel.cancel();
+        abandon.cancel();
+        tracker.close();
+        tracker.wait().await;
+        e.into()
     }
 
     async fn spawn_job(

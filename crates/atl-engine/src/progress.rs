@@ -7,8 +7,14 @@ use serde::Serialize;
 #[serde(rename_all = "snake_case")]
 pub enum JobOutcome {
     Completed,
-    /// Failed for now; back in the queue until its backoff ends.
+    /// Failed for now; back in the queue until its backoff ends (an attempt used).
     Retrying,
+    /// The provider asked to wait or is unavailable; back in the queue after the wait,
+    /// without using an attempt, until its patience runs out.
+    Waiting,
+    /// Not run: its own input's estimate does not fit the budget beside what is spent and
+    /// held; back in the queue (no attempt used) for the budget stop to decide.
+    Deferred,
     Failed,
     /// The lease expired and someone else owns the job; nothing was written.
     LeaseLost,

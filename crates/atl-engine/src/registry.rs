@@ -1,5 +1,5 @@
 use atl_agents::{AgentInput, SubAgent};
-use atl_domain::SubAgentKind;
+use atl_domain::{RetryPolicy, SubAgentKind};
 use atl_store::KindCosts;
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -47,9 +47,22 @@ impl AgentRegistry {
             .collect()
     }
 
+    /// Each registered kind with the attempts its retry policy allows (the agent's own
+    /// policy, or `engine`'s when it keeps the default): what the jobs are created with.
+    pub fn job_plan(&self, engine: &RetryPolicy) -> Vec<(SubAgentKind, u32)> {
+        self.kinds()
+            .into_iter()
+            .filter_map(|k| self.get(k).map(|a| (k, a)))
+            .map(|(k, a)| {
+                let policy = crate::policy::effective(a.as_ref(), engine);
+                (k, policy.max_attempts.max(1))
+            })
+            .collect()
+    }
+
     /// Each agent's high estimate for a typical target: what the claim reserves from a
-    /// budget while the job runs. The claim happens before the target is read, so the
-    /// estimate cannot depend on it.
+    /// budget until a job's own input has been priced (the engine then reserves that
+    /// job's own estimate, see `Store::reserve_for_input`).
     pub fn reservations(&self) -> KindCosts {
         let typical = AgentInput::default();
         let mut costs = KindCosts::default();

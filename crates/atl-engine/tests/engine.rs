@@ -1,205 +1,21 @@
 //! The coordinator end to end with fake agents, every test on SQLite and PostgreSQL.
 
-use async_trait::async_trait;
-use atl_agents::{AgentError, AgentInput, CostEstimate, FailureKind, SubAgent};
-use atl_domain::{AgentResult, CampaignStatus, JobStatus, NewTarget, SubAgentKind};
+mod kit;
+
+use atl_domain::{CampaignStatus, JobStatus, SubAgentKind};
 use atl_engine::{AgentRegistry, Coordinator, EngineConfig, StopReason};
+use atl_store::Store;
 use atl_store::testing::all_stores;
-use atl_store::{NewCampaign, Store};
-use serde_json::json;
-use std::collections::HashMap;
+use kit::*;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio_util::sync::CancellationToken;
-
-// ---- fake agents -------------------------------------------------------------------------
-
-#[derive(Clone, Copy, Debug)]
-enum Act {
-    Ok,
-    Retry { spent: i64 },
-    Fail { spent: i64 },
-}
-
-type Script = Arc<dyn Fn(&AgentInput, u32) -> Act + Send + Sync>;
-
-/// Start and end instants of every run, by (target, kind).
-#[derive(Default)]
-struct Log {
-    runs: Mutex<Vec<(i64, SubAgentKind, Instant, Instant)>>,
-    attempts: Mutex<HashMap<(i64, SubAgentKind), u32>>,
-}
-
-struct FakeAgent {
-    kind: SubAgentKind,
-    latency_ms: (u64, u64),
-    cost: Option<i64>,
-    estimate: i64,
-    script: Script,
-    log: Arc<Log>,
-    tag: &'static str,
-}
-
-#[async_trait]
-impl SubAgent for FakeAgent {
-    fn kind(&self) -> SubAgentKind {
-        self.kind
-    }
-    fn estimate(&self, _: &AgentInput) -> CostEstimate {
-        CostEstimate {
-            low_nano_usd: self.estimate / 2,
-            high_nano_usd: self.estimate,
-            ..CostEstimate::default()
-        }
-    }
-    async fn run(&self, input: &AgentInput) -> Result<AgentResult, AgentError> {
-        let start = Instant::now();
-        let attempt = {
-            let mut a = self.log.attempts.lock().unwrap();
-            let n = a.entry((input.target_id, self.kind)).or_default();
-            *n += 1;
-            *n
-        };
-        let (lo, hi) = self.latency_ms;
-        tokio::time::sleep(Duration::from_millis(fastrand::u64(lo..=hi))).await;
-        self.log
-            .runs
-            .lock()
-            .unwrap()
-            .push((input.target_id, self.kind, start, Instant::now()));
-        match (self.script)(input, attempt) {
-            Act::Ok => Ok(AgentResult {
-                kind: self.kind,
-                data: json!({"by": self.tag, "prior": input.prior.len(), "seller": input.options.seller.name}),
-                sources: vec![],
-                confidence: 0.9,
-                cost_nano_usd: self.cost,
-                latency_ms: start.elapsed().as_millis() as i64,
-                provider: "fake".into(),
-                model: "fake".into(),
-                tokens_in: 1,
-                tokens_out: 1,
-                synthetic: true,
-            }),
-            Act::Retry { spent } => {
-                Err(AgentError::new(FailureKind::Transient, "503 try again").with_spent(spent))
-            }
-            Act::Fail { spent } => Err(AgentError::final_error("401 bad key").with_spent(spent)),
-        }
-    }
-}
-
-struct Fakes {
-    latency_ms: (u64, u64),
-    cost: Option<i64>,
-    estimate: i64,
-    script: Script,
-    tag: &'static str,
-}
-
-impl Default for Fakes {
-    fn default() -> Self {
-        Fakes {
-            latency_ms: (2, 10),
-            cost: Some(1_000),
-            estimate: 1_000,
-            script: Arc::new(|_, _| Act::Ok),
-            tag: "a",
-        }
-    }
-}
-
-fn registry(f: &Fakes, log: &Arc<Log>) -> AgentRegistry {
-    let mut r = AgentRegistry::new();
-    for kind in SubAgentKind::ALL {
-        r.register(Arc::new(FakeAgent {
-            kind: *kind,
-            latency_ms: f.latency_ms,
-            cost: f.cost,
-            estimate: f.estimate,
-            script: f.script.clone(),
-            log: log.clone(),
-            tag: f.tag,
-        }));
-    }
-    r
-}
-
-fn config(concurrency: usize) -> EngineConfig {
-    EngineConfig {
-        concurrency,
-        lease: Duration::from_secs(5),
-        heartbeat_every: Duration::from_secs(1),
-        retry_base: Duration::from_millis(5),
-        retry_cap: Duration::from_millis(20),
-        poll_idle: Duration::from_millis(20),
-        shutdown_grace: Duration::from_millis(200),
-        ..EngineConfig::default()
-    }
-}
-
-async fn campaign(store: &Store, n: u64, budget: Option<i64>) -> i64 {
-    let team = store.team_id("engine").await.unwrap();
-    let mut import = store
-        .begin_import(NewCampaign {
-            team_id: team,
-            name: "engine test".into(),
-            uploaded_file: None,
-            settings: json!({"seller": {"name": "Sam", "company": "Us", "pitch": "We help."}}),
-            budget_nano_usd: budget,
-        })
-        .await
-        .unwrap();
-    let targets: Vec<NewTarget> = (1..=n)
-        .map(|i| NewTarget {
-            row_number: i + 1,
-            company_name: format!("Company {i}"),
-            dedup_key: format!("company {i}"),
-            ..Default::default()
-        })
-        .collect();
-    import.insert_targets(&targets).await.unwrap();
-    import.commit(&json!({})).await.unwrap().id
-}
-
-/// Exactly one result per (target, kind) for completed jobs, none for others; counters
-/// equal the rows; the campaign's cost equals results plus failed attempts' spend.
-async fn assert_consistent(store: &Store, campaign_id: i64, backend: &str) {
-    let stored = store.campaign_counters(campaign_id).await.unwrap();
-    let counted = store.recount_campaign(campaign_id).await.unwrap();
-    assert_eq!(stored, counted, "{backend}: counters differ from rows");
-    let jobs = store.list_jobs(campaign_id, 10_000, 0).await.unwrap();
-    let mut by_target: HashMap<i64, Vec<_>> = HashMap::new();
-    for j in &jobs {
-        by_target.entry(j.target_id).or_default().push(j);
-    }
-    for (target, jobs) in by_target {
-        let results = store.results_for_target(target).await.unwrap();
-        for j in jobs {
-            let n = results.iter().filter(|r| r.kind == j.kind).count();
-            let want = usize::from(j.status == JobStatus::Completed);
-            assert_eq!(
-                n, want,
-                "{backend}: target {target} {} is {:?}",
-                j.kind, j.status
-            );
-        }
-    }
-}
-
-fn multi() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap()
-}
 
 // ---- tests -------------------------------------------------------------------------------
 
 #[test]
-fn every_target_gets_one_result_per_sub_agent_and_voice_waits_for_its_inputs() {
+fn every_target_gets_one_result_per_sub_agent_and_intel_and_voice_wait_for_their_inputs() {
     multi().block_on(async {
         for (backend, store) in all_stores().await {
             let log = Arc::new(Log::default());
@@ -219,20 +35,23 @@ fn every_target_gets_one_result_per_sub_agent_and_voice_waits_for_its_inputs() {
             assert_eq!(camp.cost_nano_usd, 120 * 1_000);
             assert_consistent(&store, c, backend).await;
 
-            // Voice started only after research and enrichment of its target ended.
+            // Intel started only after research of its target ended, voice only after
+            // research and enrichment.
             let runs = log.runs.lock().unwrap().clone();
             for (target, kind, start, _) in &runs {
-                if *kind != SubAgentKind::Voice {
-                    continue;
-                }
-                for dep in [SubAgentKind::Research, SubAgentKind::Enrichment] {
+                let deps: &[SubAgentKind] = match kind {
+                    SubAgentKind::Intel => &[SubAgentKind::Research],
+                    SubAgentKind::Voice => &[SubAgentKind::Research, SubAgentKind::Enrichment],
+                    _ => &[],
+                };
+                for dep in deps.iter().copied() {
                     let (_, _, _, end) = runs
                         .iter()
                         .find(|(t, k, _, _)| t == target && *k == dep)
                         .unwrap();
                     assert!(
                         end <= start,
-                        "{backend}: voice of {target} began before {dep} ended"
+                        "{backend}: {kind} of {target} began before {dep} ended"
                     );
                 }
             }
@@ -244,6 +63,14 @@ fn every_target_gets_one_result_per_sub_agent_and_voice_waits_for_its_inputs() {
                 .unwrap();
             assert!(voice.data["prior"].as_u64().unwrap() >= 2, "{backend}");
             assert_eq!(voice.data["seller"], "Sam");
+            let intel = results
+                .iter()
+                .find(|r| r.kind == SubAgentKind::Intel)
+                .unwrap();
+            assert!(
+                intel.data["prior"].as_u64().unwrap() >= 1,
+                "{backend}: intel saw the research"
+            );
             let mut finished = 0;
             while let Ok(e) = events.try_recv() {
                 if matches!(
@@ -295,9 +122,14 @@ fn retryable_failures_are_retried_and_final_ones_say_which_sub_agent_failed() {
                 atl_domain::TargetStatus::Failed,
                 "{backend}"
             );
-            let mut failed = t.failed_sub_agents.unwrap();
-            failed.sort_by_key(|k| k.as_str());
-            assert_eq!(failed.len(), 4);
+            let failed = t.failed_sub_agents.unwrap();
+            assert_eq!(failed.len(), 4, "{backend}");
+            assert!(
+                failed
+                    .iter()
+                    .all(|m| m.reason.as_deref() == Some("401 bad key")),
+                "{backend}: {failed:?}"
+            );
             let jobs = store.jobs_for_target(broken).await.unwrap();
             assert!(
                 jobs.iter()
@@ -350,15 +182,11 @@ fn a_hung_worker_is_overtaken_after_its_lease_expires_and_its_late_result_is_ref
             // One permit: while its job hangs, the frozen worker cannot claim it again.
             let mut hung_cfg = config(1);
             hung_cfg.lease = Duration::from_millis(300);
+            hung_cfg.commit_patience = Duration::from_millis(300);
             // Never renews in time: a frozen worker as seen from the database.
             hung_cfg.heartbeat_every = Duration::from_secs(30);
             let mut r = AgentRegistry::new();
-            r.register(
-                registry(&slow, &log)
-                    .get(SubAgentKind::Research)
-                    .unwrap()
-                    .clone(),
-            );
+            r.register(slow.agent(SubAgentKind::Research, &log));
             let hung = Coordinator::new(store.store(), r, hung_cfg);
             let hung_run = tokio::spawn(async move {
                 hung.run_campaign(c, CancellationToken::new())
@@ -379,12 +207,7 @@ fn a_hung_worker_is_overtaken_after_its_lease_expires_and_its_late_result_is_ref
                 ..Fakes::default()
             };
             let mut r = AgentRegistry::new();
-            r.register(
-                registry(&fast, &log)
-                    .get(SubAgentKind::Research)
-                    .unwrap()
-                    .clone(),
-            );
+            r.register(fast.agent(SubAgentKind::Research, &log));
             let rescuer = Coordinator::new(store.store(), r, config(4));
             let summary = rescuer
                 .run_campaign(c, CancellationToken::new())
@@ -442,14 +265,6 @@ fn a_campaign_capped_below_its_cost_stops_at_the_budget() {
             assert_consistent(&store, c, backend).await;
         }
     });
-}
-
-async fn wait_for_completed_jobs(store: &Store, c: i64, n: u64) {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while store.campaign_progress(c).await.unwrap().jobs.completed < n {
-        assert!(Instant::now() < deadline, "timed out waiting for {n} jobs");
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
 }
 
 #[test]
@@ -544,22 +359,18 @@ fn pause_resume_cancel_and_retry_failed_on_a_running_campaign() {
                 ..Fakes::default()
             };
             let mut r = registry(&Fakes::default(), &log);
-            r.register(
-                registry(&fakes, &log)
-                    .get(SubAgentKind::Intel)
-                    .unwrap()
-                    .clone(),
-            );
+            r.register(fakes.agent(SubAgentKind::Intel, &log));
             let coord = Coordinator::new(store.store(), r, config(4));
             let c = campaign(&store, 5, None).await;
             coord
                 .run_campaign(c, CancellationToken::new())
                 .await
                 .unwrap();
+            let p = store.campaign_progress(c).await.unwrap();
             assert_eq!(
-                store.campaign_progress(c).await.unwrap().jobs.failed,
-                5,
-                "{backend}"
+                (p.jobs.failed, p.targets.partial, p.targets.completed),
+                (5, 5, 0),
+                "{backend}: intel failed everywhere, so every target is partial"
             );
             assert_consistent(&store, c, backend).await;
             broken.store(false, Ordering::SeqCst);
@@ -592,13 +403,16 @@ fn slow_fakes() -> Fakes {
     }
 }
 
-/// The lease is kept well above the ~1–2 s PostgreSQL needs to end the killed worker's
-/// backends (they hold row locks until they notice their client is gone); shorter leases
-/// make the survivor lose leases behind them and burn attempts.
+/// A long lease, so that a resume which waited for the killed worker's leases to expire
+/// would take at least that long: on SQLite the resuming worker takes them back as it
+/// starts (no other process can hold them), on PostgreSQL once the dead worker's
+/// heartbeat is `worker_dead_after` old.
 fn crash_config() -> EngineConfig {
     EngineConfig {
-        lease: Duration::from_secs(5),
+        lease: Duration::from_secs(40),
         heartbeat_every: Duration::from_secs(1),
+        worker_heartbeat_every: Duration::from_millis(500),
+        worker_dead_after: Duration::from_secs(3),
         ..config(8)
     }
 }
@@ -649,6 +463,8 @@ fn a_sigkilled_worker_loses_nothing_and_duplicates_nothing() {
                 "{backend}: killed before the end"
             );
 
+            let orphaned = at_kill.jobs.running;
+            assert!(orphaned > 0, "{backend}: the kill left leases behind");
             let log = Arc::new(Log::default());
             let coord =
                 Coordinator::new(store.store(), registry(&slow_fakes(), &log), crash_config());
@@ -657,6 +473,12 @@ fn a_sigkilled_worker_loses_nothing_and_duplicates_nothing() {
                 .await
                 .unwrap();
             assert_eq!(summary.stop, StopReason::Finished, "{backend}");
+            // The killed worker's 40-second leases were not waited out.
+            assert!(
+                summary.elapsed < Duration::from_secs(20),
+                "{backend}: resumed in {:?} with {orphaned} orphaned leases",
+                summary.elapsed
+            );
             let p = store.campaign_progress(c).await.unwrap();
             let odd: Vec<_> = store
                 .list_jobs(c, 1000, 0)
@@ -687,8 +509,9 @@ fn a_sigkilled_worker_loses_nothing_and_duplicates_nothing() {
                 .count();
             assert_eq!(completed_events, 1, "{backend}");
             eprintln!(
-                "{backend}: killed at {} of 160 jobs; the second worker finished the rest in {:?}",
-                at_kill.jobs.completed, summary.elapsed
+                "{backend}: killed at {} of 160 jobs ({orphaned} leased); the second worker \
+                 claimed after {:?} and finished the rest in {:?}",
+                at_kill.jobs.completed, summary.first_claim_after, summary.elapsed
             );
         }
     });

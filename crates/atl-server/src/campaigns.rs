@@ -62,7 +62,10 @@ pub(crate) struct CampaignView {
     /// pending, processing, paused, completed, failed, cancelled.
     pub status: String,
     pub total_targets: i64,
+    /// Targets with every sub-agent's result.
     pub enriched_count: i64,
+    /// Targets with some results, the other sub-agents failed or skipped.
+    pub partial_count: i64,
     pub in_progress_count: i64,
     pub failed_count: i64,
     pub budget_usd: Option<f64>,
@@ -85,6 +88,7 @@ impl From<&Campaign> for CampaignView {
             status: c.status.to_string(),
             total_targets: c.total_targets,
             enriched_count: c.enriched_count,
+            partial_count: c.partial_count,
             in_progress_count: c.in_progress_count,
             failed_count: c.failed_count,
             budget_usd: c.budget_usd(),
@@ -233,14 +237,17 @@ pub(crate) async fn start(
 ) -> Result<(StatusCode, axum::Json<StatusView>), ApiError> {
     let store = &state.ctx.store;
     campaign_of(store, team, id).await?;
-    let max_attempts = state
-        .ctx
-        .coordinator
-        .as_ref()
-        .map_or(state.ctx.max_attempts, |c| c.config().max_attempts);
-    let campaign = store
-        .start_campaign(id, SubAgentKind::ALL, max_attempts)
-        .await?;
+    // Each sub-agent's jobs get the attempts its retry policy allows.
+    let plan = state.ctx.coordinator.as_ref().map_or_else(
+        || {
+            SubAgentKind::ALL
+                .iter()
+                .map(|k| (*k, state.ctx.max_attempts))
+                .collect()
+        },
+        |c| c.job_plan(),
+    );
+    let campaign = store.start_campaign_with(id, &plan).await?;
     Ok((
         StatusCode::ACCEPTED,
         after_transition(store, &campaign).await?,

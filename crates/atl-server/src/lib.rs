@@ -80,7 +80,8 @@ pub struct AppContext {
     /// `None` = on the server's own runtime. `atl serve` gives the workers a
     /// [`WorkerRuntime`] so that requests never queue behind job tasks on the same threads.
     pub worker_runtime: Option<tokio::runtime::Handle>,
-    /// Attempts per job when a campaign is started (the coordinator's setting wins).
+    /// Attempts per job when a campaign is started without a coordinator here (the
+    /// coordinator's retry policies win).
     pub max_attempts: u32,
     /// Serve requests without a key as team `default` while the store has no key. `serve`
     /// sets it to "the listener is on loopback"; never true on a public address.
@@ -114,7 +115,7 @@ impl AppContext {
             providers: None,
             coordinator: None,
             worker_runtime: None,
-            max_attempts: 3,
+            max_attempts: atl_domain::RetryPolicy::default().max_attempts,
             allow_anonymous: false,
             shutdown: CancellationToken::new(),
             event_poll: Duration::from_millis(250),

@@ -31,9 +31,13 @@ pub(crate) struct TargetView {
     /// The CSV's other columns.
     #[schema(value_type = Object)]
     pub extra: Value,
-    /// pending, processing, completed, failed, cancelled.
+    /// pending, processing, completed, partial, failed, cancelled.
     pub status: String,
+    /// The sub-agents without a result (failed or skipped).
     pub failed_sub_agents: Vec<String>,
+    /// The same with why: `{sub_agent, status, reason}`.
+    #[schema(value_type = Vec<Object>)]
+    pub missing_sub_agents: Vec<Value>,
     pub cost_usd: f64,
     /// The merged view of the results, when the ledger keeps one.
     #[schema(value_type = Object)]
@@ -60,7 +64,13 @@ impl From<&Target> for TargetView {
                 .failed_sub_agents
                 .iter()
                 .flatten()
-                .map(|k| k.to_string())
+                .map(|m| m.sub_agent.to_string())
+                .collect(),
+            missing_sub_agents: t
+                .failed_sub_agents
+                .iter()
+                .flatten()
+                .filter_map(|m| serde_json::to_value(m).ok())
                 .collect(),
             cost_usd: nano_to_usd(t.cost_nano_usd),
             enriched_data: t.enriched_data.clone(),
@@ -72,7 +82,8 @@ impl From<&Target> for TargetView {
 #[derive(Debug, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub(crate) struct TargetQuery {
-    /// Only targets in this state (pending, processing, completed, failed, cancelled).
+    /// Only targets in this state (pending, processing, completed, partial, failed,
+    /// cancelled).
     pub status: Option<String>,
     /// row_number (default), company, status, updated_at or id; `-` prefix = descending.
     pub sort: Option<String>,

@@ -48,8 +48,11 @@ impl App {
                 concurrency: 16,
                 data_dir: data_dir.clone(),
                 poll_idle: Duration::from_millis(20),
-                retry_base: Duration::from_millis(10),
-                retry_cap: Duration::from_millis(50),
+                retry: atl_domain::RetryPolicy {
+                    backoff_base: Duration::from_millis(10),
+                    backoff_cap: Duration::from_millis(50),
+                    ..Default::default()
+                },
                 ..Default::default()
             };
             let coordinator = atl_app::coordinator(&store, &providers, config);
@@ -261,7 +264,10 @@ async fn upload_start_events_status_targets_executives_export_audio() {
         .await;
         let done = progress.last().cloned().unwrap_or_default();
         assert_eq!(done["progress"]["completed"], 3, "{backend}: {done}");
-        assert_eq!(done["progress"]["percent"], 100.0, "{backend}: {done}");
+        assert_eq!(
+            done["progress"]["percent_complete"], 100.0,
+            "{backend}: {done}"
+        );
         let completed: Vec<i64> = progress
             .iter()
             .filter_map(|p| p["progress"]["completed"].as_i64())
@@ -311,9 +317,15 @@ async fn upload_start_events_status_targets_executives_export_audio() {
         // Status: done, in the seed's shape.
         let (_, st) = app.get(&format!("/api/atl/campaigns/{id}/status")).await;
         assert_eq!(st["status"], "completed", "{backend}: {st}");
-        assert_eq!(st["progress"]["total"], 3);
+        // The agreed fields, named exactly.
+        assert_eq!(st["progress"]["total_targets"], 3);
         assert_eq!(st["progress"]["completed"], 3, "{backend}: {st}");
-        assert_eq!(st["progress"]["percent"], 100.0);
+        assert_eq!(st["progress"]["percent_complete"], 100.0);
+        for k in ["in_progress", "failed", "pending", "partial", "cancelled"] {
+            assert_eq!(st["progress"][k], 0, "{backend}: {k} in {st}");
+        }
+        assert_eq!(st["failed_by_sub_agent"]["research"], 0, "{backend}: {st}");
+        assert!(st["cost_usd"]["completed_work"].as_f64().unwrap() > 0.0);
         for k in [
             "total_cost_usd",
             "avg_time_per_target_ms",
@@ -386,7 +398,12 @@ async fn upload_start_events_status_targets_executives_export_audio() {
             .as_array()
             .unwrap()
             .iter()
-            .map(|e| format!("{}|{}|{}|{}", e["email"], e["name"], e["title"], e["company"]))
+            .map(|e| {
+                format!(
+                    "{}|{}|{}|{}",
+                    e["email"], e["name"], e["title"], e["company"]
+                )
+            })
             .collect();
         let total = keys.len();
         keys.sort();
@@ -1384,15 +1401,24 @@ async fn control_verbs_move_the_campaign_and_answer_its_status() {
                 owner: "test",
                 lease: Duration::from_secs(60),
                 limit: 1,
-                now: time::OffsetDateTime::now_utc(),
                 campaign_id: Some(id),
                 estimates: Default::default(),
+                dead_worker_after: Duration::from_secs(3600),
             })
             .await
             .unwrap();
         let job = &claimed[0];
         let outcome = store
-            .fail_job(job.job_id, &job.lease_token, "provider said no", None, 0)
+            .fail_job(
+                job.job_id,
+                &job.lease_token,
+                "provider said no",
+                atl_store::FailNext::Fail,
+                &atl_store::AttemptSpend {
+                    run: job.run,
+                    ..Default::default()
+                },
+            )
             .await
             .unwrap();
         assert_eq!(outcome, atl_store::FailOutcome::Failed, "{backend}");

@@ -6,9 +6,12 @@ use atl_domain::CampaignStatus;
 use serde_json::json;
 use time::OffsetDateTime;
 
-use crate::db::{DbTime, now};
+use crate::db::DbTime;
 use crate::ledger::bookkeeping::{event, freeze_campaign, settle_campaign};
-use crate::ledger::sql::{CAMPAIGN_STATUS, REFRESH_COUNTERS, SETTLE_TARGETS, SKIP_PENDING};
+use crate::ledger::sql::{
+    CAMPAIGN_MISSING_PG, CAMPAIGN_MISSING_SQLITE, CAMPAIGN_STATUS, REFRESH_COUNTERS,
+    SETTLE_TARGETS, SKIP_PENDING,
+};
 use crate::ledger::tx::{Sql, Tx, args, retry_transient};
 use crate::model::{Campaign, CampaignRow, campaign_columns, parse_status};
 use crate::{Store, StoreError};
@@ -27,20 +30,24 @@ const SELECT_CAMPAIGN: &str = concat!(
     campaign_columns!(),
     " FROM atl_campaigns WHERE id = $1"
 );
+/// Failed and skipped jobs (what makes a target partial or failed) run again from
+/// scratch: attempts and patience reset, `runs` kept (it numbers every run ever made).
+/// Completed jobs and their results are untouched.
 const RETRY_JOBS: &str = "UPDATE sub_agent_executions SET status = 'pending', attempts = 0, \
     run_after = $2, finished_at = NULL, lease_owner = NULL, lease_token = NULL, \
-    lease_expires_at = NULL, reserved_nano_usd = 0, updated_at = $2 \
-    WHERE campaign_id = $1 AND status = 'failed'";
-/// Every failed job is retried, so no target keeps a failed sub-agent on record.
+    lease_expires_at = NULL, reserved_nano_usd = 0, waiting_since = NULL, updated_at = $2 \
+    WHERE campaign_id = $1 AND status IN ('failed', 'skipped')";
+/// Every failed and skipped job is retried, so no target keeps one on record.
 const CLEAR_FAILED_SUB_AGENTS: &str = "UPDATE atl_targets SET failed_sub_agents = NULL, \
     updated_at = $2 WHERE campaign_id = $1 AND failed_sub_agents IS NOT NULL";
 const REOPEN_TARGETS: &str = "UPDATE atl_targets SET enrichment_status = 'processing', \
     updated_at = $2 WHERE campaign_id = $1 \
-    AND enrichment_status IN ('completed', 'failed', 'cancelled') \
+    AND enrichment_status IN ('completed', 'partial', 'failed', 'cancelled') \
     AND EXISTS (SELECT 1 FROM sub_agent_executions j WHERE j.target_id = atl_targets.id \
                 AND j.status = 'pending')";
+/// The budget stop is lifted too: it is taken again if the retried jobs do not fit.
 const REOPEN_CAMPAIGN: &str = "UPDATE atl_campaigns SET status = 'processing', \
-    completed_at = NULL, updated_at = $2 WHERE id = $1";
+    completed_at = NULL, budget_exhausted = FALSE, updated_at = $2 WHERE id = $1";
 
 async fn current_status(tx: &mut Tx, campaign_id: i64) -> Result<CampaignStatus, StoreError> {
     let row: Option<(String,)> = tx
@@ -88,8 +95,8 @@ impl Store {
         event_kind: &'static str,
     ) -> Result<Campaign, StoreError> {
         retry_transient(|| async {
-            let at = now();
             let mut tx = Tx::begin(&self.db).await?;
+            let at = tx.now();
             let status = current_status(&mut tx, campaign_id).await?;
             if status != from {
                 return Err(refuse(campaign_id, status, rule));
@@ -112,8 +119,8 @@ impl Store {
     /// cancelled), running jobs may still finish and are recorded.
     pub async fn cancel_campaign(&self, campaign_id: i64) -> Result<Campaign, StoreError> {
         retry_transient(|| async {
-            let at = now();
             let mut tx = Tx::begin(&self.db).await?;
+            let at = tx.now();
             let status = current_status(&mut tx, campaign_id).await?;
             if status.is_final() {
                 return Err(refuse(
@@ -146,13 +153,16 @@ impl Store {
         .await
     }
 
-    /// Failed jobs go back to pending with their attempts reset; their targets are
-    /// processing again and the campaign too. Allowed on a processing, paused, completed or
-    /// failed campaign (a paused one becomes processing).
+    /// Failed and skipped jobs go back to pending with their attempts reset; their targets
+    /// (partial, failed, or cancelled by the budget) are processing again and the campaign
+    /// too. Completed jobs and their results stay as they are. Allowed on a processing,
+    /// paused, completed or failed campaign (a paused one becomes processing); with nothing
+    /// to retry the campaign is settled again at once. See [`Store::retryable_jobs`] for
+    /// what it would run.
     pub async fn retry_failed(&self, campaign_id: i64) -> Result<Campaign, StoreError> {
         retry_transient(|| async {
-            let at = now();
             let mut tx = Tx::begin(&self.db).await?;
+            let at = tx.now();
             let status = current_status(&mut tx, campaign_id).await?;
             if matches!(status, CampaignStatus::Pending | CampaignStatus::Cancelled) {
                 return Err(refuse(
@@ -197,6 +207,14 @@ impl Store {
 /// Settles every target with nothing left to run, then recomputes the counters from rows.
 async fn settle_all(tx: &mut Tx, campaign_id: i64, at: OffsetDateTime) -> Result<(), StoreError> {
     freeze_campaign(tx, campaign_id).await?;
+    tx.execute(
+        Sql::Split {
+            sqlite: CAMPAIGN_MISSING_SQLITE,
+            postgres: CAMPAIGN_MISSING_PG,
+        },
+        &args![campaign_id, DbTime(at)],
+    )
+    .await?;
     tx.execute(Sql::Both(SETTLE_TARGETS), &args![campaign_id, DbTime(at)])
         .await?;
     tx.execute(Sql::Both(REFRESH_COUNTERS), &args![campaign_id, DbTime(at)])

@@ -88,8 +88,11 @@ impl From<sqlx::Error> for StoreError {
                     _ => StoreError::Database(detail),
                 }
             }
+            // A dropped connection surfaces as I/O or, when the server closes it mid
+            // message, as a protocol error: both mean "try again on a new connection".
             sqlx::Error::Io(_)
             | sqlx::Error::Tls(_)
+            | sqlx::Error::Protocol(_)
             | sqlx::Error::PoolTimedOut
             | sqlx::Error::PoolClosed
             | sqlx::Error::WorkerCrashed => StoreError::Unavailable(err.to_string()),
@@ -113,15 +116,27 @@ impl From<sqlx::migrate::MigrateError> for StoreError {
     }
 }
 
-/// SQLite BUSY/LOCKED (5, 6 and their extended codes) and PostgreSQL serialization
-/// failure, deadlock and lock timeout: worth a retry.
+/// Worth a retry on a fresh transaction: SQLite BUSY/LOCKED (5, 6 and their extended
+/// codes); PostgreSQL serialization failure (40001), deadlock (40P01), lock timeout
+/// (55P03), a server shutting down or restarting (57P01 admin_shutdown, 57P02
+/// crash_shutdown, 57P03 cannot_connect_now), too many connections (53300), and every
+/// connection exception (class 08).
 fn is_busy(code: Option<&str>) -> bool {
     match code {
         Some(code) => {
             matches!(
                 code,
-                "5" | "6" | "261" | "517" | "40001" | "40P01" | "55P03"
-            )
+                "5" | "6"
+                    | "261"
+                    | "517"
+                    | "40001"
+                    | "40P01"
+                    | "55P03"
+                    | "57P01"
+                    | "57P02"
+                    | "57P03"
+                    | "53300"
+            ) || code.starts_with("08")
         }
         None => false,
     }
@@ -210,6 +225,20 @@ mod tests {
         assert_eq!(url_password("postgres://u@h/db"), None);
         assert_eq!(url_password("postgres://u:@h/db"), None);
         assert_eq!(url_password("atl.db"), None);
+    }
+
+    #[test]
+    fn restarts_and_dropped_connections_are_transient() {
+        for code in [
+            "57P01", "57P03", "08006", "08003", "40001", "40P01", "5", "517",
+        ] {
+            assert!(is_busy(Some(code)), "{code}");
+        }
+        for code in ["23505", "42P01", "22P02"] {
+            assert!(!is_busy(Some(code)), "{code}");
+        }
+        let io = std::io::Error::new(std::io::ErrorKind::ConnectionReset, "reset");
+        assert!(StoreError::from(sqlx::Error::Io(io)).is_transient());
     }
 
     #[test]

@@ -3,45 +3,56 @@
 //! cost and the campaign's counters (DESIGN.md invariant 1).
 //!
 //! Lifecycle of a job: `pending` → (claim) `running` → `completed` | `failed` | back to
-//! `pending` (retry, expired lease) ; `pending` → `skipped` (budget reached, cancelled).
-//! Every write that ends a lease is guarded by the lease's token (fencing): a worker whose
-//! lease expired and was claimed again cannot write anything.
+//! `pending` (a transient failure or an expired lease, which count an attempt; a snooze or
+//! an unavailable provider, which do not and wait with a future `run_after`; a release at
+//! shutdown) ; `pending` → `skipped` (budget reached, cancelled). Every write that ends a
+//! lease is guarded by the lease's token (fencing): a worker whose lease expired and was
+//! claimed again cannot write anything. What a run spent is booked apart and unfenced
+//! (`spend.rs`).
+//!
+//! Clock: every time in these transactions is the database's (`Tx::now`), so workers
+//! whose clocks disagree still agree on which lease has expired.
 
 pub(crate) mod bookkeeping;
 mod claim;
+mod finish;
+mod spend;
 pub(crate) mod sql;
 pub(crate) mod tx;
+mod workers;
 
-use atl_domain::{AgentResult, JobStatus, SubAgentKind};
-use serde::Serialize;
+use atl_domain::SubAgentKind;
 use serde_json::json;
-use std::hash::{BuildHasher, Hasher};
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 use time::OffsetDateTime;
 
-use crate::db::{DbTime, now};
+use crate::db::DbTime;
 use crate::model::parse_status;
 use crate::{Store, StoreError};
-use bookkeeping::{JobEnd, end_job, settle_campaign};
+use bookkeeping::settle_campaign;
+pub use finish::{FailNext, FailOutcome};
+pub use spend::{AttemptOutcome, AttemptSpend, Reservation};
 use tx::{Sql, Tx, args, retry_transient};
+pub use workers::WorkerInfo;
 
 /// What a worker asks for when it claims work.
 #[derive(Debug, Clone)]
 pub struct ClaimRequest<'a> {
-    /// Who holds the leases (host-pid-random); stored for operators, not for fencing.
+    /// Who holds the leases: the worker's id in `atl_workers` (host-pid-random).
     pub owner: &'a str,
     /// How long a lease lasts without a heartbeat.
     pub lease: Duration,
     /// At most this many jobs.
     pub limit: u32,
-    /// The clock the claim compares `run_after` and lease expiries with.
-    pub now: OffsetDateTime,
     /// Only this campaign's jobs; `None` = any processing campaign.
     pub campaign_id: Option<i64>,
-    /// The high cost estimate per sub-agent, reserved from a budgeted campaign while the
-    /// job runs (DESIGN.md invariant 6).
+    /// The high cost estimate per sub-agent for a typical input, reserved from a budgeted
+    /// campaign while a job whose own estimate is not known yet runs (DESIGN.md invariant
+    /// 6); see [`Store::reserve_for_input`].
     pub estimates: KindCosts,
+    /// A worker whose heartbeat is older than this is dead: its leases are freed at once
+    /// rather than when each expires.
+    pub dead_worker_after: Duration,
 }
 
 /// One nano-USD amount per sub-agent kind (absent kinds cost 0).
@@ -77,46 +88,24 @@ pub struct ClaimedJob {
     pub campaign_id: i64,
     pub target_id: i64,
     pub kind: SubAgentKind,
-    /// 1 on the first claim, counting this one.
+    /// Attempts used, this one included (1 on the first claim). Runs that only waited for
+    /// a provider gave theirs back.
     pub attempt: u32,
     pub max_attempts: u32,
+    /// This claim's number among all claims of the job (1, 2, …), never reused: the key
+    /// its spend is booked under and the mark on the files it writes.
+    pub run: u32,
     pub lease_token: String,
+    /// On the database's clock.
     pub lease_expires_at: OffsetDateTime,
-}
-
-/// What [`Store::fail_job`] did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case", tag = "outcome")]
-pub enum FailOutcome {
-    /// Back to `pending`, claimable again from `run_after`.
-    Retrying {
-        #[serde(with = "time::serde::rfc3339")]
-        run_after: OffsetDateTime,
-    },
-    /// Final: the job is `failed` and its target and campaign were updated.
-    Failed,
-    /// The lease was no longer ours (expired and claimed again, or the job ended): nothing
-    /// was written.
-    LeaseLost,
-}
-
-/// A unique, unguessable-enough lease token: a fresh random 128 bits per claim (std's
-/// randomly keyed hasher over a process-wide counter, the time and the pid). Fencing only
-/// needs two claims never to share a token.
-fn new_lease_token() -> String {
-    static COUNTER: AtomicU64 = AtomicU64::new(0);
-    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-    let t = OffsetDateTime::now_utc().unix_timestamp_nanos();
-    let mut halves = [0u64; 2];
-    for (i, half) in halves.iter_mut().enumerate() {
-        let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-        h.write_u64(n);
-        h.write_i128(t);
-        h.write_u32(std::process::id());
-        h.write_usize(i);
-        *half = h.finish();
-    }
-    format!("{:016x}{:016x}", halves[0], halves[1])
+    /// Since when a provider has been unavailable to this job (the database's clock), if
+    /// its last runs only waited.
+    pub waiting_since: Option<OffsetDateTime>,
+    /// How long that was at the claim, measured by the database (so a worker adds only
+    /// what its monotonic clock saw since).
+    pub waiting_for: Duration,
+    /// Whether its campaign has a budget (then the engine reserves for its own input).
+    pub budgeted: bool,
 }
 
 /// `$5.00`, `$0.0000155`: dollars with at least two decimals and no trailing zeros beyond.
@@ -134,11 +123,38 @@ pub fn format_usd(nano: i64) -> String {
     format!("{sign}${whole}.{frac}")
 }
 
+/// A fresh random 128-bit lease token per claim, from the OS generator. Fencing only
+/// needs two claims never to share a token.
+fn new_lease_token() -> Result<String, StoreError> {
+    use ring::rand::SecureRandom;
+    let mut bytes = [0u8; 16];
+    ring::rand::SystemRandom::new()
+        .fill(&mut bytes)
+        .map_err(|_| StoreError::Database("the OS random number generator failed".into()))?;
+    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
+}
+
 fn lease_deadline(now: OffsetDateTime, lease: Duration) -> Result<OffsetDateTime, StoreError> {
     let lease = time::Duration::try_from(lease)
         .map_err(|_| StoreError::InvalidInput(format!("lease {lease:?} is too long")))?;
     now.checked_add(lease)
         .ok_or_else(|| StoreError::InvalidInput("lease ends after the year 9999".into()))
+}
+
+/// `start` − `span`, saturating.
+pub(crate) fn before(start: OffsetDateTime, span: Duration) -> OffsetDateTime {
+    time::Duration::try_from(span)
+        .ok()
+        .and_then(|d| start.checked_sub(d))
+        .unwrap_or(time::PrimitiveDateTime::MIN.assume_utc())
+}
+
+/// `start` + `delay`, saturating (a delay too long to represent means "far later").
+pub(crate) fn after(start: OffsetDateTime, delay: Duration) -> OffsetDateTime {
+    time::Duration::try_from(delay)
+        .ok()
+        .and_then(|d| start.checked_add(d))
+        .unwrap_or(time::PrimitiveDateTime::MAX.assume_utc())
 }
 
 impl Store {
@@ -147,27 +163,42 @@ impl Store {
     /// a job of theirs is claimed. Only a `pending` or already `processing` campaign can be
     /// started; a paused one is resumed with [`Store::resume_campaign`].
     ///
-    /// Jobs are numbered target by target in the order of `kinds`, which is the order the
-    /// claim hands them out: early targets finish first.
+    /// Jobs are numbered target by target in the order research, intel, enrichment, voice,
+    /// which is the order the claim hands them out: early targets finish first.
     pub async fn start_campaign(
         &self,
         campaign_id: i64,
         kinds: &[SubAgentKind],
         max_attempts: u32,
     ) -> Result<crate::Campaign, StoreError> {
-        if kinds.is_empty() {
+        let plan: Vec<(SubAgentKind, u32)> = kinds.iter().map(|k| (*k, max_attempts)).collect();
+        self.start_campaign_with(campaign_id, &plan).await
+    }
+
+    /// [`Store::start_campaign`] with each kind's own `max_attempts` (its agent's retry
+    /// policy).
+    pub async fn start_campaign_with(
+        &self,
+        campaign_id: i64,
+        plan: &[(SubAgentKind, u32)],
+    ) -> Result<crate::Campaign, StoreError> {
+        if plan.is_empty() {
             return Err(StoreError::InvalidInput("no sub-agents to run".into()));
         }
-        if max_attempts == 0 {
+        if plan.iter().any(|(_, n)| *n == 0) {
             return Err(StoreError::InvalidInput(
                 "max_attempts must be at least 1".into(),
             ));
         }
-        // Fixed order whatever the caller passed: voice last, so its dependencies come first.
-        let pick = |k: SubAgentKind| kinds.contains(&k).then(|| k.as_str().to_string());
+        let kinds: Vec<SubAgentKind> = plan.iter().map(|(k, _)| *k).collect();
+        let slot = |k: SubAgentKind| {
+            plan.iter()
+                .find(|(p, _)| *p == k)
+                .map(|(_, n)| i64::from(*n))
+        };
         retry_transient(|| async {
-            let at = now();
             let mut tx = Tx::begin(&self.db).await?;
+            let at = tx.now();
             let status: Option<(String,)> = tx
                 .fetch_optional(Sql::Both(sql::CAMPAIGN_STATUS), &args![campaign_id])
                 .await?;
@@ -187,12 +218,11 @@ impl Store {
                     Sql::Both(sql::INSERT_JOBS),
                     &args![
                         campaign_id,
-                        i64::from(max_attempts),
                         DbTime(at),
-                        pick(SubAgentKind::Research),
-                        pick(SubAgentKind::Intel),
-                        pick(SubAgentKind::Enrichment),
-                        pick(SubAgentKind::Voice),
+                        slot(SubAgentKind::Research),
+                        slot(SubAgentKind::Intel),
+                        slot(SubAgentKind::Enrichment),
+                        slot(SubAgentKind::Voice),
                     ],
                 )
                 .await?;
@@ -225,33 +255,34 @@ impl Store {
             .ok_or(StoreError::NotFound)
     }
 
-    /// Hands out up to `limit` ready jobs under fresh leases. See `claim.rs` for what
-    /// "ready" means and how the budget is shared.
+    /// Hands out up to `limit` ready jobs under fresh leases, after freeing the leases
+    /// that expired or belong to dead workers. See `claim.rs` for what "ready" means and
+    /// how the budget is shared.
     pub async fn claim_jobs(&self, req: &ClaimRequest<'_>) -> Result<Vec<ClaimedJob>, StoreError> {
         if req.limit == 0 {
             return Ok(Vec::new());
         }
-        let deadline = lease_deadline(req.now, req.lease)?;
-        retry_transient(|| claim::reap_expired(&self.db, req.now)).await?;
-        let outcome = retry_transient(|| claim::claim_once(&self.db, req, deadline)).await?;
+        retry_transient(|| claim::reap(&self.db, req.dead_worker_after)).await?;
+        let outcome = retry_transient(|| claim::claim_once(&self.db, req)).await?;
         for (campaign_id, next_estimate) in outcome.exhausted {
             retry_transient(|| claim::exhaust_budget(&self.db, campaign_id, next_estimate)).await?;
         }
         Ok(outcome.jobs)
     }
 
-    /// Extends a lease. `false` means the lease is lost (expired and claimed again, or the
-    /// job ended): the worker must abandon the job without writing anything.
+    /// Extends a lease to the database's now + `lease`. `false` means the lease is lost
+    /// (expired and claimed again, or the job ended): the worker must abandon the job
+    /// without writing anything.
     pub async fn heartbeat(
         &self,
         job_id: i64,
         lease_token: &str,
         lease: Duration,
     ) -> Result<bool, StoreError> {
-        let at = now();
-        let deadline = lease_deadline(at, lease)?;
         let changed = retry_transient(|| async {
             let mut tx = Tx::begin(&self.db).await?;
+            let at = tx.now();
+            let deadline = lease_deadline(at, lease)?;
             let n = tx
                 .execute(
                     Sql::Both(sql::HEARTBEAT),
@@ -265,75 +296,14 @@ impl Store {
         Ok(changed == 1)
     }
 
-    /// Commits a finished job: its result (exactly one per target and sub-agent, ever), its
-    /// cost on the target and the campaign, the target's merged data and status, the
-    /// campaign's counters (and completion), and events — in one transaction guarded by the
-    /// lease token. Returns `false`, having written nothing, when the lease is not ours.
-    pub async fn complete_job(
-        &self,
-        job_id: i64,
-        lease_token: &str,
-        result: &AgentResult,
-    ) -> Result<bool, StoreError> {
-        retry_transient(|| async {
-            let at = now();
-            let mut tx = Tx::begin(&self.db).await?;
-            let Some(job) = bookkeeping::lock_leased_job(&mut tx, job_id, lease_token).await?
-            else {
-                return Ok(false);
-            };
-            if job.kind != result.kind {
-                return Err(StoreError::InvalidInput(format!(
-                    "job {job_id} is a {} job, the result is {}",
-                    job.kind, result.kind
-                )));
-            }
-            tx.execute(
-                Sql::Both(sql::INSERT_RESULT),
-                &args![
-                    job.campaign_id,
-                    job.target_id,
-                    job.kind.as_str(),
-                    result.data.clone(),
-                    serde_json::to_value(&result.sources).unwrap_or_else(|_| json!([])),
-                    result.confidence,
-                    result.cost_nano_usd,
-                    result.latency_ms,
-                    result.provider.clone(),
-                    result.model.clone(),
-                    result.tokens_in,
-                    result.tokens_out,
-                    result.synthetic,
-                    DbTime(at),
-                ],
-            )
-            .await?;
-            end_job(
-                &mut tx,
-                &job,
-                JobEnd {
-                    status: JobStatus::Completed,
-                    error: None,
-                    result: Some(result),
-                    spent_nano_usd: 0,
-                },
-                at,
-            )
-            .await?;
-            tx.commit().await?;
-            Ok(true)
-        })
-        .await
-    }
-
     /// Completes a campaign that has no open job left; `true` if this call completed it.
     /// Completions settle their campaign themselves when its in-progress counter reaches
     /// zero: this is the coordinator's check when it finds nothing to run, so that a
     /// campaign whose counters were edited by hand still finishes.
     pub async fn settle_if_done(&self, campaign_id: i64) -> Result<bool, StoreError> {
         retry_transient(|| async {
-            let at = now();
             let mut tx = Tx::begin(&self.db).await?;
+            let at = tx.now();
             // Serialises with completions and control operations, which update this row.
             bookkeeping::lock_campaign(&mut tx, campaign_id).await?;
             let completed = bookkeeping::settle_campaign(&mut tx, campaign_id, at).await?;
@@ -343,68 +313,15 @@ impl Store {
         .await
     }
 
-    /// Records a failed attempt. With `retry_at` and attempts left, the job goes back to
-    /// `pending` until then; otherwise it fails for good, with the same target and campaign
-    /// bookkeeping as a completion. `spent_nano_usd` (what the attempt cost before it
-    /// failed) is added to the target's and campaign's cost either way.
-    pub async fn fail_job(
-        &self,
-        job_id: i64,
-        lease_token: &str,
-        error: &str,
-        retry_at: Option<OffsetDateTime>,
-        spent_nano_usd: i64,
-    ) -> Result<FailOutcome, StoreError> {
-        let spent = spent_nano_usd.max(0);
-        retry_transient(|| async {
-            let at = now();
-            let mut tx = Tx::begin(&self.db).await?;
-            let Some(job) = bookkeeping::lock_leased_job(&mut tx, job_id, lease_token).await?
-            else {
-                return Ok(FailOutcome::LeaseLost);
-            };
-            let outcome = match retry_at {
-                Some(run_after) if job.attempts < job.max_attempts => {
-                    bookkeeping::requeue_job(&mut tx, &job, error, run_after, spent, at).await?;
-                    FailOutcome::Retrying { run_after }
-                }
-                _ => {
-                    end_job(
-                        &mut tx,
-                        &job,
-                        JobEnd {
-                            status: JobStatus::Failed,
-                            error: Some(error),
-                            result: None,
-                            spent_nano_usd: spent,
-                        },
-                        at,
-                    )
-                    .await?;
-                    FailOutcome::Failed
-                }
-            };
-            tx.commit().await?;
-            Ok(outcome)
+    /// The database's time now (PostgreSQL's clock; SQLite's process's), for callers that
+    /// show times next to the ledger's.
+    pub async fn database_now(&self) -> Result<OffsetDateTime, StoreError> {
+        Ok(match &self.db {
+            crate::db::Db::Sqlite(_) => crate::db::now(),
+            crate::db::Db::Postgres(pool) => {
+                sqlx::query_scalar("SELECT now()").fetch_one(pool).await?
+            }
         })
-        .await
-    }
-
-    /// Gives a lease back without counting the attempt (a worker shutting down before the
-    /// job finished): the job is claimable again at once. `false` if the lease was not ours.
-    pub async fn release_job(&self, job_id: i64, lease_token: &str) -> Result<bool, StoreError> {
-        retry_transient(|| async {
-            let at = now();
-            let mut tx = Tx::begin(&self.db).await?;
-            let Some(job) = bookkeeping::lock_leased_job(&mut tx, job_id, lease_token).await?
-            else {
-                return Ok(false);
-            };
-            bookkeeping::release_job(&mut tx, &job, at).await?;
-            tx.commit().await?;
-            Ok(true)
-        })
-        .await
     }
 }
 
@@ -423,8 +340,8 @@ mod tests {
 
     #[test]
     fn lease_tokens_differ() {
-        let a = new_lease_token();
-        let b = new_lease_token();
+        let a = new_lease_token().unwrap();
+        let b = new_lease_token().unwrap();
         assert_ne!(a, b);
         assert_eq!(a.len(), 32);
     }

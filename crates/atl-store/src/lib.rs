@@ -2,11 +2,14 @@
 //!
 //! [`Store`] wraps a pool for either backend. Almost all SQL text is shared (`$n`
 //! placeholders, `RETURNING` and `ON CONFLICT` work on both); timestamps are bound from
-//! Rust rather than computed with `now()` so that it stays shared. Backend-specific SQL is
-//! limited to bulk target inserts and JSON merging (and, later, the job lease claim).
+//! Rust rather than computed with `now()` so that it stays shared; in the ledger the value
+//! bound is the database's own clock (PostgreSQL's `now()` read as each transaction
+//! begins). Backend-specific SQL is limited to bulk target inserts, JSON merging and the
+//! job lease claim's lock clauses.
 //!
 //! Money is integer nano-dollars (`*_nano_usd`) in every column; see [`nano_to_usd`].
 
+mod attempts;
 mod audio;
 mod control;
 mod db;
@@ -25,15 +28,19 @@ mod store;
 #[cfg(any(test, feature = "test-support"))]
 pub mod testing;
 
+pub use attempts::{AttemptRecord, SubAgentFailures};
 pub use db::Backend;
 pub use error::{ConstraintKind, StoreError, redact_url};
 pub use export::{JobFailure, MAX_BATCH_IDS, TargetCursor, TargetSort, TargetSortKey};
 pub use import::CampaignImport;
 pub use keys::{API_KEY_PREFIX, ApiKeyInfo, CreatedApiKey, KeyOwner, hash_api_key};
-pub use ledger::{ClaimRequest, ClaimedJob, FailOutcome, KindCosts, format_usd};
+pub use ledger::{
+    AttemptOutcome, AttemptSpend, ClaimRequest, ClaimedJob, FailNext, FailOutcome, KindCosts,
+    Reservation, WorkerInfo, format_usd,
+};
 pub use model::{
-    Campaign, CampaignTally, NANOS_PER_USD, NewCampaign, Target, TargetCounts, nano_to_usd,
-    usd_to_nano,
+    Campaign, CampaignTally, MissingSubAgent, NANOS_PER_USD, NewCampaign, Target, TargetCounts,
+    nano_to_usd, usd_to_nano,
 };
 pub use queries::MAX_PAGE;
 pub use results::{CampaignCounters, Event, JobCounts, JobRecord, Progress, StoredResult};

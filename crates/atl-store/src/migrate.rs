@@ -20,6 +20,10 @@ pub(crate) const SQLITE: &[(&str, &str)] = &[
         include_str!("../migrations/sqlite/0002_job_ledger.sql"),
     ),
     (
+        "0003_partial_targets_and_attempts.sql",
+        include_str!("../migrations/sqlite/0003_partial_targets_and_attempts.sql"),
+    ),
+    (
         "0004_evidence_cache.sql",
         include_str!("../migrations/sqlite/0004_evidence_cache.sql"),
     ),
@@ -33,6 +37,10 @@ pub(crate) const POSTGRES: &[(&str, &str)] = &[
     (
         "0002_job_ledger.sql",
         include_str!("../migrations/postgres/0002_job_ledger.sql"),
+    ),
+    (
+        "0003_partial_targets_and_attempts.sql",
+        include_str!("../migrations/postgres/0003_partial_targets_and_attempts.sql"),
     ),
     (
         "0004_evidence_cache.sql",
@@ -52,10 +60,16 @@ pub(crate) fn migrator(files: &'static [(&'static str, &'static str)]) -> Result
             Cow::Owned(description),
             MigrationType::Simple,
             sql.into_sql_str(),
-            false,
+            runs_outside_a_transaction(sql),
         ));
     }
     Ok(Migrator::with_migrations(migrations))
+}
+
+/// A file that starts with `-- no-transaction` runs outside a transaction (it manages its
+/// own), as sqlx's file source decides.
+fn runs_outside_a_transaction(sql: &str) -> bool {
+    sql.starts_with("-- no-transaction")
 }
 
 /// `0001_initial_schema.sql` → (1, "initial schema"), as sqlx's file source does.

@@ -1,7 +1,7 @@
 //! The public records the store returns and accepts, and the raw rows they are decoded from.
 
-use atl_domain::{CampaignStatus, SubAgentKind, TargetStatus};
-use serde::Serialize;
+use atl_domain::{CampaignStatus, JobStatus, SubAgentKind, TargetStatus};
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sqlx::types::Json;
 use std::str::FromStr;
@@ -44,14 +44,27 @@ pub struct Campaign {
     pub name: String,
     pub uploaded_file: Option<String>,
     pub total_targets: i64,
+    /// Targets with every sub-agent's result.
     pub enriched_count: i64,
+    /// Targets with some results and some sub-agents failed or skipped.
+    pub partial_count: i64,
     pub in_progress_count: i64,
+    /// Targets with no result although a sub-agent ran.
     pub failed_count: i64,
     pub status: CampaignStatus,
     pub settings: Value,
     pub import_report: Option<Value>,
     pub budget_nano_usd: Option<i64>,
+    /// Everything spent: results' costs plus `failed_spend_nano_usd`.
     pub cost_nano_usd: i64,
+    /// Spent by runs that left no result (failed, retried, waiting, lease lost, abandoned).
+    pub failed_spend_nano_usd: i64,
+    /// Dispatching stopped because the next step would have crossed the budget.
+    pub budget_exhausted: bool,
+    /// Results whose price was unknown (not in the cost, never counted as zero).
+    pub unknown_cost_results: i64,
+    /// Runs without a result that made a call of unknown price (not in the cost).
+    pub unknown_cost_attempts: i64,
     #[serde(with = "time::serde::rfc3339::option")]
     pub started_at: Option<OffsetDateTime>,
     #[serde(with = "time::serde::rfc3339::option")]
@@ -82,30 +95,19 @@ pub struct CampaignTally {
     pub status: CampaignStatus,
     pub total_targets: i64,
     pub enriched_count: i64,
+    pub partial_count: i64,
     pub in_progress_count: i64,
     pub failed_count: i64,
     pub budget_nano_usd: Option<i64>,
+    pub budget_exhausted: bool,
     pub cost_nano_usd: i64,
+    pub failed_spend_nano_usd: i64,
+    /// Results whose price was unknown (not in the cost).
+    pub unknown_cost_results: i64,
+    /// Runs without a result that made a call of unknown price (not in the cost).
+    pub unknown_cost_attempts: i64,
     pub started_at: Option<OffsetDateTime>,
     pub completed_at: Option<OffsetDateTime>,
-}
-
-impl From<&Campaign> for CampaignTally {
-    fn from(c: &Campaign) -> Self {
-        CampaignTally {
-            id: c.id,
-            team_id: c.team_id,
-            status: c.status,
-            total_targets: c.total_targets,
-            enriched_count: c.enriched_count,
-            in_progress_count: c.in_progress_count,
-            failed_count: c.failed_count,
-            budget_nano_usd: c.budget_nano_usd,
-            cost_nano_usd: c.cost_nano_usd,
-            started_at: c.started_at,
-            completed_at: c.completed_at,
-        }
-    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -126,12 +128,24 @@ pub struct Target {
     pub enrichment_status: TargetStatus,
     pub enriched_data: Option<Value>,
     pub assigned_sub_agents: Vec<SubAgentKind>,
-    pub failed_sub_agents: Option<Vec<SubAgentKind>>,
+    /// The sub-agents without a result and why, once one failed or was skipped.
+    pub failed_sub_agents: Option<Vec<MissingSubAgent>>,
     pub cost_nano_usd: i64,
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
     #[serde(with = "time::serde::rfc3339")]
     pub updated_at: OffsetDateTime,
+}
+
+/// A sub-agent of a target that has no result: which, whether it failed or was skipped,
+/// and why (the job's last error: "deepseek unavailable since 14:03 UTC", "budget of
+/// $5.00 reached", "401 bad key").
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MissingSubAgent {
+    pub sub_agent: SubAgentKind,
+    /// `failed` or `skipped`.
+    pub status: JobStatus,
+    pub reason: Option<String>,
 }
 
 /// How many targets of a campaign are in each state.
@@ -140,6 +154,7 @@ pub struct TargetCounts {
     pub pending: u64,
     pub processing: u64,
     pub completed: u64,
+    pub partial: u64,
     pub failed: u64,
     pub cancelled: u64,
     pub total: u64,
@@ -151,6 +166,7 @@ impl TargetCounts {
             TargetStatus::Pending => &mut self.pending,
             TargetStatus::Processing => &mut self.processing,
             TargetStatus::Completed => &mut self.completed,
+            TargetStatus::Partial => &mut self.partial,
             TargetStatus::Failed => &mut self.failed,
             TargetStatus::Cancelled => &mut self.cancelled,
         };
@@ -180,9 +196,10 @@ macro_rules! row_struct {
 /// The columns of [`CampaignRow`], for `SELECT` and `RETURNING`.
 macro_rules! campaign_columns {
     () => {
-        "id, team_id, name, uploaded_file, total_targets, enriched_count, in_progress_count, \
-         failed_count, status, settings, import_report, budget_nano_usd, cost_nano_usd, \
-         started_at, completed_at, created_at, updated_at"
+        "id, team_id, name, uploaded_file, total_targets, enriched_count, partial_count, \
+         in_progress_count, failed_count, status, settings, import_report, budget_nano_usd, \
+         cost_nano_usd, failed_spend_nano_usd, budget_exhausted, unknown_cost_results, \
+         unknown_cost_attempts, started_at, completed_at, created_at, updated_at"
     };
 }
 pub(crate) use campaign_columns;
@@ -194,6 +211,7 @@ row_struct!(CampaignRow {
     uploaded_file: Option<String>,
     total_targets: i64,
     enriched_count: i64,
+    partial_count: i64,
     in_progress_count: i64,
     failed_count: i64,
     status: String,
@@ -201,6 +219,10 @@ row_struct!(CampaignRow {
     import_report: Option<Json<Value>>,
     budget_nano_usd: Option<i64>,
     cost_nano_usd: i64,
+    failed_spend_nano_usd: i64,
+    budget_exhausted: bool,
+    unknown_cost_results: i64,
+    unknown_cost_attempts: i64,
     started_at: Option<OffsetDateTime>,
     completed_at: Option<OffsetDateTime>,
     created_at: OffsetDateTime,
@@ -218,6 +240,7 @@ impl TryFrom<CampaignRow> for Campaign {
             uploaded_file: r.uploaded_file,
             total_targets: r.total_targets,
             enriched_count: r.enriched_count,
+            partial_count: r.partial_count,
             in_progress_count: r.in_progress_count,
             failed_count: r.failed_count,
             status: parse_status("atl_campaigns.status", &r.status)?,
@@ -225,6 +248,10 @@ impl TryFrom<CampaignRow> for Campaign {
             import_report: r.import_report.map(|j| j.0),
             budget_nano_usd: r.budget_nano_usd,
             cost_nano_usd: r.cost_nano_usd,
+            failed_spend_nano_usd: r.failed_spend_nano_usd,
+            budget_exhausted: r.budget_exhausted,
+            unknown_cost_results: r.unknown_cost_results,
+            unknown_cost_attempts: r.unknown_cost_attempts,
             started_at: r.started_at,
             completed_at: r.completed_at,
             created_at: r.created_at,
@@ -233,11 +260,35 @@ impl TryFrom<CampaignRow> for Campaign {
     }
 }
 
+impl From<&Campaign> for CampaignTally {
+    fn from(c: &Campaign) -> Self {
+        CampaignTally {
+            id: c.id,
+            team_id: c.team_id,
+            status: c.status,
+            total_targets: c.total_targets,
+            enriched_count: c.enriched_count,
+            partial_count: c.partial_count,
+            in_progress_count: c.in_progress_count,
+            failed_count: c.failed_count,
+            budget_nano_usd: c.budget_nano_usd,
+            budget_exhausted: c.budget_exhausted,
+            cost_nano_usd: c.cost_nano_usd,
+            failed_spend_nano_usd: c.failed_spend_nano_usd,
+            unknown_cost_results: c.unknown_cost_results,
+            unknown_cost_attempts: c.unknown_cost_attempts,
+            started_at: c.started_at,
+            completed_at: c.completed_at,
+        }
+    }
+}
+
 /// The columns of [`CampaignTallyRow`].
 macro_rules! campaign_tally_columns {
     () => {
-        "id, team_id, status, total_targets, enriched_count, in_progress_count, failed_count, \
-         budget_nano_usd, cost_nano_usd, started_at, completed_at"
+        "id, team_id, status, total_targets, enriched_count, partial_count, in_progress_count, \
+         failed_count, budget_nano_usd, budget_exhausted, cost_nano_usd, failed_spend_nano_usd, \
+         unknown_cost_results, unknown_cost_attempts, started_at, completed_at"
     };
 }
 pub(crate) use campaign_tally_columns;
@@ -248,10 +299,15 @@ row_struct!(CampaignTallyRow {
     status: String,
     total_targets: i64,
     enriched_count: i64,
+    partial_count: i64,
     in_progress_count: i64,
     failed_count: i64,
     budget_nano_usd: Option<i64>,
+    budget_exhausted: bool,
     cost_nano_usd: i64,
+    failed_spend_nano_usd: i64,
+    unknown_cost_results: i64,
+    unknown_cost_attempts: i64,
     started_at: Option<OffsetDateTime>,
     completed_at: Option<OffsetDateTime>,
 });
@@ -266,10 +322,15 @@ impl TryFrom<CampaignTallyRow> for CampaignTally {
             status: parse_status("atl_campaigns.status", &r.status)?,
             total_targets: r.total_targets,
             enriched_count: r.enriched_count,
+            partial_count: r.partial_count,
             in_progress_count: r.in_progress_count,
             failed_count: r.failed_count,
             budget_nano_usd: r.budget_nano_usd,
+            budget_exhausted: r.budget_exhausted,
             cost_nano_usd: r.cost_nano_usd,
+            failed_spend_nano_usd: r.failed_spend_nano_usd,
+            unknown_cost_results: r.unknown_cost_results,
+            unknown_cost_attempts: r.unknown_cost_attempts,
             started_at: r.started_at,
             completed_at: r.completed_at,
         })
@@ -302,7 +363,7 @@ row_struct!(TargetRow {
     enrichment_status: String,
     enriched_data: Option<Json<Value>>,
     assigned_sub_agents: Json<Vec<String>>,
-    failed_sub_agents: Option<Json<Vec<String>>>,
+    failed_sub_agents: Option<Json<Vec<MissingSubAgent>>>,
     cost_nano_usd: i64,
     created_at: OffsetDateTime,
     updated_at: OffsetDateTime,
@@ -334,10 +395,7 @@ impl TryFrom<TargetRow> for Target {
             enrichment_status: parse_status("atl_targets.enrichment_status", &r.enrichment_status)?,
             enriched_data: r.enriched_data.map(|j| j.0),
             assigned_sub_agents: kinds("atl_targets.assigned_sub_agents", r.assigned_sub_agents.0)?,
-            failed_sub_agents: r
-                .failed_sub_agents
-                .map(|j| kinds("atl_targets.failed_sub_agents", j.0))
-                .transpose()?,
+            failed_sub_agents: r.failed_sub_agents.map(|j| j.0),
             cost_nano_usd: r.cost_nano_usd,
             created_at: r.created_at,
             updated_at: r.updated_at,

@@ -55,9 +55,14 @@ pub struct JobRecord {
     pub status: JobStatus,
     pub attempts: i64,
     pub max_attempts: i64,
+    /// Claims so far (runs that only waited for a provider gave their attempt back).
+    pub runs: i64,
     pub last_error: Option<String>,
     pub lease_owner: Option<String>,
+    /// Spent by this job's runs that left no result.
     pub spent_nano_usd: i64,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub waiting_since: Option<OffsetDateTime>,
     #[serde(with = "time::serde::rfc3339::option")]
     pub started_at: Option<OffsetDateTime>,
     #[serde(with = "time::serde::rfc3339::option")]
@@ -81,12 +86,17 @@ pub struct Progress {
     pub status: CampaignStatus,
     pub targets: TargetCounts,
     pub jobs: JobCounts,
+    /// Everything spent, `failed_spend_nano_usd` included.
     pub cost_nano_usd: i64,
+    /// Spent by runs that left no result (failed, retried, waiting, lease lost, abandoned).
+    pub failed_spend_nano_usd: i64,
     pub reserved_nano_usd: i64,
     pub budget_nano_usd: Option<i64>,
     pub budget_exhausted: bool,
     /// Results whose cost is unknown (not included in `cost_nano_usd`).
     pub unknown_cost_results: i64,
+    /// Runs without a result that made a call of unknown price.
+    pub unknown_cost_attempts: i64,
     #[serde(with = "time::serde::rfc3339::option")]
     pub started_at: Option<OffsetDateTime>,
     #[serde(with = "time::serde::rfc3339::option")]
@@ -105,10 +115,13 @@ pub struct Progress {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct CampaignCounters {
     pub enriched_count: i64,
+    pub partial_count: i64,
     pub failed_count: i64,
     pub in_progress_count: i64,
     pub cost_nano_usd: i64,
+    pub failed_spend_nano_usd: i64,
     pub unknown_cost_results: i64,
+    pub unknown_cost_attempts: i64,
     pub reserved_nano_usd: i64,
     /// Sum of the targets' own cost columns.
     pub targets_cost_nano_usd: i64,
@@ -155,7 +168,7 @@ pub(crate) fn stored_result(r: ResultRow) -> Result<StoredResult, StoreError> {
     })
 }
 
-type JobRow = (
+pub(crate) type JobRow = (
     i64,
     i64,
     i64,
@@ -163,32 +176,41 @@ type JobRow = (
     String,
     i64,
     i64,
+    i64,
     Option<String>,
     Option<String>,
     i64,
+    Option<OffsetDateTime>,
     Option<OffsetDateTime>,
     Option<OffsetDateTime>,
 );
 
-fn job_from_row(r: JobRow) -> Result<JobRecord, StoreError> {
+pub(crate) fn job_from_row(r: JobRow) -> Result<JobRecord, StoreError> {
+    let (id, campaign_id, target_id, kind, status, attempts, max_attempts, runs) =
+        (r.0, r.1, r.2, r.3, r.4, r.5, r.6, r.7);
+    let (last_error, lease_owner, spent_nano_usd, waiting_since, started_at, finished_at) =
+        (r.8, r.9, r.10, r.11, r.12, r.13);
     Ok(JobRecord {
-        id: r.0,
-        campaign_id: r.1,
-        target_id: r.2,
-        kind: parse_status("sub_agent_executions.sub_agent_type", &r.3)?,
-        status: parse_status("sub_agent_executions.status", &r.4)?,
-        attempts: r.5,
-        max_attempts: r.6,
-        last_error: r.7,
-        lease_owner: r.8,
-        spent_nano_usd: r.9,
-        started_at: r.10,
-        finished_at: r.11,
+        id,
+        campaign_id,
+        target_id,
+        kind: parse_status("sub_agent_executions.sub_agent_type", &kind)?,
+        status: parse_status("sub_agent_executions.status", &status)?,
+        attempts,
+        max_attempts,
+        runs,
+        last_error,
+        lease_owner,
+        spent_nano_usd,
+        waiting_since,
+        started_at,
+        finished_at,
     })
 }
 
-const JOB_COLUMNS: &str = "id, campaign_id, target_id, sub_agent_type, status, attempts, \
-    max_attempts, last_error, lease_owner, spent_nano_usd, started_at, finished_at";
+pub(crate) const JOB_COLUMNS: &str = "id, campaign_id, target_id, sub_agent_type, status, attempts, \
+    max_attempts, runs, last_error, lease_owner, spent_nano_usd, waiting_since, started_at, \
+    finished_at";
 
 impl Store {
     /// What a sub-agent needs for one target: the target and the completed results of its
@@ -325,11 +347,14 @@ impl Store {
             bool,
             Option<OffsetDateTime>,
             Option<OffsetDateTime>,
+            i64,
+            i64,
         );
         let (head, job_rows): (Option<Head>, Vec<(String, i64)>) = with_pool!(&self.db, |pool| {
             let head = sqlx::query_as(
                 "SELECT status, budget_nano_usd, cost_nano_usd, reserved_nano_usd, \
-                 unknown_cost_results, budget_exhausted, started_at, completed_at \
+                 unknown_cost_results, budget_exhausted, started_at, completed_at, \
+                 failed_spend_nano_usd, unknown_cost_attempts \
                  FROM atl_campaigns WHERE id = $1",
             )
             .bind(campaign_id)
@@ -364,7 +389,7 @@ impl Store {
             let end = completed_at.unwrap_or_else(now);
             u64::try_from((end - s).whole_milliseconds()).unwrap_or(0)
         });
-        let finished = targets.completed + targets.failed + targets.cancelled;
+        let finished = targets.completed + targets.partial + targets.failed + targets.cancelled;
         let left = targets.pending + targets.processing;
         let avg = (finished > 0).then(|| elapsed_ms / finished);
         Ok(Progress {
@@ -374,8 +399,10 @@ impl Store {
             jobs,
             budget_nano_usd: head.1,
             cost_nano_usd: head.2,
+            failed_spend_nano_usd: head.8,
             reserved_nano_usd: head.3,
             unknown_cost_results: head.4,
+            unknown_cost_attempts: head.9,
             budget_exhausted: head.5,
             started_at,
             completed_at,
@@ -390,10 +417,12 @@ impl Store {
         &self,
         campaign_id: i64,
     ) -> Result<CampaignCounters, StoreError> {
-        let row: Option<(i64, i64, i64, i64, i64, i64, i64)> = with_pool!(&self.db, |pool| {
+        type Row = (i64, i64, i64, i64, i64, i64, i64, i64, i64, i64);
+        let row: Option<Row> = with_pool!(&self.db, |pool| {
             sqlx::query_as(
-                "SELECT enriched_count, failed_count, in_progress_count, cost_nano_usd, \
-                 unknown_cost_results, reserved_nano_usd, \
+                "SELECT enriched_count, partial_count, failed_count, in_progress_count, \
+                 cost_nano_usd, failed_spend_nano_usd, unknown_cost_results, \
+                 unknown_cost_attempts, reserved_nano_usd, \
                  (SELECT CAST(COALESCE(SUM(t.cost_nano_usd), 0) AS BIGINT) FROM atl_targets t \
                   WHERE t.campaign_id = atl_campaigns.id) \
                  FROM atl_campaigns WHERE id = $1",
@@ -405,23 +434,30 @@ impl Store {
         let r = row.ok_or(StoreError::NotFound)?;
         Ok(CampaignCounters {
             enriched_count: r.0,
-            failed_count: r.1,
-            in_progress_count: r.2,
-            cost_nano_usd: r.3,
-            unknown_cost_results: r.4,
-            reserved_nano_usd: r.5,
-            targets_cost_nano_usd: r.6,
+            partial_count: r.1,
+            failed_count: r.2,
+            in_progress_count: r.3,
+            cost_nano_usd: r.4,
+            failed_spend_nano_usd: r.5,
+            unknown_cost_results: r.6,
+            unknown_cost_attempts: r.7,
+            reserved_nano_usd: r.8,
+            targets_cost_nano_usd: r.9,
         })
     }
 
     /// The same counters recomputed from the rows they summarise: target statuses, result
-    /// costs plus what failed attempts spent, and the reservations of running jobs.
+    /// costs plus what runs without a result spent, the booked runs of unknown price, and
+    /// the reservations of running jobs.
     pub async fn recount_campaign(&self, campaign_id: i64) -> Result<CampaignCounters, StoreError> {
-        let r: (i64, i64, i64, i64, i64, i64, i64) = with_pool!(&self.db, |pool| {
+        type Row = (i64, i64, i64, i64, i64, i64, i64, i64, i64);
+        let r: Row = with_pool!(&self.db, |pool| {
             sqlx::query_as(
                 "SELECT \
                  (SELECT COUNT(*) FROM atl_targets WHERE campaign_id = $1 \
                   AND enrichment_status = 'completed'), \
+                 (SELECT COUNT(*) FROM atl_targets WHERE campaign_id = $1 \
+                  AND enrichment_status = 'partial'), \
                  (SELECT COUNT(*) FROM atl_targets WHERE campaign_id = $1 \
                   AND enrichment_status = 'failed'), \
                  (SELECT COUNT(*) FROM atl_targets WHERE campaign_id = $1 \
@@ -432,6 +468,8 @@ impl Store {
                   FROM sub_agent_executions WHERE campaign_id = $1), \
                  (SELECT COUNT(*) FROM enrichment_results WHERE campaign_id = $1 \
                   AND cost_nano_usd IS NULL), \
+                 (SELECT COUNT(*) FROM sub_agent_attempts WHERE campaign_id = $1 \
+                  AND outcome <> 'completed' AND unknown_cost_calls > 0), \
                  (SELECT CAST(COALESCE(SUM(reserved_nano_usd), 0) AS BIGINT) \
                   FROM sub_agent_executions WHERE campaign_id = $1 AND status = 'running')",
             )
@@ -439,14 +477,17 @@ impl Store {
             .fetch_one(pool)
             .await?
         });
-        let cost = r.3 + r.4;
+        let cost = r.4 + r.5;
         Ok(CampaignCounters {
             enriched_count: r.0,
-            failed_count: r.1,
-            in_progress_count: r.2,
+            partial_count: r.1,
+            failed_count: r.2,
+            in_progress_count: r.3,
             cost_nano_usd: cost,
-            unknown_cost_results: r.5,
-            reserved_nano_usd: r.6,
+            failed_spend_nano_usd: r.5,
+            unknown_cost_results: r.6,
+            unknown_cost_attempts: r.7,
+            reserved_nano_usd: r.8,
             targets_cost_nano_usd: cost,
         })
     }

@@ -87,6 +87,29 @@ impl Store {
         Ok(())
     }
 
+    /// Applies the embedded migrations up to and including `version` only: for tests that
+    /// write rows in an older schema and then migrate them.
+    #[cfg(any(test, feature = "test-support"))]
+    pub async fn migrate_to(&self, version: i64) -> Result<(), StoreError> {
+        let files = match &self.db {
+            Db::Sqlite(_) => migrate::SQLITE,
+            Db::Postgres(_) => migrate::POSTGRES,
+        };
+        let mut m = migrate::migrator(files).map_err(StoreError::Migration)?;
+        m.migrations = std::borrow::Cow::Owned(
+            m.migrations
+                .iter()
+                .filter(|x| x.version <= version)
+                .cloned()
+                .collect(),
+        );
+        match &self.db {
+            Db::Sqlite(pool) => m.run(pool).await?,
+            Db::Postgres(pool) => m.run(pool).await?,
+        }
+        Ok(())
+    }
+
     pub fn backend(&self) -> Backend {
         match self.db {
             Db::Sqlite(_) => Backend::Sqlite,

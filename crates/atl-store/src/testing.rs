@@ -58,6 +58,52 @@ impl TestStore {
         &self.url
     }
 
+    /// Runs one statement on the test database behind the store's back, on a connection
+    /// of its own (to write what the store's API refuses to, or to age a row).
+    pub async fn execute_raw(&self, statement: &str) {
+        let statement = AssertSqlSafe(statement.to_string());
+        if self.store.backend() == crate::Backend::Sqlite {
+            let mut conn = sqlx::SqliteConnection::connect(&self.url)
+                .await
+                .unwrap_or_else(|e| panic!("cannot open {}: {e}", self.url));
+            conn.execute(statement)
+                .await
+                .unwrap_or_else(|e| panic!("raw statement failed: {e}"));
+            let _ = conn.close().await;
+        } else {
+            let mut conn = PgConnection::connect(&self.url)
+                .await
+                .unwrap_or_else(|e| panic!("cannot connect to the test database: {e}"));
+            conn.execute(statement)
+                .await
+                .unwrap_or_else(|e| panic!("raw statement failed: {e}"));
+            let _ = conn.close().await;
+        }
+    }
+
+    /// PostgreSQL: ends every connection to this test database but the one asking, as a
+    /// server restart or a failover does to a worker's pool (`pg_terminate_backend`, which
+    /// its clients see as 57P01 admin_shutdown or a closed socket). Returns how many it
+    /// ended; SQLite has no connections to cut and returns 0.
+    pub async fn terminate_connections(&self) -> u64 {
+        let Some(Cleanup::PostgresDb { admin_url, name }) = &self.cleanup else {
+            return 0;
+        };
+        let mut admin = PgConnection::connect(admin_url)
+            .await
+            .unwrap_or_else(|e| panic!("cannot connect to the admin database: {e}"));
+        let ended: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM (SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+             WHERE datname = $1 AND pid <> pg_backend_pid()) AS t",
+        )
+        .bind(name)
+        .fetch_one(&mut admin)
+        .await
+        .unwrap_or_else(|e| panic!("pg_terminate_backend failed: {e}"));
+        let _ = admin.close().await;
+        u64::try_from(ended).unwrap_or(0)
+    }
+
     /// Closes the pool and removes the database now (the polite form of dropping).
     pub async fn cleanup(mut self) {
         self.store.close().await;
@@ -131,21 +177,26 @@ fn unique_suffix() -> String {
 
 /// A migrated store on a fresh SQLite file in the temp directory.
 pub async fn sqlite_store() -> TestStore {
-    let path = std::env::temp_dir().join(format!("atl_test_{}.db", unique_suffix()));
-    let url = path.to_string_lossy().into_owned();
-    let store = Store::connect(&url)
-        .await
-        .unwrap_or_else(|e| panic!("cannot create SQLite test database {url}: {e}"));
-    let test_store = TestStore {
-        store,
-        url,
-        cleanup: Some(Cleanup::SqliteFile(path)),
-    };
+    let test_store = unmigrated_sqlite_store().await;
     test_store
         .migrate()
         .await
         .unwrap_or_else(|e| panic!("SQLite migrations failed: {e}"));
     test_store
+}
+
+/// A fresh SQLite file with no migration applied (for migration tests).
+pub async fn unmigrated_sqlite_store() -> TestStore {
+    let path = std::env::temp_dir().join(format!("atl_test_{}.db", unique_suffix()));
+    let url = path.to_string_lossy().into_owned();
+    let store = Store::connect(&url)
+        .await
+        .unwrap_or_else(|e| panic!("cannot create SQLite test database {url}: {e}"));
+    TestStore {
+        store,
+        url,
+        cleanup: Some(Cleanup::SqliteFile(path)),
+    }
 }
 
 fn postgres_required() -> bool {
@@ -174,6 +225,26 @@ fn with_database(admin_url: &str, name: &str) -> String {
 /// A migrated store on a fresh PostgreSQL database, or `None` (after a loud message) when
 /// no server is reachable and none is required.
 pub async fn postgres_store() -> Option<TestStore> {
+    let test_store = unmigrated_postgres_store().await?;
+    test_store
+        .migrate()
+        .await
+        .unwrap_or_else(|e| panic!("PostgreSQL migrations failed: {e}"));
+    Some(test_store)
+}
+
+/// Both backends with no migration applied, SQLite first (for migration tests).
+pub async fn all_unmigrated_stores() -> Vec<(&'static str, TestStore)> {
+    let mut stores = vec![("sqlite", unmigrated_sqlite_store().await)];
+    if let Some(pg) = unmigrated_postgres_store().await {
+        stores.push(("postgres", pg));
+    }
+    stores
+}
+
+/// A fresh PostgreSQL database with no migration applied, or `None` as for
+/// [`postgres_store`].
+pub async fn unmigrated_postgres_store() -> Option<TestStore> {
     let admin_url = std::env::var("ATL_TEST_POSTGRES_URL")
         .ok()
         .filter(|u| !u.trim().is_empty())
@@ -213,16 +284,11 @@ pub async fn postgres_store() -> Option<TestStore> {
             panic!("cannot connect to the test database: {e}");
         }
     };
-    let test_store = TestStore {
+    Some(TestStore {
         store,
         url,
         cleanup: Some(Cleanup::PostgresDb { admin_url, name }),
-    };
-    test_store
-        .migrate()
-        .await
-        .unwrap_or_else(|e| panic!("PostgreSQL migrations failed: {e}"));
-    Some(test_store)
+    })
 }
 
 fn unreachable_postgres(shown: &str, suite: &str, why: &str) -> Option<TestStore> {

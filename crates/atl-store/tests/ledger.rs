@@ -3,10 +3,12 @@
 
 use atl_domain::{AgentResult, CampaignStatus, JobStatus, NewTarget, SubAgentKind, TargetStatus};
 use atl_store::testing::all_stores;
-use atl_store::{ClaimRequest, ClaimedJob, FailOutcome, KindCosts, NewCampaign, Store};
+use atl_store::{
+    AttemptSpend, ClaimRequest, ClaimedJob, FailNext, FailOutcome, KindCosts, MissingSubAgent,
+    NewCampaign, Store,
+};
 use serde_json::json;
 use std::time::{Duration, Instant};
-use time::OffsetDateTime;
 
 const ALL: &[SubAgentKind] = SubAgentKind::ALL;
 
@@ -36,14 +38,44 @@ async fn campaign(store: &Store, n: u64, budget: Option<i64>) -> i64 {
     import.commit(&json!({})).await.unwrap().id
 }
 
-fn req(now: OffsetDateTime, limit: u32) -> ClaimRequest<'static> {
+fn req(limit: u32) -> ClaimRequest<'static> {
     ClaimRequest {
         owner: "test-worker",
         lease: Duration::from_secs(60),
         limit,
-        now,
         campaign_id: None,
         estimates: KindCosts::default(),
+        dead_worker_after: Duration::from_secs(3600),
+    }
+}
+
+/// What a run spent, booked under its run number.
+fn spent(job: &ClaimedJob, nano_usd: i64) -> AttemptSpend {
+    AttemptSpend {
+        run: job.run,
+        nano_usd,
+        unknown_calls: 0,
+    }
+}
+
+/// Completes `job` with a result of `cost`.
+async fn complete(store: &Store, job: &ClaimedJob, cost: Option<i64>) -> bool {
+    store
+        .complete_job(
+            job.job_id,
+            &job.lease_token,
+            &result(job.kind, cost),
+            &spent(job, cost.unwrap_or(0)),
+        )
+        .await
+        .unwrap()
+}
+
+/// A retry `secs` later; `counts`: whether the attempt counts.
+fn retry_in(secs: u64, counts: bool) -> FailNext {
+    FailNext::Retry {
+        delay: Duration::from_secs(secs),
+        counts_attempt: counts,
     }
 }
 
@@ -60,6 +92,7 @@ fn result(kind: SubAgentKind, cost: Option<i64>) -> AgentResult {
         tokens_in: 1,
         tokens_out: 2,
         synthetic: true,
+        artefacts: Vec::new(),
     }
 }
 
@@ -67,10 +100,6 @@ async fn assert_books(store: &Store, campaign_id: i64, backend: &str) {
     let stored = store.campaign_counters(campaign_id).await.unwrap();
     let counted = store.recount_campaign(campaign_id).await.unwrap();
     assert_eq!(stored, counted, "{backend}: counters differ from rows");
-}
-
-fn now() -> OffsetDateTime {
-    OffsetDateTime::now_utc()
 }
 
 #[tokio::test]
@@ -93,12 +122,18 @@ async fn start_is_idempotent_and_claims_flow_target_by_target() {
             "{backend}: targets stay pending until claimed"
         );
 
-        // Voice waits for research and enrichment of the same target.
-        let claimed = store.claim_jobs(&req(now(), 100)).await.unwrap();
+        // Research and enrichment start at once; intel waits for research, voice for
+        // research and enrichment of the same target.
+        let claimed = store.claim_jobs(&req(100)).await.unwrap();
         let kinds: Vec<(i64, SubAgentKind)> =
             claimed.iter().map(|j| (j.target_id, j.kind)).collect();
-        assert_eq!(claimed.len(), 9, "{backend}: {kinds:?}");
-        assert!(claimed.iter().all(|j| j.kind != SubAgentKind::Voice));
+        assert_eq!(claimed.len(), 6, "{backend}: {kinds:?}");
+        assert!(
+            claimed
+                .iter()
+                .all(|j| matches!(j.kind, SubAgentKind::Research | SubAgentKind::Enrichment)),
+            "{backend}: {kinds:?}"
+        );
         assert!(
             kinds.windows(2).all(|w| w[0].0 <= w[1].0),
             "{backend}: target by target: {kinds:?}"
@@ -112,20 +147,19 @@ async fn start_is_idempotent_and_claims_flow_target_by_target() {
             .filter(|j| j.target_id == claimed[0].target_id)
             .collect();
         for job in &t1 {
-            if job.kind != SubAgentKind::Intel {
-                assert!(
-                    store
-                        .complete_job(job.job_id, &job.lease_token, &result(job.kind, Some(10)))
-                        .await
-                        .unwrap()
-                );
-            }
+            assert!(complete(&store, job, Some(10)).await);
         }
-        let next = store.claim_jobs(&req(now(), 100)).await.unwrap();
-        assert_eq!(next.len(), 1, "{backend}");
-        assert_eq!(next[0].kind, SubAgentKind::Voice);
-        assert_eq!(next[0].target_id, claimed[0].target_id);
-        // Voice sees what research and enrichment found.
+        // Research and enrichment of that target have ended: its intel and voice run.
+        let next = store.claim_jobs(&req(100)).await.unwrap();
+        let mut next_kinds: Vec<SubAgentKind> = next.iter().map(|j| j.kind).collect();
+        next_kinds.sort();
+        assert_eq!(
+            next_kinds,
+            vec![SubAgentKind::Intel, SubAgentKind::Voice],
+            "{backend}"
+        );
+        assert!(next.iter().all(|j| j.target_id == claimed[0].target_id));
+        // Intel and voice see what research and enrichment found.
         let (_, prior) = store.job_input(next[0].target_id).await.unwrap();
         assert!(prior.contains_key(&SubAgentKind::Research));
         assert!(prior.contains_key(&SubAgentKind::Enrichment));
@@ -141,17 +175,15 @@ async fn a_lease_that_expires_max_attempts_times_fails_the_job() {
             .start_campaign(c, &[SubAgentKind::Research, SubAgentKind::Intel], 2)
             .await
             .unwrap();
-        let mut t = now();
-        let mut r = req(t, 1);
-        r.lease = Duration::from_secs(1);
+        let mut r = req(1);
+        r.lease = Duration::from_millis(300);
         store.claim_jobs(&r).await.unwrap();
-        t += time::Duration::seconds(5);
-        r.now = t;
+        tokio::time::sleep(Duration::from_millis(400)).await;
         let again = store.claim_jobs(&r).await.unwrap();
-        assert_eq!(again[0].attempt, 2, "{backend}");
-        t += time::Duration::seconds(5);
-        r.now = t;
-        // The research job used its two attempts: it fails and intel is handed out instead.
+        assert_eq!((again[0].attempt, again[0].run), (2, 2), "{backend}");
+        tokio::time::sleep(Duration::from_millis(400)).await;
+        // The research job used its two attempts: it fails and intel, which waited for it,
+        // is handed out instead.
         let next = store.claim_jobs(&r).await.unwrap();
         assert_eq!(next[0].kind, SubAgentKind::Intel, "{backend}");
         let jobs = store.jobs_for_target(next[0].target_id).await.unwrap();
@@ -164,25 +196,27 @@ async fn a_lease_that_expires_max_attempts_times_fails_the_job() {
             research.last_error.as_deref(),
             Some("lease expired 2 times")
         );
-        store
-            .complete_job(
-                next[0].job_id,
-                &next[0].lease_token,
-                &result(SubAgentKind::Intel, None),
-            )
-            .await
-            .unwrap();
+        assert!(complete(&store, &next[0], None).await);
         let target = store
             .get_target(c, next[0].target_id)
             .await
             .unwrap()
             .unwrap();
+        assert_eq!(target.enrichment_status, TargetStatus::Partial, "{backend}");
         assert_eq!(
-            target.enrichment_status,
-            TargetStatus::Completed,
-            "{backend}"
+            target.failed_sub_agents,
+            Some(vec![MissingSubAgent {
+                sub_agent: SubAgentKind::Research,
+                status: JobStatus::Failed,
+                reason: Some("lease expired 2 times".into()),
+            }])
         );
-        assert_eq!(target.failed_sub_agents, Some(vec![SubAgentKind::Research]));
+        let camp = store.get_campaign(None, c).await.unwrap().unwrap();
+        assert_eq!(
+            (camp.status, camp.enriched_count, camp.partial_count),
+            (CampaignStatus::Completed, 0, 1),
+            "{backend}: a partial target is not a completed one"
+        );
         let counters = store.campaign_counters(c).await.unwrap();
         assert_eq!(
             counters.unknown_cost_results, 1,
@@ -200,54 +234,67 @@ async fn retries_keep_the_money_spent_and_final_failures_settle_the_target() {
             .start_campaign(c, &[SubAgentKind::Research], 2)
             .await
             .unwrap();
-        let jobs = store.claim_jobs(&req(now(), 10)).await.unwrap();
+        let jobs = store.claim_jobs(&req(10)).await.unwrap();
         assert_eq!(jobs.len(), 2);
-        let retry_at = now() + time::Duration::seconds(30);
         let out = store
             .fail_job(
                 jobs[0].job_id,
                 &jobs[0].lease_token,
-                "429",
-                Some(retry_at),
-                3,
+                "503",
+                retry_in(1, true),
+                &spent(&jobs[0], 3),
             )
             .await
             .unwrap();
         assert!(matches!(out, FailOutcome::Retrying { .. }), "{backend}");
         // Not due yet.
-        assert!(store.claim_jobs(&req(now(), 10)).await.unwrap().is_empty());
-        let again = store
-            .claim_jobs(&req(retry_at + time::Duration::seconds(1), 10))
-            .await
-            .unwrap();
+        assert!(store.claim_jobs(&req(10)).await.unwrap().is_empty());
+        tokio::time::sleep(Duration::from_millis(1_100)).await;
+        let again = store.claim_jobs(&req(10)).await.unwrap();
         assert_eq!(again.len(), 1);
         assert_eq!(again[0].attempt, 2);
-        // Attempts used up: a retryable error is final now.
+        // Attempts used up: a counted retry is final now.
         let out = store
             .fail_job(
                 again[0].job_id,
                 &again[0].lease_token,
-                "429 again",
-                Some(retry_at),
-                4,
+                "503 again",
+                retry_in(1, true),
+                &spent(&again[0], 4),
             )
             .await
             .unwrap();
         assert_eq!(out, FailOutcome::Failed, "{backend}");
         store
-            .fail_job(jobs[1].job_id, &jobs[1].lease_token, "bad key", None, 0)
+            .fail_job(
+                jobs[1].job_id,
+                &jobs[1].lease_token,
+                "bad key",
+                FailNext::Fail,
+                &spent(&jobs[1], 0),
+            )
             .await
             .unwrap();
         let camp = store.get_campaign(None, c).await.unwrap().unwrap();
-        assert_eq!(camp.status, CampaignStatus::Completed, "{backend}");
+        assert_eq!(
+            camp.status,
+            CampaignStatus::Failed,
+            "{backend}: no target produced anything"
+        );
         assert_eq!(camp.failed_count, 2);
         assert_eq!(
-            camp.cost_nano_usd, 7,
+            (camp.cost_nano_usd, camp.failed_spend_nano_usd),
+            (7, 7),
             "{backend}: failed attempts' spend counts"
         );
         let job = &store.jobs_for_target(jobs[0].target_id).await.unwrap()[0];
-        assert_eq!(job.last_error.as_deref(), Some("429 again"));
+        assert_eq!(job.last_error.as_deref(), Some("503 again"));
         assert_eq!(job.attempts, 2);
+        let events = store.events_since(c, 0, 100).await.unwrap();
+        assert!(
+            events.iter().any(|e| e.kind == "campaign_failed"),
+            "{backend}"
+        );
         assert_books(&store, c, backend).await;
 
         // retry_failed reopens both and the campaign finishes again.
@@ -255,12 +302,10 @@ async fn retries_keep_the_money_spent_and_final_failures_settle_the_target() {
         assert_eq!(camp.status, CampaignStatus::Processing, "{backend}");
         assert_eq!(camp.failed_count, 0);
         assert_books(&store, c, backend).await;
-        for job in store.claim_jobs(&req(now(), 10)).await.unwrap() {
+        for job in store.claim_jobs(&req(10)).await.unwrap() {
             assert_eq!(job.attempt, 1, "{backend}: attempts were reset");
-            store
-                .complete_job(job.job_id, &job.lease_token, &result(job.kind, Some(1)))
-                .await
-                .unwrap();
+            assert!(job.run >= 2, "{backend}: runs are never reset");
+            complete(&store, &job, Some(1)).await;
         }
         let camp = store.get_campaign(None, c).await.unwrap().unwrap();
         assert_eq!(
@@ -286,7 +331,7 @@ async fn the_budget_is_shared_through_reservations_and_stops_the_campaign() {
             .start_campaign(c, &[SubAgentKind::Research], 1)
             .await
             .unwrap();
-        let mut r = req(now(), 10);
+        let mut r = req(10);
         r.estimates = KindCosts::default().with(SubAgentKind::Research, 1_000);
         let first = store.claim_jobs(&r).await.unwrap();
         assert_eq!(
@@ -299,11 +344,9 @@ async fn the_budget_is_shared_through_reservations_and_stops_the_campaign() {
         // While those run, nothing more is handed out, and nothing is skipped yet.
         assert!(store.claim_jobs(&r).await.unwrap().is_empty());
         assert_eq!(store.campaign_progress(c).await.unwrap().jobs.pending, 1);
+        assert!(first.iter().all(|j| j.budgeted), "{backend}");
         for j in &first {
-            store
-                .complete_job(j.job_id, &j.lease_token, &result(j.kind, Some(900)))
-                .await
-                .unwrap();
+            complete(&store, j, Some(900)).await;
         }
         // 1,800 spent + 1,000 > 2,500: the last job is skipped and the campaign ends.
         assert!(store.claim_jobs(&r).await.unwrap().is_empty());
@@ -343,29 +386,20 @@ async fn control_transitions_are_checked() {
         store.start_campaign(c, ALL, 3).await.unwrap();
         let paused = store.pause_campaign(c).await.unwrap();
         assert_eq!(paused.status, CampaignStatus::Paused, "{backend}");
-        assert!(store.claim_jobs(&req(now(), 10)).await.unwrap().is_empty());
+        assert!(store.claim_jobs(&req(10)).await.unwrap().is_empty());
         assert!(store.start_campaign(c, ALL, 3).await.is_err());
         assert!(store.resume_campaign(c).await.is_ok());
         assert!(store.resume_campaign(c).await.is_err());
-        let running = store.claim_jobs(&req(now(), 1)).await.unwrap();
+        let running = store.claim_jobs(&req(1)).await.unwrap();
         let cancelled = store.cancel_campaign(c).await.unwrap();
         assert_eq!(cancelled.status, CampaignStatus::Cancelled, "{backend}");
         assert!(store.cancel_campaign(c).await.is_err());
         assert!(store.retry_failed(c).await.is_err());
         // The running job may still finish; the campaign stays cancelled.
-        assert!(
-            store
-                .complete_job(
-                    running[0].job_id,
-                    &running[0].lease_token,
-                    &result(running[0].kind, Some(1))
-                )
-                .await
-                .unwrap()
-        );
+        assert!(complete(&store, &running[0], Some(1)).await);
         let p = store.campaign_progress(c).await.unwrap();
         assert_eq!(p.status, CampaignStatus::Cancelled, "{backend}");
-        assert_eq!((p.targets.completed, p.targets.cancelled), (1, 1));
+        assert_eq!((p.targets.partial, p.targets.cancelled), (1, 1));
         assert_eq!(p.jobs.skipped, 7);
         assert_books(&store, c, backend).await;
         assert_eq!(
@@ -392,13 +426,10 @@ async fn claiming_from_forty_thousand_jobs_is_fast() {
         let mut total = 0;
         for _ in 0..20 {
             let t = Instant::now();
-            let jobs = store.claim_jobs(&req(now(), 64)).await.unwrap();
+            let jobs = store.claim_jobs(&req(64)).await.unwrap();
             worst = worst.max(t.elapsed());
             for j in &jobs {
-                store
-                    .complete_job(j.job_id, &j.lease_token, &result(j.kind, Some(1)))
-                    .await
-                    .unwrap();
+                complete(&store, j, Some(1)).await;
             }
             total += jobs.len();
         }
@@ -423,14 +454,13 @@ async fn an_expired_lease_is_claimed_again_and_the_old_token_is_fenced_off() {
             .start_campaign(c, &[SubAgentKind::Research], 3)
             .await
             .unwrap();
-        let t0 = now();
-        let mut r = req(t0, 1);
-        r.lease = Duration::from_secs(1);
+        let mut r = req(1);
+        r.lease = Duration::from_millis(500);
         let first = store.claim_jobs(&r).await.unwrap().remove(0);
         // Not expired yet: nothing to claim.
-        assert!(store.claim_jobs(&req(t0, 1)).await.unwrap().is_empty());
-        let later = t0 + time::Duration::seconds(5);
-        let second = store.claim_jobs(&req(later, 1)).await.unwrap().remove(0);
+        assert!(store.claim_jobs(&req(1)).await.unwrap().is_empty());
+        tokio::time::sleep(Duration::from_millis(600)).await;
+        let second = store.claim_jobs(&req(1)).await.unwrap().remove(0);
         assert_eq!(second.job_id, first.job_id, "{backend}");
         assert_eq!(second.attempt, 2, "{backend}");
         assert_ne!(second.lease_token, first.lease_token);
@@ -440,21 +470,21 @@ async fn an_expired_lease_is_claimed_again_and_the_old_token_is_fenced_off() {
             .await
             .unwrap();
         assert!(lost, "{backend}: the old lease is gone");
-        let late = store
-            .complete_job(
-                first.job_id,
-                &first.lease_token,
-                &result(SubAgentKind::Research, Some(5)),
-            )
-            .await
-            .unwrap();
+        let late = complete(&store, &first, Some(5)).await;
         assert!(!late, "{backend}: a late completion is refused");
         assert_eq!(
             store
-                .fail_job(first.job_id, &first.lease_token, "late", None, 0)
+                .fail_job(
+                    first.job_id,
+                    &first.lease_token,
+                    "late",
+                    FailNext::Fail,
+                    &spent(&first, 5)
+                )
                 .await
                 .unwrap(),
-            FailOutcome::LeaseLost
+            FailOutcome::LeaseLost,
+            "{backend}: the late run was booked already, as lease lost"
         );
         assert!(
             store
@@ -462,22 +492,14 @@ async fn an_expired_lease_is_claimed_again_and_the_old_token_is_fenced_off() {
                 .await
                 .unwrap()
         );
-        assert!(
-            store
-                .complete_job(
-                    second.job_id,
-                    &second.lease_token,
-                    &result(SubAgentKind::Research, Some(7))
-                )
-                .await
-                .unwrap()
-        );
+        assert!(complete(&store, &second, Some(7)).await);
         let results = store.results_for_target(second.target_id).await.unwrap();
         assert_eq!(results.len(), 1, "{backend}");
         assert_eq!(results[0].cost_nano_usd, Some(7));
         let camp = store.get_campaign(None, c).await.unwrap().unwrap();
         assert_eq!(camp.status, CampaignStatus::Completed, "{backend}");
-        assert_eq!(camp.cost_nano_usd, 7);
+        // The late run's 5 was spent too: booked once, unfenced.
+        assert_eq!((camp.cost_nano_usd, camp.failed_spend_nano_usd), (12, 5));
         assert_eq!(camp.enriched_count, 1);
         assert_books(&store, c, backend).await;
         print_claim_plan(&store).await;
@@ -489,8 +511,10 @@ async fn print_claim_plan(store: &atl_store::testing::TestStore) {
     const Q: &str = "SELECT j.id FROM sub_agent_executions AS j \
         WHERE j.status = 'pending' AND j.run_after <= '9999' \
         AND j.campaign_id IN (SELECT id FROM atl_campaigns WHERE status = 'processing') \
-        AND (j.sub_agent_type <> 'voice' OR (SELECT COUNT(*) FROM sub_agent_executions d \
-        WHERE d.target_id = j.target_id AND d.sub_agent_type IN ('research', 'enrichment') \
+        AND (j.sub_agent_type NOT IN ('intel', 'voice') OR (SELECT COUNT(*) \
+        FROM sub_agent_executions d WHERE d.target_id = j.target_id \
+        AND (d.sub_agent_type = 'research' \
+             OR (j.sub_agent_type = 'voice' AND d.sub_agent_type = 'enrichment')) \
         AND d.status IN ('pending', 'running')) = 0) ORDER BY j.id LIMIT 64";
     match store.backend() {
         atl_store::Backend::Sqlite => {
@@ -549,7 +573,7 @@ async fn the_last_completion_settles_the_campaign_and_a_miscount_is_caught_when_
         store.start_campaign(c, ALL, 3).await.unwrap();
         let mut finished = 0;
         loop {
-            let jobs = store.claim_jobs(&req(now(), 100)).await.unwrap();
+            let jobs = store.claim_jobs(&req(100)).await.unwrap();
             if jobs.is_empty() {
                 break;
             }
@@ -560,10 +584,7 @@ async fn the_last_completion_settles_the_campaign_and_a_miscount_is_caught_when_
                     CampaignStatus::Processing,
                     "{backend}: open until the last job ({finished} done)"
                 );
-                store
-                    .complete_job(job.job_id, &job.lease_token, &result(job.kind, Some(1)))
-                    .await
-                    .unwrap();
+                complete(&store, &job, Some(1)).await;
                 finished += 1;
             }
         }
@@ -580,7 +601,7 @@ async fn the_last_completion_settles_the_campaign_and_a_miscount_is_caught_when_
         // progress and leaves the campaign open; the idle check completes it.
         let c = campaign(&store, 1, None).await;
         store.start_campaign(c, ALL, 3).await.unwrap();
-        let mut jobs = store.claim_jobs(&req(now(), 100)).await.unwrap();
+        let mut jobs = store.claim_jobs(&req(100)).await.unwrap();
         tamper(
             &store,
             &format!(
@@ -594,12 +615,9 @@ async fn the_last_completion_settles_the_campaign_and_a_miscount_is_caught_when_
         );
         while !jobs.is_empty() {
             for job in &jobs {
-                store
-                    .complete_job(job.job_id, &job.lease_token, &result(job.kind, Some(1)))
-                    .await
-                    .unwrap();
+                complete(&store, job, Some(1)).await;
             }
-            jobs = store.claim_jobs(&req(now(), 100)).await.unwrap();
+            jobs = store.claim_jobs(&req(100)).await.unwrap();
         }
         let open = store.get_campaign(None, c).await.unwrap().unwrap();
         assert_eq!(open.status, CampaignStatus::Processing, "{backend}");
@@ -629,7 +647,7 @@ async fn cancel_and_retry_racing_completions_keep_the_books() {
         for round in 0..12u32 {
             let c = campaign(&store, 6, None).await;
             store.start_campaign(c, ALL, 1).await.unwrap();
-            let mut claim = req(now(), 100);
+            let mut claim = req(100);
             claim.campaign_id = Some(c);
             let jobs = store.claim_jobs(&claim).await.unwrap();
             assert!(!jobs.is_empty(), "{backend}");
@@ -640,12 +658,23 @@ async fn cancel_and_retry_racing_completions_keep_the_books() {
                     if i % 5 == 4 {
                         // A final failure: something for retry-failed to reopen.
                         store
-                            .fail_job(job.job_id, &job.lease_token, "boom", None, 0)
+                            .fail_job(
+                                job.job_id,
+                                &job.lease_token,
+                                "boom",
+                                FailNext::Fail,
+                                &spent(&job, 2),
+                            )
                             .await
                             .map(|_| ())
                     } else {
                         store
-                            .complete_job(job.job_id, &job.lease_token, &result(job.kind, Some(7)))
+                            .complete_job(
+                                job.job_id,
+                                &job.lease_token,
+                                &result(job.kind, Some(7)),
+                                &spent(&job, 7),
+                            )
                             .await
                             .map(|_| ())
                     }

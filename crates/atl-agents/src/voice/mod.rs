@@ -24,7 +24,7 @@ use crate::prompts::{self, VOICE_VERSION, clip, fence};
 use crate::schemas;
 use crate::spend::{Finish, RecordingChat, Spend};
 use atl_domain::records::{CallScript, ContactOutcome, EnrichmentRecord, Objection, ResearchBrief};
-use atl_domain::{AgentResult, SubAgentKind};
+use atl_domain::{AgentResult, Artefact, SubAgentKind};
 use atl_providers::llm::{ChatRequest, JsonSchemaFormat, Message, Role};
 use atl_providers::structured::chat_json_with;
 use serde_json::Value;
@@ -271,17 +271,27 @@ impl SubAgent for VoiceAgent {
         script.text = spoken_text(&script);
 
         let mode = input.options.audio;
+        let mut artefact = None;
         if mode.renders_in_job() {
             let local = (mode == AudioMode::Local).then(|| t.local_tts.as_ref());
-            let out = audio::audio_path(
-                &input.data_dir,
-                input.target_id,
-                &format!("a{}", input.attempt.max(1)),
-            );
-            match audio::render(t, local, &script.text, &out, &input.data_dir).await {
-                Ok((a, spent)) => {
+            // Written under a name of this run's own; the engine moves it to its final
+            // name only once this run's result has committed under its lease.
+            let tag = format!("a{}", input.attempt.max(1));
+            let out = audio::audio_path(&input.data_dir, input.target_id, &tag);
+            let temp = out.with_extension("tmp.wav");
+            match audio::render(t, local, &script.text, &temp, &input.data_dir).await {
+                Ok((mut a, spent)) => {
                     spend.record(&spent);
+                    a.path = out
+                        .strip_prefix(&input.data_dir)
+                        .unwrap_or(&out)
+                        .to_string_lossy()
+                        .to_string();
                     script.audio = Some(a);
+                    artefact = Some(Artefact {
+                        temp_path: temp,
+                        final_path: out,
+                    });
                 }
                 Err((e, spent)) => {
                     if let Some(m) = &spent {
@@ -300,7 +310,7 @@ impl SubAgent for VoiceAgent {
             contact_name_known: name.is_some(),
         };
         let sources: Vec<String> = reason_source.into_iter().collect();
-        Ok(Finish {
+        let mut result = Finish {
             kind: SubAgentKind::Voice,
             prompt_version: PROMPT_VERSION,
             synthetic: t.synthetic,
@@ -308,7 +318,9 @@ impl SubAgent for VoiceAgent {
             confidence: confidence::voice(&evidence),
             main: (answer.provider, answer.model),
         }
-        .into_result(&script, &spend))
+        .into_result(&script, &spend);
+        result.artefacts.extend(artefact);
+        Ok(result)
     }
 }
 

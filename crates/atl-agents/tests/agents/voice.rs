@@ -74,7 +74,13 @@ async fn eager_audio_is_written_under_the_attempts_name_and_cut_audio_is_refused
         .audio
         .expect("eager mode renders in the job");
     assert_eq!(audio.path, "audio/target-11-a2.wav");
-    assert!(env.dir.join(&audio.path).is_file());
+    // The run writes beside the final name; the engine moves it there after the commit.
+    let artefact = r
+        .artefacts
+        .first()
+        .expect("the audio is reported as an artefact");
+    assert_eq!(artefact.final_path, env.dir.join(&audio.path));
+    assert!(artefact.temp_path.is_file() && !artefact.final_path.exists());
     assert!(audio.seconds > 1.0);
     assert_eq!(audio.tts_provider, "cartesia");
 

@@ -1,6 +1,7 @@
 //! What happens around a job when its lease ends: the target's data, cost and status, the
 //! campaign's counters and completion, and the events. Shared by completion, failure, the
-//! expired-lease reaper and retries, so the counters follow one rule everywhere.
+//! expired-lease reaper and retries, so the counters follow one rule everywhere. What a
+//! run spent is booked by `spend.rs`, apart from its lease.
 //!
 //! Lock order (PostgreSQL): job → target → campaign, the same as the claim's, so two
 //! workers cannot deadlock on each other's rows.
@@ -59,15 +60,14 @@ pub(super) async fn lock_leased_job(
     row.map(leased_from_row).transpose()
 }
 
-/// How a job ends.
+/// How a job ends. What its runs spent is booked apart (`spend::book_attempt`), whatever
+/// becomes of the lease; a result's own cost is booked here, with the result.
 pub(super) struct JobEnd<'a> {
     /// Completed, Failed or Skipped.
     pub status: JobStatus,
     pub error: Option<&'a str>,
     /// Already inserted into `enrichment_results` by the caller when completed.
     pub result: Option<&'a AgentResult>,
-    /// Spent by this (failed) attempt.
-    pub spent_nano_usd: i64,
 }
 
 /// Ends a job in a final state and does all the bookkeeping that follows.
@@ -84,15 +84,13 @@ pub(super) async fn end_job(
             job.id,
             end.status.as_str(),
             end.error.map(str::to_string),
-            end.spent_nano_usd,
             now
         ],
     )
     .await?;
 
     let old_status = lock_target(tx, job.target_id).await?;
-    let result_cost = end.result.and_then(|r| r.cost_nano_usd).unwrap_or(0);
-    let cost = result_cost.saturating_add(end.spent_nano_usd);
+    let cost = end.result.and_then(|r| r.cost_nano_usd).unwrap_or(0);
     let unknown_cost = i64::from(end.result.is_some_and(|r| r.cost_nano_usd.is_none()));
     match (end.status, end.result) {
         (JobStatus::Completed, Some(result)) => {
@@ -111,24 +109,7 @@ pub(super) async fn end_job(
             )
             .await?;
         }
-        (JobStatus::Failed, _) => {
-            tx.execute(
-                Sql::Split {
-                    sqlite: sql::TARGET_ADD_FAILURE_SQLITE,
-                    postgres: sql::TARGET_ADD_FAILURE_PG,
-                },
-                &args![job.target_id, cost, job.kind.as_str(), now],
-            )
-            .await?;
-        }
-        _ if cost != 0 => {
-            tx.execute(
-                Sql::Both(sql::TARGET_ADD_COST),
-                &args![job.target_id, cost, now],
-            )
-            .await?;
-        }
-        _ => {}
+        _ => refresh_missing(tx, job.target_id, at).await?,
     }
 
     let new_status = derive_target_status(tx, job.target_id, old_status).await?;
@@ -165,13 +146,13 @@ pub(super) async fn end_job(
             "target_id": job.target_id,
             "sub_agent": job.kind,
             "attempts": job.attempts,
-            "cost_nano_usd": end.result.map_or(Some(cost), |r| r.cost_nano_usd),
+            "cost_nano_usd": end.result.map(|r| r.cost_nano_usd),
             "error": end.error,
         }),
         at,
     )
     .await?;
-    if new_status != old_status && is_final(new_status) {
+    if new_status != old_status && new_status.is_final() {
         event(
             tx,
             job.campaign_id,
@@ -192,42 +173,69 @@ pub(super) async fn end_job(
     Ok(())
 }
 
-/// Sends a job back to `pending` until `run_after` (a retryable failure or an expired
-/// lease), keeping what the attempt spent.
-pub(super) async fn requeue_job(
+/// Rewrites a target's `failed_sub_agents` from its failed and skipped jobs.
+async fn refresh_missing(
     tx: &mut Tx,
-    job: &LeasedJob,
-    error: &str,
-    run_after: OffsetDateTime,
-    spent_nano_usd: i64,
+    target_id: i64,
     at: OffsetDateTime,
 ) -> Result<(), StoreError> {
     tx.execute(
-        Sql::Both(sql::JOB_REQUEUE),
-        &args![job.id, DbTime(run_after), error, spent_nano_usd, DbTime(at)],
+        Sql::Split {
+            sqlite: sql::TARGET_MISSING_SQLITE,
+            postgres: sql::TARGET_MISSING_PG,
+        },
+        &args![target_id, DbTime(at)],
     )
     .await?;
-    if spent_nano_usd != 0 {
-        tx.execute(
-            Sql::Both(sql::TARGET_ADD_COST),
-            &args![job.target_id, spent_nano_usd, DbTime(at)],
-        )
-        .await?;
-    }
+    Ok(())
+}
+
+/// How a job that is not done goes back to the queue.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Requeue {
+    /// A transient failure or an expired lease: the attempt counts.
+    Counted,
+    /// The provider asked to wait or is unavailable: the attempt is given back and the
+    /// job's patience runs from its first such failure.
+    Waiting,
+}
+
+/// Sends a job back to `pending` until `run_after`. What the run spent is booked apart.
+pub(super) async fn requeue_job(
+    tx: &mut Tx,
+    job: &LeasedJob,
+    how: Requeue,
+    error: &str,
+    run_after: OffsetDateTime,
+    at: OffsetDateTime,
+) -> Result<(), StoreError> {
+    let statement = match how {
+        Requeue::Counted => sql::JOB_REQUEUE,
+        Requeue::Waiting => sql::JOB_WAIT,
+    };
+    tx.execute(
+        Sql::Both(statement),
+        &args![job.id, DbTime(run_after), error, DbTime(at)],
+    )
+    .await?;
     campaign_add(
         tx,
         job.campaign_id,
-        spent_nano_usd,
+        0,
         job.reserved_nano_usd,
         0,
         CounterDelta::default(),
         at,
     )
     .await?;
+    let kind = match how {
+        Requeue::Counted => "job_retrying",
+        Requeue::Waiting => "job_waiting",
+    };
     event(
         tx,
         job.campaign_id,
-        "job_retrying",
+        kind,
         json!({
             "job_id": job.id,
             "target_id": job.target_id,
@@ -275,7 +283,7 @@ pub(super) async fn release_job(
 /// the statements that follow start after it, so they read every completion and none
 /// commits in between. SQLite's `BEGIN IMMEDIATE` already excludes every other writer.
 pub(crate) async fn freeze_campaign(tx: &mut Tx, campaign_id: i64) -> Result<(), StoreError> {
-    if matches!(tx, Tx::Postgres(_)) {
+    if tx.is_postgres() {
         tx.execute(
             Sql::Both(sql::CAMPAIGN_TARGETS_LOCK_PG),
             &args![campaign_id],
@@ -288,7 +296,7 @@ pub(crate) async fn freeze_campaign(tx: &mut Tx, campaign_id: i64) -> Result<(),
 /// Takes the campaign row's lock, which every change to its counters holds (PostgreSQL;
 /// SQLite's `BEGIN IMMEDIATE` already excludes every other writer).
 pub(super) async fn lock_campaign(tx: &mut Tx, campaign_id: i64) -> Result<(), StoreError> {
-    if matches!(tx, Tx::Postgres(_)) {
+    if tx.is_postgres() {
         tx.execute(Sql::Both(sql::CAMPAIGN_LOCK_PG), &args![campaign_id])
             .await?;
     }
@@ -308,8 +316,9 @@ async fn lock_target(tx: &mut Tx, target_id: i64) -> Result<TargetStatus, StoreE
     parse_status("atl_targets.enrichment_status", &status)
 }
 
-/// A target is processing while any of its jobs is open; then completed if one produced a
-/// result, failed if none did but one failed, cancelled if nothing ran (all skipped).
+/// A target is processing while any of its jobs is open; then completed if every one
+/// produced a result, partial if some did, failed if none did but one failed, cancelled
+/// if nothing ran (all skipped).
 async fn derive_target_status(
     tx: &mut Tx,
     target_id: i64,
@@ -338,8 +347,10 @@ pub(crate) fn target_status_from_jobs(jobs: &[JobStatus], old: TargetStatus) -> 
         }
         return old;
     }
-    if jobs.contains(&JobStatus::Completed) {
+    if jobs.iter().all(|s| *s == JobStatus::Completed) {
         TargetStatus::Completed
+    } else if jobs.contains(&JobStatus::Completed) {
+        TargetStatus::Partial
     } else if jobs.contains(&JobStatus::Failed) {
         TargetStatus::Failed
     } else {
@@ -347,17 +358,11 @@ pub(crate) fn target_status_from_jobs(jobs: &[JobStatus], old: TargetStatus) -> 
     }
 }
 
-fn is_final(s: TargetStatus) -> bool {
-    matches!(
-        s,
-        TargetStatus::Completed | TargetStatus::Failed | TargetStatus::Cancelled
-    )
-}
-
 /// Change of the campaign's target counters when one target moves from `old` to `new`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub(super) struct CounterDelta {
     pub enriched: i64,
+    pub partial: i64,
     pub failed: i64,
     pub in_progress: i64,
 }
@@ -367,6 +372,7 @@ impl CounterDelta {
         let n = |s: TargetStatus, want: TargetStatus| i64::from(s == want);
         CounterDelta {
             enriched: n(new, TargetStatus::Completed) - n(old, TargetStatus::Completed),
+            partial: n(new, TargetStatus::Partial) - n(old, TargetStatus::Partial),
             failed: n(new, TargetStatus::Failed) - n(old, TargetStatus::Failed),
             in_progress: n(new, TargetStatus::Processing) - n(old, TargetStatus::Processing),
         }
@@ -395,6 +401,7 @@ async fn campaign_add(
                 release_reserved,
                 unknown_cost,
                 d.enriched,
+                d.partial,
                 d.failed,
                 d.in_progress,
                 DbTime(at)
@@ -405,7 +412,8 @@ async fn campaign_add(
 }
 
 /// Completes the campaign when none of its jobs is open any more (a cancelled one stays
-/// cancelled); `true` if this call completed it.
+/// cancelled): `failed` if no target produced anything, else `completed`; `true` if this
+/// call finished it.
 pub(crate) async fn settle_campaign(
     tx: &mut Tx,
     campaign_id: i64,
@@ -417,20 +425,33 @@ pub(crate) async fn settle_campaign(
     if open.is_some() {
         return Ok(false);
     }
-    let done: Option<(i64, bool)> = tx
+    type Done = (String, i64, bool, i64, i64, i64);
+    let done: Option<Done> = tx
         .fetch_optional(
             Sql::Both(sql::CAMPAIGN_COMPLETE),
             &args![campaign_id, DbTime(at)],
         )
         .await?;
-    let Some((cost, budget_exhausted)) = done else {
+    let Some((status, cost, budget_exhausted, completed, partial, failed)) = done else {
         return Ok(false);
+    };
+    let kind = if status == "failed" {
+        "campaign_failed"
+    } else {
+        "campaign_completed"
     };
     event(
         tx,
         campaign_id,
-        "campaign_completed",
-        json!({"cost_nano_usd": cost, "budget_exhausted": budget_exhausted}),
+        kind,
+        json!({
+            "status": status,
+            "cost_nano_usd": cost,
+            "budget_exhausted": budget_exhausted,
+            "completed_targets": completed,
+            "partial_targets": partial,
+            "failed_targets": failed,
+        }),
         at,
     )
     .await?;
@@ -465,8 +486,16 @@ mod tests {
             T::Processing
         );
         assert_eq!(
-            target_status_from_jobs(&[J::Completed, J::Failed], T::Processing),
+            target_status_from_jobs(&[J::Completed, J::Completed], T::Processing),
             T::Completed
+        );
+        assert_eq!(
+            target_status_from_jobs(&[J::Completed, J::Failed], T::Processing),
+            T::Partial
+        );
+        assert_eq!(
+            target_status_from_jobs(&[J::Skipped, J::Completed], T::Processing),
+            T::Partial
         );
         assert_eq!(
             target_status_from_jobs(&[J::Failed, J::Skipped], T::Processing),
@@ -489,8 +518,18 @@ mod tests {
             CounterDelta::between(T::Processing, T::Completed),
             CounterDelta {
                 enriched: 1,
+                partial: 0,
                 failed: 0,
                 in_progress: -1
+            }
+        );
+        assert_eq!(
+            CounterDelta::between(T::Completed, T::Partial),
+            CounterDelta {
+                enriched: -1,
+                partial: 1,
+                failed: 0,
+                in_progress: 0
             }
         );
         assert_eq!(

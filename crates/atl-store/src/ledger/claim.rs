@@ -6,20 +6,27 @@
 //!
 //! Budget (DESIGN.md invariant 6): a paid job is handed out only if the campaign's cost,
 //! plus what running jobs have reserved, plus this job's high estimate stays within the
-//! budget; the estimate is reserved on the campaign row until the job ends. When the next
-//! job does not fit and nothing is running that could free room, the campaign's pending
-//! jobs are skipped and it completes with `budget_exhausted`.
+//! budget; the estimate is reserved on the campaign row until the job ends. The estimate
+//! is the job's own once its input has been priced (`estimate_nano_usd`, see
+//! `spend.rs`), else the agent's for a typical input. When the next job does not fit and
+//! nothing is running that could free room, the campaign's pending jobs are skipped and it
+//! completes with `budget_exhausted`.
+//!
+//! Reaping: expired leases, and every lease of a worker whose heartbeat in `atl_workers`
+//! is older than the claim's `dead_worker_after`, go back to the queue before the claim
+//! looks for work. Every comparison uses the database's clock.
 
 use atl_domain::{CampaignStatus, JobStatus};
 use serde_json::json;
 use std::collections::{BTreeMap, HashSet};
+use std::time::Duration;
 use time::OffsetDateTime;
 
-use super::bookkeeping::{self, JobEnd, LeasedJob, end_job, requeue_job, settle_campaign};
+use super::bookkeeping::{self, JobEnd, LeasedJob, Requeue, end_job, requeue_job, settle_campaign};
 use super::tx::{Sql, Tx, args};
-use super::{ClaimRequest, ClaimedJob, format_usd, new_lease_token, sql};
+use super::{ClaimRequest, ClaimedJob, format_usd, lease_deadline, new_lease_token, sql};
 use crate::StoreError;
-use crate::db::{Db, DbTime, now};
+use crate::db::{Db, DbTime};
 use crate::model::parse_status;
 
 pub(super) struct ClaimOutcome {
@@ -28,14 +35,15 @@ pub(super) struct ClaimOutcome {
     pub exhausted: Vec<(i64, i64)>,
 }
 
-type CandidateRow = (i64, i64, i64, String);
+type CandidateRow = (i64, i64, i64, String, Option<i64>);
 
 pub(super) async fn claim_once(
     db: &Db,
     req: &ClaimRequest<'_>,
-    deadline: OffsetDateTime,
 ) -> Result<ClaimOutcome, StoreError> {
     let mut tx = Tx::begin(db).await?;
+    let now = tx.now();
+    let deadline = lease_deadline(now, req.lease)?;
 
     let rows: Vec<CandidateRow> = tx
         .fetch_all(
@@ -43,7 +51,7 @@ pub(super) async fn claim_once(
                 sqlite: sql::CANDIDATES_SQLITE,
                 postgres: sql::CANDIDATES_PG,
             },
-            &args![DbTime(req.now), i64::from(req.limit), req.campaign_id],
+            &args![DbTime(now), i64::from(req.limit), req.campaign_id],
         )
         .await?;
 
@@ -54,12 +62,14 @@ pub(super) async fn claim_once(
     let mut exhausted = Vec::new();
     let mut accepted = Vec::with_capacity(rows.len());
     let mut held: BTreeMap<i64, i64> = BTreeMap::new();
-    for (id, campaign_id, target_id, kind) in rows {
+    for (id, campaign_id, target_id, kind, own_estimate) in rows {
         let kind = parse_status("sub_agent_executions.sub_agent_type", &kind)?;
         if blocked.contains(&campaign_id) {
             continue;
         }
-        let estimate = req.estimates.get(kind);
+        let estimate = own_estimate
+            .unwrap_or_else(|| req.estimates.get(kind))
+            .max(0);
         if let std::collections::btree_map::Entry::Vacant(slot) = room.entry(campaign_id) {
             let (budget, cost, reserved): (Option<i64>, i64, i64) = tx
                 .fetch_one(Sql::Both(sql::BUDGET_OF), &args![campaign_id])
@@ -92,19 +102,22 @@ pub(super) async fn claim_once(
         accepted.push((id, campaign_id, target_id, kind, reserve));
     }
 
-    let at = DbTime(now());
+    let at = DbTime(now);
     let mut jobs = Vec::with_capacity(accepted.len());
     for (id, campaign_id, target_id, kind, reserve) in accepted {
-        let token = new_lease_token();
-        let claimed: Option<(i64, i64)> = tx
+        let token = new_lease_token()?;
+        let claimed: Option<(i64, i64, i64, Option<OffsetDateTime>)> = tx
             .fetch_optional(
                 Sql::Both(sql::CLAIM_JOB),
                 &args![id, req.owner, token.clone(), DbTime(deadline), reserve, at],
             )
             .await?;
-        let Some((attempts, max_attempts)) = claimed else {
+        let Some((attempts, max_attempts, runs, waiting_since)) = claimed else {
             continue;
         };
+        let waiting_for = waiting_since
+            .map(|since| std::time::Duration::try_from(now - since).unwrap_or_default())
+            .unwrap_or_default();
         jobs.push(ClaimedJob {
             job_id: id,
             campaign_id,
@@ -112,8 +125,12 @@ pub(super) async fn claim_once(
             kind,
             attempt: u32::try_from(attempts).unwrap_or(u32::MAX),
             max_attempts: u32::try_from(max_attempts).unwrap_or(u32::MAX),
+            run: u32::try_from(runs).unwrap_or(u32::MAX),
             lease_token: token,
             lease_expires_at: deadline,
+            waiting_since,
+            waiting_for,
+            budgeted: room.get(&campaign_id).is_some_and(Option::is_some),
         });
     }
 
@@ -153,40 +170,62 @@ pub(super) async fn claim_once(
     Ok(ClaimOutcome { jobs, exhausted })
 }
 
-type ExpiredRow = (i64, i64, i64, String, i64, i64, i64, String);
+pub(super) type ExpiredRow = (i64, i64, i64, String, i64, i64, i64, String);
 
-/// Expired leases: claimable again (back to pending now), or failed once they used up
-/// their attempts, or skipped when their campaign was cancelled meanwhile. Its own
-/// transaction, committed before the claim: its bookkeeping locks campaign rows, and the
-/// claim locks targets after jobs and before campaigns; in one transaction the two orders
-/// would deadlock against a concurrent completion on PostgreSQL.
-pub(super) async fn reap_expired(db: &Db, at: OffsetDateTime) -> Result<(), StoreError> {
+/// Frees expired leases and the leases of dead workers. Its own transactions, committed
+/// before the claim: their bookkeeping locks campaign rows, and the claim locks targets
+/// after jobs and before campaigns; in one transaction the two orders would deadlock
+/// against a concurrent completion on PostgreSQL.
+pub(super) async fn reap(db: &Db, dead_worker_after: Duration) -> Result<(), StoreError> {
     // Almost always nothing has expired: check with a plain read before taking SQLite's
     // write lock for a transaction.
-    let any: Option<(i64,)> = crate::db::with_pool!(db, |pool| {
-        sqlx::query_as(sql::ANY_EXPIRED)
-            .bind(DbTime(at))
-            .fetch_optional(pool)
-            .await?
-    });
-    if any.is_none() {
-        return Ok(());
+    let (expired, dead): (Option<i64>, Option<String>) = match db {
+        Db::Sqlite(pool) => {
+            let now = crate::db::now();
+            sqlx::query_as(sql::ANY_TO_REAP_SQLITE)
+                .bind(DbTime(now))
+                .bind(DbTime(super::before(now, dead_worker_after)))
+                .fetch_one(pool)
+                .await?
+        }
+        Db::Postgres(pool) => {
+            sqlx::query_as(sql::ANY_TO_REAP_PG)
+                .bind(dead_worker_after.as_secs_f64())
+                .fetch_one(pool)
+                .await?
+        }
+    };
+    if dead.is_some() {
+        super::workers::free_dead_workers(db, dead_worker_after).await?;
     }
-    let mut tx = Tx::begin(db).await?;
-    reap_in(&mut tx, at).await?;
-    tx.commit().await
+    if expired.is_some() {
+        let mut tx = Tx::begin(db).await?;
+        let at = tx.now();
+        let rows: Vec<ExpiredRow> = tx
+            .fetch_all(
+                Sql::Split {
+                    sqlite: sql::EXPIRED_SQLITE,
+                    postgres: sql::EXPIRED_PG,
+                },
+                &args![DbTime(at)],
+            )
+            .await?;
+        requeue_lost(&mut tx, rows, "lease expired", at).await?;
+        tx.commit().await?;
+    }
+    Ok(())
 }
 
-async fn reap_in(tx: &mut Tx, at: OffsetDateTime) -> Result<(), StoreError> {
-    let rows: Vec<ExpiredRow> = tx
-        .fetch_all(
-            Sql::Split {
-                sqlite: sql::EXPIRED_SQLITE,
-                postgres: sql::EXPIRED_PG,
-            },
-            &args![DbTime(at)],
-        )
-        .await?;
+/// Jobs whose worker is gone (its lease expired, or it is known dead): claimable again
+/// now, or failed once they used up their attempts, or skipped when their campaign was
+/// cancelled meanwhile. What their runs spent is booked by their workers, if they live.
+pub(super) async fn requeue_lost(
+    tx: &mut Tx,
+    rows: Vec<ExpiredRow>,
+    why: &str,
+    at: OffsetDateTime,
+) -> Result<usize, StoreError> {
+    let n = rows.len();
     for (id, campaign_id, target_id, kind, attempts, max_attempts, reserved, campaign_status) in
         rows
     {
@@ -201,30 +240,28 @@ async fn reap_in(tx: &mut Tx, at: OffsetDateTime) -> Result<(), StoreError> {
         ))?;
         let campaign_status: CampaignStatus =
             parse_status("atl_campaigns.status", &campaign_status)?;
-        tracing::info!(job_id = id, attempts, "lease expired");
+        tracing::info!(job_id = id, attempts, "{why}");
         if campaign_status == CampaignStatus::Cancelled {
             let end = JobEnd {
                 status: JobStatus::Skipped,
                 error: Some("cancelled"),
                 result: None,
-                spent_nano_usd: 0,
             };
             end_job(tx, &job, end, at).await?;
         } else if attempts >= max_attempts {
-            let error = format!("lease expired {attempts} times");
+            let error = format!("{why} {attempts} times");
             let end = JobEnd {
                 status: JobStatus::Failed,
                 error: Some(&error),
                 result: None,
-                spent_nano_usd: 0,
             };
             end_job(tx, &job, end, at).await?;
         } else {
-            let error = format!("lease expired (attempt {attempts})");
-            requeue_job(tx, &job, &error, at, 0, at).await?;
+            let error = format!("{why} (attempt {attempts})");
+            requeue_job(tx, &job, Requeue::Counted, &error, at, at).await?;
         }
     }
-    Ok(())
+    Ok(n)
 }
 
 /// Stops a campaign whose next job would cross its budget: pending jobs are skipped with
@@ -235,8 +272,8 @@ pub(super) async fn exhaust_budget(
     campaign_id: i64,
     next_estimate: i64,
 ) -> Result<(), StoreError> {
-    let at = now();
     let mut tx = Tx::begin(db).await?;
+    let at = tx.now();
     let state: Option<(String, Option<i64>, i64, i64)> = tx
         .fetch_optional(Sql::Both(sql::BUDGET_STATE), &args![campaign_id])
         .await?;
@@ -257,6 +294,14 @@ pub(super) async fn exhaust_budget(
         )
         .await?;
     bookkeeping::freeze_campaign(&mut tx, campaign_id).await?;
+    tx.execute(
+        Sql::Split {
+            sqlite: sql::CAMPAIGN_MISSING_SQLITE,
+            postgres: sql::CAMPAIGN_MISSING_PG,
+        },
+        &args![campaign_id, DbTime(at)],
+    )
+    .await?;
     tx.execute(
         Sql::Both(sql::SETTLE_TARGETS),
         &args![campaign_id, DbTime(at)],

@@ -8,6 +8,7 @@ use sqlx::types::Json;
 use sqlx::{FromRow, Postgres, Sqlite, Transaction};
 use std::future::Future;
 use std::time::Duration;
+use time::OffsetDateTime;
 
 use crate::StoreError;
 use crate::db::{Db, DbTime};
@@ -108,11 +109,25 @@ macro_rules! bind_all {
     }};
 }
 
-const CONNECTION_CHECK_PG: &str = "SET LOCAL client_connection_check_interval = 1000";
+/// The transaction's clock and the connection check in one round trip. `now()` is the
+/// server's time at the start of the transaction: every lease, claim, heartbeat, retry time
+/// and reap of a ledger transaction is stamped and compared with it, never with the
+/// worker's own clock (which may be minutes off).
+///
+/// A worker killed mid-transaction leaves a backend that notices only when it next talks
+/// to its client; blocked on a row lock, that can take long enough for other workers'
+/// leases to expire behind it. PostgreSQL 14+ checks the socket every second while
+/// waiting with `client_connection_check_interval` (set for this transaction only).
+const BEGIN_PG: &str = "SELECT now(), set_config('client_connection_check_interval', '1000', true)";
 
-pub(crate) enum Tx {
+enum Inner {
     Sqlite(Transaction<'static, Sqlite>),
     Postgres(Transaction<'static, Postgres>),
+}
+
+pub(crate) struct Tx {
+    inner: Inner,
+    now: OffsetDateTime,
 }
 
 impl Tx {
@@ -121,35 +136,53 @@ impl Tx {
     /// without waiting for the busy timeout.
     pub(crate) async fn begin(db: &Db) -> Result<Tx, StoreError> {
         Ok(match db {
-            Db::Sqlite(pool) => Tx::Sqlite(pool.begin_with("BEGIN IMMEDIATE").await?),
+            Db::Sqlite(pool) => {
+                let tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+                // One process holds a SQLite file (embedded mode): its clock is the
+                // database's. Read after the write lock is taken, so stamps of successive
+                // transactions never go backwards between writers of this process.
+                Tx {
+                    inner: Inner::Sqlite(tx),
+                    now: crate::db::now(),
+                }
+            }
             Db::Postgres(pool) => {
                 let mut tx = pool.begin().await?;
-                // A worker killed mid-transaction leaves a backend that notices only when
-                // it next talks to its client; blocked on a row lock, that can take long
-                // enough for other workers' leases to expire behind it. PostgreSQL 14+
-                // checks the socket every second while waiting with this setting.
-                sqlx::query(CONNECTION_CHECK_PG).execute(&mut *tx).await?;
-                Tx::Postgres(tx)
+                let (now, _): (OffsetDateTime, String) =
+                    sqlx::query_as(BEGIN_PG).fetch_one(&mut *tx).await?;
+                Tx {
+                    inner: Inner::Postgres(tx),
+                    now,
+                }
             }
         })
     }
 
+    /// The database's time when this transaction began (see [`BEGIN_PG`]).
+    pub(crate) fn now(&self) -> OffsetDateTime {
+        self.now
+    }
+
+    pub(crate) fn is_postgres(&self) -> bool {
+        matches!(self.inner, Inner::Postgres(_))
+    }
+
     pub(crate) async fn commit(self) -> Result<(), StoreError> {
-        match self {
-            Tx::Sqlite(tx) => tx.commit().await?,
-            Tx::Postgres(tx) => tx.commit().await?,
+        match self.inner {
+            Inner::Sqlite(tx) => tx.commit().await?,
+            Inner::Postgres(tx) => tx.commit().await?,
         }
         Ok(())
     }
 
     /// Rows changed.
     pub(crate) async fn execute(&mut self, sql: Sql, args: &[Arg]) -> Result<u64, StoreError> {
-        Ok(match self {
-            Tx::Sqlite(tx) => bind_all!(sqlx::query(sql.sqlite()), args)
+        Ok(match &mut self.inner {
+            Inner::Sqlite(tx) => bind_all!(sqlx::query(sql.sqlite()), args)
                 .execute(&mut **tx)
                 .await?
                 .rows_affected(),
-            Tx::Postgres(tx) => bind_all!(sqlx::query(sql.postgres()), args)
+            Inner::Postgres(tx) => bind_all!(sqlx::query(sql.postgres()), args)
                 .execute(&mut **tx)
                 .await?
                 .rows_affected(),
@@ -164,13 +197,13 @@ impl Tx {
     where
         R: for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + Send + Unpin,
     {
-        Ok(match self {
-            Tx::Sqlite(tx) => {
+        Ok(match &mut self.inner {
+            Inner::Sqlite(tx) => {
                 bind_all!(sqlx::query_as(sql.sqlite()), args)
                     .fetch_all(&mut **tx)
                     .await?
             }
-            Tx::Postgres(tx) => {
+            Inner::Postgres(tx) => {
                 bind_all!(sqlx::query_as(sql.postgres()), args)
                     .fetch_all(&mut **tx)
                     .await?
@@ -186,13 +219,13 @@ impl Tx {
     where
         R: for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + Send + Unpin,
     {
-        Ok(match self {
-            Tx::Sqlite(tx) => {
+        Ok(match &mut self.inner {
+            Inner::Sqlite(tx) => {
                 bind_all!(sqlx::query_as(sql.sqlite()), args)
                     .fetch_optional(&mut **tx)
                     .await?
             }
-            Tx::Postgres(tx) => {
+            Inner::Postgres(tx) => {
                 bind_all!(sqlx::query_as(sql.postgres()), args)
                     .fetch_optional(&mut **tx)
                     .await?

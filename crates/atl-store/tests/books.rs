@@ -1,0 +1,723 @@
+//! Partial targets, every run's spend, waits that use no attempt, idempotent commits, the
+//! worker table, per-input reservations and the 0003 migration, on SQLite and PostgreSQL.
+
+use atl_domain::{AgentResult, CampaignStatus, JobStatus, NewTarget, SubAgentKind, TargetStatus};
+use atl_store::testing::{TestStore, all_stores, all_unmigrated_stores};
+use atl_store::{
+    AttemptOutcome, AttemptSpend, ClaimRequest, ClaimedJob, FailNext, FailOutcome, KindCosts,
+    MissingSubAgent, NewCampaign, Reservation, Store, WorkerInfo,
+};
+use serde_json::json;
+use std::time::Duration;
+
+async fn campaign(store: &Store, n: u64, budget: Option<i64>) -> i64 {
+    let team = store.team_id("books").await.unwrap();
+    let mut import = store
+        .begin_import(NewCampaign {
+            team_id: team,
+            name: "books test".into(),
+            uploaded_file: None,
+            settings: json!({}),
+            budget_nano_usd: budget,
+        })
+        .await
+        .unwrap();
+    let targets: Vec<NewTarget> = (1..=n)
+        .map(|i| NewTarget {
+            row_number: i + 1,
+            company_name: format!("Company {i}"),
+            dedup_key: format!("company {i}"),
+            ..Default::default()
+        })
+        .collect();
+    import.insert_targets(&targets).await.unwrap();
+    import.commit(&json!({})).await.unwrap().id
+}
+
+fn req(owner: &'static str, limit: u32) -> ClaimRequest<'static> {
+    ClaimRequest {
+        owner,
+        lease: Duration::from_secs(60),
+        limit,
+        campaign_id: None,
+        estimates: KindCosts::default(),
+        dead_worker_after: Duration::from_secs(3600),
+    }
+}
+
+fn result(kind: SubAgentKind, cost: Option<i64>) -> AgentResult {
+    AgentResult {
+        kind,
+        data: json!({"kind": kind.as_str()}),
+        sources: vec![],
+        confidence: 0.5,
+        cost_nano_usd: cost,
+        latency_ms: 1,
+        provider: "fake".into(),
+        model: "fake".into(),
+        tokens_in: 1,
+        tokens_out: 1,
+        synthetic: true,
+        artefacts: Vec::new(),
+    }
+}
+
+fn spent(job: &ClaimedJob, nano_usd: i64) -> AttemptSpend {
+    AttemptSpend {
+        run: job.run,
+        nano_usd,
+        unknown_calls: 0,
+    }
+}
+
+async fn assert_books(store: &Store, c: i64, backend: &str) {
+    let stored = store.campaign_counters(c).await.unwrap();
+    let counted = store.recount_campaign(c).await.unwrap();
+    assert_eq!(stored, counted, "{backend}: counters differ from rows");
+}
+
+async fn sql(store: &TestStore, statement: &str) {
+    if store.backend() == atl_store::Backend::Sqlite {
+        let pool = sqlx::SqlitePool::connect(store.url()).await.unwrap();
+        sqlx::query(sqlx::AssertSqlSafe(statement.to_string()))
+            .execute(&pool)
+            .await
+            .unwrap();
+        pool.close().await;
+    } else {
+        let pool = sqlx::PgPool::connect(store.url()).await.unwrap();
+        sqlx::query(sqlx::AssertSqlSafe(statement.to_string()))
+            .execute(&pool)
+            .await
+            .unwrap();
+        pool.close().await;
+    }
+}
+
+#[tokio::test]
+async fn a_target_missing_a_sub_agent_is_partial_everywhere_and_retry_reopens_only_that() {
+    for (backend, store) in all_stores().await {
+        let c = campaign(&store, 2, None).await;
+        store
+            .start_campaign(c, &[SubAgentKind::Research, SubAgentKind::Enrichment], 3)
+            .await
+            .unwrap();
+        let jobs = store.claim_jobs(&req("w", 10)).await.unwrap();
+        assert_eq!(jobs.len(), 4, "{backend}");
+        let t1 = jobs[0].target_id;
+        for j in &jobs {
+            if j.target_id == t1 && j.kind == SubAgentKind::Research {
+                let out = store
+                    .fail_job(
+                        j.job_id,
+                        &j.lease_token,
+                        "401 bad key",
+                        FailNext::Fail,
+                        &spent(j, 3),
+                    )
+                    .await
+                    .unwrap();
+                assert_eq!(out, FailOutcome::Failed, "{backend}");
+            } else {
+                let r = result(j.kind, Some(10));
+                assert!(
+                    store
+                        .complete_job(j.job_id, &j.lease_token, &r, &spent(j, 10))
+                        .await
+                        .unwrap()
+                );
+            }
+        }
+        let t = store.get_target(c, t1).await.unwrap().unwrap();
+        assert_eq!(t.enrichment_status, TargetStatus::Partial, "{backend}");
+        assert_eq!(
+            t.failed_sub_agents,
+            Some(vec![MissingSubAgent {
+                sub_agent: SubAgentKind::Research,
+                status: JobStatus::Failed,
+                reason: Some("401 bad key".into()),
+            }]),
+            "{backend}"
+        );
+        let camp = store.get_campaign(None, c).await.unwrap().unwrap();
+        assert_eq!(
+            (
+                camp.status,
+                camp.enriched_count,
+                camp.partial_count,
+                camp.failed_count
+            ),
+            (CampaignStatus::Completed, 1, 1, 0),
+            "{backend}: done, and its counts say one target is partial"
+        );
+        let counts = store.target_status_counts(c).await.unwrap();
+        assert_eq!((counts.completed, counts.partial), (1, 1), "{backend}");
+        let failures = store.failures_by_sub_agent(c).await.unwrap();
+        let research = &failures[&SubAgentKind::Research];
+        assert_eq!(research.failed, 1, "{backend}");
+        assert_eq!(research.top_reasons, vec![("401 bad key".to_string(), 1)]);
+        assert_eq!(store.retryable_jobs(c).await.unwrap().len(), 1, "{backend}");
+        assert_books(&store, c, backend).await;
+
+        // retry-failed runs only the failed job; the completed results stay as they were.
+        let before = store.results_for_target(t1).await.unwrap();
+        let reopened = store.retry_failed(c).await.unwrap();
+        assert_eq!(
+            (reopened.status, reopened.partial_count),
+            (CampaignStatus::Processing, 0),
+            "{backend}"
+        );
+        let again = store.claim_jobs(&req("w", 10)).await.unwrap();
+        assert_eq!(again.len(), 1, "{backend}: only the failed job");
+        assert_eq!(
+            (again[0].target_id, again[0].kind),
+            (t1, SubAgentKind::Research)
+        );
+        let r = result(SubAgentKind::Research, Some(10));
+        assert!(
+            store
+                .complete_job(
+                    again[0].job_id,
+                    &again[0].lease_token,
+                    &r,
+                    &spent(&again[0], 10)
+                )
+                .await
+                .unwrap()
+        );
+        let after = store.results_for_target(t1).await.unwrap();
+        assert_eq!(after.len(), 2, "{backend}");
+        assert!(
+            before.iter().all(|b| after.contains(b)),
+            "{backend}: untouched"
+        );
+        let camp = store.get_campaign(None, c).await.unwrap().unwrap();
+        assert_eq!(
+            (camp.status, camp.enriched_count, camp.partial_count),
+            (CampaignStatus::Completed, 2, 0),
+            "{backend}"
+        );
+        assert_eq!(
+            store
+                .get_target(c, t1)
+                .await
+                .unwrap()
+                .unwrap()
+                .failed_sub_agents,
+            None
+        );
+        assert_books(&store, c, backend).await;
+    }
+}
+
+#[tokio::test]
+async fn every_runs_spend_is_booked_once_whoever_holds_the_lease() {
+    for (backend, store) in all_stores().await {
+        let c = campaign(&store, 1, None).await;
+        store
+            .start_campaign(c, &[SubAgentKind::Research], 3)
+            .await
+            .unwrap();
+        let mut r = req("w", 1);
+        r.lease = Duration::from_millis(300);
+        let first = store.claim_jobs(&r).await.unwrap().remove(0);
+        tokio::time::sleep(Duration::from_millis(400)).await;
+        let second = store.claim_jobs(&r).await.unwrap().remove(0);
+        assert_eq!((first.run, second.run), (1, 2), "{backend}");
+
+        // The first run lost its lease mid-way, having spent 50: booked, unfenced, once.
+        let lost = spent(&first, 50);
+        assert!(
+            store
+                .book_spend(first.job_id, AttemptOutcome::LeaseLost, &lost)
+                .await
+                .unwrap()
+        );
+        assert!(
+            !store
+                .book_spend(first.job_id, AttemptOutcome::LeaseLost, &lost)
+                .await
+                .unwrap()
+        );
+        // Its late completion is refused and books nothing more.
+        let late = result(SubAgentKind::Research, Some(50));
+        assert!(
+            !store
+                .complete_job(first.job_id, &first.lease_token, &late, &lost)
+                .await
+                .unwrap()
+        );
+
+        // The second run is abandoned at shutdown having spent 7; the third completes.
+        assert!(
+            store
+                .release_job(second.job_id, &second.lease_token, &spent(&second, 7))
+                .await
+                .unwrap()
+        );
+        let third = store.claim_jobs(&r).await.unwrap().remove(0);
+        assert_eq!(
+            (third.run, third.attempt),
+            (3, 2),
+            "{backend}: the release gave its attempt back"
+        );
+        let done = result(SubAgentKind::Research, Some(20));
+        assert!(
+            store
+                .complete_job(third.job_id, &third.lease_token, &done, &spent(&third, 20))
+                .await
+                .unwrap()
+        );
+        // A retried commit of the same run (its first answer lost) is a success, not a
+        // lost lease, and writes nothing twice.
+        assert!(
+            store
+                .complete_job(third.job_id, &third.lease_token, &done, &spent(&third, 20))
+                .await
+                .unwrap()
+        );
+
+        let camp = store.get_campaign(None, c).await.unwrap().unwrap();
+        assert_eq!(
+            (camp.cost_nano_usd, camp.failed_spend_nano_usd),
+            (77, 57),
+            "{backend}: 50 lost + 7 abandoned + 20 completed"
+        );
+        assert_eq!(
+            store
+                .results_for_target(third.target_id)
+                .await
+                .unwrap()
+                .len(),
+            1
+        );
+        let attempts = store.attempts_for_job(first.job_id).await.unwrap();
+        let outcomes: Vec<(i64, &str, i64)> = attempts
+            .iter()
+            .map(|a| (a.run, a.outcome.as_str(), a.spent_nano_usd))
+            .collect();
+        assert_eq!(
+            outcomes,
+            vec![
+                (1, "lease_lost", 50),
+                (2, "abandoned", 7),
+                (3, "completed", 20)
+            ],
+            "{backend}"
+        );
+        let by_outcome = store.attempt_spend_by_outcome(c).await.unwrap();
+        assert_eq!(by_outcome.values().sum::<i64>(), 77, "{backend}");
+        assert_books(&store, c, backend).await;
+    }
+}
+
+#[tokio::test]
+async fn a_wait_for_a_provider_uses_no_attempt_and_remembers_since_when() {
+    for (backend, store) in all_stores().await {
+        let c = campaign(&store, 1, None).await;
+        store
+            .start_campaign(c, &[SubAgentKind::Research], 1)
+            .await
+            .unwrap();
+        let wait = FailNext::Retry {
+            delay: Duration::from_millis(300),
+            counts_attempt: false,
+        };
+        let mut since = None;
+        for round in 1..=3u32 {
+            let mut job = store.claim_jobs(&req("w", 1)).await.unwrap();
+            while job.is_empty() {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                job = store.claim_jobs(&req("w", 1)).await.unwrap();
+            }
+            let job = job.remove(0);
+            assert_eq!(
+                (job.attempt, job.run),
+                (1, round),
+                "{backend}: no attempt used"
+            );
+            if round > 1 {
+                assert_eq!(job.waiting_since, since, "{backend}: since the first wait");
+                assert!(job.waiting_for >= Duration::from_millis(300), "{backend}");
+            }
+            let out = store
+                .fail_job(
+                    job.job_id,
+                    &job.lease_token,
+                    "circuit open",
+                    wait,
+                    &spent(&job, 1),
+                )
+                .await
+                .unwrap();
+            assert!(
+                matches!(out, FailOutcome::Waiting { .. }),
+                "{backend}: {out:?}"
+            );
+            // Waiting means a future run_after: an immediate claim finds nothing.
+            assert!(store.claim_jobs(&req("w", 1)).await.unwrap().is_empty());
+            let rec = &store.list_jobs(c, 10, 0).await.unwrap()[0];
+            assert_eq!(
+                (rec.status, rec.attempts),
+                (JobStatus::Pending, 0),
+                "{backend}"
+            );
+            since = since.or(rec.waiting_since);
+            assert!(since.is_some());
+        }
+        // A transient failure counts (one attempt allowed: it fails) and ends the wait.
+        tokio::time::sleep(Duration::from_millis(350)).await;
+        let job = store.claim_jobs(&req("w", 1)).await.unwrap().remove(0);
+        let out = store
+            .fail_job(
+                job.job_id,
+                &job.lease_token,
+                "503",
+                FailNext::Retry {
+                    delay: Duration::ZERO,
+                    counts_attempt: true,
+                },
+                &spent(&job, 1),
+            )
+            .await
+            .unwrap();
+        assert_eq!(out, FailOutcome::Failed, "{backend}");
+        let rec = &store.list_jobs(c, 10, 0).await.unwrap()[0];
+        assert_eq!((rec.runs, rec.waiting_since), (4, None), "{backend}");
+        assert_eq!(
+            store
+                .get_campaign(None, c)
+                .await
+                .unwrap()
+                .unwrap()
+                .cost_nano_usd,
+            4
+        );
+        assert_books(&store, c, backend).await;
+    }
+}
+
+#[tokio::test]
+async fn a_retried_failure_answers_what_its_first_commit_did() {
+    for (backend, store) in all_stores().await {
+        let c = campaign(&store, 1, None).await;
+        store
+            .start_campaign(c, &[SubAgentKind::Research], 3)
+            .await
+            .unwrap();
+        let job = store.claim_jobs(&req("w", 1)).await.unwrap().remove(0);
+        let next = FailNext::Retry {
+            delay: Duration::from_secs(5),
+            counts_attempt: true,
+        };
+        let first = store
+            .fail_job(job.job_id, &job.lease_token, "503", next, &spent(&job, 9))
+            .await
+            .unwrap();
+        let again = store
+            .fail_job(job.job_id, &job.lease_token, "503", next, &spent(&job, 9))
+            .await
+            .unwrap();
+        assert!(matches!(first, FailOutcome::Retrying { .. }), "{backend}");
+        assert_eq!(
+            first, again,
+            "{backend}: the same answer, nothing booked twice"
+        );
+        assert_eq!(
+            store
+                .get_campaign(None, c)
+                .await
+                .unwrap()
+                .unwrap()
+                .cost_nano_usd,
+            9
+        );
+        assert_books(&store, c, backend).await;
+    }
+}
+
+#[tokio::test]
+async fn a_dead_workers_leases_are_freed_before_they_expire_and_a_stop_gives_them_back() {
+    for (backend, store) in all_stores().await {
+        let c = campaign(&store, 2, None).await;
+        store
+            .start_campaign(c, &[SubAgentKind::Research], 3)
+            .await
+            .unwrap();
+        let a = WorkerInfo {
+            id: "worker-a".into(),
+            host: "h".into(),
+            pid: 1,
+        };
+        let b = WorkerInfo {
+            id: "worker-b".into(),
+            host: "h".into(),
+            pid: 2,
+        };
+        store.register_worker(&a).await.unwrap();
+        store.register_worker(&b).await.unwrap();
+        let held = store
+            .claim_jobs(&req("worker-a", 1))
+            .await
+            .unwrap()
+            .remove(0);
+
+        // B keeps its heartbeat; A's stops. After a second A is dead to a claim that says
+        // so: its 60-second lease is freed at once.
+        tokio::time::sleep(Duration::from_millis(1_100)).await;
+        store.worker_heartbeat(&b).await.unwrap();
+        let mut r = req("worker-b", 10);
+        r.dead_worker_after = Duration::from_secs(1);
+        let taken = store.claim_jobs(&r).await.unwrap();
+        assert_eq!(taken.len(), 2, "{backend}: A's job and the free one");
+        let again = taken.iter().find(|j| j.job_id == held.job_id).unwrap();
+        assert_eq!((again.attempt, again.run), (2, 2), "{backend}");
+        let workers = store.list_workers().await.unwrap();
+        assert_eq!(workers.len(), 1, "{backend}: {workers:?}");
+        assert_eq!(workers[0].0, "worker-b");
+        // A wakes up: its write is fenced off, and its heartbeat registers it again.
+        let late = result(SubAgentKind::Research, Some(1));
+        assert!(
+            !store
+                .complete_job(held.job_id, &held.lease_token, &late, &spent(&held, 1))
+                .await
+                .unwrap()
+        );
+        store.worker_heartbeat(&a).await.unwrap();
+        assert_eq!(store.list_workers().await.unwrap().len(), 2, "{backend}");
+
+        // B stops gracefully: the leases it still holds go back, uncounted, and its row goes.
+        assert_eq!(
+            store.deregister_worker("worker-b").await.unwrap(),
+            2,
+            "{backend}"
+        );
+        let p = store.campaign_progress(c).await.unwrap();
+        assert_eq!((p.jobs.running, p.jobs.pending), (0, 2), "{backend}");
+        let jobs = store.list_jobs(c, 10, 0).await.unwrap();
+        let rec = jobs.iter().find(|j| j.id == held.job_id).unwrap();
+        assert_eq!(
+            rec.attempts, 1,
+            "{backend}: the expired-by-death run counted, the release not"
+        );
+        assert_books(&store, c, backend).await;
+        store.deregister_worker("worker-a").await.unwrap();
+    }
+}
+
+#[tokio::test]
+async fn on_sqlite_a_registering_worker_takes_back_a_gone_process_s_leases_at_once() {
+    for (backend, store) in all_stores().await {
+        let c = campaign(&store, 1, None).await;
+        store
+            .start_campaign(c, &[SubAgentKind::Research], 3)
+            .await
+            .unwrap();
+        // A lease held by an owner no coordinator of this process is: a crashed run's.
+        let orphan = store
+            .claim_jobs(&req("crashed-run", 1))
+            .await
+            .unwrap()
+            .remove(0);
+        let me = WorkerInfo {
+            id: format!("resumer-{backend}"),
+            host: "h".into(),
+            pid: 3,
+        };
+        let freed = store.register_worker(&me).await.unwrap();
+        let p = store.campaign_progress(c).await.unwrap();
+        if backend == "sqlite" {
+            // Embedded mode: one process per file, so nobody else can hold it.
+            assert_eq!(freed, 1, "{backend}");
+            assert_eq!(p.jobs.pending, 1, "{backend}");
+            let job = store
+                .claim_jobs(&req("resumer", 1))
+                .await
+                .unwrap()
+                .remove(0);
+            assert_eq!((job.job_id, job.attempt), (orphan.job_id, 2));
+        } else {
+            // Other processes may hold leases on PostgreSQL: only heartbeats decide.
+            assert_eq!((freed, p.jobs.running), (0, 1), "{backend}");
+        }
+        store.deregister_worker(&me.id).await.unwrap();
+    }
+}
+
+#[tokio::test]
+async fn a_budgeted_job_reserves_its_own_inputs_estimate_or_waits_unrun() {
+    for (backend, store) in all_stores().await {
+        let c = campaign(&store, 2, Some(1_000)).await;
+        store
+            .start_campaign(c, &[SubAgentKind::Research], 3)
+            .await
+            .unwrap();
+        let mut r = req("w", 10);
+        r.estimates = KindCosts::default().with(SubAgentKind::Research, 100);
+        let jobs = store.claim_jobs(&r).await.unwrap();
+        assert_eq!(jobs.len(), 2, "{backend}: two typical estimates fit");
+        assert!(jobs.iter().all(|j| j.budgeted));
+        assert_eq!(
+            store
+                .reserve_for_input(jobs[0].job_id, &jobs[0].lease_token, 600)
+                .await
+                .unwrap(),
+            Reservation::Held,
+            "{backend}"
+        );
+        assert_eq!(
+            store.campaign_progress(c).await.unwrap().reserved_nano_usd,
+            700
+        );
+        // 600 held + 900 for this input would cross 1,000: it goes back unrun.
+        assert_eq!(
+            store
+                .reserve_for_input(jobs[1].job_id, &jobs[1].lease_token, 900)
+                .await
+                .unwrap(),
+            Reservation::OverBudget,
+            "{backend}"
+        );
+        let p = store.campaign_progress(c).await.unwrap();
+        assert_eq!((p.reserved_nano_usd, p.jobs.pending), (600, 1), "{backend}");
+        // The claim now knows its estimate: not handed out while 600 is held.
+        assert!(store.claim_jobs(&r).await.unwrap().is_empty(), "{backend}");
+        let done = result(SubAgentKind::Research, Some(500));
+        store
+            .complete_job(
+                jobs[0].job_id,
+                &jobs[0].lease_token,
+                &done,
+                &spent(&jobs[0], 500),
+            )
+            .await
+            .unwrap();
+        // 500 spent + 900 > 1,000 and nothing held: the budget stop.
+        assert!(store.claim_jobs(&r).await.unwrap().is_empty());
+        let p = store.campaign_progress(c).await.unwrap();
+        assert!(p.budget_exhausted, "{backend}");
+        assert_eq!(p.status, CampaignStatus::Completed);
+        assert!(p.cost_nano_usd <= 1_000);
+        assert_eq!(
+            store
+                .reserve_for_input(jobs[1].job_id, &jobs[1].lease_token, 1)
+                .await
+                .unwrap(),
+            Reservation::LeaseLost
+        );
+        assert_books(&store, c, backend).await;
+    }
+}
+
+/// Rows written under migration 0002 (a target "completed" with a failed sub-agent, the
+/// old string list of failed sub-agents) read correctly after 0003, and the SQLite table
+/// rebuild keeps every result and job.
+#[tokio::test]
+async fn migration_0003_rewrites_old_rows_under_the_new_rules() {
+    for (backend, store) in all_unmigrated_stores().await {
+        store.migrate_to(2).await.unwrap();
+        let at = if backend == "sqlite" {
+            "'2026-01-01T00:00:00.000000Z'"
+        } else {
+            "'2026-01-01T00:00:00Z'"
+        };
+        let old_rows = [
+            format!("INSERT INTO atl_teams (name, created_at) VALUES ('old', {at})"),
+            format!(
+                "INSERT INTO atl_campaigns (team_id, name, status, total_targets, enriched_count, \
+                 cost_nano_usd, created_at, updated_at, completed_at) \
+                 VALUES (1, 'old', 'completed', 2, 2, 5, {at}, {at}, {at})"
+            ),
+            format!(
+                "INSERT INTO atl_targets (campaign_id, row_number, company_name, dedup_key, \
+                 enrichment_status, failed_sub_agents, created_at, updated_at) VALUES \
+                 (1, 2, 'A', 'a', 'completed', '[\"intel\"]', {at}, {at}), \
+                 (1, 3, 'B', 'b', 'completed', NULL, {at}, {at})"
+            ),
+            format!(
+                "INSERT INTO sub_agent_executions (campaign_id, target_id, sub_agent_type, status, \
+                 attempts, max_attempts, run_after, last_error, spent_nano_usd, created_at, \
+                 updated_at) VALUES \
+                 (1, 1, 'research', 'completed', 1, 3, {at}, NULL, 0, {at}, {at}), \
+                 (1, 1, 'intel', 'failed', 2, 3, {at}, '401 bad key', 5, {at}, {at}), \
+                 (1, 2, 'research', 'completed', 1, 3, {at}, NULL, 0, {at}, {at}), \
+                 (1, 2, 'intel', 'completed', 1, 3, {at}, NULL, 0, {at}, {at})"
+            ),
+            format!(
+                "INSERT INTO enrichment_results (campaign_id, target_id, sub_agent_type, \
+                 result_data, completed_at) VALUES (1, 1, 'research', '{{}}', {at})"
+            ),
+        ];
+        for statement in &old_rows {
+            sql(&store, statement).await;
+        }
+        store.migrate().await.unwrap();
+        let targets = store.list_targets(1, None, 10, 0).await.unwrap();
+        assert_eq!(
+            targets[0].enrichment_status,
+            TargetStatus::Partial,
+            "{backend}"
+        );
+        assert_eq!(
+            targets[0].failed_sub_agents,
+            Some(vec![MissingSubAgent {
+                sub_agent: SubAgentKind::Intel,
+                status: JobStatus::Failed,
+                reason: Some("401 bad key".into()),
+            }]),
+            "{backend}"
+        );
+        assert_eq!(targets[1].enrichment_status, TargetStatus::Completed);
+        let camp = store.get_campaign(None, 1).await.unwrap().unwrap();
+        assert_eq!(
+            (
+                camp.enriched_count,
+                camp.partial_count,
+                camp.failed_spend_nano_usd
+            ),
+            (1, 1, 5),
+            "{backend}"
+        );
+        let jobs = store.list_jobs(1, 10, 0).await.unwrap();
+        assert_eq!(jobs.len(), 4, "{backend}: the jobs survived the rebuild");
+        assert!(
+            jobs.iter().all(|j| j.runs == j.attempts),
+            "{backend}: {jobs:?}"
+        );
+        let results = store.results_for_target(targets[0].id).await.unwrap();
+        assert_eq!(
+            results.len(),
+            1,
+            "{backend}: the result survived (no cascade)"
+        );
+        // The rebuilt table still enforces its foreign key and its new CHECK.
+        let fresh = campaign(&store, 1, None).await;
+        assert!(
+            store
+                .start_campaign(fresh, &[SubAgentKind::Research], 1)
+                .await
+                .is_ok()
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_campaign_cancelled_before_it_started_has_cancelled_targets_not_completed_ones() {
+    for (backend, store) in all_stores().await {
+        let c = campaign(&store, 3, None).await;
+        let camp = store.cancel_campaign(c).await.unwrap();
+        assert_eq!(
+            (
+                camp.status,
+                camp.enriched_count,
+                camp.partial_count,
+                camp.failed_count
+            ),
+            (CampaignStatus::Cancelled, 0, 0, 0),
+            "{backend}"
+        );
+        let counts = store.target_status_counts(c).await.unwrap();
+        assert_eq!((counts.cancelled, counts.completed), (3, 0), "{backend}");
+        assert_books(&store, c, backend).await;
+    }
+}
