@@ -74,12 +74,14 @@ fn atl_in(dir: &std::path::Path, db: &str, sandbox: &str, args: &[&str]) -> Comm
 /// `atl enrich targets.csv` with a small concurrency, so that a dozen targets take a few
 /// seconds at the sandbox's latency and an interrupt lands mid-run.
 fn enrich(dir: &std::path::Path, db: &str, sandbox: &str) -> Command {
-    let mut cmd = atl_in(
-        dir,
-        db,
-        sandbox,
-        &["enrich", "targets.csv", "--concurrency", "3"],
-    );
+    enrich_with(dir, db, sandbox, &[])
+}
+
+/// `atl enrich targets.csv` with extra flags.
+fn enrich_with(dir: &std::path::Path, db: &str, sandbox: &str, flags: &[&str]) -> Command {
+    let mut args = vec!["enrich", "targets.csv", "--concurrency", "3"];
+    args.extend_from_slice(flags);
+    let mut cmd = atl_in(dir, db, sandbox, &args);
     cmd.stdout(Stdio::piped());
     cmd
 }
@@ -458,7 +460,10 @@ async fn partial_targets_on_every_surface_then_no_second_purchase_and_retry_fail
             &std::fs::read_to_string(&faults).unwrap(),
         );
 
-        let out = enrich(&work, store.url(), &origin).output().unwrap();
+        // Audio rendered in the run, so the TTS provider's refusal fails the voice jobs.
+        let out = enrich_with(&work, store.url(), &origin, &["--audio", "eager"])
+            .output()
+            .unwrap();
         let err = String::from_utf8_lossy(&out.stderr).to_string();
         assert!(out.status.success(), "{backend}: {err}");
         assert!(
