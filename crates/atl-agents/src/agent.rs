@@ -1,5 +1,5 @@
 use atl_domain::{AgentResult, FailureKind, RetryPolicy, SubAgentKind};
-use atl_providers::ProviderError;
+use atl_providers::{ErrorKind, ProviderError};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::time::Duration;
@@ -183,10 +183,10 @@ impl AgentError {
 
 impl From<ProviderError> for AgentError {
     fn from(e: ProviderError) -> Self {
-        let kind = match &e {
-            ProviderError::RateLimited { .. } => FailureKind::Snooze,
-            ProviderError::CircuitOpen { .. } => FailureKind::Unavailable,
-            other if other.is_retryable() => FailureKind::Transient,
+        let kind = match e.kind {
+            ErrorKind::RateLimited | ErrorKind::Pending => FailureKind::Snooze,
+            ErrorKind::CircuitOpen => FailureKind::Unavailable,
+            _ if e.is_retryable() => FailureKind::Transient,
             _ => FailureKind::Final,
         };
         AgentError {
@@ -200,20 +200,7 @@ impl From<ProviderError> for AgentError {
 }
 
 fn provider_of(e: &ProviderError) -> Option<String> {
-    match e {
-        ProviderError::RateLimited { provider, .. }
-        | ProviderError::Server { provider, .. }
-        | ProviderError::Timeout { provider, .. }
-        | ProviderError::Connection { provider, .. }
-        | ProviderError::InvalidResponse { provider, .. }
-        | ProviderError::CircuitOpen { provider, .. }
-        | ProviderError::Auth { provider, .. }
-        | ProviderError::Quota { provider, .. }
-        | ProviderError::BadRequest { provider, .. }
-        | ProviderError::NotConfigured { provider, .. }
-        | ProviderError::Schema { provider, .. } => Some(provider.clone()),
-        ProviderError::Blocked { .. } => None,
-    }
+    (e.kind != ErrorKind::Blocked).then(|| e.provider.clone())
 }
 
 /// One of research, intel, enrichment, voice.

@@ -8,11 +8,11 @@
 
 use crate::schemas;
 use crate::spend::Spend;
-use atl_providers::ProviderError;
 use atl_providers::apollo::{ApolloOrganization, ApolloPerson, PeopleSearch, PersonMatch};
 use atl_providers::hunter::EmailStatus;
 use atl_providers::llm::{ToolCall, ToolSpec};
 use atl_providers::toolkit::{Toolkit, bare_domain};
+use atl_providers::{ErrorKind, ProviderError};
 use serde_json::{Value, json};
 use std::collections::HashMap;
 
@@ -269,9 +269,9 @@ pub(crate) enum ToolFailure {
 }
 
 fn soft_or_abort(e: ProviderError) -> ToolFailure {
-    match e {
-        ProviderError::Auth { .. } | ProviderError::Quota { .. } => ToolFailure::Abort(e),
-        other => ToolFailure::Soft(other.to_string()),
+    match e.kind {
+        ErrorKind::Auth | ErrorKind::Quota => ToolFailure::Abort(e),
+        _ => ToolFailure::Soft(e.to_string()),
     }
 }
 

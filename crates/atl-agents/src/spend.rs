@@ -235,10 +235,7 @@ mod tests {
         assert_eq!(s.total_nanos(), None);
         assert_eq!(s.known_nanos(), 3_500);
         assert_eq!((meter.nanos(), meter.unknown_calls()), (3_500, 1));
-        let e = s.fail(ProviderError::Timeout {
-            provider: "p".into(),
-            after: Duration::from_secs(1),
-        });
+        let e = s.fail(ProviderError::timeout("p", Duration::from_secs(1)));
         assert!(e.is_retryable());
         assert_eq!(e.spent_nano_usd(), 3_500);
     }

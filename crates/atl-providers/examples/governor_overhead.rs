@@ -4,8 +4,8 @@
 //! `cargo run --release -p atl-providers --example governor_overhead`
 
 use atl_providers::ProviderError;
-use atl_providers::config::Limits;
 use atl_providers::governor::Governor;
+use atl_providers::limits::Limits;
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 

@@ -3,10 +3,12 @@
 //! Base URL is the host root (`https://api.apollo.io`); paths carry `/api/v1`. A miss is a
 //! 200 with `person: null` and is `Ok(None)`, not an error.
 
-use crate::http::{self, RawResponse};
-use crate::{ProviderError, Usage};
+use crate::http::{self, Auth, RawResponse, Vendor};
+use crate::{ErrorKind, ProviderError, Usage};
+use reqwest::Method;
 use reqwest::header::HeaderMap;
-use secrecy::{ExposeSecret, SecretString};
+use secrecy::SecretString;
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::Value;
 use std::time::Duration;
@@ -20,9 +22,7 @@ const PROVIDER: &str = "apollo";
 
 #[derive(Debug, Clone)]
 pub struct ApolloClient {
-    base: Url,
-    key: SecretString,
-    http: reqwest::Client,
+    vendor: Vendor,
 }
 
 /// Match inputs; more of them make a better match. `None` fields are not sent.
@@ -224,11 +224,15 @@ fn lenient_u64<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error>
 
 impl ApolloClient {
     pub fn new(base_url: Url, key: SecretString, http: reqwest::Client) -> Self {
-        ApolloClient {
-            base: base_url,
-            key,
+        let vendor = Vendor::new(
+            PROVIDER,
+            base_url,
+            Some(key),
+            Auth::Header("x-api-key"),
             http,
-        }
+        )
+        .classify_with(classify);
+        ApolloClient { vendor }
     }
 
     /// `POST /api/v1/people/match`. `Ok((None, _))` when Apollo knows nobody matching.
@@ -242,14 +246,7 @@ impl ApolloClient {
         struct Reply {
             person: Option<ApolloPerson>,
         }
-        let raw = self
-            .call(
-                reqwest::Method::POST,
-                "api/v1/people/match",
-                Some(serde_json::to_value(query)),
-            )
-            .await?;
-        let reply: Reply = http::parse_json(PROVIDER, &raw.body)?;
+        let reply: Reply = self.post("api/v1/people/match", query).await?;
         let lookups = u64::from(reply.person.is_some());
         Ok((
             reply.person,
@@ -268,14 +265,14 @@ impl ApolloClient {
         details: &[PersonMatch],
     ) -> Result<(Vec<Option<ApolloPerson>>, Usage), ProviderError> {
         if details.len() > BULK_MATCH_MAX {
-            return Err(ProviderError::BadRequest {
-                provider: PROVIDER.to_string(),
-                status: 400,
-                message: format!(
+            return Err(ProviderError::bad_request(
+                PROVIDER,
+                400,
+                format!(
                     "bulk_match takes at most {BULK_MATCH_MAX} details, got {}",
                     details.len()
                 ),
-            });
+            ));
         }
         if details.is_empty() {
             return Ok((Vec::new(), Usage::default()));
@@ -289,26 +286,16 @@ impl ApolloClient {
             status: Option<String>,
             error_message: Option<String>,
         }
-        let body = serde_json::to_value(serde_json::json!({ "details": details }));
-        let raw = self
-            .call(
-                reqwest::Method::POST,
-                "api/v1/people/bulk_match",
-                Some(body),
-            )
-            .await?;
-        let reply: Reply = http::parse_json(PROVIDER, &raw.body)?;
+        let body = serde_json::json!({ "details": details });
+        let reply: Reply = self.post("api/v1/people/bulk_match", &body).await?;
         if let Some(message) = reply.error_message.filter(|m| !m.is_empty()) {
-            return Err(ProviderError::InvalidResponse {
-                provider: PROVIDER.to_string(),
-                message,
-            });
+            return Err(ProviderError::invalid_response(PROVIDER, message));
         }
         if reply.status.as_deref().is_some_and(|s| s != "success") && reply.matches.is_empty() {
-            return Err(ProviderError::InvalidResponse {
-                provider: PROVIDER.to_string(),
-                message: format!("bulk_match status {:?}", reply.status),
-            });
+            return Err(ProviderError::invalid_response(
+                PROVIDER,
+                format!("bulk_match status {:?}", reply.status),
+            ));
         }
         let mut matches = reply.matches;
         // Keep the promise that results line up with the input.
@@ -335,18 +322,16 @@ impl ApolloClient {
             organization: Option<Value>,
         }
         let domain = bare_domain(domain);
-        let url = http::join_url(PROVIDER, &self.base, "api/v1/organizations/enrich")?;
-        let builder = self.http.get(url).query(&[("domain", domain.as_str())]);
-        let raw = self.send(builder).await?;
-        let reply: Reply = http::parse_json(PROVIDER, &raw.body)?;
+        let reply: Reply = self
+            .send(Method::GET, "api/v1/organizations/enrich", |b| {
+                b.query(&[("domain", domain.as_str())])
+            })
+            .await?;
         // `organization` may be missing, null or `{}` for unknown domains.
         let organization = match reply.organization {
             Some(Value::Object(map)) if !map.is_empty() => Some(
                 serde_json::from_value::<ApolloOrganization>(Value::Object(map)).map_err(|e| {
-                    ProviderError::InvalidResponse {
-                        provider: PROVIDER.to_string(),
-                        message: format!("organization: {e}"),
-                    }
+                    ProviderError::invalid_response(PROVIDER, format!("organization: {e}"))
                 })?,
             ),
             _ => None,
@@ -391,14 +376,7 @@ impl ApolloClient {
             #[serde(deserialize_with = "lenient_u64")]
             total_entries: Option<u64>,
         }
-        let raw = self
-            .call(
-                reqwest::Method::POST,
-                "api/v1/mixed_people/api_search",
-                Some(serde_json::to_value(query)),
-            )
-            .await?;
-        let reply: Reply = http::parse_json(PROVIDER, &raw.body)?;
+        let reply: Reply = self.post("api/v1/mixed_people/api_search", query).await?;
         let pagination = reply.pagination.unwrap_or_default();
         let per_page = pagination
             .per_page
@@ -425,47 +403,40 @@ impl ApolloClient {
         Ok((page, Usage::default()))
     }
 
-    async fn call(
+    /// `POST` a JSON body and read the JSON reply.
+    async fn post<B: Serialize + ?Sized, T: DeserializeOwned>(
         &self,
-        method: reqwest::Method,
         path: &str,
-        body: Option<Result<Value, serde_json::Error>>,
-    ) -> Result<RawResponse, ProviderError> {
-        let url = http::join_url(PROVIDER, &self.base, path)?;
-        let mut builder = self.http.request(method, url);
-        if let Some(body) = body {
-            let body = body.map_err(|e| ProviderError::BadRequest {
-                provider: PROVIDER.to_string(),
-                status: 400,
-                message: format!("request not serialisable: {e}"),
-            })?;
-            builder = builder.json(&body);
-        }
-        self.send(builder).await
+        body: &B,
+    ) -> Result<T, ProviderError> {
+        self.send(Method::POST, path, |b| b.json(body)).await
     }
 
-    async fn send(&self, builder: reqwest::RequestBuilder) -> Result<RawResponse, ProviderError> {
-        let result = async {
-            http::require_key(PROVIDER, Some(&self.key))?;
-            let builder = builder
-                .header("x-api-key", self.key.expose_secret())
+    async fn send<T: DeserializeOwned>(
+        &self,
+        method: Method,
+        path: &str,
+        build: impl FnOnce(reqwest::RequestBuilder) -> reqwest::RequestBuilder,
+    ) -> Result<T, ProviderError> {
+        let build = |b: reqwest::RequestBuilder| {
+            build(b)
                 .header("cache-control", "no-cache")
-                .header("accept", "application/json");
-            let raw = http::send(PROVIDER, builder, http::MAX_API_BODY).await?;
-            if raw.status.is_success() {
-                return Ok(raw);
-            }
-            let mut err = http::classify_response(PROVIDER, raw.status, &raw.headers, &raw.body);
-            if let ProviderError::RateLimited { retry_after, .. } = &mut err
-                && retry_after.is_none()
-            {
-                *retry_after = window_wait(&raw.headers, OffsetDateTime::now_utc());
-            }
-            Err(err)
-        }
-        .await;
-        result.map_err(|e| http::redact_error(e, Some(&self.key)))
+                .header("accept", "application/json")
+        };
+        self.vendor
+            .call(method, path, build, |raw| self.vendor.parse(&raw))
+            .await
     }
+}
+
+/// The shared classification, with the wait of an exhausted fixed window when Apollo's
+/// 429 names none.
+fn classify(provider: &str, raw: &RawResponse) -> ProviderError {
+    let mut err = http::classify_raw(provider, raw);
+    if err.kind == ErrorKind::RateLimited && err.retry_after.is_none() {
+        err.retry_after = window_wait(&raw.headers, OffsetDateTime::now_utc());
+    }
+    err
 }
 
 /// Apollo sends no `Retry-After`; its windows are fixed, so an exhausted window is waited

@@ -91,17 +91,13 @@ impl SafeFetcher {
         let started = Instant::now();
         match tokio::time::timeout(self.policy.timeout, self.fetch_inner(url)).await {
             Ok(result) => result,
-            Err(_) => Err(ProviderError::Timeout {
-                provider: PROVIDER.to_string(),
-                after: started.elapsed(),
-            }),
+            Err(_) => Err(ProviderError::timeout(PROVIDER, started.elapsed())),
         }
     }
 
     async fn fetch_inner(&self, url: &str) -> Result<FetchedPage, ProviderError> {
-        let mut current = Url::parse(url.trim()).map_err(|e| ProviderError::Blocked {
-            url: http::truncate(url, 200),
-            reason: format!("not a valid URL: {e}"),
+        let mut current = Url::parse(url.trim()).map_err(|e| {
+            ProviderError::blocked(http::truncate(url, 200), format!("not a valid URL: {e}"))
         })?;
         let mut hops = 0u32;
         loop {
@@ -123,23 +119,27 @@ impl SafeFetcher {
                     .headers()
                     .get(reqwest::header::LOCATION)
                     .and_then(|v| v.to_str().ok())
-                    .ok_or_else(|| ProviderError::InvalidResponse {
-                        provider: PROVIDER.to_string(),
-                        message: format!(
-                            "redirect {status} without a Location from {}",
-                            ssrf::display_url(&current)
-                        ),
+                    .ok_or_else(|| {
+                        ProviderError::invalid_response(
+                            PROVIDER,
+                            format!(
+                                "redirect {status} without a Location from {}",
+                                ssrf::display_url(&current)
+                            ),
+                        )
                     })?;
-                let next = current.join(location).map_err(|e| ProviderError::Blocked {
-                    url: http::truncate(location, 200),
-                    reason: format!("redirect target is not a valid URL: {e}"),
+                let next = current.join(location).map_err(|e| {
+                    ProviderError::blocked(
+                        http::truncate(location, 200),
+                        format!("redirect target is not a valid URL: {e}"),
+                    )
                 })?;
                 hops += 1;
                 if hops > self.policy.max_redirects {
-                    return Err(ProviderError::Blocked {
-                        url: ssrf::display_url(&next),
-                        reason: format!("more than {} redirects", self.policy.max_redirects),
-                    });
+                    return Err(ProviderError::blocked(
+                        ssrf::display_url(&next),
+                        format!("more than {} redirects", self.policy.max_redirects),
+                    ));
                 }
                 current = next;
                 continue;
@@ -180,20 +180,20 @@ impl SafeFetcher {
             .to_string();
         let is_html = mime == "text/html" || mime == "application/xhtml+xml";
         if !is_html && mime != "text/plain" {
-            return Err(ProviderError::Blocked {
-                url: shown,
-                reason: format!(
+            return Err(ProviderError::blocked(
+                shown,
+                format!(
                     "content-type {:?} is not text/html or text/plain",
                     if mime.is_empty() { "none" } else { &mime }
                 ),
-            });
+            ));
         }
         let max = self.policy.max_bytes;
         if response.content_length().is_some_and(|n| n > max as u64) {
-            return Err(ProviderError::Blocked {
-                url: shown,
-                reason: format!("body larger than {max} bytes"),
-            });
+            return Err(ProviderError::blocked(
+                shown,
+                format!("body larger than {max} bytes"),
+            ));
         }
         let started = Instant::now();
         let mut body = Vec::new();
@@ -203,10 +203,10 @@ impl SafeFetcher {
             .map_err(|e| self.transport_error(&url, e, started.elapsed()))?
         {
             if body.len() + chunk.len() > max {
-                return Err(ProviderError::Blocked {
-                    url: shown,
-                    reason: format!("body larger than {max} bytes"),
-                });
+                return Err(ProviderError::blocked(
+                    shown,
+                    format!("body larger than {max} bytes"),
+                ));
             }
             body.extend_from_slice(&chunk);
         }
@@ -237,10 +237,7 @@ impl SafeFetcher {
         let mut source: Option<&dyn std::error::Error> = Some(&err);
         while let Some(e) = source {
             if let Some(blocked) = e.downcast_ref::<BlockedAddress>() {
-                return ProviderError::Blocked {
-                    url: ssrf::display_url(url),
-                    reason: blocked.to_string(),
-                };
+                return ProviderError::blocked(ssrf::display_url(url), blocked.to_string());
             }
             source = e.source();
         }

@@ -8,9 +8,10 @@
 //! Hunter reverses the usual meaning of its statuses: **403 is the per-second/minute rate
 //! limit** (retry) and **429 is the monthly quota** (final).
 
-use crate::http;
+use crate::http::{self, Auth, RawResponse, Vendor};
 use crate::{ProviderError, Usage};
-use secrecy::{ExposeSecret, SecretString};
+use reqwest::Method;
+use secrecy::SecretString;
 use serde::Deserialize;
 use url::Url;
 
@@ -80,9 +81,7 @@ pub struct Verification {
 
 #[derive(Debug, Clone)]
 pub struct HunterClient {
-    base: Url,
-    key: SecretString,
-    http: reqwest::Client,
+    vendor: Vendor,
 }
 
 #[derive(Deserialize, Default)]
@@ -125,11 +124,9 @@ struct Envelope<T> {
 
 impl HunterClient {
     pub fn new(base_url: Url, key: SecretString, http: reqwest::Client) -> Self {
-        HunterClient {
-            base: base_url,
-            key,
-            http,
-        }
+        let vendor = Vendor::new(PROVIDER, base_url, Some(key), Auth::Query("api_key"), http)
+            .classify_with(classify);
+        HunterClient { vendor }
     }
 
     /// `GET /v2/email-finder?domain=&first_name=&last_name=`. `Ok((None, _))` when Hunter
@@ -145,8 +142,15 @@ impl HunterClient {
             ("first_name", first_name),
             ("last_name", last_name),
         ];
-        let raw = self.get("v2/email-finder", &params).await?;
-        let envelope: Envelope<FinderData> = http::parse_json(PROVIDER, &raw.body)?;
+        let envelope: Envelope<FinderData> = self
+            .vendor
+            .call(
+                Method::GET,
+                "v2/email-finder",
+                |b| b.query(&params),
+                |raw| self.vendor.parse(&raw),
+            )
+            .await?;
         let Some(data) = envelope.data else {
             return Ok((None, Usage::default()));
         };
@@ -178,20 +182,23 @@ impl HunterClient {
     /// retryable `InvalidResponse`: the governor calls again after a backoff. Usage: one
     /// verification, except for webmail, disposable and unknown, which Hunter does not bill.
     pub async fn verify_email(&self, email: &str) -> Result<(Verification, Usage), ProviderError> {
-        let raw = self.get("v2/email-verifier", &[("email", email)]).await?;
-        if raw.status.as_u16() == 202 {
-            return Err(ProviderError::InvalidResponse {
-                provider: PROVIDER.to_string(),
-                message: "verification still in progress (202); try again shortly".to_string(),
-            });
-        }
-        let envelope: Envelope<VerifierData> = http::parse_json(PROVIDER, &raw.body)?;
-        let data = envelope
-            .data
-            .ok_or_else(|| ProviderError::InvalidResponse {
-                provider: PROVIDER.to_string(),
-                message: "verifier response without data".to_string(),
-            })?;
+        let read = |raw: RawResponse| {
+            if raw.status.as_u16() == 202 {
+                return Err(ProviderError::invalid_response(
+                    PROVIDER,
+                    "verification still in progress (202); try again shortly",
+                ));
+            }
+            self.vendor.parse::<Envelope<VerifierData>>(&raw)
+        };
+        let params = [("email", email)];
+        let envelope = self
+            .vendor
+            .call(Method::GET, "v2/email-verifier", |b| b.query(&params), read)
+            .await?;
+        let data = envelope.data.ok_or_else(|| {
+            ProviderError::invalid_response(PROVIDER, "verifier response without data")
+        })?;
         // `result` is the deprecated older field; use it only when `status` is missing.
         let hunter_status = data
             .status
@@ -222,42 +229,21 @@ impl HunterClient {
             },
         ))
     }
+}
 
-    async fn get(
-        &self,
-        path: &str,
-        params: &[(&str, &str)],
-    ) -> Result<http::RawResponse, ProviderError> {
-        let result = async {
-            http::require_key(PROVIDER, Some(&self.key))?;
-            let url = http::join_url(PROVIDER, &self.base, path)?;
-            let builder = self
-                .http
-                .get(url)
-                .query(params)
-                .query(&[("api_key", self.key.expose_secret())]);
-            let raw = http::send(PROVIDER, builder, http::MAX_API_BODY).await?;
-            if raw.status.is_success() {
-                return Ok(raw);
-            }
-            let parsed = http::ErrorBody::parse(&raw.body);
-            let message = parsed.message.unwrap_or_else(|| raw.status.to_string());
-            Err(match raw.status.as_u16() {
-                // Hunter's rate limit; no Retry-After is sent, the governor backs off.
-                403 => ProviderError::RateLimited {
-                    provider: PROVIDER.to_string(),
-                    message,
-                    retry_after: http::retry_after_from_headers(&raw.headers),
-                },
-                // Hunter's monthly plan is used up.
-                429 => ProviderError::Quota {
-                    provider: PROVIDER.to_string(),
-                    message,
-                },
-                _ => http::classify_response(PROVIDER, raw.status, &raw.headers, &raw.body),
-            })
-        }
-        .await;
-        result.map_err(|e| http::redact_error(e, Some(&self.key)))
+/// Hunter's own statuses first, then the shared classification.
+fn classify(provider: &str, raw: &RawResponse) -> ProviderError {
+    let message = || http::error_message(raw.status, &raw.body);
+    match raw.status.as_u16() {
+        // The per-second/minute rate limit; no Retry-After is sent.
+        403 => ProviderError::rate_limited(
+            provider,
+            message(),
+            http::retry_after_from_headers(&raw.headers),
+        )
+        .with_status(403),
+        // The monthly plan is used up.
+        429 => ProviderError::quota(provider, message()).with_status(429),
+        _ => http::classify_raw(provider, raw),
     }
 }

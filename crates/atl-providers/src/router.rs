@@ -18,114 +18,23 @@
 use crate::config::ProvidersConfig;
 use crate::governor::Governors;
 use crate::llm::{ChatModel, ChatRequest, ChatResponse, Message};
-use crate::{Metered, ProviderError};
+use crate::{ErrorKind, Metered, ProviderError};
 use std::collections::HashMap;
 use std::fmt;
-use std::str::FromStr;
 use std::sync::Arc;
+
+pub use crate::route::Route;
 use std::time::Duration;
 use tokio::time::Instant;
-
-/// The sub-agents that have default routes. Routes are keyed by name, so configuration
-/// may add others.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Agent {
-    Research,
-    Intel,
-    Enrichment,
-    Voice,
-}
-
-impl Agent {
-    pub const ALL: [Agent; 4] = [
-        Agent::Research,
-        Agent::Intel,
-        Agent::Enrichment,
-        Agent::Voice,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Agent::Research => "research",
-            Agent::Intel => "intel",
-            Agent::Enrichment => "enrichment",
-            Agent::Voice => "voice",
-        }
-    }
-}
-
-/// One provider/model a sub-agent may use, written `provider:model` in configuration.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct Route {
-    pub provider: String,
-    pub model: String,
-}
-
-impl Route {
-    pub fn new(provider: impl Into<String>, model: impl Into<String>) -> Self {
-        Route {
-            provider: provider.into(),
-            model: model.into(),
-        }
-    }
-}
-
-impl fmt::Display for Route {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}:{}", self.provider, self.model)
-    }
-}
-
-impl FromStr for Route {
-    type Err = String;
-
-    /// Splits at the first `:` only: OpenRouter model ids may contain one
-    /// (`meta/llama:free`).
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s.trim().split_once(':') {
-            Some((p, m)) if !p.trim().is_empty() && !m.trim().is_empty() => {
-                Ok(Route::new(p.trim(), m.trim()))
-            }
-            _ => Err("expected provider:model".into()),
-        }
-    }
-}
-
-/// Default chains (DESIGN.md's table). Model ids are the current ones from
-/// provider-apis.md: DeepSeek retired `deepseek-chat` on 2026-07-24 (§2), so research
-/// and intel use `deepseek-flash`, its successor at the same tier; enrichment uses
-/// Claude Sonnet 5.5 (§5); voice uses Cerebras' `gpt-oss-120b` (§3, the live fast model).
-/// The OpenRouter fallback is `openai/gpt-oss-120b`, a slug the reference lists with a
-/// price.
-pub fn default_routes() -> Vec<(&'static str, Vec<Route>)> {
-    let deepseek = || Route::new("deepseek", "deepseek-flash");
-    let openrouter = || Route::new("openrouter", "openai/gpt-oss-120b");
-    let cerebras = || Route::new("cerebras", "gpt-oss-120b");
-    vec![
-        ("research", vec![deepseek(), openrouter(), cerebras()]),
-        ("intel", vec![deepseek(), openrouter(), cerebras()]),
-        (
-            "enrichment",
-            vec![
-                Route::new("anthropic", "claude-sonnet-5-5"),
-                openrouter(),
-                deepseek(),
-            ],
-        ),
-        ("voice", vec![cerebras(), deepseek()]),
-    ]
-}
 
 /// Whether a failed route should hand over to the next one (see the module docs).
 pub fn fails_over(e: &ProviderError) -> bool {
     e.is_retryable()
         || matches!(
-            e,
-            ProviderError::Auth { .. }
-                | ProviderError::Quota { .. }
-                | ProviderError::NotConfigured { .. }
-                | ProviderError::BadRequest { status: 404, .. }
+            e.kind,
+            ErrorKind::Auth | ErrorKind::Quota | ErrorKind::NotConfigured
         )
+        || (e.kind == ErrorKind::BadRequest && e.status == Some(404))
 }
 
 /// A rough upper bound of what a request may consume, for the tokens-per-minute
@@ -330,10 +239,7 @@ impl Router {
 /// why it was passed over.
 fn no_route(label: &str, skipped: &[(&Route, Skip)]) -> ProviderError {
     if skipped.is_empty() {
-        return ProviderError::NotConfigured {
-            provider: label.to_owned(),
-            message: "no routes configured".into(),
-        };
+        return ProviderError::not_configured(label, "no routes configured");
     }
     let tried = skipped
         .iter()
@@ -348,36 +254,19 @@ fn no_route(label: &str, skipped: &[(&Route, Skip)]) -> ProviderError {
         })
         .min();
     match soonest {
-        Some(retry_after) => ProviderError::CircuitOpen {
-            provider: format!("{label}: {tried}"),
-            retry_after,
-        },
-        None => ProviderError::NotConfigured {
-            provider: label.to_owned(),
-            message: format!("no usable route: {tried}"),
-        },
+        Some(retry_after) => ProviderError::new(
+            ErrorKind::CircuitOpen,
+            label,
+            format!("no route is admitting calls: {tried}"),
+        )
+        .with_retry_after(Some(retry_after)),
+        None => ProviderError::not_configured(label, format!("no usable route: {tried}")),
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn route_parsing() {
-        assert_eq!(
-            "deepseek:deepseek-flash".parse::<Route>(),
-            Ok(Route::new("deepseek", "deepseek-flash"))
-        );
-        assert_eq!(
-            "openrouter:meta/llama:free".parse::<Route>(),
-            Ok(Route::new("openrouter", "meta/llama:free"))
-        );
-        assert!("deepseek".parse::<Route>().is_err());
-        assert!(":x".parse::<Route>().is_err());
-        assert!("x:".parse::<Route>().is_err());
-        assert_eq!(Route::new("a", "b").to_string(), "a:b");
-    }
 
     #[test]
     fn estimate_counts_prompt_and_max_tokens() {
@@ -395,30 +284,18 @@ mod tests {
 
     #[test]
     fn failover_policy() {
-        let p = || "p".to_owned();
-        assert!(fails_over(&ProviderError::Server {
-            provider: p(),
-            status: 503,
-            message: p(),
-            retry_after: None
-        }));
-        assert!(fails_over(&ProviderError::Quota {
-            provider: p(),
-            message: p()
-        }));
-        assert!(fails_over(&ProviderError::BadRequest {
-            provider: p(),
-            status: 404,
-            message: p()
-        }));
-        assert!(!fails_over(&ProviderError::BadRequest {
-            provider: p(),
-            status: 400,
-            message: p()
-        }));
-        assert!(!fails_over(&ProviderError::Schema {
-            provider: p(),
-            message: p()
-        }));
+        for (e, over) in [
+            (ProviderError::server("p", 503, "down", None), true),
+            (ProviderError::rate_limited("p", "slow", None), true),
+            (ProviderError::quota("p", "none left"), true),
+            (ProviderError::auth("p", 401, "bad key"), true),
+            (ProviderError::not_configured("p", "no key"), true),
+            (ProviderError::bad_request("p", 404, "model retired"), true),
+            (ProviderError::bad_request("p", 400, "bad tools"), false),
+            (ProviderError::schema("p", "no fit"), false),
+            (ProviderError::blocked("http://x/", "private"), false),
+        ] {
+            assert_eq!(fails_over(&e), over, "{e}");
+        }
     }
 }

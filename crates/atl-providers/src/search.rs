@@ -1,8 +1,9 @@
 //! Web search for the research and intel agents: Tavily and Brave behind [`WebSearch`].
 
-use crate::http;
+use crate::http::{self, Auth, RawResponse, Vendor};
 use crate::{ProviderError, Usage};
-use secrecy::{ExposeSecret, SecretString};
+use reqwest::Method;
+use secrecy::SecretString;
 use serde::Deserialize;
 use serde_json::json;
 use url::Url;
@@ -37,18 +38,14 @@ pub trait WebSearch: Send + Sync {
 
 #[derive(Debug, Clone)]
 pub struct TavilyClient {
-    base: Url,
-    key: SecretString,
-    http: reqwest::Client,
+    vendor: Vendor,
 }
 
 impl TavilyClient {
     pub fn new(base_url: Url, key: SecretString, http: reqwest::Client) -> Self {
-        TavilyClient {
-            base: base_url,
-            key,
-            http,
-        }
+        let vendor = Vendor::new("tavily", base_url, Some(key), Auth::Bearer, http)
+            .classify_with(tavily_classify);
+        TavilyClient { vendor }
     }
 
     async fn search_inner(
@@ -56,41 +53,12 @@ impl TavilyClient {
         query: &str,
         max_results: u32,
     ) -> Result<(Vec<SearchHit>, Usage), ProviderError> {
-        const PROVIDER: &str = "tavily";
-        http::require_key(PROVIDER, Some(&self.key))?;
-        let url = http::join_url(PROVIDER, &self.base, "search")?;
         let body = json!({
             "query": query,
             "search_depth": "basic",
             "max_results": max_results.min(20),
             "include_answer": false,
         });
-        let builder = self
-            .http
-            .post(url)
-            .bearer_auth(self.key.expose_secret())
-            .json(&body);
-        let raw = http::send(PROVIDER, builder, http::MAX_API_BODY).await?;
-        let status = raw.status.as_u16();
-        if !raw.status.is_success() {
-            // 432: plan/credit limit, 433: pay-as-you-go limit. Both are final.
-            if status == 432 || status == 433 {
-                let parsed = http::ErrorBody::parse(&raw.body);
-                let message = parsed
-                    .message
-                    .unwrap_or_else(|| format!("credit limit exceeded ({status})"));
-                return Err(ProviderError::Quota {
-                    provider: PROVIDER.to_string(),
-                    message,
-                });
-            }
-            return Err(http::classify_response(
-                PROVIDER,
-                raw.status,
-                &raw.headers,
-                &raw.body,
-            ));
-        }
         #[derive(Deserialize, Default)]
         #[serde(default)]
         struct Reply {
@@ -104,19 +72,25 @@ impl TavilyClient {
             content: Option<String>,
             published_date: Option<String>,
         }
-        let reply: Reply = http::parse_json(PROVIDER, &raw.body)?;
-        let hits = reply
-            .results
-            .into_iter()
-            .filter_map(|h| {
-                Some(SearchHit {
-                    url: h.url.filter(|u| !u.is_empty())?,
-                    title: h.title.unwrap_or_default(),
-                    snippet: h.content.unwrap_or_default(),
-                    published_date: h.published_date,
+        let read = |raw: RawResponse| -> Result<Vec<SearchHit>, ProviderError> {
+            let reply: Reply = self.vendor.parse(&raw)?;
+            Ok(reply
+                .results
+                .into_iter()
+                .filter_map(|h| {
+                    Some(SearchHit {
+                        url: h.url.filter(|u| !u.is_empty())?,
+                        title: h.title.unwrap_or_default(),
+                        snippet: h.content.unwrap_or_default(),
+                        published_date: h.published_date,
+                    })
                 })
-            })
-            .collect();
+                .collect())
+        };
+        let hits = self
+            .vendor
+            .call(Method::POST, "search", |b| b.json(&body), read)
+            .await?;
         // basic depth costs one credit per search, hits or not.
         Ok((
             hits,
@@ -139,10 +113,20 @@ impl WebSearch for TavilyClient {
         query: &str,
         max_results: u32,
     ) -> Result<(Vec<SearchHit>, Usage), ProviderError> {
-        self.search_inner(query, max_results)
-            .await
-            .map_err(|e| http::redact_error(e, Some(&self.key)))
+        self.search_inner(query, max_results).await
     }
+}
+
+/// 432: plan/credit limit, 433: pay-as-you-go limit. Both are final.
+fn tavily_classify(provider: &str, raw: &RawResponse) -> ProviderError {
+    let status = raw.status.as_u16();
+    if status == 432 || status == 433 {
+        let message = http::ErrorBody::parse(&raw.body)
+            .message
+            .unwrap_or_else(|| format!("credit limit exceeded ({status})"));
+        return ProviderError::quota(provider, message).with_status(status);
+    }
+    http::classify_raw(provider, raw)
 }
 
 // ---------------------------------------------------------------------------------------
@@ -151,17 +135,14 @@ impl WebSearch for TavilyClient {
 
 #[derive(Debug, Clone)]
 pub struct BraveClient {
-    base: Url,
-    key: SecretString,
-    http: reqwest::Client,
+    vendor: Vendor,
 }
 
 impl BraveClient {
     pub fn new(base_url: Url, key: SecretString, http: reqwest::Client) -> Self {
+        let auth = Auth::Header("X-Subscription-Token");
         BraveClient {
-            base: base_url,
-            key,
-            http,
+            vendor: Vendor::new("brave", base_url, Some(key), auth, http),
         }
     }
 
@@ -170,25 +151,11 @@ impl BraveClient {
         query: &str,
         max_results: u32,
     ) -> Result<(Vec<SearchHit>, Usage), ProviderError> {
-        const PROVIDER: &str = "brave";
-        http::require_key(PROVIDER, Some(&self.key))?;
-        let url = http::join_url(PROVIDER, &self.base, "res/v1/web/search")?;
         let count = max_results.clamp(1, 20).to_string();
-        let builder = self
-            .http
-            .get(url)
-            .query(&[("q", query), ("count", count.as_str())])
-            .header("X-Subscription-Token", self.key.expose_secret())
-            .header("Accept", "application/json");
-        let raw = http::send(PROVIDER, builder, http::MAX_API_BODY).await?;
-        if !raw.status.is_success() {
-            return Err(http::classify_response(
-                PROVIDER,
-                raw.status,
-                &raw.headers,
-                &raw.body,
-            ));
-        }
+        let build = |b: reqwest::RequestBuilder| {
+            b.query(&[("q", query), ("count", count.as_str())])
+                .header("Accept", "application/json")
+        };
         #[derive(Deserialize, Default)]
         #[serde(default)]
         struct Reply {
@@ -208,22 +175,28 @@ impl BraveClient {
             age: Option<String>,
             page_age: Option<String>,
         }
-        let reply: Reply = http::parse_json(PROVIDER, &raw.body)?;
-        // No `web` key means no web results, not a malformed reply.
-        let hits = reply
-            .web
-            .map(|w| w.results)
-            .unwrap_or_default()
-            .into_iter()
-            .filter_map(|h| {
-                Some(SearchHit {
-                    url: h.url.filter(|u| !u.is_empty())?,
-                    title: strip_tags(&h.title.unwrap_or_default()),
-                    snippet: strip_tags(&h.description.unwrap_or_default()),
-                    published_date: h.page_age.or(h.age),
+        let read = |raw: RawResponse| -> Result<Vec<SearchHit>, ProviderError> {
+            let reply: Reply = self.vendor.parse(&raw)?;
+            // No `web` key means no web results, not a malformed reply.
+            Ok(reply
+                .web
+                .map(|w| w.results)
+                .unwrap_or_default()
+                .into_iter()
+                .filter_map(|h| {
+                    Some(SearchHit {
+                        url: h.url.filter(|u| !u.is_empty())?,
+                        title: strip_tags(&h.title.unwrap_or_default()),
+                        snippet: strip_tags(&h.description.unwrap_or_default()),
+                        published_date: h.page_age.or(h.age),
+                    })
                 })
-            })
-            .collect();
+                .collect())
+        };
+        let hits = self
+            .vendor
+            .call(Method::GET, "res/v1/web/search", build, read)
+            .await?;
         // Brave bills per request.
         Ok((
             hits,
@@ -246,9 +219,7 @@ impl WebSearch for BraveClient {
         query: &str,
         max_results: u32,
     ) -> Result<(Vec<SearchHit>, Usage), ProviderError> {
-        self.search_inner(query, max_results)
-            .await
-            .map_err(|e| http::redact_error(e, Some(&self.key)))
+        self.search_inner(query, max_results).await
     }
 }
 

@@ -6,7 +6,7 @@
 //! into `T`. An empty reply (DeepSeek's JSON mode blanks output it could not make valid)
 //! counts as invalid. On the first invalid reply the request is sent once more with the
 //! problem fed back as a user message; a second invalid reply fails with
-//! [`ProviderError::Schema`] naming the first violations. The usage and cost of both
+//! a `Schema` error naming the first violations. The usage and cost of both
 //! attempts are summed into the result.
 //!
 //! Telling the model about the schema (response_format, a forced tool, or the system
@@ -100,10 +100,7 @@ pub async fn chat_json_with<T: DeserializeOwned, C: MeteredChat + ?Sized>(
                 provider = %combined.provider, model = %combined.model, cost_usd = ?combined.cost_usd,
                 %problem, "structured reply still invalid after one retry"
             );
-            Err(ProviderError::Schema {
-                provider: combined.provider,
-                message: problem,
-            })
+            Err(ProviderError::schema(combined.provider, problem))
         }
     }
 }

@@ -16,7 +16,8 @@ use crate::anthropic::AnthropicClient;
 use crate::apollo::{
     ApolloClient, ApolloOrganization, ApolloPerson, PeoplePage, PeopleSearch, PersonMatch,
 };
-use crate::config::{ProviderKind, ProvidersConfig};
+use crate::catalogue::ProviderKind;
+use crate::config::ProvidersConfig;
 use crate::fetch::{FetchPolicy, FetchedPage, SafeFetcher};
 use crate::governor::{CallStats, Governors};
 use crate::hunter::{FoundEmail, HunterClient, Verification};
@@ -33,21 +34,7 @@ use std::sync::Arc;
 use std::time::Duration;
 use url::Url;
 
-/// The governor "model" of non-LLM calls, one per kind of endpoint so that (say) Apollo's
-/// free people search and its paid match keep separate breakers.
-pub mod endpoint {
-    pub const SEARCH: &str = "search";
-    pub const PEOPLE_MATCH: &str = "people_match";
-    pub const ORGANIZATION_ENRICH: &str = "organization_enrich";
-    pub const PEOPLE_SEARCH: &str = "people_search";
-    pub const EMAIL_FINDER: &str = "email_finder";
-    pub const EMAIL_VERIFIER: &str = "email_verifier";
-    pub const TTS: &str = "tts";
-    pub const PAGE: &str = "page";
-}
-
-/// The governor name of the SSRF-guarded fetcher (it has no vendor).
-pub const FETCH_PROVIDER: &str = "fetch";
+pub use crate::catalogue::{FETCH_PROVIDER, endpoint};
 
 /// How a toolkit is built beyond what the provider configuration says.
 #[derive(Debug, Clone)]
@@ -67,8 +54,12 @@ pub struct ToolkitOptions {
     /// answers DeepSeek's `json_object` mode with a generic object, so a sandbox toolkit
     /// turns this on; against real vendors it stays off.
     pub json_schema_everywhere: bool,
-    /// The espeak-ng binary (the offline TTS fallback when Cartesia has no key).
+    /// The espeak-ng binary (the offline TTS fallback when Cartesia has no key): a path,
+    /// or a name looked up in `program_dirs`.
     pub espeak_program: String,
+    /// Where programs named without a path are looked for (the caller passes its `PATH`);
+    /// empty: only a program given as a path is found.
+    pub program_dirs: Vec<PathBuf>,
 }
 
 impl ToolkitOptions {
@@ -81,6 +72,7 @@ impl ToolkitOptions {
             synthetic: false,
             json_schema_everywhere: false,
             espeak_program: "espeak-ng".to_string(),
+            program_dirs: Vec::new(),
         }
     }
 
@@ -148,14 +140,14 @@ fn secret(config: &ProvidersConfig, name: &str) -> Option<(Url, SecretString)> {
     ))
 }
 
-/// Whether `program` can be started: a path that exists, or a name found on `PATH`.
-fn program_exists(program: &str) -> bool {
+/// Whether `program` can be started: a path that exists, or a name found in one of
+/// `dirs`.
+fn program_exists(program: &str, dirs: &[PathBuf]) -> bool {
     let p = Path::new(program);
     if p.components().count() > 1 {
         return p.is_file();
     }
-    std::env::var_os("PATH")
-        .is_some_and(|paths| std::env::split_paths(&paths).any(|dir| dir.join(program).is_file()))
+    dirs.iter().any(|dir| dir.join(program).is_file())
 }
 
 impl Toolkit {
@@ -227,7 +219,7 @@ impl Toolkit {
         };
         let tts: Arc<dyn TtsEngine> = match secret(&config, "cartesia") {
             Some((base, key)) => Arc::new(CartesiaTts::new(base, key, http.clone())),
-            None if program_exists(&options.espeak_program) => {
+            None if program_exists(&options.espeak_program, &options.program_dirs) => {
                 Arc::new(EspeakTts::new().with_program(options.espeak_program.clone()))
             }
             None => {
@@ -355,13 +347,12 @@ impl Toolkit {
         query: &str,
         max_results: u32,
     ) -> Result<Metered<Vec<SearchHit>>, ProviderError> {
-        let client = self
-            .search
-            .as_ref()
-            .ok_or_else(|| ProviderError::NotConfigured {
-                provider: "search".into(),
-                message: "no web search configured (set TAVILY_API_KEY or BRAVE_API_KEY)".into(),
-            })?;
+        let client = self.search.as_ref().ok_or_else(|| {
+            ProviderError::not_configured(
+                "search",
+                "no web search configured (set TAVILY_API_KEY or BRAVE_API_KEY)",
+            )
+        })?;
         let name = client.name().to_string();
         let ((hits, usage), stats) = self
             .governed(&name, endpoint::SEARCH, || {
@@ -374,19 +365,13 @@ impl Toolkit {
     fn apollo_client(&self) -> Result<&Arc<ApolloClient>, ProviderError> {
         self.apollo
             .as_ref()
-            .ok_or_else(|| ProviderError::NotConfigured {
-                provider: "apollo".into(),
-                message: "set APOLLO_API_KEY".into(),
-            })
+            .ok_or_else(|| ProviderError::not_configured("apollo", "set APOLLO_API_KEY"))
     }
 
     fn hunter_client(&self) -> Result<&Arc<HunterClient>, ProviderError> {
         self.hunter
             .as_ref()
-            .ok_or_else(|| ProviderError::NotConfigured {
-                provider: "hunter".into(),
-                message: "set HUNTER_API_KEY".into(),
-            })
+            .ok_or_else(|| ProviderError::not_configured("hunter", "set HUNTER_API_KEY"))
     }
 
     /// Apollo people match (one credit on a hit).
@@ -572,6 +557,6 @@ mod tests {
     async fn fetch_is_guarded_and_free() {
         let t = Toolkit::sandbox(origin(), std::env::temp_dir()).unwrap();
         let e = t.fetch("http://10.0.0.1/").await.unwrap_err();
-        assert!(matches!(e, ProviderError::Blocked { .. }), "{e}");
+        assert_eq!(e.kind, crate::ErrorKind::Blocked, "{e}");
     }
 }

@@ -6,7 +6,7 @@ use atl_providers::llm::{
 };
 use atl_providers::router::{Route, Router};
 use atl_providers::structured::chat_json;
-use atl_providers::{ProviderError, Usage};
+use atl_providers::{ErrorKind, ProviderError, Usage};
 use serde_json::json;
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
@@ -117,12 +117,7 @@ fn request() -> ChatRequest {
 }
 
 fn server_error(p: &str) -> ProviderError {
-    ProviderError::Server {
-        provider: p.into(),
-        status: 503,
-        message: "down".into(),
-        retry_after: None,
-    }
+    ProviderError::server(p, 503, "down", None)
 }
 
 const ALL: &[&str] = &["deepseek", "openrouter", "cerebras"];
@@ -196,17 +191,17 @@ async fn retryable_failure_fails_over_and_an_open_breaker_is_skipped() {
 async fn bad_request_does_not_fail_over() {
     let ds = Fake::new(
         "deepseek",
-        vec![Err(ProviderError::BadRequest {
-            provider: "deepseek".into(),
-            status: 400,
-            message: "bad tools".into(),
-        })],
+        vec![Err(ProviderError::bad_request(
+            "deepseek",
+            400,
+            "bad tools",
+        ))],
     );
     let or = Fake::ok("openrouter", "fallback");
     let r = router(config(ALL, ""), &[&ds, &or]);
     let e = r.chat("research", &request()).await.unwrap_err();
     assert!(
-        matches!(e, ProviderError::BadRequest { status: 400, .. }),
+        (e.kind, e.status) == (ErrorKind::BadRequest, Some(400)),
         "{e}"
     );
     assert!(e.to_string().contains("bad tools"));
@@ -218,20 +213,9 @@ async fn bad_request_does_not_fail_over() {
 #[tokio::test(start_paused = true)]
 async fn auth_quota_and_unknown_model_fail_over() {
     for err in [
-        ProviderError::Auth {
-            provider: "deepseek".into(),
-            status: 401,
-            message: "bad key".into(),
-        },
-        ProviderError::Quota {
-            provider: "deepseek".into(),
-            message: "insufficient balance".into(),
-        },
-        ProviderError::BadRequest {
-            provider: "deepseek".into(),
-            status: 404,
-            message: "model retired".into(),
-        },
+        ProviderError::auth("deepseek", 401, "bad key"),
+        ProviderError::quota("deepseek", "insufficient balance"),
+        ProviderError::bad_request("deepseek", 404, "model retired"),
     ] {
         let ds = Fake::new("deepseek", vec![Err(err.clone())]);
         let or = Fake::ok("openrouter", "fallback");
@@ -260,21 +244,17 @@ async fn nothing_usable_names_what_was_tried() {
     let r = router(config(&[], ""), &[&ds]);
     let e = r.pick("research").unwrap_err();
     let msg = e.to_string();
-    assert!(matches!(e, ProviderError::NotConfigured { .. }), "{msg}");
+    assert!(e.kind == ErrorKind::NotConfigured, "{msg}");
     assert!(
         msg.contains("deepseek:deepseek-flash (no API key (set DEEPSEEK_API_KEY))"),
         "{msg}"
     );
     assert!(msg.contains("openrouter:openai/gpt-oss-120b"), "{msg}");
     assert!(msg.contains("cerebras:gpt-oss-120b"), "{msg}");
-    assert!(matches!(
-        r.chat("research", &request()).await,
-        Err(ProviderError::NotConfigured { .. })
-    ));
-    assert!(matches!(
-        r.pick("no-such-agent"),
-        Err(ProviderError::NotConfigured { .. })
-    ));
+    let e = r.chat("research", &request()).await.unwrap_err();
+    assert_eq!(e.kind, ErrorKind::NotConfigured);
+    let e = r.pick("no-such-agent").unwrap_err();
+    assert_eq!(e.kind, ErrorKind::NotConfigured);
 }
 
 #[tokio::test(start_paused = true)]
@@ -283,20 +263,15 @@ async fn every_route_failing_returns_the_last_error_then_circuit_open() {
     let or = Fake::new("openrouter", vec![Err(server_error("openrouter"))]);
     let cb = Fake::new("cerebras", vec![Err(server_error("cerebras"))]);
     let r = router(config(ALL, ""), &[&ds, &or, &cb]);
-    match r.chat("research", &request()).await {
-        Err(ProviderError::Server { provider, .. }) => assert_eq!(provider, "cerebras"),
-        other => panic!("{other:?}"),
-    }
-    match r.chat("research", &request()).await {
-        Err(ProviderError::CircuitOpen {
-            retry_after,
-            provider,
-        }) => {
-            assert!(retry_after <= Duration::from_secs(30));
-            assert!(provider.contains("circuit open"), "{provider}");
-        }
-        other => panic!("{other:?}"),
-    }
+    let e = r.chat("research", &request()).await.unwrap_err();
+    assert_eq!(
+        (e.kind, e.provider.as_str()),
+        (ErrorKind::Server, "cerebras")
+    );
+    let e = r.chat("research", &request()).await.unwrap_err();
+    assert_eq!(e.kind, ErrorKind::CircuitOpen);
+    assert!(e.retry_after.unwrap() <= Duration::from_secs(30));
+    assert!(e.to_string().contains("circuit open"), "{e}");
     assert_eq!((ds.calls(), or.calls(), cb.calls()), (1, 1, 1));
 }
 
@@ -373,17 +348,15 @@ async fn always_bad_is_a_schema_error_after_one_retry() {
         .await
         .unwrap_err();
     assert_eq!(ds.calls(), 2);
-    match e {
-        ProviderError::Schema { provider, message } => {
-            assert_eq!(provider, "deepseek");
-            assert!(
-                message.contains("$.name: expected string, got integer"),
-                "{message}"
-            );
-            assert!(message.contains("$.employees"), "{message}");
-        }
-        other => panic!("{other:?}"),
-    }
+    assert_eq!(
+        (e.kind, e.provider.as_str()),
+        (ErrorKind::Schema, "deepseek")
+    );
+    assert!(
+        e.message.contains("$.name: expected string, got integer"),
+        "{e}"
+    );
+    assert!(e.message.contains("$.employees"), "{e}");
 }
 
 #[tokio::test(start_paused = true)]

@@ -4,7 +4,7 @@
 //! process ([`Governors`] hands them out). Per attempt, in this order:
 //!
 //! 1. the circuit breaker admits it, or the call fails fast with
-//!    [`ProviderError::CircuitOpen`] (after the cool-down, one probe goes through);
+//!    a `CircuitOpen` error (after the cool-down, one probe goes through);
 //! 2. a concurrency slot (adaptive: halved on a 429, grown back by one every
 //!    `recover_after` successes);
 //! 3. a requests-per-minute slot (sliding window) and a tokens-per-minute reservation
@@ -29,8 +29,8 @@ pub use breaker::BreakerState;
 pub use metrics::{GovernorSnapshot, HistogramSnapshot, LatencyHistogram, PROVIDER_LATENCY_BOUNDS};
 pub use registry::Governors;
 
-use crate::ProviderError;
-use crate::config::Limits;
+use crate::limits::Limits;
+use crate::{ErrorKind, ProviderError};
 use adaptive::Adaptive;
 use breaker::{Admit, Breaker};
 use metrics::{Counters, read};
@@ -260,12 +260,12 @@ impl Governor {
                 Err(e)
             };
 
-            if !err.is_retryable() || matches!(err, ProviderError::CircuitOpen { .. }) {
+            if !err.is_retryable() || err.kind == ErrorKind::CircuitOpen {
                 // Final errors carry the provider's message; an open breaker is for the
                 // router to route around, not for us to sleep through.
                 return give_up(err, &mut stats);
             }
-            if let ProviderError::InvalidResponse { .. } = err {
+            if err.kind == ErrorKind::InvalidResponse {
                 // A malformed 2xx is retried once: it is usually transient, and a
                 // provider that keeps sending garbage will not stop on the third try.
                 if invalid_response_retried {
@@ -312,10 +312,7 @@ impl Governor {
             Ok(a) => a,
             Err(retry_after) => {
                 Counters::inc(&self.counters.circuit_rejections);
-                return Err(ProviderError::CircuitOpen {
-                    provider: self.provider.clone(),
-                    retry_after,
-                });
+                return Err(ProviderError::circuit_open(&self.provider, retry_after));
             }
         };
         let mut probe = ProbeGuard {
@@ -329,10 +326,7 @@ impl Governor {
             .concurrency
             .acquire()
             .await
-            .map_err(|_| ProviderError::Connection {
-                provider: self.provider.clone(),
-                message: "governor closed".into(),
-            })?;
+            .map_err(|_| ProviderError::connection(&self.provider, "governor closed"))?;
         let send_at = self.reserve(Instant::now(), estimated_tokens);
         if send_at > Instant::now() {
             tokio::time::sleep_until(send_at).await;
@@ -347,10 +341,7 @@ impl Governor {
         let in_flight = InFlight(&self.counters);
         let result = match tokio::time::timeout(self.limits.timeout, f()).await {
             Ok(r) => r,
-            Err(_) => Err(ProviderError::Timeout {
-                provider: self.provider.clone(),
-                after: self.limits.timeout,
-            }),
+            Err(_) => Err(ProviderError::timeout(&self.provider, self.limits.timeout)),
         };
         drop(in_flight);
 
@@ -365,7 +356,7 @@ impl Governor {
                     Counters::inc(&self.counters.rate_limited);
                     self.concurrency.on_rate_limited(Instant::now());
                 }
-                if matches!(e, ProviderError::Timeout { .. }) {
+                if e.kind == ErrorKind::Timeout {
                     Counters::inc(&self.counters.timeouts);
                 }
                 lock(&self.breaker).on_failure(Instant::now(), e.counts_against_health(), admit);

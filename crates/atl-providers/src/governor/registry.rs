@@ -2,7 +2,8 @@
 //! with the provider's configured limits.
 
 use super::{Governor, GovernorSnapshot};
-use crate::config::{Limits, ProvidersConfig};
+use crate::config::ProvidersConfig;
+use crate::limits::Limits;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
