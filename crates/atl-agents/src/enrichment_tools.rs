@@ -420,9 +420,12 @@ async fn run_tool(
                 Some(f) => {
                     // The finder's own check when it ran one; a found address is
                     // otherwise only a pattern guess.
-                    let status = f.status.unwrap_or(EmailStatus::Unverified);
+                    let status = f
+                        .status()
+                        .map_or(EmailStatus::Unverified, EmailStatus::from);
                     evidence.email(&f.email, status, EMAIL_FINDER, false);
-                    evidence.urls.extend(f.sources.iter().take(3).cloned());
+                    let uris = f.sources.iter().filter_map(|s| s.uri.clone());
+                    evidence.urls.extend(uris.take(3));
                     let name = format!("{first} {last}");
                     evidence.people.push(PersonFact {
                         name,
@@ -445,11 +448,10 @@ async fn run_tool(
                 .ok_or_else(|| missing("email"))?;
             let m = t.hunter_verify(&email).await.map_err(soft_or_abort)?;
             spend.record(&m);
-            evidence.email(&email, m.value.status, EMAIL_VERIFIER, true);
-            Ok(
-                json!({"email": email, "email_status": m.value.status.as_str(),
-                      "hunter_status": m.value.hunter_status, "score": m.value.score}),
-            )
+            let status = EmailStatus::from(m.value.status);
+            evidence.email(&email, status, EMAIL_VERIFIER, true);
+            Ok(json!({"email": email, "email_status": status.as_str(),
+                      "hunter_status": m.value.status.as_str(), "score": m.value.score}))
         }
         other => Err(ToolFailure::Soft(format!("unknown tool {other:?}"))),
     }

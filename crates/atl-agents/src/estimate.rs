@@ -98,7 +98,7 @@ pub(crate) fn lookups(
 
 /// Web searches with whichever search provider is configured.
 pub(crate) fn searches(toolkit: &Toolkit, low: u64, high: u64) -> Range {
-    match &toolkit.search {
+    match toolkit.search() {
         Some(s) => lookups(
             toolkit,
             s.name(),

@@ -217,7 +217,7 @@ impl SubAgent for IntelAgent {
         } else {
             spend.warn("no research result: intel works from search results alone");
         }
-        if t.search.is_some() {
+        if t.search().is_some() {
             let q = format!("{company} competitors");
             match t.web_search(&q, self.options.results_per_search).await {
                 Ok(m) => {

@@ -66,7 +66,7 @@ impl ResearchAgent {
         let t = &self.toolkit;
         let company = input.company_name.trim();
         let mut sources = Sources::default();
-        if t.search.is_some() {
+        if t.search().is_some() {
             for q in [
                 format!("{company} news"),
                 format!("{company} company overview"),

@@ -17,6 +17,7 @@ pub enum ProviderKind {
     Cartesia,
     Tavily,
     Brave,
+    Serper,
     Hunter,
 }
 
@@ -77,6 +78,11 @@ pub const KNOWN: &[Known] = &[
         base: "https://api.search.brave.com",
     },
     Known {
+        name: "serper",
+        kind: ProviderKind::Serper,
+        base: "https://google.serper.dev",
+    },
+    Known {
         name: "hunter",
         kind: ProviderKind::Hunter,
         base: "https://api.hunter.io",
@@ -115,7 +121,9 @@ pub fn env_name(provider: &str, suffix: &str) -> String {
 pub mod endpoint {
     pub const SEARCH: &str = "search";
     pub const PEOPLE_MATCH: &str = "people_match";
+    pub const PEOPLE_BULK_MATCH: &str = "people_bulk_match";
     pub const ORGANIZATION_ENRICH: &str = "organization_enrich";
+    pub const ORGANIZATION_BULK_ENRICH: &str = "organization_bulk_enrich";
     pub const PEOPLE_SEARCH: &str = "people_search";
     pub const EMAIL_FINDER: &str = "email_finder";
     pub const EMAIL_VERIFIER: &str = "email_verifier";

@@ -20,6 +20,7 @@ pub mod hunter;
 pub mod limits;
 pub mod llm;
 pub mod openai_compat;
+pub mod prices;
 pub mod pricing;
 pub mod route;
 pub mod router;

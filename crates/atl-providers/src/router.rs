@@ -25,6 +25,7 @@ use std::sync::Arc;
 
 pub use crate::route::Route;
 use std::time::Duration;
+use time::OffsetDateTime;
 use tokio::time::Instant;
 
 /// Whether a failed route should hand over to the next one (see the module docs).
@@ -207,10 +208,12 @@ impl Router {
                         resp.usage.input_tokens + resp.usage.output_tokens,
                     );
                     let usage = resp.usage;
-                    let cost_usd = self
-                        .config
-                        .prices
-                        .cost(&route.provider, &route.model, &usage);
+                    let cost_usd = self.config.prices.cost_at(
+                        &route.provider,
+                        &route.model,
+                        &usage,
+                        OffsetDateTime::now_utc(),
+                    );
                     if cost_usd.is_none() {
                         tracing::warn!(route = %route, "no price configured; cost reported as unknown");
                     }

@@ -3,7 +3,7 @@
 
 use atl_providers::apollo::{ApolloClient, PeopleSearch, PersonMatch};
 use atl_providers::http::build_http_client;
-use atl_providers::hunter::{EmailStatus, HunterClient};
+use atl_providers::hunter::{EmailSource, EmailStatus, HunterClient, HunterStatus};
 use atl_providers::search::{BraveClient, SearchHit, TavilyClient, WebSearch};
 use atl_providers::tts::{CartesiaTts, EspeakTts, SilentTts, TtsEngine};
 use atl_providers::{ErrorKind, ProviderError};
@@ -492,14 +492,28 @@ async fn hunter_finder_hit_and_miss() {
     let found = found.expect("found");
     assert_eq!(found.email, "jane.doe@acme.com");
     assert_eq!(found.score, Some(94));
-    assert_eq!(found.status, Some(EmailStatus::Verified));
-    assert_eq!(found.sources, vec!["https://acme.com/team"]);
-    assert_eq!(usage.lookups, 1);
+    assert_eq!(found.accept_all, Some(false));
+    assert_eq!(found.status(), Some(HunterStatus::Valid));
+    let check = found.verification.as_ref().unwrap();
+    assert_eq!(check.date.as_deref(), Some("2026-10-02"));
+    assert_eq!(
+        found.sources,
+        vec![EmailSource {
+            uri: Some("https://acme.com/team".into()),
+            extracted_on: Some("2026-05-01".into()),
+            last_seen_on: Some("2026-10-01".into()),
+        }]
+    );
+    assert_eq!((usage.lookups, usage.misses), (1, 0));
     let (found, usage) = hunter
         .find_email("acme.com", "Jane", "Nobody")
         .await
         .unwrap();
-    assert_eq!((found, usage.lookups), (None, 0));
+    assert_eq!(
+        (found, usage.lookups, usage.misses),
+        (None, 0, 1),
+        "no credit on a miss"
+    );
 }
 
 #[tokio::test]
@@ -507,12 +521,20 @@ async fn hunter_verifier_statuses_and_pending() {
     let server = MockServer::start().await;
     let mut accept_all = fixture("hunter_verifier_valid.json");
     accept_all["data"]["status"] = json!("accept_all");
+    accept_all["data"]["accept_all"] = json!(true);
+    accept_all["data"]["result"] = json!("risky");
     let mut unknown = fixture("hunter_verifier_valid.json");
     unknown["data"]["status"] = json!("unknown");
+    let mut webmail = fixture("hunter_verifier_valid.json");
+    webmail["data"]["status"] = json!("webmail");
+    // Only the deprecated `result`: it decides.
+    let old = json!({"data": {"result": "undeliverable", "score": 10}});
     for (email, body) in [
         ("valid@acme.com", fixture("hunter_verifier_valid.json")),
         ("all@acme.com", accept_all),
         ("unknown@acme.com", unknown),
+        ("web@gmail.example", webmail),
+        ("old@acme.com", old),
     ] {
         Mock::given(method("GET"))
             .and(path("/v2/email-verifier"))
@@ -528,23 +550,71 @@ async fn hunter_verifier_statuses_and_pending() {
         .mount(&server)
         .await;
     let hunter = HunterClient::new(base(&server), key(), http());
-    let (v, usage) = hunter.verify_email("valid@acme.com").await.unwrap();
-    assert_eq!(
-        (v.status, v.hunter_status.as_str(), usage.lookups),
-        (EmailStatus::Verified, "valid", 1)
-    );
-    let (v, usage) = hunter.verify_email("all@acme.com").await.unwrap();
-    assert_eq!((v.status, usage.lookups), (EmailStatus::Likely, 1));
-    let (v, usage) = hunter.verify_email("unknown@acme.com").await.unwrap();
-    assert_eq!(
-        (v.status, usage.lookups),
-        (EmailStatus::Unknown, 0),
-        "unknown is not billed"
-    );
+    // Hunter's own word, score, accept_all and result come back as sent; only billed
+    // statuses use a verification.
+    for (email, status, score, accept_all, result, billed) in [
+        (
+            "valid@acme.com",
+            HunterStatus::Valid,
+            Some(97),
+            Some(false),
+            Some("deliverable"),
+            1,
+        ),
+        (
+            "all@acme.com",
+            HunterStatus::AcceptAll,
+            Some(97),
+            Some(true),
+            Some("risky"),
+            1,
+        ),
+        (
+            "unknown@acme.com",
+            HunterStatus::Unknown,
+            Some(97),
+            Some(false),
+            Some("deliverable"),
+            0,
+        ),
+        (
+            "web@gmail.example",
+            HunterStatus::Webmail,
+            Some(97),
+            Some(false),
+            Some("deliverable"),
+            0,
+        ),
+        (
+            "old@acme.com",
+            HunterStatus::Invalid,
+            Some(10),
+            None,
+            Some("undeliverable"),
+            1,
+        ),
+    ] {
+        let (v, usage) = hunter.verify_email(email).await.unwrap();
+        assert_eq!(
+            (
+                v.status,
+                v.score,
+                v.accept_all,
+                v.result.as_deref(),
+                usage.lookups
+            ),
+            (status, score, accept_all, result, billed),
+            "{email}"
+        );
+    }
+    // 202: still verifying: retryable, not a health problem, come back shortly.
     let err = hunter.verify_email("slow@acme.com").await.unwrap_err();
-    assert!(
-        err.kind == ErrorKind::InvalidResponse && err.is_retryable(),
-        "{err:?}"
+    assert_eq!((err.kind, err.status), (ErrorKind::Pending, Some(202)));
+    assert!(err.is_retryable() && !err.counts_against_health() && !err.is_rate_limit());
+    assert_eq!(err.retry_after, Some(Duration::from_secs(3)));
+    assert_eq!(
+        EmailStatus::from(HunterStatus::AcceptAll),
+        EmailStatus::Likely
     );
     assert_eq!(EmailStatus::from_hunter("webmail").as_str(), "unverified");
     assert_eq!(

@@ -77,6 +77,9 @@ impl ChatModel for Fake {
 }
 
 const FAST: &str = r#"
+# Metered costs must not depend on the hour the test runs at.
+[pricing.deepseek."deepseek-flash"]
+peak_multiplier = 1.0
 [providers.deepseek]
 max_retries = 0
 breaker_failures = 1
@@ -142,8 +145,8 @@ async fn first_route_answers_with_cost_and_the_route_model() {
         "deepseek-flash",
         "the route's model is sent"
     );
-    // 1,000 in at $0.30/M + 500 out at $1.20/M.
-    let want = 1_000.0 * 0.30 / 1e6 + 500.0 * 1.20 / 1e6;
+    // 1,000 in at $0.15/M + 500 out at $0.60/M.
+    let want = 1_000.0 * 0.15 / 1e6 + 500.0 * 0.60 / 1e6;
     assert!(
         (m.cost_usd.unwrap() - want).abs() < 1e-15,
         "{:?}",
@@ -320,7 +323,7 @@ async fn bad_json_then_good_sums_both_attempts() {
     assert_eq!(ds.calls(), 2);
     assert_eq!(m.usage.input_tokens, 2_000);
     assert_eq!(m.usage.output_tokens, 1_000);
-    let one = 1_000.0 * 0.30 / 1e6 + 500.0 * 1.20 / 1e6;
+    let one = 1_000.0 * 0.15 / 1e6 + 500.0 * 0.60 / 1e6;
     assert!((m.cost_usd.unwrap() - 2.0 * one).abs() < 1e-15);
     // The retry showed the model its reply and what was wrong with it.
     let retry = &ds.requests()[1];

@@ -130,14 +130,16 @@ impl ProvidersConfig {
 
     /// Every known provider pointed at one local sandbox origin, with dummy keys: the
     /// OpenAI-compatible ones at `{origin}/v1` (the sandbox serves
-    /// `{origin}/v1/chat/completions` for all of them), the others at the origin, where
-    /// the sandbox serves each vendor's documented paths.
+    /// `{origin}/v1/chat/completions` for all of them), Serper at `{origin}/serper` (its
+    /// `/search` path is Tavily's at the origin), the others at the origin, where the
+    /// sandbox serves each vendor's documented paths.
     pub fn sandbox(origin: Url) -> Self {
         let root = origin.as_str().trim_end_matches('/').to_owned();
         let mut providers = BTreeMap::new();
         for k in KNOWN {
             let base = match k.kind {
                 ProviderKind::OpenAiCompatible => format!("{root}/v1"),
+                ProviderKind::Serper => format!("{root}/serper"),
                 _ => root.clone(),
             };
             // `origin` was already a valid URL and we only appended a path segment.

@@ -113,7 +113,7 @@ fn toml_overrides_env() {
         research = ["vllm:llama-3", "deepseek:deepseek-flash"]
 
         [pricing.deepseek."deepseek-flash"]
-        input = 0.15
+        input = 0.2
 
         [pricing.vllm."llama-3"]
         input = 0.0
@@ -136,11 +136,12 @@ fn toml_overrides_env() {
     assert_eq!(c.routes_for("enrichment")[0].provider, "anthropic");
     assert_eq!(
         c.prices.get("deepseek", "deepseek-flash").unwrap().input,
-        0.15
+        0.2
     );
+    // What the file does not name keeps its default.
     assert_eq!(
         c.prices.get("deepseek", "deepseek-flash").unwrap().output,
-        1.20
+        0.60
     );
     assert!(c.prices.get("vllm", "llama-3").is_some());
 }

@@ -2,33 +2,33 @@
 //! with a client per configured LLM provider, the lookup clients (Apollo, Hunter, web
 //! search), a TTS engine, the SSRF-guarded fetcher, the shared governors and the prices.
 //!
-//! Invariant 4 says *every* outbound call goes through its provider's governor. The router
-//! does that for chat; for everything else the toolkit's helpers ([`Toolkit::search`],
-//! [`Toolkit::apollo_match`], [`Toolkit::fetch`], [`Toolkit::synthesize`], …) wrap the
-//! client call in [`Toolkit::governed`] and price the reported usage, so an agent gets a
-//! [`Metered`] value back exactly as it does from the router.
+//! *Every* outbound call goes through its provider's governor. The router does that for
+//! chat; for everything else the toolkit's helpers ([`Toolkit::web_search`],
+//! [`Toolkit::apollo_match`], [`Toolkit::fetch`], [`Toolkit::synthesize`], …, in
+//! `calls.rs`) wrap the client call in [`Toolkit::governed`] and price the reported
+//! usage, so an agent gets a [`crate::Metered`] value back exactly as it does from the
+//! router.
 //!
 //! A toolkit built for the sandbox ([`Toolkit::sandbox`]) is marked `synthetic`, lets the
 //! fetcher reach the sandbox origin, and rewrites company sites to the sandbox's
 //! `/sites/{domain}/` pages ([`Toolkit::site_url`]).
 
+mod calls;
+
 use crate::anthropic::AnthropicClient;
-use crate::apollo::{
-    ApolloClient, ApolloOrganization, ApolloPerson, PeoplePage, PeopleSearch, PersonMatch,
-};
+use crate::apollo::ApolloClient;
 use crate::catalogue::ProviderKind;
 use crate::config::ProvidersConfig;
-use crate::fetch::{FetchPolicy, FetchedPage, SafeFetcher};
-use crate::governor::{CallStats, Governors};
-use crate::hunter::{FoundEmail, HunterClient, Verification};
+use crate::fetch::{FetchPolicy, SafeFetcher};
+use crate::governor::Governors;
+use crate::hunter::HunterClient;
 use crate::openai_compat::{Dialect, JsonMode, OpenAiCompatClient};
 use crate::pricing::PriceTable;
 use crate::router::Router;
-use crate::search::{BraveClient, SearchHit, TavilyClient, WebSearch};
-use crate::tts::{AudioInfo, CartesiaTts, EspeakTts, SilentTts, TtsEngine};
-use crate::{Metered, ProviderError, Usage};
+use crate::search::{BraveClient, SerperClient, TavilyClient, WebSearch};
+use crate::tts::{CartesiaTts, EspeakTts, SilentTts, TtsEngine};
+use crate::{ProviderError, Usage};
 use secrecy::SecretString;
-use std::future::Future;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
@@ -101,7 +101,8 @@ pub struct Toolkit {
     pub router: Arc<Router>,
     pub apollo: Option<Arc<ApolloClient>>,
     pub hunter: Option<Arc<HunterClient>>,
-    pub search: Option<Arc<dyn WebSearch>>,
+    /// Every configured web search, cheapest first; a search fails over down the list.
+    pub searches: Vec<Arc<dyn WebSearch>>,
     pub tts: Arc<dyn TtsEngine>,
     pub fetcher: Arc<SafeFetcher>,
     pub governors: Arc<Governors>,
@@ -118,8 +119,8 @@ impl std::fmt::Debug for Toolkit {
             .field("apollo", &self.apollo.is_some())
             .field("hunter", &self.hunter.is_some())
             .field(
-                "search",
-                &self.search.as_ref().map(|s| s.name().to_string()),
+                "searches",
+                &self.searches.iter().map(|s| s.name()).collect::<Vec<_>>(),
             )
             .field("tts", &self.tts.name())
             .field("synthetic", &self.synthetic)
@@ -150,7 +151,41 @@ fn program_exists(program: &str, dirs: &[PathBuf]) -> bool {
     dirs.iter().any(|dir| dir.join(program).is_file())
 }
 
+/// A client for every web search with a key, cheapest first by the price table (a
+/// search with no price comes last).
+fn web_searches(config: &ProvidersConfig, http: &reqwest::Client) -> Vec<Arc<dyn WebSearch>> {
+    type Build = fn(Url, SecretString, reqwest::Client) -> Arc<dyn WebSearch>;
+    let kinds: [(&str, Build); 3] = [
+        ("serper", |b, k, h| Arc::new(SerperClient::new(b, k, h))),
+        ("brave", |b, k, h| Arc::new(BraveClient::new(b, k, h))),
+        ("tavily", |b, k, h| Arc::new(TavilyClient::new(b, k, h))),
+    ];
+    let one = Usage {
+        lookups: 1,
+        ..Usage::default()
+    };
+    let mut priced: Vec<(f64, Arc<dyn WebSearch>)> = kinds
+        .iter()
+        .filter_map(|(name, build)| {
+            let (base, key) = secret(config, name)?;
+            let price = config
+                .prices
+                .cost(name, crate::catalogue::endpoint::SEARCH, &one)
+                .unwrap_or(f64::INFINITY);
+            Some((price, build(base, key, http.clone())))
+        })
+        .collect();
+    // Stable: equal prices keep the order above.
+    priced.sort_by(|a, b| a.0.total_cmp(&b.0));
+    priced.into_iter().map(|(_, s)| s).collect()
+}
+
 impl Toolkit {
+    /// The preferred (cheapest) web search, when one is configured.
+    pub fn search(&self) -> Option<&Arc<dyn WebSearch>> {
+        self.searches.first()
+    }
+
     /// Build every client the configuration has a key (or a keyless base) for. Fails only
     /// when the configuration cannot describe a client at all; a missing key is not an
     /// error here (the route or tool is simply unavailable and says so when used).
@@ -211,12 +246,7 @@ impl Toolkit {
             .map(|(base, key)| Arc::new(ApolloClient::new(base, key, http.clone())));
         let hunter = secret(&config, "hunter")
             .map(|(base, key)| Arc::new(HunterClient::new(base, key, http.clone())));
-        let search: Option<Arc<dyn WebSearch>> = match secret(&config, "tavily") {
-            Some((base, key)) => Some(Arc::new(TavilyClient::new(base, key, http.clone()))),
-            None => secret(&config, "brave").map(|(base, key)| {
-                Arc::new(BraveClient::new(base, key, http.clone())) as Arc<dyn WebSearch>
-            }),
-        };
+        let searches = web_searches(&config, &http);
         let tts: Arc<dyn TtsEngine> = match secret(&config, "cartesia") {
             Some((base, key)) => Arc::new(CartesiaTts::new(base, key, http.clone())),
             None if program_exists(&options.espeak_program, &options.program_dirs) => {
@@ -243,7 +273,7 @@ impl Toolkit {
             router: Arc::new(router),
             apollo,
             hunter,
-            search,
+            searches,
             tts,
             fetcher,
             governors,
@@ -295,197 +325,6 @@ impl Toolkit {
             },
         }
     }
-
-    /// Run `f` (one request per invocation) under the governor of `provider`/`model`.
-    pub async fn governed<T, F, Fut>(
-        &self,
-        provider: &str,
-        model: &str,
-        f: F,
-    ) -> Result<(T, CallStats), ProviderError>
-    where
-        F: FnMut() -> Fut,
-        Fut: Future<Output = Result<T, ProviderError>>,
-    {
-        self.governors.get(provider, model).call(0, f).await
-    }
-
-    /// USD for `usage` on `provider`/`endpoint` (`None` when the price is unknown).
-    pub fn price(&self, provider: &str, endpoint: &str, usage: &Usage) -> Option<f64> {
-        let cost = self.prices.cost(provider, endpoint, usage);
-        if cost.is_none() {
-            tracing::warn!(
-                provider,
-                endpoint,
-                "no price configured; cost reported as unknown"
-            );
-        }
-        cost
-    }
-
-    fn metered<T>(
-        &self,
-        provider: &str,
-        endpoint: &str,
-        value: T,
-        usage: Usage,
-        stats: CallStats,
-    ) -> Metered<T> {
-        Metered {
-            value,
-            usage,
-            cost_usd: self.price(provider, endpoint, &usage),
-            provider: provider.to_string(),
-            model: endpoint.to_string(),
-            latency: stats.latency,
-        }
-    }
-
-    /// One web search (Tavily or Brave), governed and priced.
-    pub async fn web_search(
-        &self,
-        query: &str,
-        max_results: u32,
-    ) -> Result<Metered<Vec<SearchHit>>, ProviderError> {
-        let client = self.search.as_ref().ok_or_else(|| {
-            ProviderError::not_configured(
-                "search",
-                "no web search configured (set TAVILY_API_KEY or BRAVE_API_KEY)",
-            )
-        })?;
-        let name = client.name().to_string();
-        let ((hits, usage), stats) = self
-            .governed(&name, endpoint::SEARCH, || {
-                client.search(query, max_results)
-            })
-            .await?;
-        Ok(self.metered(&name, endpoint::SEARCH, hits, usage, stats))
-    }
-
-    fn apollo_client(&self) -> Result<&Arc<ApolloClient>, ProviderError> {
-        self.apollo
-            .as_ref()
-            .ok_or_else(|| ProviderError::not_configured("apollo", "set APOLLO_API_KEY"))
-    }
-
-    fn hunter_client(&self) -> Result<&Arc<HunterClient>, ProviderError> {
-        self.hunter
-            .as_ref()
-            .ok_or_else(|| ProviderError::not_configured("hunter", "set HUNTER_API_KEY"))
-    }
-
-    /// Apollo people match (one credit on a hit).
-    pub async fn apollo_match(
-        &self,
-        query: &PersonMatch,
-    ) -> Result<Metered<Option<ApolloPerson>>, ProviderError> {
-        let client = self.apollo_client()?;
-        let ((person, usage), stats) = self
-            .governed("apollo", endpoint::PEOPLE_MATCH, || {
-                client.match_person(query)
-            })
-            .await?;
-        Ok(self.metered("apollo", endpoint::PEOPLE_MATCH, person, usage, stats))
-    }
-
-    /// Apollo organization enrich (one credit on a hit).
-    pub async fn apollo_organization(
-        &self,
-        domain: &str,
-    ) -> Result<Metered<Option<ApolloOrganization>>, ProviderError> {
-        let client = self.apollo_client()?;
-        let ((org, usage), stats) = self
-            .governed("apollo", endpoint::ORGANIZATION_ENRICH, || {
-                client.enrich_organization(domain)
-            })
-            .await?;
-        Ok(self.metered("apollo", endpoint::ORGANIZATION_ENRICH, org, usage, stats))
-    }
-
-    /// Apollo people search (free: no credits, no e-mails).
-    pub async fn apollo_people_search(
-        &self,
-        query: &PeopleSearch,
-    ) -> Result<Metered<PeoplePage>, ProviderError> {
-        let client = self.apollo_client()?;
-        let ((page, usage), stats) = self
-            .governed("apollo", endpoint::PEOPLE_SEARCH, || {
-                client.search_people(query)
-            })
-            .await?;
-        Ok(self.metered("apollo", endpoint::PEOPLE_SEARCH, page, usage, stats))
-    }
-
-    /// Hunter e-mail finder (one credit per address found).
-    pub async fn hunter_find(
-        &self,
-        domain: &str,
-        first_name: &str,
-        last_name: &str,
-    ) -> Result<Metered<Option<FoundEmail>>, ProviderError> {
-        let client = self.hunter_client()?;
-        let ((found, usage), stats) = self
-            .governed("hunter", endpoint::EMAIL_FINDER, || {
-                client.find_email(domain, first_name, last_name)
-            })
-            .await?;
-        Ok(self.metered("hunter", endpoint::EMAIL_FINDER, found, usage, stats))
-    }
-
-    /// Hunter e-mail verifier.
-    pub async fn hunter_verify(&self, email: &str) -> Result<Metered<Verification>, ProviderError> {
-        let client = self.hunter_client()?;
-        let ((v, usage), stats) = self
-            .governed("hunter", endpoint::EMAIL_VERIFIER, || {
-                client.verify_email(email)
-            })
-            .await?;
-        Ok(self.metered("hunter", endpoint::EMAIL_VERIFIER, v, usage, stats))
-    }
-
-    /// Fetch a page through the SSRF guard, governed like any other outbound call. Our
-    /// own GET is free: the cost is a known zero, not an unknown.
-    pub async fn fetch(&self, url: &str) -> Result<Metered<FetchedPage>, ProviderError> {
-        let fetcher = &self.fetcher;
-        let (page, stats) = self
-            .governed(FETCH_PROVIDER, endpoint::PAGE, || fetcher.fetch_text(url))
-            .await?;
-        Ok(Metered {
-            value: page,
-            usage: Usage::default(),
-            cost_usd: Some(0.0),
-            provider: FETCH_PROVIDER.to_string(),
-            model: endpoint::PAGE.to_string(),
-            latency: stats.latency,
-        })
-    }
-
-    /// Speak `text` into a WAV at `out` with the configured engine, governed and priced
-    /// per character. Local engines (espeak-ng, silent) are free; a priced engine without
-    /// a price entry is unknown.
-    pub async fn synthesize(
-        &self,
-        text: &str,
-        out: &Path,
-    ) -> Result<Metered<AudioInfo>, ProviderError> {
-        let tts = &self.tts;
-        let name = tts.name().to_string();
-        let ((info, usage), stats) = self
-            .governed(&name, endpoint::TTS, || tts.synthesize(text, out))
-            .await?;
-        let cost_usd = match name.as_str() {
-            "silent" => Some(0.0),
-            _ => self.price(&name, endpoint::TTS, &usage),
-        };
-        Ok(Metered {
-            value: info,
-            usage,
-            cost_usd,
-            provider: name,
-            model: endpoint::TTS.to_string(),
-            latency: stats.latency,
-        })
-    }
 }
 
 /// `example.com` from `https://www.example.com/path`, `www.example.com` or `example.com`.
@@ -519,7 +358,8 @@ mod tests {
     async fn sandbox_toolkit_has_every_client_and_rewrites_sites() {
         let t = Toolkit::sandbox(origin(), std::env::temp_dir()).unwrap();
         assert!(t.synthetic && t.apollo.is_some() && t.hunter.is_some());
-        assert_eq!(t.search.as_ref().map(|s| s.name()), Some("tavily"));
+        let searches: Vec<&str> = t.searches.iter().map(|s| s.name()).collect();
+        assert_eq!(searches, ["serper", "brave", "tavily"], "cheapest first");
         assert_eq!(t.tts.name(), "cartesia");
         assert_eq!(
             t.site_url("https://www.acme.com/x").as_deref(),
@@ -541,7 +381,8 @@ mod tests {
         let mut options = ToolkitOptions::new(std::env::temp_dir());
         options.espeak_program = "definitely-not-installed-espeak".into();
         let t = Toolkit::from_config(config, options).unwrap();
-        assert!(!t.synthetic && t.apollo.is_none() && t.hunter.is_none() && t.search.is_none());
+        assert!(!t.synthetic && t.apollo.is_none() && t.hunter.is_none());
+        assert!(t.searches.is_empty() && t.search().is_none());
         assert_eq!(t.tts.name(), "silent");
         assert_eq!(t.site_url("acme.com").as_deref(), Some("https://acme.com/"));
         assert_eq!(

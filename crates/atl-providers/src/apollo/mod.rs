@@ -1,7 +1,17 @@
-//! Apollo.io: people match, bulk match, organization enrich and the (free) people search.
+//! Apollo.io: people match and bulk match, organization enrich and bulk enrich, and the
+//! (free) people search.
 //!
 //! Base URL is the host root (`https://api.apollo.io`); paths carry `/api/v1`. A miss is a
-//! 200 with `person: null` and is `Ok(None)`, not an error.
+//! 200 with `person: null` (or a `null` slot in a bulk reply) and is `None`, not an
+//! error. Apollo charges on a hit: usage counts the credits it reports (or one per hit)
+//! as `lookups` and the misses as `misses`, which are free.
+
+mod types;
+
+pub use types::{
+    ApolloContact, ApolloOrganization, ApolloPerson, ApolloPhone, Employment, PeoplePage,
+    PeopleSearch, PersonMatch, PhoneNumber,
+};
 
 use crate::http::{self, Auth, RawResponse, Vendor};
 use crate::{ErrorKind, ProviderError, Usage};
@@ -9,15 +19,18 @@ use reqwest::Method;
 use reqwest::header::HeaderMap;
 use secrecy::SecretString;
 use serde::de::DeserializeOwned;
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::time::Duration;
 use time::OffsetDateTime;
+use types::{lenient_u64, null_as_default};
 use url::Url;
 
 pub const DEFAULT_BASE_URL: &str = "https://api.apollo.io";
-/// Apollo's limit on `details` per bulk match.
+/// Apollo's limit on `details` per bulk people match.
 pub const BULK_MATCH_MAX: usize = 10;
+/// Apollo's limit on domains per bulk organization enrich.
+pub const BULK_ENRICH_MAX: usize = 10;
 const PROVIDER: &str = "apollo";
 
 #[derive(Debug, Clone)]
@@ -25,201 +38,20 @@ pub struct ApolloClient {
     vendor: Vendor,
 }
 
-/// Match inputs; more of them make a better match. `None` fields are not sent.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
-pub struct PersonMatch {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub first_name: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub last_name: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub email: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub organization_name: Option<String>,
-    /// Bare domain: no scheme, `www.` or `@`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub domain: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub linkedin_url: Option<String>,
-}
-
-/// People search filters (`POST /api/v1/mixed_people/api_search`). Empty lists are not
-/// sent. `page` is 1-based; `per_page` ≤ 100.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct PeopleSearch {
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub person_titles: Vec<String>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub person_seniorities: Vec<String>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub q_organization_domains_list: Vec<String>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub organization_ids: Vec<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub q_keywords: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub include_similar_titles: Option<bool>,
-    pub page: u32,
-    pub per_page: u32,
-}
-
-impl Default for PeopleSearch {
-    fn default() -> Self {
-        PeopleSearch {
-            person_titles: Vec::new(),
-            person_seniorities: Vec::new(),
-            q_organization_domains_list: Vec::new(),
-            organization_ids: Vec::new(),
-            q_keywords: None,
-            include_similar_titles: None,
-            page: 1,
-            per_page: 25,
-        }
+fn usage(lookups: u64, misses: u64) -> Usage {
+    Usage {
+        lookups,
+        misses,
+        ..Usage::default()
     }
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
-#[serde(default)]
-pub struct PhoneNumber {
-    pub raw_number: Option<String>,
-    pub sanitized_number: Option<String>,
-    #[serde(rename = "type")]
-    pub kind: Option<String>,
-    pub status: Option<String>,
-}
-
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
-#[serde(default)]
-pub struct ApolloContact {
-    #[serde(deserialize_with = "null_as_default")]
-    pub phone_numbers: Vec<PhoneNumber>,
-}
-
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
-#[serde(default)]
-pub struct ApolloPhone {
-    pub number: Option<String>,
-    pub sanitized_number: Option<String>,
-}
-
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
-#[serde(default)]
-pub struct ApolloOrganization {
-    pub id: Option<String>,
-    pub name: Option<String>,
-    pub website_url: Option<String>,
-    pub primary_domain: Option<String>,
-    pub linkedin_url: Option<String>,
-    pub industry: Option<String>,
-    #[serde(deserialize_with = "lenient_u64")]
-    pub estimated_num_employees: Option<u64>,
-    #[serde(deserialize_with = "lenient_f64")]
-    pub annual_revenue: Option<f64>,
-    pub annual_revenue_printed: Option<String>,
-    #[serde(deserialize_with = "lenient_u64")]
-    pub founded_year: Option<u64>,
-    pub short_description: Option<String>,
-    pub primary_phone: Option<ApolloPhone>,
-    #[serde(deserialize_with = "null_as_default")]
-    pub keywords: Vec<String>,
-    pub city: Option<String>,
-    pub country: Option<String>,
-}
-
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
-#[serde(default)]
-pub struct ApolloPerson {
-    pub id: Option<String>,
-    pub first_name: Option<String>,
-    pub last_name: Option<String>,
-    /// Search results hide the last name (`"D***"`).
-    pub last_name_obfuscated: Option<String>,
-    pub name: Option<String>,
-    pub title: Option<String>,
-    pub headline: Option<String>,
-    /// Apollo's seniority (`owner`, `founder`, `c_suite`, `vp`, …).
-    pub seniority: Option<String>,
-    #[serde(deserialize_with = "null_as_default")]
-    pub departments: Vec<String>,
-    pub email: Option<String>,
-    /// Apollo's status (`verified`, `guessed`, `unavailable`, `bounced`, `extrapolated`).
-    pub email_status: Option<String>,
-    pub linkedin_url: Option<String>,
-    pub city: Option<String>,
-    pub state: Option<String>,
-    pub country: Option<String>,
-    pub organization_id: Option<String>,
-    #[serde(deserialize_with = "null_as_default")]
-    pub phone_numbers: Vec<PhoneNumber>,
-    pub contact: Option<ApolloContact>,
-    pub organization: Option<ApolloOrganization>,
-    /// Search only: whether a match would reveal an e-mail / direct phone.
-    pub has_email: Option<bool>,
-    pub has_direct_phone: Option<Value>,
-}
-
-impl ApolloPerson {
-    /// The e-mail when Apollo actually revealed one (not `null`, not the
-    /// `email_not_unlocked@…` placeholder).
-    pub fn usable_email(&self) -> Option<&str> {
-        self.email
-            .as_deref()
-            .map(str::trim)
-            .filter(|e| e.contains('@') && !e.starts_with("email_not_unlocked"))
-    }
-
-    /// The first phone number, from `phone_numbers` or `contact.phone_numbers`.
-    pub fn phone(&self) -> Option<&str> {
-        let contact = self
-            .contact
-            .as_ref()
-            .map(|c| c.phone_numbers.as_slice())
-            .unwrap_or_default();
-        self.phone_numbers
-            .iter()
-            .chain(contact)
-            .find_map(|p| p.sanitized_number.as_deref().or(p.raw_number.as_deref()))
-            .filter(|p| !p.trim().is_empty())
-    }
-}
-
-/// One page of people search.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct PeoplePage {
-    pub people: Vec<ApolloPerson>,
-    pub page: u32,
-    pub per_page: u32,
-    pub total_entries: u64,
-    pub total_pages: u32,
-}
-
-fn null_as_default<'de, D: Deserializer<'de>, T: Default + Deserialize<'de>>(
-    d: D,
-) -> Result<T, D::Error> {
-    Ok(Option::<T>::deserialize(d)?.unwrap_or_default())
-}
-
-/// Numbers that sometimes arrive as strings or floats.
-fn lenient_f64<'de, D: Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Error> {
-    Ok(match Value::deserialize(d)? {
-        Value::Number(n) => n.as_f64(),
-        Value::String(s) => s.trim().replace(',', "").parse().ok(),
-        _ => None,
-    })
-}
-
-fn lenient_u64<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
-    Ok(match Value::deserialize(d)? {
-        Value::Number(n) => n
-            .as_u64()
-            .or_else(|| n.as_f64().filter(|f| *f >= 0.0).map(|f| f as u64)),
-        Value::String(s) => s.trim().replace(',', "").parse().ok(),
-        _ => None,
-    })
+fn too_many(what: &str, max: usize, got: usize) -> ProviderError {
+    ProviderError::bad_request(
+        PROVIDER,
+        400,
+        format!("{what} takes at most {max} at a time, got {got}"),
+    )
 }
 
 impl ApolloClient {
@@ -247,32 +79,20 @@ impl ApolloClient {
             person: Option<ApolloPerson>,
         }
         let reply: Reply = self.post("api/v1/people/match", query).await?;
-        let lookups = u64::from(reply.person.is_some());
-        Ok((
-            reply.person,
-            Usage {
-                lookups,
-                ..Usage::default()
-            },
-        ))
+        let hit = reply.person.is_some();
+        Ok((reply.person, usage(u64::from(hit), u64::from(!hit))))
     }
 
     /// `POST /api/v1/people/bulk_match`: results line up with `details`, `None` for a miss.
     /// At most [`BULK_MATCH_MAX`] details per call (callers chunk: one call is one attempt
-    /// for the governor). Usage: `credits_consumed` when reported, else the matches.
+    /// for the governor). Usage: `credits_consumed` when reported, else the hits; the
+    /// misses as `misses`.
     pub async fn bulk_match(
         &self,
         details: &[PersonMatch],
     ) -> Result<(Vec<Option<ApolloPerson>>, Usage), ProviderError> {
         if details.len() > BULK_MATCH_MAX {
-            return Err(ProviderError::bad_request(
-                PROVIDER,
-                400,
-                format!(
-                    "bulk_match takes at most {BULK_MATCH_MAX} details, got {}",
-                    details.len()
-                ),
-            ));
+            return Err(too_many("bulk_match", BULK_MATCH_MAX, details.len()));
         }
         if details.is_empty() {
             return Ok((Vec::new(), Usage::default()));
@@ -302,13 +122,8 @@ impl ApolloClient {
         matches.resize(details.len(), None);
         let found = matches.iter().filter(|m| m.is_some()).count() as u64;
         let lookups = reply.credits_consumed.unwrap_or(found);
-        Ok((
-            matches,
-            Usage {
-                lookups,
-                ..Usage::default()
-            },
-        ))
+        let misses = details.len() as u64 - found;
+        Ok((matches, usage(lookups, misses)))
     }
 
     /// `GET /api/v1/organizations/enrich?domain=`. `None` for an unknown domain.
@@ -336,19 +151,58 @@ impl ApolloClient {
             ),
             _ => None,
         };
-        let lookups = u64::from(organization.is_some());
-        Ok((
-            organization,
-            Usage {
-                lookups,
-                ..Usage::default()
-            },
-        ))
+        let hit = organization.is_some();
+        Ok((organization, usage(u64::from(hit), u64::from(!hit))))
+    }
+
+    /// `POST /api/v1/organizations/bulk_enrich?domains[]=…`: the organizations Apollo
+    /// knows among at most [`BULK_ENRICH_MAX`] domains, in the order Apollo returns them
+    /// (not aligned with the input: match them by `primary_domain`). Usage: one credit
+    /// per organization returned; the unknown domains as `misses`.
+    pub async fn bulk_enrich_organizations(
+        &self,
+        domains: &[String],
+    ) -> Result<(Vec<ApolloOrganization>, Usage), ProviderError> {
+        if domains.len() > BULK_ENRICH_MAX {
+            return Err(too_many("bulk_enrich", BULK_ENRICH_MAX, domains.len()));
+        }
+        if domains.is_empty() {
+            return Ok((Vec::new(), Usage::default()));
+        }
+        #[derive(Deserialize, Default)]
+        #[serde(default)]
+        struct Reply {
+            #[serde(deserialize_with = "null_as_default")]
+            organizations: Vec<Value>,
+        }
+        let query: Vec<(&str, String)> = domains
+            .iter()
+            .map(|d| ("domains[]", bare_domain(d)))
+            .collect();
+        let reply: Reply = self
+            .send(Method::POST, "api/v1/organizations/bulk_enrich", |b| {
+                b.query(&query)
+            })
+            .await?;
+        let mut organizations = Vec::new();
+        for value in reply.organizations {
+            // Unknown domains may come back as `null` or `{}` slots.
+            if value.as_object().is_some_and(|m| !m.is_empty()) {
+                let org = serde_json::from_value::<ApolloOrganization>(value).map_err(|e| {
+                    ProviderError::invalid_response(PROVIDER, format!("organizations: {e}"))
+                })?;
+                organizations.push(org);
+            }
+        }
+        let found = organizations.len() as u64;
+        let misses = (domains.len() as u64).saturating_sub(found);
+        Ok((organizations, usage(found, misses)))
     }
 
     /// `POST /api/v1/mixed_people/api_search`: consumes no credits, returns no e-mails or
-    /// phones (feed the ids to [`Self::bulk_match`]). Reads the total from `pagination` or
-    /// a top-level `total_entries`.
+    /// phones and obfuscated last names (feed the ids to [`Self::bulk_match`] through
+    /// [`PersonMatch::by_id`]). Reads the total from `pagination` or a top-level
+    /// `total_entries`, whichever is there.
     pub async fn search_people(
         &self,
         query: &PeopleSearch,
