@@ -489,7 +489,7 @@ impl SubAgent for EnrichmentAgent {
         let answer = chat_json_with::<Value, _>(&chat, request)
             .await
             .map_err(|e| spend.fail(e))?;
-        let mut data = assemble(&answer.value, &evidence, input);
+        let mut data = assemble(&answer.value.value, &evidence, input);
 
         let contact = &data["contact"];
         let evidence_summary = EnrichmentEvidence {

@@ -252,7 +252,7 @@ impl SubAgent for IntelAgent {
             .await
             .map_err(|e| spend.fail(e))?;
         let own = input.bare_domain();
-        let (mut data, with_domain) = clean_intel(answer.value, &sources, own.as_deref());
+        let (mut data, with_domain) = clean_intel(answer.value.value, &sources, own.as_deref());
         let mut result_sources: Vec<String> = data["sources"]
             .as_array()
             .map(|a| {

@@ -258,7 +258,7 @@ impl SubAgent for ResearchAgent {
         let answer = chat_json_with::<Value, _>(&chat, request)
             .await
             .map_err(|e| spend.fail(e))?;
-        let (mut brief, evidence, dropped) = clean_brief(answer.value, &sources);
+        let (mut brief, evidence, dropped) = clean_brief(answer.value.value, &sources);
         for url in dropped {
             spend.warn(format!(
                 "news item dropped: its URL {url:?} was not read in this run"

@@ -279,7 +279,7 @@ impl SubAgent for VoiceAgent {
         let answer = chat_json_with::<Value, _>(&chat, request)
             .await
             .map_err(|e| spend.fail(e))?;
-        let mut script = answer.value;
+        let mut script = answer.value.value;
         let opener = ensure_greeting(&s(&script, "opener").unwrap_or_default(), name.as_deref());
         script["opener"] = json!(opener);
         let reason_source = s(&script, "reason_source").and_then(|u| sources.cite(&u));

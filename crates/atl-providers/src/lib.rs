@@ -22,6 +22,7 @@ pub mod llm;
 pub mod openai_compat;
 pub mod prices;
 pub mod pricing;
+pub mod repair;
 pub mod route;
 pub mod router;
 pub mod schema_check;

@@ -2,7 +2,52 @@
 //! the per-attempt timeout and the circuit breaker's thresholds, with documented defaults
 //! per vendor. `atl.toml` overrides any of them.
 
+use std::fmt;
 use std::time::Duration;
+
+/// What a rate counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Measure {
+    Requests,
+    /// Input and output tokens together (OpenAI, Cerebras: input estimate +
+    /// `max_tokens`, checked before the call).
+    Tokens,
+    InputTokens,
+    OutputTokens,
+}
+
+impl fmt::Display for Measure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Measure::Requests => "requests",
+            Measure::Tokens => "tokens",
+            Measure::InputTokens => "input_tokens",
+            Measure::OutputTokens => "output_tokens",
+        })
+    }
+}
+
+/// At most `units` of `measure` in any `window`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Rate {
+    pub measure: Measure,
+    pub units: u64,
+    pub window: Duration,
+}
+
+impl Rate {
+    pub const fn per(measure: Measure, units: u64, window: Duration) -> Rate {
+        Rate {
+            measure,
+            units,
+            window,
+        }
+    }
+
+    pub const fn per_minute(measure: Measure, units: u64) -> Rate {
+        Rate::per(measure, units, Duration::from_secs(60))
+    }
+}
 
 /// How hard the governor may drive one provider/model.
 #[derive(Debug, Clone, PartialEq)]
@@ -17,14 +62,10 @@ pub struct Limits {
     pub max_concurrency: u32,
     /// One attempt's time limit.
     pub timeout: Duration,
-    /// Retries after the first attempt, for retryable errors only.
-    pub max_retries: u32,
-    /// Full-jitter exponential backoff: attempt n sleeps `rand(0, min(cap, base·2^(n-1)))`.
-    pub backoff_base: Duration,
-    pub backoff_cap: Duration,
-    /// A `Retry-After` longer than this fails the call instead of sleeping (another route
-    /// or a later job retry does better than a worker parked for minutes).
-    pub max_retry_after: Duration,
+    /// The longest the governor waits for a rate slot; a slot further away fails the
+    /// call at once with a rate-limit error carrying the wait (another route, or the job
+    /// later, does better than a worker parked on a timer).
+    pub max_admission_wait: Duration,
     /// Consecutive health failures (5xx, timeouts, connection errors) that open the breaker.
     pub breaker_failures: u32,
     /// How long an open breaker stays open before one probe is let through.
@@ -40,10 +81,7 @@ impl Default for Limits {
             tpm: None,
             max_concurrency: 16,
             timeout: Duration::from_secs(60),
-            max_retries: 3,
-            backoff_base: Duration::from_millis(500),
-            backoff_cap: Duration::from_secs(30),
-            max_retry_after: Duration::from_secs(120),
+            max_admission_wait: Duration::from_secs(2),
             breaker_failures: 5,
             breaker_cooldown: Duration::from_secs(30),
             recover_after: 10,
@@ -137,16 +175,29 @@ impl Limits {
     }
 
     /// Limits for the local sandbox: no rate limits (it injects its own 429s when asked),
-    /// generous concurrency, short backoff so fault tests run fast.
+    /// generous concurrency, a short breaker cool-down so fault tests run fast.
     pub fn sandbox() -> Limits {
         Limits {
             max_concurrency: 64,
             timeout: Duration::from_secs(30),
-            backoff_base: Duration::from_millis(50),
-            backoff_cap: Duration::from_secs(2),
-            max_retry_after: Duration::from_secs(10),
             breaker_cooldown: Duration::from_secs(5),
             ..Limits::default()
         }
+    }
+
+    /// The rates calls to `endpoint` are admitted under, each with the name of the
+    /// bucket it counts in (empty: the endpoint's own).
+    pub fn rates_for(&self, _endpoint: &str) -> Vec<(String, Rate)> {
+        let mut rates = Vec::new();
+        if let Some(rpm) = self.rpm {
+            rates.push((
+                String::new(),
+                Rate::per_minute(Measure::Requests, rpm.into()),
+            ));
+        }
+        if let Some(tpm) = self.tpm {
+            rates.push((String::new(), Rate::per_minute(Measure::Tokens, tpm)));
+        }
+        rates
     }
 }

@@ -1,5 +1,8 @@
 //! Governor behaviour under simulated time (`start_paused`): the runtime jumps the clock
 //! whenever every task is waiting on a timer, so minutes of load run in milliseconds.
+//!
+//! The governor only admits: one attempt per call, no retry, no backoff. Rate slots
+//! within `max_admission_wait` are waited for; further ones fail the call at once.
 
 use atl_providers::governor::{BreakerState, Governor, Governors};
 use atl_providers::limits::Limits;
@@ -15,10 +18,8 @@ fn limits() -> Limits {
         tpm: None,
         max_concurrency: 100,
         timeout: Duration::from_secs(30),
-        max_retries: 3,
-        backoff_base: Duration::from_millis(100),
-        backoff_cap: Duration::from_secs(2),
-        max_retry_after: Duration::from_secs(120),
+        // Long enough that the rate tests measure the limiter's own spacing.
+        max_admission_wait: Duration::from_secs(3600),
         breaker_failures: 3,
         breaker_cooldown: Duration::from_secs(30),
         recover_after: 2,
@@ -165,65 +166,89 @@ async fn tpm_respected_and_refunds_help() {
             .call(400, || async { Ok::<_, ProviderError>(()) })
             .await
             .unwrap();
-        gov.adjust_tokens(stats.reserved_tokens, 100);
+        gov.settle(stats.reserved, 100.into()).await;
     }
-    assert!(t0.elapsed() < Duration::from_secs(50), "{:?}", t0.elapsed());
-}
-
-#[tokio::test(start_paused = true)]
-async fn retry_after_is_honoured() {
-    let gov = Governor::new("p", "m", limits());
-    let times = Mutex::new(Vec::new());
-    let t0 = Instant::now();
-    let (v, stats) = gov
-        .call(0, || {
-            let mut t = times.lock().unwrap();
-            t.push(t0.elapsed());
-            let first = t.len() == 1;
-            async move {
-                if first {
-                    Err(rate_limited(Some(Duration::from_secs(7))))
-                } else {
-                    Ok(42)
-                }
-            }
-        })
-        .await
-        .unwrap();
-    assert_eq!(v, 42);
-    assert_eq!(stats.attempts, 2);
-    let t = times.lock().unwrap();
+    // Nine fit in the first minute once settled (9 × 100 + 400 > 1,200 for the tenth),
+    // the rest as soon as the window slides: a minute instead of three.
     assert!(
-        t[1] - t[0] >= Duration::from_secs(7),
-        "second attempt after {:?}",
-        t[1] - t[0]
+        t0.elapsed() <= Duration::from_secs(61),
+        "{:?}",
+        t0.elapsed()
     );
-    // Not absurdly later either: backoff cap is 2 s and the wait is max(jitter, 7 s).
-    assert!(t[1] - t[0] <= Duration::from_secs(8));
+    assert!(
+        t0.elapsed() >= Duration::from_secs(59),
+        "{:?}",
+        t0.elapsed()
+    );
 }
 
 #[tokio::test(start_paused = true)]
-async fn retry_after_beyond_the_maximum_fails_instead_of_sleeping() {
+async fn a_provider_429_returns_at_once_with_its_wait() {
+    let gov = Governor::new("p", "m", limits());
+    let calls = AtomicU32::new(0);
+    let t0 = Instant::now();
+    for asked in [Duration::from_secs(7), Duration::from_secs(3600)] {
+        let err = gov
+            .call(0, || {
+                calls.fetch_add(1, Ordering::SeqCst);
+                async move { Err::<(), _>(rate_limited(Some(asked))) }
+            })
+            .await
+            .unwrap_err();
+        assert!(err.is_rate_limit());
+        assert_eq!(err.retry_after, Some(asked), "the provider's own wait");
+    }
+    assert_eq!(calls.load(Ordering::SeqCst), 2, "one attempt per call");
+    assert_eq!(t0.elapsed(), Duration::ZERO, "nobody slept");
+    let s = gov.snapshot();
+    assert_eq!(
+        (s.calls, s.attempts, s.rate_limited, s.failures),
+        (2, 2, 2, 2)
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_rate_slot_too_far_away_fails_at_once_with_the_wait() {
     let gov = Governor::new(
         "p",
         "m",
         Limits {
-            max_retry_after: Duration::from_secs(60),
+            rpm: Some(2),
+            max_admission_wait: Duration::from_secs(2),
             ..limits()
         },
     );
     let calls = AtomicU32::new(0);
-    let t0 = Instant::now();
-    let err = gov
-        .call(0, || {
-            calls.fetch_add(1, Ordering::SeqCst);
-            async { Err::<(), _>(rate_limited(Some(Duration::from_secs(3600)))) }
-        })
-        .await
-        .unwrap_err();
-    assert!(err.is_rate_limit());
-    assert_eq!(calls.load(Ordering::SeqCst), 1);
-    assert!(t0.elapsed() < Duration::from_secs(1));
+    let ok = || {
+        calls.fetch_add(1, Ordering::SeqCst);
+        async { Ok::<_, ProviderError>(()) }
+    };
+    gov.call(0, ok).await.unwrap();
+    sleep(Duration::from_secs(10)).await;
+    gov.call(0, ok).await.unwrap();
+    // The third slot is 50 s away (the first call leaves the window at 60 s).
+    let t = Instant::now();
+    let err = gov.call(0, ok).await.unwrap_err();
+    assert_eq!(err.kind, ErrorKind::RateLimited);
+    assert_eq!(err.retry_after, Some(Duration::from_secs(50)));
+    assert!(err.message.contains("2 requests"), "{err}");
+    assert_eq!(t.elapsed(), Duration::ZERO, "refused without sleeping");
+    assert_eq!(
+        calls.load(Ordering::SeqCst),
+        2,
+        "the provider was not called"
+    );
+    let s = gov.snapshot();
+    assert_eq!((s.throttled, s.attempts, s.rate_limited), (1, 2, 0));
+    // A slot within the admission wait is waited for.
+    sleep(Duration::from_secs(49)).await;
+    let t = Instant::now();
+    gov.call(0, ok).await.unwrap();
+    assert_eq!(t.elapsed(), Duration::from_secs(1));
+    assert!(
+        gov.is_healthy(),
+        "a throttled call says nothing about health"
+    );
 }
 
 #[tokio::test(start_paused = true)]
@@ -249,11 +274,11 @@ async fn final_error_is_not_retried_and_keeps_its_message() {
         "{err}"
     );
     let s = gov.snapshot();
-    assert_eq!((s.calls, s.attempts, s.retries, s.failures), (1, 1, 0, 1));
+    assert_eq!((s.calls, s.attempts, s.failures), (1, 1, 1));
 }
 
 #[tokio::test(start_paused = true)]
-async fn retryable_errors_use_every_retry_with_backoff() {
+async fn retryable_errors_are_returned_after_one_attempt() {
     let gov = Governor::new(
         "p",
         "m",
@@ -262,40 +287,27 @@ async fn retryable_errors_use_every_retry_with_backoff() {
             ..limits()
         },
     );
-    let calls = AtomicU32::new(0);
-    let t0 = Instant::now();
-    let err = gov
-        .call(0, || {
-            calls.fetch_add(1, Ordering::SeqCst);
-            async { Err::<(), _>(server_error()) }
-        })
-        .await
-        .unwrap_err();
-    assert!(err.kind == ErrorKind::Server);
-    assert_eq!(calls.load(Ordering::SeqCst), 4, "1 attempt + 3 retries");
-    // Full jitter: each sleep is in [0, min(cap, base·2^k)] → at most 0.1+0.2+0.4 s.
-    assert!(
-        t0.elapsed() <= Duration::from_millis(700),
-        "{:?}",
-        t0.elapsed()
-    );
+    for err in [
+        server_error(),
+        ProviderError::invalid_response("p", "not json"),
+        ProviderError::connection("p", "connection refused"),
+    ] {
+        let calls = AtomicU32::new(0);
+        let t0 = Instant::now();
+        let got = gov
+            .call(0, || {
+                calls.fetch_add(1, Ordering::SeqCst);
+                let err = err.clone();
+                async move { Err::<(), _>(err) }
+            })
+            .await
+            .unwrap_err();
+        assert_eq!(got, err, "the provider's error, unchanged");
+        assert_eq!(calls.load(Ordering::SeqCst), 1, "{err}");
+        assert_eq!(t0.elapsed(), Duration::ZERO, "no backoff");
+    }
     let s = gov.snapshot();
-    assert_eq!((s.attempts, s.retries, s.failures), (4, 3, 1));
-}
-
-#[tokio::test(start_paused = true)]
-async fn invalid_response_is_retried_once_only() {
-    let gov = Governor::new("p", "m", limits());
-    let calls = AtomicU32::new(0);
-    let err = gov
-        .call(0, || {
-            calls.fetch_add(1, Ordering::SeqCst);
-            async { Err::<(), _>(ProviderError::invalid_response("p", "not json")) }
-        })
-        .await
-        .unwrap_err();
-    assert!(err.kind == ErrorKind::InvalidResponse);
-    assert_eq!(calls.load(Ordering::SeqCst), 2);
+    assert_eq!((s.attempts, s.failures), (3, 3));
 }
 
 #[tokio::test(start_paused = true)]
@@ -305,7 +317,6 @@ async fn per_attempt_timeout() {
         "m",
         Limits {
             timeout: Duration::from_secs(2),
-            max_retries: 1,
             ..limits()
         },
     );
@@ -318,20 +329,17 @@ async fn per_attempt_timeout() {
         .await
         .unwrap_err();
     assert_eq!(err, ProviderError::timeout("p", Duration::from_secs(2)));
-    assert!(t0.elapsed() >= Duration::from_secs(4) && t0.elapsed() < Duration::from_secs(5));
-    assert_eq!(gov.snapshot().timeouts, 2);
+    assert_eq!(
+        t0.elapsed(),
+        Duration::from_secs(2),
+        "one attempt, not retried"
+    );
+    assert_eq!(gov.snapshot().timeouts, 1);
 }
 
 #[tokio::test(start_paused = true)]
 async fn breaker_opens_fails_fast_and_a_probe_closes_it() {
-    let gov = Governor::new(
-        "p",
-        "m",
-        Limits {
-            max_retries: 0,
-            ..limits()
-        },
-    );
+    let gov = Governor::new("p", "m", Limits { ..limits() });
     let calls = AtomicU32::new(0);
     let fail = || {
         calls.fetch_add(1, Ordering::SeqCst);
@@ -378,7 +386,6 @@ async fn only_one_half_open_probe_at_a_time() {
         "p",
         "m",
         Limits {
-            max_retries: 0,
             breaker_failures: 1,
             ..limits()
         },
@@ -419,7 +426,6 @@ async fn an_abandoned_probe_does_not_wedge_the_breaker() {
         "p",
         "m",
         Limits {
-            max_retries: 0,
             breaker_failures: 1,
             ..limits()
         },
@@ -450,14 +456,7 @@ async fn an_abandoned_probe_does_not_wedge_the_breaker() {
 
 #[tokio::test(start_paused = true)]
 async fn rate_limits_do_not_open_the_breaker() {
-    let gov = Governor::new(
-        "p",
-        "m",
-        Limits {
-            max_retries: 0,
-            ..limits()
-        },
-    );
+    let gov = Governor::new("p", "m", Limits { ..limits() });
     for _ in 0..10 {
         sleep(Duration::from_secs(2)).await;
         assert!(
@@ -476,7 +475,6 @@ async fn adaptive_concurrency_halves_on_429_and_recovers() {
         "m",
         Limits {
             max_concurrency: 8,
-            max_retries: 0,
             ..limits()
         },
     ));

@@ -247,7 +247,29 @@ async fn a_failing_search_provider_hands_over_to_the_next() {
         close(m.cost_usd, 0.005),
         "only the search that answered is billed"
     );
-    assert!(!serper.received_requests().await.unwrap().is_empty());
+    assert_eq!(
+        serper.received_requests().await.unwrap().len(),
+        1,
+        "one attempt"
+    );
+
+    // A persistent 429 on both: one call each, the last provider's wait comes back.
+    let serper = MockServer::start().await;
+    let brave = MockServer::start().await;
+    serper_reply(&serper, 429).await;
+    Mock::given(method("GET"))
+        .and(path("/res/v1/web/search"))
+        .respond_with(ResponseTemplate::new(429).set_body_json(fixture("brave_429.json")))
+        .mount(&brave)
+        .await;
+    let t = toolkit(&[("brave", &brave), ("serper", &serper)]);
+    let e = t.web_search("acme funding", 5).await.unwrap_err();
+    assert_eq!(
+        (e.kind, e.provider.as_str()),
+        (ErrorKind::RateLimited, "brave")
+    );
+    assert_eq!(serper.received_requests().await.unwrap().len(), 1);
+    assert_eq!(brave.received_requests().await.unwrap().len(), 1);
 
     // A bad request is the request's fault: no other provider is asked.
     let serper = MockServer::start().await;

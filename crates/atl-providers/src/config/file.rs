@@ -9,6 +9,7 @@
 //! tpm = 0                          # 0 = no token limit
 //! max_concurrency = 64
 //! timeout_secs = 120
+//! max_admission_wait_secs = 2      # a rate slot further away fails the call at once
 //!
 //! [providers.vllm]                 # any other name: an OpenAI-compatible server
 //! base_url = "http://10.0.0.5:8000/v1"
@@ -60,10 +61,7 @@ pub(super) struct FileProvider {
     tpm: Option<u64>,
     max_concurrency: Option<u32>,
     timeout_secs: Option<f64>,
-    max_retries: Option<u32>,
-    backoff_base_ms: Option<u64>,
-    backoff_cap_ms: Option<u64>,
-    max_retry_after_secs: Option<f64>,
+    max_admission_wait_secs: Option<f64>,
     breaker_failures: Option<u32>,
     breaker_cooldown_secs: Option<f64>,
     recover_after: Option<u32>,
@@ -156,17 +154,8 @@ pub(super) fn apply(p: &mut ProviderConfig, fp: &FileProvider) -> Result<(), Con
             });
         }
     }
-    if let Some(v) = fp.max_retries {
-        l.max_retries = v;
-    }
-    if let Some(v) = fp.backoff_base_ms {
-        l.backoff_base = Duration::from_millis(v);
-    }
-    if let Some(v) = fp.backoff_cap_ms {
-        l.backoff_cap = Duration::from_millis(v);
-    }
-    if let Some(v) = fp.max_retry_after_secs {
-        l.max_retry_after = secs(&name, "max_retry_after_secs", v)?;
+    if let Some(v) = fp.max_admission_wait_secs {
+        l.max_admission_wait = secs(&name, "max_admission_wait_secs", v)?;
     }
     if let Some(v) = fp.breaker_failures {
         l.breaker_failures = v.max(1);

@@ -101,7 +101,7 @@ fn toml_overrides_env() {
         tpm = 0
         max_concurrency = 3
         timeout_secs = 2.5
-        max_retries = 1
+        max_admission_wait_secs = 0.5
 
         [providers.cerebras]
         rpm = 0
@@ -127,7 +127,7 @@ fn toml_overrides_env() {
     assert_eq!(d.limits.tpm, None);
     assert_eq!(d.limits.max_concurrency, 3);
     assert_eq!(d.limits.timeout, Duration::from_millis(2500));
-    assert_eq!(d.limits.max_retries, 1);
+    assert_eq!(d.limits.max_admission_wait, Duration::from_millis(500));
     assert_eq!(c.provider("cerebras").unwrap().limits.rpm, None);
     let v = c.provider("vllm").unwrap();
     assert!(v.keyless && v.kind == ProviderKind::OpenAiCompatible);
@@ -168,6 +168,10 @@ fn mistakes_are_reported_not_ignored() {
     let bad = |t: &str| ProvidersConfig::from_sources(&none, Some(t)).unwrap_err();
     assert!(matches!(
         bad("[providers.deepseek]\nrmp = 10\n"),
+        ConfigError::Toml(_)
+    ));
+    assert!(matches!(
+        bad("[providers.deepseek]\nmax_retries = 3\n"),
         ConfigError::Toml(_)
     ));
     assert!(matches!(

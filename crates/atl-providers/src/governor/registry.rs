@@ -1,17 +1,32 @@
-//! The process-wide set of governors, one per (provider, model), created on first use
-//! with the provider's configured limits.
+//! The process-wide set of governors, one per (provider, endpoint), created on first use
+//! with the provider's configured limits, all drawing rate slots from one
+//! [`RateLimiter`].
 
-use super::{Governor, GovernorSnapshot};
+use super::limiter::{LocalRateLimiter, RateLimiter};
+use super::{Governor, GovernorSnapshot, rate_slots};
 use crate::config::ProvidersConfig;
 use crate::limits::Limits;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-#[derive(Debug, Default)]
+type Map = HashMap<String, HashMap<String, Arc<Governor>>>;
+
+#[derive(Debug)]
 pub struct Governors {
     limits: HashMap<String, Limits>,
-    /// provider → model → governor. Two levels so a lookup by `&str` allocates nothing.
-    map: Mutex<HashMap<String, HashMap<String, Arc<Governor>>>>,
+    limiter: Arc<dyn RateLimiter>,
+    /// provider → endpoint → governor. Two levels so a lookup by `&str` allocates nothing.
+    map: Mutex<Map>,
+}
+
+impl Default for Governors {
+    fn default() -> Self {
+        Governors {
+            limits: HashMap::new(),
+            limiter: Arc::new(LocalRateLimiter::new()),
+            map: Mutex::default(),
+        }
+    }
 }
 
 impl Governors {
@@ -29,8 +44,15 @@ impl Governors {
             .collect();
         Governors {
             limits,
-            map: Mutex::default(),
+            ..Governors::default()
         }
+    }
+
+    /// Draw rate slots from `limiter` (shared with other processes, say) instead of the
+    /// in-process one.
+    pub fn with_rate_limiter(mut self, limiter: Arc<dyn RateLimiter>) -> Self {
+        self.limiter = limiter;
+        self
     }
 
     /// Set a provider's limits; governors created afterwards use them.
@@ -38,14 +60,14 @@ impl Governors {
         self.limits.insert(provider.to_owned(), limits);
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, HashMap<String, Arc<Governor>>>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Map> {
         self.map.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// The governor of `provider`/`model`, created on first use.
-    pub fn get(&self, provider: &str, model: &str) -> Arc<Governor> {
+    /// The governor of `provider`/`endpoint`, created on first use.
+    pub fn get(&self, provider: &str, endpoint: &str) -> Arc<Governor> {
         let mut map = self.lock();
-        if let Some(g) = map.get(provider).and_then(|m| m.get(model)) {
+        if let Some(g) = map.get(provider).and_then(|m| m.get(endpoint)) {
             return Arc::clone(g);
         }
         let limits = self
@@ -53,22 +75,29 @@ impl Governors {
             .get(provider)
             .cloned()
             .unwrap_or_else(|| Limits::for_provider(provider));
-        let g = Arc::new(Governor::new(provider, model, limits));
+        let rates = rate_slots(provider, "", endpoint, &limits.rates_for(endpoint));
+        let g = Arc::new(Governor::with_limiter(
+            provider.to_owned(),
+            endpoint.to_owned(),
+            limits,
+            rates,
+            Arc::clone(&self.limiter),
+        ));
         map.entry(provider.to_owned())
             .or_default()
-            .insert(model.to_owned(), Arc::clone(&g));
+            .insert(endpoint.to_owned(), Arc::clone(&g));
         g
     }
 
     /// The governor if it exists (a route never called has a closed breaker).
-    pub fn peek(&self, provider: &str, model: &str) -> Option<Arc<Governor>> {
+    pub fn peek(&self, provider: &str, endpoint: &str) -> Option<Arc<Governor>> {
         self.lock()
             .get(provider)
-            .and_then(|m| m.get(model))
+            .and_then(|m| m.get(endpoint))
             .cloned()
     }
 
-    /// Snapshots of every governor, sorted by provider then model.
+    /// Snapshots of every governor, sorted by provider then endpoint.
     pub fn snapshot(&self) -> Vec<GovernorSnapshot> {
         let govs: Vec<Arc<Governor>> = self
             .lock()

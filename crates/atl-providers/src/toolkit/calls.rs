@@ -29,7 +29,7 @@ impl Toolkit {
         f: F,
     ) -> Result<(T, CallStats), ProviderError>
     where
-        F: FnMut() -> Fut,
+        F: FnOnce() -> Fut,
         Fut: Future<Output = Result<T, ProviderError>>,
     {
         self.governors.get(provider, model).call(0, f).await
