@@ -25,6 +25,7 @@ mod estimate;
 mod intel;
 pub mod prompts;
 mod research;
+pub mod routes;
 pub mod schemas;
 pub mod seniority;
 mod sources;

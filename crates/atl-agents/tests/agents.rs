@@ -3,6 +3,7 @@
 //! audio files, and the failure modes (429s, malformed replies, schema mismatches, no
 //! configuration).
 
+use atl_agents::routes::default_routes;
 use atl_agents::seniority::{APOLLO_SENIORITIES, EMAIL_STATUSES};
 use atl_agents::{
     AgentInput, AgentResult, EnrichmentAgent, FailureKind, IntelAgent, ResearchAgent, Seller,
@@ -63,7 +64,7 @@ async fn sandbox(config: SandboxConfig) -> (Sandbox, Url) {
 async fn healthy() -> (Sandbox, Arc<Toolkit>, TestDir) {
     let (sb, origin) = sandbox(SandboxConfig::default()).await;
     let dir = data_dir();
-    let t = Toolkit::sandbox(origin, &dir).expect("toolkit");
+    let t = Toolkit::sandbox(origin, &dir, &default_routes()).expect("toolkit");
     (sb, Arc::new(t), dir)
 }
 
@@ -397,7 +398,8 @@ async fn voice_writes_a_script_and_its_audio() {
     );
 
     // Local engines: silent always, espeak-ng when installed. Both are free and known.
-    let mut local = Toolkit::sandbox(Url::parse(&sb.base_url()).unwrap(), &dir).expect("toolkit");
+    let mut local = Toolkit::sandbox(Url::parse(&sb.base_url()).unwrap(), &dir, &default_routes())
+        .expect("toolkit");
     local.tts = Arc::new(SilentTts);
     let mut company = company_only(&dir);
     company.target_id = 13;
@@ -450,7 +452,7 @@ fn chat_faults(faults: Faults) -> SandboxConfig {
 /// The sandbox toolkit. Providers make one attempt per route (the governor only
 /// admits), so fault tests are short by themselves.
 fn few_retries(origin: &Url, dir: &std::path::Path) -> Toolkit {
-    let config = ProvidersConfig::sandbox(origin.clone());
+    let config = ProvidersConfig::sandbox(origin.clone(), &default_routes());
     Toolkit::from_config(config, ToolkitOptions::sandbox(origin, dir)).expect("toolkit")
 }
 
@@ -511,7 +513,7 @@ async fn replies_that_never_fit_the_schema_are_final() {
     let dir = data_dir();
     let mut options = ToolkitOptions::sandbox(&origin, &dir);
     options.json_schema_everywhere = false;
-    let mut config = ProvidersConfig::sandbox(origin.clone());
+    let mut config = ProvidersConfig::sandbox(origin.clone(), &default_routes());
     config.routes.insert(
         "research".into(),
         vec![
@@ -538,7 +540,8 @@ async fn replies_that_never_fit_the_schema_are_final() {
 
 #[tokio::test]
 async fn unconfigured_routes_fail_final_naming_the_key() {
-    let config = ProvidersConfig::from_sources(&Default::default(), None).expect("config");
+    let config = ProvidersConfig::from_sources(&Default::default(), None, &default_routes())
+        .expect("config");
     let dir = data_dir();
     let mut options = ToolkitOptions::new(&dir);
     options.espeak_program = "no-such-espeak".into();
@@ -634,7 +637,7 @@ async fn espeak_speaks_when_installed() {
     }
     let (sb, origin) = sandbox(SandboxConfig::default()).await;
     let dir = data_dir();
-    let mut t = Toolkit::sandbox(origin, &dir).expect("toolkit");
+    let mut t = Toolkit::sandbox(origin, &dir, &default_routes()).expect("toolkit");
     t.tts = Arc::new(atl_providers::tts::EspeakTts::new());
     let r = VoiceAgent::new(Arc::new(t))
         .run(&with_contact(&dir))

@@ -6,6 +6,7 @@
 //! sandbox inside this process so that no second terminal is needed.
 
 use crate::AppError;
+use atl_agents::routes::default_routes;
 use atl_providers::config::ProvidersConfig;
 use atl_providers::toolkit::{Toolkit, ToolkitOptions};
 use atl_sandbox::{Sandbox, SandboxConfig};
@@ -71,7 +72,8 @@ impl Providers {
         }
         let env: HashMap<String, String> = std::env::vars().collect();
         let toml_text = read_toml(toml_path)?;
-        let config = ProvidersConfig::from_sources(&env, toml_text.as_deref())
+        let chains = default_routes();
+        let config = ProvidersConfig::from_sources(&env, toml_text.as_deref(), &chains)
             .map_err(|e| AppError::Config(e.to_string()))?;
         if has_llm_route(&config) {
             let mut options = ToolkitOptions::new(data_dir);
@@ -119,8 +121,8 @@ impl Providers {
             origin: origin.to_string().trim_end_matches('/').to_string(),
             embedded,
         };
-        let toolkit =
-            Toolkit::sandbox(origin, data_dir).map_err(|e| AppError::Config(e.to_string()))?;
+        let toolkit = Toolkit::sandbox(origin, data_dir, &default_routes())
+            .map_err(|e| AppError::Config(e.to_string()))?;
         Ok(Providers {
             toolkit: Arc::new(toolkit),
             mode,

@@ -68,8 +68,8 @@ impl HunterStatus {
     }
 }
 
-/// An e-mail's deliverability in the enrichment agent's current vocabulary (the
-/// `email_status` of a contact), kept for its callers.
+/// An e-mail's deliverability in the vocabulary callers of this crate still read (the
+/// `email_status` of a contact), mapped from Hunter's words.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum EmailStatus {
     Verified,

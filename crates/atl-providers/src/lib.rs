@@ -11,7 +11,6 @@ pub mod anthropic;
 pub mod apollo;
 pub mod catalogue;
 pub mod config;
-pub mod default_routes;
 pub mod error;
 pub mod fetch;
 pub mod governor;

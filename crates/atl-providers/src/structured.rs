@@ -52,19 +52,19 @@ pub trait MeteredChat: Send + Sync {
 
 /// A [`Router`] bound to one chain.
 #[derive(Debug, Clone, Copy)]
-pub struct AgentChat<'a> {
+pub struct ChainChat<'a> {
     pub router: &'a Router,
-    pub agent: &'a str,
+    pub chain: &'a str,
 }
 
 #[async_trait::async_trait]
-impl MeteredChat for AgentChat<'_> {
+impl MeteredChat for ChainChat<'_> {
     fn label(&self) -> &str {
-        self.agent
+        self.chain
     }
 
     fn routes(&self) -> Vec<Route> {
-        self.router.routes(self.agent).to_vec()
+        self.router.routes(self.chain).to_vec()
     }
 
     async fn chat_route(
@@ -83,13 +83,13 @@ pub struct Repaired<T> {
     pub repairs: Vec<Repair>,
 }
 
-/// Ask chain `agent` for JSON fitting `request.json_schema` and return it as `T`.
+/// Ask chain `chain` for JSON fitting `request.json_schema` and return it as `T`.
 pub async fn chat_json<T: DeserializeOwned>(
     router: &Router,
-    agent: &str,
+    chain: &str,
     request: ChatRequest,
 ) -> Result<Metered<Repaired<T>>, ProviderError> {
-    chat_json_with(&AgentChat { router, agent }, request).await
+    chat_json_with(&ChainChat { router, chain }, request).await
 }
 
 /// [`chat_json`] over any [`MeteredChat`].

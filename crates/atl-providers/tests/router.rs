@@ -17,6 +17,26 @@ use std::time::Duration;
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
+/// The chains the sub-agents use, as a caller of this crate would pass them.
+fn chains() -> Vec<(&'static str, Vec<Route>)> {
+    let deepseek = || Route::new("deepseek", "deepseek-flash");
+    let openrouter = || Route::new("openrouter", "openai/gpt-oss-120b");
+    let cerebras = || Route::new("cerebras", "gpt-oss-120b");
+    vec![
+        ("research", vec![deepseek(), openrouter(), cerebras()]),
+        ("intel", vec![deepseek(), openrouter(), cerebras()]),
+        (
+            "enrichment",
+            vec![
+                Route::new("anthropic", "claude-sonnet-5-5"),
+                openrouter(),
+                deepseek(),
+            ],
+        ),
+        ("voice", vec![cerebras(), deepseek()]),
+    ]
+}
+
 /// A chat model that replays scripted outcomes (then repeats the last one) and records
 /// the requests it saw.
 struct Fake {
@@ -99,7 +119,7 @@ fn config(keys: &[&str], extra_toml: &str) -> ProvidersConfig {
         .iter()
         .map(|p| (format!("{}_API_KEY", p.to_uppercase()), format!("key-{p}")))
         .collect();
-    ProvidersConfig::from_sources(&env, Some(&format!("{FAST}\n{extra_toml}"))).unwrap()
+    ProvidersConfig::from_sources(&env, Some(&format!("{FAST}\n{extra_toml}")), &chains()).unwrap()
 }
 
 fn router(cfg: ProvidersConfig, models: &[&Arc<Fake>]) -> Router {
@@ -476,7 +496,7 @@ async fn a_persistent_429_costs_one_call_per_route_per_run() {
     .into_iter()
     .map(|(k, v)| (k.to_string(), v))
     .collect();
-    let cfg = ProvidersConfig::from_sources(&env, None).unwrap();
+    let cfg = ProvidersConfig::from_sources(&env, None, &chains()).unwrap();
     let mut r = Router::new(cfg.clone());
     let http = atl_providers::http::build_http_client(Duration::from_secs(5));
     for name in ["deepseek", "openrouter"] {

@@ -6,12 +6,33 @@
 use atl_providers::apollo::{PeopleSearch, PersonMatch};
 use atl_providers::config::ProvidersConfig;
 use atl_providers::prices::APOLLO_CREDIT_USD;
+use atl_providers::route::Route;
 use atl_providers::toolkit::{Toolkit, ToolkitOptions};
 use atl_providers::{ErrorKind, Usage};
 use serde_json::{Value, json};
 use std::collections::HashMap;
 use wiremock::matchers::{body_json, body_partial_json, header, method, path, query_param};
 use wiremock::{Mock, MockServer, ResponseTemplate};
+
+/// The chains the sub-agents use, as a caller of this crate would pass them.
+fn chains() -> Vec<(&'static str, Vec<Route>)> {
+    let deepseek = || Route::new("deepseek", "deepseek-flash");
+    let openrouter = || Route::new("openrouter", "openai/gpt-oss-120b");
+    let cerebras = || Route::new("cerebras", "gpt-oss-120b");
+    vec![
+        ("research", vec![deepseek(), openrouter(), cerebras()]),
+        ("intel", vec![deepseek(), openrouter(), cerebras()]),
+        (
+            "enrichment",
+            vec![
+                Route::new("anthropic", "claude-sonnet-5-5"),
+                openrouter(),
+                deepseek(),
+            ],
+        ),
+        ("voice", vec![cerebras(), deepseek()]),
+    ]
+}
 
 fn fixture(name: &str) -> Value {
     let path = format!("{}/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"));
@@ -27,7 +48,7 @@ fn toolkit(providers: &[(&str, &MockServer)]) -> Toolkit {
         env.insert(format!("{upper}_API_KEY"), format!("key-{name}"));
         env.insert(format!("{upper}_BASE_URL"), server.uri());
     }
-    let config = ProvidersConfig::from_sources(&env, None).unwrap();
+    let config = ProvidersConfig::from_sources(&env, None, &chains()).unwrap();
     let mut options = ToolkitOptions::new(std::env::temp_dir());
     options.espeak_program = "no-such-espeak".into();
     Toolkit::from_config(config, options).unwrap()
@@ -294,7 +315,7 @@ async fn the_sandbox_serves_the_waterfall() {
     .await
     .unwrap();
     let origin = url::Url::parse(&sandbox.base_url()).unwrap();
-    let t = Toolkit::sandbox(origin, std::env::temp_dir()).unwrap();
+    let t = Toolkit::sandbox(origin, std::env::temp_dir(), &chains()).unwrap();
     let query = PeopleSearch {
         person_seniorities: vec!["vp".into()],
         q_organization_domains_list: vec!["acme.example".into(), "globex.example".into()],

@@ -1,8 +1,11 @@
 //! Provider configuration: keys, base URLs, limits, model routes and price overrides.
 //!
-//! Sources, later wins: the catalogue's defaults → environment (`<NAME>_API_KEY`,
-//! `<NAME>_BASE_URL`, `OLLAMA_BASE_URL`, `ATL_ROUTE_<CHAIN>`) → `atl.toml` (its format is
-//! [`file`]'s). Every value can be set in the file, so the file beats the environment.
+//! Sources, later wins: the catalogue's defaults and the caller's default route chains →
+//! environment (`<NAME>_API_KEY`, `<NAME>_BASE_URL`, `OLLAMA_BASE_URL`,
+//! `ATL_ROUTE_<CHAIN>`) → `atl.toml` (its format is [`file`]'s). Every value can be set
+//! in the file, so the file beats the environment.
+//!
+//! The chains are the caller's: this crate knows no sub-agent, only names and routes.
 //!
 //! Loading is a pure function over an environment map and the file's text
 //! ([`ProvidersConfig::from_sources`]): the caller reads the process environment and the
@@ -11,7 +14,6 @@
 mod file;
 
 use crate::catalogue::{KNOWN, OLLAMA_DEFAULT_BASE, ProviderKind, env_name};
-use crate::default_routes::{Agent, default_routes};
 use crate::limits::Limits;
 use crate::pricing::PriceTable;
 use crate::route::Route;
@@ -93,9 +95,12 @@ fn non_empty<'a>(env: &'a HashMap<String, String>, key: &str) -> Option<&'a str>
 
 impl ProvidersConfig {
     /// Resolve configuration from an environment map and the optional text of `atl.toml`.
+    /// `chains` are the default route chains by name; `ATL_ROUTE_<NAME>` and `[routes]`
+    /// replace them (and `[routes]` may add others).
     pub fn from_sources(
         env: &HashMap<String, String>,
         toml_text: Option<&str>,
+        chains: &[(&str, Vec<Route>)],
     ) -> Result<Self, ConfigError> {
         let file = FileConfig::parse(toml_text)?;
         let mut providers = known_providers(env)?;
@@ -109,7 +114,7 @@ impl ProvidersConfig {
             };
             file::apply(entry, fp)?;
         }
-        let routes = resolve_routes(env, &file, &providers)?;
+        let routes = resolve_routes(env, &file, &providers, chains)?;
         let mut prices = PriceTable::defaults();
         for (provider, models) in &file.pricing {
             for (model, o) in models {
@@ -133,7 +138,7 @@ impl ProvidersConfig {
     /// `{origin}/v1/chat/completions` for all of them), Serper at `{origin}/serper` (its
     /// `/search` path is Tavily's at the origin), the others at the origin, where the
     /// sandbox serves each vendor's documented paths.
-    pub fn sandbox(origin: Url) -> Self {
+    pub fn sandbox(origin: Url, chains: &[(&str, Vec<Route>)]) -> Self {
         let root = origin.as_str().trim_end_matches('/').to_owned();
         let mut providers = BTreeMap::new();
         for k in KNOWN {
@@ -156,9 +161,9 @@ impl ProvidersConfig {
                 },
             );
         }
-        let routes = default_routes()
-            .into_iter()
-            .map(|(a, c)| (a.to_owned(), c))
+        let routes = chains
+            .iter()
+            .map(|(name, chain)| ((*name).to_owned(), chain.clone()))
             .collect();
         ProvidersConfig {
             providers,
@@ -251,30 +256,29 @@ fn local_server(
     }
 }
 
-/// Default chains, then `ATL_ROUTE_<NAME>` (comma-separated), then `[routes]`; every
-/// route must name a configured provider.
+/// Default chains, then `ATL_ROUTE_<NAME>` (comma-separated) for each of them, then
+/// `[routes]`; every route must name a configured provider.
 fn resolve_routes(
     env: &HashMap<String, String>,
     file: &FileConfig,
     providers: &BTreeMap<String, ProviderConfig>,
+    chains: &[(&str, Vec<Route>)],
 ) -> Result<BTreeMap<String, Vec<Route>>, ConfigError> {
-    let mut routes: BTreeMap<String, Vec<Route>> = default_routes()
-        .into_iter()
-        .map(|(agent, chain)| (agent.to_owned(), chain))
-        .collect();
-    for agent in Agent::ALL {
-        let var = format!("ATL_ROUTE_{}", agent.as_str().to_ascii_uppercase());
-        if let Some(v) = non_empty(env, &var) {
-            let chain: Vec<String> = v
-                .split(',')
-                .map(|s| s.trim().to_owned())
-                .filter(|s| !s.is_empty())
-                .collect();
-            routes.insert(
-                agent.as_str().to_owned(),
-                parse_chain(agent.as_str(), &chain)?,
-            );
-        }
+    let mut routes: BTreeMap<String, Vec<Route>> = BTreeMap::new();
+    for (name, chain) in chains {
+        let var = format!("ATL_ROUTE_{}", env_name(name, "").trim_end_matches('_'));
+        let chain = match non_empty(env, &var) {
+            Some(v) => {
+                let listed: Vec<String> = v
+                    .split(',')
+                    .map(|s| s.trim().to_owned())
+                    .filter(|s| !s.is_empty())
+                    .collect();
+                parse_chain(name, &listed)?
+            }
+            None => chain.clone(),
+        };
+        routes.insert((*name).to_owned(), chain);
     }
     for (agent, chain) in &file.routes {
         routes.insert(agent.clone(), parse_chain(agent, chain)?);

@@ -3,6 +3,26 @@
 use super::*;
 use std::time::Duration;
 
+/// The chains the sub-agents use, as a caller of this crate would pass them.
+fn chains() -> Vec<(&'static str, Vec<Route>)> {
+    let deepseek = || Route::new("deepseek", "deepseek-flash");
+    let openrouter = || Route::new("openrouter", "openai/gpt-oss-120b");
+    let cerebras = || Route::new("cerebras", "gpt-oss-120b");
+    vec![
+        ("research", vec![deepseek(), openrouter(), cerebras()]),
+        ("intel", vec![deepseek(), openrouter(), cerebras()]),
+        (
+            "enrichment",
+            vec![
+                Route::new("anthropic", "claude-sonnet-5-5"),
+                openrouter(),
+                deepseek(),
+            ],
+        ),
+        ("voice", vec![cerebras(), deepseek()]),
+    ]
+}
+
 fn env(pairs: &[(&str, &str)]) -> HashMap<String, String> {
     pairs
         .iter()
@@ -12,7 +32,7 @@ fn env(pairs: &[(&str, &str)]) -> HashMap<String, String> {
 
 #[test]
 fn defaults_without_keys_are_unusable_but_have_documented_bases() {
-    let c = ProvidersConfig::from_sources(&HashMap::new(), None).unwrap();
+    let c = ProvidersConfig::from_sources(&HashMap::new(), None, &chains()).unwrap();
     let d = c.provider("deepseek").unwrap();
     assert!(!d.is_usable());
     assert_eq!(
@@ -58,7 +78,7 @@ fn env_keys_and_base_urls() {
         ("OPENAI_BASE_URL", "http://127.0.0.1:8000/v1"),
         ("OLLAMA_BASE_URL", "http://localhost:11434/v1"),
     ]);
-    let c = ProvidersConfig::from_sources(&e, None).unwrap();
+    let c = ProvidersConfig::from_sources(&e, None, &chains()).unwrap();
     assert_eq!(
         c.provider("deepseek")
             .unwrap()
@@ -119,7 +139,7 @@ fn toml_overrides_env() {
         input = 0.0
         output = 0.0
     "#;
-    let c = ProvidersConfig::from_sources(&e, Some(t)).unwrap();
+    let c = ProvidersConfig::from_sources(&e, Some(t), &chains()).unwrap();
     let d = c.provider("deepseek").unwrap();
     assert_eq!(d.api_key.as_ref().unwrap().expose(), "from-file");
     assert_eq!(d.base_url.as_str(), "http://file.example/v1");
@@ -152,7 +172,7 @@ fn env_route_override() {
         "ATL_ROUTE_VOICE",
         "deepseek:deepseek-flash, cerebras:gpt-oss-120b",
     )]);
-    let c = ProvidersConfig::from_sources(&e, None).unwrap();
+    let c = ProvidersConfig::from_sources(&e, None, &chains()).unwrap();
     assert_eq!(
         c.routes_for("voice"),
         &[
@@ -165,7 +185,7 @@ fn env_route_override() {
 #[test]
 fn mistakes_are_reported_not_ignored() {
     let none = HashMap::new();
-    let bad = |t: &str| ProvidersConfig::from_sources(&none, Some(t)).unwrap_err();
+    let bad = |t: &str| ProvidersConfig::from_sources(&none, Some(t), &chains()).unwrap_err();
     assert!(matches!(
         bad("[providers.deepseek]\nrmp = 10\n"),
         ConfigError::Toml(_)
@@ -200,14 +220,14 @@ fn mistakes_are_reported_not_ignored() {
     ));
     let e = env(&[("APOLLO_BASE_URL", "not a url")]);
     assert!(matches!(
-        ProvidersConfig::from_sources(&e, None),
+        ProvidersConfig::from_sources(&e, None, &chains()),
         Err(ConfigError::BaseUrl { .. })
     ));
 }
 
 #[test]
 fn sandbox_points_everything_at_one_origin() {
-    let c = ProvidersConfig::sandbox(Url::parse("http://127.0.0.1:4010").unwrap());
+    let c = ProvidersConfig::sandbox(Url::parse("http://127.0.0.1:4010").unwrap(), &chains());
     for p in c.providers.values() {
         assert!(p.is_usable(), "{}", p.name);
         assert!(
@@ -241,4 +261,25 @@ fn sandbox_points_everything_at_one_origin() {
         "http://127.0.0.1:4010/search"
     );
     assert_eq!(c.provider("apollo").unwrap().limits.rpm, None);
+}
+
+#[test]
+fn chains_are_the_callers() {
+    // No chains given: none invented.
+    let c = ProvidersConfig::from_sources(&HashMap::new(), None, &[]).unwrap();
+    assert!(c.routes.is_empty());
+    // Any name works, with its environment override.
+    let scoring = [(
+        "lead-scoring",
+        vec![Route::new("deepseek", "deepseek-flash")],
+    )];
+    let e = env(&[("ATL_ROUTE_LEAD_SCORING", "cerebras:gpt-oss-120b")]);
+    let c = ProvidersConfig::from_sources(&e, None, &scoring).unwrap();
+    assert_eq!(
+        c.routes_for("lead-scoring"),
+        &[Route::new("cerebras", "gpt-oss-120b")]
+    );
+    let c = ProvidersConfig::sandbox(Url::parse("http://127.0.0.1:1").unwrap(), &scoring);
+    assert_eq!(c.routes_for("lead-scoring").len(), 1);
+    assert!(c.routes_for("research").is_empty());
 }

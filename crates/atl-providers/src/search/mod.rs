@@ -1,4 +1,4 @@
-//! Web search for the research and intel agents: Serper, Brave and Tavily behind
+//! Web search: Serper, Brave and Tavily behind
 //! [`WebSearch`]. Each vendor has its own file: build the request, send it through the
 //! request helper, map the answer into [`SearchHit`]s.
 

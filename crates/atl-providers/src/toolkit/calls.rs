@@ -1,4 +1,4 @@
-//! The toolkit's governed, priced calls: every non-chat call an agent makes goes through
+//! The toolkit's governed, priced calls: every non-chat call a caller makes goes through
 //! one of these, so it is admitted by its provider's governor and comes back [`Metered`]
 //! exactly as a chat does from the router.
 

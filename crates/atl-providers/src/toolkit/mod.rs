@@ -1,4 +1,4 @@
-//! Everything the sub-agents need, built once from a [`ProvidersConfig`]: the chat router
+//! Everything a caller needs to reach the outside world, built once from a [`ProvidersConfig`]: the chat router
 //! with a client per configured LLM provider, the lookup clients (Apollo, Hunter, web
 //! search), a TTS engine, the SSRF-guarded fetcher, the shared governors and the prices.
 //!
@@ -6,7 +6,7 @@
 //! chat; for everything else the toolkit's helpers ([`Toolkit::web_search`],
 //! [`Toolkit::apollo_match`], [`Toolkit::fetch`], [`Toolkit::synthesize`], …, in
 //! `calls.rs`) wrap the client call in [`Toolkit::governed`] and price the reported
-//! usage, so an agent gets a [`crate::Metered`] value back exactly as it does from the
+//! usage, so a caller gets a [`crate::Metered`] value back exactly as it does from the
 //! router.
 //!
 //! A toolkit built for the sandbox ([`Toolkit::sandbox`]) is marked `synthetic`, lets the
@@ -24,7 +24,7 @@ use crate::governor::Governors;
 use crate::hunter::HunterClient;
 use crate::openai_compat::{Dialect, JsonMode, OpenAiCompatClient};
 use crate::pricing::PriceTable;
-use crate::router::Router;
+use crate::router::{Route, Router};
 use crate::search::{BraveClient, SerperClient, TavilyClient, WebSearch};
 use crate::tts::{CartesiaTts, EspeakTts, SilentTts, TtsEngine};
 use crate::{ProviderError, Usage};
@@ -39,7 +39,7 @@ pub use crate::catalogue::{FETCH_PROVIDER, endpoint};
 /// How a toolkit is built beyond what the provider configuration says.
 #[derive(Debug, Clone)]
 pub struct ToolkitOptions {
-    /// Where audio and other artefacts go (agents may override per call).
+    /// Where audio and other artefacts go (callers may override per call).
     pub data_dir: PathBuf,
     /// `host[:port]` entries the fetcher may reach despite the SSRF guard.
     pub fetch_allow_hosts: Vec<String>,
@@ -95,7 +95,7 @@ impl ToolkitOptions {
     }
 }
 
-/// The agents' view of the outside world. Fields are public so a test can swap one piece
+/// A caller's view of the outside world. Fields are public so a test can swap one piece
 /// (a silent TTS, a search double) before wrapping the toolkit in an `Arc`.
 pub struct Toolkit {
     pub router: Arc<Router>,
@@ -284,10 +284,15 @@ impl Toolkit {
         })
     }
 
-    /// A toolkit whose every provider is the sandbox at `origin` (synthetic results).
-    pub fn sandbox(origin: Url, data_dir: impl Into<PathBuf>) -> Result<Toolkit, ProviderError> {
+    /// A toolkit whose every provider is the sandbox at `origin` (synthetic results),
+    /// with the route `chains` given.
+    pub fn sandbox(
+        origin: Url,
+        data_dir: impl Into<PathBuf>,
+        chains: &[(&str, Vec<Route>)],
+    ) -> Result<Toolkit, ProviderError> {
         let options = ToolkitOptions::sandbox(&origin, data_dir);
-        Toolkit::from_config(ProvidersConfig::sandbox(origin), options)
+        Toolkit::from_config(ProvidersConfig::sandbox(origin, chains), options)
     }
 
     pub fn config(&self) -> &ProvidersConfig {
@@ -347,6 +352,10 @@ mod tests {
         Url::parse("http://127.0.0.1:4010").unwrap()
     }
 
+    fn chains() -> Vec<(&'static str, Vec<Route>)> {
+        vec![("research", vec![Route::new("deepseek", "deepseek-flash")])]
+    }
+
     #[test]
     fn bare_domains() {
         assert_eq!(bare_domain("https://www.Acme.com/about?x=1"), "acme.com");
@@ -356,7 +365,7 @@ mod tests {
 
     #[tokio::test]
     async fn sandbox_toolkit_has_every_client_and_rewrites_sites() {
-        let t = Toolkit::sandbox(origin(), std::env::temp_dir()).unwrap();
+        let t = Toolkit::sandbox(origin(), std::env::temp_dir(), &chains()).unwrap();
         assert!(t.synthetic && t.apollo.is_some() && t.hunter.is_some());
         let searches: Vec<&str> = t.searches.iter().map(|s| s.name()).collect();
         assert_eq!(searches, ["serper", "brave", "tavily"], "cheapest first");
@@ -377,7 +386,7 @@ mod tests {
 
     #[tokio::test]
     async fn unkeyed_toolkit_has_no_lookup_clients_and_real_site_urls() {
-        let config = ProvidersConfig::from_sources(&Default::default(), None).unwrap();
+        let config = ProvidersConfig::from_sources(&Default::default(), None, &chains()).unwrap();
         let mut options = ToolkitOptions::new(std::env::temp_dir());
         options.espeak_program = "definitely-not-installed-espeak".into();
         let t = Toolkit::from_config(config, options).unwrap();
@@ -396,7 +405,7 @@ mod tests {
 
     #[tokio::test]
     async fn fetch_is_guarded_and_free() {
-        let t = Toolkit::sandbox(origin(), std::env::temp_dir()).unwrap();
+        let t = Toolkit::sandbox(origin(), std::env::temp_dir(), &[]).unwrap();
         let e = t.fetch("http://10.0.0.1/").await.unwrap_err();
         assert_eq!(e.kind, crate::ErrorKind::Blocked, "{e}");
     }
