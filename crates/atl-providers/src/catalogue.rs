@@ -116,6 +116,87 @@ pub fn env_name(provider: &str, suffix: &str) -> String {
     s
 }
 
+/// A group of a vendor's endpoints that one rate limit counts together.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BucketDef {
+    pub name: &'static str,
+    /// The endpoints it counts; empty: every endpoint no other bucket of the vendor
+    /// names (its LLM models, say).
+    pub endpoints: &'static [&'static str],
+    /// Counted per endpoint rather than across them (Cerebras limits each model apart).
+    pub per_endpoint: bool,
+    /// Its per-minute request limit is the main bucket's divided by this (Apollo's bulk
+    /// endpoints: a tenth), also when configuration changes the main one.
+    pub share_of_main: Option<u64>,
+}
+
+const fn bucket(name: &'static str, endpoints: &'static [&'static str]) -> BucketDef {
+    BucketDef {
+        name,
+        endpoints,
+        per_endpoint: false,
+        share_of_main: None,
+    }
+}
+
+/// The buckets each vendor documents, its main one first. A vendor not listed counts
+/// every endpoint in one `default` bucket.
+const BUCKETS: &[(&str, &[BucketDef])] = &[
+    (
+        "apollo",
+        &[
+            // Apollo's rate-limit page: match, bulk match and organization enrich share the
+            // enrichment limits; the bulk endpoints also have a per-minute limit of their
+            // own, a tenth of the enrichment one.
+            bucket(
+                "enrichment",
+                &[
+                    endpoint::PEOPLE_MATCH,
+                    endpoint::PEOPLE_BULK_MATCH,
+                    endpoint::ORGANIZATION_ENRICH,
+                    endpoint::ORGANIZATION_BULK_ENRICH,
+                ],
+            ),
+            BucketDef {
+                share_of_main: Some(10),
+                ..bucket(
+                    "enrichment_bulk",
+                    &[
+                        endpoint::PEOPLE_BULK_MATCH,
+                        endpoint::ORGANIZATION_BULK_ENRICH,
+                    ],
+                )
+            },
+            // Every other endpoint (people search) counts in the "other APIs" limits.
+            bucket("other", &[]),
+        ],
+    ),
+    (
+        "hunter",
+        &[
+            bucket("finder", &[endpoint::EMAIL_FINDER]),
+            bucket("verifier", &[endpoint::EMAIL_VERIFIER]),
+        ],
+    ),
+    (
+        "cerebras",
+        &[BucketDef {
+            per_endpoint: true,
+            ..bucket("default", &[])
+        }],
+    ),
+];
+
+/// The buckets of `provider` (a single catch-all `default` for vendors that document
+/// one limit).
+pub fn buckets(provider: &str) -> &'static [BucketDef] {
+    const DEFAULT: &[BucketDef] = &[bucket("default", &[])];
+    BUCKETS
+        .iter()
+        .find(|(p, _)| *p == provider)
+        .map_or(DEFAULT, |(_, b)| b)
+}
+
 /// The governor "model" of non-LLM calls: one per kind of endpoint, so that (say)
 /// Apollo's free people search and its paid match keep separate breakers.
 pub mod endpoint {
@@ -148,5 +229,7 @@ mod tests {
         }
         assert_eq!(known("apollo").map(|k| k.kind), Some(ProviderKind::Apollo));
         assert!(known("vllm").is_none());
+        assert_eq!(buckets("apollo")[0].name, "enrichment");
+        assert_eq!(buckets("deepseek")[0].name, "default");
     }
 }

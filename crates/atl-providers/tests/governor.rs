@@ -4,9 +4,14 @@
 //! The governor only admits: one attempt per call, no retry, no backoff. Rate slots
 //! within `max_admission_wait` are waited for; further ones fail the call at once.
 
-use atl_providers::governor::{BreakerState, Governor, Governors};
-use atl_providers::limits::Limits;
+use atl_providers::config::ProvidersConfig;
+use atl_providers::governor::{
+    Admission, BreakerState, BucketKey, BucketLimit, Governor, Governors, LocalRateLimiter,
+    RateLimiter, TokenEstimate,
+};
+use atl_providers::limits::{Limits, Measure};
 use atl_providers::{ErrorKind, ProviderError};
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -14,8 +19,6 @@ use tokio::time::{Instant, sleep};
 
 fn limits() -> Limits {
     Limits {
-        rpm: None,
-        tpm: None,
         max_concurrency: 100,
         timeout: Duration::from_secs(30),
         // Long enough that the rate tests measure the limiter's own spacing.
@@ -23,6 +26,7 @@ fn limits() -> Limits {
         breaker_failures: 3,
         breaker_cooldown: Duration::from_secs(30),
         recover_after: 2,
+        ..Limits::default()
     }
 }
 
@@ -64,14 +68,7 @@ async fn load(gov: Arc<Governor>, n: usize, tokens: u64, work: Duration) -> Vec<
 
 #[tokio::test(start_paused = true)]
 async fn never_above_rpm_over_three_minutes() {
-    let gov = Arc::new(Governor::new(
-        "p",
-        "m",
-        Limits {
-            rpm: Some(10),
-            ..limits()
-        },
-    ));
+    let gov = Arc::new(Governor::new("p", "m", limits().with_rpm(10)));
     let starts = load(gov, 30, 0, Duration::from_millis(200)).await;
     assert_eq!(starts.len(), 30);
     for minute in 0..3u64 {
@@ -130,14 +127,7 @@ async fn never_above_concurrency() {
 #[tokio::test(start_paused = true)]
 async fn tpm_respected_and_refunds_help() {
     // 1,200 tokens/min = 20/s; each call reserves 400.
-    let gov = Arc::new(Governor::new(
-        "p",
-        "m",
-        Limits {
-            tpm: Some(1_200),
-            ..limits()
-        },
-    ));
+    let gov = Arc::new(Governor::new("p", "m", limits().with_tpm(1_200)));
     let starts = load(gov.clone(), 12, 400, Duration::from_millis(10)).await;
     for (i, s) in starts.iter().enumerate() {
         let reserved = 400.0 * (i + 1) as f64;
@@ -152,14 +142,7 @@ async fn tpm_respected_and_refunds_help() {
     assert!((179.0..=181.0).contains(&last), "{last}");
 
     // With the real usage settled after each call, the same load runs much faster.
-    let gov = Arc::new(Governor::new(
-        "p",
-        "m",
-        Limits {
-            tpm: Some(1_200),
-            ..limits()
-        },
-    ));
+    let gov = Arc::new(Governor::new("p", "m", limits().with_tpm(1_200)));
     let t0 = Instant::now();
     for _ in 0..12 {
         let (_, stats) = gov
@@ -213,10 +196,10 @@ async fn a_rate_slot_too_far_away_fails_at_once_with_the_wait() {
         "p",
         "m",
         Limits {
-            rpm: Some(2),
             max_admission_wait: Duration::from_secs(2),
             ..limits()
-        },
+        }
+        .with_rpm(2),
     );
     let calls = AtomicU32::new(0);
     let ok = || {
@@ -536,21 +519,17 @@ async fn adaptive_concurrency_halves_on_429_and_recovers() {
 #[tokio::test(start_paused = true)]
 async fn registry_shares_one_governor_per_provider_model() {
     let mut govs = Governors::new();
-    govs.set_limits(
-        "p",
-        Limits {
-            rpm: Some(7),
-            ..limits()
-        },
-    );
+    govs.set_limits("p", limits().with_rpm(7));
     let a = govs.get("p", "m");
     let b = govs.get("p", "m");
     let c = govs.get("p", "other");
     assert!(Arc::ptr_eq(&a, &b));
     assert!(!Arc::ptr_eq(&a, &c));
-    assert_eq!(a.limits().rpm, Some(7));
+    assert_eq!(a.limits().per_minute(Measure::Requests), Some(7));
     assert_eq!(
-        govs.get("apollo", "people").limits().rpm,
+        govs.get("apollo", "people_match")
+            .limits()
+            .per_minute(Measure::Requests),
         Some(50),
         "unset providers use documented defaults"
     );
@@ -565,4 +544,126 @@ async fn registry_shares_one_governor_per_provider_model() {
         .find(|s| s.provider == "p" && s.model == "m")
         .unwrap();
     assert_eq!((p.calls, p.successes, p.in_flight), (1, 1, 0));
+}
+
+// ---- limits as providers count them: per key and bucket, through a RateLimiter ----
+
+fn apollo_config(key: &str) -> ProvidersConfig {
+    let env: HashMap<String, String> = [("APOLLO_API_KEY".to_string(), key.to_string())].into();
+    ProvidersConfig::from_sources(&env, Some("[providers.apollo]\ntier = \"free\"\n"), &[]).unwrap()
+}
+
+async fn ok_call(g: &Governor) -> Result<(), ProviderError> {
+    g.call(0, || async { Ok::<_, ProviderError>(()) })
+        .await
+        .map(|_| ())
+}
+
+#[tokio::test(start_paused = true)]
+async fn endpoints_sharing_a_bucket_count_together_and_keys_count_apart() {
+    let shared: Arc<dyn RateLimiter> = Arc::new(LocalRateLimiter::new());
+    let one = Governors::from_config(&apollo_config("key-one")).with_rate_limiter(shared.clone());
+    let matcher = one.get("apollo", "people_match");
+    let bulk = one.get("apollo", "people_bulk_match");
+    let search = one.get("apollo", "people_search");
+    assert!(matcher.buckets().iter().all(|b| b.bucket == "enrichment"));
+    assert!(bulk.buckets().iter().any(|b| b.bucket == "enrichment_bulk"));
+    assert!(search.buckets().iter().all(|b| b.bucket == "other"));
+    assert!(
+        matcher.buckets().iter().all(|b| !b.key.contains("key-one")),
+        "a fingerprint, never the key"
+    );
+    // 45 matches and 5 bulk matches fill the free plan's 50 enrichment calls a minute.
+    for _ in 0..45 {
+        ok_call(&matcher).await.unwrap();
+    }
+    for _ in 0..5 {
+        ok_call(&bulk).await.unwrap();
+    }
+    let e = ok_call(&matcher).await.unwrap_err();
+    assert_eq!(e.kind, ErrorKind::RateLimited, "{e}");
+    assert!(e.retry_after.unwrap() > Duration::from_secs(50));
+    // People search counts in its own bucket.
+    ok_call(&search).await.unwrap();
+    // Another process with the same key shares the counters (one limiter between them)…
+    let same_key =
+        Governors::from_config(&apollo_config("key-one")).with_rate_limiter(shared.clone());
+    assert!(
+        ok_call(&same_key.get("apollo", "organization_enrich"))
+            .await
+            .is_err()
+    );
+    // …and a second key of the same vendor counts apart.
+    let other_key = Governors::from_config(&apollo_config("key-two")).with_rate_limiter(shared);
+    ok_call(&other_key.get("apollo", "people_match"))
+        .await
+        .unwrap();
+    // Breakers stay per endpoint: the throttled calls opened none.
+    assert!(matcher.is_healthy() && bulk.is_healthy());
+}
+
+/// A limiter that never has room: what a shared limiter says when other processes
+/// used the minute.
+#[derive(Debug)]
+struct Full;
+
+#[async_trait::async_trait]
+impl RateLimiter for Full {
+    async fn acquire(&self, _: &BucketKey, _: &BucketLimit, _: u64) -> Admission {
+        Admission::Wait(Duration::from_secs(30))
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_governor_asks_its_rate_limiter() {
+    let govs = Governors::from_config(&apollo_config("k")).with_rate_limiter(Arc::new(Full));
+    let calls = AtomicU32::new(0);
+    let t = Instant::now();
+    let e = govs
+        .get("apollo", "people_match")
+        .call(0, || {
+            calls.fetch_add(1, Ordering::SeqCst);
+            async { Ok::<_, ProviderError>(()) }
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(
+        (e.kind, e.retry_after),
+        (ErrorKind::RateLimited, Some(Duration::from_secs(30)))
+    );
+    assert_eq!(calls.load(Ordering::SeqCst), 0);
+    assert_eq!(t.elapsed(), Duration::ZERO);
+    // A provider without rates never asks.
+    let deepseek = Governors::new().with_rate_limiter(Arc::new(Full));
+    ok_call(&deepseek.get("deepseek", "deepseek-flash"))
+        .await
+        .unwrap();
+}
+
+#[tokio::test(start_paused = true)]
+async fn anthropic_counts_input_and_output_tokens_apart() {
+    let govs = Governors::new();
+    let g = govs.get("anthropic", "claude-sonnet-5-5");
+    // 16K output tokens a minute: two calls asking 10K output each do not both fit,
+    // though their input is small.
+    let est = TokenEstimate {
+        input: 1_000,
+        output: 10_000,
+    };
+    g.call(est, || async { Ok::<_, ProviderError>(()) })
+        .await
+        .unwrap();
+    let e = g
+        .call(est, || async { Ok::<_, ProviderError>(()) })
+        .await
+        .unwrap_err();
+    assert!(e.message.contains("output_tokens"), "{e}");
+    // Another model of the same key counts in the same bucket.
+    let haiku = govs.get("anthropic", "claude-haiku-5-5");
+    assert!(
+        haiku
+            .call(est, || async { Ok::<_, ProviderError>(()) })
+            .await
+            .is_err()
+    );
 }

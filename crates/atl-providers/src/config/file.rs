@@ -5,8 +5,9 @@
 //! [providers.deepseek]
 //! api_key = "sk-…"                 # usually left to DEEPSEEK_API_KEY
 //! base_url = "https://api.deepseek.com"
-//! rpm = 0                          # 0 = no request limit
-//! tpm = 0                          # 0 = no token limit
+//! tier = "paygo"                  # a documented plan's rate limits (see limits::tiers)
+//! rpm = 0                          # the main bucket's requests a minute; 0 = none
+//! tpm = 0                          # its tokens a minute (input + output); 0 = none
 //! max_concurrency = 64
 //! timeout_secs = 120
 //! max_admission_wait_secs = 2      # a rate slot further away fails the call at once
@@ -22,6 +23,7 @@
 //! ```
 
 use super::{ConfigError, ProviderConfig};
+use crate::limits::{Limits, Measure};
 use crate::pricing::PriceOverride;
 use crate::route::Route;
 use crate::secret::ApiKey;
@@ -57,8 +59,11 @@ impl FileConfig {
 pub(super) struct FileProvider {
     pub api_key: Option<ApiKey>,
     pub base_url: Option<String>,
-    rpm: Option<u32>,
+    tier: Option<String>,
+    rpm: Option<u64>,
     tpm: Option<u64>,
+    input_tpm: Option<u64>,
+    output_tpm: Option<u64>,
     max_concurrency: Option<u32>,
     timeout_secs: Option<f64>,
     max_admission_wait_secs: Option<f64>,
@@ -128,14 +133,29 @@ pub(super) fn apply(p: &mut ProviderConfig, fp: &FileProvider) -> Result<(), Con
     if let Some(b) = &fp.base_url {
         p.base_url = parse_base(&name, &format!("[providers.{name}] base_url"), b)?;
     }
+    if let Some(tier) = &fp.tier {
+        let tiered =
+            Limits::for_tier(&name, Some(tier)).map_err(|reason| ConfigError::Provider {
+                provider: name.clone(),
+                reason,
+            })?;
+        p.limits.tier = tiered.tier;
+        p.limits.buckets = tiered.buckets;
+    }
+    // The tier's figures, then explicit ones over the main bucket; 0 switches a limit
+    // off (a plan without one).
+    let explicit = [
+        (Measure::Requests, fp.rpm),
+        (Measure::Tokens, fp.tpm),
+        (Measure::InputTokens, fp.input_tpm),
+        (Measure::OutputTokens, fp.output_tpm),
+    ];
+    for (measure, units) in explicit {
+        if let Some(u) = units {
+            p.limits = std::mem::take(&mut p.limits).with_per_minute(measure, Some(u));
+        }
+    }
     let l = &mut p.limits;
-    // 0 switches a rate limit off (a paid plan without one).
-    if let Some(v) = fp.rpm {
-        l.rpm = (v > 0).then_some(v);
-    }
-    if let Some(v) = fp.tpm {
-        l.tpm = (v > 0).then_some(v);
-    }
     if let Some(v) = fp.max_concurrency {
         if v == 0 {
             return Err(ConfigError::Provider {

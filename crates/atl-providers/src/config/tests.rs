@@ -1,6 +1,7 @@
 //! Configuration resolved from an environment map and the text of `atl.toml`.
 
 use super::*;
+use crate::limits::Measure;
 use std::time::Duration;
 
 /// The chains the sub-agents use, as a caller of this crate would pass them.
@@ -65,9 +66,16 @@ fn defaults_without_keys_are_unusable_but_have_documented_bases() {
         ProviderKind::Anthropic
     );
     assert!(c.provider("ollama").is_none());
-    assert_eq!(c.provider("apollo").unwrap().limits.rpm, Some(50));
-    assert_eq!(c.provider("deepseek").unwrap().limits.rpm, None);
-    assert_eq!(c.provider("cerebras").unwrap().limits.tpm, Some(60_000));
+    let rpm = |p: &str| c.provider(p).unwrap().limits.per_minute(Measure::Requests);
+    assert_eq!(rpm("apollo"), Some(50));
+    assert_eq!(rpm("deepseek"), None);
+    assert_eq!(
+        c.provider("cerebras")
+            .unwrap()
+            .limits
+            .per_minute(Measure::Tokens),
+        Some(60_000)
+    );
 }
 
 #[test]
@@ -143,12 +151,18 @@ fn toml_overrides_env() {
     let d = c.provider("deepseek").unwrap();
     assert_eq!(d.api_key.as_ref().unwrap().expose(), "from-file");
     assert_eq!(d.base_url.as_str(), "http://file.example/v1");
-    assert_eq!(d.limits.rpm, Some(10));
-    assert_eq!(d.limits.tpm, None);
+    assert_eq!(d.limits.per_minute(Measure::Requests), Some(10));
+    assert_eq!(d.limits.per_minute(Measure::Tokens), None);
     assert_eq!(d.limits.max_concurrency, 3);
     assert_eq!(d.limits.timeout, Duration::from_millis(2500));
     assert_eq!(d.limits.max_admission_wait, Duration::from_millis(500));
-    assert_eq!(c.provider("cerebras").unwrap().limits.rpm, None);
+    assert_eq!(
+        c.provider("cerebras")
+            .unwrap()
+            .limits
+            .per_minute(Measure::Requests),
+        None
+    );
     let v = c.provider("vllm").unwrap();
     assert!(v.keyless && v.kind == ProviderKind::OpenAiCompatible);
     assert_eq!(c.routes_for("research")[0], Route::new("vllm", "llama-3"));
@@ -260,7 +274,13 @@ fn sandbox_points_everything_at_one_origin() {
             .as_str(),
         "http://127.0.0.1:4010/search"
     );
-    assert_eq!(c.provider("apollo").unwrap().limits.rpm, None);
+    assert_eq!(
+        c.provider("apollo")
+            .unwrap()
+            .limits
+            .per_minute(Measure::Requests),
+        None
+    );
 }
 
 #[test]
@@ -282,4 +302,45 @@ fn chains_are_the_callers() {
     let c = ProvidersConfig::sandbox(Url::parse("http://127.0.0.1:1").unwrap(), &scoring);
     assert_eq!(c.routes_for("lead-scoring").len(), 1);
     assert!(c.routes_for("research").is_empty());
+}
+
+#[test]
+fn tiers_select_documented_limits_and_explicit_figures_win() {
+    let t = r#"
+        [providers.apollo]
+        tier = "basic"
+        [providers.cerebras]
+        tier = "paygo"
+        rpm = 500
+        [providers.anthropic]
+        output_tpm = 32000
+    "#;
+    let c = ProvidersConfig::from_sources(&HashMap::new(), Some(t), &chains()).unwrap();
+    let apollo = &c.provider("apollo").unwrap().limits;
+    assert_eq!(apollo.tier.as_deref(), Some("basic"));
+    assert_eq!(apollo.per_minute(Measure::Requests), Some(1_000));
+    let cerebras = &c.provider("cerebras").unwrap().limits;
+    assert_eq!(
+        cerebras.per_minute(Measure::Requests),
+        Some(500),
+        "rpm beats the tier"
+    );
+    assert_eq!(
+        cerebras.per_minute(Measure::Tokens),
+        Some(1_000_000),
+        "the tier's tokens stay"
+    );
+    let anthropic = &c.provider("anthropic").unwrap().limits;
+    assert_eq!(anthropic.per_minute(Measure::OutputTokens), Some(32_000));
+    assert_eq!(anthropic.per_minute(Measure::InputTokens), Some(80_000));
+    let e = ProvidersConfig::from_sources(
+        &HashMap::new(),
+        Some("[providers.apollo]\ntier = \"gold\"\n"),
+        &chains(),
+    )
+    .unwrap_err();
+    assert!(
+        e.to_string().contains("unknown tier \"gold\" for apollo"),
+        "{e}"
+    );
 }

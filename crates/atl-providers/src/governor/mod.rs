@@ -147,7 +147,12 @@ impl Governor {
     /// every other governor's (tests, tools). [`Governors`] builds the shared ones.
     pub fn new(provider: impl Into<String>, endpoint: impl Into<String>, limits: Limits) -> Self {
         let (provider, endpoint) = (provider.into(), endpoint.into());
-        let rates = rate_slots(&provider, "", &endpoint, &limits.rates_for(&endpoint));
+        let rates = rate_slots(
+            &provider,
+            "keyless",
+            &endpoint,
+            &limits.rates_for(&endpoint),
+        );
         Self::with_limiter(
             provider,
             endpoint,
@@ -373,23 +378,23 @@ impl Governor {
     }
 }
 
-/// The counters of `rates` for one key of `provider`, named after their bucket.
+/// The counters of `rates` (bucket name, rate) for one key of `provider`.
 pub(crate) fn rate_slots(
     provider: &str,
     key: &str,
-    bucket: &str,
+    endpoint: &str,
     rates: &[(String, Rate)],
 ) -> Vec<RateSlot> {
     rates
         .iter()
-        .map(|(bucket_name, rate)| RateSlot {
+        .map(|(bucket, rate)| RateSlot {
             key: BucketKey {
                 provider: provider.to_owned(),
                 key: key.to_owned(),
-                bucket: if bucket_name.is_empty() {
-                    bucket.to_owned()
+                bucket: if bucket.is_empty() {
+                    endpoint.to_owned()
                 } else {
-                    bucket_name.clone()
+                    bucket.clone()
                 },
                 measure: format!("{}/{}s", rate.measure, rate.window.as_secs()),
             },

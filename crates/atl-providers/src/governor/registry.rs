@@ -1,11 +1,13 @@
 //! The process-wide set of governors, one per (provider, endpoint), created on first use
 //! with the provider's configured limits, all drawing rate slots from one
-//! [`RateLimiter`].
+//! [`RateLimiter`]. Breakers and concurrency are per (provider, endpoint): health is an
+//! endpoint's. Rate counters are per (provider, key, bucket): two endpoints of one key
+//! that share a bucket count together, two keys of one vendor apart.
 
 use super::limiter::{LocalRateLimiter, RateLimiter};
 use super::{Governor, GovernorSnapshot, rate_slots};
 use crate::config::ProvidersConfig;
-use crate::limits::Limits;
+use crate::limits::{Limits, key_fingerprint};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
@@ -14,6 +16,8 @@ type Map = HashMap<String, HashMap<String, Arc<Governor>>>;
 #[derive(Debug)]
 pub struct Governors {
     limits: HashMap<String, Limits>,
+    /// Provider → fingerprint of its key: rate counters are per key.
+    keys: HashMap<String, String>,
     limiter: Arc<dyn RateLimiter>,
     /// provider → endpoint → governor. Two levels so a lookup by `&str` allocates nothing.
     map: Mutex<Map>,
@@ -23,6 +27,7 @@ impl Default for Governors {
     fn default() -> Self {
         Governors {
             limits: HashMap::new(),
+            keys: HashMap::new(),
             limiter: Arc::new(LocalRateLimiter::new()),
             map: Mutex::default(),
         }
@@ -42,8 +47,17 @@ impl Governors {
             .iter()
             .map(|(name, p)| (name.clone(), p.limits.clone()))
             .collect();
+        let keys = config
+            .providers
+            .iter()
+            .map(|(name, p)| {
+                let key = p.api_key.as_ref().map(|k| k.expose());
+                (name.clone(), key_fingerprint(key))
+            })
+            .collect();
         Governors {
             limits,
+            keys,
             ..Governors::default()
         }
     }
@@ -75,7 +89,8 @@ impl Governors {
             .get(provider)
             .cloned()
             .unwrap_or_else(|| Limits::for_provider(provider));
-        let rates = rate_slots(provider, "", endpoint, &limits.rates_for(endpoint));
+        let key = self.keys.get(provider).map_or("keyless", String::as_str);
+        let rates = rate_slots(provider, key, endpoint, &limits.rates_for(endpoint));
         let g = Arc::new(Governor::with_limiter(
             provider.to_owned(),
             endpoint.to_owned(),
