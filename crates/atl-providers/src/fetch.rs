@@ -237,7 +237,16 @@ impl SafeFetcher {
         let mut source: Option<&dyn std::error::Error> = Some(&err);
         while let Some(e) = source {
             if let Some(blocked) = e.downcast_ref::<BlockedAddress>() {
-                return ProviderError::blocked(ssrf::display_url(url), blocked.to_string());
+                // The addresses the name resolved to are not for users' eyes (they map a
+                // private network); the log keeps them.
+                tracing::debug!(host = %blocked.host, reason = %blocked.reason, "fetch blocked after resolution");
+                return ProviderError::blocked(
+                    ssrf::display_url(url),
+                    format!(
+                        "{} resolves to an address that is private or reserved",
+                        blocked.host
+                    ),
+                );
             }
             source = e.source();
         }

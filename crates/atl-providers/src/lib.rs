@@ -34,4 +34,5 @@ pub mod tts;
 pub mod usage;
 
 pub use error::{ErrorKind, ProviderError};
+pub use governor::registrable_domain;
 pub use usage::{Metered, Usage};

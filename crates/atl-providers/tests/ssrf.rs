@@ -288,3 +288,74 @@ async fn streamed_body_without_length_is_capped_too() {
         "{err:?}"
     );
 }
+
+#[tokio::test]
+async fn resolved_addresses_never_reach_the_error() {
+    // `localhost` resolves to loopback addresses: refused, naming the host, not them.
+    let err = fetcher(&[])
+        .fetch_text("http://localhost:8080/")
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind, ErrorKind::Blocked);
+    let shown = format!("{err} {err:?}");
+    for address in ["127.0.0.1", "::1"] {
+        assert!(!shown.contains(address), "{shown}");
+    }
+}
+
+/// A port nothing listens on: bound, then released.
+fn closed_port() -> u16 {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    l.local_addr().unwrap().port()
+}
+
+#[tokio::test]
+async fn ten_dead_sites_do_not_switch_off_another_one() {
+    use atl_providers::config::ProvidersConfig;
+    use atl_providers::toolkit::{Toolkit, ToolkitOptions};
+    let live = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/about"))
+        .respond_with(ResponseTemplate::new(200).set_body_raw(PAGE, "text/html"))
+        .mount(&live)
+        .await;
+    let port = closed_port();
+    // Ten loopback addresses with nothing on `port`: each refuses every connection.
+    let dead: Vec<String> = (2..12).map(|i| format!("127.0.0.{i}:{port}")).collect();
+    let mut options = ToolkitOptions::new(std::env::temp_dir());
+    options.espeak_program = "no-such-espeak".into();
+    options.fetch_allow_hosts = dead.clone();
+    options.fetch_allow_hosts.push(host_port(&live));
+    let config = ProvidersConfig::from_sources(&Default::default(), None, &[]).unwrap();
+    let t = Toolkit::from_config(config, options).unwrap();
+    // Five failures open a site's breaker; ten sites, six tries each.
+    for site in &dead {
+        let url = format!("http://{site}/");
+        for _ in 0..5 {
+            let e = t.fetch(&url).await.unwrap_err();
+            assert_eq!(e.kind, ErrorKind::Connection, "{url}: {e}");
+        }
+        let e = t.fetch(&url).await.unwrap_err();
+        assert_eq!(
+            e.kind,
+            ErrorKind::CircuitOpen,
+            "{url}: the dead site's own breaker"
+        );
+    }
+    let page = t
+        .fetch(&format!("http://{}/about", host_port(&live)))
+        .await
+        .expect("another site is unaffected");
+    assert_eq!(page.value.title.as_deref(), Some("Acme"));
+    assert_eq!(t.governors.sites().len(), 11);
+    let total = t
+        .governors
+        .snapshot()
+        .into_iter()
+        .find(|s| s.provider == "fetch")
+        .unwrap();
+    assert_eq!(
+        (total.calls, total.successes, total.circuit_rejections),
+        (61, 1, 10)
+    );
+}

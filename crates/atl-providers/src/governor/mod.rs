@@ -26,11 +26,13 @@ mod breaker;
 mod limiter;
 mod metrics;
 mod registry;
+mod sites;
 
 pub use breaker::BreakerState;
 pub use limiter::{Admission, BucketKey, BucketLimit, LocalRateLimiter, RateLimiter};
 pub use metrics::{GovernorSnapshot, HistogramSnapshot, LatencyHistogram, PROVIDER_LATENCY_BOUNDS};
 pub use registry::Governors;
+pub use sites::{SiteGovernors, registrable_domain, site_of};
 
 use crate::limits::{Limits, Measure, Rate};
 use crate::{ErrorKind, ProviderError};

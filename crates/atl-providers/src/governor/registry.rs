@@ -5,7 +5,9 @@
 //! that share a bucket count together, two keys of one vendor apart.
 
 use super::limiter::{LocalRateLimiter, RateLimiter};
+use super::sites::SiteGovernors;
 use super::{Governor, GovernorSnapshot, rate_slots};
+use crate::catalogue::FETCH_PROVIDER;
 use crate::config::ProvidersConfig;
 use crate::limits::{Limits, key_fingerprint};
 use std::collections::HashMap;
@@ -21,7 +23,12 @@ pub struct Governors {
     limiter: Arc<dyn RateLimiter>,
     /// provider → endpoint → governor. Two levels so a lookup by `&str` allocates nothing.
     map: Mutex<Map>,
+    /// The guarded fetcher's governors, one per site.
+    sites: SiteGovernors,
 }
+
+/// How many sites keep fetch state before idle ones are dropped.
+const SITE_CAPACITY: usize = 1024;
 
 impl Default for Governors {
     fn default() -> Self {
@@ -30,6 +37,7 @@ impl Default for Governors {
             keys: HashMap::new(),
             limiter: Arc::new(LocalRateLimiter::new()),
             map: Mutex::default(),
+            sites: SiteGovernors::new(Limits::for_provider(FETCH_PROVIDER), SITE_CAPACITY),
         }
     }
 }
@@ -67,6 +75,17 @@ impl Governors {
     pub fn with_rate_limiter(mut self, limiter: Arc<dyn RateLimiter>) -> Self {
         self.limiter = limiter;
         self
+    }
+
+    /// The fetcher's governor of `site` (a registrable domain, see
+    /// [`super::site_of`]): breakers and concurrency per site.
+    pub fn site(&self, site: &str) -> Arc<Governor> {
+        self.sites.get(site)
+    }
+
+    /// The per-site governors themselves.
+    pub fn sites(&self) -> &SiteGovernors {
+        &self.sites
     }
 
     /// Set a provider's limits; governors created afterwards use them.
@@ -112,7 +131,8 @@ impl Governors {
             .cloned()
     }
 
-    /// Snapshots of every governor, sorted by provider then endpoint.
+    /// Snapshots of every governor, sorted by provider then endpoint; the fetcher's sites
+    /// as one `fetch`/`page` total.
     pub fn snapshot(&self) -> Vec<GovernorSnapshot> {
         let govs: Vec<Arc<Governor>> = self
             .lock()
@@ -120,6 +140,10 @@ impl Governors {
             .flat_map(|m| m.values().cloned())
             .collect();
         let mut out: Vec<GovernorSnapshot> = govs.iter().map(|g| g.snapshot()).collect();
+        let fetched = self.sites.snapshot();
+        if fetched.calls > 0 {
+            out.push(fetched);
+        }
         out.sort_by(|a, b| (&a.provider, &a.model).cmp(&(&b.provider, &b.model)));
         out
     }

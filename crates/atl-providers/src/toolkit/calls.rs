@@ -9,7 +9,7 @@ use crate::apollo::{
 };
 use crate::catalogue::{FETCH_PROVIDER, endpoint};
 use crate::fetch::FetchedPage;
-use crate::governor::CallStats;
+use crate::governor::{CallStats, site_of};
 use crate::hunter::{FoundEmail, HunterClient, Verification};
 use crate::router::fails_over;
 use crate::search::SearchHit;
@@ -231,12 +231,15 @@ impl Toolkit {
         Ok(self.metered("hunter", endpoint::EMAIL_VERIFIER, v, usage, stats))
     }
 
-    /// Fetch a page through the SSRF guard, governed like any other outbound call. Our
-    /// own GET is free: the cost is a known zero, not an unknown.
+    /// Fetch a page through the SSRF guard, governed per site (the URL's registrable
+    /// domain). Our own GET is free: the cost is a known zero, not an unknown.
     pub async fn fetch(&self, url: &str) -> Result<Metered<FetchedPage>, ProviderError> {
         let fetcher = &self.fetcher;
+        // Per site: a dead site opens its own breaker, not everyone's.
         let (page, stats) = self
-            .governed(FETCH_PROVIDER, endpoint::PAGE, || fetcher.fetch_text(url))
+            .governors
+            .site(&site_of(url))
+            .call(0, || fetcher.fetch_text(url))
             .await?;
         Ok(Metered {
             value: page,
