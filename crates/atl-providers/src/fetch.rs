@@ -1,4 +1,4 @@
-//! The only way ATL fetches a URL that came from user data (DESIGN invariant 5): every
+//! The only way ATL fetches a URL that came from user data: every
 //! hop is checked by [`crate::ssrf`], redirects are followed by hand, the body is capped
 //! while it streams, and only HTML or plain text is accepted. What comes back is readable
 //! text for a prompt: data, never instructions (the prompt layer fences it).

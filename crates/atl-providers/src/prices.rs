@@ -6,7 +6,7 @@
 //! USD per billed unit of the endpoint (the model column names the endpoint, `"*"` every
 //! endpoint of the provider); TTS prices are USD per character.
 
-use crate::pricing::{ANY_MODEL, Peak, Price};
+use crate::pricing::{ANY_MODEL, Peak, Price, PriceTable};
 
 /// DeepSeek's peak hours: 01:00–04:00 and 06:00–10:00 UTC, Monday to Friday, at twice the
 /// off-peak price (DeepSeek's pricing page, checked 2026-11-15). The page exempts Chinese
@@ -27,7 +27,7 @@ pub const APOLLO_CREDIT_USD: f64 = 0.04;
 /// team starts on (credits run $0.008–0.025 across Hunter's plans).
 pub const HUNTER_CREDIT_USD: f64 = 0.0245;
 
-pub(crate) const DEFAULT_PRICES: &[(&str, &str, Price)] = &[
+const DEFAULT_PRICES: &[(&str, &str, Price)] = &[
     // ---- DeepSeek: pricing page, checked 2026-11-15; off-peak prices, peak doubles ----
     (
         "deepseek",
@@ -130,3 +130,14 @@ pub(crate) const DEFAULT_PRICES: &[(&str, &str, Price)] = &[
     // espeak-ng runs locally: free, and known to be free.
     ("espeak", ANY_MODEL, Price::tokens(0.0, None, 0.0)),
 ];
+
+impl PriceTable {
+    /// The table above (see [`crate::pricing`] for how configuration overrides it).
+    pub fn defaults() -> Self {
+        let mut t = Self::empty();
+        for (provider, model, price) in DEFAULT_PRICES {
+            t.set(provider, model, *price);
+        }
+        t
+    }
+}

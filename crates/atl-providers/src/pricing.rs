@@ -1,5 +1,5 @@
 //! What a call cost, from the usage the provider reported and a price table that lives in
-//! configuration (invariant 6: money is explicit, prices move, so they are data).
+//! configuration (money is explicit, and prices move, so they are data).
 //!
 //! A provider/model pair with no entry has an *unknown* cost ([`PriceTable::cost`] returns
 //! `None`), never a silent zero: a budget check must be able to tell "free" from
@@ -196,15 +196,6 @@ impl PriceTable {
     /// A table with no prices: every cost is unknown.
     pub fn empty() -> Self {
         Self::default()
-    }
-
-    /// The documented defaults (see the module docs for how to override them).
-    pub fn defaults() -> Self {
-        let mut t = Self::empty();
-        for (provider, model, price) in crate::prices::DEFAULT_PRICES {
-            t.set(provider, model, *price);
-        }
-        t
     }
 
     pub fn set(&mut self, provider: &str, model: &str, price: Price) {

@@ -1,5 +1,5 @@
 //! Apollo, Tavily, Brave, Hunter and the TTS engines against wiremock servers speaking the
-//! wire formats of `provider-apis.md` (fixtures under `tests/fixtures/`).
+//! vendors' documented wire formats (fixtures under `tests/fixtures/`).
 
 use atl_providers::apollo::{ApolloClient, PeopleSearch, PersonMatch};
 use atl_providers::http::build_http_client;

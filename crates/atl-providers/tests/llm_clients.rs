@@ -1,5 +1,5 @@
-//! OpenAI-compatible and Anthropic clients against wiremock servers speaking the wire
-//! formats of `provider-apis.md` (fixtures under `tests/fixtures/`).
+//! OpenAI-compatible and Anthropic clients against wiremock servers speaking the
+//! vendors' documented wire formats (fixtures under `tests/fixtures/`).
 
 use atl_providers::anthropic::AnthropicClient;
 use atl_providers::http::build_http_client;

@@ -159,18 +159,7 @@ pub(crate) fn classify_raw(provider: &str, raw: &RawResponse) -> ProviderError {
 mod tests {
     use super::*;
     use crate::ErrorKind;
-    use reqwest::header::{HeaderName, HeaderValue};
-
-    fn headers(pairs: &[(&str, &str)]) -> HeaderMap {
-        let mut h = HeaderMap::new();
-        for (k, v) in pairs {
-            h.insert(
-                HeaderName::from_bytes(k.as_bytes()).unwrap(),
-                HeaderValue::from_str(v).unwrap(),
-            );
-        }
-        h
-    }
+    use crate::http::test_headers as headers;
 
     /// Status and body in; kind, status kept and message out.
     fn check(status: u16, body: &str, kind: ErrorKind, message: &str) {

@@ -40,3 +40,17 @@ pub(crate) struct RawResponse {
     pub headers: HeaderMap,
     pub body: Bytes,
 }
+
+/// Response headers from (name, value) pairs, for tests.
+#[cfg(test)]
+pub(crate) fn test_headers(pairs: &[(&str, &str)]) -> HeaderMap {
+    use reqwest::header::{HeaderName, HeaderValue};
+    let mut h = HeaderMap::new();
+    for (k, v) in pairs {
+        h.insert(
+            HeaderName::from_bytes(k.as_bytes()).unwrap(),
+            HeaderValue::from_str(v).unwrap(),
+        );
+    }
+    h
+}

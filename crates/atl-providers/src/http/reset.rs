@@ -254,21 +254,10 @@ fn parse_reset_number(value: &str, now: OffsetDateTime) -> Option<Duration> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use reqwest::header::{HeaderName, HeaderValue};
+    use crate::http::test_headers as headers;
     use time::macros::datetime;
 
     const NOW: OffsetDateTime = datetime!(2026-11-24 12:00:00 UTC);
-
-    fn headers(pairs: &[(&str, &str)]) -> HeaderMap {
-        let mut h = HeaderMap::new();
-        for (k, v) in pairs {
-            h.insert(
-                HeaderName::from_bytes(k.as_bytes()).unwrap(),
-                HeaderValue::from_str(v).unwrap(),
-            );
-        }
-        h
-    }
 
     fn ms(n: u64) -> Option<Duration> {
         Some(Duration::from_millis(n))

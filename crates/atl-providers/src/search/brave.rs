@@ -2,7 +2,7 @@
 //! request.
 
 use super::strip_tags;
-use super::{SearchHit, WebSearch};
+use super::{SearchHit, WebSearch, billed_once};
 use crate::http::{Auth, RawResponse, Vendor};
 use crate::{ProviderError, Usage};
 use reqwest::Method;
@@ -24,8 +24,15 @@ impl BraveClient {
             vendor: Vendor::new("brave", base_url, Some(key), auth, http),
         }
     }
+}
 
-    async fn search_inner(
+#[async_trait::async_trait]
+impl WebSearch for BraveClient {
+    fn name(&self) -> &str {
+        "brave"
+    }
+
+    async fn search(
         &self,
         query: &str,
         max_results: u32,
@@ -77,27 +84,6 @@ impl BraveClient {
             .call(Method::GET, "res/v1/web/search", build, read)
             .await?;
         // Brave bills per request.
-        Ok((
-            hits,
-            Usage {
-                lookups: 1,
-                ..Usage::default()
-            },
-        ))
-    }
-}
-
-#[async_trait::async_trait]
-impl WebSearch for BraveClient {
-    fn name(&self) -> &str {
-        "brave"
-    }
-
-    async fn search(
-        &self,
-        query: &str,
-        max_results: u32,
-    ) -> Result<(Vec<SearchHit>, Usage), ProviderError> {
-        self.search_inner(query, max_results).await
+        Ok(billed_once(hits))
     }
 }

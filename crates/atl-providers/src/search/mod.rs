@@ -33,6 +33,16 @@ pub trait WebSearch: Send + Sync {
     ) -> Result<(Vec<SearchHit>, Usage), ProviderError>;
 }
 
+/// Every search vendor here bills a query once, hits or not (Tavily's basic depth is one
+/// credit).
+pub(crate) fn billed_once(hits: Vec<SearchHit>) -> (Vec<SearchHit>, Usage) {
+    let usage = Usage {
+        lookups: 1,
+        ..Usage::default()
+    };
+    (hits, usage)
+}
+
 /// Brave marks matches with `<strong>`; snippets are data for prompts, so tags go and
 /// the common entities are decoded.
 pub(crate) fn strip_tags(s: &str) -> String {

@@ -1,7 +1,7 @@
 //! Serper (Google results): `POST {base}/search` with `X-API-KEY`, body `{"q", "num"}`,
 //! reply `organic[{title, link, snippet, date?, position}]`. Billed per query.
 
-use super::{SearchHit, WebSearch};
+use super::{SearchHit, WebSearch, billed_once};
 use crate::http::{Auth, RawResponse, Vendor};
 use crate::{ProviderError, Usage};
 use reqwest::Method;
@@ -86,13 +86,6 @@ impl WebSearch for SerperClient {
                 |raw| self.read(raw),
             )
             .await?;
-        // One query is one billed search, hits or not.
-        Ok((
-            hits,
-            Usage {
-                lookups: 1,
-                ..Usage::default()
-            },
-        ))
+        Ok(billed_once(hits))
     }
 }

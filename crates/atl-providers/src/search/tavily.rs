@@ -1,6 +1,6 @@
 //! Tavily: `POST {base}/search` with a bearer key; basic depth costs one credit.
 
-use super::{SearchHit, WebSearch};
+use super::{SearchHit, WebSearch, billed_once};
 use crate::http::{self, Auth, RawResponse, Vendor};
 use crate::{ProviderError, Usage};
 use reqwest::Method;
@@ -22,8 +22,15 @@ impl TavilyClient {
             .classify_with(tavily_classify);
         TavilyClient { vendor }
     }
+}
 
-    async fn search_inner(
+#[async_trait::async_trait]
+impl WebSearch for TavilyClient {
+    fn name(&self) -> &str {
+        "tavily"
+    }
+
+    async fn search(
         &self,
         query: &str,
         max_results: u32,
@@ -67,28 +74,7 @@ impl TavilyClient {
             .call(Method::POST, "search", |b| b.json(&body), read)
             .await?;
         // basic depth costs one credit per search, hits or not.
-        Ok((
-            hits,
-            Usage {
-                lookups: 1,
-                ..Usage::default()
-            },
-        ))
-    }
-}
-
-#[async_trait::async_trait]
-impl WebSearch for TavilyClient {
-    fn name(&self) -> &str {
-        "tavily"
-    }
-
-    async fn search(
-        &self,
-        query: &str,
-        max_results: u32,
-    ) -> Result<(Vec<SearchHit>, Usage), ProviderError> {
-        self.search_inner(query, max_results).await
+        Ok(billed_once(hits))
     }
 }
 

@@ -229,9 +229,9 @@ impl Toolkit {
                 }
                 ProviderKind::Anthropic => {
                     if let Some((base, key)) = secret(&config, name) {
-                        // Sonnet 5.5 (the default enrichment route) rejects forced tool use
-                        // (provider-apis.md §5): the answer tool is offered and asked for in
-                        // the prompt instead, which every Claude model accepts.
+                        // Sonnet 5.5 rejects forced tool use (Anthropic's model notes): the
+                        // answer tool is offered and asked for in the prompt instead, which
+                        // every Claude model accepts.
                         let client = AnthropicClient::new(base, key, http.clone())
                             .with_provider_name(name.clone())
                             .with_forced_json_tool(false);
