@@ -2,7 +2,7 @@ use crate::options::CampaignOptions;
 use crate::prompts;
 use atl_domain::records::{self, EnrichmentRecord, ResearchBrief};
 use atl_domain::{AgentResult, FailureKind, RetryPolicy, SubAgentKind, domain_name};
-use atl_providers::ProviderError;
+use atl_providers::{ErrorKind, ProviderError};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::time::Duration;
@@ -313,36 +313,19 @@ impl AgentError {
 
 impl From<ProviderError> for AgentError {
     fn from(e: ProviderError) -> Self {
-        let kind = match &e {
-            ProviderError::RateLimited { .. } => FailureKind::Snooze,
-            ProviderError::CircuitOpen { .. } => FailureKind::Unavailable,
-            other if other.is_retryable() => FailureKind::Transient,
+        let kind = match e.kind {
+            ErrorKind::RateLimited | ErrorKind::Pending => FailureKind::Snooze,
+            ErrorKind::CircuitOpen => FailureKind::Unavailable,
+            _ if e.is_retryable() => FailureKind::Transient,
             _ => FailureKind::Final,
         };
         AgentError {
             kind,
             retry_after: e.retry_after(),
-            provider: provider_of(&e),
+            provider: Some(e.provider.clone()).filter(|p| !p.is_empty()),
             message: e.to_string(),
             spent_nano_usd: 0,
         }
-    }
-}
-
-fn provider_of(e: &ProviderError) -> Option<String> {
-    match e {
-        ProviderError::RateLimited { provider, .. }
-        | ProviderError::Server { provider, .. }
-        | ProviderError::Timeout { provider, .. }
-        | ProviderError::Connection { provider, .. }
-        | ProviderError::InvalidResponse { provider, .. }
-        | ProviderError::CircuitOpen { provider, .. }
-        | ProviderError::Auth { provider, .. }
-        | ProviderError::Quota { provider, .. }
-        | ProviderError::BadRequest { provider, .. }
-        | ProviderError::NotConfigured { provider, .. }
-        | ProviderError::Schema { provider, .. } => Some(provider.clone()),
-        ProviderError::Blocked { .. } => None,
     }
 }
 

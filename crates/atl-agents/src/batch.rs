@@ -65,10 +65,7 @@ impl std::fmt::Debug for ApolloBatcher {
 }
 
 fn gone() -> ProviderError {
-    ProviderError::Connection {
-        provider: "apollo".into(),
-        message: "the batching task stopped".into(),
-    }
+    ProviderError::connection("apollo", "the batching task stopped")
 }
 
 impl ApolloBatcher {

@@ -148,7 +148,7 @@ pub(crate) fn lookups(
 
 /// Web searches with whichever search provider the toolkit would use.
 pub(crate) fn searches(toolkit: &Toolkit, low: u64, expected: u64, high: u64) -> Quote {
-    match &toolkit.search {
+    match toolkit.search() {
         Some(s) if high > 0 => lookups(
             toolkit,
             QuoteKind::Searches,

@@ -254,8 +254,11 @@ impl SubAgent for IntelAgent {
         let answer = chat_json_with::<Value, _>(&chat, request)
             .await
             .map_err(|e| spend.fail(e))?;
+        for r in &answer.value.repairs {
+            spend.warn(format!("the model's reply was repaired: {r}"));
+        }
         let own = input.registrable_domain();
-        let mut report = clean_intel(&answer.value, &pack, own.as_deref());
+        let mut report = clean_intel(&answer.value.value, &pack, own.as_deref());
         report.research_used = research.is_some();
         let evidence = IntelEvidence {
             distinct_sources: report.sources.len(),

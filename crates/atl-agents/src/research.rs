@@ -152,7 +152,15 @@ impl SubAgent for ResearchAgent {
         let answer = chat_json_with::<Value, _>(&chat, request)
             .await
             .map_err(|e| spend.fail(e))?;
-        let cleaned = clean_brief(&answer.value, &pack, today, input.options.news_max_age_days);
+        for r in &answer.value.repairs {
+            spend.warn(format!("the model's reply was repaired: {r}"));
+        }
+        let cleaned = clean_brief(
+            &answer.value.value,
+            &pack,
+            today,
+            input.options.news_max_age_days,
+        );
         for w in &cleaned.warnings {
             spend.warn(w.clone());
         }

@@ -1,21 +1,28 @@
-//! The sub-agents' default model routes: which provider and model each step tries first,
-//! and the failover chain after it. Chosen per step from the price table: a small fast
-//! model for extraction and scripts. Enrichment has no route: it makes no model call.
-//!
-//! Prices per million tokens (input / output) when these were chosen: OpenRouter's
-//! `openai/gpt-oss-120b` from 0.039 / 0.18, DeepSeek `deepseek-flash` 0.15 / 0.60 off-peak,
-//! Cerebras `gpt-oss-120b` 0.35 / 0.75. The cheapest leads; the others stand in when it
-//! fails. Configuration (`atl.toml` `[routes]`) overrides any chain.
+//! The route chains the four sub-agents start from; configuration (`ATL_ROUTE_<AGENT>`,
+//! `[routes]` in `atl.toml`) may replace any of them.
 
-use atl_providers::router::Route;
+use atl_providers::route::Route;
 
+/// Default chains, by the sub-agent's name. DeepSeek retired `deepseek-chat` on
+/// 2026-07-24, so research and intel use `deepseek-flash`, its successor at the same
+/// tier; enrichment uses Claude Sonnet 5.5; voice uses Cerebras' `gpt-oss-120b` (the live
+/// fast model). The OpenRouter fallback is `openai/gpt-oss-120b`, a slug listed with a
+/// price.
 pub fn default_routes() -> Vec<(&'static str, Vec<Route>)> {
-    let openrouter = || Route::new("openrouter", "openai/gpt-oss-120b");
     let deepseek = || Route::new("deepseek", "deepseek-flash");
+    let openrouter = || Route::new("openrouter", "openai/gpt-oss-120b");
     let cerebras = || Route::new("cerebras", "gpt-oss-120b");
     vec![
-        ("research", vec![openrouter(), deepseek(), cerebras()]),
-        ("intel", vec![openrouter(), deepseek(), cerebras()]),
-        ("voice", vec![openrouter(), cerebras(), deepseek()]),
+        ("research", vec![deepseek(), openrouter(), cerebras()]),
+        ("intel", vec![deepseek(), openrouter(), cerebras()]),
+        (
+            "enrichment",
+            vec![
+                Route::new("anthropic", "claude-sonnet-5-5"),
+                openrouter(),
+                deepseek(),
+            ],
+        ),
+        ("voice", vec![cerebras(), deepseek()]),
     ]
 }

@@ -11,7 +11,7 @@ use crate::agent::{AgentError, SpendMeter};
 use atl_domain::records::{self, CostPart, RunMeta};
 use atl_domain::{AgentResult, Money, SubAgentKind};
 use atl_providers::llm::{ChatRequest, ChatResponse};
-use atl_providers::router::Router;
+use atl_providers::router::{Route, Router};
 use atl_providers::structured::MeteredChat;
 use atl_providers::{Metered, ProviderError, Usage};
 use serde::Serialize;
@@ -189,11 +189,20 @@ pub(crate) struct RecordingChat<'a> {
 
 #[async_trait::async_trait]
 impl MeteredChat for RecordingChat<'_> {
-    async fn chat_metered(
+    fn label(&self) -> &str {
+        self.agent
+    }
+
+    fn routes(&self) -> Vec<Route> {
+        self.router.routes(self.agent).to_vec()
+    }
+
+    async fn chat_route(
         &self,
+        route: &Route,
         request: &ChatRequest,
     ) -> Result<Metered<ChatResponse>, ProviderError> {
-        let m = self.router.chat(self.agent, request).await?;
+        let m = self.router.chat_route(route, request).await?;
         self.spend.record(&m);
         Ok(m)
     }

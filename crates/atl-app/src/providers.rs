@@ -6,9 +6,11 @@
 //! sandbox inside this process so that no second terminal is needed.
 
 use crate::AppError;
+use atl_agents::routes::default_routes;
 use atl_providers::config::ProvidersConfig;
 use atl_providers::toolkit::{Toolkit, ToolkitOptions};
 use atl_sandbox::{Sandbox, SandboxConfig};
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -68,10 +70,18 @@ impl Providers {
                 .map_err(|e| AppError::Config(format!("ATL_SANDBOX_URL `{origin}`: {e}")))?;
             return Self::sandbox_at(url, data_dir, false, None);
         }
-        let config =
-            ProvidersConfig::load(toml_path).map_err(|e| AppError::Config(e.to_string()))?;
+        let env: HashMap<String, String> = std::env::vars().collect();
+        let toml_text = read_toml(toml_path)?;
+        let chains = default_routes();
+        let config = ProvidersConfig::from_sources(&env, toml_text.as_deref(), &chains)
+            .map_err(|e| AppError::Config(e.to_string()))?;
         if has_llm_route(&config) {
-            let toolkit = Toolkit::from_config(config, ToolkitOptions::new(data_dir))
+            let mut options = ToolkitOptions::new(data_dir);
+            // Programs named without a path (espeak-ng) are looked for on PATH.
+            options.program_dirs = std::env::var_os("PATH")
+                .map(|p| std::env::split_paths(&p).collect())
+                .unwrap_or_default();
+            let toolkit = Toolkit::from_config(config, options)
                 .map_err(|e| AppError::Config(e.to_string()))?;
             return Ok(Providers {
                 toolkit: Arc::new(toolkit),
@@ -111,8 +121,8 @@ impl Providers {
             origin: origin.to_string().trim_end_matches('/').to_string(),
             embedded,
         };
-        let toolkit =
-            Toolkit::sandbox(origin, data_dir).map_err(|e| AppError::Config(e.to_string()))?;
+        let toolkit = Toolkit::sandbox(origin, data_dir, &default_routes())
+            .map_err(|e| AppError::Config(e.to_string()))?;
         Ok(Providers {
             toolkit: Arc::new(toolkit),
             mode,
@@ -123,6 +133,16 @@ impl Providers {
     /// The embedded sandbox, for tests and benchmarks that change its latency or faults.
     pub fn sandbox(&self) -> Option<&Sandbox> {
         self.sandbox.as_ref()
+    }
+}
+
+/// The text of `atl.toml` at `path`, when a path is given and the file exists.
+fn read_toml(path: Option<&Path>) -> Result<Option<String>, AppError> {
+    match path {
+        Some(p) if p.exists() => std::fs::read_to_string(p)
+            .map(Some)
+            .map_err(|e| AppError::Config(format!("cannot read {}: {e}", p.display()))),
+        _ => Ok(None),
     }
 }
 

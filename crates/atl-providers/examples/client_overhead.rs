@@ -6,8 +6,8 @@
 //! Run: `cargo run --release -p atl-providers --example client_overhead` (or
 //! scripts/bench-providers.sh).
 
-use atl_providers::config::Limits;
 use atl_providers::governor::Governor;
+use atl_providers::limits::Limits;
 use atl_providers::llm::{ChatModel, ChatRequest, Message, Role};
 use atl_providers::openai_compat::OpenAiCompatClient;
 use std::time::{Duration, Instant};

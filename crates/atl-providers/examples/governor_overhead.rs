@@ -4,8 +4,8 @@
 //! `cargo run --release -p atl-providers --example governor_overhead`
 
 use atl_providers::ProviderError;
-use atl_providers::config::Limits;
 use atl_providers::governor::Governor;
+use atl_providers::limits::Limits;
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
@@ -52,12 +52,8 @@ async fn main() {
     )
     .await;
     // Limits far above what 100k calls need, so nothing waits but both limiters run.
-    let limited = Limits {
-        rpm: Some(10_000_000),
-        tpm: Some(u64::MAX / 4),
-        ..plain
-    };
-    let g2 = per_call("governor: + RPM window + TPM bucket", Some(limited)).await;
+    let limited = plain.clone().with_rpm(10_000_000).with_tpm(u64::MAX / 4);
+    let g2 = per_call("governor: + RPM and TPM windows", Some(limited)).await;
     println!(
         "overhead: {} ns/call (no rate limits), {} ns/call (with rate limits); target < 50,000 ns",
         g1.saturating_sub(direct).as_nanos(),

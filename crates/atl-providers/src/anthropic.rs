@@ -6,11 +6,12 @@
 //! `json_schema`. Sonnet 5.5 rejects forced tool use; [`AnthropicClient::with_forced_json_tool`]
 //! turns forcing off for such models (the tool is still offered and the prompt asks for it).
 
-use crate::http::{self, RawResponse};
+use crate::http::{self, Auth, RawResponse, Vendor};
 use crate::llm::{ChatModel, ChatRequest, ChatResponse, Message, Role, StopReason, ToolCall};
 use crate::openai_compat::schema_name;
 use crate::{ProviderError, Usage};
-use secrecy::{ExposeSecret, SecretString};
+use reqwest::Method;
+use secrecy::SecretString;
 use serde::Deserialize;
 use serde_json::{Value, json};
 use url::Url;
@@ -20,10 +21,7 @@ pub const DEFAULT_BASE_URL: &str = "https://api.anthropic.com";
 
 #[derive(Debug, Clone)]
 pub struct AnthropicClient {
-    provider_name: String,
-    base: Url,
-    key: SecretString,
-    http: reqwest::Client,
+    vendor: Vendor,
     force_json_tool: bool,
 }
 
@@ -32,10 +30,13 @@ impl AnthropicClient {
     /// appended.
     pub fn new(base_url: Url, key: SecretString, http: reqwest::Client) -> Self {
         AnthropicClient {
-            provider_name: "anthropic".to_string(),
-            base: base_url,
-            key,
-            http,
+            vendor: Vendor::new(
+                "anthropic",
+                base_url,
+                Some(key),
+                Auth::Header("x-api-key"),
+                http,
+            ),
             force_json_tool: true,
         }
     }
@@ -43,7 +44,7 @@ impl AnthropicClient {
     /// The name used in errors, pricing and routing (default `anthropic`), for
     /// Anthropic-format endpoints of other vendors.
     pub fn with_provider_name(mut self, name: impl Into<String>) -> Self {
-        self.provider_name = name.into();
+        self.vendor.set_provider(name);
         self
     }
 
@@ -54,44 +55,29 @@ impl AnthropicClient {
     }
 
     async fn chat_inner(&self, request: &ChatRequest) -> Result<ChatResponse, ProviderError> {
-        let provider = self.provider_name.as_str();
-        http::require_key(provider, Some(&self.key))?;
-        let url = http::join_url(provider, &self.base, "v1/messages")?;
         let body = build_body(request, self.force_json_tool);
-        let builder = self
-            .http
-            .post(url)
-            .header("x-api-key", self.key.expose_secret())
-            .header("anthropic-version", ANTHROPIC_VERSION)
-            .json(&body);
-        let raw = http::send(provider, builder, http::MAX_API_BODY).await?;
-        if !raw.status.is_success() {
-            // 529 overloaded falls in the 5xx arm of the shared classification.
-            return Err(http::classify_response(
-                provider,
-                raw.status,
-                &raw.headers,
-                &raw.body,
-            ));
-        }
-        parse_response(
-            provider,
-            &raw,
-            request.json_schema.as_ref().map(|f| schema_name(&f.name)),
-        )
+        let json_tool = request.json_schema.as_ref().map(|f| schema_name(&f.name));
+        let build = |b: reqwest::RequestBuilder| {
+            b.header("anthropic-version", ANTHROPIC_VERSION).json(&body)
+        };
+        // 529 overloaded falls in the 5xx arm of the shared classification.
+        let provider = self.vendor.provider();
+        self.vendor
+            .call(Method::POST, "v1/messages", build, |raw| {
+                parse_response(provider, &raw, json_tool)
+            })
+            .await
     }
 }
 
 #[async_trait::async_trait]
 impl ChatModel for AnthropicClient {
     fn provider(&self) -> &str {
-        &self.provider_name
+        self.vendor.provider()
     }
 
     async fn chat(&self, request: &ChatRequest) -> Result<ChatResponse, ProviderError> {
-        self.chat_inner(request)
-            .await
-            .map_err(|e| http::redact_error(e, Some(&self.key)))
+        self.chat_inner(request).await
     }
 }
 
@@ -239,12 +225,12 @@ fn parse_response(
     let wire: WireResponse = http::parse_json(provider, &raw.body)?;
     if wire.kind.as_deref() == Some("error") || wire.error.is_some() {
         let parsed = http::ErrorBody::parse(&raw.body);
-        return Err(ProviderError::InvalidResponse {
-            provider: provider.to_string(),
-            message: parsed
+        return Err(ProviderError::invalid_response(
+            provider,
+            parsed
                 .message
                 .unwrap_or_else(|| "error object inside a 200 response".to_string()),
-        });
+        ));
     }
     let mut text = String::new();
     let mut tool_calls = Vec::new();
@@ -259,10 +245,10 @@ fn parse_response(
             Some("tool_use") => {
                 let field = |k: &str| block.get(k).and_then(Value::as_str).map(str::to_string);
                 let (Some(id), Some(name)) = (field("id"), field("name")) else {
-                    return Err(ProviderError::InvalidResponse {
-                        provider: provider.to_string(),
-                        message: "tool_use block without id or name".to_string(),
-                    });
+                    return Err(ProviderError::invalid_response(
+                        provider,
+                        "tool_use block without id or name",
+                    ));
                 };
                 let input = block.get("input").cloned().unwrap_or_else(|| json!({}));
                 if json_tool.as_deref() == Some(name.as_str()) {

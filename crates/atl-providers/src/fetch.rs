@@ -1,4 +1,4 @@
-//! The only way ATL fetches a URL that came from user data (DESIGN invariant 5): every
+//! The only way ATL fetches a URL that came from user data: every
 //! hop is checked by [`crate::ssrf`], redirects are followed by hand, the body is capped
 //! while it streams, and only HTML or plain text is accepted. What comes back is readable
 //! text for a prompt: data, never instructions (the prompt layer fences it).
@@ -91,17 +91,13 @@ impl SafeFetcher {
         let started = Instant::now();
         match tokio::time::timeout(self.policy.timeout, self.fetch_inner(url)).await {
             Ok(result) => result,
-            Err(_) => Err(ProviderError::Timeout {
-                provider: PROVIDER.to_string(),
-                after: started.elapsed(),
-            }),
+            Err(_) => Err(ProviderError::timeout(PROVIDER, started.elapsed())),
         }
     }
 
     async fn fetch_inner(&self, url: &str) -> Result<FetchedPage, ProviderError> {
-        let mut current = Url::parse(url.trim()).map_err(|e| ProviderError::Blocked {
-            url: http::truncate(url, 200),
-            reason: format!("not a valid URL: {e}"),
+        let mut current = Url::parse(url.trim()).map_err(|e| {
+            ProviderError::blocked(http::truncate(url, 200), format!("not a valid URL: {e}"))
         })?;
         let mut hops = 0u32;
         loop {
@@ -123,23 +119,27 @@ impl SafeFetcher {
                     .headers()
                     .get(reqwest::header::LOCATION)
                     .and_then(|v| v.to_str().ok())
-                    .ok_or_else(|| ProviderError::InvalidResponse {
-                        provider: PROVIDER.to_string(),
-                        message: format!(
-                            "redirect {status} without a Location from {}",
-                            ssrf::display_url(&current)
-                        ),
+                    .ok_or_else(|| {
+                        ProviderError::invalid_response(
+                            PROVIDER,
+                            format!(
+                                "redirect {status} without a Location from {}",
+                                ssrf::display_url(&current)
+                            ),
+                        )
                     })?;
-                let next = current.join(location).map_err(|e| ProviderError::Blocked {
-                    url: http::truncate(location, 200),
-                    reason: format!("redirect target is not a valid URL: {e}"),
+                let next = current.join(location).map_err(|e| {
+                    ProviderError::blocked(
+                        http::truncate(location, 200),
+                        format!("redirect target is not a valid URL: {e}"),
+                    )
                 })?;
                 hops += 1;
                 if hops > self.policy.max_redirects {
-                    return Err(ProviderError::Blocked {
-                        url: ssrf::display_url(&next),
-                        reason: format!("more than {} redirects", self.policy.max_redirects),
-                    });
+                    return Err(ProviderError::blocked(
+                        ssrf::display_url(&next),
+                        format!("more than {} redirects", self.policy.max_redirects),
+                    ));
                 }
                 current = next;
                 continue;
@@ -180,20 +180,20 @@ impl SafeFetcher {
             .to_string();
         let is_html = mime == "text/html" || mime == "application/xhtml+xml";
         if !is_html && mime != "text/plain" {
-            return Err(ProviderError::Blocked {
-                url: shown,
-                reason: format!(
+            return Err(ProviderError::blocked(
+                shown,
+                format!(
                     "content-type {:?} is not text/html or text/plain",
                     if mime.is_empty() { "none" } else { &mime }
                 ),
-            });
+            ));
         }
         let max = self.policy.max_bytes;
         if response.content_length().is_some_and(|n| n > max as u64) {
-            return Err(ProviderError::Blocked {
-                url: shown,
-                reason: format!("body larger than {max} bytes"),
-            });
+            return Err(ProviderError::blocked(
+                shown,
+                format!("body larger than {max} bytes"),
+            ));
         }
         let started = Instant::now();
         let mut body = Vec::new();
@@ -203,10 +203,10 @@ impl SafeFetcher {
             .map_err(|e| self.transport_error(&url, e, started.elapsed()))?
         {
             if body.len() + chunk.len() > max {
-                return Err(ProviderError::Blocked {
-                    url: shown,
-                    reason: format!("body larger than {max} bytes"),
-                });
+                return Err(ProviderError::blocked(
+                    shown,
+                    format!("body larger than {max} bytes"),
+                ));
             }
             body.extend_from_slice(&chunk);
         }
@@ -237,10 +237,16 @@ impl SafeFetcher {
         let mut source: Option<&dyn std::error::Error> = Some(&err);
         while let Some(e) = source {
             if let Some(blocked) = e.downcast_ref::<BlockedAddress>() {
-                return ProviderError::Blocked {
-                    url: ssrf::display_url(url),
-                    reason: blocked.to_string(),
-                };
+                // The addresses the name resolved to are not for users' eyes (they map a
+                // private network); the log keeps them.
+                tracing::debug!(host = %blocked.host, reason = %blocked.reason, "fetch blocked after resolution");
+                return ProviderError::blocked(
+                    ssrf::display_url(url),
+                    format!(
+                        "{} resolves to an address that is private or reserved",
+                        blocked.host
+                    ),
+                );
             }
             source = e.source();
         }

@@ -1,4 +1,4 @@
-//! One chat vocabulary over OpenAI-compatible and Anthropic models, so that sub-agents
+//! One chat vocabulary over OpenAI-compatible and Anthropic models, so that callers
 //! and the router never see a vendor's wire format.
 
 use crate::{ProviderError, Usage};

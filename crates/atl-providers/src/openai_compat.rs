@@ -4,11 +4,11 @@
 //! Vendor differences are data ([`Dialect`]), chosen from the provider name and
 //! overridable, so a base-URL override can point any name at any compatible server.
 
-use crate::http::{self, ErrorBody, RawResponse};
+use crate::http::{self, Auth, ErrorBody, RawResponse, Vendor};
 use crate::llm::{ChatModel, ChatRequest, ChatResponse, Message, Role, StopReason, ToolCall};
 use crate::{ProviderError, Usage};
-use reqwest::StatusCode;
-use secrecy::{ExposeSecret, SecretString};
+use reqwest::{Method, StatusCode};
+use secrecy::SecretString;
 use serde::Deserialize;
 use serde_json::{Value, json};
 use url::Url;
@@ -71,10 +71,7 @@ impl Dialect {
 /// A chat client for any OpenAI-compatible endpoint.
 #[derive(Debug, Clone)]
 pub struct OpenAiCompatClient {
-    provider_name: String,
-    base: Url,
-    key: Option<SecretString>,
-    http: reqwest::Client,
+    vendor: Vendor,
     dialect: Dialect,
     extra_headers: Vec<(String, String)>,
 }
@@ -101,10 +98,7 @@ impl OpenAiCompatClient {
         let provider_name = provider_name.into();
         let dialect = Dialect::for_provider(&provider_name);
         OpenAiCompatClient {
-            provider_name,
-            base: base_url,
-            key,
-            http,
+            vendor: Vendor::new(provider_name, base_url, key, Auth::Bearer, http).key_optional(),
             dialect,
             extra_headers: Vec::new(),
         }
@@ -131,39 +125,26 @@ impl OpenAiCompatClient {
         &self,
         request: &ChatRequest,
     ) -> Result<ChatOutcome, ProviderError> {
-        self.chat_inner(request)
-            .await
-            .map_err(|e| http::redact_error(e, self.key.as_ref()))
-    }
-
-    async fn chat_inner(&self, request: &ChatRequest) -> Result<ChatOutcome, ProviderError> {
-        let provider = self.provider_name.as_str();
-        let url = http::join_url(provider, &self.base, "chat/completions")?;
         let body = build_body(request, &self.dialect);
-        let mut builder = self.http.post(url).json(&body);
-        if let Some(key) = &self.key {
-            builder = builder.bearer_auth(key.expose_secret());
-        }
-        for (name, value) in &self.extra_headers {
-            builder = builder.header(name.as_str(), value.as_str());
-        }
-        let raw = http::send(provider, builder, http::MAX_API_BODY).await?;
-        if !raw.status.is_success() {
-            return Err(http::classify_response(
-                provider,
-                raw.status,
-                &raw.headers,
-                &raw.body,
-            ));
-        }
-        parse_response(provider, &raw)
+        let headers = &self.extra_headers;
+        let build = |b: reqwest::RequestBuilder| {
+            headers
+                .iter()
+                .fold(b.json(&body), |b, (k, v)| b.header(k.as_str(), v.as_str()))
+        };
+        let provider = self.vendor.provider();
+        self.vendor
+            .call(Method::POST, "chat/completions", build, |raw| {
+                parse_response(provider, &raw)
+            })
+            .await
     }
 }
 
 #[async_trait::async_trait]
 impl ChatModel for OpenAiCompatClient {
     fn provider(&self) -> &str {
-        &self.provider_name
+        self.vendor.provider()
     }
 
     async fn chat(&self, request: &ChatRequest) -> Result<ChatResponse, ProviderError> {
@@ -353,15 +334,12 @@ fn parse_response(provider: &str, raw: &RawResponse) -> Result<ChatOutcome, Prov
         .choices
         .into_iter()
         .next()
-        .ok_or_else(|| ProviderError::InvalidResponse {
-            provider: provider.to_string(),
-            message: "response has no choices".to_string(),
-        })?;
+        .ok_or_else(|| ProviderError::invalid_response(provider, "response has no choices"))?;
     if choice.finish_reason.as_deref() == Some("error") {
-        return Err(ProviderError::InvalidResponse {
-            provider: provider.to_string(),
-            message: "generation ended with finish_reason \"error\"".to_string(),
-        });
+        return Err(ProviderError::invalid_response(
+            provider,
+            "generation ended with finish_reason \"error\"",
+        ));
     }
     let tool_calls = choice
         .message
@@ -438,12 +416,12 @@ fn parse_arguments(
     match arguments {
         None | Some(Value::Null) => Ok(json!({})),
         Some(Value::String(s)) if s.trim().is_empty() => Ok(json!({})),
-        Some(Value::String(s)) => {
-            serde_json::from_str(&s).map_err(|e| ProviderError::InvalidResponse {
-                provider: provider.to_string(),
-                message: format!("tool call {tool:?} has arguments that are not JSON: {e}"),
-            })
-        }
+        Some(Value::String(s)) => serde_json::from_str(&s).map_err(|e| {
+            ProviderError::invalid_response(
+                provider,
+                format!("tool call {tool:?} has arguments that are not JSON: {e}"),
+            )
+        }),
         Some(other) => Ok(other),
     }
 }
@@ -475,9 +453,6 @@ fn error_in_ok_body(
                 &json!({ "error": error }).to_string().into_bytes(),
             )
         }
-        _ => ProviderError::InvalidResponse {
-            provider: provider.to_string(),
-            message,
-        },
+        _ => ProviderError::invalid_response(provider, message),
     }
 }

@@ -1,40 +1,69 @@
 //! What a call cost, from the usage the provider reported and a price table that lives in
-//! configuration (invariant 6: money is explicit, prices move, so they are data).
+//! configuration (money is explicit, and prices move, so they are data).
 //!
 //! A provider/model pair with no entry has an *unknown* cost ([`PriceTable::cost`] returns
 //! `None`), never a silent zero: a budget check must be able to tell "free" from
 //! "we do not know".
 //!
-//! Defaults come from `reference/provider-apis.md` (read 2026-11-24); each entry says
-//! where its number comes from. Override any of them in `atl.toml`:
+//! The defaults live in [`crate::prices`], each figure with the vendor page or plan it
+//! comes from. Override any of them in `atl.toml`:
 //!
 //! ```toml
 //! [pricing.deepseek."deepseek-flash"]
 //! input = 0.15          # USD per 1M uncached input tokens
 //! cached_input = 0.003  # USD per 1M cached input tokens (defaults to `input`)
 //! output = 0.60         # USD per 1M output tokens
+//! peak_multiplier = 1.0 # no peak-hour surcharge
 //! [pricing.apollo."*"]  # "*" prices every model/endpoint of a provider
-//! per_lookup = 0.04
+//! per_lookup = 0.04     # USD per billed unit (a credit, a search)
+//! per_miss = 0.0        # USD per lookup that found nothing
 //! ```
 
 use crate::Usage;
 use std::collections::HashMap;
+use time::{OffsetDateTime, Weekday};
 
 /// The wildcard model: a price for every model/endpoint of a provider that has no entry
 /// of its own (per-lookup and per-character providers).
 pub const ANY_MODEL: &str = "*";
 
-/// Prices of one provider/model. Token prices are USD per 1M tokens.
+/// Hours of the week at which a vendor charges more: `multiplier` × the base price on
+/// Monday–Friday (UTC) within any of the half-open hour ranges `[from, to)`.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
+pub struct Peak {
+    pub multiplier: f64,
+    pub weekday_hours_utc: &'static [(u8, u8)],
+}
+
+impl Peak {
+    /// Whether `at` falls in a peak hour.
+    pub fn covers(&self, at: OffsetDateTime) -> bool {
+        let at = at.to_offset(time::UtcOffset::UTC);
+        let weekend = matches!(at.weekday(), Weekday::Saturday | Weekday::Sunday);
+        !weekend
+            && self
+                .weekday_hours_utc
+                .iter()
+                .any(|&(from, to)| (from..to).contains(&at.hour()))
+    }
+}
+
+/// Prices of one provider/model (or endpoint). Token prices are USD per 1M tokens and
+/// are the base (off-peak) rate when a [`Peak`] applies.
 #[derive(Debug, Clone, Copy, PartialEq, Default, serde::Serialize)]
 pub struct Price {
     pub input: f64,
     /// `None`: cached input is billed like uncached input.
     pub cached_input: Option<f64>,
     pub output: f64,
-    /// USD per paid lookup (an Apollo credit, a Hunter search, a web search).
+    /// USD per billed lookup unit (an Apollo credit, a Hunter search or verification, a
+    /// web search).
     pub per_lookup: f64,
+    /// USD per lookup that found nothing (zero for vendors that charge on a hit).
+    pub per_miss: f64,
     /// USD per character sent to a TTS engine.
     pub per_tts_char: f64,
+    pub peak: Option<Peak>,
 }
 
 impl Price {
@@ -44,31 +73,37 @@ impl Price {
             cached_input,
             output,
             per_lookup: 0.0,
+            per_miss: 0.0,
             per_tts_char: 0.0,
-        }
-    }
-    pub const fn lookup(usd: f64) -> Self {
-        Price {
-            input: 0.0,
-            cached_input: None,
-            output: 0.0,
-            per_lookup: usd,
-            per_tts_char: 0.0,
-        }
-    }
-    pub const fn tts_char(usd: f64) -> Self {
-        Price {
-            input: 0.0,
-            cached_input: None,
-            output: 0.0,
-            per_lookup: 0.0,
-            per_tts_char: usd,
+            peak: None,
         }
     }
 
-    /// USD for `usage`. `usage.input_tokens` includes the cached ones (the [`Usage`]
-    /// contract), so only the uncached remainder is billed at the full input price.
-    pub fn cost(&self, usage: &Usage) -> f64 {
+    pub const fn lookup(usd: f64) -> Self {
+        Price {
+            per_lookup: usd,
+            ..Price::tokens(0.0, None, 0.0)
+        }
+    }
+
+    pub const fn tts_char(usd: f64) -> Self {
+        Price {
+            per_tts_char: usd,
+            ..Price::tokens(0.0, None, 0.0)
+        }
+    }
+
+    pub const fn with_peak(self, peak: Peak) -> Self {
+        Price {
+            peak: Some(peak),
+            ..self
+        }
+    }
+
+    /// USD for `usage` at the base rate. `usage.input_tokens` includes the cached ones
+    /// (the [`Usage`] contract), so only the uncached remainder is billed at the full
+    /// input price.
+    fn base_cost(&self, usage: &Usage) -> f64 {
         const M: f64 = 1_000_000.0;
         let cached = usage.cached_input_tokens.min(usage.input_tokens);
         let uncached = usage.input_tokens - cached;
@@ -76,7 +111,24 @@ impl Price {
             + cached as f64 * self.cached_input.unwrap_or(self.input) / M
             + usage.output_tokens as f64 * self.output / M
             + usage.lookups as f64 * self.per_lookup
+            + usage.misses as f64 * self.per_miss
             + usage.tts_characters as f64 * self.per_tts_char
+    }
+
+    /// USD for `usage` made at `at` (the peak rate in peak hours).
+    pub fn cost_at(&self, usage: &Usage, at: OffsetDateTime) -> f64 {
+        let multiplier = match self.peak {
+            Some(p) if p.covers(at) => p.multiplier,
+            _ => 1.0,
+        };
+        self.base_cost(usage) * multiplier
+    }
+
+    /// The most `usage` can cost, whenever it is made (the peak rate where there is
+    /// one): what estimates and budget checks use, so they stay on the safe side.
+    pub fn cost(&self, usage: &Usage) -> f64 {
+        let multiplier = self.peak.map_or(1.0, |p| p.multiplier.max(1.0));
+        self.base_cost(usage) * multiplier
     }
 }
 
@@ -89,17 +141,26 @@ pub struct PriceOverride {
     pub cached_input: Option<f64>,
     pub output: Option<f64>,
     pub per_lookup: Option<f64>,
+    pub per_miss: Option<f64>,
     pub per_tts_char: Option<f64>,
+    /// The peak-hour multiplier of an entry that has peak hours (1 switches them off).
+    pub peak_multiplier: Option<f64>,
 }
 
 impl PriceOverride {
     fn apply(&self, base: Price) -> Price {
+        let peak = match (base.peak, self.peak_multiplier) {
+            (Some(p), Some(multiplier)) => Some(Peak { multiplier, ..p }),
+            (peak, _) => peak,
+        };
         Price {
             input: self.input.unwrap_or(base.input),
             cached_input: self.cached_input.or(base.cached_input),
             output: self.output.unwrap_or(base.output),
             per_lookup: self.per_lookup.unwrap_or(base.per_lookup),
+            per_miss: self.per_miss.unwrap_or(base.per_miss),
             per_tts_char: self.per_tts_char.unwrap_or(base.per_tts_char),
+            peak,
         }
     }
 
@@ -110,7 +171,9 @@ impl PriceOverride {
             ("cached_input", self.cached_input),
             ("output", self.output),
             ("per_lookup", self.per_lookup),
+            ("per_miss", self.per_miss),
             ("per_tts_char", self.per_tts_char),
+            ("peak_multiplier", self.peak_multiplier),
         ];
         for (name, v) in fields {
             if let Some(v) = v
@@ -133,15 +196,6 @@ impl PriceTable {
     /// A table with no prices: every cost is unknown.
     pub fn empty() -> Self {
         Self::default()
-    }
-
-    /// The documented defaults (see the module docs for how to override them).
-    pub fn defaults() -> Self {
-        let mut t = Self::empty();
-        for (provider, model, price) in DEFAULT_PRICES {
-            t.set(provider, model, *price);
-        }
-        t
     }
 
     pub fn set(&mut self, provider: &str, model: &str, price: Price) {
@@ -168,10 +222,21 @@ impl PriceTable {
         models.get(model).or_else(|| models.get(ANY_MODEL))
     }
 
-    /// USD for `usage` on `provider`/`model`; `None` when the table does not know the
-    /// price.
+    /// The most `usage` can cost on `provider`/`model` (see [`Price::cost`]); `None`
+    /// when the table does not know the price.
     pub fn cost(&self, provider: &str, model: &str, usage: &Usage) -> Option<f64> {
         self.get(provider, model).map(|p| p.cost(usage))
+    }
+
+    /// What `usage` made at `at` cost on `provider`/`model`: how calls are metered.
+    pub fn cost_at(
+        &self,
+        provider: &str,
+        model: &str,
+        usage: &Usage,
+        at: OffsetDateTime,
+    ) -> Option<f64> {
+        self.get(provider, model).map(|p| p.cost_at(usage, at))
     }
 
     /// Like [`Self::cost`], but a cost the provider itself reported for the call (OpenRouter's
@@ -183,10 +248,11 @@ impl PriceTable {
         model: &str,
         usage: &Usage,
         reported_usd: Option<f64>,
+        at: OffsetDateTime,
     ) -> Option<f64> {
         match reported_usd {
             Some(c) if c.is_finite() && c >= 0.0 => Some(c),
-            _ => self.cost(provider, model, usage),
+            _ => self.cost_at(provider, model, usage, at),
         }
     }
 }
@@ -206,107 +272,11 @@ pub fn nanos_to_usd(nanos: i64) -> f64 {
     nanos as f64 / 1e9
 }
 
-/// Default prices, each with its source in `reference/provider-apis.md`. LLM token prices
-/// are USD per 1M tokens.
-const DEFAULT_PRICES: &[(&str, &str, Price)] = &[
-    // DeepSeek §2, official page checked 2026-11-15. Peak-hour prices (off-peak is half):
-    // quoting with the higher price keeps budgets on the safe side.
-    (
-        "deepseek",
-        "deepseek-flash",
-        Price::tokens(0.30, Some(0.006), 1.20),
-    ),
-    // Legacy name still accepted and served by V4.1-Flash at Flash prices.
-    (
-        "deepseek",
-        "deepseek-v4-flash",
-        Price::tokens(0.30, Some(0.006), 1.20),
-    ),
-    (
-        "deepseek",
-        "deepseek-v4-pro",
-        Price::tokens(1.32, Some(0.044), 3.96),
-    ),
-    // `deepseek-chat`/`deepseek-reasoner` were aliases of V4-Flash and are retired since
-    // 2026-07-24; priced as Flash so that an OpenAI-compatible stand-in (the sandbox,
-    // vLLM under the same name) still meters.
-    (
-        "deepseek",
-        "deepseek-chat",
-        Price::tokens(0.30, Some(0.006), 1.20),
-    ),
-    (
-        "deepseek",
-        "deepseek-reasoner",
-        Price::tokens(0.30, Some(0.006), 1.20),
-    ),
-    // Cerebras §3 [3p, 2026-06]: no cached-input discount documented.
-    ("cerebras", "gpt-oss-120b", Price::tokens(0.35, None, 0.75)),
-    // OpenRouter §4: pass-through; the per-call `usage.cost` is preferred when the client
-    // reports it. This is the listed "from" price of the fallback model we route to.
-    (
-        "openrouter",
-        "openai/gpt-oss-120b",
-        Price::tokens(0.039, None, 0.19),
-    ),
-    // Anthropic §5, platform.claude.com read Oct–Nov 2026. Cache read for Sonnet 5.5 is
-    // 0.20 (0.10 from 2026-10-07 per a third party: keep the documented, higher one).
-    // Haiku 5.5 prompts above 100K tokens cost 5x; not modelled (our prompts are small).
-    (
-        "anthropic",
-        "claude-sonnet-5-5",
-        Price::tokens(2.00, Some(0.20), 10.00),
-    ),
-    (
-        "anthropic",
-        "claude-sonnet-5",
-        Price::tokens(2.00, Some(0.20), 10.00),
-    ),
-    (
-        "anthropic",
-        "claude-haiku-5-5",
-        Price::tokens(0.10, Some(0.01), 0.50),
-    ),
-    (
-        "anthropic",
-        "claude-haiku-4-5",
-        Price::tokens(1.00, Some(0.10), 5.00),
-    ),
-    // OpenAI §1 [3p, June 2026].
-    ("openai", "gpt-5.5", Price::tokens(5.00, Some(0.50), 30.00)),
-    ("openai", "gpt-5.4", Price::tokens(2.50, Some(0.25), 15.00)),
-    (
-        "openai",
-        "gpt-5.4-mini",
-        Price::tokens(0.75, Some(0.075), 4.50),
-    ),
-    (
-        "openai",
-        "gpt-5.4-nano",
-        Price::tokens(0.20, Some(0.02), 1.25),
-    ),
-    // Apollo §7: 1 credit per enriched record, 0 on a miss (clients report credits as
-    // `lookups`). USD per credit is plan-dependent and not in the reference; 0.04 is a
-    // third-party estimate for the Basic plan (1,200 credits/month). Set your own.
-    ("apollo", ANY_MODEL, Price::lookup(0.04)),
-    // Hunter §9: 1 credit per e-mail found, nothing on a miss. USD per credit is not in
-    // the reference; 0.0245 assumes the Starter plan ($49 / 2,000 credits). Set your own.
-    ("hunter", ANY_MODEL, Price::lookup(0.0245)),
-    // Tavily §8.1: pay-as-you-go $0.008 per credit (basic search = 1, advanced = 2: the
-    // client reports credits as `lookups`).
-    ("tavily", ANY_MODEL, Price::lookup(0.008)),
-    // Brave §8.2 [3p, Sept 2026]: $5 per 1,000 requests.
-    ("brave", ANY_MODEL, Price::lookup(0.005)),
-    // Cartesia §6: ~1 credit per character; USD per credit from plan prices (Startup
-    // ~$39-49 for 1.25M credits) ≈ $40 per 1M characters.
-    ("cartesia", ANY_MODEL, Price::tts_char(0.000_04)),
-    // espeak-ng runs locally: free, and known to be free.
-    ("espeak", ANY_MODEL, Price::tokens(0.0, None, 0.0)),
-];
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::prices::DEEPSEEK_PEAK;
+    use time::macros::datetime;
 
     fn usage(input: u64, cached: u64, output: u64) -> Usage {
         Usage {
@@ -320,16 +290,41 @@ mod tests {
     #[test]
     fn token_cost_bills_cached_part_at_cached_price() {
         let t = PriceTable::defaults();
-        // 1M input of which 400K cached, 100K output on deepseek-flash (peak).
-        let c = t
-            .cost(
-                "deepseek",
-                "deepseek-flash",
-                &usage(1_000_000, 400_000, 100_000),
-            )
-            .unwrap();
-        let want = 0.6 * 0.30 + 0.4 * 0.006 + 0.1 * 1.20;
-        assert!((c - want).abs() < 1e-12, "{c} vs {want}");
+        // 1M input of which 400K cached, 100K output on deepseek-flash.
+        let u = usage(1_000_000, 400_000, 100_000);
+        let off_peak = 0.6 * 0.15 + 0.4 * 0.003 + 0.1 * 0.60;
+        // A Saturday noon is off-peak; a Tuesday 08:30 UTC is peak (twice the price).
+        let saturday = datetime!(2026-11-28 12:00 UTC);
+        let tuesday = datetime!(2026-11-24 08:30 UTC);
+        let at = |when| t.cost_at("deepseek", "deepseek-flash", &u, when).unwrap();
+        assert!((at(saturday) - off_peak).abs() < 1e-12, "{}", at(saturday));
+        assert!(
+            (at(tuesday) - 2.0 * off_peak).abs() < 1e-12,
+            "{}",
+            at(tuesday)
+        );
+        // Estimates take the peak price.
+        let c = t.cost("deepseek", "deepseek-flash", &u).unwrap();
+        assert!((c - 2.0 * off_peak).abs() < 1e-12, "{c}");
+    }
+
+    #[test]
+    fn deepseek_peak_hours() {
+        for (when, peak) in [
+            (datetime!(2026-11-23 00:59 UTC), false), // Monday, before 01:00
+            (datetime!(2026-11-23 01:00 UTC), true),
+            (datetime!(2026-11-23 03:59 UTC), true),
+            (datetime!(2026-11-23 04:00 UTC), false),
+            (datetime!(2026-11-23 05:30 UTC), false),
+            (datetime!(2026-11-27 09:59 UTC), true), // Friday
+            (datetime!(2026-11-27 10:00 UTC), false),
+            (datetime!(2026-11-28 02:00 UTC), false), // Saturday
+            (datetime!(2026-11-29 07:00 UTC), false), // Sunday
+            // 09:00 in Shanghai is 01:00 UTC: the offset is read, not the wall clock.
+            (datetime!(2026-11-23 09:00 +8), true),
+        ] {
+            assert_eq!(DEEPSEEK_PEAK.covers(when), peak, "{when}");
+        }
     }
 
     #[test]
@@ -372,7 +367,46 @@ mod tests {
             tts_characters: 1_000_000,
             ..Usage::default()
         };
-        assert!((t.cost("cartesia", "sonic-3.5", &u).unwrap() - 40.0).abs() < 1e-9);
+        assert!((t.cost("cartesia", "sonic-3.5", &u).unwrap() - 50.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn lookup_endpoints_and_misses() {
+        let t = PriceTable::defaults();
+        let lookups = |n: u64, misses: u64| Usage {
+            lookups: n,
+            misses,
+            ..Usage::default()
+        };
+        for (provider, endpoint, usage, usd) in [
+            // Apollo charges on a hit only: 2 credits and 8 misses cost 2 credits.
+            ("apollo", "people_bulk_match", lookups(2, 8), 0.08),
+            ("apollo", "people_search", lookups(0, 0), 0.0),
+            ("hunter", "email_finder", lookups(1, 0), 0.0245),
+            ("hunter", "email_finder", lookups(0, 1), 0.0),
+            ("hunter", "email_verifier", lookups(1, 0), 0.01225),
+            ("serper", "search", lookups(1000, 0), 1.0),
+            ("brave", "search", lookups(1000, 0), 5.0),
+            ("tavily", "search", lookups(1000, 0), 8.0),
+        ] {
+            let c = t.cost(provider, endpoint, &usage).unwrap();
+            assert!(
+                (c - usd).abs() < 1e-12,
+                "{provider}/{endpoint}: {c} vs {usd}"
+            );
+        }
+        // A configured miss price is charged.
+        let mut t = t;
+        t.apply_override(
+            "apollo",
+            ANY_MODEL,
+            &PriceOverride {
+                per_miss: Some(0.01),
+                ..PriceOverride::default()
+            },
+        );
+        let c = t.cost("apollo", "people_match", &lookups(1, 3)).unwrap();
+        assert!((c - 0.07).abs() < 1e-12, "{c}");
     }
 
     #[test]
@@ -385,7 +419,19 @@ mod tests {
         t.apply_override("deepseek", "deepseek-flash", &o);
         let p = t.get("deepseek", "deepseek-flash").unwrap();
         assert_eq!(p.input, 0.15);
-        assert_eq!(p.output, 1.20);
+        assert_eq!(p.output, 0.60);
+        assert_eq!(p.peak, Some(DEEPSEEK_PEAK));
+        // peak_multiplier = 1 switches the surcharge off.
+        t.apply_override(
+            "deepseek",
+            "deepseek-flash",
+            &PriceOverride {
+                peak_multiplier: Some(1.0),
+                ..PriceOverride::default()
+            },
+        );
+        let u = usage(1_000_000, 0, 0);
+        assert_eq!(t.cost("deepseek", "deepseek-flash", &u), Some(0.15));
         // A brand-new entry starts from zero.
         t.apply_override(
             "vllm",
@@ -402,18 +448,11 @@ mod tests {
     fn reported_cost_wins_when_sane() {
         let t = PriceTable::defaults();
         let u = usage(1000, 0, 1000);
-        assert_eq!(
-            t.cost_or_reported("openrouter", "x/unknown", &u, Some(0.000095)),
-            Some(0.000095)
-        );
-        assert_eq!(
-            t.cost_or_reported("openrouter", "x/unknown", &u, None),
-            None
-        );
-        assert_eq!(
-            t.cost_or_reported("openrouter", "x/unknown", &u, Some(f64::NAN)),
-            None
-        );
+        let at = datetime!(2026-11-24 12:00 UTC);
+        let cost = |reported| t.cost_or_reported("openrouter", "x/unknown", &u, reported, at);
+        assert_eq!(cost(Some(0.000095)), Some(0.000095));
+        assert_eq!(cost(None), None);
+        assert_eq!(cost(Some(f64::NAN)), None);
     }
 
     #[test]

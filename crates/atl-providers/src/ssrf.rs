@@ -180,10 +180,7 @@ fn parse_entry(entry: &str) -> Option<(String, Option<u16>)> {
 }
 
 fn blocked(url: &str, reason: impl Into<String>) -> ProviderError {
-    ProviderError::Blocked {
-        url: url.to_string(),
-        reason: reason.into(),
-    }
+    ProviderError::blocked(url, reason)
 }
 
 /// Refuses what can be refused without DNS: schemes other than http(s), credentials in

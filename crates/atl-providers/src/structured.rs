@@ -1,127 +1,178 @@
-//! Structured output: ask for JSON that fits a schema, check the reply, and give the
-//! model one chance to fix it.
+//! Structured output: ask a chain for JSON that fits a schema, repair what can be
+//! repaired, check the rest, and move on to the next route when a reply still does not
+//! fit.
 //!
-//! The reply is read leniently (surrounding whitespace and prose, Markdown code fences),
-//! validated against `request.json_schema` with [`crate::schema_check`] and deserialised
-//! into `T`. An empty reply (DeepSeek's JSON mode blanks output it could not make valid)
-//! counts as invalid. On the first invalid reply the request is sent once more with the
-//! problem fed back as a user message; a second invalid reply fails with
-//! [`ProviderError::Schema`] naming the first violations. The usage and cost of both
-//! attempts are summed into the result.
+//! Each reply is read leniently (surrounding whitespace and prose, Markdown code fences),
+//! repaired deterministically against `request.json_schema` ([`crate::repair`]),
+//! validated with [`crate::schema_check`] and deserialised into `T`. An empty reply
+//! (DeepSeek's JSON mode blanks output it could not make valid) counts as invalid. An
+//! invalid reply goes to the **next route of the chain**, never the same route again;
+//! only when every route's reply is invalid does the call fail with a `Schema` error
+//! naming what was wrong with each. The usage and cost of every answered attempt are
+//! summed into the result, and the repairs made come back with the value.
 //!
 //! Telling the model about the schema (response_format, a forced tool, or the system
 //! prompt in JSON-object mode) is the chat clients' business; this module only checks.
 
-use crate::llm::{ChatRequest, ChatResponse, Message, Role};
-use crate::router::Router;
+use crate::llm::{ChatRequest, ChatResponse};
+use crate::repair::{Repair, repair};
+use crate::router::{Route, Router, fail_over};
 use crate::schema_check::{self, Violation};
 use crate::{Metered, ProviderError};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
+use std::sync::Mutex;
+use std::time::Duration;
 
-/// Something that answers a chat request with metering: the router for one sub-agent,
-/// or a test double.
+/// A chain something can chat through, one route at a time: the router for one chain,
+/// a wrapper that records every answered call, or a test double. The failover over
+/// [`Self::routes`] is the router's ([`fail_over`]).
 #[async_trait::async_trait]
 pub trait MeteredChat: Send + Sync {
-    async fn chat_metered(
+    /// The chain's name, for errors and logs.
+    fn label(&self) -> &str;
+    /// The routes to try, in order.
+    fn routes(&self) -> Vec<Route>;
+    /// One call on one route, governed and metered.
+    async fn chat_route(
         &self,
+        route: &Route,
         request: &ChatRequest,
     ) -> Result<Metered<ChatResponse>, ProviderError>;
-}
 
-/// A [`Router`] bound to one sub-agent's route chain.
-#[derive(Debug, Clone, Copy)]
-pub struct AgentChat<'a> {
-    pub router: &'a Router,
-    pub agent: &'a str,
-}
-
-#[async_trait::async_trait]
-impl MeteredChat for AgentChat<'_> {
+    /// Chat through the chain: one attempt per route until one answers.
     async fn chat_metered(
         &self,
         request: &ChatRequest,
     ) -> Result<Metered<ChatResponse>, ProviderError> {
-        self.router.chat(self.agent, request).await
+        let routes = self.routes();
+        fail_over(self.label(), &routes, |r| self.chat_route(r, request)).await
     }
 }
 
-/// Ask `agent`'s route chain for JSON fitting `request.json_schema` and return it as `T`.
+/// A [`Router`] bound to one chain.
+#[derive(Debug, Clone, Copy)]
+pub struct ChainChat<'a> {
+    pub router: &'a Router,
+    pub chain: &'a str,
+}
+
+#[async_trait::async_trait]
+impl MeteredChat for ChainChat<'_> {
+    fn label(&self) -> &str {
+        self.chain
+    }
+
+    fn routes(&self) -> Vec<Route> {
+        self.router.routes(self.chain).to_vec()
+    }
+
+    async fn chat_route(
+        &self,
+        route: &Route,
+        request: &ChatRequest,
+    ) -> Result<Metered<ChatResponse>, ProviderError> {
+        self.router.chat_route(route, request).await
+    }
+}
+
+/// A structured reply and the repairs that made it fit.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Repaired<T> {
+    pub value: T,
+    pub repairs: Vec<Repair>,
+}
+
+/// Ask chain `chain` for JSON fitting `request.json_schema` and return it as `T`.
 pub async fn chat_json<T: DeserializeOwned>(
     router: &Router,
-    agent: &str,
+    chain: &str,
     request: ChatRequest,
-) -> Result<Metered<T>, ProviderError> {
-    chat_json_with(&AgentChat { router, agent }, request).await
+) -> Result<Metered<Repaired<T>>, ProviderError> {
+    chat_json_with(&ChainChat { router, chain }, request).await
 }
 
 /// [`chat_json`] over any [`MeteredChat`].
 pub async fn chat_json_with<T: DeserializeOwned, C: MeteredChat + ?Sized>(
     chat: &C,
-    mut request: ChatRequest,
-) -> Result<Metered<T>, ProviderError> {
+    request: ChatRequest,
+) -> Result<Metered<Repaired<T>>, ProviderError> {
     let schema = request.json_schema.as_ref().map(|f| f.schema.clone());
-
-    let first = chat.chat_metered(&request).await?;
-    let problem = match parse_reply::<T>(&first.value.text, schema.as_ref()) {
-        Ok(value) => return Ok(rewrap(first, value)),
-        Err(problem) => problem,
-    };
-    tracing::info!(provider = %first.provider, model = %first.model, %problem, "structured reply invalid; asking once more");
-
-    // Show the model its own answer (when there was one) and what is wrong with it.
-    if !first.value.text.trim().is_empty() {
-        request.messages.push(Message::Text {
-            role: Role::Assistant,
-            text: first.value.text.clone(),
+    let spent: Mutex<Option<Metered<()>>> = Mutex::new(None);
+    let add = |m: &Metered<ChatResponse>| {
+        let mut s = spent.lock().unwrap_or_else(|e| e.into_inner());
+        *s = Some(match s.take() {
+            None => rewrap(m, ()),
+            Some(before) => sum(before, m),
         });
-    }
-    request.messages.push(Message::Text {
-        role: Role::User,
-        text: format!(
-            "Your previous reply could not be used: {problem}. Reply again with only the JSON value \
-             that fits the schema: no prose, no code fences."
-        ),
-    });
-    let second = chat.chat_metered(&request).await?;
-    let combined = sum(&first, &second);
-    match parse_reply::<T>(&second.value.text, schema.as_ref()) {
-        Ok(value) => Ok(Metered {
-            value,
-            usage: combined.usage,
-            cost_usd: combined.cost_usd,
-            provider: combined.provider,
-            model: combined.model,
-            latency: combined.latency,
-        }),
-        Err(problem) => {
-            // The error type carries no cost; log what the two attempts spent.
-            tracing::warn!(
-                provider = %combined.provider, model = %combined.model, cost_usd = ?combined.cost_usd,
-                %problem, "structured reply still invalid after one retry"
-            );
-            Err(ProviderError::Schema {
-                provider: combined.provider,
-                message: problem,
+    };
+    let routes = chat.routes();
+    let outcome = fail_over(chat.label(), &routes, |route| {
+        let (request, schema, add) = (&request, schema.as_ref(), &add);
+        async move {
+            let m = chat.chat_route(route, request).await?;
+            add(&m);
+            match parse_reply::<T>(&m.value.text, schema) {
+                Ok(parsed) => Ok((m.provider, m.model, parsed)),
+                Err(problem) => {
+                    tracing::info!(route = %route, %problem, "structured reply invalid; trying the next route");
+                    Err(ProviderError::schema(&m.provider, problem))
+                }
+            }
+        }
+    })
+    .await;
+    let spent = spent.into_inner().unwrap_or_else(|e| e.into_inner());
+    match outcome {
+        Ok((provider, model, parsed)) => {
+            if !parsed.repairs.is_empty() {
+                let repairs: Vec<String> = parsed.repairs.iter().map(Repair::to_string).collect();
+                tracing::info!(%provider, %model, ?repairs, "structured reply repaired");
+            }
+            let spent = spent.unwrap_or_else(|| empty(&provider, &model));
+            Ok(Metered {
+                value: parsed,
+                usage: spent.usage,
+                cost_usd: spent.cost_usd,
+                provider,
+                model,
+                latency: spent.latency,
             })
+        }
+        Err(e) => {
+            // The error type carries no cost; log what the answered attempts spent.
+            if let Some(s) = spent {
+                tracing::warn!(chain = chat.label(), cost_usd = ?s.cost_usd, error = %e, "structured output failed");
+            }
+            Err(e)
         }
     }
 }
 
-fn rewrap<T>(m: Metered<ChatResponse>, value: T) -> Metered<T> {
+fn empty(provider: &str, model: &str) -> Metered<()> {
+    Metered {
+        value: (),
+        usage: Default::default(),
+        cost_usd: Some(0.0),
+        provider: provider.to_owned(),
+        model: model.to_owned(),
+        latency: Duration::ZERO,
+    }
+}
+
+fn rewrap<T>(m: &Metered<ChatResponse>, value: T) -> Metered<T> {
     Metered {
         value,
         usage: m.usage,
         cost_usd: m.cost_usd,
-        provider: m.provider,
-        model: m.model,
+        provider: m.provider.clone(),
+        model: m.model.clone(),
         latency: m.latency,
     }
 }
 
-/// Both attempts' consumption, under the name of the one that answered last. A cost is
-/// known only when both are.
-fn sum(a: &Metered<ChatResponse>, b: &Metered<ChatResponse>) -> Metered<()> {
+/// Two attempts' consumption. A cost is known only when both are.
+fn sum(a: Metered<()>, b: &Metered<ChatResponse>) -> Metered<()> {
     let mut usage = a.usage;
     usage.add(&b.usage);
     Metered {
@@ -134,9 +185,12 @@ fn sum(a: &Metered<ChatResponse>, b: &Metered<ChatResponse>) -> Metered<()> {
     }
 }
 
-/// Read a reply into `T`, or say (for the model and the error) what is wrong with it.
-pub fn parse_reply<T: DeserializeOwned>(text: &str, schema: Option<&Value>) -> Result<T, String> {
-    let value = extract_json(text, schema)?;
+/// Read a reply into `T` (repairing it first), or say what is wrong with it.
+pub fn parse_reply<T: DeserializeOwned>(
+    text: &str,
+    schema: Option<&Value>,
+) -> Result<Repaired<T>, String> {
+    let (value, repairs) = read_json(text, schema)?;
     if let Some(s) = schema {
         let v = schema_check::validate(s, &value);
         if !v.is_empty() {
@@ -146,22 +200,48 @@ pub fn parse_reply<T: DeserializeOwned>(text: &str, schema: Option<&Value>) -> R
             ));
         }
     }
-    serde_json::from_value(value).map_err(|e| format!("it does not have the expected shape: {e}"))
+    let value = serde_json::from_value(value)
+        .map_err(|e| format!("it does not have the expected shape: {e}"))?;
+    Ok(Repaired { value, repairs })
 }
 
 /// How many `{`/`[` starts to try in a long prose reply before giving up.
 const MAX_STARTS: usize = 32;
 
-/// The JSON value in a reply: inside a code fence if there is one, else the first value
-/// that starts at a `{` or `[` (prose before and after is ignored). When a schema is
-/// given, a value that fits it wins over an earlier one that does not (a `[1]` footnote
-/// before the object).
+/// The JSON value in a reply, repaired against `schema`: inside a code fence if there is
+/// one, else the first value that starts at a `{` or `[` (prose before and after is
+/// ignored). A value that fits the schema after repair wins over an earlier one that does
+/// not (a `[1]` footnote before the object).
+pub fn read_json(text: &str, schema: Option<&Value>) -> Result<(Value, Vec<Repair>), String> {
+    let mut first_found: Option<(Value, Vec<Repair>)> = None;
+    for mut v in candidates(text)? {
+        let repairs = match schema {
+            Some(s) => repair(s, &mut v),
+            None => Vec::new(),
+        };
+        let violations: Vec<Violation> = schema
+            .map(|s| schema_check::validate(s, &v))
+            .unwrap_or_default();
+        if violations.is_empty() {
+            return Ok((v, repairs));
+        }
+        first_found.get_or_insert((v, repairs));
+    }
+    first_found.ok_or_else(|| "the reply contained no JSON object or array".into())
+}
+
+/// [`read_json`] without the repairs.
 pub fn extract_json(text: &str, schema: Option<&Value>) -> Result<Value, String> {
+    read_json(text, schema).map(|(v, _)| v)
+}
+
+/// Every JSON value starting at a `{` or `[`, fenced ones first.
+fn candidates(text: &str) -> Result<Vec<Value>, String> {
     let text = text.trim();
     if text.is_empty() {
         return Err("the reply was empty".into());
     }
-    let mut first_found: Option<(Value, Vec<Violation>)> = None;
+    let mut out = Vec::new();
     for region in fenced(text).into_iter().chain(std::iter::once(text)) {
         let starts = region
             .char_indices()
@@ -169,20 +249,12 @@ pub fn extract_json(text: &str, schema: Option<&Value>) -> Result<Value, String>
             .map(|(i, _)| i);
         for i in starts.take(MAX_STARTS) {
             let mut values = serde_json::Deserializer::from_str(&region[i..]).into_iter::<Value>();
-            let Some(Ok(v)) = values.next() else { continue };
-            let violations = schema
-                .map(|s| schema_check::validate(s, &v))
-                .unwrap_or_default();
-            if violations.is_empty() {
-                return Ok(v);
+            if let Some(Ok(v)) = values.next() {
+                out.push(v);
             }
-            first_found.get_or_insert((v, violations));
         }
     }
-    match first_found {
-        Some((v, _)) => Ok(v),
-        None => Err("the reply contained no JSON object or array".into()),
-    }
+    Ok(out)
 }
 
 /// The body of the first Markdown code fence (```json … ``` or ``` … ```), if any.
@@ -204,31 +276,19 @@ mod tests {
     #[test]
     fn extracts_from_fences_prose_and_whitespace() {
         let s = json!({"type": "object", "required": ["a"]});
-        assert_eq!(
-            extract_json("\n\n  {\"a\": 1}  \n", Some(&s)).unwrap(),
-            json!({"a": 1})
-        );
-        assert_eq!(
-            extract_json("```json\n{\"a\": 2}\n```", Some(&s)).unwrap(),
-            json!({"a": 2})
-        );
-        assert_eq!(
-            extract_json(
+        for (reply, want) in [
+            ("\n\n  {\"a\": 1}  \n", json!({"a": 1})),
+            ("```json\n{\"a\": 2}\n```", json!({"a": 2})),
+            (
                 "Here you go:\n```\n{\"a\": 3}\n```\nHope it helps",
-                Some(&s)
-            )
-            .unwrap(),
-            json!({"a": 3})
-        );
-        assert_eq!(
-            extract_json("Sure! {\"a\": 4} is the answer.", Some(&s)).unwrap(),
-            json!({"a": 4})
-        );
-        // A footnote-like array before the object does not win when a schema says object.
-        assert_eq!(
-            extract_json("See [1]. {\"a\": 5}", Some(&s)).unwrap(),
-            json!({"a": 5})
-        );
+                json!({"a": 3}),
+            ),
+            ("Sure! {\"a\": 4} is the answer.", json!({"a": 4})),
+            // A footnote-like array before the object does not win when a schema says object.
+            ("See [1]. {\"a\": 5}", json!({"a": 5})),
+        ] {
+            assert_eq!(extract_json(reply, Some(&s)).unwrap(), want, "{reply:?}");
+        }
         assert!(
             extract_json("   \n ", Some(&s))
                 .unwrap_err()
@@ -242,15 +302,25 @@ mod tests {
     }
 
     #[test]
-    fn parse_reply_reports_schema_and_shape_problems() {
-        #[derive(serde::Deserialize, Debug)]
+    fn parse_reply_repairs_then_reports_schema_and_shape_problems() {
+        #[derive(serde::Deserialize, Debug, PartialEq)]
         struct A {
-            #[allow(dead_code)]
             a: u32,
         }
         let s =
             json!({"type": "object", "required": ["a"], "properties": {"a": {"type": "integer"}}});
-        assert!(parse_reply::<A>("{\"a\": 1}", Some(&s)).is_ok());
+        assert_eq!(
+            parse_reply::<A>("{\"a\": 1}", Some(&s)).unwrap().value,
+            A { a: 1 }
+        );
+        // A number written as a string is repaired, and the repair reported.
+        let r = parse_reply::<A>("{\"a\": \"1,000\"}", Some(&s)).unwrap();
+        assert_eq!(r.value, A { a: 1000 });
+        assert_eq!(r.repairs.len(), 1);
+        assert_eq!(r.repairs[0].path, "$.a");
+        // The repaired footnote case: the object fits only after repair, and still wins.
+        let r = parse_reply::<A>("See [1]. {\"a\": \"5\"}", Some(&s)).unwrap();
+        assert_eq!(r.value, A { a: 5 });
         let e = parse_reply::<A>("{\"a\": \"x\"}", Some(&s)).unwrap_err();
         assert!(e.contains("$.a: expected integer, got string"), "{e}");
         let e = parse_reply::<A>("{\"b\": 1}", None).unwrap_err();

@@ -2,9 +2,10 @@
 //! a local process) and [`SilentTts`] (a deterministic fake for tests). Every engine
 //! writes a 16-bit PCM WAV file and reports its duration read back from the WAV header.
 
-use crate::http;
+use crate::http::{self, Auth, Vendor};
 use crate::{ProviderError, Usage};
-use secrecy::{ExposeSecret, SecretString};
+use reqwest::Method;
+use secrecy::SecretString;
 use serde_json::json;
 use std::io::Cursor;
 use std::path::Path;
@@ -48,21 +49,21 @@ fn usage_for(text: &str) -> Usage {
 
 fn reject_empty(provider: &str, text: &str) -> Result<(), ProviderError> {
     if text.trim().is_empty() {
-        return Err(ProviderError::BadRequest {
-            provider: provider.to_string(),
-            status: 400,
-            message: "nothing to speak: the text is empty".to_string(),
-        });
+        return Err(ProviderError::bad_request(
+            provider,
+            400,
+            "nothing to speak: the text is empty",
+        ));
     }
     Ok(())
 }
 
 fn write_error(provider: &str, out: &Path, e: std::io::Error) -> ProviderError {
     // A path we cannot write is a deployment problem, not something a retry fixes.
-    ProviderError::NotConfigured {
-        provider: provider.to_string(),
-        message: format!("cannot write audio to {}: {e}", out.display()),
-    }
+    ProviderError::not_configured(
+        provider,
+        format!("cannot write audio to {}: {e}", out.display()),
+    )
 }
 
 async fn write_file(provider: &str, out: &Path, bytes: &[u8]) -> Result<(), ProviderError> {
@@ -79,10 +80,8 @@ async fn write_file(provider: &str, out: &Path, bytes: &[u8]) -> Result<(), Prov
 /// What every engine answers for `text` rendered as the WAV `audio`: its length and size,
 /// and the usage billed. A WAV whose header cannot be read is the provider's fault.
 fn describe(provider: &str, audio: &[u8], text: &str) -> Result<(AudioInfo, Usage), ProviderError> {
-    let seconds = wav_seconds(audio).map_err(|message| ProviderError::InvalidResponse {
-        provider: provider.to_string(),
-        message,
-    })?;
+    let seconds =
+        wav_seconds(audio).map_err(|message| ProviderError::invalid_response(provider, message))?;
     Ok((
         AudioInfo {
             seconds,
@@ -164,9 +163,7 @@ pub fn fix_streamed_wav_sizes(bytes: &mut [u8]) -> Result<(), WavProblem> {
 
 #[derive(Debug, Clone)]
 pub struct CartesiaTts {
-    base: Url,
-    key: SecretString,
-    http: reqwest::Client,
+    vendor: Vendor,
     model_id: String,
     voice_id: String,
     version: String,
@@ -175,10 +172,10 @@ pub struct CartesiaTts {
 
 impl CartesiaTts {
     pub fn new(base_url: Url, key: SecretString, http: reqwest::Client) -> Self {
+        let vendor = Vendor::new("cartesia", base_url, Some(key), Auth::Bearer, http)
+            .max_body(MAX_AUDIO_BYTES);
         CartesiaTts {
-            base: base_url,
-            key,
-            http,
+            vendor,
             model_id: CARTESIA_MODEL.to_string(),
             voice_id: CARTESIA_VOICE.to_string(),
             version: CARTESIA_VERSION.to_string(),
@@ -214,8 +211,6 @@ impl CartesiaTts {
     ) -> Result<(AudioInfo, Usage), ProviderError> {
         const PROVIDER: &str = "cartesia";
         reject_empty(PROVIDER, text)?;
-        http::require_key(PROVIDER, Some(&self.key))?;
-        let url = http::join_url(PROVIDER, &self.base, "tts/bytes")?;
         let mut body = json!({
             "model_id": self.model_id,
             "transcript": text,
@@ -225,44 +220,39 @@ impl CartesiaTts {
         if let Some(language) = &self.language {
             body["language"] = json!(language);
         }
-        let builder = self
-            .http
-            .post(url)
-            .bearer_auth(self.key.expose_secret())
-            .header("Cartesia-Version", self.version.as_str())
-            .json(&body);
-        let raw = http::send(PROVIDER, builder, MAX_AUDIO_BYTES).await?;
-        if !raw.status.is_success() {
-            return Err(http::classify_response(
-                PROVIDER,
-                raw.status,
-                &raw.headers,
-                &raw.body,
-            ));
-        }
-        let mut audio = raw.body.to_vec();
-        match fix_streamed_wav_sizes(&mut audio) {
-            Ok(()) => {}
-            Err(WavProblem::NotWav) => {
-                return Err(ProviderError::InvalidResponse {
-                    provider: PROVIDER.to_string(),
-                    message: format!(
-                        "expected a WAV body, got {} bytes without a RIFF header",
-                        audio.len()
-                    ),
-                });
-            }
-            Err(WavProblem::Truncated { declared, received }) => {
-                return Err(ProviderError::InvalidResponse {
-                    provider: PROVIDER.to_string(),
-                    message: format!(
-                        "audio cut off: the WAV header declares {declared} bytes of audio, \
-                         {received} arrived"
-                    ),
-                });
-            }
-        }
-        let answer = describe(PROVIDER, &audio, text)?;
+        let build = |b: reqwest::RequestBuilder| {
+            b.header("Cartesia-Version", self.version.as_str())
+                .json(&body)
+        };
+        let (audio, answer) = self
+            .vendor
+            .call(Method::POST, "tts/bytes", build, |raw| {
+                let mut audio = raw.body.to_vec();
+                match fix_streamed_wav_sizes(&mut audio) {
+                    Ok(()) => {}
+                    Err(WavProblem::NotWav) => {
+                        return Err(ProviderError::invalid_response(
+                            PROVIDER,
+                            format!(
+                                "expected a WAV body, got {} bytes without a RIFF header",
+                                audio.len()
+                            ),
+                        ));
+                    }
+                    Err(WavProblem::Truncated { declared, received }) => {
+                        return Err(ProviderError::invalid_response(
+                            PROVIDER,
+                            format!(
+                                "audio cut off: the WAV header declares {declared} bytes of \
+                                 audio, {received} arrived"
+                            ),
+                        ));
+                    }
+                }
+                let answer = describe(PROVIDER, &audio, text)?;
+                Ok((audio, answer))
+            })
+            .await?;
         write_file(PROVIDER, out, &audio).await?;
         Ok(answer)
     }
@@ -279,9 +269,7 @@ impl TtsEngine for CartesiaTts {
         text: &str,
         out: &Path,
     ) -> Result<(AudioInfo, Usage), ProviderError> {
-        self.synthesize_inner(text, out)
-            .await
-            .map_err(|e| http::redact_error(e, Some(&self.key)))
+        self.synthesize_inner(text, out).await
     }
 }
 
@@ -364,18 +352,15 @@ impl TtsEngine for EspeakTts {
             .stderr(Stdio::piped())
             .kill_on_drop(true)
             .spawn()
-            .map_err(|e| match e.kind() {
-                std::io::ErrorKind::NotFound => ProviderError::NotConfigured {
-                    provider: PROVIDER.to_string(),
-                    message: format!(
+            .map_err(|e| {
+                let message = match e.kind() {
+                    std::io::ErrorKind::NotFound => format!(
                         "{} is not installed or not on PATH (apt-get install espeak-ng)",
                         self.program
                     ),
-                },
-                _ => ProviderError::NotConfigured {
-                    provider: PROVIDER.to_string(),
-                    message: format!("cannot start {}: {e}", self.program),
-                },
+                    _ => format!("cannot start {}: {e}", self.program),
+                };
+                ProviderError::not_configured(PROVIDER, message)
             })?;
         if let Some(mut stdin) = child.stdin.take() {
             let text = text.to_string();
@@ -388,31 +373,26 @@ impl TtsEngine for EspeakTts {
         let output = match tokio::time::timeout(self.timeout, child.wait_with_output()).await {
             Ok(Ok(output)) => output,
             Ok(Err(e)) => {
-                return Err(ProviderError::Connection {
-                    provider: PROVIDER.to_string(),
-                    message: format!("espeak-ng: {e}"),
-                });
+                return Err(ProviderError::connection(
+                    PROVIDER,
+                    format!("espeak-ng: {e}"),
+                ));
             }
             // Dropping the future kills the child (kill_on_drop).
-            Err(_) => {
-                return Err(ProviderError::Timeout {
-                    provider: PROVIDER.to_string(),
-                    after: self.timeout,
-                });
-            }
+            Err(_) => return Err(ProviderError::timeout(PROVIDER, self.timeout)),
         };
         if !output.status.success() {
             let stderr = String::from_utf8_lossy(&output.stderr);
-            return Err(ProviderError::Server {
-                provider: PROVIDER.to_string(),
-                status: 500,
-                message: format!(
+            return Err(ProviderError::server(
+                PROVIDER,
+                500,
+                format!(
                     "espeak-ng exited with {}: {}",
                     output.status,
                     http::truncate(stderr.trim(), 300)
                 ),
-                retry_after: None,
-            });
+                None,
+            ));
         }
         let audio = tokio::fs::read(out)
             .await
@@ -470,9 +450,8 @@ impl TtsEngine for SilentTts {
     ) -> Result<(AudioInfo, Usage), ProviderError> {
         const PROVIDER: &str = "silent";
         reject_empty(PROVIDER, text)?;
-        let audio = SilentTts::render(text).map_err(|e| ProviderError::InvalidResponse {
-            provider: PROVIDER.to_string(),
-            message: format!("cannot render silence: {e}"),
+        let audio = SilentTts::render(text).map_err(|e| {
+            ProviderError::invalid_response(PROVIDER, format!("cannot render silence: {e}"))
         })?;
         let answer = describe(PROVIDER, &audio, text)?;
         write_file(PROVIDER, out, &audio).await?;

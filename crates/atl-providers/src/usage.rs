@@ -5,13 +5,18 @@ use std::time::Duration;
 /// Consumption reported by one call. Every field defaults to zero because vendors omit
 /// the ones that do not apply.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
 pub struct Usage {
     pub input_tokens: u64,
     /// Part of `input_tokens` served from the provider's prompt cache (priced lower).
     pub cached_input_tokens: u64,
     pub output_tokens: u64,
-    /// Paid lookups (an Apollo match, a Hunter search, a web search).
+    /// Billed units of a lookup endpoint: Apollo credits, Hunter searches or
+    /// verifications, web searches (Tavily credits).
     pub lookups: u64,
+    /// Lookups that found nothing (priced at the endpoint's miss price, zero for vendors
+    /// that charge on a hit only).
+    pub misses: u64,
     /// Characters sent to a TTS engine.
     pub tts_characters: u64,
 }
@@ -22,6 +27,7 @@ impl Usage {
         self.cached_input_tokens += other.cached_input_tokens;
         self.output_tokens += other.output_tokens;
         self.lookups += other.lookups;
+        self.misses += other.misses;
         self.tts_characters += other.tts_characters;
     }
 }

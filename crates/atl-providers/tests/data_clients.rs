@@ -1,12 +1,12 @@
 //! Apollo, Tavily, Brave, Hunter and the TTS engines against wiremock servers speaking the
-//! wire formats of `provider-apis.md` (fixtures under `tests/fixtures/`).
+//! vendors' documented wire formats (fixtures under `tests/fixtures/`).
 
-use atl_providers::ProviderError;
 use atl_providers::apollo::{ApolloClient, PeopleSearch, PersonMatch};
 use atl_providers::http::build_http_client;
-use atl_providers::hunter::{EmailStatus, HunterClient};
+use atl_providers::hunter::{EmailSource, EmailStatus, HunterClient, HunterStatus};
 use atl_providers::search::{BraveClient, SearchHit, TavilyClient, WebSearch};
 use atl_providers::tts::{CartesiaTts, EspeakTts, SilentTts, TtsEngine};
+use atl_providers::{ErrorKind, ProviderError};
 use secrecy::SecretString;
 use serde_json::{Value, json};
 use std::time::Duration;
@@ -181,7 +181,7 @@ async fn apollo_bulk_match_lines_up_and_enforces_ten() {
 
     let eleven = vec![PersonMatch::default(); 11];
     let err = client.bulk_match(&eleven).await.unwrap_err();
-    assert!(matches!(err, ProviderError::BadRequest { .. }), "{err:?}");
+    assert!(err.kind == ErrorKind::BadRequest, "{err:?}");
 }
 
 #[tokio::test]
@@ -300,8 +300,10 @@ async fn apollo_errors() {
         .await
         .unwrap_err();
     assert!(
-        matches!(&err, ProviderError::RateLimited { retry_after: Some(d), message, .. }
-        if *d <= Duration::from_secs(60) && message.contains("50 times per minute")),
+        err.kind == ErrorKind::RateLimited
+            && err.retry_after.is_some()
+            && err.retry_after.unwrap_or_default() <= Duration::from_secs(60)
+            && err.message.contains("50 times per minute"),
         "{err:?}"
     );
     let err = client
@@ -309,13 +311,13 @@ async fn apollo_errors() {
         .await
         .unwrap_err();
     assert!(
-        matches!(err, ProviderError::Auth { status: 403, .. }),
+        (err.kind, err.status) == (ErrorKind::Auth, Some(403)),
         "{err:?}"
     );
     assert_no_key(&err);
     let err = client.enrich_organization("acme.com").await.unwrap_err();
     assert!(
-        matches!(err, ProviderError::BadRequest { status: 422, .. }),
+        (err.kind, err.status) == (ErrorKind::BadRequest, Some(422)),
         "{err:?}"
     );
 
@@ -331,10 +333,7 @@ async fn apollo_errors() {
         .match_person(&PersonMatch::default())
         .await
         .unwrap_err();
-    assert!(
-        matches!(err, ProviderError::InvalidResponse { .. }),
-        "{err:?}"
-    );
+    assert!(err.kind == ErrorKind::InvalidResponse, "{err:?}");
 }
 
 // ---------------------------------------------------------------------------------------
@@ -372,19 +371,17 @@ async fn tavily_results_and_errors() {
     for (status, check) in [
         (
             432u16,
-            (|e: &ProviderError| matches!(e, ProviderError::Quota { message, .. } if message == "plan limit"))
+            (|e: &ProviderError| e.kind == ErrorKind::Quota && e.message == "plan limit")
                 as fn(&ProviderError) -> bool,
         ),
-        (433, |e| matches!(e, ProviderError::Quota { .. })),
-        (429, |e| matches!(e, ProviderError::RateLimited { .. })),
-        (401, |e| {
-            matches!(e, ProviderError::Auth { status: 401, .. })
-        }),
+        (433, |e| e.kind == ErrorKind::Quota),
+        (429, |e| e.kind == ErrorKind::RateLimited),
+        (401, |e| (e.kind, e.status) == (ErrorKind::Auth, Some(401))),
         (400, |e| {
-            matches!(e, ProviderError::BadRequest { status: 400, .. })
+            (e.kind, e.status) == (ErrorKind::BadRequest, Some(400))
         }),
         (500, |e| {
-            matches!(e, ProviderError::Server { status: 500, .. })
+            (e.kind, e.status) == (ErrorKind::Server, Some(500))
         }),
     ] {
         let server = MockServer::start().await;
@@ -456,8 +453,10 @@ async fn brave_results_no_web_and_rate_limit() {
         .await
         .unwrap_err();
     assert!(
-        matches!(&err, ProviderError::RateLimited { retry_after: Some(d), message, .. }
-        if *d == Duration::from_secs(1) && message == "Request rate limit exceeded for plan"),
+        err.kind == ErrorKind::RateLimited
+            && err.retry_after.is_some()
+            && err.retry_after.unwrap_or_default() == Duration::from_secs(1)
+            && err.message == "Request rate limit exceeded for plan",
         "{err:?}"
     );
     assert_no_key(&err);
@@ -493,14 +492,28 @@ async fn hunter_finder_hit_and_miss() {
     let found = found.expect("found");
     assert_eq!(found.email, "jane.doe@acme.com");
     assert_eq!(found.score, Some(94));
-    assert_eq!(found.status, Some(EmailStatus::Verified));
-    assert_eq!(found.sources, vec!["https://acme.com/team"]);
-    assert_eq!(usage.lookups, 1);
+    assert_eq!(found.accept_all, Some(false));
+    assert_eq!(found.status(), Some(HunterStatus::Valid));
+    let check = found.verification.as_ref().unwrap();
+    assert_eq!(check.date.as_deref(), Some("2026-10-02"));
+    assert_eq!(
+        found.sources,
+        vec![EmailSource {
+            uri: Some("https://acme.com/team".into()),
+            extracted_on: Some("2026-05-01".into()),
+            last_seen_on: Some("2026-10-01".into()),
+        }]
+    );
+    assert_eq!((usage.lookups, usage.misses), (1, 0));
     let (found, usage) = hunter
         .find_email("acme.com", "Jane", "Nobody")
         .await
         .unwrap();
-    assert_eq!((found, usage.lookups), (None, 0));
+    assert_eq!(
+        (found, usage.lookups, usage.misses),
+        (None, 0, 1),
+        "no credit on a miss"
+    );
 }
 
 #[tokio::test]
@@ -508,12 +521,20 @@ async fn hunter_verifier_statuses_and_pending() {
     let server = MockServer::start().await;
     let mut accept_all = fixture("hunter_verifier_valid.json");
     accept_all["data"]["status"] = json!("accept_all");
+    accept_all["data"]["accept_all"] = json!(true);
+    accept_all["data"]["result"] = json!("risky");
     let mut unknown = fixture("hunter_verifier_valid.json");
     unknown["data"]["status"] = json!("unknown");
+    let mut webmail = fixture("hunter_verifier_valid.json");
+    webmail["data"]["status"] = json!("webmail");
+    // Only the deprecated `result`: it decides.
+    let old = json!({"data": {"result": "undeliverable", "score": 10}});
     for (email, body) in [
         ("valid@acme.com", fixture("hunter_verifier_valid.json")),
         ("all@acme.com", accept_all),
         ("unknown@acme.com", unknown),
+        ("web@gmail.example", webmail),
+        ("old@acme.com", old),
     ] {
         Mock::given(method("GET"))
             .and(path("/v2/email-verifier"))
@@ -529,23 +550,71 @@ async fn hunter_verifier_statuses_and_pending() {
         .mount(&server)
         .await;
     let hunter = HunterClient::new(base(&server), key(), http());
-    let (v, usage) = hunter.verify_email("valid@acme.com").await.unwrap();
-    assert_eq!(
-        (v.status, v.hunter_status.as_str(), usage.lookups),
-        (EmailStatus::Verified, "valid", 1)
-    );
-    let (v, usage) = hunter.verify_email("all@acme.com").await.unwrap();
-    assert_eq!((v.status, usage.lookups), (EmailStatus::Likely, 1));
-    let (v, usage) = hunter.verify_email("unknown@acme.com").await.unwrap();
-    assert_eq!(
-        (v.status, usage.lookups),
-        (EmailStatus::Unknown, 0),
-        "unknown is not billed"
-    );
+    // Hunter's own word, score, accept_all and result come back as sent; only billed
+    // statuses use a verification.
+    for (email, status, score, accept_all, result, billed) in [
+        (
+            "valid@acme.com",
+            HunterStatus::Valid,
+            Some(97),
+            Some(false),
+            Some("deliverable"),
+            1,
+        ),
+        (
+            "all@acme.com",
+            HunterStatus::AcceptAll,
+            Some(97),
+            Some(true),
+            Some("risky"),
+            1,
+        ),
+        (
+            "unknown@acme.com",
+            HunterStatus::Unknown,
+            Some(97),
+            Some(false),
+            Some("deliverable"),
+            0,
+        ),
+        (
+            "web@gmail.example",
+            HunterStatus::Webmail,
+            Some(97),
+            Some(false),
+            Some("deliverable"),
+            0,
+        ),
+        (
+            "old@acme.com",
+            HunterStatus::Invalid,
+            Some(10),
+            None,
+            Some("undeliverable"),
+            1,
+        ),
+    ] {
+        let (v, usage) = hunter.verify_email(email).await.unwrap();
+        assert_eq!(
+            (
+                v.status,
+                v.score,
+                v.accept_all,
+                v.result.as_deref(),
+                usage.lookups
+            ),
+            (status, score, accept_all, result, billed),
+            "{email}"
+        );
+    }
+    // 202: still verifying: retryable, not a health problem, come back shortly.
     let err = hunter.verify_email("slow@acme.com").await.unwrap_err();
-    assert!(
-        matches!(err, ProviderError::InvalidResponse { .. }) && err.is_retryable(),
-        "{err:?}"
+    assert_eq!((err.kind, err.status), (ErrorKind::Pending, Some(202)));
+    assert!(err.is_retryable() && !err.counts_against_health() && !err.is_rate_limit());
+    assert_eq!(err.retry_after, Some(Duration::from_secs(3)));
+    assert_eq!(
+        EmailStatus::from(HunterStatus::AcceptAll),
+        EmailStatus::Likely
     );
     assert_eq!(EmailStatus::from_hunter("webmail").as_str(), "unverified");
     assert_eq!(
@@ -590,15 +659,15 @@ async fn hunter_reversed_statuses_and_no_key_in_errors() {
         .await
         .unwrap_err();
     assert!(
-        matches!(&err, ProviderError::RateLimited { message, .. } if message.contains("rate limit")),
+        err.kind == ErrorKind::RateLimited && err.message.contains("rate limit"),
         "{err:?}"
     );
     let err = hunter.verify_email("quota@acme.com").await.unwrap_err();
-    assert!(matches!(err, ProviderError::Quota { .. }), "{err:?}");
+    assert!(err.kind == ErrorKind::Quota, "{err:?}");
     assert!(!err.is_retryable());
     let err = hunter.verify_email("echo@acme.com").await.unwrap_err();
     assert!(
-        matches!(err, ProviderError::Auth { status: 401, .. }),
+        (err.kind, err.status) == (ErrorKind::Auth, Some(401)),
         "{err:?}"
     );
     assert_no_key(&err);
@@ -622,7 +691,7 @@ async fn hunter_reversed_statuses_and_no_key_in_errors() {
         .find_email("acme.com", "Jane", "Doe")
         .await
         .unwrap_err();
-    assert!(matches!(err, ProviderError::Timeout { .. }), "{err:?}");
+    assert!(err.kind == ErrorKind::Timeout, "{err:?}");
     assert_no_key(&err);
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let dead = Url::parse(&format!("http://{}", listener.local_addr().unwrap())).unwrap();
@@ -631,7 +700,7 @@ async fn hunter_reversed_statuses_and_no_key_in_errors() {
         .verify_email("a@b.c")
         .await
         .unwrap_err();
-    assert!(matches!(err, ProviderError::Connection { .. }), "{err:?}");
+    assert!(err.kind == ErrorKind::Connection, "{err:?}");
     assert_no_key(&err);
     assert!(!format!("{hunter:?}").contains(KEY));
 }
@@ -687,7 +756,7 @@ async fn cartesia_writes_the_wav_and_reads_its_length() {
         .await
         .unwrap_err();
     assert!(
-        matches!(&err, ProviderError::BadRequest { message, .. } if message.contains("Cartesia-Version")),
+        err.kind == ErrorKind::BadRequest && err.message.contains("Cartesia-Version"),
         "{err:?}"
     );
     assert_no_key(&err);
@@ -703,10 +772,7 @@ async fn cartesia_writes_the_wav_and_reads_its_length() {
         .synthesize("hi", &out)
         .await
         .unwrap_err();
-    assert!(
-        matches!(err, ProviderError::InvalidResponse { .. }),
-        "{err:?}"
-    );
+    assert!(err.kind == ErrorKind::InvalidResponse, "{err:?}");
     let server = MockServer::start().await;
     respond(
         &server,
@@ -737,7 +803,7 @@ async fn silent_tts_is_deterministic() {
     assert!((a.seconds - 1.4).abs() < 0.001, "{a:?}");
     assert_eq!(usage.tts_characters, 20);
     let err = SilentTts.synthesize("   ", &out).await.unwrap_err();
-    assert!(matches!(err, ProviderError::BadRequest { .. }));
+    assert!(err.kind == ErrorKind::BadRequest);
 }
 
 #[tokio::test]
@@ -748,7 +814,7 @@ async fn espeak_missing_binary_is_not_configured() {
         .await
         .unwrap_err();
     assert!(
-        matches!(&err, ProviderError::NotConfigured { message, .. } if message.contains("not installed")),
+        err.kind == ErrorKind::NotConfigured && err.message.contains("not installed"),
         "{err:?}"
     );
 }

@@ -1,9 +1,17 @@
 //! Governor behaviour under simulated time (`start_paused`): the runtime jumps the clock
 //! whenever every task is waiting on a timer, so minutes of load run in milliseconds.
+//!
+//! The governor only admits: one attempt per call, no retry, no backoff. Rate slots
+//! within `max_admission_wait` are waited for; further ones fail the call at once.
 
-use atl_providers::ProviderError;
-use atl_providers::config::Limits;
-use atl_providers::governor::{BreakerState, Governor, Governors};
+use atl_providers::config::ProvidersConfig;
+use atl_providers::governor::{
+    Admission, BreakerState, BucketKey, BucketLimit, Governor, Governors, LocalRateLimiter,
+    RateLimiter, TokenEstimate,
+};
+use atl_providers::limits::{Limits, Measure};
+use atl_providers::{ErrorKind, ProviderError};
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -11,35 +19,23 @@ use tokio::time::{Instant, sleep};
 
 fn limits() -> Limits {
     Limits {
-        rpm: None,
-        tpm: None,
         max_concurrency: 100,
         timeout: Duration::from_secs(30),
-        max_retries: 3,
-        backoff_base: Duration::from_millis(100),
-        backoff_cap: Duration::from_secs(2),
-        max_retry_after: Duration::from_secs(120),
+        // Long enough that the rate tests measure the limiter's own spacing.
+        max_admission_wait: Duration::from_secs(3600),
         breaker_failures: 3,
         breaker_cooldown: Duration::from_secs(30),
         recover_after: 2,
+        ..Limits::default()
     }
 }
 
 fn server_error() -> ProviderError {
-    ProviderError::Server {
-        provider: "p".into(),
-        status: 503,
-        message: "overloaded".into(),
-        retry_after: None,
-    }
+    ProviderError::server("p", 503, "overloaded", None)
 }
 
 fn rate_limited(after: Option<Duration>) -> ProviderError {
-    ProviderError::RateLimited {
-        provider: "p".into(),
-        message: "slow down".into(),
-        retry_after: after,
-    }
+    ProviderError::rate_limited("p", "slow down", after)
 }
 
 /// Run `n` concurrent calls that each take `work`, recording every attempt's start time
@@ -72,14 +68,7 @@ async fn load(gov: Arc<Governor>, n: usize, tokens: u64, work: Duration) -> Vec<
 
 #[tokio::test(start_paused = true)]
 async fn never_above_rpm_over_three_minutes() {
-    let gov = Arc::new(Governor::new(
-        "p",
-        "m",
-        Limits {
-            rpm: Some(10),
-            ..limits()
-        },
-    ));
+    let gov = Arc::new(Governor::new("p", "m", limits().with_rpm(10)));
     let starts = load(gov, 30, 0, Duration::from_millis(200)).await;
     assert_eq!(starts.len(), 30);
     for minute in 0..3u64 {
@@ -138,14 +127,7 @@ async fn never_above_concurrency() {
 #[tokio::test(start_paused = true)]
 async fn tpm_respected_and_refunds_help() {
     // 1,200 tokens/min = 20/s; each call reserves 400.
-    let gov = Arc::new(Governor::new(
-        "p",
-        "m",
-        Limits {
-            tpm: Some(1_200),
-            ..limits()
-        },
-    ));
+    let gov = Arc::new(Governor::new("p", "m", limits().with_tpm(1_200)));
     let starts = load(gov.clone(), 12, 400, Duration::from_millis(10)).await;
     for (i, s) in starts.iter().enumerate() {
         let reserved = 400.0 * (i + 1) as f64;
@@ -160,79 +142,96 @@ async fn tpm_respected_and_refunds_help() {
     assert!((179.0..=181.0).contains(&last), "{last}");
 
     // With the real usage settled after each call, the same load runs much faster.
-    let gov = Arc::new(Governor::new(
-        "p",
-        "m",
-        Limits {
-            tpm: Some(1_200),
-            ..limits()
-        },
-    ));
+    let gov = Arc::new(Governor::new("p", "m", limits().with_tpm(1_200)));
     let t0 = Instant::now();
     for _ in 0..12 {
         let (_, stats) = gov
             .call(400, || async { Ok::<_, ProviderError>(()) })
             .await
             .unwrap();
-        gov.adjust_tokens(stats.reserved_tokens, 100);
+        gov.settle(stats.reserved, 100.into()).await;
     }
-    assert!(t0.elapsed() < Duration::from_secs(50), "{:?}", t0.elapsed());
-}
-
-#[tokio::test(start_paused = true)]
-async fn retry_after_is_honoured() {
-    let gov = Governor::new("p", "m", limits());
-    let times = Mutex::new(Vec::new());
-    let t0 = Instant::now();
-    let (v, stats) = gov
-        .call(0, || {
-            let mut t = times.lock().unwrap();
-            t.push(t0.elapsed());
-            let first = t.len() == 1;
-            async move {
-                if first {
-                    Err(rate_limited(Some(Duration::from_secs(7))))
-                } else {
-                    Ok(42)
-                }
-            }
-        })
-        .await
-        .unwrap();
-    assert_eq!(v, 42);
-    assert_eq!(stats.attempts, 2);
-    let t = times.lock().unwrap();
+    // Nine fit in the first minute once settled (9 × 100 + 400 > 1,200 for the tenth),
+    // the rest as soon as the window slides: a minute instead of three.
     assert!(
-        t[1] - t[0] >= Duration::from_secs(7),
-        "second attempt after {:?}",
-        t[1] - t[0]
+        t0.elapsed() <= Duration::from_secs(61),
+        "{:?}",
+        t0.elapsed()
     );
-    // Not absurdly later either: backoff cap is 2 s and the wait is max(jitter, 7 s).
-    assert!(t[1] - t[0] <= Duration::from_secs(8));
+    assert!(
+        t0.elapsed() >= Duration::from_secs(59),
+        "{:?}",
+        t0.elapsed()
+    );
 }
 
 #[tokio::test(start_paused = true)]
-async fn retry_after_beyond_the_maximum_fails_instead_of_sleeping() {
+async fn a_provider_429_returns_at_once_with_its_wait() {
+    let gov = Governor::new("p", "m", limits());
+    let calls = AtomicU32::new(0);
+    let t0 = Instant::now();
+    for asked in [Duration::from_secs(7), Duration::from_secs(3600)] {
+        let err = gov
+            .call(0, || {
+                calls.fetch_add(1, Ordering::SeqCst);
+                async move { Err::<(), _>(rate_limited(Some(asked))) }
+            })
+            .await
+            .unwrap_err();
+        assert!(err.is_rate_limit());
+        assert_eq!(err.retry_after, Some(asked), "the provider's own wait");
+    }
+    assert_eq!(calls.load(Ordering::SeqCst), 2, "one attempt per call");
+    assert_eq!(t0.elapsed(), Duration::ZERO, "nobody slept");
+    let s = gov.snapshot();
+    assert_eq!(
+        (s.calls, s.attempts, s.rate_limited, s.failures),
+        (2, 2, 2, 2)
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_rate_slot_too_far_away_fails_at_once_with_the_wait() {
     let gov = Governor::new(
         "p",
         "m",
         Limits {
-            max_retry_after: Duration::from_secs(60),
+            max_admission_wait: Duration::from_secs(2),
             ..limits()
-        },
+        }
+        .with_rpm(2),
     );
     let calls = AtomicU32::new(0);
-    let t0 = Instant::now();
-    let err = gov
-        .call(0, || {
-            calls.fetch_add(1, Ordering::SeqCst);
-            async { Err::<(), _>(rate_limited(Some(Duration::from_secs(3600)))) }
-        })
-        .await
-        .unwrap_err();
-    assert!(err.is_rate_limit());
-    assert_eq!(calls.load(Ordering::SeqCst), 1);
-    assert!(t0.elapsed() < Duration::from_secs(1));
+    let ok = || {
+        calls.fetch_add(1, Ordering::SeqCst);
+        async { Ok::<_, ProviderError>(()) }
+    };
+    gov.call(0, ok).await.unwrap();
+    sleep(Duration::from_secs(10)).await;
+    gov.call(0, ok).await.unwrap();
+    // The third slot is 50 s away (the first call leaves the window at 60 s).
+    let t = Instant::now();
+    let err = gov.call(0, ok).await.unwrap_err();
+    assert_eq!(err.kind, ErrorKind::RateLimited);
+    assert_eq!(err.retry_after, Some(Duration::from_secs(50)));
+    assert!(err.message.contains("2 requests"), "{err}");
+    assert_eq!(t.elapsed(), Duration::ZERO, "refused without sleeping");
+    assert_eq!(
+        calls.load(Ordering::SeqCst),
+        2,
+        "the provider was not called"
+    );
+    let s = gov.snapshot();
+    assert_eq!((s.throttled, s.attempts, s.rate_limited), (1, 2, 0));
+    // A slot within the admission wait is waited for.
+    sleep(Duration::from_secs(49)).await;
+    let t = Instant::now();
+    gov.call(0, ok).await.unwrap();
+    assert_eq!(t.elapsed(), Duration::from_secs(1));
+    assert!(
+        gov.is_healthy(),
+        "a throttled call says nothing about health"
+    );
 }
 
 #[tokio::test(start_paused = true)]
@@ -243,11 +242,11 @@ async fn final_error_is_not_retried_and_keeps_its_message() {
         .call(0, || {
             calls.fetch_add(1, Ordering::SeqCst);
             async {
-                Err::<(), _>(ProviderError::BadRequest {
-                    provider: "p".into(),
-                    status: 400,
-                    message: "max_tokens: must be at most 8192".into(),
-                })
+                Err::<(), _>(ProviderError::bad_request(
+                    "p",
+                    400,
+                    "max_tokens: must be at most 8192",
+                ))
             }
         })
         .await
@@ -258,11 +257,11 @@ async fn final_error_is_not_retried_and_keeps_its_message() {
         "{err}"
     );
     let s = gov.snapshot();
-    assert_eq!((s.calls, s.attempts, s.retries, s.failures), (1, 1, 0, 1));
+    assert_eq!((s.calls, s.attempts, s.failures), (1, 1, 1));
 }
 
 #[tokio::test(start_paused = true)]
-async fn retryable_errors_use_every_retry_with_backoff() {
+async fn retryable_errors_are_returned_after_one_attempt() {
     let gov = Governor::new(
         "p",
         "m",
@@ -271,45 +270,27 @@ async fn retryable_errors_use_every_retry_with_backoff() {
             ..limits()
         },
     );
-    let calls = AtomicU32::new(0);
-    let t0 = Instant::now();
-    let err = gov
-        .call(0, || {
-            calls.fetch_add(1, Ordering::SeqCst);
-            async { Err::<(), _>(server_error()) }
-        })
-        .await
-        .unwrap_err();
-    assert!(matches!(err, ProviderError::Server { .. }));
-    assert_eq!(calls.load(Ordering::SeqCst), 4, "1 attempt + 3 retries");
-    // Full jitter: each sleep is in [0, min(cap, base·2^k)] → at most 0.1+0.2+0.4 s.
-    assert!(
-        t0.elapsed() <= Duration::from_millis(700),
-        "{:?}",
-        t0.elapsed()
-    );
+    for err in [
+        server_error(),
+        ProviderError::invalid_response("p", "not json"),
+        ProviderError::connection("p", "connection refused"),
+    ] {
+        let calls = AtomicU32::new(0);
+        let t0 = Instant::now();
+        let got = gov
+            .call(0, || {
+                calls.fetch_add(1, Ordering::SeqCst);
+                let err = err.clone();
+                async move { Err::<(), _>(err) }
+            })
+            .await
+            .unwrap_err();
+        assert_eq!(got, err, "the provider's error, unchanged");
+        assert_eq!(calls.load(Ordering::SeqCst), 1, "{err}");
+        assert_eq!(t0.elapsed(), Duration::ZERO, "no backoff");
+    }
     let s = gov.snapshot();
-    assert_eq!((s.attempts, s.retries, s.failures), (4, 3, 1));
-}
-
-#[tokio::test(start_paused = true)]
-async fn invalid_response_is_retried_once_only() {
-    let gov = Governor::new("p", "m", limits());
-    let calls = AtomicU32::new(0);
-    let err = gov
-        .call(0, || {
-            calls.fetch_add(1, Ordering::SeqCst);
-            async {
-                Err::<(), _>(ProviderError::InvalidResponse {
-                    provider: "p".into(),
-                    message: "not json".into(),
-                })
-            }
-        })
-        .await
-        .unwrap_err();
-    assert!(matches!(err, ProviderError::InvalidResponse { .. }));
-    assert_eq!(calls.load(Ordering::SeqCst), 2);
+    assert_eq!((s.attempts, s.failures), (3, 3));
 }
 
 #[tokio::test(start_paused = true)]
@@ -319,7 +300,6 @@ async fn per_attempt_timeout() {
         "m",
         Limits {
             timeout: Duration::from_secs(2),
-            max_retries: 1,
             ..limits()
         },
     );
@@ -331,37 +311,26 @@ async fn per_attempt_timeout() {
         })
         .await
         .unwrap_err();
+    assert_eq!(err, ProviderError::timeout("p", Duration::from_secs(2)));
     assert_eq!(
-        err,
-        ProviderError::Timeout {
-            provider: "p".into(),
-            after: Duration::from_secs(2)
-        }
+        t0.elapsed(),
+        Duration::from_secs(2),
+        "one attempt, not retried"
     );
-    assert!(t0.elapsed() >= Duration::from_secs(4) && t0.elapsed() < Duration::from_secs(5));
-    assert_eq!(gov.snapshot().timeouts, 2);
+    assert_eq!(gov.snapshot().timeouts, 1);
 }
 
 #[tokio::test(start_paused = true)]
 async fn breaker_opens_fails_fast_and_a_probe_closes_it() {
-    let gov = Governor::new(
-        "p",
-        "m",
-        Limits {
-            max_retries: 0,
-            ..limits()
-        },
-    );
+    let gov = Governor::new("p", "m", Limits { ..limits() });
     let calls = AtomicU32::new(0);
     let fail = || {
         calls.fetch_add(1, Ordering::SeqCst);
         async { Err::<u32, _>(server_error()) }
     };
     for _ in 0..3 {
-        assert!(matches!(
-            gov.call(0, fail).await,
-            Err(ProviderError::Server { .. })
-        ));
+        let e = gov.call(0, fail).await.unwrap_err();
+        assert_eq!(e.kind, ErrorKind::Server);
     }
     assert_eq!(calls.load(Ordering::SeqCst), 3);
     assert!(!gov.is_healthy());
@@ -370,12 +339,9 @@ async fn breaker_opens_fails_fast_and_a_probe_closes_it() {
     // While open: fail fast, without calling the provider.
     sleep(Duration::from_secs(10)).await;
     let t = Instant::now();
-    match gov.call(0, fail).await {
-        Err(ProviderError::CircuitOpen { retry_after, .. }) => {
-            assert_eq!(retry_after, Duration::from_secs(20))
-        }
-        other => panic!("{other:?}"),
-    }
+    let e = gov.call(0, fail).await.unwrap_err();
+    assert_eq!(e.kind, ErrorKind::CircuitOpen);
+    assert_eq!(e.retry_after, Some(Duration::from_secs(20)));
     assert_eq!(t.elapsed(), Duration::ZERO);
     assert_eq!(calls.load(Ordering::SeqCst), 3);
 
@@ -403,7 +369,6 @@ async fn only_one_half_open_probe_at_a_time() {
         "p",
         "m",
         Limits {
-            max_retries: 0,
             breaker_failures: 1,
             ..limits()
         },
@@ -425,10 +390,11 @@ async fn only_one_half_open_probe_at_a_time() {
         })
     };
     tokio::task::yield_now().await;
-    assert!(matches!(
-        gov.call(0, || async { Ok::<_, ProviderError>(()) }).await,
-        Err(ProviderError::CircuitOpen { .. })
-    ));
+    let e = gov
+        .call(0, || async { Ok::<_, ProviderError>(()) })
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind, ErrorKind::CircuitOpen);
     probe.await.unwrap().unwrap();
     assert!(
         gov.call(0, || async { Ok::<_, ProviderError>(()) })
@@ -443,7 +409,6 @@ async fn an_abandoned_probe_does_not_wedge_the_breaker() {
         "p",
         "m",
         Limits {
-            max_retries: 0,
             breaker_failures: 1,
             ..limits()
         },
@@ -474,14 +439,7 @@ async fn an_abandoned_probe_does_not_wedge_the_breaker() {
 
 #[tokio::test(start_paused = true)]
 async fn rate_limits_do_not_open_the_breaker() {
-    let gov = Governor::new(
-        "p",
-        "m",
-        Limits {
-            max_retries: 0,
-            ..limits()
-        },
-    );
+    let gov = Governor::new("p", "m", Limits { ..limits() });
     for _ in 0..10 {
         sleep(Duration::from_secs(2)).await;
         assert!(
@@ -500,7 +458,6 @@ async fn adaptive_concurrency_halves_on_429_and_recovers() {
         "m",
         Limits {
             max_concurrency: 8,
-            max_retries: 0,
             ..limits()
         },
     ));
@@ -562,21 +519,17 @@ async fn adaptive_concurrency_halves_on_429_and_recovers() {
 #[tokio::test(start_paused = true)]
 async fn registry_shares_one_governor_per_provider_model() {
     let mut govs = Governors::new();
-    govs.set_limits(
-        "p",
-        Limits {
-            rpm: Some(7),
-            ..limits()
-        },
-    );
+    govs.set_limits("p", limits().with_rpm(7));
     let a = govs.get("p", "m");
     let b = govs.get("p", "m");
     let c = govs.get("p", "other");
     assert!(Arc::ptr_eq(&a, &b));
     assert!(!Arc::ptr_eq(&a, &c));
-    assert_eq!(a.limits().rpm, Some(7));
+    assert_eq!(a.limits().per_minute(Measure::Requests), Some(7));
     assert_eq!(
-        govs.get("apollo", "people").limits().rpm,
+        govs.get("apollo", "people_match")
+            .limits()
+            .per_minute(Measure::Requests),
         Some(50),
         "unset providers use documented defaults"
     );
@@ -591,4 +544,126 @@ async fn registry_shares_one_governor_per_provider_model() {
         .find(|s| s.provider == "p" && s.model == "m")
         .unwrap();
     assert_eq!((p.calls, p.successes, p.in_flight), (1, 1, 0));
+}
+
+// ---- limits as providers count them: per key and bucket, through a RateLimiter ----
+
+fn apollo_config(key: &str) -> ProvidersConfig {
+    let env: HashMap<String, String> = [("APOLLO_API_KEY".to_string(), key.to_string())].into();
+    ProvidersConfig::from_sources(&env, Some("[providers.apollo]\ntier = \"free\"\n"), &[]).unwrap()
+}
+
+async fn ok_call(g: &Governor) -> Result<(), ProviderError> {
+    g.call(0, || async { Ok::<_, ProviderError>(()) })
+        .await
+        .map(|_| ())
+}
+
+#[tokio::test(start_paused = true)]
+async fn endpoints_sharing_a_bucket_count_together_and_keys_count_apart() {
+    let shared: Arc<dyn RateLimiter> = Arc::new(LocalRateLimiter::new());
+    let one = Governors::from_config(&apollo_config("key-one")).with_rate_limiter(shared.clone());
+    let matcher = one.get("apollo", "people_match");
+    let bulk = one.get("apollo", "people_bulk_match");
+    let search = one.get("apollo", "people_search");
+    assert!(matcher.buckets().iter().all(|b| b.bucket == "enrichment"));
+    assert!(bulk.buckets().iter().any(|b| b.bucket == "enrichment_bulk"));
+    assert!(search.buckets().iter().all(|b| b.bucket == "other"));
+    assert!(
+        matcher.buckets().iter().all(|b| !b.key.contains("key-one")),
+        "a fingerprint, never the key"
+    );
+    // 45 matches and 5 bulk matches fill the free plan's 50 enrichment calls a minute.
+    for _ in 0..45 {
+        ok_call(&matcher).await.unwrap();
+    }
+    for _ in 0..5 {
+        ok_call(&bulk).await.unwrap();
+    }
+    let e = ok_call(&matcher).await.unwrap_err();
+    assert_eq!(e.kind, ErrorKind::RateLimited, "{e}");
+    assert!(e.retry_after.unwrap() > Duration::from_secs(50));
+    // People search counts in its own bucket.
+    ok_call(&search).await.unwrap();
+    // Another process with the same key shares the counters (one limiter between them)…
+    let same_key =
+        Governors::from_config(&apollo_config("key-one")).with_rate_limiter(shared.clone());
+    assert!(
+        ok_call(&same_key.get("apollo", "organization_enrich"))
+            .await
+            .is_err()
+    );
+    // …and a second key of the same vendor counts apart.
+    let other_key = Governors::from_config(&apollo_config("key-two")).with_rate_limiter(shared);
+    ok_call(&other_key.get("apollo", "people_match"))
+        .await
+        .unwrap();
+    // Breakers stay per endpoint: the throttled calls opened none.
+    assert!(matcher.is_healthy() && bulk.is_healthy());
+}
+
+/// A limiter that never has room: what a shared limiter says when other processes
+/// used the minute.
+#[derive(Debug)]
+struct Full;
+
+#[async_trait::async_trait]
+impl RateLimiter for Full {
+    async fn acquire(&self, _: &BucketKey, _: &BucketLimit, _: u64) -> Admission {
+        Admission::Wait(Duration::from_secs(30))
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_governor_asks_its_rate_limiter() {
+    let govs = Governors::from_config(&apollo_config("k")).with_rate_limiter(Arc::new(Full));
+    let calls = AtomicU32::new(0);
+    let t = Instant::now();
+    let e = govs
+        .get("apollo", "people_match")
+        .call(0, || {
+            calls.fetch_add(1, Ordering::SeqCst);
+            async { Ok::<_, ProviderError>(()) }
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(
+        (e.kind, e.retry_after),
+        (ErrorKind::RateLimited, Some(Duration::from_secs(30)))
+    );
+    assert_eq!(calls.load(Ordering::SeqCst), 0);
+    assert_eq!(t.elapsed(), Duration::ZERO);
+    // A provider without rates never asks.
+    let deepseek = Governors::new().with_rate_limiter(Arc::new(Full));
+    ok_call(&deepseek.get("deepseek", "deepseek-flash"))
+        .await
+        .unwrap();
+}
+
+#[tokio::test(start_paused = true)]
+async fn anthropic_counts_input_and_output_tokens_apart() {
+    let govs = Governors::new();
+    let g = govs.get("anthropic", "claude-sonnet-5-5");
+    // 16K output tokens a minute: two calls asking 10K output each do not both fit,
+    // though their input is small.
+    let est = TokenEstimate {
+        input: 1_000,
+        output: 10_000,
+    };
+    g.call(est, || async { Ok::<_, ProviderError>(()) })
+        .await
+        .unwrap();
+    let e = g
+        .call(est, || async { Ok::<_, ProviderError>(()) })
+        .await
+        .unwrap_err();
+    assert!(e.message.contains("output_tokens"), "{e}");
+    // Another model of the same key counts in the same bucket.
+    let haiku = govs.get("anthropic", "claude-haiku-5-5");
+    assert!(
+        haiku
+            .call(est, || async { Ok::<_, ProviderError>(()) })
+            .await
+            .is_err()
+    );
 }

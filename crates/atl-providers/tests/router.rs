@@ -1,22 +1,47 @@
-//! Router and structured output against fake chat models (no network).
+//! Router failover and structured output against fake chat models, and the cost of a
+//! persistent 429 against wiremock servers.
 
 use atl_providers::config::ProvidersConfig;
 use atl_providers::llm::{
     ChatModel, ChatRequest, ChatResponse, JsonSchemaFormat, Message, Role, StopReason,
 };
+use atl_providers::openai_compat::OpenAiCompatClient;
 use atl_providers::router::{Route, Router};
 use atl_providers::structured::chat_json;
-use atl_providers::{ProviderError, Usage};
+use atl_providers::{ErrorKind, ProviderError, Usage};
 use serde_json::json;
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 use std::sync::Mutex;
 use std::time::Duration;
+use wiremock::matchers::{method, path};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+/// The chains the sub-agents use, as a caller of this crate would pass them.
+fn chains() -> Vec<(&'static str, Vec<Route>)> {
+    let deepseek = || Route::new("deepseek", "deepseek-flash");
+    let openrouter = || Route::new("openrouter", "openai/gpt-oss-120b");
+    let cerebras = || Route::new("cerebras", "gpt-oss-120b");
+    vec![
+        ("research", vec![deepseek(), openrouter(), cerebras()]),
+        ("intel", vec![deepseek(), openrouter(), cerebras()]),
+        (
+            "enrichment",
+            vec![
+                Route::new("anthropic", "claude-sonnet-5-5"),
+                openrouter(),
+                deepseek(),
+            ],
+        ),
+        ("voice", vec![cerebras(), deepseek()]),
+    ]
+}
 
 /// A chat model that replays scripted outcomes (then repeats the last one) and records
 /// the requests it saw.
 struct Fake {
     name: String,
+    usage: Usage,
     script: Mutex<VecDeque<Result<String, ProviderError>>>,
     last: Mutex<Option<Result<String, ProviderError>>>,
     seen: Mutex<Vec<ChatRequest>>,
@@ -26,6 +51,11 @@ impl Fake {
     fn new(name: &str, script: Vec<Result<&str, ProviderError>>) -> Arc<Self> {
         Arc::new(Fake {
             name: name.into(),
+            usage: Usage {
+                input_tokens: 1_000,
+                output_tokens: 500,
+                ..Usage::default()
+            },
             script: Mutex::new(script.into_iter().map(|r| r.map(str::to_owned)).collect()),
             last: Mutex::new(None),
             seen: Mutex::new(Vec::new()),
@@ -66,25 +96,21 @@ impl ChatModel for Fake {
             text,
             tool_calls: vec![],
             stop: StopReason::EndTurn,
-            usage: Usage {
-                input_tokens: 1_000,
-                output_tokens: 500,
-                ..Usage::default()
-            },
+            usage: self.usage,
             model: format!("{}-vendor-name", request.model),
         })
     }
 }
 
 const FAST: &str = r#"
+# Metered costs must not depend on the hour the test runs at.
+[pricing.deepseek."deepseek-flash"]
+peak_multiplier = 1.0
 [providers.deepseek]
-max_retries = 0
 breaker_failures = 1
 [providers.openrouter]
-max_retries = 0
 breaker_failures = 1
 [providers.cerebras]
-max_retries = 0
 breaker_failures = 1
 "#;
 
@@ -93,7 +119,7 @@ fn config(keys: &[&str], extra_toml: &str) -> ProvidersConfig {
         .iter()
         .map(|p| (format!("{}_API_KEY", p.to_uppercase()), format!("key-{p}")))
         .collect();
-    ProvidersConfig::from_sources(&env, Some(&format!("{FAST}\n{extra_toml}"))).unwrap()
+    ProvidersConfig::from_sources(&env, Some(&format!("{FAST}\n{extra_toml}")), &chains()).unwrap()
 }
 
 fn router(cfg: ProvidersConfig, models: &[&Arc<Fake>]) -> Router {
@@ -117,12 +143,7 @@ fn request() -> ChatRequest {
 }
 
 fn server_error(p: &str) -> ProviderError {
-    ProviderError::Server {
-        provider: p.into(),
-        status: 503,
-        message: "down".into(),
-        retry_after: None,
-    }
+    ProviderError::server(p, 503, "down", None)
 }
 
 const ALL: &[&str] = &["deepseek", "openrouter", "cerebras"];
@@ -147,8 +168,8 @@ async fn first_route_answers_with_cost_and_the_route_model() {
         "deepseek-flash",
         "the route's model is sent"
     );
-    // 1,000 in at $0.30/M + 500 out at $1.20/M.
-    let want = 1_000.0 * 0.30 / 1e6 + 500.0 * 1.20 / 1e6;
+    // 1,000 in at $0.15/M + 500 out at $0.60/M.
+    let want = 1_000.0 * 0.15 / 1e6 + 500.0 * 0.60 / 1e6;
     assert!(
         (m.cost_usd.unwrap() - want).abs() < 1e-15,
         "{:?}",
@@ -196,17 +217,17 @@ async fn retryable_failure_fails_over_and_an_open_breaker_is_skipped() {
 async fn bad_request_does_not_fail_over() {
     let ds = Fake::new(
         "deepseek",
-        vec![Err(ProviderError::BadRequest {
-            provider: "deepseek".into(),
-            status: 400,
-            message: "bad tools".into(),
-        })],
+        vec![Err(ProviderError::bad_request(
+            "deepseek",
+            400,
+            "bad tools",
+        ))],
     );
     let or = Fake::ok("openrouter", "fallback");
     let r = router(config(ALL, ""), &[&ds, &or]);
     let e = r.chat("research", &request()).await.unwrap_err();
     assert!(
-        matches!(e, ProviderError::BadRequest { status: 400, .. }),
+        (e.kind, e.status) == (ErrorKind::BadRequest, Some(400)),
         "{e}"
     );
     assert!(e.to_string().contains("bad tools"));
@@ -218,20 +239,9 @@ async fn bad_request_does_not_fail_over() {
 #[tokio::test(start_paused = true)]
 async fn auth_quota_and_unknown_model_fail_over() {
     for err in [
-        ProviderError::Auth {
-            provider: "deepseek".into(),
-            status: 401,
-            message: "bad key".into(),
-        },
-        ProviderError::Quota {
-            provider: "deepseek".into(),
-            message: "insufficient balance".into(),
-        },
-        ProviderError::BadRequest {
-            provider: "deepseek".into(),
-            status: 404,
-            message: "model retired".into(),
-        },
+        ProviderError::auth("deepseek", 401, "bad key"),
+        ProviderError::quota("deepseek", "insufficient balance"),
+        ProviderError::bad_request("deepseek", 404, "model retired"),
     ] {
         let ds = Fake::new("deepseek", vec![Err(err.clone())]);
         let or = Fake::ok("openrouter", "fallback");
@@ -260,21 +270,17 @@ async fn nothing_usable_names_what_was_tried() {
     let r = router(config(&[], ""), &[&ds]);
     let e = r.pick("research").unwrap_err();
     let msg = e.to_string();
-    assert!(matches!(e, ProviderError::NotConfigured { .. }), "{msg}");
+    assert!(e.kind == ErrorKind::NotConfigured, "{msg}");
     assert!(
         msg.contains("deepseek:deepseek-flash (no API key (set DEEPSEEK_API_KEY))"),
         "{msg}"
     );
     assert!(msg.contains("openrouter:openai/gpt-oss-120b"), "{msg}");
     assert!(msg.contains("cerebras:gpt-oss-120b"), "{msg}");
-    assert!(matches!(
-        r.chat("research", &request()).await,
-        Err(ProviderError::NotConfigured { .. })
-    ));
-    assert!(matches!(
-        r.pick("no-such-agent"),
-        Err(ProviderError::NotConfigured { .. })
-    ));
+    let e = r.chat("research", &request()).await.unwrap_err();
+    assert_eq!(e.kind, ErrorKind::NotConfigured);
+    let e = r.pick("no-such-agent").unwrap_err();
+    assert_eq!(e.kind, ErrorKind::NotConfigured);
 }
 
 #[tokio::test(start_paused = true)]
@@ -283,20 +289,23 @@ async fn every_route_failing_returns_the_last_error_then_circuit_open() {
     let or = Fake::new("openrouter", vec![Err(server_error("openrouter"))]);
     let cb = Fake::new("cerebras", vec![Err(server_error("cerebras"))]);
     let r = router(config(ALL, ""), &[&ds, &or, &cb]);
-    match r.chat("research", &request()).await {
-        Err(ProviderError::Server { provider, .. }) => assert_eq!(provider, "cerebras"),
-        other => panic!("{other:?}"),
-    }
-    match r.chat("research", &request()).await {
-        Err(ProviderError::CircuitOpen {
-            retry_after,
-            provider,
-        }) => {
-            assert!(retry_after <= Duration::from_secs(30));
-            assert!(provider.contains("circuit open"), "{provider}");
-        }
-        other => panic!("{other:?}"),
-    }
+    let e = r.chat("research", &request()).await.unwrap_err();
+    assert_eq!(
+        (e.kind, e.provider.as_str()),
+        (ErrorKind::Server, "cerebras")
+    );
+    // The last route's error, naming every route tried.
+    assert!(
+        e.message.contains(
+            "routes tried: deepseek:deepseek-flash: server error, \
+             openrouter:openai/gpt-oss-120b: server error, cerebras:gpt-oss-120b: server error"
+        ),
+        "{e}"
+    );
+    let e = r.chat("research", &request()).await.unwrap_err();
+    assert_eq!(e.kind, ErrorKind::CircuitOpen);
+    assert!(e.retry_after.unwrap() <= Duration::from_secs(30));
+    assert!(e.to_string().contains("circuit open"), "{e}");
     assert_eq!((ds.calls(), or.calls(), cb.calls()), (1, 1, 1));
 }
 
@@ -323,67 +332,110 @@ fn json_request() -> ChatRequest {
 }
 
 #[tokio::test(start_paused = true)]
-async fn bad_json_then_good_sums_both_attempts() {
+async fn an_invalid_reply_goes_to_the_next_route_and_both_are_paid() {
     let ds = Fake::new(
         "deepseek",
         vec![
             Ok("{\"name\": \"Acme\"}"),
-            Ok("{\"name\": \"Acme\", \"employees\": 910}"),
+            Ok("{\"name\": \"Acme\", \"employees\": 1}"),
         ],
     );
-    let r = router(config(ALL, ""), &[&ds]);
+    let or = Fake::ok("openrouter", "{\"name\": \"Acme\", \"employees\": 910}");
+    let r = router(config(ALL, ""), &[&ds, &or]);
     let m = chat_json::<Company>(&r, "research", json_request())
         .await
         .unwrap();
     assert_eq!(
-        m.value,
+        m.value.value,
         Company {
             name: "Acme".into(),
             employees: 910
         }
     );
-    assert_eq!(ds.calls(), 2);
+    assert_eq!(
+        (m.provider.as_str(), m.model.as_str()),
+        ("openrouter", "openai/gpt-oss-120b")
+    );
+    assert_eq!(
+        (ds.calls(), or.calls()),
+        (1, 1),
+        "the same route is not asked again"
+    );
     assert_eq!(m.usage.input_tokens, 2_000);
     assert_eq!(m.usage.output_tokens, 1_000);
-    let one = 1_000.0 * 0.30 / 1e6 + 500.0 * 1.20 / 1e6;
-    assert!((m.cost_usd.unwrap() - 2.0 * one).abs() < 1e-15);
-    // The retry showed the model its reply and what was wrong with it.
-    let retry = &ds.requests()[1];
-    let n = retry.messages.len();
-    assert!(
-        matches!(&retry.messages[n - 2], Message::Text { role: Role::Assistant, text } if text.contains("Acme"))
-    );
-    match &retry.messages[n - 1] {
-        Message::Text {
-            role: Role::User,
-            text,
-        } => assert!(
-            text.contains("missing required property \"employees\""),
-            "{text}"
-        ),
-        other => panic!("{other:?}"),
-    }
+    let deepseek = 1_000.0 * 0.15 / 1e6 + 500.0 * 0.60 / 1e6;
+    let openrouter = 1_000.0 * 0.039 / 1e6 + 500.0 * 0.18 / 1e6;
+    assert!((m.cost_usd.unwrap() - (deepseek + openrouter)).abs() < 1e-15);
+    // The next route gets the request as it was: no feedback turns.
+    assert_eq!(or.requests()[0].messages, json_request().messages);
 }
 
 #[tokio::test(start_paused = true)]
-async fn always_bad_is_a_schema_error_after_one_retry() {
-    let ds = Fake::new("deepseek", vec![Ok("{\"name\": 5, \"employees\": 0}")]);
-    let r = router(config(ALL, ""), &[&ds]);
+async fn every_route_invalid_is_a_schema_error_naming_each() {
+    let bad = "{\"name\": 5, \"employees\": 0}";
+    let ds = Fake::ok("deepseek", bad);
+    let or = Fake::ok("openrouter", "no json at all");
+    let cb = Fake::ok("cerebras", bad);
+    let r = router(config(ALL, ""), &[&ds, &or, &cb]);
     let e = chat_json::<Company>(&r, "research", json_request())
         .await
         .unwrap_err();
-    assert_eq!(ds.calls(), 2);
-    match e {
-        ProviderError::Schema { provider, message } => {
-            assert_eq!(provider, "deepseek");
-            assert!(
-                message.contains("$.name: expected string, got integer"),
-                "{message}"
-            );
-            assert!(message.contains("$.employees"), "{message}");
-        }
-        other => panic!("{other:?}"),
+    assert_eq!((ds.calls(), or.calls(), cb.calls()), (1, 1, 1));
+    assert_eq!(
+        (e.kind, e.provider.as_str()),
+        (ErrorKind::Schema, "cerebras")
+    );
+    for part in [
+        // `"name": 5` is repaired to "5"; the count below the minimum is not repairable.
+        "deepseek:deepseek-flash (it does not fit the schema: $.employees: 0 is below the minimum 1)",
+        "openrouter:openai/gpt-oss-120b (the reply contained no JSON object or array)",
+        "cerebras:gpt-oss-120b",
+    ] {
+        assert!(e.message.contains(part), "{part}: {e}");
     }
+    // An invalid reply says nothing against the routes' health.
+    assert_eq!(r.pick("research").unwrap().provider, "deepseek");
+}
+
+#[tokio::test(start_paused = true)]
+async fn replies_are_repaired_before_they_are_judged() {
+    let ds = Fake::ok(
+        "deepseek",
+        "```json\n{\"name\": \"Acme\", \"employees\": \"1,200\", \"confidence\": 0.9}\n```",
+    );
+    let r = router(config(ALL, ""), &[&ds]);
+    let mut request = json_request();
+    request.json_schema.as_mut().unwrap().schema["additionalProperties"] = json!(false);
+    let m = chat_json::<Company>(&r, "research", request).await.unwrap();
+    assert_eq!(m.value.value.employees, 1_200);
+    let repairs: Vec<String> = m.value.repairs.iter().map(|r| r.to_string()).collect();
+    assert_eq!(
+        repairs,
+        [
+            "$: dropped \"confidence\", which the schema does not allow",
+            "$.employees: \"1,200\" → 1200"
+        ]
+    );
+    assert_eq!(ds.calls(), 1);
+}
+
+#[tokio::test(start_paused = true)]
+async fn cached_input_is_priced_at_the_cached_rate() {
+    let mut fake = Fake::new("deepseek", vec![Ok("hello")]);
+    Arc::get_mut(&mut fake).unwrap().usage = Usage {
+        input_tokens: 1_000_000,
+        cached_input_tokens: 600_000,
+        output_tokens: 0,
+        ..Usage::default()
+    };
+    let r = router(config(ALL, ""), &[&fake]);
+    let m = r.chat("research", &request()).await.unwrap();
+    let want = 0.4 * 0.15 + 0.6 * 0.003;
+    assert!(
+        (m.cost_usd.unwrap() - want).abs() < 1e-12,
+        "{:?}",
+        m.cost_usd
+    );
 }
 
 #[tokio::test(start_paused = true)]
@@ -396,29 +448,81 @@ async fn fenced_json_is_accepted_first_time() {
     let m = chat_json::<Company>(&r, "research", json_request())
         .await
         .unwrap();
-    assert_eq!(m.value.employees, 3);
+    assert_eq!(m.value.value.employees, 3);
+    assert!(m.value.repairs.is_empty());
     assert_eq!(ds.calls(), 1);
     assert_eq!(m.usage.input_tokens, 1_000);
 }
 
 #[tokio::test(start_paused = true)]
 async fn blank_reply_counts_as_invalid() {
-    let ds = Fake::new(
-        "deepseek",
-        vec![
-            Ok("   \n\n  "),
-            Ok("{\"name\": \"Acme\", \"employees\": 3}"),
-        ],
-    );
-    let r = router(config(ALL, ""), &[&ds]);
+    let ds = Fake::ok("deepseek", "   \n\n  ");
+    let or = Fake::ok("openrouter", "{\"name\": \"Acme\", \"employees\": 3}");
+    let r = router(config(ALL, ""), &[&ds, &or]);
     let m = chat_json::<Company>(&r, "research", json_request())
         .await
         .unwrap();
-    assert_eq!(m.value.name, "Acme");
-    let retry = &ds.requests()[1];
-    // No empty assistant turn is sent back; only the complaint.
-    assert!(
-        matches!(retry.messages.last(), Some(Message::Text { role: Role::User, text }) if text.contains("empty"))
+    assert_eq!(m.value.value.name, "Acme");
+    assert_eq!((ds.calls(), or.calls()), (1, 1));
+}
+
+// ---- a persistent 429 through real clients ----
+
+async fn always_429(server: &MockServer) {
+    Mock::given(method("POST"))
+        .and(path("/chat/completions"))
+        .respond_with(
+            ResponseTemplate::new(429)
+                .insert_header("retry-after", "30")
+                .set_body_json(
+                    json!({"error": {"message": "slow down", "code": "rate_limit_exceeded"}}),
+                ),
+        )
+        .mount(server)
+        .await;
+}
+
+#[tokio::test]
+async fn a_persistent_429_costs_one_call_per_route_per_run() {
+    let (ds_server, or_server) = (MockServer::start().await, MockServer::start().await);
+    always_429(&ds_server).await;
+    always_429(&or_server).await;
+    let env: HashMap<String, String> = [
+        ("DEEPSEEK_API_KEY", "k1".to_string()),
+        ("DEEPSEEK_BASE_URL", ds_server.uri()),
+        ("OPENROUTER_API_KEY", "k2".to_string()),
+        ("OPENROUTER_BASE_URL", or_server.uri()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v))
+    .collect();
+    let cfg = ProvidersConfig::from_sources(&env, None, &chains()).unwrap();
+    let mut r = Router::new(cfg.clone());
+    let http = atl_providers::http::build_http_client(Duration::from_secs(5));
+    for name in ["deepseek", "openrouter"] {
+        let p = cfg.provider(name).unwrap();
+        let key = p.api_key.as_ref().map(|k| k.expose().to_string().into());
+        let client = OpenAiCompatClient::new(name, p.base_url.clone(), key, http.clone());
+        r.register(name, Arc::new(client));
+    }
+    let started = std::time::Instant::now();
+    // A plain chat and a structured one: each route is called once per run.
+    let e = r.chat("research", &request()).await.unwrap_err();
+    assert_eq!(e.kind, ErrorKind::RateLimited, "{e}");
+    assert_eq!(
+        e.retry_after,
+        Some(Duration::from_secs(30)),
+        "the provider's wait"
     );
-    assert_eq!(retry.messages.len(), 2);
+    let e = chat_json::<Company>(&r, "research", json_request())
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind, ErrorKind::RateLimited, "{e}");
+    for server in [&ds_server, &or_server] {
+        assert_eq!(server.received_requests().await.unwrap().len(), 2);
+    }
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "nobody slept through the 30 s"
+    );
 }

@@ -1,7 +1,7 @@
 //! The guarded fetcher refuses internal addresses however they are spelled, on the first
 //! hop and on every redirect, and reaches a local server only when it is allow-listed.
 
-use atl_providers::ProviderError;
+use atl_providers::ErrorKind;
 use atl_providers::fetch::{FetchPolicy, SafeFetcher};
 use std::time::Duration;
 use wiremock::matchers::{method, path};
@@ -57,10 +57,7 @@ async fn internal_targets_are_refused() {
     ];
     for url in cases {
         let err = fetcher.fetch_text(url).await.expect_err(url);
-        assert!(
-            matches!(err, ProviderError::Blocked { .. }),
-            "{url}: {err:?}"
-        );
+        assert!(err.kind == ErrorKind::Blocked, "{url}: {err:?}");
         assert!(!err.is_retryable(), "{url}");
     }
 }
@@ -76,11 +73,11 @@ async fn local_server_is_reachable_only_when_allow_listed() {
     let url = format!("{}/about", server.uri());
 
     let err = fetcher(&[]).fetch_text(&url).await.unwrap_err();
-    assert!(matches!(err, ProviderError::Blocked { .. }), "{err:?}");
+    assert!(err.kind == ErrorKind::Blocked, "{err:?}");
     // Another port on the same host is not covered by the entry.
     let other_port = format!("127.0.0.1:{}", server.address().port().wrapping_add(1));
     let err = fetcher(&[other_port]).fetch_text(&url).await.unwrap_err();
-    assert!(matches!(err, ProviderError::Blocked { .. }), "{err:?}");
+    assert!(err.kind == ErrorKind::Blocked, "{err:?}");
 
     let page = fetcher(&[host_port(&server)])
         .fetch_text(&url)
@@ -108,7 +105,7 @@ async fn allow_listed_host_name_goes_through_the_resolver() {
     let url = format!("http://localhost:{}/notes.txt", server.address().port());
     // Not listed: the resolver drops 127.0.0.1 / ::1 and the fetch is refused.
     let err = fetcher(&[]).fetch_text(&url).await.unwrap_err();
-    assert!(matches!(err, ProviderError::Blocked { .. }), "{err:?}");
+    assert!(err.kind == ErrorKind::Blocked, "{err:?}");
     let page = fetcher(&[format!("localhost:{}", server.address().port())])
         .fetch_text(&url)
         .await
@@ -145,10 +142,7 @@ async fn redirects_to_internal_addresses_are_refused() {
             .fetch_text(&format!("{}/r{i}", server.uri()))
             .await
             .unwrap_err();
-        assert!(
-            matches!(err, ProviderError::Blocked { .. }),
-            "{target}: {err:?}"
-        );
+        assert!(err.kind == ErrorKind::Blocked, "{target}: {err:?}");
     }
 }
 
@@ -182,7 +176,7 @@ async fn allowed_redirects_are_followed_and_loops_are_capped() {
         .await
         .unwrap_err();
     assert!(
-        matches!(&err, ProviderError::Blocked { reason, .. } if reason.contains("redirects")),
+        err.kind == ErrorKind::Blocked && err.message.contains("redirects"),
         "{err:?}"
     );
 }
@@ -221,7 +215,7 @@ async fn oversized_wrong_type_and_error_statuses() {
         .await
         .unwrap_err();
     assert!(
-        matches!(&err, ProviderError::Blocked { reason, .. } if reason.contains("larger")),
+        err.kind == ErrorKind::Blocked && err.message.contains("larger"),
         "{err:?}"
     );
     let err = fetcher
@@ -229,7 +223,7 @@ async fn oversized_wrong_type_and_error_statuses() {
         .await
         .unwrap_err();
     assert!(
-        matches!(&err, ProviderError::Blocked { reason, .. } if reason.contains("image/png")),
+        err.kind == ErrorKind::Blocked && err.message.contains("image/png"),
         "{err:?}"
     );
     let err = fetcher
@@ -237,7 +231,7 @@ async fn oversized_wrong_type_and_error_statuses() {
         .await
         .unwrap_err();
     assert!(
-        matches!(err, ProviderError::BadRequest { status: 404, .. }),
+        (err.kind, err.status) == (ErrorKind::BadRequest, Some(404)),
         "{err:?}"
     );
 
@@ -250,7 +244,7 @@ async fn oversized_wrong_type_and_error_statuses() {
         .fetch_text(&format!("{}/slow", server.uri()))
         .await
         .unwrap_err();
-    assert!(matches!(err, ProviderError::Timeout { .. }), "{err:?}");
+    assert!(err.kind == ErrorKind::Timeout, "{err:?}");
 }
 
 #[tokio::test]
@@ -290,7 +284,78 @@ async fn streamed_body_without_length_is_capped_too() {
         .await
         .unwrap_err();
     assert!(
-        matches!(&err, ProviderError::Blocked { reason, .. } if reason.contains("larger")),
+        err.kind == ErrorKind::Blocked && err.message.contains("larger"),
         "{err:?}"
+    );
+}
+
+#[tokio::test]
+async fn resolved_addresses_never_reach_the_error() {
+    // `localhost` resolves to loopback addresses: refused, naming the host, not them.
+    let err = fetcher(&[])
+        .fetch_text("http://localhost:8080/")
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind, ErrorKind::Blocked);
+    let shown = format!("{err} {err:?}");
+    for address in ["127.0.0.1", "::1"] {
+        assert!(!shown.contains(address), "{shown}");
+    }
+}
+
+/// A port nothing listens on: bound, then released.
+fn closed_port() -> u16 {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    l.local_addr().unwrap().port()
+}
+
+#[tokio::test]
+async fn ten_dead_sites_do_not_switch_off_another_one() {
+    use atl_providers::config::ProvidersConfig;
+    use atl_providers::toolkit::{Toolkit, ToolkitOptions};
+    let live = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/about"))
+        .respond_with(ResponseTemplate::new(200).set_body_raw(PAGE, "text/html"))
+        .mount(&live)
+        .await;
+    let port = closed_port();
+    // Ten loopback addresses with nothing on `port`: each refuses every connection.
+    let dead: Vec<String> = (2..12).map(|i| format!("127.0.0.{i}:{port}")).collect();
+    let mut options = ToolkitOptions::new(std::env::temp_dir());
+    options.espeak_program = "no-such-espeak".into();
+    options.fetch_allow_hosts = dead.clone();
+    options.fetch_allow_hosts.push(host_port(&live));
+    let config = ProvidersConfig::from_sources(&Default::default(), None, &[]).unwrap();
+    let t = Toolkit::from_config(config, options).unwrap();
+    // Five failures open a site's breaker; ten sites, six tries each.
+    for site in &dead {
+        let url = format!("http://{site}/");
+        for _ in 0..5 {
+            let e = t.fetch(&url).await.unwrap_err();
+            assert_eq!(e.kind, ErrorKind::Connection, "{url}: {e}");
+        }
+        let e = t.fetch(&url).await.unwrap_err();
+        assert_eq!(
+            e.kind,
+            ErrorKind::CircuitOpen,
+            "{url}: the dead site's own breaker"
+        );
+    }
+    let page = t
+        .fetch(&format!("http://{}/about", host_port(&live)))
+        .await
+        .expect("another site is unaffected");
+    assert_eq!(page.value.title.as_deref(), Some("Acme"));
+    assert_eq!(t.governors.sites().len(), 11);
+    let total = t
+        .governors
+        .snapshot()
+        .into_iter()
+        .find(|s| s.provider == "fetch")
+        .unwrap();
+    assert_eq!(
+        (total.calls, total.successes, total.circuit_rejections),
+        (61, 1, 10)
     );
 }

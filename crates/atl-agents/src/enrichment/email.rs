@@ -18,6 +18,7 @@
 //! verifier's `valid` — a mailbox confirmed — overrides a bounce.
 
 use atl_domain::records::EmailStatus;
+use atl_providers::hunter::HunterStatus;
 
 /// Apollo's `email_status` in our words.
 pub(crate) fn from_apollo(s: Option<&str>) -> EmailStatus {
@@ -32,12 +33,14 @@ pub(crate) fn from_apollo(s: Option<&str>) -> EmailStatus {
 }
 
 /// Hunter's verifier `status` in our words.
-pub(crate) fn from_hunter(s: &str) -> EmailStatus {
-    match s.trim().to_ascii_lowercase().as_str() {
-        "valid" => EmailStatus::Verified,
-        "accept_all" => EmailStatus::CatchAll,
-        "invalid" => EmailStatus::Invalid,
-        _ => EmailStatus::Unknown,
+pub(crate) fn from_hunter(s: HunterStatus) -> EmailStatus {
+    match s {
+        HunterStatus::Valid => EmailStatus::Verified,
+        HunterStatus::AcceptAll => EmailStatus::CatchAll,
+        HunterStatus::Invalid => EmailStatus::Invalid,
+        HunterStatus::Webmail | HunterStatus::Disposable | HunterStatus::Unknown => {
+            EmailStatus::Unknown
+        }
     }
 }
 
@@ -74,14 +77,14 @@ mod tests {
             assert_eq!(from_apollo(apollo), want, "{apollo:?}");
         }
         for (hunter, want) in [
-            ("valid", Verified),
-            ("accept_all", CatchAll),
-            ("invalid", Invalid),
-            ("webmail", Unknown),
-            ("disposable", Unknown),
-            ("unknown", Unknown),
+            (HunterStatus::Valid, Verified),
+            (HunterStatus::AcceptAll, CatchAll),
+            (HunterStatus::Invalid, Invalid),
+            (HunterStatus::Webmail, Unknown),
+            (HunterStatus::Disposable, Unknown),
+            (HunterStatus::Unknown, Unknown),
         ] {
-            assert_eq!(from_hunter(hunter), want, "{hunter}");
+            assert_eq!(from_hunter(hunter), want, "{hunter:?}");
         }
         // A catch-all answer never upgrades a recorded bounce.
         assert_eq!(combine(Invalid, CatchAll), Invalid);

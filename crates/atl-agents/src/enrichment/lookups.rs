@@ -267,8 +267,8 @@ pub(crate) async fn verify(
         .map_err(|e| spend.fail(e))?;
     spend.record(&m);
     let verdict = Verdict {
-        status: email::from_hunter(&m.value.hunter_status),
-        provider_status: format!("hunter:{}", m.value.hunter_status),
+        status: email::from_hunter(m.value.status),
+        provider_status: format!("hunter:{}", m.value.status.as_str()),
         score: m.value.score.and_then(|s| u8::try_from(s.min(100)).ok()),
         observed_at: rfc3339(kit.now()),
         from_cache: false,
@@ -320,8 +320,8 @@ pub(crate) async fn find(
     spend.record(&m);
     let observed = rfc3339(kit.now());
     let found = m.value.as_ref().map(|f| {
-        let (status, word) = match f.verification_status.as_deref() {
-            Some(s) => (email::from_hunter(s), format!("hunter:{s}")),
+        let (status, word) = match f.status() {
+            Some(s) => (email::from_hunter(s), format!("hunter:{}", s.as_str())),
             // A found address Hunter did not check is its pattern guess.
             None => (EmailStatus::UnverifiedGuess, "hunter:pattern".to_string()),
         };
@@ -336,7 +336,7 @@ pub(crate) async fn find(
             score: f.score.and_then(|s| u8::try_from(s.min(100)).ok()),
             provenance: Provenance::new(SourceKind::Hunter)
                 .observed(observed.clone())
-                .with_url_opt(f.sources.first().cloned()),
+                .with_url_opt(f.sources.iter().find_map(|x| x.uri.clone())),
         }
     });
     kit.remember(input, CacheKind::EmailFinder, &key, &found, kit.now())

@@ -248,7 +248,7 @@ async fn gather(kit: &AgentKit, input: &AgentInput, spend: &Spend) -> EvidencePa
             .push("company site not read: no website or domain given".into()),
     }
 
-    if t.search.is_some() {
+    if t.search().is_some() {
         for q in plan_queries(&company) {
             match t.web_search(&q, RESULTS_PER_SEARCH).await {
                 Ok(m) => {

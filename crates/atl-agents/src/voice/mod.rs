@@ -231,7 +231,10 @@ impl SubAgent for VoiceAgent {
         let answer = chat_json_with::<Value, _>(&chat, request)
             .await
             .map_err(|e| spend.fail(e))?;
-        let a = &answer.value;
+        for r in &answer.value.repairs {
+            spend.warn(format!("the model's reply was repaired: {r}"));
+        }
+        let a = &answer.value.value;
         let reason_source = s(a, "reason_source").filter(|u| urls.contains(u));
         let mut script = CallScript {
             opener: ensure_greeting(&s(a, "opener").unwrap_or_default(), name.as_deref()),

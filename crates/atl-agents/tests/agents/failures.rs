@@ -27,7 +27,8 @@ async fn a_rate_limited_route_is_a_snooze_and_the_money_spent_is_carried() {
 #[tokio::test]
 async fn an_unconfigured_route_fails_final_naming_the_key() {
     let env = Env::healthy().await;
-    let mut providers = ProvidersConfig::sandbox(env.origin.clone());
+    let mut providers =
+        ProvidersConfig::sandbox(env.origin.clone(), &atl_agents::routes::default_routes());
     for p in providers.providers.values_mut() {
         p.api_key = None;
     }

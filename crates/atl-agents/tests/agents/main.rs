@@ -61,7 +61,9 @@ impl Env {
             .expect("sandbox starts");
         let origin = Url::parse(&sandbox.base_url()).unwrap();
         let dir = data_dir();
-        let toolkit = Toolkit::sandbox(origin.clone(), &*dir).expect("toolkit");
+        let toolkit =
+            Toolkit::sandbox(origin.clone(), &*dir, &atl_agents::routes::default_routes())
+                .expect("toolkit");
         let kit = AgentKit::new(Arc::new(toolkit)).with_batch_window(Duration::from_millis(30));
         Env {
             sandbox,

@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::time::Duration;
 
 /// Upper bounds (seconds) of the provider-call latency buckets: LLM calls take seconds,
-/// lookups tens of milliseconds, and retries after a 429 can take a minute.
+/// lookups tens of milliseconds, and a slow model a couple of minutes.
 pub const PROVIDER_LATENCY_BOUNDS: &[f64] = &[
     0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0,
 ];
@@ -85,10 +85,10 @@ impl HistogramSnapshot {
 pub(crate) struct Counters {
     pub(crate) calls: AtomicU64,
     pub(crate) attempts: AtomicU64,
-    pub(crate) retries: AtomicU64,
     pub(crate) successes: AtomicU64,
     pub(crate) failures: AtomicU64,
     pub(crate) rate_limited: AtomicU64,
+    pub(crate) throttled: AtomicU64,
     pub(crate) timeouts: AtomicU64,
     pub(crate) circuit_rejections: AtomicU64,
     pub(crate) latency: LatencyHistogram,
@@ -100,10 +100,10 @@ impl Default for Counters {
         Counters {
             calls: AtomicU64::default(),
             attempts: AtomicU64::default(),
-            retries: AtomicU64::default(),
             successes: AtomicU64::default(),
             failures: AtomicU64::default(),
             rate_limited: AtomicU64::default(),
+            throttled: AtomicU64::default(),
             timeouts: AtomicU64::default(),
             circuit_rejections: AtomicU64::default(),
             latency: LatencyHistogram::new(PROVIDER_LATENCY_BOUNDS),
@@ -128,16 +128,18 @@ impl Counters {
 pub struct GovernorSnapshot {
     pub provider: String,
     pub model: String,
-    /// Calls started (each may make several attempts).
+    /// Calls started.
     pub calls: u64,
-    /// Attempts actually sent to the provider.
+    /// Calls actually sent to the provider (the others were refused by the breaker or
+    /// the rate limits).
     pub attempts: u64,
-    pub retries: u64,
     pub successes: u64,
-    /// Calls that ended in an error (final, retries exhausted, or breaker open).
+    /// Calls that ended in an error (the provider's, or a refusal).
     pub failures: u64,
-    /// 429s seen (attempts, not calls).
+    /// 429s the provider answered.
     pub rate_limited: u64,
+    /// Calls refused because their rate slot was further than `max_admission_wait` away.
+    pub throttled: u64,
     pub timeouts: u64,
     /// Calls refused because the breaker was open.
     pub circuit_rejections: u64,

@@ -1,66 +1,102 @@
-//! The governor every outbound call goes through (invariant 4).
+//! The governor every outbound call goes through. It only **admits**: it never retries
+//! and never backs off. Whether a failed call is tried again, on this route or another,
+//! is the router's (failover) and the job engine's (retry policy) business.
 //!
-//! One [`Governor`] per (provider, model), shared through an `Arc` by every task of the
-//! process ([`Governors`] hands them out). Per attempt, in this order:
+//! One [`Governor`] per (provider, endpoint), shared through an `Arc` by every task of
+//! the process ([`Governors`] hands them out). Per call, in this order:
 //!
-//! 1. the circuit breaker admits it, or the call fails fast with
-//!    [`ProviderError::CircuitOpen`] (after the cool-down, one probe goes through);
+//! 1. the circuit breaker admits it, or the call fails fast with a `CircuitOpen` error
+//!    (after the cool-down, one probe goes through);
 //! 2. a concurrency slot (adaptive: halved on a 429, grown back by one every
-//!    `recover_after` successes);
-//! 3. a requests-per-minute slot (sliding window) and a tokens-per-minute reservation
-//!    (the caller's `max_tokens`-based estimate, reserved up front as Cerebras counts;
-//!    [`Governor::adjust_tokens`] settles it once the real usage is known);
+//!    `recover_after` successes). Waiting for one is bounded by the calls in flight,
+//!    each of which ends within its timeout;
+//! 3. a rate slot from the [`RateLimiter`] for each of the endpoint's rates (requests,
+//!    tokens: the caller's estimate, settled with [`Governor::settle`] once the real
+//!    usage is known). A slot within `max_admission_wait` is waited for; a further one
+//!    fails the call at once with a `RateLimited` error whose `retry_after` is the wait;
 //! 4. the call itself under the per-attempt timeout.
 //!
-//! A retryable error is retried with full-jitter exponential backoff, waiting at least
-//! the provider's `Retry-After` (a wait longer than `max_retry_after` fails the call
-//! instead); a final error returns at once with the provider's own message.
+//! A provider's own 429 comes back at once with the wait its headers name.
 //!
 //! Locks are plain `std` mutexes held for a few arithmetic operations, never across an
-//! await; the no-wait path allocates nothing beyond the caller's future.
+//! await.
 
 mod adaptive;
 mod breaker;
+mod limiter;
 mod metrics;
-mod rate;
 mod registry;
+mod sites;
 
 pub use breaker::BreakerState;
+pub use limiter::{Admission, BucketKey, BucketLimit, LocalRateLimiter, RateLimiter};
 pub use metrics::{GovernorSnapshot, HistogramSnapshot, LatencyHistogram, PROVIDER_LATENCY_BOUNDS};
 pub use registry::Governors;
+pub use sites::{SiteGovernors, registrable_domain, site_of};
 
-use crate::ProviderError;
-use crate::config::Limits;
+use crate::limits::{Limits, Measure, Rate};
+use crate::{ErrorKind, ProviderError};
 use adaptive::Adaptive;
 use breaker::{Admit, Breaker};
 use metrics::{Counters, read};
-use rate::{RequestWindow, TokenBucket};
 use std::future::Future;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::time::Instant;
 
-const MINUTE: Duration = Duration::from_secs(60);
+/// What a call may consume, estimated before it is sent: tokens for token-per-minute
+/// rates (every call counts one request besides). `From<u64>` reads a plain number as
+/// input tokens.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct TokenEstimate {
+    pub input: u64,
+    pub output: u64,
+}
+
+impl From<u64> for TokenEstimate {
+    fn from(input: u64) -> Self {
+        TokenEstimate { input, output: 0 }
+    }
+}
+
+impl TokenEstimate {
+    fn units(&self, measure: Measure) -> u64 {
+        match measure {
+            Measure::Requests => 1,
+            Measure::Tokens => self.input + self.output,
+            Measure::InputTokens => self.input,
+            Measure::OutputTokens => self.output,
+        }
+    }
+}
 
 /// What the governor did for one call.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct CallStats {
-    /// Attempts sent (1 when the first one succeeded).
+    /// Attempts sent (0 when the call was refused before it went out, else 1).
     pub attempts: u32,
-    /// Wall time of the whole call, waits and retries included.
+    /// Wall time of the call, waits included.
     pub latency: Duration,
-    /// Time spent waiting for a concurrency slot or a rate-limit slot, all attempts.
+    /// Time spent waiting for a concurrency slot or a rate slot.
     pub waited: Duration,
-    /// Tokens reserved by the last attempt (pass to [`Governor::adjust_tokens`]).
-    pub reserved_tokens: u64,
+    /// The tokens reserved (pass to [`Governor::settle`]).
+    pub reserved: TokenEstimate,
+}
+
+/// One rate an endpoint is admitted under: the counter and its limit.
+#[derive(Debug, Clone)]
+pub(crate) struct RateSlot {
+    pub key: BucketKey,
+    pub limit: BucketLimit,
+    pub measure: Measure,
 }
 
 pub struct Governor {
     provider: String,
-    model: String,
+    endpoint: String,
     limits: Limits,
-    requests: Option<Mutex<RequestWindow>>,
-    tokens: Option<Mutex<TokenBucket>>,
+    rates: Vec<RateSlot>,
+    limiter: Arc<dyn RateLimiter>,
     concurrency: Adaptive,
     breaker: Mutex<Breaker>,
     counters: Counters,
@@ -70,7 +106,7 @@ impl std::fmt::Debug for Governor {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Governor")
             .field("provider", &self.provider)
-            .field("model", &self.model)
+            .field("endpoint", &self.endpoint)
             .field("limits", &self.limits)
             .finish_non_exhaustive()
     }
@@ -109,15 +145,37 @@ impl Drop for InFlight<'_> {
 }
 
 impl Governor {
-    pub fn new(provider: impl Into<String>, model: impl Into<String>, limits: Limits) -> Self {
-        let now = Instant::now();
+    /// A governor with its own in-process rate limiter, counting its rates apart from
+    /// every other governor's (tests, tools). [`Governors`] builds the shared ones.
+    pub fn new(provider: impl Into<String>, endpoint: impl Into<String>, limits: Limits) -> Self {
+        let (provider, endpoint) = (provider.into(), endpoint.into());
+        let rates = rate_slots(
+            &provider,
+            "keyless",
+            &endpoint,
+            &limits.rates_for(&endpoint),
+        );
+        Self::with_limiter(
+            provider,
+            endpoint,
+            limits,
+            rates,
+            Arc::new(LocalRateLimiter::new()),
+        )
+    }
+
+    pub(crate) fn with_limiter(
+        provider: String,
+        endpoint: String,
+        limits: Limits,
+        rates: Vec<RateSlot>,
+        limiter: Arc<dyn RateLimiter>,
+    ) -> Self {
         Governor {
-            provider: provider.into(),
-            model: model.into(),
-            requests: limits
-                .rpm
-                .map(|r| Mutex::new(RequestWindow::new(r, MINUTE))),
-            tokens: limits.tpm.map(|t| Mutex::new(TokenBucket::new(t, now))),
+            provider,
+            endpoint,
+            rates,
+            limiter,
             concurrency: Adaptive::new(limits.max_concurrency, limits.recover_after),
             breaker: Mutex::new(Breaker::new(
                 limits.breaker_failures,
@@ -132,12 +190,18 @@ impl Governor {
         &self.provider
     }
 
-    pub fn model(&self) -> &str {
-        &self.model
+    /// The endpoint (for LLMs, the model) this governor admits calls to.
+    pub fn endpoint(&self) -> &str {
+        &self.endpoint
     }
 
     pub fn limits(&self) -> &Limits {
         &self.limits
+    }
+
+    /// The counters this governor's calls are admitted under.
+    pub fn buckets(&self) -> Vec<BucketKey> {
+        self.rates.iter().map(|r| r.key.clone()).collect()
     }
 
     pub fn state(&self) -> BreakerState {
@@ -170,12 +234,13 @@ impl Governor {
     }
 
     /// Settle a token reservation once the provider reported what the call used: the
-    /// difference goes back into (or comes out of) the tokens-per-minute bucket.
-    pub fn adjust_tokens(&self, reserved: u64, actual: u64) {
-        if let Some(b) = &self.tokens {
-            let refund = i64::try_from(reserved).unwrap_or(i64::MAX)
-                - i64::try_from(actual).unwrap_or(i64::MAX);
-            lock(b).adjust(Instant::now(), refund);
+    /// difference goes back into (or comes out of) the token rates.
+    pub async fn settle(&self, reserved: TokenEstimate, used: TokenEstimate) {
+        for r in &self.rates {
+            if r.measure != Measure::Requests {
+                let (taken, used) = (reserved.units(r.measure), used.units(r.measure));
+                self.limiter.settle(&r.key, &r.limit, taken, used).await;
+            }
         }
     }
 
@@ -183,13 +248,13 @@ impl Governor {
         let c = &self.counters;
         GovernorSnapshot {
             provider: self.provider.clone(),
-            model: self.model.clone(),
+            model: self.endpoint.clone(),
             calls: read(&c.calls),
             attempts: read(&c.attempts),
-            retries: read(&c.retries),
             successes: read(&c.successes),
             failures: read(&c.failures),
             rate_limited: read(&c.rate_limited),
+            throttled: read(&c.throttled),
             timeouts: read(&c.timeouts),
             circuit_rejections: read(&c.circuit_rejections),
             latency: c.latency.snapshot(),
@@ -200,122 +265,71 @@ impl Governor {
         }
     }
 
-    /// Full-jitter backoff before retry number `retry` (1-based).
-    fn backoff(&self, retry: u32) -> Duration {
-        let exp = self
-            .limits
-            .backoff_base
-            .saturating_mul(2u32.saturating_pow(retry.saturating_sub(1)))
-            .min(self.limits.backoff_cap);
-        let max = u64::try_from(exp.as_nanos()).unwrap_or(u64::MAX);
-        Duration::from_nanos(fastrand::u64(0..=max))
+    /// Take a slot of every rate, waiting up to `max_admission_wait` in all; `Err` with
+    /// the wait when a slot is further away than that.
+    async fn admit_rates(&self, estimate: TokenEstimate) -> Result<Duration, ProviderError> {
+        let mut waited = Duration::ZERO;
+        for r in &self.rates {
+            let units = estimate.units(r.measure);
+            loop {
+                match self.limiter.acquire(&r.key, &r.limit, units).await {
+                    Admission::Go => break,
+                    Admission::Wait(d) if waited + d <= self.limits.max_admission_wait => {
+                        tokio::time::sleep(d).await;
+                        waited += d;
+                    }
+                    Admission::Wait(d) => {
+                        Counters::inc(&self.counters.throttled);
+                        return Err(ProviderError::rate_limited(
+                            &self.provider,
+                            format!(
+                                "{} {} in {:?} reached for {}; the next slot is {d:?} away",
+                                r.limit.units, r.measure, r.limit.window, r.key.bucket
+                            ),
+                            Some(d),
+                        ));
+                    }
+                }
+            }
+        }
+        Ok(waited)
     }
 
-    /// The instant this attempt may be sent, after reserving a request slot and
-    /// `tokens` tokens.
-    fn reserve(&self, now: Instant, tokens: u64) -> Instant {
-        let mut at = now;
-        if let Some(w) = &self.requests {
-            at = at.max(lock(w).reserve(now));
-        }
-        if let Some(b) = &self.tokens {
-            at = at.max(lock(b).reserve(now, tokens));
-        }
-        at
-    }
-
-    /// Run `f` (one provider request per invocation) under this governor's limits,
-    /// retrying retryable failures. `estimated_tokens` is what the request may consume
-    /// (prompt estimate + `max_tokens`); pass 0 for non-token providers.
+    /// Run `f` (one provider request) under this governor: admitted by the breaker, a
+    /// concurrency slot and the rates, under the timeout, exactly once. `estimate` is
+    /// what the request may consume (prompt estimate + `max_tokens`); pass 0 for
+    /// non-token providers.
     pub async fn call<T, F, Fut>(
         &self,
-        estimated_tokens: u64,
-        mut f: F,
+        estimate: impl Into<TokenEstimate>,
+        f: F,
     ) -> Result<(T, CallStats), ProviderError>
     where
-        F: FnMut() -> Fut,
+        F: FnOnce() -> Fut,
         Fut: Future<Output = Result<T, ProviderError>>,
     {
         let started = Instant::now();
         Counters::inc(&self.counters.calls);
         let mut stats = CallStats {
-            reserved_tokens: estimated_tokens,
+            reserved: estimate.into(),
             ..CallStats::default()
         };
-        let mut invalid_response_retried = false;
-
-        loop {
-            let outcome = self.attempt(estimated_tokens, &mut f, &mut stats).await;
-            let err = match outcome {
-                Ok(value) => {
-                    stats.latency = started.elapsed();
-                    self.counters.finish(true, stats.latency);
-                    return Ok((value, stats));
-                }
-                Err(e) => e,
-            };
-            let give_up = |e: ProviderError, stats: &mut CallStats| {
-                stats.latency = started.elapsed();
-                self.counters.finish(false, stats.latency);
-                Err(e)
-            };
-
-            if !err.is_retryable() || matches!(err, ProviderError::CircuitOpen { .. }) {
-                // Final errors carry the provider's message; an open breaker is for the
-                // router to route around, not for us to sleep through.
-                return give_up(err, &mut stats);
-            }
-            if let ProviderError::InvalidResponse { .. } = err {
-                // A malformed 2xx is retried once: it is usually transient, and a
-                // provider that keeps sending garbage will not stop on the third try.
-                if invalid_response_retried {
-                    return give_up(err, &mut stats);
-                }
-                invalid_response_retried = true;
-            }
-            if stats.attempts > self.limits.max_retries {
-                return give_up(err, &mut stats);
-            }
-            let mut delay = self.backoff(stats.attempts);
-            if let Some(asked) = err.retry_after() {
-                if asked > self.limits.max_retry_after {
-                    tracing::warn!(
-                        provider = %self.provider, model = %self.model, ?asked,
-                        "provider asked to wait longer than max_retry_after; failing the call"
-                    );
-                    return give_up(err, &mut stats);
-                }
-                delay = delay.max(asked);
-            }
-            Counters::inc(&self.counters.retries);
-            tracing::debug!(
-                provider = %self.provider, model = %self.model, attempt = stats.attempts, ?delay, error = %err,
-                "retrying"
-            );
-            tokio::time::sleep(delay).await;
-        }
+        let result = self.attempt(f, &mut stats).await;
+        stats.latency = started.elapsed();
+        self.counters.finish(result.is_ok(), stats.latency);
+        result.map(|v| (v, stats))
     }
 
-    /// One attempt: breaker, concurrency slot, rate slot, the call under its timeout, and
-    /// the bookkeeping of its outcome.
-    async fn attempt<T, F, Fut>(
-        &self,
-        estimated_tokens: u64,
-        f: &mut F,
-        stats: &mut CallStats,
-    ) -> Result<T, ProviderError>
+    async fn attempt<T, F, Fut>(&self, f: F, stats: &mut CallStats) -> Result<T, ProviderError>
     where
-        F: FnMut() -> Fut,
+        F: FnOnce() -> Fut,
         Fut: Future<Output = Result<T, ProviderError>>,
     {
         let admit = match lock(&self.breaker).admit(Instant::now(), self.probe_wait()) {
             Ok(a) => a,
             Err(retry_after) => {
                 Counters::inc(&self.counters.circuit_rejections);
-                return Err(ProviderError::CircuitOpen {
-                    provider: self.provider.clone(),
-                    retry_after,
-                });
+                return Err(ProviderError::circuit_open(&self.provider, retry_after));
             }
         };
         let mut probe = ProbeGuard {
@@ -329,17 +343,11 @@ impl Governor {
             .concurrency
             .acquire()
             .await
-            .map_err(|_| ProviderError::Connection {
-                provider: self.provider.clone(),
-                message: "governor closed".into(),
-            })?;
-        let send_at = self.reserve(Instant::now(), estimated_tokens);
-        if send_at > Instant::now() {
-            tokio::time::sleep_until(send_at).await;
-        }
-        stats.waited += wait_from.elapsed();
+            .map_err(|_| ProviderError::connection(&self.provider, "governor closed"))?;
+        self.admit_rates(stats.reserved).await?;
+        stats.waited = wait_from.elapsed();
 
-        stats.attempts += 1;
+        stats.attempts = 1;
         Counters::inc(&self.counters.attempts);
         self.counters
             .in_flight
@@ -347,10 +355,7 @@ impl Governor {
         let in_flight = InFlight(&self.counters);
         let result = match tokio::time::timeout(self.limits.timeout, f()).await {
             Ok(r) => r,
-            Err(_) => Err(ProviderError::Timeout {
-                provider: self.provider.clone(),
-                after: self.limits.timeout,
-            }),
+            Err(_) => Err(ProviderError::timeout(&self.provider, self.limits.timeout)),
         };
         drop(in_flight);
 
@@ -365,7 +370,7 @@ impl Governor {
                     Counters::inc(&self.counters.rate_limited);
                     self.concurrency.on_rate_limited(Instant::now());
                 }
-                if matches!(e, ProviderError::Timeout { .. }) {
+                if e.kind == ErrorKind::Timeout {
                     Counters::inc(&self.counters.timeouts);
                 }
                 lock(&self.breaker).on_failure(Instant::now(), e.counts_against_health(), admit);
@@ -373,4 +378,33 @@ impl Governor {
         }
         result
     }
+}
+
+/// The counters of `rates` (bucket name, rate) for one key of `provider`.
+pub(crate) fn rate_slots(
+    provider: &str,
+    key: &str,
+    endpoint: &str,
+    rates: &[(String, Rate)],
+) -> Vec<RateSlot> {
+    rates
+        .iter()
+        .map(|(bucket, rate)| RateSlot {
+            key: BucketKey {
+                provider: provider.to_owned(),
+                key: key.to_owned(),
+                bucket: if bucket.is_empty() {
+                    endpoint.to_owned()
+                } else {
+                    bucket.clone()
+                },
+                measure: format!("{}/{}s", rate.measure, rate.window.as_secs()),
+            },
+            limit: BucketLimit {
+                units: rate.units,
+                window: rate.window,
+            },
+            measure: rate.measure,
+        })
+        .collect()
 }
