@@ -81,6 +81,14 @@ impl Env {
         self.sandbox.stats()
     }
 
+    /// Web searches the sandbox answered, whichever engine served them.
+    pub fn searches(&self) -> u64 {
+        ["serper", "brave", "tavily"]
+            .iter()
+            .map(|p| self.requests(p))
+            .sum()
+    }
+
     /// Requests the sandbox saw for one provider.
     pub fn requests(&self, provider: &str) -> u64 {
         self.stats().provider(provider).requests

@@ -138,7 +138,7 @@ async fn intel_runs_on_researchs_pack_without_searching_again() {
     let env = Env::healthy().await;
     let input = env.input("Acme Analytics", Some("acme-analytics.com"));
     let research = env.run(&ResearchAgent::new(env.kit.clone()), &input).await;
-    let searches = env.requests("tavily");
+    let searches = env.searches();
     let pages = env.requests("sites");
     assert_eq!(searches, 1, "one planned search serves both agents");
     let intel = env
