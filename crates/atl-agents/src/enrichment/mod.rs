@@ -86,7 +86,12 @@ impl EnrichmentAgent {
                     .as_ref()
                     .map(|e| e.address.clone())
                     .unwrap_or_default();
-                if let Some(v) = lookups::verify(&self.kit, input, &address, spend).await?
+                if let Some(v) = degrade(
+                    lookups::verify(&self.kit, input, &address, spend).await,
+                    spend,
+                    "e-mail not verified",
+                )?
+                .flatten()
                     && let Some(e) = contact.email.as_mut()
                 {
                     e.status = email::combine(e.status, v.status);
@@ -117,13 +122,36 @@ impl EnrichmentAgent {
                         .last()
                         .unwrap_or(&first)
                         .to_string();
-                    contact.email =
-                        lookups::find(&self.kit, input, d, &first, &last, spend).await?;
+                    contact.email = degrade(
+                        lookups::find(&self.kit, input, d, &first, &last, spend).await,
+                        spend,
+                        "no address looked up",
+                    )?
+                    .flatten();
                 }
             }
             _ => {}
         }
         Ok(())
+    }
+}
+
+/// A later step of the waterfall that cannot succeed (a plan exhausted, a key refused)
+/// does not throw away what earlier steps bought: the record completes without that
+/// step, saying why. A failure that may pass (a rate limit, an outage) still fails the
+/// run, which comes back later and reads the earlier steps from the evidence cache.
+fn degrade<T>(
+    r: Result<T, AgentError>,
+    spend: &Spend,
+    what: &str,
+) -> Result<Option<T>, AgentError> {
+    match r {
+        Ok(v) => Ok(Some(v)),
+        Err(e) if e.kind == atl_domain::FailureKind::Final => {
+            spend.warn(format!("{what}: {}", e.message));
+            Ok(None)
+        }
+        Err(e) => Err(e),
     }
 }
 
@@ -287,7 +315,12 @@ impl SubAgent for EnrichmentAgent {
         // Step 3: executives.
         let mut executives = Vec::new();
         if let Some(d) = &domain {
-            executives = lookups::executives(&self.kit, input, d, &spend).await?;
+            executives = degrade(
+                lookups::executives(&self.kit, input, d, &spend).await,
+                &spend,
+                "executives not looked up",
+            )?
+            .unwrap_or_default();
         } else {
             spend.warn("no domain known: executives not looked up");
         }
@@ -297,7 +330,12 @@ impl SubAgent for EnrichmentAgent {
         if organization.industry.is_none()
             && input.options.firmographics
             && let Some(d) = &domain
-            && let Some(org) = lookups::organization(&self.kit, input, d, &spend).await?
+            && let Some(org) = degrade(
+                lookups::organization(&self.kit, input, d, &spend).await,
+                &spend,
+                "organization not looked up",
+            )?
+            .flatten()
         {
             merge_organization(&mut organization, org);
         }

@@ -83,3 +83,192 @@ async fn estimates_follow_the_input() {
         "a contact to match costs credits"
     );
 }
+
+fn every(n: u64) -> atl_sandbox::Trigger {
+    atl_sandbox::Trigger {
+        every_nth: n,
+        ..Default::default()
+    }
+}
+
+#[tokio::test]
+async fn trivial_schema_misses_are_repaired_not_failed() {
+    for miss in ["extra_key", "missing_nullable", "too_many_items", "fenced"] {
+        let mut config = SandboxConfig::default();
+        let m = &mut config.chat.faults.schema_miss;
+        match miss {
+            "extra_key" => m.extra_key = every(1),
+            "missing_nullable" => m.missing_nullable = every(1),
+            "too_many_items" => m.too_many_items = every(1),
+            _ => m.fenced = every(1),
+        }
+        let env = Env::new(config).await;
+        let r = ResearchAgent::new(env.kit.clone())
+            .run(&env.input("Acme Analytics", Some("acme-analytics.com")))
+            .await
+            .unwrap_or_else(|e| panic!("{miss}: a trivial miss must be repaired: {e:?}"));
+        let warnings = r.data["warnings"].as_array().cloned().unwrap_or_default();
+        if miss != "fenced" {
+            assert!(
+                warnings
+                    .iter()
+                    .any(|w| w.as_str().is_some_and(|w| w.contains("repaired"))),
+                "{miss}: the repair is recorded: {warnings:?}"
+            );
+        }
+        // One model call: repaired in place, not asked again.
+        let calls: u64 = ["openrouter", "deepseek", "cerebras"]
+            .iter()
+            .map(|p| env.requests(p))
+            .sum();
+        assert_eq!(calls, 1, "{miss}: repaired without asking again");
+    }
+}
+
+#[tokio::test]
+async fn a_route_whose_replies_never_fit_fails_over_to_the_next() {
+    // DeepSeek asked in its JSON-object mode gets a generic object from the sandbox, which
+    // no repair can make a research brief; the next route of the chain answers properly.
+    let env = Env::healthy().await;
+    let mut options = ToolkitOptions::sandbox(&env.origin, &*env.dir);
+    options.json_schema_everywhere = false;
+    let chains = vec![(
+        "research",
+        vec![
+            atl_providers::route::Route::new("deepseek", "deepseek-flash"),
+            atl_providers::route::Route::new("openrouter", "openai/gpt-oss-120b"),
+        ],
+    )];
+    let t = atl_providers::toolkit::Toolkit::from_config(
+        ProvidersConfig::sandbox(env.origin.clone(), &chains),
+        options,
+    )
+    .expect("toolkit");
+    let kit = atl_agents::AgentKit::new(std::sync::Arc::new(t));
+    let r = ResearchAgent::new(kit)
+        .run(&env.input("Acme Analytics", Some("acme-analytics.com")))
+        .await
+        .expect("the second route rescues the run");
+    assert_eq!(r.provider, "openrouter");
+    assert_eq!(
+        env.requests("deepseek"),
+        1,
+        "the first route was tried once"
+    );
+    assert!(r.cost_nano_usd.unwrap() > 0);
+    let parts = r.data["cost_breakdown"].as_array().unwrap();
+    assert!(
+        parts.iter().any(|p| p["provider"] == "deepseek"),
+        "the rejected reply was paid for and is booked: {parts:?}"
+    );
+}
+
+#[tokio::test]
+async fn an_enrichment_retry_after_a_failed_lookup_does_not_buy_the_match_again() {
+    // Hunter is failing (5xx): the run fails after Apollo's match was bought. The match is
+    // in the evidence cache, so the retry costs no Apollo credit.
+    let mut config = SandboxConfig::default();
+    config.hunter.faults.server_error = every(1);
+    let env = Env::new(config).await;
+    let agent = atl_agents::EnrichmentAgent::new(env.kit.clone());
+    // The first of these people whose address needs Hunter (a guess, or the file's own):
+    // that run fails on the exhausted plan after its match was bought.
+    let mut failed = None;
+    for (i, name) in [
+        "Ben Quinn",
+        "Ana Park",
+        "Dev Rossi",
+        "Eli Silva",
+        "Fay Tanaka",
+        "Gus Ueda",
+        "Hana Vega",
+        "Ivo Weiss",
+    ]
+    .iter()
+    .enumerate()
+    {
+        let mut input = env.input("Initech Systems", Some("initech.com"));
+        input.target_id = i as i64;
+        input.contact_name = Some((*name).into());
+        input.contact_email = Some(format!(
+            "{}@initech.example",
+            name.to_lowercase().replace(' ', ".")
+        ));
+        if let Err(e) = agent.run(&input).await {
+            assert_eq!(e.kind, FailureKind::Transient, "{e:?}");
+            assert!(e.spent_nano_usd > 0, "the match was paid for: {e:?}");
+            failed = Some(input);
+            break;
+        }
+    }
+    let input = failed.expect("someone's address goes to Hunter");
+    // Hunter is back.
+    let before = env
+        .stats()
+        .provider("apollo")
+        .endpoints
+        .get("/api/v1/people/bulk_match")
+        .copied()
+        .unwrap_or(0);
+    env.sandbox.set_config(SandboxConfig::default());
+    let retry = agent.run(&input).await.expect("the retry completes");
+    let after = env
+        .stats()
+        .provider("apollo")
+        .endpoints
+        .get("/api/v1/people/bulk_match")
+        .copied()
+        .unwrap_or(0);
+    assert_eq!(after, before, "the retry read the match from the cache");
+    assert!(
+        retry.data["cost_breakdown"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p["from_cache"] == true && p["provider"] == "apollo"),
+        "and says so"
+    );
+}
+
+#[tokio::test]
+async fn an_exhausted_verifier_plan_keeps_the_record_the_match_bought() {
+    let mut config = SandboxConfig::default();
+    config.hunter.faults.quota_exhausted = every(1);
+    let env = Env::new(config).await;
+    let agent = atl_agents::EnrichmentAgent::new(env.kit.clone());
+    let mut kept = 0;
+    for (i, name) in [
+        "Ben Quinn",
+        "Ana Park",
+        "Dev Rossi",
+        "Eli Silva",
+        "Fay Tanaka",
+        "Gus Ueda",
+    ]
+    .iter()
+    .enumerate()
+    {
+        let mut input = env.input("Initech Systems", Some("initech.com"));
+        input.target_id = i as i64;
+        input.contact_name = Some((*name).into());
+        input.contact_email = Some(format!(
+            "{}@initech.example",
+            name.to_lowercase().replace(' ', ".")
+        ));
+        let r = agent
+            .run(&input)
+            .await
+            .expect("a final Hunter error does not fail the record");
+        let rec = record::<atl_domain::records::EnrichmentRecord>(&r);
+        if rec
+            .meta
+            .warnings
+            .iter()
+            .any(|w| w.starts_with("e-mail not verified"))
+        {
+            kept += 1;
+            assert!(rec.record.contact.is_some(), "the contact stays");
+        }
+    }
+    assert!(kept > 0, "some address needed Hunter");
+}
