@@ -106,3 +106,38 @@ async fn eager_audio_is_written_under_the_attempts_name_and_cut_audio_is_refused
         .unwrap_or(0);
     assert_eq!(left, 0, "no file of the refused audio is left behind");
 }
+
+#[tokio::test]
+async fn a_model_that_names_another_person_never_gets_that_name_into_the_greeting() {
+    let mut config = SandboxConfig::default();
+    config.chat.faults.other_person = atl_sandbox::Trigger {
+        every_nth: 1,
+        ..Default::default()
+    };
+    let env = Env::new(config).await;
+    // With a contact, the greeting is the contact's; without one, nobody's.
+    let mut with_contact = env.input("Walmart", Some("walmart.com"));
+    with_contact.contact_name = Some("C. Douglas McMillon".into());
+    let r = env
+        .run(&VoiceAgent::new(env.kit.clone()), &with_contact)
+        .await;
+    let script = record::<CallScript>(&r).record;
+    assert!(
+        script.opener.starts_with("Hi Douglas,") || script.opener.contains("Douglas"),
+        "{}",
+        script.opener
+    );
+    let nobody = env.input("Globex Logistics", None);
+    let r = env.run(&VoiceAgent::new(env.kit.clone()), &nobody).await;
+    let script = record::<CallScript>(&r).record;
+    // "Hi, this is…" — the greeting word stands alone before its comma.
+    let first = script.opener.split([',', '!']).next().unwrap_or_default();
+    assert!(
+        ["hi", "hello", "hey", "good morning", "good afternoon"]
+            .contains(&first.trim().to_lowercase().as_str())
+            || !first.trim().to_lowercase().starts_with("hi "),
+        "no invented name after the greeting: {}",
+        script.opener
+    );
+    assert!(script.greeting_name.is_none());
+}
