@@ -98,20 +98,8 @@ pub async fn estimate_campaign(
         offset += batch.len() as u64;
         for t in batch {
             targets += 1;
-            let mut input = AgentInput {
-                target_id: t.id,
-                company_name: t.company_name,
-                contact_name: t.contact_name,
-                contact_email: t.contact_email,
-                contact_title: t.contact_title,
-                linkedin_url: t.linkedin_url,
-                website: t.website,
-                domain: t.domain,
-                extra: t.extra,
-                options: options.clone(),
-                cache_scope: scope.clone(),
-                ..AgentInput::default()
-            };
+            let mut input = input_of(t, HashMap::new(), &options);
+            input.cache_scope = scope.clone();
             let mut hints = CacheHints::default();
             if !options.refresh {
                 if let Some(k) = atl_agents::pack_key(&input) {
