@@ -30,6 +30,8 @@ pub fn testdata(path: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("../../testdata")
         .join(path)
+        .canonicalize()
+        .unwrap()
 }
 
 impl App {

@@ -135,6 +135,7 @@ impl Browser {
             }
             if tokio::time::Instant::now() > deadline {
                 let url = self.client.current_url().await.map(|u| u.to_string());
+                self.screenshot("timeout").await;
                 panic!("timed out waiting for {what} (at {url:?})");
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
