@@ -139,8 +139,9 @@ impl QuoteBuilder {
                 line.units_expected += item.units_expected;
                 line.units_high += item.units_high;
                 line.low_nano_usd = line.low_nano_usd.saturating_add(item.low_nano_usd);
-                line.expected_nano_usd =
-                    line.expected_nano_usd.saturating_add(item.expected_nano_usd);
+                line.expected_nano_usd = line
+                    .expected_nano_usd
+                    .saturating_add(item.expected_nano_usd);
                 line.high_nano_usd = line.high_nano_usd.saturating_add(item.high_nano_usd);
             }
         }
@@ -201,7 +202,10 @@ pub async fn retry_failed_quote(
         cursor = page.last().map(TargetCursor::after);
         let ids: Vec<i64> = page.iter().map(|t| t.id).collect();
         let mut failed: HashMap<i64, Vec<SubAgentKind>> = HashMap::new();
-        for JobFailure { target_id, kind, .. } in store.failed_jobs_for_targets(&ids).await? {
+        for JobFailure {
+            target_id, kind, ..
+        } in store.failed_jobs_for_targets(&ids).await?
+        {
             failed.entry(target_id).or_default().push(kind);
         }
         for t in &page {

@@ -22,7 +22,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let key = arg("--key").ok_or("--key KEY")?;
     let campaign = arg("--campaign").ok_or("--campaign ID")?;
     let runs: usize = arg("--runs").map_or(Ok(10), |r| r.parse())?;
-    let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port();
     let mut driver = Command::new("/usr/bin/chromedriver")
         .arg(format!("--port={port}"))
         .stdout(Stdio::null())

@@ -51,7 +51,12 @@ fn contains_pattern(text: &str) -> String {
 impl TargetFilter {
     /// The pattern to bind, `None` for no text filter.
     fn pattern(&self) -> Result<Option<String>, StoreError> {
-        let Some(text) = self.text.as_deref().map(str::trim).filter(|t| !t.is_empty()) else {
+        let Some(text) = self
+            .text
+            .as_deref()
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+        else {
             return Ok(None);
         };
         if text.chars().count() > MAX_SEARCH_CHARS {

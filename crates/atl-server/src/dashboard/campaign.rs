@@ -163,7 +163,8 @@ pub(crate) async fn table(
         last: count(i128::from(offset + shown)),
         page,
         prev: (page > 1).then(|| table_link(campaign.id, status_text, &text, page - 1)),
-        next: (offset + shown < total).then(|| table_link(campaign.id, status_text, &text, page + 1)),
+        next: (offset + shown < total)
+            .then(|| table_link(campaign.id, status_text, &text, page + 1)),
     })
 }
 
@@ -329,11 +330,7 @@ pub(crate) fn quote_view(q: &atl_app::ItemisedQuote) -> QuoteView {
                     units(l.units_high)
                 ),
                 expected: nano_usd(l.expected_nano_usd),
-                range: format!(
-                    "{}–{}",
-                    nano_usd(l.low_nano_usd),
-                    nano_usd(l.high_nano_usd)
-                ),
+                range: format!("{}–{}", nano_usd(l.low_nano_usd), nano_usd(l.high_nano_usd)),
             })
             .collect(),
         agents: q
@@ -345,11 +342,7 @@ pub(crate) fn quote_view(q: &atl_app::ItemisedQuote) -> QuoteView {
                 model: String::new(),
                 units: format!("{} jobs", count(i128::from(a.jobs))),
                 expected: nano_usd(a.expected_nano_usd),
-                range: format!(
-                    "{}–{}",
-                    nano_usd(a.low_nano_usd),
-                    nano_usd(a.high_nano_usd)
-                ),
+                range: format!("{}–{}", nano_usd(a.low_nano_usd), nano_usd(a.high_nano_usd)),
             })
             .collect(),
         synthetic: q.synthetic,
@@ -381,7 +374,11 @@ pub(crate) async fn retry_page(
     Ok(html(
         StatusCode::OK,
         &RetryPage {
-            layout: Layout::new(format!("Retry failed: {}", campaign.name), "campaigns", session),
+            layout: Layout::new(
+                format!("Retry failed: {}", campaign.name),
+                "campaigns",
+                session,
+            ),
             id,
             name: campaign.name,
             quote: quote.as_ref().map(quote_view),

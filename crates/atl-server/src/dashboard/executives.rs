@@ -157,7 +157,11 @@ pub(crate) async fn page(
     Ok(html(
         StatusCode::OK,
         &ExecutivesPage {
-            layout: Layout::new(format!("Executives: {}", campaign.name), "campaigns", session),
+            layout: Layout::new(
+                format!("Executives: {}", campaign.name),
+                "campaigns",
+                session,
+            ),
             id,
             name: campaign.name,
             levels: Seniority::ALL

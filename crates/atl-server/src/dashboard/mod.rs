@@ -75,7 +75,10 @@ pub(crate) fn router(state: &ApiState, upload_limit: usize) -> Router<ApiState> 
         ));
     Router::new()
         .merge(pages)
-        .route("/sign-in", get(session::sign_in_page).post(session::sign_in))
+        .route(
+            "/sign-in",
+            get(session::sign_in_page).post(session::sign_in),
+        )
         .route("/assets/{name}", get(assets::serve))
         .layer(axum::middleware::map_response(page::security_headers))
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(

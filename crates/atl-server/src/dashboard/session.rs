@@ -144,9 +144,7 @@ fn to_sign_in(request: &Request, had_cookie: bool) -> Response {
             "Your session has ended: sign in again.",
         )
     };
-    if had_cookie
-        && let Ok(v) = HeaderValue::from_str(&cleared_cookie())
-    {
+    if had_cookie && let Ok(v) = HeaderValue::from_str(&cleared_cookie()) {
         response.headers_mut().append(header::SET_COOKIE, v);
     }
     response
@@ -319,7 +317,10 @@ mod tests {
     fn a_post_from_another_site_is_not_same_origin() {
         let mut h = HeaderMap::new();
         h.insert(header::HOST, HeaderValue::from_static("127.0.0.1:8080"));
-        assert!(same_origin(&h), "no Origin header: a same-origin form or a tool");
+        assert!(
+            same_origin(&h),
+            "no Origin header: a same-origin form or a tool"
+        );
         h.insert(
             header::ORIGIN,
             HeaderValue::from_static("http://127.0.0.1:8080"),

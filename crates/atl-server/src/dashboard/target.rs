@@ -16,8 +16,8 @@ use axum::http::StatusCode;
 use super::format::{count, usd};
 use super::page::{Layout, PageResult, Session, html};
 use super::words::{
-    SourceView, agent_label, contact_outcome, email_status_class, email_status_label,
-    is_web_link, plain_reason, target_status_label,
+    SourceView, agent_label, contact_outcome, email_status_class, email_status_label, is_web_link,
+    plain_reason, target_status_label,
 };
 use crate::error::ApiPath;
 use crate::{ApiError, ApiState};
@@ -314,13 +314,19 @@ fn cost_row<T>(kind: SubAgentKind, p: &atl_app::record::Part<T>) -> CostRow {
             (None, None) => "—".into(),
         },
         cost: p.cost_usd.map_or_else(|| "unknown".into(), usd),
-        latency: p
-            .latency_ms
-            .map_or_else(|| "—".into(), |ms| super::format::duration_ms(ms.max(0) as u64)),
+        latency: p.latency_ms.map_or_else(
+            || "—".into(),
+            |ms| super::format::duration_ms(ms.max(0) as u64),
+        ),
         confidence: p
             .confidence
             .map_or_else(|| "—".into(), |c| format!("{:.0}%", c * 100.0)),
-        cached_calls: p.meta.cost_breakdown.iter().filter(|c| c.from_cache).count(),
+        cached_calls: p
+            .meta
+            .cost_breakdown
+            .iter()
+            .filter(|c| c.from_cache)
+            .count(),
     }
 }
 
@@ -375,12 +381,18 @@ pub(crate) async fn page(
             .research
             .as_ref()
             .map(|p| research_view(&p.record, &p.meta)),
-        intel: record.intel.as_ref().map(|p| intel_view(&p.record, &p.meta)),
+        intel: record
+            .intel
+            .as_ref()
+            .map(|p| intel_view(&p.record, &p.meta)),
         enrichment: record
             .enrichment
             .as_ref()
             .map(|p| enrichment_view(&p.record, &p.meta)),
-        script: record.voice.as_ref().map(|p| script_view(&p.record, &p.meta)),
+        script: record
+            .voice
+            .as_ref()
+            .map(|p| script_view(&p.record, &p.meta)),
         costs,
         total_cost: super::format::nano_usd(t.cost_nano_usd),
     };

@@ -131,9 +131,15 @@ impl UploadForm {
         let Some(text) = self.budget_usd.as_deref() else {
             return Ok(None);
         };
-        let usd: f64 = text.trim_start_matches('$').replace(',', "").parse().map_err(|_| {
-            FormError(format!("The budget \"{text}\" is not an amount in dollars."))
-        })?;
+        let usd: f64 = text
+            .trim_start_matches('$')
+            .replace(',', "")
+            .parse()
+            .map_err(|_| {
+                FormError(format!(
+                    "The budget \"{text}\" is not an amount in dollars."
+                ))
+            })?;
         usd_to_nano(usd)
             .filter(|n| *n >= 0)
             .map(Some)
@@ -224,7 +230,11 @@ fn field_label(f: Field) -> &'static str {
     }
 }
 
-fn mapping_rows(headers: &[String], mapped: &[(String, Field)], overrides: &[String]) -> Vec<MappingRow> {
+fn mapping_rows(
+    headers: &[String],
+    mapped: &[(String, Field)],
+    overrides: &[String],
+) -> Vec<MappingRow> {
     headers
         .iter()
         .map(|h| {
@@ -309,7 +319,10 @@ fn fragment_of(preview: &UploadPreview, form: &UploadForm, budget: Option<i64>) 
                     d.line,
                     None,
                     Some(&d.company_name),
-                    &format!("same company as line {}: merged into it", d.merged_into_line),
+                    &format!(
+                        "same company as line {}: merged into it",
+                        d.merged_into_line
+                    ),
                 )
             })
             .collect(),
@@ -385,7 +398,12 @@ pub(crate) async fn preview(
 ) -> Response {
     let form = match read_form(multipart).await {
         Ok(f) => f,
-        Err(FormError(m)) => return fragment(StatusCode::UNPROCESSABLE_ENTITY, error_fragment(m, &[], &UploadForm::default())),
+        Err(FormError(m)) => {
+            return fragment(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                error_fragment(m, &[], &UploadForm::default()),
+            );
+        }
     };
     let result = async {
         let Some((bytes, _)) = &form.file else {

@@ -20,8 +20,7 @@ pub struct App {
 pub fn temp_dir(tag: &str) -> PathBuf {
     static N: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
     let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let dir =
-        std::env::temp_dir().join(format!("atl-dashboard-{tag}-{}-{n}", std::process::id()));
+    let dir = std::env::temp_dir().join(format!("atl-dashboard-{tag}-{}-{n}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     dir
 }

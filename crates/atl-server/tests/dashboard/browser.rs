@@ -28,7 +28,9 @@ pub fn available() -> bool {
         return true;
     }
     if std::env::var_os("CI").is_some() {
-        panic!("CI must run the browser tests: {CHROMIUM} or {CHROMEDRIVER} is missing (scripts/setup.sh installs them)");
+        panic!(
+            "CI must run the browser tests: {CHROMIUM} or {CHROMEDRIVER} is missing (scripts/setup.sh installs them)"
+        );
     }
     eprintln!("################################################################");
     eprintln!("## SKIPPED: dashboard browser tests: no {CHROMIUM} or {CHROMEDRIVER}.");
@@ -165,7 +167,8 @@ impl Browser {
     /// Saves the page as `target/dashboard-screenshots/{name}.png`.
     pub async fn screenshot(&self, name: &str) {
         let png = self.client.screenshot().await.unwrap();
-        let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/dashboard-screenshots");
+        let dir =
+            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/dashboard-screenshots");
         std::fs::create_dir_all(&dir).unwrap();
         std::fs::write(dir.join(format!("{name}.png")), png).unwrap();
     }

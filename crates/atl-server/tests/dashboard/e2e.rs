@@ -33,23 +33,35 @@ async fn a_campaign_from_sign_in_to_export_in_chromium() {
 
         // Signing in: a page behind the session goes to the sign-in form.
         b.goto(&app.url("/campaigns")).await;
-        b.wait_for("the sign-in form", "return !!document.querySelector('#key')", SHORT)
-            .await;
+        b.wait_for(
+            "the sign-in form",
+            "return !!document.querySelector('#key')",
+            SHORT,
+        )
+        .await;
         assert!(b.client.current_url().await.unwrap().path() == "/sign-in");
         b.assert_accessible("sign-in").await;
         b.screenshot(&shot("01-sign-in")).await;
         b.fill("#key", "atl_not_a_real_key").await;
         b.click("form[action='/sign-in'] button").await;
-        b.wait_for("the refusal", "return !!document.querySelector('#sign-in-error')", SHORT)
-            .await;
+        b.wait_for(
+            "the refusal",
+            "return !!document.querySelector('#sign-in-error')",
+            SHORT,
+        )
+        .await;
         let refusal = b.text("#sign-in-error").await;
         assert!(refusal.contains("not accepted"), "{refusal}");
         b.assert_accessible("sign-in refused").await;
         b.screenshot(&shot("02-sign-in-wrong-key")).await;
         b.fill("#key", &key).await;
         b.click("form[action='/sign-in'] button").await;
-        b.wait_for("the campaigns page", "return location.pathname === '/campaigns'", SHORT)
-            .await;
+        b.wait_for(
+            "the campaigns page",
+            "return location.pathname === '/campaigns'",
+            SHORT,
+        )
+        .await;
         let cookie_seen_by_script: String = b
             .client
             .execute("return document.cookie", vec![])
@@ -58,7 +70,10 @@ async fn a_campaign_from_sign_in_to_export_in_chromium() {
             .as_str()
             .unwrap_or_default()
             .to_string();
-        assert!(!cookie_seen_by_script.contains(&key), "the session cookie is HttpOnly");
+        assert!(
+            !cookie_seen_by_script.contains(&key),
+            "the session cookie is HttpOnly"
+        );
         let html = b.client.source().await.unwrap();
         assert!(!html.contains(&key), "the key is never in a page");
 
@@ -76,8 +91,12 @@ async fn a_campaign_from_sign_in_to_export_in_chromium() {
             .send_keys(bad.to_str().unwrap())
             .await
             .unwrap();
-        b.wait_for("the bad-file message", "return !!document.querySelector('#preview-error')", SHORT)
-            .await;
+        b.wait_for(
+            "the bad-file message",
+            "return !!document.querySelector('#preview-error')",
+            SHORT,
+        )
+        .await;
         let message = b.text("#preview-error").await;
         assert!(message.contains("cannot be imported"), "{message}");
         b.screenshot(&shot("04-upload-bad-file")).await;
@@ -103,12 +122,19 @@ async fn a_campaign_from_sign_in_to_export_in_chromium() {
             )
             .await
             .unwrap();
-        b.wait_for("the preview", "const t = document.querySelector('#pv-targets'); return t && t.textContent === '12'", SHORT)
-            .await;
+        b.wait_for(
+            "the preview",
+            "const t = document.querySelector('#pv-targets'); return t && t.textContent === '12'",
+            SHORT,
+        )
+        .await;
         assert_eq!(b.text("#pv-encoding").await, "UTF-8");
         assert!(b.text("#pv-delimiter").await.contains("comma"));
         let rejected = b.text("#pv-rejected-rows").await;
-        assert!(rejected.contains("14"), "the row without a company, by line: {rejected}");
+        assert!(
+            rejected.contains("14"),
+            "the row without a company, by line: {rejected}"
+        );
         let dups = b.text("#pv-duplicate-rows").await;
         assert!(dups.contains("15") && dups.contains("line 3"), "{dups}");
         let quote = b.text("table.quote").await;
@@ -118,8 +144,14 @@ async fn a_campaign_from_sign_in_to_export_in_chromium() {
         assert!(b.text("#quote-expected").await.starts_with('$'));
         b.fill("#name", "Fortune slice").await;
         b.fill("#budget", "50").await;
-        b.fill("#pitch", "We sell synthetic anvils to retailers.").await;
-        b.wait_for("the preview after the form changed", "return !!document.querySelector('#pv-targets')", SHORT).await;
+        b.fill("#pitch", "We sell synthetic anvils to retailers.")
+            .await;
+        b.wait_for(
+            "the preview after the form changed",
+            "return !!document.querySelector('#pv-targets')",
+            SHORT,
+        )
+        .await;
         b.assert_accessible("upload preview").await;
         b.screenshot(&shot("05-upload-preview")).await;
         let stored_before = store.store().count_campaigns(None).await.unwrap();
@@ -127,8 +159,12 @@ async fn a_campaign_from_sign_in_to_export_in_chromium() {
 
         // Start, and watch it finish live.
         b.click("#start-button").await;
-        b.wait_for("the campaign page", "return location.pathname.startsWith('/campaigns/')", SHORT)
-            .await;
+        b.wait_for(
+            "the campaign page",
+            "return location.pathname.startsWith('/campaigns/')",
+            SHORT,
+        )
+        .await;
         let path = b.client.current_url().await.unwrap().path().to_string();
         let id: i64 = path.rsplit('/').next().unwrap().parse().unwrap();
         b.wait_for(
@@ -144,12 +180,18 @@ async fn a_campaign_from_sign_in_to_export_in_chromium() {
             SHORT,
         )
         .await;
-        assert!(b.exists("#failures").await, "{backend}: the quota fault failed some steps");
+        assert!(
+            b.exists("#failures").await,
+            "{backend}: the quota fault failed some steps"
+        );
         let failures = b.text("#failures").await;
         assert!(failures.contains("no credits left"), "{failures}");
         let connects: String = b
             .client
-            .execute("return document.querySelector('#live').dataset.connects", vec![])
+            .execute(
+                "return document.querySelector('#live').dataset.connects",
+                vec![],
+            )
             .await
             .unwrap()
             .as_str()
@@ -162,30 +204,59 @@ async fn a_campaign_from_sign_in_to_export_in_chromium() {
         // Search from the server.
         b.fill("#target-search", "apple").await;
         b.click("#targets-filter button").await;
-        b.wait_for("one search hit", "return document.querySelectorAll('table.targets tbody tr[data-status]').length === 1", SHORT).await;
+        b.wait_for(
+            "one search hit",
+            "return document.querySelectorAll('table.targets tbody tr[data-status]').length === 1",
+            SHORT,
+        )
+        .await;
         assert!(b.text("table.targets tbody").await.contains("Apple"));
         b.fill("#target-search", "").await;
         b.click("#targets-filter button").await;
-        b.wait_for("the whole table again", "return document.querySelectorAll('table.targets tbody tr[data-status]').length === 12", SHORT).await;
+        b.wait_for(
+            "the whole table again",
+            "return document.querySelectorAll('table.targets tbody tr[data-status]').length === 12",
+            SHORT,
+        )
+        .await;
 
         // A target whose steps failed says why, in words.
         let failed_target = store.store().list_targets(id, None, 1, 0).await.unwrap()[0].id;
         b.goto(&app.url(&format!("/targets/{failed_target}"))).await;
-        b.wait_for("the problems", "return !!document.querySelector('#problems')", SHORT).await;
+        b.wait_for(
+            "the problems",
+            "return !!document.querySelector('#problems')",
+            SHORT,
+        )
+        .await;
         let problems = b.text("#problems").await;
-        assert!(problems.contains("Research") && problems.contains("no credits left"), "{problems}");
+        assert!(
+            problems.contains("Research") && problems.contains("no credits left"),
+            "{problems}"
+        );
         b.assert_accessible("target with failures").await;
         b.screenshot(&shot("07-target-failed")).await;
 
         // Retry what failed, with its quote, on a healthy sandbox.
         app.sandbox_config(json!({})).await;
-        b.goto(&app.url(&format!("/campaigns/{id}/retry-failed"))).await;
-        b.wait_for("the retry quote", "return !!document.querySelector('#retry-confirm')", SHORT).await;
+        b.goto(&app.url(&format!("/campaigns/{id}/retry-failed")))
+            .await;
+        b.wait_for(
+            "the retry quote",
+            "return !!document.querySelector('#retry-confirm')",
+            SHORT,
+        )
+        .await;
         assert!(b.text("table.quote").await.contains("Total"));
         b.assert_accessible("retry").await;
         b.screenshot(&shot("08-retry")).await;
         b.click("#retry-confirm").await;
-        b.wait_for("the campaign page", &format!("return location.pathname === '/campaigns/{id}'"), SHORT).await;
+        b.wait_for(
+            "the campaign page",
+            &format!("return location.pathname === '/campaigns/{id}'"),
+            SHORT,
+        )
+        .await;
         b.wait_for(
             "the retried steps to finish",
             "const l = document.querySelector('#live'); return l && l.dataset.percent === '100' && !document.querySelector('#failures')",
@@ -201,12 +272,24 @@ async fn a_campaign_from_sign_in_to_export_in_chromium() {
         // A target with research: its sources are links, and they lead where they say.
         let target_id = first_target_with_sources(&store.store(), id).await;
         b.goto(&app.url(&format!("/targets/{target_id}"))).await;
-        b.wait_for("the target page", "return !!document.querySelector('#research')", SHORT).await;
+        b.wait_for(
+            "the target page",
+            "return !!document.querySelector('#research')",
+            SHORT,
+        )
+        .await;
         b.assert_accessible("target").await;
         b.screenshot(&shot("11-target")).await;
-        let link = b.client.find(Locator::Css("#research a.source-link")).await.unwrap();
+        let link = b
+            .client
+            .find(Locator::Css("#research a.source-link"))
+            .await
+            .unwrap();
         let href = link.attr("href").await.unwrap().unwrap();
-        assert!(href.starts_with("http://") || href.starts_with("https://"), "{href}");
+        assert!(
+            href.starts_with("http://") || href.starts_with("https://"),
+            "{href}"
+        );
         let before = b.client.windows().await.unwrap();
         link.click().await.unwrap();
         let mut opened = None;
@@ -244,18 +327,33 @@ async fn a_campaign_from_sign_in_to_export_in_chromium() {
             )
             .await;
         assert!(duration.as_f64().unwrap() > 0.5, "{duration}");
-        b.wait_for("the audio state", "return document.querySelector('#audio-state').textContent.startsWith('Audio ready')", SHORT).await;
+        b.wait_for(
+            "the audio state",
+            "return document.querySelector('#audio-state').textContent.startsWith('Audio ready')",
+            SHORT,
+        )
+        .await;
         b.client.set_window_size(390, 844).await.unwrap();
         b.screenshot(&shot("12-target-phone")).await;
         b.client.set_window_size(1280, 1000).await.unwrap();
 
         // Executives and the exports, through the session.
-        b.goto(&app.url(&format!("/campaigns/{id}/executives"))).await;
-        b.wait_for("the executives", "return !!document.querySelector('#exec-count')", SHORT).await;
+        b.goto(&app.url(&format!("/campaigns/{id}/executives")))
+            .await;
+        b.wait_for(
+            "the executives",
+            "return !!document.querySelector('#exec-count')",
+            SHORT,
+        )
+        .await;
         b.assert_accessible("executives").await;
         b.screenshot(&shot("13-executives")).await;
         b.goto(&app.url(&format!("/campaigns/{id}"))).await;
-        for (link, first_cell) in [("#export-csv", "row_number,company"), ("#export-jsonl", "{"), ("#export-contacts", "")] {
+        for (link, first_cell) in [
+            ("#export-csv", "row_number,company"),
+            ("#export-jsonl", "{"),
+            ("#export-contacts", ""),
+        ] {
             let body = b
                 .client
                 .execute_async(
@@ -266,13 +364,20 @@ async fn a_campaign_from_sign_in_to_export_in_chromium() {
                 .await
                 .unwrap();
             let body = body.as_str().unwrap().trim_start_matches('\u{feff}');
-            assert!(body.starts_with(first_cell), "{link}: {}", &body[..body.len().min(200)]);
+            assert!(
+                body.starts_with(first_cell),
+                "{link}: {}",
+                &body[..body.len().min(200)]
+            );
             let lines = body.lines().count();
             let records = csv::Reader::from_reader(body.as_bytes()).records().count();
             match link {
                 "#export-csv" => assert_eq!(records, 12, "12 targets"),
                 "#export-jsonl" => assert_eq!(lines, 12),
-                _ => assert!(body.lines().next().unwrap().contains("email"), "contacts header"),
+                _ => assert!(
+                    body.lines().next().unwrap().contains("email"),
+                    "contacts header"
+                ),
             }
         }
         b.goto(&app.url("/campaigns")).await;
@@ -282,9 +387,19 @@ async fn a_campaign_from_sign_in_to_export_in_chromium() {
 
         // Signing out ends the session.
         b.click(".sign-out button").await;
-        b.wait_for("the sign-in page", "return location.pathname === '/sign-in'", SHORT).await;
+        b.wait_for(
+            "the sign-in page",
+            "return location.pathname === '/sign-in'",
+            SHORT,
+        )
+        .await;
         b.goto(&app.url("/campaigns")).await;
-        b.wait_for("the sign-in page again", "return location.pathname === '/sign-in'", SHORT).await;
+        b.wait_for(
+            "the sign-in page again",
+            "return location.pathname === '/sign-in'",
+            SHORT,
+        )
+        .await;
 
         b.close().await;
         let _ = std::fs::remove_dir_all(&dir);
@@ -302,7 +417,10 @@ async fn first_target_with_sources(store: &atl_store::Store, campaign: i64) -> i
                 .claims()
                 .iter()
                 .any(|(_, c)| c.is_some_and(|c| c.provenance.evidence_url.is_some()))
-                || r.record.recent_news.iter().any(|n| n.url.starts_with("https://"))
+                || r.record
+                    .recent_news
+                    .iter()
+                    .any(|n| n.url.starts_with("https://"))
         });
         if cited && record.voice.is_some() {
             return t.id;

@@ -49,7 +49,12 @@ async fn pages_need_a_session_whose_cookie_scripts_cannot_read() {
             .unwrap();
         assert_eq!(r.status(), 401);
         assert!(r.headers().get("set-cookie").is_none());
-        assert!(r.text().await.unwrap().contains("That key was not accepted"));
+        assert!(
+            r.text()
+                .await
+                .unwrap()
+                .contains("That key was not accepted")
+        );
 
         let r = c
             .post(app.url("/sign-in"))
@@ -58,7 +63,11 @@ async fn pages_need_a_session_whose_cookie_scripts_cannot_read() {
             .await
             .unwrap();
         assert_eq!(r.status(), 303);
-        assert_eq!(r.headers()["location"], "/campaigns", "never to another site");
+        assert_eq!(
+            r.headers()["location"],
+            "/campaigns",
+            "never to another site"
+        );
         let cookie = r.headers()["set-cookie"].to_str().unwrap().to_string();
         for flag in ["HttpOnly", "Secure", "SameSite=Strict", "Path=/"] {
             assert!(cookie.contains(flag), "{cookie}");
@@ -71,8 +80,14 @@ async fn pages_need_a_session_whose_cookie_scripts_cannot_read() {
             .await
             .unwrap();
         assert_eq!(r.status(), 200);
-        let csp = r.headers()["content-security-policy"].to_str().unwrap().to_string();
-        assert!(csp.contains("default-src 'self'") && csp.contains("script-src 'self'"), "{csp}");
+        let csp = r.headers()["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .to_string();
+        assert!(
+            csp.contains("default-src 'self'") && csp.contains("script-src 'self'"),
+            "{csp}"
+        );
         assert_eq!(r.headers()["cache-control"], "no-store");
         let body = r.text().await.unwrap();
         assert!(!body.contains(&key), "the key is never in a page");
@@ -106,17 +121,39 @@ async fn nothing_on_a_page_comes_from_another_origin() {
     let app = App::start(store.store(), false).await;
     let c = client();
     for path in ["/sign-in", "/campaigns", "/upload"] {
-        let body = c.get(app.url(path)).send().await.unwrap().text().await.unwrap();
-        for attr in ["src=\"http", "href=\"http", "src=\"//", "href=\"//", "<script>", "style="] {
+        let body = c
+            .get(app.url(path))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        for attr in [
+            "src=\"http",
+            "href=\"http",
+            "src=\"//",
+            "href=\"//",
+            "<script>",
+            "style=",
+        ] {
             assert!(!body.contains(attr), "{path} has {attr}");
         }
     }
     for asset in ["/assets/app.css", "/assets/app.js"] {
         let r = c.get(app.url(asset)).send().await.unwrap();
         assert_eq!(r.status(), 200);
-        assert!(r.headers()["cache-control"].to_str().unwrap().contains("immutable"));
+        assert!(
+            r.headers()["cache-control"]
+                .to_str()
+                .unwrap()
+                .contains("immutable")
+        );
         let body = r.text().await.unwrap();
-        assert!(!body.contains("http://") && !body.contains("https://"), "{asset} names an origin");
+        assert!(
+            !body.contains("http://") && !body.contains("https://"),
+            "{asset} names an origin"
+        );
     }
     app.stop().await;
 }
@@ -145,7 +182,12 @@ async fn a_preview_explains_the_file_and_stores_nothing() {
             reqwest::multipart::Part::bytes(b"\x89PNG\r\n\x1a\n\0\0binary".to_vec())
                 .file_name("x.csv"),
         );
-        let r = c.post(app.url("/upload/preview")).multipart(form).send().await.unwrap();
+        let r = c
+            .post(app.url("/upload/preview"))
+            .multipart(form)
+            .send()
+            .await
+            .unwrap();
         assert_eq!(r.status(), 422);
         assert!(r.text().await.unwrap().contains("cannot be imported"));
         app.stop().await;
@@ -194,7 +236,12 @@ async fn the_live_stream_renders_progress_and_resumes_after_the_last_event() {
     for (backend, store) in all_stores().await {
         let app = App::start(store.store(), false).await;
         let c = client();
-        let r = c.post(app.url("/upload")).multipart(slice_form()).send().await.unwrap();
+        let r = c
+            .post(app.url("/upload"))
+            .multipart(slice_form())
+            .send()
+            .await
+            .unwrap();
         assert_eq!(r.status(), 303, "{backend}");
         let location = r.headers()["location"].to_str().unwrap().to_string();
         let id: i64 = location.rsplit('/').next().unwrap().parse().unwrap();
@@ -213,7 +260,10 @@ async fn the_live_stream_renders_progress_and_resumes_after_the_last_event() {
         .await;
         let progress = &all.iter().find(|(_, k, _)| k == "progress").unwrap().2;
         assert!(progress.contains("id=\"percent\">100.0%<"), "{progress}");
-        assert!(progress.contains("id=\"count-completed\">12<"), "{progress}");
+        assert!(
+            progress.contains("id=\"count-completed\">12<"),
+            "{progress}"
+        );
         let last = all
             .iter()
             .filter_map(|(id, k, _)| (k == "changed").then_some(*id))
@@ -222,7 +272,11 @@ async fn the_live_stream_renders_progress_and_resumes_after_the_last_event() {
             .unwrap();
         // Resuming after the last event sends a fresh progress and no old events.
         let resumed = frames(
-            c.get(&live).header("last-event-id", last.to_string()).send().await.unwrap(),
+            c.get(&live)
+                .header("last-event-id", last.to_string())
+                .send()
+                .await
+                .unwrap(),
             |f| f.iter().any(|(_, k, _)| k == "progress"),
         )
         .await;
@@ -234,7 +288,10 @@ async fn the_live_stream_renders_progress_and_resumes_after_the_last_event() {
         // Resuming from an earlier event replays only what came after it.
         let earlier = last - 3;
         let replay = frames(
-            c.get(format!("{live}?after={earlier}")).send().await.unwrap(),
+            c.get(format!("{live}?after={earlier}"))
+                .send()
+                .await
+                .unwrap(),
             |f| f.iter().any(|(_, k, _)| k == "changed"),
         )
         .await;
@@ -250,10 +307,12 @@ async fn the_live_stream_renders_progress_and_resumes_after_the_last_event() {
             .await
             .unwrap();
         assert_eq!(contacts.status(), 200);
-        assert!(contacts.headers()["content-disposition"]
-            .to_str()
-            .unwrap()
-            .contains("contacts"));
+        assert!(
+            contacts.headers()["content-disposition"]
+                .to_str()
+                .unwrap()
+                .contains("contacts")
+        );
         let bad = api
             .get(app.url(&format!("/api/atl/campaigns/{id}/export?kind=people")))
             .send()
