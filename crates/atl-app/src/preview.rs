@@ -77,7 +77,7 @@ pub async fn preview_csv(
         // Duplicates merge into their first row, which is already quoted.
         if let RowOutcome::Target(t) = outcome? {
             if let Some(q) = quote.as_mut() {
-                q.add(&input_of(&t, &options), &SubAgentKind::ALL);
+                q.add(&input_of(&t, &options), SubAgentKind::ALL);
             }
             if sample.len() < PREVIEW_SAMPLE {
                 sample.push(t);

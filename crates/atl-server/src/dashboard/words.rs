@@ -20,9 +20,8 @@ fn provider_before(text: &str, at: usize) -> Option<String> {
 pub(crate) fn plain_reason(reason: &str) -> String {
     let lower = reason.to_ascii_lowercase();
     let find = |phrase: &str| lower.find(phrase);
-    let who = |at: usize| {
-        provider_before(reason, at).map_or_else(|| "A data provider".to_string(), |p| p)
-    };
+    let who =
+        |at: usize| provider_before(reason, at).unwrap_or_else(|| "A data provider".to_string());
     if let Some(at) = find("rate limited") {
         return format!(
             "{} asked us to slow down (rate limited). Retrying later usually works.",
