@@ -94,10 +94,6 @@ impl Cursor {
         }
     }
 
-    pub(crate) fn store(&self) -> &Store {
-        &self.store
-    }
-
     /// The next item: stored events as soon as there are any, the status at most every
     /// [`PROGRESS_EVERY`] after new events (and once at the start).
     pub(crate) async fn next_item(&mut self) -> Item {

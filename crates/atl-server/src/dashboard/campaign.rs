@@ -103,7 +103,7 @@ fn row_of(t: &Target) -> TargetRow {
             .failed_sub_agents
             .iter()
             .flatten()
-            .map(|k| agent_label(*k))
+            .map(|m| agent_label(m.sub_agent))
             .collect(),
         cost: nano_usd(t.cost_nano_usd),
     }
@@ -195,7 +195,7 @@ pub(crate) async fn page(
     let campaign = campaign_of(store, session.team, id).await?;
     let tally = tally_of(store, &state.tallies, session.team, id).await?;
     let view = atl_app::status_view(store, &tally).await?;
-    let panel = ProgressPanel::build(store, &view).await?;
+    let panel = ProgressPanel::from_view(&view);
     let table = table(&state, &campaign, &q).await?;
     let render = |r: Result<String, askama::Error>| {
         r.map_err(|e| PageError(ApiError::internal("dashboard template", &e)))
@@ -247,18 +247,21 @@ pub(crate) async fn start(
 ) -> PageResult {
     let store = &state.ctx.store;
     campaign_of(store, session.team, id).await?;
-    store
-        .start_campaign(id, SubAgentKind::ALL, max_attempts(&state))
-        .await?;
+    store.start_campaign_with(id, &start_plan(&state)).await?;
     Ok(back_to(id))
 }
 
-pub(crate) fn max_attempts(state: &ApiState) -> u32 {
-    state
-        .ctx
-        .coordinator
-        .as_ref()
-        .map_or(state.ctx.max_attempts, |c| c.config().max_attempts)
+/// Each sub-agent's jobs get the attempts its retry policy allows (as the API's start).
+pub(crate) fn start_plan(state: &ApiState) -> Vec<(SubAgentKind, u32)> {
+    state.ctx.coordinator.as_ref().map_or_else(
+        || {
+            SubAgentKind::ALL
+                .iter()
+                .map(|k| (*k, state.ctx.max_attempts))
+                .collect()
+        },
+        |c| c.job_plan(),
+    )
 }
 
 macro_rules! verb {

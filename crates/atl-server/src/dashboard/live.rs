@@ -52,13 +52,7 @@ fn next_events(cursor: Cursor) -> impl Stream<Item = Result<Event, Infallible>> 
                     }
                 }
                 Item::Progress(view) => {
-                    let panel = match ProgressPanel::build(c.store(), &view).await {
-                        Ok(p) => p,
-                        Err(e) => {
-                            tracing::warn!(error = %e, "live progress");
-                            continue;
-                        }
-                    };
+                    let panel = ProgressPanel::from_view(&view);
                     match panel.render() {
                         Ok(html) => {
                             return Some((Ok(Event::default().event("progress").data(html)), c));

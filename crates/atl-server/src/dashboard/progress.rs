@@ -1,16 +1,14 @@
 //! The live progress panel of a campaign: rendered into the campaign page, and again for
 //! every `progress` item of its live stream, from the one status view the API and the
-//! CLI print (`atl_app::StatusView`) plus the failed jobs grouped by sub-agent and reason.
+//! CLI print (`atl_app::StatusView`: counts with partial targets, failed jobs per
+//! sub-agent with their commonest reasons, cost split into work and failed attempts).
 
 use askama::Template;
 use atl_app::StatusView;
-use atl_store::Store;
+use atl_domain::SubAgentKind;
 
 use super::format::{count, duration_ms, usd, when_text};
 use super::words::{agent_label, campaign_status_label, plain_reason};
-
-/// Failure groups shown (the largest first).
-const FAILURE_GROUPS: u32 = 12;
 
 /// One reason some jobs of one sub-agent failed.
 pub(crate) struct FailureLine {
@@ -39,6 +37,8 @@ pub(crate) struct ProgressPanel {
     pub eta: Option<String>,
     pub elapsed: Option<String>,
     pub cost: String,
+    /// Spent on attempts that left no result (failed, retried).
+    pub failed_spend: Option<String>,
     pub budget: Option<String>,
     pub budget_percent: Option<f64>,
     pub over_budget: bool,
@@ -48,47 +48,37 @@ pub(crate) struct ProgressPanel {
 }
 
 impl ProgressPanel {
-    /// The panel for `view`, with the campaign's failed jobs read from the store.
-    pub(crate) async fn build(
-        store: &Store,
-        view: &StatusView,
-    ) -> Result<ProgressPanel, atl_store::StoreError> {
-        let groups = if view.started_at.is_some() {
-            store
-                .failed_job_groups(view.campaign_id, FAILURE_GROUPS)
-                .await?
-        } else {
-            Vec::new()
-        };
-        Ok(Self::from_view(view, groups))
-    }
-
-    fn from_view(view: &StatusView, groups: Vec<atl_store::FailureGroup>) -> ProgressPanel {
+    pub(crate) fn from_view(view: &StatusView) -> ProgressPanel {
         let p = &view.progress;
-        let failed_jobs = groups.iter().map(|g| g.jobs).sum();
-        let failures = groups
-            .into_iter()
-            .map(|g| {
-                let detail = g.reason.unwrap_or_else(|| "failed".into());
-                FailureLine {
-                    agent: agent_label(g.kind),
-                    jobs: count(g.jobs),
-                    reason: plain_reason(&detail),
-                    detail,
-                }
-            })
-            .collect();
+        let failed_jobs = view.failed_by_sub_agent.values().sum();
+        let mut failures = Vec::new();
+        for kind in SubAgentKind::ALL {
+            for r in view
+                .failure_reasons
+                .get(kind.as_str())
+                .map(Vec::as_slice)
+                .unwrap_or_default()
+            {
+                failures.push(FailureLine {
+                    agent: agent_label(*kind),
+                    jobs: count(i128::from(r.jobs)),
+                    reason: plain_reason(&r.reason),
+                    detail: r.reason.clone(),
+                });
+            }
+        }
         let status = view.status.clone();
         let final_state = matches!(status.as_str(), "completed" | "failed" | "cancelled");
+        let percent = p.percent_complete;
         ProgressPanel {
             status_label: campaign_status_label(&status),
             status,
             final_state,
-            percent: p.percent,
-            percent_text: format!("{:.1}%", p.percent),
-            total: count(p.total),
+            percent,
+            percent_text: format!("{percent:.1}%"),
+            total: count(p.total_targets),
             completed: count(p.completed),
-            partial: None,
+            partial: (p.partial > 0).then(|| count(p.partial)),
             failed: count(p.failed),
             in_progress: count(p.in_progress),
             pending: count(p.pending),
@@ -96,14 +86,14 @@ impl ProgressPanel {
             eta: view.estimated_completion.as_deref().map(when_text),
             elapsed: (view.elapsed_ms > 0).then(|| duration_ms(view.elapsed_ms)),
             cost: usd(view.total_cost_usd),
+            failed_spend: (view.cost_usd.failed_attempts > 0.0)
+                .then(|| usd(view.cost_usd.failed_attempts)),
             budget: view.budget_usd.map(usd),
             budget_percent: view
                 .budget_usd
                 .filter(|b| *b > 0.0)
                 .map(|b| (view.total_cost_usd / b * 100.0).min(100.0)),
-            over_budget: view
-                .budget_usd
-                .is_some_and(|b| view.total_cost_usd >= b && b > 0.0),
+            over_budget: view.budget_exhausted,
             failures,
             failed_jobs,
         }

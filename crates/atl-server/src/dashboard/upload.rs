@@ -5,7 +5,6 @@
 
 use askama::Template;
 use atl_app::{AppError, ImportRequest, PreviewRequest, UploadPreview, import_csv, preview_csv};
-use atl_domain::SubAgentKind;
 use atl_domain::limits::MAX_FILE_BYTES;
 use atl_import::{Field, ImportError, ImportOptions, parse_column_map};
 use atl_store::usd_to_nano;
@@ -14,7 +13,7 @@ use axum::extract::{Multipart, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 
-use super::campaign::{QuoteView, max_attempts, quote_view};
+use super::campaign::{QuoteView, quote_view, start_plan};
 use super::format::{count, nano_usd};
 use super::page::{Layout, Session, html};
 use crate::{ApiError, ApiState};
@@ -490,7 +489,7 @@ pub(crate) async fn create(
     if let Err(e) = state
         .ctx
         .store
-        .start_campaign(outcome.campaign_id, SubAgentKind::ALL, max_attempts(&state))
+        .start_campaign_with(outcome.campaign_id, &start_plan(&state))
         .await
     {
         return super::page::api_error_page(e.into());
