@@ -72,8 +72,11 @@ impl App {
             concurrency: 8,
             data_dir: data_dir.clone(),
             poll_idle: Duration::from_millis(20),
-            retry_base: Duration::from_millis(10),
-            retry_cap: Duration::from_millis(50),
+            retry: atl_domain::RetryPolicy {
+                backoff_base: Duration::from_millis(10),
+                backoff_cap: Duration::from_millis(50),
+                ..Default::default()
+            },
             ..Default::default()
         };
         let coordinator = atl_app::coordinator(&store, &providers, config);
