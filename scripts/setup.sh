@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs and starts what ATL needs on a fresh Debian machine: espeak-ng (offline TTS),
 # sqlite3 (benchmark baseline), PostgreSQL (the distributed backend, real in tests),
-# faketime (a worker with a skewed clock, in tests).
+# faketime (a worker with a skewed clock, in tests), Chromium and its chromedriver (the
+# dashboard's browser tests and benchmark).
 # Idempotent: does nothing that is already done. Prints what it did.
 set -euo pipefail
 
@@ -12,6 +13,8 @@ command -v pg_ctlcluster >/dev/null 2>&1 || need+=(postgresql)
 command -v psql >/dev/null 2>&1 || need+=(postgresql-client)
 # faketime runs a worker with its clock off, for the lease-clock test.
 command -v faketime >/dev/null 2>&1 || need+=(faketime)
+[ -x /usr/bin/chromium ] || need+=(chromium)
+[ -x /usr/bin/chromedriver ] || need+=(chromium-driver)
 for extra in "$@"; do command -v "$extra" >/dev/null 2>&1 || need+=("$extra"); done
 
 if [ ${#need[@]} -gt 0 ]; then

@@ -11,6 +11,8 @@ mod evidence_cache;
 mod executives;
 mod export;
 mod import;
+mod itemised;
+mod preview;
 mod providers;
 mod quote;
 pub mod record;
@@ -27,6 +29,8 @@ pub use export::{
     enriched_columns, export_to_writer, sanitize_cell,
 };
 pub use import::{ImportOutcome, ImportRequest, import_csv};
+pub use itemised::{AgentShare, ItemisedLine, ItemisedQuote, retry_failed_quote};
+pub use preview::{PREVIEW_SAMPLE, PreviewRequest, UploadPreview, preview_csv};
 pub use providers::{ProviderMode, Providers, data_dir};
 pub use quote::{
     AgentQuote, CampaignEstimate, QuoteLine, RetryQuote, estimate_campaign, retry_quote,

@@ -32,7 +32,7 @@ pub async fn require_team(
     Ok(next.run(request).await)
 }
 
-async fn resolve(
+pub(crate) async fn resolve(
     state: &ApiState,
     authorization: Option<&axum::http::HeaderValue>,
 ) -> Result<i64, ApiError> {

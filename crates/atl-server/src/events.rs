@@ -49,7 +49,9 @@ pub(crate) struct EventsQuery {
     pub after: Option<i64>,
 }
 
-struct Cursor {
+/// A reader of one campaign's events and status, shared by the API's stream and the
+/// dashboard's (which renders the same items as HTML).
+pub(crate) struct Cursor {
     store: Store,
     /// Status reads shared with the `/status` polls of the same campaign.
     tallies: Arc<Tallies>,
@@ -67,7 +69,74 @@ struct Cursor {
     last_progress: Option<Instant>,
 }
 
+/// What a [`Cursor`] yields: the stored events it read (in id order), or the campaign's
+/// status after them.
+pub(crate) enum Item {
+    Events(Vec<StoredEvent>),
+    Progress(Box<atl_app::StatusView>),
+}
+
 impl Cursor {
+    /// A cursor on the team's campaign `campaign_id`, after event `last_id`.
+    pub(crate) fn new(state: &ApiState, team: Team, campaign_id: i64, last_id: i64) -> Cursor {
+        Cursor {
+            store: state.ctx.store.clone(),
+            tallies: Arc::clone(&state.tallies),
+            team,
+            campaign_id,
+            last_id,
+            buffered: VecDeque::new(),
+            poll: state.ctx.event_poll,
+            first: true,
+            wake: state.ctx.coordinator.as_ref().map(|c| c.subscribe()),
+            progress_due: true,
+            last_progress: None,
+        }
+    }
+
+    /// The next item: stored events as soon as there are any, the status at most every
+    /// [`PROGRESS_EVERY`] after new events (and once at the start).
+    pub(crate) async fn next_item(&mut self) -> Item {
+        loop {
+            if !self.buffered.is_empty() {
+                let events: Vec<StoredEvent> = self.buffered.drain(..).collect();
+                if let Some(last) = events.last() {
+                    self.last_id = last.id;
+                }
+                return Item::Events(events);
+            }
+            if self.progress_due
+                && self
+                    .last_progress
+                    .is_none_or(|t| t.elapsed() >= PROGRESS_EVERY)
+            {
+                self.progress_due = false;
+                self.last_progress = Some(Instant::now());
+                if let Some(view) = progress_view(self).await {
+                    return Item::Progress(Box::new(view));
+                }
+            }
+            if !self.first {
+                self.wait().await;
+            }
+            self.first = false;
+            match self
+                .store
+                .events_since(self.campaign_id, self.last_id, PAGE)
+                .await
+            {
+                Ok(events) => {
+                    self.progress_due |= !events.is_empty();
+                    self.buffered.extend(events);
+                }
+                Err(e) => {
+                    // A database hiccup should not end the stream: log, wait, look again.
+                    tracing::warn!(campaign_id = self.campaign_id, error = %e, "reading events");
+                }
+            }
+        }
+    }
+
     /// Waits for the poll interval, or less when the engine says this campaign moved.
     async fn wait(&mut self) {
         let campaign_id = self.campaign_id;
@@ -119,57 +188,41 @@ fn to_sse(e: &StoredEvent) -> Event {
         .data(data.to_string())
 }
 
-/// The `progress` event: the seed-format status, no id.
-async fn progress_event(c: &Cursor) -> Option<Event> {
+/// The campaign's status, or `None` (logged) when it cannot be read.
+async fn progress_view(c: &Cursor) -> Option<atl_app::StatusView> {
     let tally = crate::campaigns::tally_of(&c.store, &c.tallies, c.team, c.campaign_id)
         .await
         .map_err(|e| tracing::warn!(campaign_id = c.campaign_id, error = %e.message, "progress"))
         .ok()?;
-    let view = atl_app::status_view(&c.store, &tally)
+    atl_app::status_view(&c.store, &tally)
         .await
         .map_err(|e| tracing::warn!(campaign_id = c.campaign_id, error = %e, "progress"))
-        .ok()?;
-    let data = serde_json::to_string(&view).ok()?;
+        .ok()
+}
+
+/// The `progress` event: the seed-format status, no id.
+fn progress_event(view: &atl_app::StatusView) -> Option<Event> {
+    let data = serde_json::to_string(view).ok()?;
     Some(Event::default().event("progress").data(data))
 }
 
 fn event_stream(cursor: Cursor) -> impl Stream<Item = Result<Event, Infallible>> {
-    futures::stream::unfold(cursor, |mut c| async move {
+    let pending: VecDeque<Event> = VecDeque::new();
+    futures::stream::unfold((cursor, pending), |(mut c, mut pending)| async move {
         loop {
-            if let Some(e) = c.buffered.pop_front() {
-                c.last_id = e.id;
-                return Some((Ok(to_sse(&e)), c));
+            if let Some(e) = pending.pop_front() {
+                return Some((Ok(e), (c, pending)));
             }
-            if c.progress_due
-                && c.last_progress
-                    .is_none_or(|t| t.elapsed() >= PROGRESS_EVERY)
-            {
-                c.progress_due = false;
-                c.last_progress = Some(Instant::now());
-                if let Some(event) = progress_event(&c).await {
-                    return Some((Ok(event), c));
-                }
-            }
-            if !c.first {
-                c.wait().await;
-            }
-            c.first = false;
-            match c.store.events_since(c.campaign_id, c.last_id, PAGE).await {
-                Ok(events) => {
-                    c.progress_due |= !events.is_empty();
-                    c.buffered.extend(events);
-                }
-                Err(e) => {
-                    // A database hiccup should not end the stream: log, wait, look again.
-                    tracing::warn!(campaign_id = c.campaign_id, error = %e, "reading events");
-                }
+            match c.next_item().await {
+                Item::Events(events) => pending.extend(events.iter().map(to_sse)),
+                Item::Progress(view) => pending.extend(progress_event(&view)),
             }
         }
     })
 }
 
 /// Where to resume: `Last-Event-ID` (what browsers send when they reconnect), else `?after`.
-fn resume_point(headers: &HeaderMap, after: Option<i64>) -> Result<i64, ApiError> {
+pub(crate) fn resume_point(headers: &HeaderMap, after: Option<i64>) -> Result<i64, ApiError> {
     match headers.get("last-event-id") {
         Some(v) => v
             .to_str()
@@ -197,19 +250,7 @@ pub(crate) async fn events(
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
     let last_id = resume_point(&headers, q.after)?;
     campaign_of(&state.ctx.store, team, id).await?;
-    let cursor = Cursor {
-        store: state.ctx.store.clone(),
-        tallies: Arc::clone(&state.tallies),
-        team,
-        campaign_id: id,
-        last_id,
-        buffered: VecDeque::new(),
-        poll: state.ctx.event_poll,
-        first: true,
-        wake: state.ctx.coordinator.as_ref().map(|c| c.subscribe()),
-        progress_due: true,
-        last_progress: None,
-    };
+    let cursor = Cursor::new(&state, team, id, last_id);
     let shutdown = state.ctx.shutdown.clone().cancelled_owned();
     let stream = event_stream(cursor).take_until(shutdown);
     Ok(Sse::new(stream).keep_alive(KeepAlive::new().interval(state.ctx.keep_alive)))

@@ -1,4 +1,5 @@
-//! `GET /campaigns/{id}/export?format=csv|jsonl`: the shared `atl_app::Exporter`, streamed.
+//! `GET /campaigns/{id}/export?format=csv|jsonl&kind=targets|contacts`: the shared
+//! `atl_app::Exporter`, streamed.
 //!
 //! Everything that can fail for a reason the caller should see (unknown campaign, bad
 //! format) fails before the first byte, with a proper status. A database error in the
@@ -6,7 +7,7 @@
 //! cut short, which the client sees as an incomplete transfer rather than a silently
 //! truncated file.
 
-use atl_app::{ExportFormat, Exporter};
+use atl_app::{ExportFormat, ExportKind, Exporter};
 use axum::Extension;
 use axum::body::Body;
 use axum::extract::State;
@@ -23,10 +24,25 @@ use crate::{ApiState, Team};
 pub(crate) struct ExportQuery {
     /// `csv` (default) or `jsonl`.
     pub format: Option<String>,
+    /// `targets` (default: one row per target) or `contacts` (one row per person: the
+    /// contact and every executive, the shape a CRM import wants).
+    pub kind: Option<String>,
 }
 
-/// One row per target: input columns, the file's other columns, then enriched fields
-/// (CSV cells that would start a formula are prefixed with `'`).
+fn parse_kind(kind: Option<&str>) -> Result<ExportKind, ApiError> {
+    match kind.map(str::trim).filter(|k| !k.is_empty()) {
+        None => Ok(ExportKind::Targets),
+        Some(k) if k.eq_ignore_ascii_case("targets") => Ok(ExportKind::Targets),
+        Some(k) if k.eq_ignore_ascii_case("contacts") => Ok(ExportKind::Contacts),
+        Some(other) => Err(ApiError::bad_request(format!(
+            "unknown export kind `{other}` (use targets or contacts)"
+        ))),
+    }
+}
+
+/// One row per target: input columns, the file's other columns, then enriched fields; or,
+/// with `kind=contacts`, one row per person found (CSV cells that would start a formula
+/// are prefixed with `'`).
 #[utoipa::path(get, path = "/campaigns/{id}/export", tag = "campaigns",
     params(("id" = i64, Path, description = "campaign id"), ExportQuery),
     responses((status = 200, content_type = "text/csv", description = "CSV (or JSONL with format=jsonl)"),
@@ -43,7 +59,8 @@ pub(crate) async fn export(
         .unwrap_or("csv")
         .parse()
         .map_err(|e: atl_app::UnknownFormat| ApiError::bad_request(e.to_string()))?;
-    let exporter = Exporter::new(&state.ctx.store, Some(team.0), id, format).await?;
+    let kind = parse_kind(q.kind.as_deref())?;
+    let exporter = Exporter::of_kind(&state.ctx.store, Some(team.0), id, format, kind).await?;
     let stream = futures::stream::unfold(Some(exporter), |exporter| async move {
         let mut exporter = exporter?;
         match exporter.next_chunk().await {
@@ -62,7 +79,12 @@ pub(crate) async fn export(
         HeaderValue::from_static(format.content_type()),
     );
     if let Ok(v) = HeaderValue::from_str(&format!(
-        "attachment; filename=\"campaign-{id}.{}\"",
+        "attachment; filename=\"campaign-{id}{}.{}\"",
+        if kind == ExportKind::Contacts {
+            "-contacts"
+        } else {
+            ""
+        },
         format.extension()
     )) {
         headers.insert(header::CONTENT_DISPOSITION, v);

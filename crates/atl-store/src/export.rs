@@ -70,7 +70,7 @@ impl std::str::FromStr for TargetSort {
 
 impl TargetSort {
     /// The ORDER BY clause: built only from this enum, never from user text.
-    fn order_by(self) -> String {
+    pub(crate) fn order_by(self) -> String {
         let column = match self.key {
             TargetSortKey::RowNumber => "row_number",
             // Case-insensitive on both backends, so "acme" and "Acme" sort together.

@@ -23,6 +23,7 @@ mod migrate;
 mod model;
 mod queries;
 mod results;
+mod search;
 mod store;
 
 #[cfg(any(test, feature = "test-support"))]
@@ -44,4 +45,5 @@ pub use model::{
 };
 pub use queries::MAX_PAGE;
 pub use results::{CampaignCounters, Event, JobCounts, JobRecord, Progress, StoredResult};
+pub use search::{FailureGroup, MAX_SEARCH_CHARS, TargetFilter};
 pub use store::{DEFAULT_DATABASE_URL, Store};
