@@ -9,7 +9,7 @@
 use crate::{AppError, Providers, agent_kit};
 use atl_agents::{AgentInput, QuoteKind, SubAgent};
 use atl_domain::SubAgentKind;
-use atl_store::{JobFailure, Store, Target, TargetCursor};
+use atl_store::{Store, Target};
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -164,25 +164,30 @@ impl QuoteBuilder {
     }
 }
 
-/// The agents' input for a stored target (no earlier results: a quote is made before).
-pub(crate) fn input_of(t: &Target, options: &atl_agents::CampaignOptions) -> AgentInput {
+/// The agents' input for a stored target, with the results it already has.
+pub(crate) fn input_of(
+    t: Target,
+    prior: HashMap<SubAgentKind, serde_json::Value>,
+    options: &atl_agents::CampaignOptions,
+) -> AgentInput {
     AgentInput {
         target_id: t.id,
-        company_name: t.company_name.clone(),
-        contact_name: t.contact_name.clone(),
-        contact_email: t.contact_email.clone(),
-        contact_title: t.contact_title.clone(),
-        linkedin_url: t.linkedin_url.clone(),
-        website: t.website.clone(),
-        domain: t.domain.clone(),
-        extra: t.extra.clone(),
+        company_name: t.company_name,
+        contact_name: t.contact_name,
+        contact_email: t.contact_email,
+        contact_title: t.contact_title,
+        linkedin_url: t.linkedin_url,
+        website: t.website,
+        domain: t.domain,
+        extra: t.extra,
+        prior,
         options: options.clone(),
         ..AgentInput::default()
     }
 }
 
-/// What retrying the campaign's failed jobs would cost: each failed job quoted for its
-/// own target (completed jobs are not run again).
+/// What `retry-failed` would run and cost: the failed and skipped jobs, each quoted for
+/// its own target with the results it already has (completed jobs are not run again).
 pub async fn retry_failed_quote(
     store: &Store,
     providers: &Providers,
@@ -194,28 +199,14 @@ pub async fn retry_failed_quote(
         .await?
         .ok_or(AppError::CampaignNotFound(campaign_id))?;
     let options = atl_agents::CampaignOptions::from_settings(&campaign.settings);
+    let mut by_target: std::collections::BTreeMap<i64, Vec<SubAgentKind>> = Default::default();
+    for job in store.retryable_jobs(campaign.id).await? {
+        by_target.entry(job.target_id).or_default().push(job.kind);
+    }
     let mut builder = QuoteBuilder::new(store, providers);
-    let mut cursor: Option<TargetCursor> = None;
-    const PAGE: u32 = 500;
-    loop {
-        let page = store.targets_after(campaign.id, cursor, PAGE).await?;
-        cursor = page.last().map(TargetCursor::after);
-        let ids: Vec<i64> = page.iter().map(|t| t.id).collect();
-        let mut failed: HashMap<i64, Vec<SubAgentKind>> = HashMap::new();
-        for JobFailure {
-            target_id, kind, ..
-        } in store.failed_jobs_for_targets(&ids).await?
-        {
-            failed.entry(target_id).or_default().push(kind);
-        }
-        for t in &page {
-            if let Some(kinds) = failed.get(&t.id) {
-                builder.add(&input_of(t, &options), kinds);
-            }
-        }
-        if page.len() < PAGE as usize {
-            break;
-        }
+    for (target_id, kinds) in &by_target {
+        let (target, prior) = store.job_input(*target_id).await?;
+        builder.add(&input_of(target, prior, &options), kinds);
     }
     Ok(builder.finish())
 }

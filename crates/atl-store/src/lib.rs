@@ -45,5 +45,5 @@ pub use model::{
 };
 pub use queries::MAX_PAGE;
 pub use results::{CampaignCounters, Event, JobCounts, JobRecord, Progress, StoredResult};
-pub use search::{FailureGroup, MAX_SEARCH_CHARS, TargetFilter};
+pub use search::{MAX_SEARCH_CHARS, TargetFilter};
 pub use store::{DEFAULT_DATABASE_URL, Store};

@@ -7,11 +7,11 @@
 //! The text is bound as a parameter, never spliced into SQL; `%`, `_` and `\` in it are
 //! escaped so that they match themselves.
 
-use atl_domain::{SubAgentKind, TargetStatus};
+use atl_domain::TargetStatus;
 use sqlx::AssertSqlSafe;
 
 use crate::db::with_pool;
-use crate::model::{Target, TargetRow, parse_status, target_columns};
+use crate::model::{Target, TargetRow, target_columns};
 use crate::{Store, StoreError, TargetSort};
 
 /// Longest search text accepted (a company name is shorter; a pasted paragraph is not a
@@ -24,14 +24,6 @@ pub struct TargetFilter {
     pub status: Option<TargetStatus>,
     /// Matched anywhere in the company name, contact name, contact e-mail or domain.
     pub text: Option<String>,
-}
-
-/// Failed jobs of one sub-agent with one reason.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FailureGroup {
-    pub kind: SubAgentKind,
-    pub reason: Option<String>,
-    pub jobs: u64,
 }
 
 /// `LIKE` pattern for "contains `text`", lower-cased, wildcards escaped with `\`.
@@ -124,36 +116,6 @@ impl Store {
                 .await?
         });
         Ok(u64::try_from(n).unwrap_or(0))
-    }
-
-    /// The campaign's failed jobs grouped by sub-agent and last error, largest groups
-    /// first, at most `limit` groups.
-    pub async fn failed_job_groups(
-        &self,
-        campaign_id: i64,
-        limit: u32,
-    ) -> Result<Vec<FailureGroup>, StoreError> {
-        let rows: Vec<(String, Option<String>, i64)> = with_pool!(&self.db, |pool| {
-            sqlx::query_as(
-                "SELECT sub_agent_type, last_error, COUNT(*) FROM sub_agent_executions \
-                 WHERE campaign_id = $1 AND status = 'failed' \
-                 GROUP BY sub_agent_type, last_error ORDER BY COUNT(*) DESC, sub_agent_type \
-                 LIMIT $2",
-            )
-            .bind(campaign_id)
-            .bind(i64::from(limit))
-            .fetch_all(pool)
-            .await?
-        });
-        rows.into_iter()
-            .map(|(kind, reason, jobs)| {
-                Ok(FailureGroup {
-                    kind: parse_status("sub_agent_executions.sub_agent_type", &kind)?,
-                    reason,
-                    jobs: u64::try_from(jobs).unwrap_or(0),
-                })
-            })
-            .collect()
     }
 }
 
