@@ -1,4 +1,4 @@
-//! Issue 4 benchmark: the four real agents and the coordinator against the sandbox with
+//! Enrichment benchmark: the four real agents and the coordinator against the sandbox with
 //! fixed latencies (LLM 200 ms, Apollo 50 ms, TTS 100 ms; search, Hunter and company
 //! sites answer at once), concurrency 64.
 //!

@@ -1,4 +1,4 @@
-//! Import benchmark (issue 2): a generated 10,000-row, ~2 MB CSV parsed, validated and
+//! Import benchmark: a generated 10,000-row, ~2 MB CSV parsed, validated and
 //! committed on SQLite and PostgreSQL, with peak heap, compared in the same run against
 //! each database's own bulk loader (`sqlite3 .import`, PostgreSQL `COPY`) loading the
 //! same file into a table of the file's shape.

@@ -15,6 +15,11 @@ pub enum AppError {
     },
     #[error("cannot read {path}: {message}")]
     Read { path: String, message: String },
+    #[error("cannot write {path}: {message}")]
+    Write { path: String, message: String },
+    /// The coordinator stopped on a database that kept failing (the campaign is intact).
+    #[error(transparent)]
+    Engine(#[from] atl_engine::EngineError),
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error("campaign {0} not found")]

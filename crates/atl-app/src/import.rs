@@ -23,7 +23,8 @@ pub struct ImportRequest {
     pub budget_nano_usd: Option<i64>,
 }
 
-/// The answer of `atl import` and `POST /upload`: the seed's three fields first.
+/// The answer of `atl import` and `POST /upload`: `campaign_id`, `total_targets` and
+/// `status` first, the fields every client reads.
 #[derive(Debug, Clone, Serialize)]
 pub struct ImportOutcome {
     pub campaign_id: i64,

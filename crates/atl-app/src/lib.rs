@@ -16,24 +16,31 @@ mod preview;
 mod providers;
 mod quote;
 pub mod record;
+mod running;
+pub mod settings;
 mod status;
 mod upload;
 
 pub use audio::{AudioFile, AudioSweep, ensure_audio, render_missing_audio};
-pub use enrich::{SOURCE_DIGEST_KEY, agent_kit, coordinator, find_resumable, source_digest};
+pub use enrich::{
+    EnrichEvent, EnrichOutcome, EnrichRequest, SOURCE_DIGEST_KEY, enrich, find_resumable,
+    source_digest,
+};
 pub use error::AppError;
 pub use evidence_cache::StoreCache;
 pub use executives::{ExecutiveList, ExecutiveView, ExecutivesQuery, executives, parse_levels};
 pub use export::{
     CONTACT_COLUMNS, ExportFormat, ExportKind, ExportStats, Exporter, INPUT_COLUMNS, UnknownFormat,
-    enriched_columns, export_to_writer, sanitize_cell,
+    enriched_columns, export_to_file, export_to_writer, sanitize_cell,
 };
 pub use import::{ImportOutcome, ImportRequest, import_csv};
 pub use itemised::{AgentShare, ItemisedLine, ItemisedQuote, retry_failed_quote};
 pub use preview::{PREVIEW_SAMPLE, PreviewRequest, UploadPreview, preview_csv};
-pub use providers::{ProviderMode, Providers, data_dir};
+pub use providers::{ProviderMode, Providers};
 pub use quote::{
     AgentQuote, CampaignEstimate, QuoteLine, RetryQuote, estimate_campaign, retry_quote,
 };
+pub use running::{RetryOutcome, agent_kit, coordinator, retry_failed, run_campaign};
+pub use settings::{Settings, SettingsError};
 pub use status::{CostView, FailureReason, ProgressView, StatusView, rfc3339, status_view};
 pub use upload::read_upload_file;

@@ -1,17 +1,16 @@
 //! Which providers a run talks to: the configured ones, or the sandbox.
 //!
 //! With provider keys set (environment or `atl.toml`), agents call the real services.
-//! With none, or with `ATL_SANDBOX_URL` pointing at a running `atl sandbox`, they call the
+//! With none, or with the settings' sandbox URL pointing at a running `atl sandbox`, they call the
 //! sandbox, whose content is synthetic and says so. The zero-configuration demo starts the
 //! sandbox inside this process so that no second terminal is needed.
 
-use crate::AppError;
+use crate::{AppError, Settings};
 use atl_agents::routes::default_routes;
 use atl_providers::config::ProvidersConfig;
 use atl_providers::toolkit::{Toolkit, ToolkitOptions};
 use atl_sandbox::{Sandbox, SandboxConfig};
-use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 
 /// Where the agents' calls go.
@@ -58,30 +57,20 @@ pub struct Providers {
 }
 
 impl Providers {
-    /// Builds the providers of this process from the environment:
-    /// `ATL_SANDBOX_URL` → that sandbox; else keys (environment, then `atl.toml` at
-    /// `toml_path` when it exists) → real providers; else an in-process sandbox.
-    pub async fn from_env(
-        data_dir: &Path,
-        toml_path: Option<&Path>,
-    ) -> Result<Providers, AppError> {
-        if let Ok(origin) = std::env::var("ATL_SANDBOX_URL") {
-            let url = url::Url::parse(&origin)
-                .map_err(|e| AppError::Config(format!("ATL_SANDBOX_URL `{origin}`: {e}")))?;
-            return Self::sandbox_at(url, data_dir, false, None);
+    /// Builds the providers of this process from its settings: a sandbox URL → that
+    /// sandbox; else a usable model route (keys from the environment or `atl.toml`) →
+    /// real providers; else an in-process sandbox.
+    pub async fn from_settings(settings: &Settings) -> Result<Providers, AppError> {
+        let data_dir = &settings.data_dir;
+        if let Some(url) = &settings.sandbox.url {
+            return Self::sandbox_at(url.clone(), data_dir, false, None);
         }
-        let env: HashMap<String, String> = std::env::vars().collect();
-        let toml_text = read_toml(toml_path)?;
-        let chains = default_routes();
-        let config = ProvidersConfig::from_sources(&env, toml_text.as_deref(), &chains)
-            .map_err(|e| AppError::Config(e.to_string()))?;
-        if has_llm_route(&config) {
+        let config = &settings.providers.config;
+        if has_llm_route(config) {
             let mut options = ToolkitOptions::new(data_dir);
             // Programs named without a path (espeak-ng) are looked for on PATH.
-            options.program_dirs = std::env::var_os("PATH")
-                .map(|p| std::env::split_paths(&p).collect())
-                .unwrap_or_default();
-            let toolkit = Toolkit::from_config(config, options)
+            options.program_dirs = settings.providers.program_dirs.clone();
+            let toolkit = Toolkit::from_config(config.clone(), options)
                 .map_err(|e| AppError::Config(e.to_string()))?;
             return Ok(Providers {
                 toolkit: Arc::new(toolkit),
@@ -136,16 +125,6 @@ impl Providers {
     }
 }
 
-/// The text of `atl.toml` at `path`, when a path is given and the file exists.
-fn read_toml(path: Option<&Path>) -> Result<Option<String>, AppError> {
-    match path {
-        Some(p) if p.exists() => std::fs::read_to_string(p)
-            .map(Some)
-            .map_err(|e| AppError::Config(format!("cannot read {}: {e}", p.display()))),
-        _ => Ok(None),
-    }
-}
-
 /// Whether any sub-agent's route names a provider that can be called (has a key or is
 /// keyless like a local Ollama): without one, nothing real could run.
 fn has_llm_route(config: &ProvidersConfig) -> bool {
@@ -157,11 +136,4 @@ fn has_llm_route(config: &ProvidersConfig) -> bool {
                 .iter()
                 .any(|r| config.provider(&r.provider).is_some_and(|p| p.is_usable()))
         })
-}
-
-/// Where audio and other artefacts go: `ATL_DATA_DIR`, else `./atl-data`.
-pub fn data_dir() -> PathBuf {
-    std::env::var_os("ATL_DATA_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("atl-data"))
 }

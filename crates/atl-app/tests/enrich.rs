@@ -1,4 +1,4 @@
-//! Issue 4 end to end: the four real agents, the coordinator and the sandbox provider
+//! End to end: the four real agents, the coordinator and the sandbox provider
 //! APIs, on SQLite and PostgreSQL. Fault storms must end in results or recorded failures
 //! (never a stuck or silently blank target), and a budget below the quote must stop the
 //! campaign at the cap and say so.

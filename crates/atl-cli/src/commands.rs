@@ -6,12 +6,15 @@ use crate::sandbox;
 use crate::seniority;
 use crate::{Cli, Command, KeysAction};
 use anyhow::{Context, Result};
-use atl_app::{AppError, ImportRequest};
+use atl_app::settings::DatabaseSettings;
+use atl_app::{AppError, ImportRequest, Settings};
 use atl_import::ImportOptions;
 use atl_store::Store;
+use std::collections::HashMap;
+use std::path::Path;
 use std::process::ExitCode;
 
-pub async fn run(cli: Cli) -> Result<ExitCode> {
+pub async fn run(cli: Cli, env: &HashMap<String, String>) -> Result<ExitCode> {
     if let Command::Sandbox {
         port,
         config,
@@ -23,7 +26,13 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
     if let Command::Seniority { file, titles } = cli.command {
         return seniority::run(file.as_deref(), &titles);
     }
-    let store = open_store(cli.database_url.as_deref()).await?;
+    let file = atl_app::settings::read_settings_file(Path::new(atl_app::settings::SETTINGS_FILE))?;
+    let mut settings = Settings::load(env, file.as_deref()).map_err(AppError::from)?;
+    if let Some(url) = cli.database_url {
+        settings.database.url = url;
+    }
+    let store = open_store(&settings.database).await?;
+    let settings = &settings;
     let code = match cli.command {
         Command::Migrate => {
             // open_store already migrated; say what we are on.
@@ -89,7 +98,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
                 seller: serde_json::Value::Object(seller),
                 settings: options.settings(),
             };
-            match run::enrich(&store, args).await {
+            match run::enrich(&store, settings, args).await {
                 Ok(code) => code,
                 Err(e) => match e.downcast::<AppError>() {
                     Ok(app) => refuse(app)?,
@@ -97,13 +106,13 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
                 },
             }
         }
-        Command::Run { id, concurrency } => run::run(&store, id, concurrency).await?,
+        Command::Run { id, concurrency } => run::run(&store, settings, id, concurrency).await?,
         Command::RetryFailed {
             id,
             yes,
             concurrency,
-        } => run::retry_failed(&store, id, yes, concurrency).await?,
-        Command::Estimate { id, json } => run::estimate(&store, id, json).await?,
+        } => run::retry_failed(&store, settings, id, yes, concurrency).await?,
+        Command::Estimate { id, json } => run::estimate(&store, settings, id, json).await?,
         Command::Export {
             id,
             format,
@@ -113,7 +122,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         } => {
             let format: atl_app::ExportFormat = format.parse()?;
             if with_audio {
-                run::render_audio(&store, id).await?;
+                run::render_audio(&store, settings, id).await?;
             }
             if out.is_some() || contacts.is_none() {
                 run::export(&store, id, format, atl_app::ExportKind::Targets, out).await?;
@@ -130,8 +139,11 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
             }
             ExitCode::SUCCESS
         }
-        Command::Worker { concurrency } => run::worker(&store, concurrency).await?,
-        Command::Serve { addr, concurrency } => run::serve(&store, addr, concurrency).await?,
+        Command::Worker { concurrency } => run::worker(&store, settings, concurrency).await?,
+        Command::Serve { addr, concurrency } => {
+            let addr = addr.unwrap_or(settings.server.addr);
+            run::serve(&store, settings, addr, concurrency).await?
+        }
         Command::Keys { action } => keys(&store, action).await?,
         Command::Status { id, json } => {
             let Some(campaign) = store.get_campaign(None, id).await? else {
@@ -152,12 +164,10 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
     Ok(code)
 }
 
-async fn open_store(url: Option<&str>) -> Result<Store> {
-    let store = match url {
-        Some(url) => Store::connect(url).await,
-        None => Store::connect(atl_store::DEFAULT_DATABASE_URL).await,
-    }
-    .context("cannot open the database")?;
+async fn open_store(database: &DatabaseSettings) -> Result<Store> {
+    let store = Store::connect_with(&database.url, database.store_options())
+        .await
+        .context("cannot open the database")?;
     store.migrate().await.context("cannot apply migrations")?;
     Ok(store)
 }
@@ -205,6 +215,8 @@ async fn import(
 fn refuse(e: AppError) -> Result<ExitCode> {
     match e {
         AppError::Store(e) => Err(e.into()),
+        // Not the file's fault: the database, the engine or the output.
+        e @ (AppError::Engine(_) | AppError::Write { .. }) => Err(e.into()),
         AppError::NoTargets { ref report, .. } => {
             eprintln!("error: {e}; nothing was imported");
             eprintln!("{}", serde_json::to_string_pretty(report)?);

@@ -9,6 +9,7 @@ mod sandbox;
 mod seniority;
 
 use clap::{Parser, Subcommand};
+use std::collections::HashMap;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -20,7 +21,8 @@ use std::process::ExitCode;
 )]
 struct Cli {
     /// Database: `sqlite://path` or a file path (default `atl.db` here), or `postgres://…`.
-    #[arg(long, env = "ATL_DATABASE_URL", global = true, hide_env_values = true)]
+    /// Overrides `ATL_DATABASE_URL` and `[database] url` in `atl.toml`.
+    #[arg(long, global = true)]
     database_url: Option<String>,
     #[command(subcommand)]
     command: Command,
@@ -70,9 +72,10 @@ enum Command {
         /// Hard budget in USD: paid steps that would cross it are skipped, and said so.
         #[arg(long)]
         budget_usd: Option<f64>,
-        /// Jobs in flight at once (per-provider limits still apply).
-        #[arg(long, default_value_t = 64)]
-        concurrency: usize,
+        /// Jobs in flight at once (per-provider limits still apply; default
+        /// `[engine] concurrency` in `atl.toml`, else 64).
+        #[arg(long)]
+        concurrency: Option<usize>,
         #[arg(long)]
         name: Option<String>,
         #[arg(long = "map", value_name = "HEADER=FIELD")]
@@ -99,14 +102,16 @@ enum Command {
         /// Do not ask: run the quoted work.
         #[arg(long)]
         yes: bool,
-        #[arg(long, default_value_t = 64)]
-        concurrency: usize,
+        /// Jobs in flight at once (default `[engine] concurrency`, else 64).
+        #[arg(long)]
+        concurrency: Option<usize>,
     },
     /// Start or resume an imported campaign, with a progress bar.
     Run {
         id: i64,
-        #[arg(long, default_value_t = 64)]
-        concurrency: usize,
+        /// Jobs in flight at once (default `[engine] concurrency`, else 64).
+        #[arg(long)]
+        concurrency: Option<usize>,
     },
     /// Quote a campaign before it runs, itemised: model tokens, web searches, contact-data
     /// credits and TTS characters, with a point estimate and a range.
@@ -136,11 +141,13 @@ enum Command {
     },
     /// Run the team API (and the workers) in one process until Ctrl-C or SIGTERM.
     Serve {
-        /// Without any API key in the database only a loopback address is allowed.
-        #[arg(long, default_value = "127.0.0.1:8080")]
-        addr: std::net::SocketAddr,
-        #[arg(long, default_value_t = 64)]
-        concurrency: usize,
+        /// Without any API key in the database only a loopback address is allowed
+        /// (default `[server] addr` in `atl.toml`, else 127.0.0.1:8080).
+        #[arg(long)]
+        addr: Option<std::net::SocketAddr>,
+        /// Jobs in flight at once (default `[engine] concurrency`, else 64).
+        #[arg(long)]
+        concurrency: Option<usize>,
     },
     /// Manage API keys (each belongs to a team and sees only that team's campaigns).
     Keys {
@@ -150,8 +157,9 @@ enum Command {
     /// Work on every processing campaign of this database until Ctrl-C (run several,
     /// on several machines, against one PostgreSQL).
     Worker {
-        #[arg(long, default_value_t = 64)]
-        concurrency: usize,
+        /// Jobs in flight at once (default `[engine] concurrency`, else 64).
+        #[arg(long)]
+        concurrency: Option<usize>,
     },
     /// Import a CSV of target accounts as a new campaign (nothing runs yet).
     Import {
@@ -229,15 +237,20 @@ enum KeysAction {
 }
 
 fn main() -> ExitCode {
+    // The one read of the process environment; everything configurable comes from this map
+    // and `atl.toml` through `atl_app::Settings::load`. Variables that are not Unicode
+    // configure nothing of ours and are left out.
+    let env: HashMap<String, String> = std::env::vars_os()
+        .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
+        .collect();
     let cli = Cli::parse();
+    let filter = atl_app::settings::log_filter(&env)
+        .and_then(|f| tracing_subscriber::EnvFilter::try_new(f).ok())
+        // sqlx's pool warns about every connection a database restart closed under it;
+        // the engine says it once ("database unreachable … retrying").
+        .unwrap_or_else(|| tracing_subscriber::EnvFilter::new("warn,sqlx_core::pool=error"));
     tracing_subscriber::fmt()
-        .with_env_filter(
-            // sqlx's pool warns about every connection a database restart closed under
-            // it; the engine says it once ("database unreachable … retrying").
-            tracing_subscriber::EnvFilter::try_from_env("ATL_LOG").unwrap_or_else(|_| {
-                tracing_subscriber::EnvFilter::new("warn,sqlx_core::pool=error")
-            }),
-        )
+        .with_env_filter(filter)
         .with_writer(std::io::stderr)
         .init();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
@@ -250,7 +263,7 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(commands::run(cli)) {
+    match runtime.block_on(commands::run(cli, &env)) {
         Ok(code) => code,
         Err(e) => {
             eprintln!("error: {e:#}");

@@ -7,7 +7,8 @@ use atl_import::{ImportSummary, Severity};
 use atl_store::{Campaign, nano_to_usd};
 use serde_json::{Value, json};
 
-/// The seed's `{"campaign_id", "total_targets", "status"}` first, then what a user needs
+/// `{"campaign_id", "total_targets", "status"}` first (the fields every import answer
+/// starts with, in the CLI and the API alike), then what a user needs
 /// to trust the import: rejected rows, merged duplicates, how the file was read.
 pub fn import_json(o: &ImportOutcome) -> Value {
     json!({

@@ -2,9 +2,12 @@
 //! drive the coordinator.
 
 use crate::progress;
-use anyhow::{Context, Result, bail};
-use atl_app::{ExportFormat, ImportRequest, Providers, SOURCE_DIGEST_KEY};
-use atl_engine::{EngineConfig, RunSummary, StopReason};
+use anyhow::{Result, bail};
+use atl_app::{
+    AppError, EnrichEvent, EnrichOutcome, EnrichRequest, ExportFormat, ProviderMode, Providers,
+    RetryOutcome, Settings,
+};
+use atl_engine::{Coordinator, EngineConfig, RunSummary, StopReason};
 use atl_import::ImportOptions;
 use atl_store::Store;
 use std::path::{Path, PathBuf};
@@ -16,7 +19,7 @@ pub struct EnrichArgs {
     pub fresh: bool,
     pub out: Option<PathBuf>,
     pub budget_usd: Option<f64>,
-    pub concurrency: usize,
+    pub concurrency: Option<usize>,
     pub name: Option<String>,
     pub map: Vec<String>,
     pub team: String,
@@ -25,190 +28,233 @@ pub struct EnrichArgs {
     pub settings: serde_json::Value,
 }
 
-async fn providers() -> Result<Providers> {
-    let data_dir = atl_app::data_dir();
-    let providers = Providers::from_env(&data_dir, Some(Path::new("atl.toml"))).await?;
+async fn providers(settings: &Settings) -> Result<Providers, AppError> {
+    let providers = Providers::from_settings(settings).await?;
     eprintln!("{}", providers.mode.describe());
     Ok(providers)
 }
 
-fn engine_config(concurrency: usize) -> EngineConfig {
-    EngineConfig {
-        concurrency: concurrency.max(1),
-        data_dir: atl_app::data_dir(),
-        ..EngineConfig::default()
+/// What a run shows while it goes: the progress bar, and the Ctrl-C handler that stops
+/// the run cleanly (a second Ctrl-C exits at once).
+struct Watch {
+    signal: tokio::task::JoinHandle<()>,
+    bar: tokio::task::JoinHandle<()>,
+    bar_stop: CancellationToken,
+}
+
+impl Watch {
+    fn start(campaign_id: i64, coordinator: &Coordinator, cancel: CancellationToken) -> Watch {
+        let signal = tokio::spawn(async move {
+            if tokio::signal::ctrl_c().await.is_ok() {
+                eprintln!(
+                    "\nstopping: running jobs finish or return their leases (Ctrl-C again to force)"
+                );
+                cancel.cancel();
+                if tokio::signal::ctrl_c().await.is_ok() {
+                    std::process::exit(130);
+                }
+            }
+        });
+        let bar_stop = CancellationToken::new();
+        let bar = tokio::spawn(progress::follow(
+            campaign_id,
+            coordinator.subscribe(),
+            bar_stop.clone(),
+        ));
+        Watch {
+            signal,
+            bar,
+            bar_stop,
+        }
+    }
+
+    /// Stops drawing and handling Ctrl-C (the bar ends at once; [`Watch::finish`] waits
+    /// for its last line).
+    fn stop(&self) {
+        self.bar_stop.cancel();
+        self.signal.abort();
+    }
+
+    async fn finish(self) {
+        self.stop();
+        let _ = self.bar.await;
     }
 }
 
 /// Import (or find the unfinished campaign of the same file), run with a progress bar,
 /// export. Ctrl-C stops cleanly; the same command resumes.
-pub async fn enrich(store: &Store, args: EnrichArgs) -> Result<ExitCode> {
+pub async fn enrich(store: &Store, settings: &Settings, args: EnrichArgs) -> Result<ExitCode> {
     let mut options = ImportOptions::default();
     for spec in &args.map {
         options.column_map.push(atl_import::parse_column_map(spec)?);
     }
-    let bytes = atl_app::read_upload_file(&args.file, options.max_bytes)?;
-    let digest = atl_app::source_digest(&bytes);
-    let team_id = store.team_id(&args.team).await?;
+    let mut campaign_settings = args.settings.clone();
+    if !args.seller.as_object().is_some_and(|o| o.is_empty()) {
+        campaign_settings["seller"] = args.seller.clone();
+    }
+    let budget_nano_usd = match args.budget_usd {
+        Some(b) if !(b.is_finite() && b >= 0.0) => {
+            bail!("--budget-usd must be a positive number")
+        }
+        Some(b) => Some((b * 1e9).round() as i64),
+        None => None,
+    };
     let out = args.out.clone().unwrap_or_else(|| default_out(&args.file));
-
-    let known = match atl_app::find_resumable(store, team_id, &digest).await? {
-        Some(c) if args.fresh => {
-            eprintln!(
+    let request = EnrichRequest {
+        file: args.file,
+        fresh: args.fresh,
+        out: out.clone(),
+        team: args.team,
+        name: args.name,
+        options,
+        settings: campaign_settings,
+        budget_nano_usd,
+        engine: settings.engine_config(args.concurrency),
+    };
+    let cancel = CancellationToken::new();
+    let mut watch: Option<Watch> = None;
+    let outcome = atl_app::enrich(
+        store,
+        request,
+        async || providers(settings).await,
+        cancel.clone(),
+        &mut |event| match event {
+            EnrichEvent::FreshIgnored(c) => eprintln!(
                 "--fresh: importing a new campaign (campaign {} for this file is left as it is)",
                 c.id
-            );
-            None
-        }
-        known => known,
-    };
-    if let Some(c) = known.as_ref().filter(|c| c.status.is_final()) {
-        // Its results are bought: export them again rather than pay twice.
-        export(
-            store,
-            c.id,
-            ExportFormat::Csv,
-            atl_app::ExportKind::Targets,
-            Some(out),
-        )
-        .await?;
-        let when = c
-            .completed_at
-            .map(progress::day_and_time)
-            .unwrap_or_else(|| "an earlier run".into());
-        eprintln!(
-            "campaign {} for this file finished ({}) on {when}; exported again, nothing was \
-             bought. Use --fresh to start over.",
-            c.id, c.status
-        );
-        print_final(store, c.id, None).await?;
-        return Ok(ExitCode::SUCCESS);
-    }
-    let providers = providers().await?;
-
-    let campaign_id = match known {
-        Some(c) => {
-            eprintln!(
+            ),
+            EnrichEvent::Resuming(c) => eprintln!(
                 "resuming campaign {} \"{}\" ({} of {} targets done)",
                 c.id,
                 c.name,
                 c.enriched_count + c.partial_count + c.failed_count,
                 c.total_targets
-            );
-            c.id
-        }
-        None => {
-            let mut settings = args.settings.clone();
-            settings[SOURCE_DIGEST_KEY] = serde_json::json!(digest);
-            if !args.seller.as_object().is_some_and(|o| o.is_empty()) {
-                settings["seller"] = args.seller.clone();
+            ),
+            EnrichEvent::Imported(outcome) => {
+                eprintln!(
+                    "imported campaign {}: {} targets ({} rows rejected, {} duplicates merged)",
+                    outcome.campaign_id,
+                    outcome.total_targets,
+                    outcome.rows_rejected,
+                    outcome.duplicates_merged
+                );
+                crate::output::print_row_issues(&outcome.report);
             }
-            let budget_nano_usd = match args.budget_usd {
-                Some(b) if !(b.is_finite() && b >= 0.0) => {
-                    bail!("--budget-usd must be a positive number")
+            EnrichEvent::Running {
+                campaign_id,
+                coordinator,
+            } => watch = Some(Watch::start(campaign_id, coordinator, cancel.clone())),
+            EnrichEvent::Ran(_) => {
+                if let Some(w) = &watch {
+                    w.stop();
                 }
-                Some(b) => Some((b * 1e9).round() as i64),
-                None => None,
-            };
-            let outcome = atl_app::import_csv(
-                store,
-                bytes,
-                ImportRequest {
-                    team_id,
-                    name: args.name.clone(),
-                    file_name: args
-                        .file
-                        .file_name()
-                        .map(|n| n.to_string_lossy().into_owned()),
-                    options,
-                    settings,
-                    budget_nano_usd,
-                },
-            )
-            .await?;
-            eprintln!(
-                "imported campaign {}: {} targets ({} rows rejected, {} duplicates merged)",
-                outcome.campaign_id,
-                outcome.total_targets,
-                outcome.rows_rejected,
-                outcome.duplicates_merged
-            );
-            crate::output::print_row_issues(&outcome.report);
-            outcome.campaign_id
-        }
-    };
-
-    let summary = run_with_progress(store, &providers, campaign_id, args.concurrency).await?;
-    if summary.stop == StopReason::Interrupted {
-        eprintln!(
-            "stopped. Nothing is lost: run the same command again (or `atl run {campaign_id}`) to resume."
-        );
-        return Ok(ExitCode::from(130));
-    }
-    export(
-        store,
-        campaign_id,
-        ExportFormat::Csv,
-        atl_app::ExportKind::Targets,
-        Some(out),
+            }
+        },
     )
-    .await?;
-    print_final(store, campaign_id, Some(&providers)).await?;
+    .await;
+    if let Some(w) = watch {
+        w.finish().await;
+    }
+    match outcome? {
+        EnrichOutcome::ExportedAgain { campaign: c, stats } => {
+            eprintln!("wrote {} rows to {}", stats.rows, out.display());
+            let when = c
+                .completed_at
+                .map(progress::day_and_time)
+                .unwrap_or_else(|| "an earlier run".into());
+            eprintln!(
+                "campaign {} for this file finished ({}) on {when}; exported again, nothing was \
+                 bought. Use --fresh to start over.",
+                c.id, c.status
+            );
+            print_final(store, c.id, None).await?;
+        }
+        EnrichOutcome::Interrupted { campaign_id } => {
+            eprintln!(
+                "stopped. Nothing is lost: run the same command again (or `atl run {campaign_id}`) to resume."
+            );
+            return Ok(ExitCode::from(130));
+        }
+        EnrichOutcome::Exported {
+            campaign_id,
+            stats,
+            mode,
+        } => {
+            eprintln!("wrote {} rows to {}", stats.rows, out.display());
+            print_final(store, campaign_id, Some(&mode)).await?;
+        }
+    }
     Ok(ExitCode::SUCCESS)
 }
 
 /// `atl retry-failed ID`: quote the failed and skipped jobs, confirm, run only them.
 pub async fn retry_failed(
     store: &Store,
+    settings: &Settings,
     campaign_id: i64,
     yes: bool,
-    concurrency: usize,
+    concurrency: Option<usize>,
 ) -> Result<ExitCode> {
-    let Some(campaign) = store.get_campaign(None, campaign_id).await? else {
-        eprintln!("error: campaign {campaign_id} not found");
-        return Ok(ExitCode::from(2));
-    };
-    let providers = providers().await?;
-    let quote = atl_app::retry_quote(store, &providers, None, campaign_id).await?;
-    if quote.jobs == 0 {
-        eprintln!(
-            "error: campaign {campaign_id} ({}) has no failed or skipped work to retry",
-            campaign.status
-        );
-        return Ok(ExitCode::from(2));
+    let cancel = CancellationToken::new();
+    let mut watch: Option<Watch> = None;
+    let outcome = atl_app::retry_failed(
+        store,
+        async || providers(settings).await,
+        settings.engine_config(concurrency),
+        campaign_id,
+        |quote| {
+            let per_agent: Vec<String> = quote
+                .by_agent
+                .iter()
+                .map(|(kind, (n, _, _))| format!("{kind} {n}"))
+                .collect();
+            eprintln!(
+                "retry campaign {campaign_id}: {} jobs on {} targets ({}); estimated ${:.4}–${:.4}{}",
+                quote.jobs,
+                quote.targets,
+                per_agent.join(", "),
+                quote.low_usd,
+                quote.high_usd,
+                if quote.synthetic {
+                    " at real providers' prices (sandbox: nothing will be charged)"
+                } else {
+                    ""
+                }
+            );
+            Ok(yes || confirmed().map_err(|e| AppError::InvalidInput(e.to_string()))?)
+        },
+        cancel.clone(),
+        |coordinator| watch = Some(Watch::start(campaign_id, coordinator, cancel.clone())),
+    )
+    .await;
+    if let Some(w) = watch {
+        w.finish().await;
     }
-    let per_agent: Vec<String> = quote
-        .by_agent
-        .iter()
-        .map(|(kind, (n, _, _))| format!("{kind} {n}"))
-        .collect();
-    eprintln!(
-        "retry campaign {campaign_id}: {} jobs on {} targets ({}); estimated ${:.4}–${:.4}{}",
-        quote.jobs,
-        quote.targets,
-        per_agent.join(", "),
-        quote.low_usd,
-        quote.high_usd,
-        if quote.synthetic {
-            " at real providers' prices (sandbox: nothing will be charged)"
-        } else {
-            ""
+    match outcome? {
+        RetryOutcome::NotFound => {
+            eprintln!("error: campaign {campaign_id} not found");
+            Ok(ExitCode::from(2))
         }
-    );
-    if !yes && !confirmed()? {
-        return Ok(ExitCode::from(2));
+        RetryOutcome::NothingToRetry { status } => {
+            eprintln!(
+                "error: campaign {campaign_id} ({status}) has no failed or skipped work to retry"
+            );
+            Ok(ExitCode::from(2))
+        }
+        RetryOutcome::Declined => Ok(ExitCode::from(2)),
+        RetryOutcome::Refused(why) => {
+            eprintln!("error: {why}");
+            Ok(ExitCode::from(2))
+        }
+        RetryOutcome::Ran { summary, mode } => {
+            print_final(store, campaign_id, Some(&mode)).await?;
+            Ok(if summary.stop == StopReason::Interrupted {
+                ExitCode::from(130)
+            } else {
+                ExitCode::SUCCESS
+            })
+        }
     }
-    if let Err(e) = store.retry_failed(campaign_id).await {
-        eprintln!("error: {e}");
-        return Ok(ExitCode::from(2));
-    }
-    let summary = run_with_progress(store, &providers, campaign_id, concurrency).await?;
-    print_final(store, campaign_id, Some(&providers)).await?;
-    Ok(if summary.stop == StopReason::Interrupted {
-        ExitCode::from(130)
-    } else {
-        ExitCode::SUCCESS
-    })
 }
 
 /// Asks on the terminal; without one, says how to confirm and refuses.
@@ -230,10 +276,16 @@ fn confirmed() -> Result<bool> {
 }
 
 /// `atl run ID`: start or resume an imported campaign.
-pub async fn run(store: &Store, campaign_id: i64, concurrency: usize) -> Result<ExitCode> {
-    let providers = providers().await?;
-    let summary = run_with_progress(store, &providers, campaign_id, concurrency).await?;
-    print_final(store, campaign_id, Some(&providers)).await?;
+pub async fn run(
+    store: &Store,
+    settings: &Settings,
+    campaign_id: i64,
+    concurrency: Option<usize>,
+) -> Result<ExitCode> {
+    let providers = providers(settings).await?;
+    let engine = settings.engine_config(concurrency);
+    let summary = run_with_progress(store, &providers, campaign_id, engine).await?;
+    print_final(store, campaign_id, Some(&providers.mode)).await?;
     Ok(if summary.stop == StopReason::Interrupted {
         ExitCode::from(130)
     } else {
@@ -242,9 +294,13 @@ pub async fn run(store: &Store, campaign_id: i64, concurrency: usize) -> Result<
 }
 
 /// `atl worker`: work on every processing campaign until Ctrl-C.
-pub async fn worker(store: &Store, concurrency: usize) -> Result<ExitCode> {
-    let providers = providers().await?;
-    let coordinator = atl_app::coordinator(store, &providers, engine_config(concurrency));
+pub async fn worker(
+    store: &Store,
+    settings: &Settings,
+    concurrency: Option<usize>,
+) -> Result<ExitCode> {
+    let providers = providers(settings).await?;
+    let coordinator = atl_app::coordinator(store, &providers, settings.engine_config(concurrency));
     let cancel = CancellationToken::new();
     let on_signal = cancel.clone();
     tokio::spawn(async move {
@@ -268,40 +324,26 @@ async fn run_with_progress(
     store: &Store,
     providers: &Providers,
     campaign_id: i64,
-    concurrency: usize,
+    engine: EngineConfig,
 ) -> Result<RunSummary> {
-    let coordinator = atl_app::coordinator(store, providers, engine_config(concurrency));
     let cancel = CancellationToken::new();
-    let on_signal = cancel.clone();
-    let signal = tokio::spawn(async move {
-        if tokio::signal::ctrl_c().await.is_ok() {
-            eprintln!(
-                "\nstopping: running jobs finish or return their leases (Ctrl-C again to force)"
-            );
-            on_signal.cancel();
-            if tokio::signal::ctrl_c().await.is_ok() {
-                std::process::exit(130);
-            }
-        }
-    });
-    let bar_stop = CancellationToken::new();
-    let bar = tokio::spawn(progress::follow(
-        campaign_id,
-        coordinator.subscribe(),
-        bar_stop.clone(),
-    ));
-    let result = coordinator.run_campaign(campaign_id, cancel).await;
-    bar_stop.cancel();
-    let _ = bar.await;
-    signal.abort();
+    let mut watch: Option<Watch> = None;
+    let result =
+        atl_app::run_campaign(store, providers, engine, campaign_id, cancel.clone(), |c| {
+            watch = Some(Watch::start(campaign_id, c, cancel.clone()))
+        })
+        .await;
+    if let Some(w) = watch {
+        w.finish().await;
+    }
     Ok(result?)
 }
 
 /// The run's last line, from the same status view `atl status` and the API show:
 /// completed, partial and failed targets, where the money went, and which sub-agents
-/// failed and why. `providers` says whether the costs are the sandbox's (real providers'
+/// failed and why. `mode` says whether the costs are the sandbox's (real providers'
 /// prices, nothing charged); `None` when nothing ran now.
-async fn print_final(store: &Store, campaign_id: i64, providers: Option<&Providers>) -> Result<()> {
+async fn print_final(store: &Store, campaign_id: i64, mode: Option<&ProviderMode>) -> Result<()> {
     let Some(c) = store.get_campaign_tally(None, campaign_id).await? else {
         bail!("campaign {campaign_id} not found");
     };
@@ -320,7 +362,7 @@ async fn print_final(store: &Store, campaign_id: i64, providers: Option<&Provide
         p.total_targets,
         crate::output::cost_text(&view)
     ));
-    if providers.is_some_and(|p| p.mode.is_sandbox()) {
+    if mode.is_some_and(ProviderMode::is_sandbox) {
         line.push_str(" at real providers' prices (sandbox: nothing was charged)");
     }
     if view.budget_exhausted {
@@ -352,19 +394,7 @@ pub async fn export(
 ) -> Result<()> {
     match out {
         Some(path) => {
-            // Write beside, then rename: an interrupted export never leaves half a file
-            // where the user expects a whole one.
-            let tmp = path.with_extension("partial");
-            let mut file = tokio::fs::File::create(&tmp)
-                .await
-                .with_context(|| format!("cannot create {}", tmp.display()))?;
-            let stats =
-                atl_app::export_to_writer(store, None, campaign_id, format, kind, &mut file)
-                    .await?;
-            tokio::io::AsyncWriteExt::flush(&mut file).await?;
-            drop(file);
-            std::fs::rename(&tmp, &path)
-                .with_context(|| format!("cannot write {}", path.display()))?;
+            let stats = atl_app::export_to_file(store, campaign_id, format, kind, &path).await?;
             eprintln!("wrote {} rows to {}", stats.rows, path.display());
         }
         None => {
@@ -377,10 +407,10 @@ pub async fn export(
 }
 
 /// `atl export --with-audio`: renders the audio the campaign has not rendered yet.
-pub async fn render_audio(store: &Store, campaign_id: i64) -> Result<()> {
-    let providers = providers().await?;
+pub async fn render_audio(store: &Store, settings: &Settings, campaign_id: i64) -> Result<()> {
+    let providers = providers(settings).await?;
     let sweep =
-        atl_app::render_missing_audio(store, &providers, &atl_app::data_dir(), campaign_id).await?;
+        atl_app::render_missing_audio(store, &providers, &settings.data_dir, campaign_id).await?;
     eprintln!(
         "audio: {} rendered now, {} already there, {} failed",
         sweep.rendered, sweep.already, sweep.failed
@@ -389,8 +419,13 @@ pub async fn render_audio(store: &Store, campaign_id: i64) -> Result<()> {
 }
 
 /// `atl estimate ID`
-pub async fn estimate(store: &Store, campaign_id: i64, json: bool) -> Result<ExitCode> {
-    let providers = providers().await?;
+pub async fn estimate(
+    store: &Store,
+    settings: &Settings,
+    campaign_id: i64,
+    json: bool,
+) -> Result<ExitCode> {
+    let providers = providers(settings).await?;
     let e = atl_app::estimate_campaign(store, &providers, None, campaign_id).await?;
     if json {
         println!("{}", serde_json::to_string_pretty(&e)?);
@@ -404,8 +439,9 @@ pub async fn estimate(store: &Store, campaign_id: i64, json: bool) -> Result<Exi
 /// taking requests, ends event streams, lets running jobs finish or return their leases.
 pub async fn serve(
     store: &Store,
+    settings: &Settings,
     addr: std::net::SocketAddr,
-    concurrency: usize,
+    concurrency: Option<usize>,
 ) -> Result<ExitCode> {
     // The workers run on a runtime of their own, so requests never wait in the same run
     // queues as their jobs; what they own is built there. They also get their own
@@ -413,16 +449,17 @@ pub async fn serve(
     let workers = atl_server::WorkerRuntime::new()?;
     let setup = {
         let store = store.clone();
+        let settings = settings.clone();
         async move {
-            let providers = std::sync::Arc::new(providers().await?);
+            let providers = std::sync::Arc::new(providers(&settings).await?);
             let worker_store = store.with_own_pool().await?;
-            let coordinator =
-                atl_app::coordinator(&worker_store, &providers, engine_config(concurrency));
+            let engine = settings.engine_config(concurrency);
+            let coordinator = atl_app::coordinator(&worker_store, &providers, engine);
             anyhow::Ok((providers, coordinator))
         }
     };
     let (providers, coordinator) = workers.spawn(setup).await??;
-    let mut ctx = atl_server::AppContext::new(store.clone(), atl_app::data_dir());
+    let mut ctx = atl_server::AppContext::new(store.clone(), settings.data_dir.clone());
     ctx.providers = Some(providers);
     ctx.coordinator = Some(std::sync::Arc::new(coordinator));
     ctx.worker_runtime = Some(workers.handle());

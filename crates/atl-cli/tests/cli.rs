@@ -212,7 +212,8 @@ async fn import_status_and_campaigns_print_what_they_promise() {
         assert_eq!(summary["duplicates_merged"], 0);
         assert_eq!(summary["encoding"], "UTF-8");
 
-        // The seed's status format, the same view the API serves.
+        // The status view: `campaign_id`, `status`, the `progress` block, the same view the
+        // API serves.
         let out = atl(db, &["status", &id.to_string(), "--json"]);
         assert!(out.status.success(), "{backend}");
         let status: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();

@@ -1,7 +1,7 @@
 //! ATL's domain vocabulary: the words every other crate shares.
 //!
 //! This crate does no I/O and knows nothing of SQL, HTTP or providers. It holds the
-//! status enums of the data model (DESIGN.md, "Data model"), the sub-agent kinds, the
+//! status enums of the data model (campaigns, targets, jobs), the sub-agent kinds, the
 //! shape of a target as it leaves the CSV importer and enters the store, and the
 //! seniority of a contact (Apollo's vocabulary, and a classifier of job titles).
 
@@ -27,7 +27,8 @@ pub use target::{NewTarget, dedup_key, normalise_company};
 /// The team every campaign belongs to when no API key names another one (the CLI's).
 pub const DEFAULT_TEAM: &str = "default";
 
-/// Limits from the seed plan, enforced while reading an upload, not after.
+/// Upload limits, enforced while reading an upload, not after: a file that breaks one is
+/// refused before it is held whole.
 pub mod limits {
     /// Largest accepted upload, in bytes (50 MB).
     pub const MAX_FILE_BYTES: u64 = 50 * 1024 * 1024;

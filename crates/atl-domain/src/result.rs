@@ -20,7 +20,8 @@ pub struct Artefact {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AgentResult {
     pub kind: SubAgentKind,
-    /// The sub-agent's structured output (DESIGN.md, "What each sub-agent returns").
+    /// The sub-agent's structured output: its record of the typed contract
+    /// (`records::encode`), read back by field.
     pub data: serde_json::Value,
     /// Every URL the result rests on.
     pub sources: Vec<String>,

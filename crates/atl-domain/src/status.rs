@@ -48,8 +48,8 @@ macro_rules! string_enum {
 }
 
 string_enum! {
-    /// Lifecycle of a campaign (`atl_campaigns.status`): the seed's four plus what
-    /// DESIGN.md adds for control (paused, cancelled). A campaign with nothing left to run
+    /// Lifecycle of a campaign (`atl_campaigns.status`): pending, processing, completed,
+    /// failed, and the control states paused and cancelled. A campaign with nothing left to run
     /// is `completed` (some targets may be partial: its counts say so), or `failed` when
     /// no target produced anything.
     CampaignStatus, "campaign status" {
@@ -91,7 +91,7 @@ string_enum! {
 }
 
 string_enum! {
-    /// The four sub-agents of DESIGN.md.
+    /// The four sub-agents each target runs: research, intel, enrichment, voice.
     SubAgentKind, "sub-agent" {
         Research => "research",
         Intel => "intel",

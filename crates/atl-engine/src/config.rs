@@ -25,6 +25,8 @@ pub struct EngineConfig {
     /// On cancellation, how long running jobs may take to finish before they are
     /// abandoned (their leases are released, and they run again next time).
     pub shutdown_grace: Duration,
+    /// This machine's name, as `atl_workers` shows it.
+    pub host: String,
     /// Who holds the leases: host-pid-random, this worker's id in `atl_workers`.
     pub owner: String,
     /// Where sub-agents write files (the voice agent's audio).
@@ -43,6 +45,17 @@ pub struct EngineConfig {
     pub clock: Clock,
 }
 
+impl EngineConfig {
+    /// The defaults on the machine `host` (the lease owner is named after it).
+    pub fn on_host(host: String) -> Self {
+        EngineConfig {
+            owner: owner_id(&host),
+            host,
+            ..EngineConfig::default()
+        }
+    }
+}
+
 impl Default for EngineConfig {
     fn default() -> Self {
         let lease = Duration::from_secs(60);
@@ -54,6 +67,7 @@ impl Default for EngineConfig {
             poll_idle: Duration::from_millis(100),
             poll_idle_max: Duration::from_secs(1),
             shutdown_grace: Duration::from_secs(10),
+            host: host_name(None),
             owner: default_owner_id(),
             data_dir: PathBuf::from("data"),
             worker_heartbeat_every: Duration::from_secs(2),
@@ -90,11 +104,12 @@ impl Clock {
     }
 }
 
-/// This machine's name, for `atl_workers` and lease owners.
-pub fn host_name() -> String {
+/// This machine's name, for `atl_workers` and lease owners: the kernel's, else
+/// `fallback` (the settings' `HOSTNAME`, for systems without `/proc`), else `host`.
+pub fn host_name(fallback: Option<&str>) -> String {
     std::fs::read_to_string("/proc/sys/kernel/hostname")
         .ok()
-        .or_else(|| std::env::var("HOSTNAME").ok())
+        .or_else(|| fallback.map(str::to_string))
         .map(|h| h.trim().to_string())
         .filter(|h| !h.is_empty())
         .unwrap_or_else(|| "host".to_string())
@@ -102,10 +117,10 @@ pub fn host_name() -> String {
 
 /// `hostname-pid-random`, unique per coordinator even for two in one process.
 pub fn default_owner_id() -> String {
-    format!(
-        "{}-{}-{:08x}",
-        host_name(),
-        std::process::id(),
-        fastrand::u32(..)
-    )
+    owner_id(&host_name(None))
+}
+
+/// `host-pid-random` for this process on `host`.
+pub fn owner_id(host: &str) -> String {
+    format!("{host}-{}-{:08x}", std::process::id(), fastrand::u32(..))
 }

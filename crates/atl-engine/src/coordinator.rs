@@ -182,7 +182,7 @@ impl Coordinator {
         let cfg = &self.ctx.config;
         let worker = WorkerInfo {
             id: cfg.owner.clone(),
-            host: crate::config::host_name(),
+            host: cfg.host.clone(),
             pid: std::process::id(),
         };
         self.presence

@@ -1,4 +1,4 @@
-//! The coordinator (DESIGN.md, "Flow"): workers claim ready jobs from the ledger under
+//! The coordinator: workers claim ready jobs from the ledger under
 //! leases, run the sub-agents with bounded concurrency, keep their leases alive with
 //! heartbeats, apply each sub-agent's retry policy (backoff for transient failures, waits
 //! without attempts for a busy or unavailable provider, up to a patience), and commit each
@@ -16,7 +16,7 @@ mod presence;
 mod progress;
 mod registry;
 
-pub use config::{Clock, EngineConfig, default_owner_id, host_name};
+pub use config::{Clock, EngineConfig, default_owner_id, host_name, owner_id};
 pub use coordinator::{Coordinator, RunSummary, StopReason};
 pub use error::EngineError;
 pub use progress::{JobOutcome, ProgressEvent};

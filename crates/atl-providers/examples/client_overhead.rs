@@ -1,4 +1,4 @@
-//! Issue 3 benchmark: what our client + governor add to one chat call, measured beside a
+//! Client benchmark: what our client + governor add to one chat call, measured beside a
 //! zero-latency sandbox. The same request is sent (a) with bare reqwest + serde_json and
 //! (b) through `OpenAiCompatClient` inside `Governor::call`, interleaved round by round so
 //! both see the same machine load; the difference of the means is our overhead.

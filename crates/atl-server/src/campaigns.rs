@@ -1,4 +1,4 @@
-//! Campaigns: list, one, status (the seed's format), and the control verbs (start, pause,
+//! Campaigns: list, one, status (`atl_app::StatusView`), and the control verbs (start, pause,
 //! resume, cancel, retry-failed, estimate). Transitions are the ledger's; a refused one is
 //! the store's `Conflict` and answers 409 with its reason.
 
@@ -188,7 +188,8 @@ pub(crate) struct StatusQuery {
     pub detail: Option<bool>,
 }
 
-/// Progress in the seed's format.
+/// Progress as `atl_app::StatusView`: the `progress` block (total, completed, partial,
+/// failed, in progress, percent), cost and failures per sub-agent.
 #[utoipa::path(get, path = "/campaigns/{id}/status", tag = "campaigns",
     params(("id" = i64, Path, description = "campaign id"), StatusQuery),
     responses((status = 200, body = StatusView), (status = 404, body = crate::ErrorBody)))]

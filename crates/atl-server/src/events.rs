@@ -9,7 +9,7 @@
 //! server shuts down (`take_until`), or an open stream would hold the graceful drain
 //! forever (axum #2673).
 //!
-//! Between them come `progress` events: the campaign's status in the seed's format (the
+//! Between them come `progress` events: the campaign's status view (the
 //! body of `GET /status`), once when the stream opens and then after new events, at most
 //! every [`PROGRESS_EVERY`]. They carry no `id`: they are a view of the campaign row, not
 //! rows of the table, so they never move a client's `Last-Event-ID`.
@@ -200,7 +200,7 @@ async fn progress_view(c: &Cursor) -> Option<atl_app::StatusView> {
         .ok()
 }
 
-/// The `progress` event: the seed-format status, no id.
+/// The `progress` event: the status view of `GET /status`, no id.
 fn progress_event(view: &atl_app::StatusView) -> Option<Event> {
     let data = serde_json::to_string(view).ok()?;
     Some(Event::default().event("progress").data(data))

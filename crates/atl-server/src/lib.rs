@@ -1,5 +1,5 @@
-//! The HTTP API under `/api/atl`: a thin shell over `atl-app` and `atl-store` (DESIGN.md,
-//! "Interfaces"). Every route is one module; each handler checks the caller's team, makes
+//! The HTTP API under `/api/atl`: a thin shell over `atl-app` and `atl-store`, the same
+//! calls the CLI makes. Every route is one module; each handler checks the caller's team, makes
 //! one library call and shapes its answer.
 //!
 //! | module | routes |
@@ -222,7 +222,8 @@ pub fn router(ctx: AppContext) -> Router {
         keys: Arc::new(auth::KeyCache::default()),
         tallies: Arc::default(),
     };
-    // Every route but /healthz needs a key (issue 5), the API's description included.
+    // Every route but /healthz needs a key, the API's description included: a list of
+    // routes tells an unauthenticated caller what to probe.
     let protected = api
         .route("/metrics", axum::routing::get(health::metrics))
         .route("/openapi.json", axum::routing::get(docs::openapi_json))

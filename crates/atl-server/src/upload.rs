@@ -25,7 +25,8 @@ use crate::{ApiState, MULTIPART_SLACK, Team};
 /// Largest text field (name, budget, settings, map).
 const MAX_TEXT_FIELD: usize = 64 * 1024;
 
-/// What an upload answers (the seed's first three fields, then the import's report).
+/// What an upload answers: `campaign_id`, `total_targets`, `status` first (as `atl
+/// import` prints them), then the import's report.
 #[derive(Debug, Serialize, ToSchema)]
 pub(crate) struct UploadResponse {
     pub campaign_id: i64,

@@ -314,7 +314,7 @@ async fn upload_start_events_status_targets_executives_export_audio() {
             "{backend}: resumed stream has exactly the later events"
         );
 
-        // Status: done, in the seed's shape.
+        // Status: done, in the status view's shape (`campaign_id`, `status`, `progress`).
         let (_, st) = app.get(&format!("/api/atl/campaigns/{id}/status")).await;
         assert_eq!(st["status"], "completed", "{backend}: {st}");
         // The agreed fields, named exactly.

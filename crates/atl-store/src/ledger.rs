@@ -1,6 +1,7 @@
 //! The job ledger (`sub_agent_executions`): one row per (target × sub-agent), handed out to
 //! workers under leases and completed in the same transaction that stores its result, its
-//! cost and the campaign's counters (DESIGN.md invariant 1).
+//! cost and the campaign's counters: a result is never stored without its cost, nor
+//! counted twice.
 //!
 //! Lifecycle of a job: `pending` → (claim) `running` → `completed` | `failed` | back to
 //! `pending` (a transient failure or an expired lease, which count an attempt; a snooze or
@@ -47,8 +48,8 @@ pub struct ClaimRequest<'a> {
     /// Only this campaign's jobs; `None` = any processing campaign.
     pub campaign_id: Option<i64>,
     /// The high cost estimate per sub-agent for a typical input, reserved from a budgeted
-    /// campaign while a job whose own estimate is not known yet runs (DESIGN.md invariant
-    /// 6); see [`Store::reserve_for_input`].
+    /// campaign while a job whose own estimate is not known yet runs, so the budget is
+    /// never crossed; see [`Store::reserve_for_input`].
     pub estimates: KindCosts,
     /// A worker whose heartbeat is older than this is dead: its leases are freed at once
     /// rather than when each expires.

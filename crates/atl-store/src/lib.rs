@@ -1,4 +1,5 @@
-//! The ATL data model (DESIGN.md, "Data model") on SQLite or PostgreSQL behind one API.
+//! The ATL data model (teams, campaigns, targets, the job ledger, results, costs, events)
+//! on SQLite or PostgreSQL behind one API.
 //!
 //! [`Store`] wraps a pool for either backend. Almost all SQL text is shared (`$n`
 //! placeholders, `RETURNING` and `ON CONFLICT` work on both); timestamps are bound from
@@ -46,4 +47,4 @@ pub use model::{
 pub use queries::MAX_PAGE;
 pub use results::{CampaignCounters, Event, JobCounts, JobRecord, Progress, StoredResult};
 pub use search::{MAX_SEARCH_CHARS, TargetFilter};
-pub use store::{DEFAULT_DATABASE_URL, Store};
+pub use store::{DEFAULT_DATABASE_URL, PG_MAX_CONNECTIONS, Store, StoreOptions};

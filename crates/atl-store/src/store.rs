@@ -10,20 +10,40 @@ use crate::db::{Backend, Db, with_pool};
 use crate::error::{map_message, redact_url, url_password};
 use crate::{StoreError, migrate};
 
-/// The URL used when `ATL_DATABASE_URL` is not set: a SQLite file in the working directory.
+/// The URL used when no database is configured: a SQLite file in the working directory.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://atl.db";
 
 /// How long a SQLite writer waits for another writer before giving up with SQLITE_BUSY.
 const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 /// SQLite allows one writer at a time; extra connections only serve concurrent readers.
 const SQLITE_MAX_CONNECTIONS: u32 = 8;
-/// Default size of the PostgreSQL pool (`ATL_DB_MAX_CONNECTIONS` overrides it). One
+/// Default size of the PostgreSQL pool ([`StoreOptions::pg_max_connections`]). One
 /// process runs up to 64 jobs, each renewing its lease and committing its result, beside
 /// the API's reads: with 10 connections API requests queued behind worker traffic (p99
 /// 63 ms on `/status`). Keep `processes × this` under the server's `max_connections`
 /// (100 by default) when a fleet of workers shares one database.
-const PG_MAX_CONNECTIONS: u32 = 20;
+pub const PG_MAX_CONNECTIONS: u32 = 20;
 const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// How to connect, beside the URL. The store reads no environment: the composition root
+/// hands these in from its settings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StoreOptions {
+    /// Size of a PostgreSQL pool (each [`Store::with_own_pool`] gets as many again).
+    pub pg_max_connections: u32,
+    /// Whether `PGSSLMODE` is set: then its mode is obeyed even for a server on this
+    /// machine (see `tls_is_pointless`).
+    pub pgsslmode_set: bool,
+}
+
+impl Default for StoreOptions {
+    fn default() -> Self {
+        StoreOptions {
+            pg_max_connections: PG_MAX_CONNECTIONS,
+            pgsslmode_set: false,
+        }
+    }
+}
 
 /// The handle to the database: cheap to clone (it wraps a connection pool).
 #[derive(Clone)]
@@ -45,8 +65,13 @@ impl Store {
     /// or a plain file path for SQLite (the file is created if missing). Errors name the URL
     /// with its password replaced by `***`.
     pub async fn connect(url: &str) -> Result<Store, StoreError> {
+        Store::connect_with(url, StoreOptions::default()).await
+    }
+
+    /// [`Store::connect`] with options other than the defaults.
+    pub async fn connect_with(url: &str, options: StoreOptions) -> Result<Store, StoreError> {
         let result = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            connect_postgres(url).await
+            connect_postgres(url, options).await
         } else {
             connect_sqlite(url).await
         };
@@ -61,14 +86,6 @@ impl Store {
                 }
             })
         })
-    }
-
-    /// Connects to `ATL_DATABASE_URL`, or to [`DEFAULT_DATABASE_URL`] when it is unset.
-    pub async fn from_env() -> Result<Store, StoreError> {
-        match std::env::var("ATL_DATABASE_URL") {
-            Ok(url) if !url.trim().is_empty() => Store::connect(url.trim()).await,
-            _ => Store::connect(DEFAULT_DATABASE_URL).await,
-        }
     }
 
     /// Applies the embedded migrations that are not applied yet. Safe to call on every start
@@ -131,7 +148,10 @@ impl Store {
     /// SQLite's busy retries.
     pub async fn with_own_pool(&self) -> Result<Store, StoreError> {
         match &self.db {
-            Db::Postgres(pool) => pg_pool((*pool.connect_options()).clone()).await,
+            Db::Postgres(pool) => {
+                let size = pool.options().get_max_connections();
+                pg_pool((*pool.connect_options()).clone(), size).await
+            }
             Db::Sqlite(_) => Ok(self.clone()),
         }
     }
@@ -145,7 +165,7 @@ impl Store {
     }
 }
 
-async fn connect_postgres(url: &str) -> Result<Store, StoreError> {
+async fn connect_postgres(url: &str, store: StoreOptions) -> Result<Store, StoreError> {
     let mut options = PgConnectOptions::from_str(url)
         .map_err(|e| StoreError::InvalidUrl(e.to_string()))?
         .application_name("atl")
@@ -153,24 +173,18 @@ async fn connect_postgres(url: &str) -> Result<Store, StoreError> {
         // the claim's estimated cost is high enough to trigger it (~15 ms per claim). Set
         // per connection: a `SET LOCAL` in every claim was one more round trip each time.
         .options([("jit", "off")]);
-    if tls_is_pointless(url, &options, std::env::var_os("PGSSLMODE").is_some()) {
+    if tls_is_pointless(url, &options, store.pgsslmode_set) {
         options = options.ssl_mode(PgSslMode::Disable);
     }
     // The pool retries "connection refused" until its acquire timeout and then reports only
     // "pool timed out"; one direct attempt first fails fast with the real reason.
     options.connect().await?.close().await?;
-    pg_pool(options).await
+    pg_pool(options, store.pg_max_connections.max(1)).await
 }
 
-async fn pg_pool(options: PgConnectOptions) -> Result<Store, StoreError> {
+async fn pg_pool(options: PgConnectOptions, max_connections: u32) -> Result<Store, StoreError> {
     let pool = PgPoolOptions::new()
-        .max_connections(
-            std::env::var("ATL_DB_MAX_CONNECTIONS")
-                .ok()
-                .and_then(|v| v.parse().ok())
-                .filter(|n| *n > 0)
-                .unwrap_or(PG_MAX_CONNECTIONS),
-        )
+        .max_connections(max_connections)
         .acquire_timeout(ACQUIRE_TIMEOUT)
         .connect_with(options)
         .await?;

@@ -320,6 +320,31 @@ pub async fn export_to_writer<W: AsyncWrite + Unpin>(
     })
 }
 
+/// Writes the whole export to the file at `path`: beside it first, then renamed, so an
+/// interrupted export never leaves half a file where the user expects a whole one.
+pub async fn export_to_file(
+    store: &Store,
+    campaign_id: i64,
+    format: ExportFormat,
+    kind: ExportKind,
+    path: &std::path::Path,
+) -> Result<ExportStats, AppError> {
+    let tmp = path.with_extension("partial");
+    let mut file = tokio::fs::File::create(&tmp)
+        .await
+        .map_err(|e| AppError::Write {
+            path: tmp.display().to_string(),
+            message: e.to_string(),
+        })?;
+    let stats = export_to_writer(store, None, campaign_id, format, kind, &mut file).await?;
+    drop(file);
+    std::fs::rename(&tmp, path).map_err(|e| AppError::Write {
+        path: path.display().to_string(),
+        message: e.to_string(),
+    })?;
+    Ok(stats)
+}
+
 /// The CSV header of one of the file's own extra columns. A name that is also one of
 /// ours (a list with its own `industry` column, say) gets ` (input)` appended: two
 /// columns with one name would leave a spreadsheet user unable to tell the file's value

@@ -4,7 +4,7 @@
 //! never wait for or double-claim each other's rows. SQLite: the same statement without the
 //! lock clause inside `BEGIN IMMEDIATE` (one writer at a time).
 //!
-//! Budget (DESIGN.md invariant 6): a paid job is handed out only if the campaign's cost,
+//! Budget, a hard limit: a paid job is handed out only if the campaign's cost,
 //! plus what running jobs have reserved, plus this job's high estimate stays within the
 //! budget; the estimate is reserved on the campaign row until the job ends. The estimate
 //! is the job's own once its input has been priced (`estimate_nano_usd`, see
