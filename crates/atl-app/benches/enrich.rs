@@ -146,12 +146,12 @@ fn main() {
         .expect("runtime");
     rt.block_on(async {
         if only.as_deref() != Some("postgres") {
-            let sqlite = atl_store::testing::sqlite_store().await;
+            let sqlite = atl_testkit::sqlite_store().await;
             run("sqlite", &sqlite, targets, scale).await;
             sqlite.cleanup().await;
         }
         if only.as_deref() != Some("sqlite") {
-            match atl_store::testing::postgres_store().await {
+            match atl_testkit::postgres_store().await {
                 Some(pg) => {
                     run("postgres", &pg, targets, scale).await;
                     pg.cleanup().await;

@@ -257,7 +257,7 @@ fn main() {
         .build()
         .expect("runtime");
     rt.block_on(async {
-        let sqlite = atl_store::testing::sqlite_store().await;
+        let sqlite = atl_testkit::sqlite_store().await;
         let (t, peak) = bench_store(&sqlite, &file, size).await;
         let base = sqlite_baseline(&file, &dir);
         println!(
@@ -267,7 +267,7 @@ fn main() {
             base.map(|b| format!("{:.1} ms -> ours/theirs = {:.2}", ms(b), t.as_secs_f64() / b.as_secs_f64()))
                 .unwrap_or_else(|| "n/a (no sqlite3)".into())
         );
-        match atl_store::testing::postgres_store().await {
+        match atl_testkit::postgres_store().await {
             Some(pg) => {
                 let (t, peak) = bench_store(&pg, &file, size).await;
                 let url = std::env::var("ATL_TEST_POSTGRES_URL")

@@ -9,7 +9,7 @@ use atl_engine::{EngineConfig, StopReason};
 use atl_import::ImportOptions;
 use atl_sandbox::{Family, SandboxConfig, Trigger};
 use atl_store::Store;
-use atl_store::testing::all_stores;
+use atl_testkit::all_stores;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 

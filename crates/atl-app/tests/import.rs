@@ -4,7 +4,7 @@
 use atl_app::{AppError, ImportRequest, import_csv};
 use atl_import::{ImportError, ImportOptions};
 use atl_store::Store;
-use atl_store::testing::all_stores;
+use atl_testkit::all_stores;
 
 fn request(team_id: i64, options: ImportOptions) -> ImportRequest {
     ImportRequest {

@@ -4,7 +4,7 @@
 //! resumes the same campaign, and the export then holds every target with one result per
 //! sub-agent in the store. On SQLite and PostgreSQL.
 
-use atl_store::testing::all_stores;
+use atl_testkit::all_stores;
 use std::io::Read;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};

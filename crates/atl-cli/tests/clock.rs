@@ -4,7 +4,7 @@
 //! writes no file over another's: each voice result's audio is the one its own run wrote.
 //! (SQLite is one process and its own clock: nothing to test there.)
 
-use atl_store::testing::all_stores;
+use atl_testkit::all_stores;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 

@@ -140,12 +140,12 @@ async fn main() {
     let only = std::env::var("ATL_BENCH_BACKEND").ok();
 
     if only.as_deref() != Some("postgres") {
-        let sqlite = atl_store::testing::sqlite_store().await;
+        let sqlite = atl_testkit::sqlite_store().await;
         run("sqlite", &sqlite, targets, scale).await;
         sqlite.cleanup().await;
     }
     if only.as_deref() != Some("sqlite") {
-        match atl_store::testing::postgres_store().await {
+        match atl_testkit::postgres_store().await {
             Some(pg) => {
                 run("postgres", &pg, targets, scale).await;
                 pg.cleanup().await;

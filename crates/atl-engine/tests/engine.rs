@@ -5,7 +5,7 @@ mod kit;
 use atl_domain::{CampaignStatus, JobStatus, SubAgentKind};
 use atl_engine::{AgentRegistry, Coordinator, EngineConfig, StopReason};
 use atl_store::Store;
-use atl_store::testing::all_stores;
+use atl_testkit::all_stores;
 use kit::*;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};

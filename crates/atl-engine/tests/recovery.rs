@@ -10,7 +10,7 @@ mod kit;
 use atl_agents::RetryPolicy;
 use atl_domain::{CampaignStatus, JobStatus, SubAgentKind, TargetStatus};
 use atl_engine::{AgentRegistry, Clock, Coordinator, StopReason};
-use atl_store::testing::all_stores;
+use atl_testkit::all_stores;
 use kit::*;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -294,7 +294,7 @@ fn every_runs_spend_is_in_the_campaigns_cost_whatever_became_of_the_run() {
 }
 
 /// Takes a running job's lease away (as another worker's claim after an expiry would).
-async fn steal_lease(store: &atl_store::testing::TestStore, job_id: i64) {
+async fn steal_lease(store: &atl_testkit::TestStore, job_id: i64) {
     store
         .execute_raw(&format!(
             "UPDATE sub_agent_executions SET lease_token = 'someone-else' WHERE id = {job_id}"

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use atl_server::{AppContext, ServeError, serve, serve_on};
 use atl_store::Store;
-use atl_store::testing::all_stores;
+use atl_testkit::all_stores;
 use futures::StreamExt;
 use serde_json::{Value, json};
 use tokio_util::sync::CancellationToken;

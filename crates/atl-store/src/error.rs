@@ -170,7 +170,7 @@ pub fn redact_url(url: &str) -> String {
 
 /// The password part of a URL, if any, so that error text can be scrubbed of it even when
 /// a driver quotes it in another form.
-pub(crate) fn url_password(url: &str) -> Option<&str> {
+pub fn url_password(url: &str) -> Option<&str> {
     let rest = &url[url.find("://")? + 3..];
     let authority = &rest[..rest.find(['/', '?', '#']).unwrap_or(rest.len())];
     let userinfo = &authority[..authority.rfind('@')?];

@@ -401,18 +401,6 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::NewCampaign;
-    use atl_domain::NewTarget;
-
-    fn target(row: u64, company: &str, extra: &str) -> NewTarget {
-        NewTarget {
-            row_number: row,
-            company_name: company.into(),
-            extra: extra.into(),
-            dedup_key: atl_domain::dedup_key(company, None, None).unwrap(),
-            ..Default::default()
-        }
-    }
 
     #[test]
     fn sort_parses_known_names_only() {
@@ -421,108 +409,5 @@ mod tests {
         assert!(s.descending);
         assert_eq!(s.order_by(), "LOWER(company_name) DESC, id DESC");
         assert!("company; DROP TABLE x".parse::<TargetSort>().is_err());
-    }
-
-    #[tokio::test]
-    async fn pages_batches_and_keys_on_both_backends() {
-        for (backend, store) in crate::testing::all_stores().await {
-            let team = store.team_id("t").await.unwrap();
-            let mut tx = store
-                .begin_import(NewCampaign {
-                    team_id: team,
-                    name: "c".into(),
-                    uploaded_file: None,
-                    settings: serde_json::Value::Null,
-                    budget_nano_usd: None,
-                })
-                .await
-                .unwrap();
-            tx.insert_targets(&[
-                target(2, "beta", r#"{"Region":"EU"}"#),
-                target(3, "Alpha", r#"{"Owner":"x","Region":"US"}"#),
-                target(4, "gamma", "{}"),
-            ])
-            .await
-            .unwrap();
-            let campaign = tx.commit(&serde_json::Value::Null).await.unwrap();
-            let id = campaign.id;
-
-            let by_company = store
-                .list_targets_sorted(id, None, "company".parse().unwrap(), 10, 0)
-                .await
-                .unwrap();
-            let names: Vec<_> = by_company.iter().map(|t| t.company_name.as_str()).collect();
-            assert_eq!(names, ["Alpha", "beta", "gamma"], "{backend}");
-            let desc = store
-                .list_targets_sorted(id, None, "-row_number".parse().unwrap(), 2, 1)
-                .await
-                .unwrap();
-            assert_eq!(desc[0].row_number, 3, "{backend}");
-            assert_eq!(desc.len(), 2, "{backend}");
-
-            // Keyset pages cover everything exactly once.
-            let first = store.targets_after(id, None, 2).await.unwrap();
-            let second = store
-                .targets_after(id, Some(TargetCursor::after(&first[1])), 2)
-                .await
-                .unwrap();
-            assert_eq!(first.len() + second.len(), 3, "{backend}");
-            assert_eq!(second[0].company_name, "gamma", "{backend}");
-
-            assert_eq!(
-                store.extra_keys(id).await.unwrap(),
-                ["Owner", "Region"],
-                "{backend}"
-            );
-            assert_eq!(store.count_campaigns(Some(team)).await.unwrap(), 1);
-            assert_eq!(store.count_campaigns(Some(team + 1000)).await.unwrap(), 0);
-            assert_eq!(
-                store
-                    .count_targets_with(id, Some(TargetStatus::Pending))
-                    .await
-                    .unwrap(),
-                3
-            );
-            let t = first[0].id;
-            assert!(
-                store
-                    .get_target_for_team(Some(team), t)
-                    .await
-                    .unwrap()
-                    .is_some()
-            );
-            assert!(
-                store
-                    .get_target_for_team(Some(team + 1000), t)
-                    .await
-                    .unwrap()
-                    .is_none(),
-                "{backend}: another team's target must read as missing"
-            );
-            let ids: Vec<i64> = first.iter().map(|t| t.id).collect();
-            assert!(store.results_for_targets(&ids).await.unwrap().is_empty());
-            assert!(
-                store
-                    .failed_jobs_for_targets(&ids)
-                    .await
-                    .unwrap()
-                    .is_empty()
-            );
-            assert!(
-                store
-                    .results_for_targets(&vec![1; MAX_BATCH_IDS + 1])
-                    .await
-                    .is_err()
-            );
-            let by_status = store.campaigns_by_status(None).await.unwrap();
-            assert_eq!(by_status, [("pending".to_string(), 1)], "{backend}");
-            let mine = store.campaigns_by_status(Some(team)).await.unwrap();
-            assert_eq!(mine, [("pending".to_string(), 1)], "{backend}");
-            let other = store.campaigns_by_status(Some(team + 1000)).await.unwrap();
-            assert!(
-                other.is_empty(),
-                "{backend}: another team's campaigns: {other:?}"
-            );
-        }
     }
 }

@@ -27,12 +27,9 @@ mod results;
 mod search;
 mod store;
 
-#[cfg(any(test, feature = "test-support"))]
-pub mod testing;
-
 pub use attempts::{AttemptRecord, SubAgentFailures};
 pub use db::Backend;
-pub use error::{ConstraintKind, StoreError, redact_url};
+pub use error::{ConstraintKind, StoreError, redact_url, url_password};
 pub use export::{JobFailure, MAX_BATCH_IDS, TargetCursor, TargetSort, TargetSortKey};
 pub use import::CampaignImport;
 pub use keys::{API_KEY_PREFIX, ApiKeyInfo, CreatedApiKey, KeyOwner, hash_api_key};

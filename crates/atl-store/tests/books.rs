@@ -2,11 +2,11 @@
 //! worker table, per-input reservations and the 0003 migration, on SQLite and PostgreSQL.
 
 use atl_domain::{AgentResult, CampaignStatus, JobStatus, NewTarget, SubAgentKind, TargetStatus};
-use atl_store::testing::{TestStore, all_stores, all_unmigrated_stores};
 use atl_store::{
     AttemptOutcome, AttemptSpend, ClaimRequest, ClaimedJob, FailNext, FailOutcome, KindCosts,
     MissingSubAgent, NewCampaign, Reservation, Store, WorkerInfo,
 };
+use atl_testkit::{TestStore, all_stores, all_unmigrated_stores};
 use serde_json::json;
 use std::time::Duration;
 

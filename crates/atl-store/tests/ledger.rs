@@ -2,11 +2,11 @@
 //! control. Every test loops over `all_stores()`.
 
 use atl_domain::{AgentResult, CampaignStatus, JobStatus, NewTarget, SubAgentKind, TargetStatus};
-use atl_store::testing::all_stores;
 use atl_store::{
     AttemptSpend, ClaimRequest, ClaimedJob, FailNext, FailOutcome, KindCosts, MissingSubAgent,
     NewCampaign, Store,
 };
+use atl_testkit::all_stores;
 use serde_json::json;
 use std::time::{Duration, Instant};
 
@@ -507,7 +507,7 @@ async fn an_expired_lease_is_claimed_again_and_the_old_token_is_fenced_off() {
 }
 
 /// The candidate query's plan, for the record (`--nocapture`).
-async fn print_claim_plan(store: &atl_store::testing::TestStore) {
+async fn print_claim_plan(store: &atl_testkit::TestStore) {
     const Q: &str = "SELECT j.id FROM sub_agent_executions AS j \
         WHERE j.status = 'pending' AND j.run_after <= '9999' \
         AND j.campaign_id IN (SELECT id FROM atl_campaigns WHERE status = 'processing') \
@@ -546,7 +546,7 @@ async fn print_claim_plan(store: &atl_store::testing::TestStore) {
 }
 
 /// Runs one statement on the test database behind the store's back.
-async fn tamper(store: &atl_store::testing::TestStore, sql: &str) {
+async fn tamper(store: &atl_testkit::TestStore, sql: &str) {
     if store.backend() == atl_store::Backend::Sqlite {
         let pool = sqlx::SqlitePool::connect(store.url()).await.unwrap();
         sqlx::query(sqlx::AssertSqlSafe(sql.to_string()))

@@ -1,8 +1,8 @@
 //! Store behaviour, every test on SQLite and on the real PostgreSQL (see `testing`).
 
 use atl_domain::{CampaignStatus, DEFAULT_TEAM, NewTarget, SubAgentKind, TargetStatus};
-use atl_store::testing::{TestStore, all_stores};
-use atl_store::{Backend, Campaign, NewCampaign, Store, StoreError};
+use atl_store::{Backend, Campaign, MAX_BATCH_IDS, NewCampaign, Store, StoreError, TargetCursor};
+use atl_testkit::{TestStore, all_stores};
 use serde_json::{Value, json};
 
 fn target(row: u64, company: &str, email: Option<&str>, extra: Value) -> NewTarget {
@@ -607,5 +607,165 @@ async fn a_second_pool_sees_the_same_database() {
         assert_eq!(store.team_id("pool-test").await.unwrap(), team, "{backend}");
         other.ping().await.unwrap();
         store.cleanup().await;
+    }
+}
+
+#[tokio::test]
+async fn create_authenticate_revoke_on_both_backends() {
+    for (backend, store) in all_stores().await {
+        let created = store.create_api_key("acme", Some("ci")).await.unwrap();
+        let other = store.create_api_key("globex", None).await.unwrap();
+        assert_ne!(created.team_id, other.team_id, "{backend}");
+        assert_eq!(store.count_active_api_keys().await.unwrap(), 2, "{backend}");
+
+        let owner = store
+            .authenticate_api_key(&created.plaintext)
+            .await
+            .unwrap();
+        assert_eq!(owner.map(|o| o.team_id), Some(created.team_id), "{backend}");
+        // The plaintext is nowhere in the table.
+        let listed = store.list_api_keys(None).await.unwrap();
+        assert_eq!(listed.len(), 2, "{backend}");
+        assert!(listed.iter().all(|k| !created.plaintext.eq(&k.prefix)));
+        assert_eq!(listed[1].label.as_deref(), Some("ci"), "{backend}");
+
+        // A near miss is refused.
+        let mut wrong = created.plaintext.clone();
+        wrong.pop();
+        wrong.push('x');
+        assert_eq!(store.authenticate_api_key(&wrong).await.unwrap(), None);
+        assert_eq!(store.authenticate_api_key("Bearer").await.unwrap(), None);
+
+        // Another team cannot revoke it; its own team can, by prefix.
+        let n = store
+            .revoke_api_key(Some(other.team_id), &created.prefix)
+            .await
+            .unwrap();
+        assert_eq!(n, 0, "{backend}");
+        let n = store
+            .revoke_api_key(Some(created.team_id), &created.prefix)
+            .await
+            .unwrap();
+        assert_eq!(n, 1, "{backend}");
+        assert_eq!(
+            store
+                .authenticate_api_key(&created.plaintext)
+                .await
+                .unwrap(),
+            None,
+            "{backend}"
+        );
+        assert_eq!(store.count_active_api_keys().await.unwrap(), 1, "{backend}");
+        // By id, too.
+        assert_eq!(
+            store
+                .revoke_api_key(None, &other.id.to_string())
+                .await
+                .unwrap(),
+            1
+        );
+    }
+}
+
+#[tokio::test]
+async fn pages_batches_and_keys_on_both_backends() {
+    for (backend, store) in all_stores().await {
+        let team = store.team_id("t").await.unwrap();
+        let mut tx = store
+            .begin_import(NewCampaign {
+                team_id: team,
+                name: "c".into(),
+                uploaded_file: None,
+                settings: serde_json::Value::Null,
+                budget_nano_usd: None,
+            })
+            .await
+            .unwrap();
+        tx.insert_targets(&[
+            target(2, "beta", None, json!({"Region":"EU"})),
+            target(3, "Alpha", None, json!({"Owner":"x","Region":"US"})),
+            target(4, "gamma", None, json!({})),
+        ])
+        .await
+        .unwrap();
+        let campaign = tx.commit(&serde_json::Value::Null).await.unwrap();
+        let id = campaign.id;
+
+        let by_company = store
+            .list_targets_sorted(id, None, "company".parse().unwrap(), 10, 0)
+            .await
+            .unwrap();
+        let names: Vec<_> = by_company.iter().map(|t| t.company_name.as_str()).collect();
+        assert_eq!(names, ["Alpha", "beta", "gamma"], "{backend}");
+        let desc = store
+            .list_targets_sorted(id, None, "-row_number".parse().unwrap(), 2, 1)
+            .await
+            .unwrap();
+        assert_eq!(desc[0].row_number, 3, "{backend}");
+        assert_eq!(desc.len(), 2, "{backend}");
+
+        // Keyset pages cover everything exactly once.
+        let first = store.targets_after(id, None, 2).await.unwrap();
+        let second = store
+            .targets_after(id, Some(TargetCursor::after(&first[1])), 2)
+            .await
+            .unwrap();
+        assert_eq!(first.len() + second.len(), 3, "{backend}");
+        assert_eq!(second[0].company_name, "gamma", "{backend}");
+
+        assert_eq!(
+            store.extra_keys(id).await.unwrap(),
+            ["Owner", "Region"],
+            "{backend}"
+        );
+        assert_eq!(store.count_campaigns(Some(team)).await.unwrap(), 1);
+        assert_eq!(store.count_campaigns(Some(team + 1000)).await.unwrap(), 0);
+        assert_eq!(
+            store
+                .count_targets_with(id, Some(TargetStatus::Pending))
+                .await
+                .unwrap(),
+            3
+        );
+        let t = first[0].id;
+        assert!(
+            store
+                .get_target_for_team(Some(team), t)
+                .await
+                .unwrap()
+                .is_some()
+        );
+        assert!(
+            store
+                .get_target_for_team(Some(team + 1000), t)
+                .await
+                .unwrap()
+                .is_none(),
+            "{backend}: another team's target must read as missing"
+        );
+        let ids: Vec<i64> = first.iter().map(|t| t.id).collect();
+        assert!(store.results_for_targets(&ids).await.unwrap().is_empty());
+        assert!(
+            store
+                .failed_jobs_for_targets(&ids)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        assert!(
+            store
+                .results_for_targets(&vec![1; MAX_BATCH_IDS + 1])
+                .await
+                .is_err()
+        );
+        let by_status = store.campaigns_by_status(None).await.unwrap();
+        assert_eq!(by_status, [("pending".to_string(), 1)], "{backend}");
+        let mine = store.campaigns_by_status(Some(team)).await.unwrap();
+        assert_eq!(mine, [("pending".to_string(), 1)], "{backend}");
+        let other = store.campaigns_by_status(Some(team + 1000)).await.unwrap();
+        assert!(
+            other.is_empty(),
+            "{backend}: another team's campaigns: {other:?}"
+        );
     }
 }

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use atl_store::testing::all_stores;
+use atl_testkit::all_stores;
 use fantoccini::Locator;
 use serde_json::json;
 

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use atl_store::testing::all_stores;
+use atl_testkit::all_stores;
 use futures::StreamExt;
 
 use super::app::{App, testdata};

@@ -1,9 +1,9 @@
-//! Fresh, migrated stores for tests, on SQLite and on the real PostgreSQL (feature
-//! `test-support`). No mocks: every test runs against both real engines.
+//! Fresh, migrated stores for tests, on SQLite and on the real PostgreSQL. No mocks: every
+//! test runs against both real engines.
 //!
 //! ```no_run
 //! # async fn example() {
-//! for (backend, store) in atl_store::testing::all_stores().await {
+//! for (backend, store) in atl_testkit::all_stores().await {
 //!     let team = store.team_id("t").await.unwrap();
 //!     assert!(team > 0, "{backend}");
 //! }
@@ -22,7 +22,7 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use crate::Store;
+use atl_store::{Backend, Store, redact_url, url_password};
 
 pub const DEFAULT_TEST_POSTGRES_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
 
@@ -62,7 +62,7 @@ impl TestStore {
     /// of its own (to write what the store's API refuses to, or to age a row).
     pub async fn execute_raw(&self, statement: &str) {
         let statement = AssertSqlSafe(statement.to_string());
-        if self.store.backend() == crate::Backend::Sqlite {
+        if self.store.backend() == Backend::Sqlite {
             let mut conn = sqlx::SqliteConnection::connect(&self.url)
                 .await
                 .unwrap_or_else(|e| panic!("cannot open {}: {e}", self.url));
@@ -249,7 +249,7 @@ pub async fn unmigrated_postgres_store() -> Option<TestStore> {
         .ok()
         .filter(|u| !u.trim().is_empty())
         .unwrap_or_else(|| DEFAULT_TEST_POSTGRES_URL.to_string());
-    let shown = crate::redact_url(&admin_url);
+    let shown = redact_url(&admin_url);
     let suite = std::thread::current()
         .name()
         .unwrap_or("<unnamed test>")
@@ -259,7 +259,7 @@ pub async fn unmigrated_postgres_store() -> Option<TestStore> {
     let mut admin = match admin {
         Ok(Ok(conn)) => conn,
         Ok(Err(err)) => {
-            let why = match crate::error::url_password(&admin_url) {
+            let why = match url_password(&admin_url) {
                 Some(p) => err.to_string().replace(p, "***"),
                 None => err.to_string(),
             };

@@ -1,0 +1,17 @@
+//! The test kit: what the suites of every crate share, so that none writes it again.
+//!
+//! - [`db`]: a fresh, migrated store on SQLite and on PostgreSQL (`ATL_TEST_POSTGRES_URL`),
+//!   removed when dropped; store-backed suites loop over [`all_stores`].
+//! - [`dirs`]: temp directories unique per test, removed when dropped.
+//!
+//! The kit is the only test code that reads the environment (which PostgreSQL to use,
+//! whether it is required); the crates under test read none.
+
+pub mod db;
+pub mod dirs;
+
+pub use db::{
+    DEFAULT_TEST_POSTGRES_URL, TestStore, all_stores, all_unmigrated_stores, postgres_store,
+    sqlite_store, unmigrated_postgres_store, unmigrated_sqlite_store,
+};
+pub use dirs::TempDir;
