@@ -15,3 +15,14 @@ pub use db::{
     sqlite_store, unmigrated_postgres_store, unmigrated_sqlite_store,
 };
 pub use dirs::TempDir;
+
+#[cfg(feature = "app")]
+pub mod app;
+
+/// A file of the repository's `testdata/` directory.
+pub fn testdata(path: &str) -> std::path::PathBuf {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../testdata")
+        .join(path);
+    path.canonicalize().unwrap_or(path)
+}

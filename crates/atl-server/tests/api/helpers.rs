@@ -1,0 +1,315 @@
+//! What the API suite shares: the app (the test kit's, with the engine on the sandbox
+//! when asked), a small list, a completed campaign, an SSE reader, the metrics text
+//! checks, the bad uploads and the store's fingerprint.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use atl_store::Store;
+use atl_testkit::app::{AppOptions, TestApp};
+use futures::StreamExt;
+use serde_json::Value;
+
+pub use atl_testkit::all_stores;
+pub use atl_testkit::app::assert_error;
+
+pub type App = TestApp;
+
+/// The API over `store`; with `engine`, the coordinator runs beside it on a sandbox.
+pub async fn spawn_app(store: Store, engine: bool) -> App {
+    let options = if engine {
+        AppOptions::with_engine()
+    } else {
+        AppOptions::default()
+    };
+    TestApp::start(store, options).await
+}
+
+/// The API with a key for team `acme` (kept in `app.key`), a key of team `globex`, and
+/// SMALL_CSV uploaded by acme.
+pub struct KeyedApp {
+    pub app: App,
+    pub campaign_id: i64,
+    pub other_key: String,
+}
+
+pub async fn keyed_app(store: &atl_testkit::TestStore) -> KeyedApp {
+    let key = store.create_api_key("acme", None).await.unwrap();
+    let other = store.create_api_key("globex", None).await.unwrap();
+    let mut app = spawn_app(store.store(), false).await;
+    app.key = Some(key.plaintext.clone());
+    let (s, ok) = app.upload("ok", SMALL_CSV.as_bytes().to_vec()).await;
+    assert_eq!(s, 201, "{ok}");
+    KeyedApp {
+        app,
+        campaign_id: ok["campaign_id"].as_i64().unwrap(),
+        other_key: other.plaintext,
+    }
+}
+
+pub const SMALL_CSV: &str = "Company,Contact,Email,Title,Website,Notes\n\
+Acme Corp,Jane Doe,jane@acme.com,CEO,https://acme.com,=HYPERLINK(\"http://evil\")\n\
+Globex,John Smith,john@globex.com,VP Sales,https://globex.com,+1 555\n\
+Initech,Bill Lumbergh,bill@initech.com,Director,https://initech.com,@risk\n";
+
+/// Uploads SMALL_CSV, starts it and waits (polling its status) until it completed.
+pub async fn completed_campaign(app: &App) -> i64 {
+    let (status, body) = app.upload("small", SMALL_CSV.as_bytes().to_vec()).await;
+    assert_eq!(status, 201, "{body}");
+    let id = body["campaign_id"].as_i64().unwrap();
+    let (s, started) = app.post(&format!("/api/atl/campaigns/{id}/start")).await;
+    assert_eq!(s, 202, "{started}");
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(120);
+    loop {
+        let (_, st) = app.get(&format!("/api/atl/campaigns/{id}/status")).await;
+        if st["status"] == "completed" {
+            return id;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "campaign {id} did not complete: {st}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Everything a refused request could have touched: campaigns and their counters,
+/// targets by status, jobs by status, events, keys.
+pub async fn fingerprint(store: &Store) -> String {
+    let mut parts = Vec::new();
+    for c in store.list_campaigns(None, 100, 0).await.unwrap() {
+        parts.push(format!(
+            "{} {} {} {} {:?} events={}",
+            c.id,
+            c.status,
+            c.total_targets,
+            c.updated_at,
+            store.target_status_counts(c.id).await.unwrap(),
+            store.events_since(c.id, 0, 10_000).await.unwrap().len()
+        ));
+    }
+    parts.push(format!("{:?}", store.jobs_by_status(None).await.unwrap()));
+    parts.push(format!(
+        "keys={}",
+        store.count_active_api_keys().await.unwrap()
+    ));
+    parts.join("\n")
+}
+
+/// Reads a stream until `until(events, progress)` holds: the stored events (with their
+/// ids) and the data of the id-less `progress` events, in arrival order.
+pub async fn read_sse(
+    response: reqwest::Response,
+    timeout: Duration,
+    mut until: impl FnMut(&[(i64, String, Value)], &[Value]) -> bool,
+) -> (Vec<(i64, String, Value)>, Vec<Value>) {
+    let mut stream = response.bytes_stream();
+    let mut buf = String::new();
+    let mut events = Vec::new();
+    let mut progress = Vec::new();
+    let deadline = tokio::time::Instant::now() + timeout;
+    while !until(&events, &progress) {
+        let chunk = tokio::time::timeout_at(deadline, stream.next())
+            .await
+            .expect("SSE events in time")
+            .expect("stream open")
+            .unwrap();
+        buf.push_str(&String::from_utf8_lossy(&chunk));
+        while let Some(end) = buf.find("\n\n") {
+            let frame: String = buf.drain(..end + 2).collect();
+            let (mut id, mut kind, mut data) = (None, String::new(), String::new());
+            for line in frame.lines() {
+                if let Some(v) = line.strip_prefix("id:") {
+                    id = v.trim().parse().ok();
+                } else if let Some(v) = line.strip_prefix("event:") {
+                    kind = v.trim().to_string();
+                } else if let Some(v) = line.strip_prefix("data:") {
+                    data.push_str(v.trim());
+                }
+            }
+            if id.is_none() && kind.is_empty() && data.is_empty() {
+                continue; // a keep-alive comment
+            }
+            let data = serde_json::from_str(&data).unwrap_or(Value::Null);
+            match id {
+                Some(id) => events.push((id, kind, data)),
+                None => {
+                    assert_eq!(kind, "progress", "only progress events have no id");
+                    progress.push(data);
+                }
+            }
+        }
+    }
+    (events, progress)
+}
+
+/// The value of the sample whose name and labels are exactly `series`.
+pub fn sample(text: &str, series: &str) -> f64 {
+    text.lines()
+        .find_map(|l| l.strip_prefix(series)?.strip_prefix(' ')?.parse().ok())
+        .unwrap_or_else(|| panic!("no sample {series} in:\n{text}"))
+}
+
+/// The sum of every labelled sample of `name` (`name{…} value` lines).
+pub fn sum_of(text: &str, name: &str) -> f64 {
+    text.lines()
+        .filter(|l| {
+            l.strip_prefix(name)
+                .is_some_and(|rest| rest.starts_with('{'))
+        })
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+        .sum()
+}
+
+/// What a Prometheus scraper requires of the text format: every sample belongs to the
+/// family whose `# TYPE` came last (one group per family, no family twice), and every
+/// histogram's buckets are cumulative and end in `+Inf` = `_count`.
+pub fn check_prometheus_text(text: &str) {
+    let mut seen = std::collections::HashSet::new();
+    let mut current: Option<(String, String)> = None;
+    let mut last_bucket: Option<(String, f64)> = None;
+    for line in text.lines() {
+        if let Some(rest) = line.strip_prefix("# TYPE ") {
+            let mut parts = rest.split(' ');
+            let (name, kind) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
+            assert!(
+                seen.insert(name.to_string()),
+                "family {name} declared twice"
+            );
+            current = Some((name.to_string(), kind.to_string()));
+            continue;
+        }
+        if line.starts_with('#') || line.is_empty() {
+            continue;
+        }
+        let (family, kind) = current.clone().expect("a sample before any # TYPE");
+        let name = line.split(['{', ' ']).next().unwrap_or("");
+        let value: f64 = line
+            .rsplit(' ')
+            .next()
+            .and_then(|v| v.parse().ok())
+            .expect(line);
+        if kind == "histogram" {
+            let suffix = name.strip_prefix(family.as_str()).unwrap_or("?");
+            assert!(
+                ["_bucket", "_sum", "_count"].contains(&suffix),
+                "{name} outside its family {family}"
+            );
+            let series = line.split(",le=").next().unwrap_or("").to_string();
+            if suffix == "_bucket" {
+                if let Some((_, prev)) = last_bucket.as_ref().filter(|(s, _)| *s == series) {
+                    assert!(value >= *prev, "buckets must be cumulative: {line}");
+                }
+                last_bucket = Some((series, value));
+            } else if suffix == "_count" {
+                let (_, inf) = last_bucket.clone().expect("buckets before _count");
+                assert_eq!(value, inf, "+Inf bucket equals _count: {line}");
+            }
+        } else {
+            assert_eq!(name, family, "sample outside its family group");
+        }
+    }
+}
+
+pub fn csv_reader(text: &str) -> csv::Reader<&[u8]> {
+    csv::ReaderBuilder::new().from_reader(text.as_bytes())
+}
+
+pub fn too_many_rows(n: usize) -> Vec<u8> {
+    let mut s = String::from("Company,Email\n");
+    for i in 0..n {
+        s.push_str(&format!("Company {i},p{i}@example.com\n"));
+    }
+    s.into_bytes()
+}
+
+/// A valid list with a NUL byte inserted at byte `at` (PostgreSQL's text columns refuse
+/// NUL, so this must be refused before anything is written).
+pub fn nul_at(at: usize) -> Vec<u8> {
+    let mut bytes = too_many_rows(100);
+    bytes.insert(at, 0);
+    bytes
+}
+
+/// Sends a multipart upload over a raw socket: with `declared` as Content-Length, or
+/// chunked when `None`, writing `send` bytes of file content (1 MB at a time) while
+/// reading the answer concurrently. Returns the status, the JSON body, and whether the
+/// writer had sent everything before the answer arrived.
+pub async fn raw_upload(app: &App, declared: Option<usize>, send: usize) -> (u16, Value, bool) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let addr = app.base.trim_start_matches("http://").to_string();
+    let stream = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    let (mut rd, mut wr) = stream.into_split();
+    let boundary = "atlboundary";
+    let length = match declared {
+        Some(n) => format!("Content-Length: {n}\r\n"),
+        None => "Transfer-Encoding: chunked\r\n".to_string(),
+    };
+    let head = format!(
+        "POST /api/atl/upload HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {}\r\n\
+         Content-Type: multipart/form-data; boundary={boundary}\r\n{length}Connection: close\r\n\r\n",
+        app.key.as_deref().unwrap_or("")
+    );
+    let part = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"big.csv\"\r\n\r\nCompany\n"
+    );
+    let chunked = declared.is_none();
+    let done = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let writer_done = done.clone();
+    let writer = tokio::spawn(async move {
+        let frame = |data: &[u8]| -> Vec<u8> {
+            if chunked {
+                let mut f = format!("{:x}\r\n", data.len()).into_bytes();
+                f.extend_from_slice(data);
+                f.extend_from_slice(b"\r\n");
+                f
+            } else {
+                data.to_vec()
+            }
+        };
+        wr.write_all(head.as_bytes()).await?;
+        wr.write_all(&frame(part.as_bytes())).await?;
+        let mb = vec![b'a'; 1 << 20];
+        let framed = frame(&mb);
+        for _ in 0..send >> 20 {
+            wr.write_all(&framed).await?;
+        }
+        writer_done.store(true, std::sync::atomic::Ordering::SeqCst);
+        Ok::<_, std::io::Error>(wr)
+    });
+    let mut response = Vec::new();
+    tokio::time::timeout(Duration::from_secs(60), rd.read_to_end(&mut response))
+        .await
+        .expect("an answer without the whole body")
+        .unwrap();
+    let finished = done.load(std::sync::atomic::Ordering::SeqCst);
+    writer.abort();
+    let text = String::from_utf8_lossy(&response);
+    let status: u16 = text
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    let body = text.split_once("\r\n\r\n").map(|(_, b)| b).unwrap_or("");
+    (
+        status,
+        serde_json::from_str(body).unwrap_or(Value::Null),
+        finished,
+    )
+}
+
+/// POSTs a control verb and checks its answer: `code` and the campaign's new `status`.
+pub async fn moved(
+    app: &App,
+    path: &str,
+    code: u16,
+    status: &str,
+    backend: impl std::fmt::Display,
+) {
+    let (s, body) = app.post(path).await;
+    assert_eq!(
+        (s, body["status"].as_str()),
+        (code, Some(status)),
+        "{backend}: POST {path}: {body}"
+    );
+}

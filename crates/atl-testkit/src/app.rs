@@ -1,0 +1,212 @@
+//! The whole app for one test (feature `app`): the HTTP API on 127.0.0.1:0 over a given
+//! store, optionally with the real engine and agents on an in-process sandbox, called
+//! through typed helpers. Stops gracefully with [`TestApp::stop`].
+
+use crate::TempDir;
+use atl_server::{AppContext, ServeError, serve_on};
+use atl_store::Store;
+use serde_json::Value;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio_util::sync::CancellationToken;
+
+/// How a [`TestApp`] is started.
+#[derive(Debug, Clone)]
+pub struct AppOptions {
+    /// Run the coordinator (workers on the sandbox) beside the API.
+    pub engine: bool,
+    /// Jobs in flight at once when `engine`.
+    pub concurrency: usize,
+    pub sandbox: atl_sandbox::SandboxConfig,
+    /// How often event streams poll the events table.
+    pub event_poll: Duration,
+    /// SSE keep-alive comments.
+    pub keep_alive: Duration,
+    /// Create an API key for this team first (kept in [`TestApp::key`]).
+    pub key_for_team: Option<String>,
+}
+
+impl Default for AppOptions {
+    fn default() -> Self {
+        AppOptions {
+            engine: false,
+            concurrency: 16,
+            sandbox: atl_sandbox::SandboxConfig::default(),
+            event_poll: Duration::from_millis(50),
+            keep_alive: Duration::from_millis(200),
+            key_for_team: None,
+        }
+    }
+}
+
+impl AppOptions {
+    /// The API with the engine on a healthy sandbox.
+    pub fn with_engine() -> Self {
+        AppOptions {
+            engine: true,
+            ..AppOptions::default()
+        }
+    }
+}
+
+/// An engine configuration for tests: `concurrency` jobs, idle polls of 20 ms and retries
+/// that back off milliseconds instead of seconds.
+pub fn fast_engine(data_dir: PathBuf, concurrency: usize) -> atl_engine::EngineConfig {
+    atl_engine::EngineConfig {
+        concurrency,
+        data_dir,
+        poll_idle: Duration::from_millis(20),
+        retry: atl_domain::RetryPolicy {
+            backoff_base: Duration::from_millis(10),
+            backoff_cap: Duration::from_millis(50),
+            ..Default::default()
+        },
+        ..Default::default()
+    }
+}
+
+/// A running server for one test.
+pub struct TestApp {
+    pub base: String,
+    pub client: reqwest::Client,
+    /// The bearer key every request helper sends, when set.
+    pub key: Option<String>,
+    /// The in-process sandbox's origin when the engine runs.
+    pub sandbox_origin: Option<String>,
+    shutdown: CancellationToken,
+    handle: tokio::task::JoinHandle<Result<(), ServeError>>,
+    data_dir: TempDir,
+}
+
+impl TestApp {
+    pub async fn start(store: Store, options: AppOptions) -> TestApp {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let key = match &options.key_for_team {
+            Some(team) => Some(
+                store
+                    .create_api_key(team, Some("test"))
+                    .await
+                    .unwrap()
+                    .plaintext,
+            ),
+            None => None,
+        };
+        let data_dir = TempDir::new("app-data");
+        let mut ctx = AppContext::new(store.clone(), data_dir.path());
+        ctx.event_poll = options.event_poll;
+        ctx.keep_alive = options.keep_alive;
+        let mut sandbox_origin = None;
+        if options.engine {
+            let providers = atl_app::Providers::embedded_sandbox(data_dir.path(), options.sandbox)
+                .await
+                .unwrap();
+            if let atl_app::ProviderMode::Sandbox { origin, .. } = &providers.mode {
+                sandbox_origin = Some(origin.clone());
+            }
+            let config = fast_engine(data_dir.path().to_path_buf(), options.concurrency);
+            let coordinator = atl_app::coordinator(&store, &providers, config);
+            ctx.providers = Some(Arc::new(providers));
+            ctx.coordinator = Some(Arc::new(coordinator));
+        }
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let shutdown = CancellationToken::new();
+        let handle = tokio::spawn(serve_on(ctx, listener, shutdown.clone()));
+        TestApp {
+            base,
+            client: reqwest::Client::new(),
+            key,
+            sandbox_origin,
+            shutdown,
+            handle,
+            data_dir,
+        }
+    }
+
+    /// Where the app writes audio and other artefacts.
+    pub fn data_dir(&self) -> &std::path::Path {
+        self.data_dir.path()
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// A request to `path` carrying the key, when there is one.
+    pub fn req(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
+        let r = self.client.request(method, self.url(path));
+        match &self.key {
+            Some(k) => r.bearer_auth(k),
+            None => r,
+        }
+    }
+
+    /// GET: the status and the JSON body (`null` when the body is not JSON).
+    pub async fn get(&self, path: &str) -> (u16, Value) {
+        json_answer(self.req(reqwest::Method::GET, path)).await
+    }
+
+    /// POST with no body: the status and the JSON body.
+    pub async fn post(&self, path: &str) -> (u16, Value) {
+        json_answer(self.req(reqwest::Method::POST, path)).await
+    }
+
+    /// POST /upload of `bytes` as `<name>.csv`, campaign name `name`.
+    pub async fn upload(&self, name: &str, bytes: Vec<u8>) -> (u16, Value) {
+        let form = reqwest::multipart::Form::new()
+            .text("name", name.to_string())
+            .part(
+                "file",
+                reqwest::multipart::Part::bytes(bytes).file_name(format!("{name}.csv")),
+            );
+        json_answer(
+            self.req(reqwest::Method::POST, "/api/atl/upload")
+                .multipart(form),
+        )
+        .await
+    }
+
+    /// Switches the sandbox's faults (`{}` = healthy again).
+    pub async fn sandbox_config(&self, config: Value) {
+        let origin = self
+            .sandbox_origin
+            .as_deref()
+            .expect("the app runs on a sandbox");
+        let r = reqwest::Client::new()
+            .post(format!("{origin}/_sandbox/config"))
+            .json(&config)
+            .send()
+            .await
+            .unwrap();
+        assert!(r.status().is_success(), "sandbox config: {}", r.status());
+    }
+
+    /// Stops taking requests and waits for the server (and its event streams) to end.
+    pub async fn stop(self) {
+        self.shutdown.cancel();
+        tokio::time::timeout(Duration::from_secs(30), self.handle)
+            .await
+            .expect("server stops within the drain timeout")
+            .unwrap()
+            .unwrap();
+    }
+}
+
+async fn json_answer(request: reqwest::RequestBuilder) -> (u16, Value) {
+    let r = request.send().await.unwrap();
+    let status = r.status().as_u16();
+    (status, r.json().await.unwrap_or(Value::Null))
+}
+
+/// Every API error has the one shape: `{"error": {"code", "message", …}}` with a message.
+#[track_caller]
+pub fn assert_error(body: &Value, code: &str) {
+    assert_eq!(body["error"]["code"], code, "{body}");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .is_some_and(|m| !m.is_empty()),
+        "{body}"
+    );
+}
