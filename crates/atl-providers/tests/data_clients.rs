@@ -39,6 +39,13 @@ fn assert_no_key(e: &ProviderError) {
     assert!(!shown.contains(KEY), "key leaked: {shown}");
 }
 
+/// A mock server answering `verb route` with `template`.
+async fn responding(verb: &str, route: &str, template: ResponseTemplate) -> MockServer {
+    let server = MockServer::start().await;
+    respond(&server, verb, route, template).await;
+    server
+}
+
 async fn respond(server: &MockServer, verb: &str, route: &str, template: ResponseTemplate) {
     Mock::given(method(verb))
         .and(path(route))
@@ -130,9 +137,7 @@ async fn apollo_match_hit_and_miss() {
         "None fields are not sent: {sent}"
     );
 
-    let server = MockServer::start().await;
-    respond(
-        &server,
+    let server = responding(
         "POST",
         "/api/v1/people/match",
         ResponseTemplate::new(200).set_body_json(json!({"person": null})),
@@ -248,9 +253,7 @@ async fn apollo_org_enrich_and_search_pagination() {
     assert_eq!(usage.lookups, 0, "api_search is free");
 
     // The other documented shape: a top-level total_entries.
-    let server = MockServer::start().await;
-    respond(
-        &server,
+    let server = responding(
         "POST",
         "/api/v1/mixed_people/api_search",
         ResponseTemplate::new(200).set_body_json(json!({"people": [], "total_entries": 51})),
@@ -269,9 +272,7 @@ async fn apollo_org_enrich_and_search_pagination() {
 
 #[tokio::test]
 async fn apollo_errors() {
-    let server = MockServer::start().await;
-    respond(
-        &server,
+    let server = responding(
         "POST",
         "/api/v1/people/match",
         ResponseTemplate::new(429)
@@ -321,9 +322,7 @@ async fn apollo_errors() {
         "{err:?}"
     );
 
-    let server = MockServer::start().await;
-    respond(
-        &server,
+    let server = responding(
         "POST",
         "/api/v1/people/match",
         ResponseTemplate::new(200).set_body_string("<html>oops</html>"),
@@ -421,9 +420,7 @@ async fn brave_results_no_web_and_rate_limit() {
     assert_eq!(hits[0].published_date.as_deref(), Some("2 weeks ago"));
     assert_eq!(usage.lookups, 1);
 
-    let server = MockServer::start().await;
-    respond(
-        &server,
+    let server = responding(
         "GET",
         "/res/v1/web/search",
         ResponseTemplate::new(200)
@@ -436,9 +433,7 @@ async fn brave_results_no_web_and_rate_limit() {
         .unwrap();
     assert!(hits.is_empty());
 
-    let server = MockServer::start().await;
-    respond(
-        &server,
+    let server = responding(
         "GET",
         "/res/v1/web/search",
         ResponseTemplate::new(429)
@@ -743,9 +738,7 @@ async fn cartesia_writes_the_wav_and_reads_its_length() {
     assert_eq!(tts.name(), "cartesia");
 
     // Errors: missing version → 400 in the mock's words; non-WAV body → InvalidResponse.
-    let server = MockServer::start().await;
-    respond(
-        &server,
+    let server = responding(
         "POST",
         "/tts/bytes",
         ResponseTemplate::new(400).set_body_json(json!({"title": "Invalid version", "message": "Cartesia-Version header is required", "error_code": "invalid_version"})),
@@ -760,9 +753,7 @@ async fn cartesia_writes_the_wav_and_reads_its_length() {
         "{err:?}"
     );
     assert_no_key(&err);
-    let server = MockServer::start().await;
-    respond(
-        &server,
+    let server = responding(
         "POST",
         "/tts/bytes",
         ResponseTemplate::new(200).set_body_raw(b"ID3garbage".to_vec(), "audio/mpeg"),
@@ -773,9 +764,7 @@ async fn cartesia_writes_the_wav_and_reads_its_length() {
         .await
         .unwrap_err();
     assert!(err.kind == ErrorKind::InvalidResponse, "{err:?}");
-    let server = MockServer::start().await;
-    respond(
-        &server,
+    let server = responding(
         "POST",
         "/tts/bytes",
         ResponseTemplate::new(429).insert_header("retry-after", "4"),

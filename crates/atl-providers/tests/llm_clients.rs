@@ -105,6 +105,13 @@ fn tool_round_trip_request() -> ChatRequest {
     }
 }
 
+/// A mock server answering POSTs to `route` with `template`.
+async fn serving(route: &str, template: ResponseTemplate) -> MockServer {
+    let server = MockServer::start().await;
+    mount(&server, route, template).await;
+    server
+}
+
 async fn mount(server: &MockServer, route: &str, template: ResponseTemplate) {
     Mock::given(method("POST"))
         .and(path(route))
@@ -174,9 +181,7 @@ async fn openai_json_schema_reply_and_request_shape() {
 
 #[tokio::test]
 async fn tool_calls_round_trip_on_cerebras() {
-    let server = MockServer::start().await;
-    mount(
-        &server,
+    let server = serving(
         "/chat/completions",
         ResponseTemplate::new(200).set_body_json(fixture("openai_tool_call.json")),
     )
@@ -257,9 +262,7 @@ async fn unparsable_tool_arguments_are_invalid_response() {
 
 #[tokio::test]
 async fn deepseek_json_mode_cache_hits_and_thinking() {
-    let server = MockServer::start().await;
-    mount(
-        &server,
+    let server = serving(
         "/chat/completions",
         ResponseTemplate::new(200).set_body_json(fixture("deepseek_json.json")),
     )
@@ -336,9 +339,7 @@ async fn openrouter_cost_and_attribution_headers() {
 
 #[tokio::test]
 async fn openrouter_error_inside_200() {
-    let server = MockServer::start().await;
-    mount(
-        &server,
+    let server = serving(
         "/chat/completions",
         ResponseTemplate::new(200).set_body_json(fixture("openrouter_error_in_200.json")),
     )
@@ -493,9 +494,7 @@ async fn openai_compatible_error_shapes() {
 #[tokio::test]
 async fn malformed_2xx_bodies_are_invalid_response() {
     for body in ["not json", "{\"choices\": []}", "{\"choices\": 7}"] {
-        let server = MockServer::start().await;
-        mount(
-            &server,
+        let server = serving(
             "/chat/completions",
             ResponseTemplate::new(200).set_body_raw(body, "application/json"),
         )
@@ -510,9 +509,7 @@ async fn malformed_2xx_bodies_are_invalid_response() {
 
 #[tokio::test]
 async fn keyless_local_server_sends_no_authorization() {
-    let server = MockServer::start().await;
-    mount(
-        &server,
+    let server = serving(
         "/chat/completions",
         ResponseTemplate::new(200).set_body_json(fixture("openai_text.json")),
     )
@@ -535,9 +532,7 @@ async fn keyless_local_server_sends_no_authorization() {
 
 #[tokio::test]
 async fn timeouts_and_refused_connections() {
-    let server = MockServer::start().await;
-    mount(
-        &server,
+    let server = serving(
         "/chat/completions",
         ResponseTemplate::new(200)
             .set_body_json(fixture("openai_text.json"))
@@ -632,9 +627,7 @@ async fn anthropic_text_reply_headers_and_usage() {
 
 #[tokio::test]
 async fn anthropic_tool_use_and_tool_result_blocks() {
-    let server = MockServer::start().await;
-    mount(
-        &server,
+    let server = serving(
         "/v1/messages",
         ResponseTemplate::new(200).set_body_json(fixture("anthropic_tool_use.json")),
     )
@@ -715,9 +708,7 @@ async fn anthropic_json_schema_via_forced_tool() {
 #[tokio::test]
 async fn anthropic_error_shapes() {
     // 529 overloaded → Server{529}
-    let server = MockServer::start().await;
-    mount(
-        &server,
+    let server = serving(
         "/v1/messages",
         ResponseTemplate::new(529).set_body_json(fixture("anthropic_overloaded.json")),
     )
@@ -732,9 +723,7 @@ async fn anthropic_error_shapes() {
     );
 
     // 429 with retry-after and RFC 3339 resets: retry-after wins.
-    let server = MockServer::start().await;
-    mount(
-        &server,
+    let server = serving(
         "/v1/messages",
         ResponseTemplate::new(429)
             .set_body_json(fixture("anthropic_rate_limit.json"))
@@ -826,9 +815,7 @@ async fn anthropic_error_shapes() {
         assert_no_key(&err);
     }
     // 413 from Cloudflare is not JSON.
-    let server = MockServer::start().await;
-    mount(
-        &server,
+    let server = serving(
         "/v1/messages",
         ResponseTemplate::new(413).set_body_string("<html>Request Entity Too Large</html>"),
     )
@@ -845,9 +832,7 @@ async fn anthropic_error_shapes() {
 
 #[tokio::test]
 async fn anthropic_malformed_body_and_debug() {
-    let server = MockServer::start().await;
-    mount(
-        &server,
+    let server = serving(
         "/v1/messages",
         ResponseTemplate::new(200).set_body_raw("{\"content\": [", "application/json"),
     )

@@ -6,7 +6,7 @@ use atl_store::{
     AttemptOutcome, AttemptSpend, ClaimRequest, ClaimedJob, FailNext, FailOutcome, KindCosts,
     MissingSubAgent, NewCampaign, Reservation, Store, WorkerInfo,
 };
-use atl_testkit::{TestStore, all_stores, all_unmigrated_stores};
+use atl_testkit::{all_stores, all_unmigrated_stores};
 use serde_json::json;
 use std::time::Duration;
 
@@ -74,24 +74,6 @@ async fn assert_books(store: &Store, c: i64, backend: &str) {
     let stored = store.campaign_counters(c).await.unwrap();
     let counted = store.recount_campaign(c).await.unwrap();
     assert_eq!(stored, counted, "{backend}: counters differ from rows");
-}
-
-async fn sql(store: &TestStore, statement: &str) {
-    if store.backend() == atl_store::Backend::Sqlite {
-        let pool = sqlx::SqlitePool::connect(store.url()).await.unwrap();
-        sqlx::query(sqlx::AssertSqlSafe(statement.to_string()))
-            .execute(&pool)
-            .await
-            .unwrap();
-        pool.close().await;
-    } else {
-        let pool = sqlx::PgPool::connect(store.url()).await.unwrap();
-        sqlx::query(sqlx::AssertSqlSafe(statement.to_string()))
-            .execute(&pool)
-            .await
-            .unwrap();
-        pool.close().await;
-    }
 }
 
 #[tokio::test]
@@ -649,7 +631,7 @@ async fn migration_0003_rewrites_old_rows_under_the_new_rules() {
             ),
         ];
         for statement in &old_rows {
-            sql(&store, statement).await;
+            store.execute_raw(statement).await;
         }
         store.migrate().await.unwrap();
         let targets = store.list_targets(1, None, 10, 0).await.unwrap();

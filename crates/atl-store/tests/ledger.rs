@@ -545,25 +545,6 @@ async fn print_claim_plan(store: &atl_testkit::TestStore) {
     }
 }
 
-/// Runs one statement on the test database behind the store's back.
-async fn tamper(store: &atl_testkit::TestStore, sql: &str) {
-    if store.backend() == atl_store::Backend::Sqlite {
-        let pool = sqlx::SqlitePool::connect(store.url()).await.unwrap();
-        sqlx::query(sqlx::AssertSqlSafe(sql.to_string()))
-            .execute(&pool)
-            .await
-            .unwrap();
-        pool.close().await;
-    } else {
-        let pool = sqlx::PgPool::connect(store.url()).await.unwrap();
-        sqlx::query(sqlx::AssertSqlSafe(sql.to_string()))
-            .execute(&pool)
-            .await
-            .unwrap();
-        pool.close().await;
-    }
-}
-
 #[tokio::test]
 async fn the_last_completion_settles_the_campaign_and_a_miscount_is_caught_when_idle() {
     for (backend, store) in all_stores().await {
@@ -602,13 +583,11 @@ async fn the_last_completion_settles_the_campaign_and_a_miscount_is_caught_when_
         let c = campaign(&store, 1, None).await;
         store.start_campaign(c, ALL, 3).await.unwrap();
         let mut jobs = store.claim_jobs(&req(100)).await.unwrap();
-        tamper(
-            &store,
-            &format!(
+        store
+            .execute_raw(&format!(
                 "UPDATE atl_campaigns SET in_progress_count = in_progress_count + 5 WHERE id = {c}"
-            ),
-        )
-        .await;
+            ))
+            .await;
         assert!(
             !store.settle_if_done(c).await.unwrap(),
             "{backend}: jobs are still running"

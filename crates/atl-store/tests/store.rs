@@ -45,21 +45,7 @@ async fn campaign_count(store: &TestStore) -> usize {
 
 /// Targets across every campaign, counted through a raw connection.
 async fn total_targets_in_db(store: &TestStore) -> i64 {
-    let sql = "SELECT COUNT(*) FROM atl_targets";
-    match store.backend() {
-        Backend::Sqlite => {
-            let pool = sqlx::SqlitePool::connect(store.url()).await.unwrap();
-            let n = sqlx::query_scalar(sql).fetch_one(&pool).await.unwrap();
-            pool.close().await;
-            n
-        }
-        Backend::Postgres => {
-            let pool = sqlx::PgPool::connect(store.url()).await.unwrap();
-            let n = sqlx::query_scalar(sql).fetch_one(&pool).await.unwrap();
-            pool.close().await;
-            n
-        }
-    }
+    store.scalar_raw("SELECT COUNT(*) FROM atl_targets").await
 }
 
 #[tokio::test]

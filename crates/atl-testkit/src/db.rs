@@ -24,6 +24,28 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use atl_store::{Backend, Store, redact_url, url_password};
 
+/// Runs `$body` with `$conn`, a connection of its own to the test database (SQLite or
+/// PostgreSQL, whichever the store is on), closed afterwards.
+macro_rules! on_raw_connection {
+    ($test_store:ident, |$conn:ident| $body:block) => {
+        if $test_store.store.backend() == Backend::Sqlite {
+            let mut $conn = sqlx::SqliteConnection::connect(&$test_store.url)
+                .await
+                .unwrap_or_else(|e| panic!("cannot open {}: {e}", $test_store.url));
+            let out = $body;
+            let _ = $conn.close().await;
+            out
+        } else {
+            let mut $conn = PgConnection::connect(&$test_store.url)
+                .await
+                .unwrap_or_else(|e| panic!("cannot connect to the test database: {e}"));
+            let out = $body;
+            let _ = $conn.close().await;
+            out
+        }
+    };
+}
+
 pub const DEFAULT_TEST_POSTGRES_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
 
 /// A migrated store on a throw-away database, removed on drop (or by [`TestStore::cleanup`]).
@@ -62,23 +84,22 @@ impl TestStore {
     /// of its own (to write what the store's API refuses to, or to age a row).
     pub async fn execute_raw(&self, statement: &str) {
         let statement = AssertSqlSafe(statement.to_string());
-        if self.store.backend() == Backend::Sqlite {
-            let mut conn = sqlx::SqliteConnection::connect(&self.url)
-                .await
-                .unwrap_or_else(|e| panic!("cannot open {}: {e}", self.url));
+        on_raw_connection!(self, |conn| {
             conn.execute(statement)
                 .await
                 .unwrap_or_else(|e| panic!("raw statement failed: {e}"));
-            let _ = conn.close().await;
-        } else {
-            let mut conn = PgConnection::connect(&self.url)
+        })
+    }
+
+    /// Runs one query answering one integer on the test database behind the store's back.
+    pub async fn scalar_raw(&self, query: &str) -> i64 {
+        let query = AssertSqlSafe(query.to_string());
+        on_raw_connection!(self, |conn| {
+            sqlx::query_scalar(query)
+                .fetch_one(&mut conn)
                 .await
-                .unwrap_or_else(|e| panic!("cannot connect to the test database: {e}"));
-            conn.execute(statement)
-                .await
-                .unwrap_or_else(|e| panic!("raw statement failed: {e}"));
-            let _ = conn.close().await;
-        }
+                .unwrap_or_else(|e| panic!("raw query failed: {e}"))
+        })
     }
 
     /// PostgreSQL: ends every connection to this test database but the one asking, as a

@@ -39,9 +39,7 @@ async fn an_upload_is_listed_pending_and_quoted() {
 /// A completed campaign's status has the agreed fields, named exactly.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_completed_campaign_reports_the_agreed_status_fields() {
-    for (backend, store) in all_stores().await {
-        let app = spawn_app(store.store(), true).await;
-        let id = completed_campaign(&app).await;
+    for (backend, _store, app, id) in completed_campaigns().await {
         // Status: done, in the status view's shape (`campaign_id`, `status`, `progress`).
         let (_, st) = app.get(&format!("/api/atl/campaigns/{id}/status")).await;
         assert_eq!(st["status"], "completed", "{backend}: {st}");
@@ -61,7 +59,6 @@ async fn a_completed_campaign_reports_the_agreed_status_fields() {
         ] {
             assert!(st.get(k).is_some(), "{k} missing: {st}");
         }
-
         app.stop().await;
     }
 }
@@ -70,12 +67,7 @@ async fn a_completed_campaign_reports_the_agreed_status_fields() {
 /// campaign cancels its targets; without providers the server cannot quote.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn refused_transitions_answer_409_and_quotes_need_providers() {
-    for (backend, store) in all_stores().await {
-        let KeyedApp {
-            app,
-            campaign_id: id,
-            other_key: _,
-        } = keyed_app(&store).await;
+    on_keyed_app(async |backend, store, app, id, _other_key| {
         let untouched = fingerprint(&store).await;
         let count = || async { store.count_campaigns(None).await.unwrap() };
         // Transitions that are not allowed answer 409 with the reason.
@@ -94,8 +86,8 @@ async fn refused_transitions_answer_409_and_quotes_need_providers() {
         assert_eq!(count().await, 1);
         // Sanity of the fingerprint itself: the cancel above did change it.
         assert_ne!(fingerprint(&store).await, untouched, "{backend}");
-        app.stop().await;
-    }
+    })
+    .await;
 }
 
 /// The control verbs that succeed: each answers the campaign's status after the move, and

@@ -6,12 +6,7 @@ use crate::helpers::*;
 /// 400, 404 and 405 in the one error shape.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unparsable_requests_unknown_routes_and_wrong_methods_answer_the_error_shape() {
-    for (_backend, store) in all_stores().await {
-        let KeyedApp {
-            app,
-            campaign_id: _,
-            other_key: _,
-        } = keyed_app(&store).await;
+    on_keyed_app(async |_backend, _store, app, _id, _other_key| {
         let (s, body) = app.get("/api/atl/campaigns/abc").await;
         assert_eq!(s, 400, "{body}");
         assert_error(&body, "bad_request");
@@ -32,7 +27,6 @@ async fn unparsable_requests_unknown_routes_and_wrong_methods_answer_the_error_s
         let (s, body) = app.get("/api/atl/campaigns/999999/status").await;
         assert_eq!(s, 404);
         assert_error(&body, "not_found");
-
-        app.stop().await;
-    }
+    })
+    .await;
 }

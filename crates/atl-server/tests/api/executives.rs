@@ -6,9 +6,7 @@ use crate::helpers::*;
 /// Executives across the list: per account, deduplicated, by seniority.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn executives_are_deduplicated_and_filtered() {
-    for (backend, store) in all_stores().await {
-        let app = spawn_app(store.store(), true).await;
-        let id = completed_campaign(&app).await;
+    for (backend, _store, app, id) in completed_campaigns().await {
         let (s, ex) = app
             .get(&format!("/api/atl/campaigns/{id}/executives?per_account=1"))
             .await;
@@ -52,7 +50,6 @@ async fn executives_are_deduplicated_and_filtered() {
                 .iter()
                 .all(|e| e["seniority"] == "c_suite")
         );
-
         app.stop().await;
     }
 }

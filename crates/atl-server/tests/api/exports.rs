@@ -7,9 +7,7 @@ use serde_json::Value;
 /// a formula are neutralised, phones and numbers kept.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn csv_export_neutralises_formulas_and_keeps_input_columns_first() {
-    for (backend, store) in all_stores().await {
-        let app = spawn_app(store.store(), true).await;
-        let id = completed_campaign(&app).await;
+    for (backend, _store, app, id) in completed_campaigns().await {
         let csv = app
             .req(
                 reqwest::Method::GET,
@@ -78,9 +76,7 @@ async fn csv_export_neutralises_formulas_and_keeps_input_columns_first() {
 /// JSONL: values exactly as they are (JSON is not a spreadsheet).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn jsonl_export_keeps_values_as_they_are() {
-    for (_backend, store) in all_stores().await {
-        let app = spawn_app(store.store(), true).await;
-        let id = completed_campaign(&app).await;
+    for (_backend, _store, app, id) in completed_campaigns().await {
         let jsonl = app
             .req(
                 reqwest::Method::GET,

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use atl_store::Store;
+use atl_testkit::TestStore;
 use atl_testkit::app::{AppOptions, TestApp};
 use futures::StreamExt;
 use serde_json::Value;
@@ -51,6 +52,35 @@ pub const SMALL_CSV: &str = "Company,Contact,Email,Title,Website,Notes\n\
 Acme Corp,Jane Doe,jane@acme.com,CEO,https://acme.com,=HYPERLINK(\"http://evil\")\n\
 Globex,John Smith,john@globex.com,VP Sales,https://globex.com,+1 555\n\
 Initech,Bill Lumbergh,bill@initech.com,Director,https://initech.com,@risk\n";
+
+/// On each backend, the API with the engine and its SMALL_CSV campaign completed:
+/// `(backend, store, app, campaign id)`. Stop each app when done with it.
+pub async fn completed_campaigns() -> Vec<(&'static str, TestStore, App, i64)> {
+    let mut out = Vec::new();
+    for (backend, store) in all_stores().await {
+        let app = spawn_app(store.store(), true).await;
+        let id = completed_campaign(&app).await;
+        out.push((backend, store, app, id));
+    }
+    out
+}
+
+/// Runs `check(backend, store, app, campaign, other_key)` on each backend against
+/// [`keyed_app`]; stops the app afterwards.
+pub async fn on_keyed_app(check: impl AsyncFn(&'static str, &TestStore, &App, i64, &str)) {
+    for (backend, store) in all_stores().await {
+        let keyed = keyed_app(&store).await;
+        check(
+            backend,
+            &store,
+            &keyed.app,
+            keyed.campaign_id,
+            &keyed.other_key,
+        )
+        .await;
+        keyed.app.stop().await;
+    }
+}
 
 /// Uploads SMALL_CSV, starts it and waits (polling its status) until it completed.
 pub async fn completed_campaign(app: &App) -> i64 {

@@ -10,12 +10,7 @@ use tokio_util::sync::CancellationToken;
 /// access even on loopback.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn wrong_or_missing_keys_are_unauthorized() {
-    for (_backend, store) in all_stores().await {
-        let KeyedApp {
-            app,
-            campaign_id: _,
-            other_key: _,
-        } = keyed_app(&store).await;
+    on_keyed_app(async |_backend, _store, app, _id, _other_key| {
         let r = app
             .client
             .get(app.url("/api/atl/campaigns"))
@@ -37,20 +32,15 @@ async fn wrong_or_missing_keys_are_unauthorized() {
             401,
             "keys exist: no anonymous access even on loopback"
         );
-        app.stop().await;
-    }
+    })
+    .await;
 }
 
 /// Another team's campaign is not found; a wrong key or another team's key changes
 /// nothing on any route, and neither team sees the other's campaigns.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn another_teams_ids_are_not_found_on_any_route_and_move_nothing() {
-    for (backend, store) in all_stores().await {
-        let KeyedApp {
-            app,
-            campaign_id: id,
-            other_key,
-        } = keyed_app(&store).await;
+    on_keyed_app(async |backend, store, app, id, other_key| {
         let untouched = fingerprint(&store).await;
         let theirs = app
             .client
@@ -131,7 +121,7 @@ async fn another_teams_ids_are_not_found_on_any_route_and_move_nothing() {
             .map(|p| (reqwest::Method::GET, p))
             .chain(posts.iter().map(|p| (reqwest::Method::POST, p)));
         for (method, path) in requests {
-            for key in [wrong, other_key.as_str()] {
+            for key in [wrong, other_key] {
                 let expected = if key == wrong { 401 } else { 404 };
                 let r = app
                     .client
@@ -153,9 +143,8 @@ async fn another_teams_ids_are_not_found_on_any_route_and_move_nothing() {
         assert_eq!(s, 404, "{backend}");
         store.delete_campaign(None, theirs_id).await.unwrap();
         assert_eq!(fingerprint(&store).await, untouched, "{backend}");
-
-        app.stop().await;
-    }
+    })
+    .await;
 }
 
 #[tokio::test]

@@ -6,9 +6,7 @@ use crate::helpers::*;
 /// Metrics see the jobs, the requests and the provider calls, in valid Prometheus text.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn metrics_count_jobs_requests_and_provider_calls() {
-    for (backend, store) in all_stores().await {
-        let app = spawn_app(store.store(), true).await;
-        completed_campaign(&app).await;
+    for (backend, _store, app, _id) in completed_campaigns().await {
         let metrics = app
             .req(reqwest::Method::GET, "/metrics")
             .send()
@@ -55,7 +53,6 @@ async fn metrics_count_jobs_requests_and_provider_calls() {
         );
         let own_results = sum_of(&metrics, "atl_results_total");
         assert_eq!(own_results, 12.0, "{backend}: {metrics}");
-
         app.stop().await;
     }
 }
@@ -63,9 +60,7 @@ async fn metrics_count_jobs_requests_and_provider_calls() {
 /// Another team's key sees the process's series but none of this team's ledger.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn another_teams_metrics_hold_none_of_this_teams_ledger() {
-    for (backend, store) in all_stores().await {
-        let app = spawn_app(store.store(), true).await;
-        completed_campaign(&app).await;
+    for (backend, store, app, _id) in completed_campaigns().await {
         let other = store.create_api_key("globex", None).await.unwrap();
         let theirs = app
             .client
@@ -90,7 +85,6 @@ async fn another_teams_metrics_hold_none_of_this_teams_ledger() {
             );
         }
         assert!(theirs.contains("atl_provider_calls_total"), "{theirs}");
-
         app.stop().await;
     }
 }

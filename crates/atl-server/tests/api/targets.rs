@@ -5,9 +5,7 @@ use crate::helpers::*;
 /// Targets are paginated, filtered by status and sorted; an unknown sort is refused.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn targets_are_paged_filtered_and_sorted() {
-    for (_backend, store) in all_stores().await {
-        let app = spawn_app(store.store(), true).await;
-        let id = completed_campaign(&app).await;
+    for (_backend, _store, app, id) in completed_campaigns().await {
         // Targets: paginated, filtered, sorted.
         let (_, page) = app
             .get(&format!(
@@ -28,7 +26,6 @@ async fn targets_are_paged_filtered_and_sorted() {
             .await;
         assert_eq!(s, 400);
         assert_error(&bad, "bad_request");
-
         app.stop().await;
     }
 }
@@ -37,9 +34,7 @@ async fn targets_are_paged_filtered_and_sorted() {
 /// provider, latency and confidence.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_target_carries_its_four_results() {
-    for (backend, store) in all_stores().await {
-        let app = spawn_app(store.store(), true).await;
-        let id = completed_campaign(&app).await;
+    for (backend, _store, app, id) in completed_campaigns().await {
         let (_, page) = app
             .get(&format!(
                 "/api/atl/campaigns/{id}/targets?limit=2&sort=-company"
@@ -65,7 +60,6 @@ async fn a_target_carries_its_four_results() {
             );
             assert!(r["confidence"].is_number(), "{r}");
         }
-
         app.stop().await;
     }
 }
@@ -74,9 +68,7 @@ async fn a_target_carries_its_four_results() {
 /// renders it (a WAV), books its cost and attaches it to the voice result.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn audio_is_rendered_on_first_request_and_booked() {
-    for (backend, store) in all_stores().await {
-        let app = spawn_app(store.store(), true).await;
-        let id = completed_campaign(&app).await;
+    for (backend, _store, app, id) in completed_campaigns().await {
         let (_, page) = app
             .get(&format!(
                 "/api/atl/campaigns/{id}/targets?limit=2&sort=-company"

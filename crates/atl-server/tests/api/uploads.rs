@@ -7,12 +7,7 @@ use serde_json::{Value, json};
 /// the body and a form without a file are refused with their status and change nothing.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn refused_uploads_answer_their_status_and_change_nothing() {
-    for (backend, store) in all_stores().await {
-        let KeyedApp {
-            app,
-            campaign_id: _,
-            other_key: _,
-        } = keyed_app(&store).await;
+    on_keyed_app(async |backend, store, app, _id, _other_key| {
         let untouched = fingerprint(&store).await;
         let mut junk: Vec<u8> = (0..4096u32).map(|i| (i * 7919 % 251) as u8).collect();
         junk[..4].copy_from_slice(b"\x89PNG");
@@ -83,21 +78,15 @@ async fn refused_uploads_answer_their_status_and_change_nothing() {
             .unwrap();
         assert_eq!(r.status(), 400);
         assert_error(&r.json().await.unwrap(), "bad_request");
-
-        app.stop().await;
-    }
+    })
+    .await;
 }
 
 /// Oversized uploads are refused while they arrive: declared ones before the body is
 /// read, streamed ones once the limit has arrived.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn oversized_uploads_are_refused_while_they_arrive() {
-    for (backend, store) in all_stores().await {
-        let KeyedApp {
-            app,
-            campaign_id: _,
-            other_key: _,
-        } = keyed_app(&store).await;
+    on_keyed_app(async |backend, store, app, _id, _other_key| {
         let untouched = fingerprint(&store).await;
         // 60 MB, declared up front: refused before the body is read (only 1 MB is sent,
         // so a server that waited for the rest would time out here).
@@ -118,7 +107,6 @@ async fn oversized_uploads_are_refused_while_they_arrive() {
             untouched,
             "{backend}: oversize changed the store"
         );
-
-        app.stop().await;
-    }
+    })
+    .await;
 }
