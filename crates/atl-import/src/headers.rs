@@ -283,35 +283,45 @@ mod tests {
         assert_eq!(normalise("# Employees"), "employees");
     }
 
-    #[test]
-    fn name_is_the_company_only_without_a_better_column() {
-        let no = |_| false;
-        let sf = plan(&headers(&["NAME", "WEBSITE"]), &[], &no).unwrap();
-        assert_eq!(field_of(&sf, Field::CompanyName), Some("NAME"));
-        let both = plan(&headers(&["Name", "Company"]), &[], &no).unwrap();
-        assert_eq!(field_of(&both, Field::CompanyName), Some("Company"));
-        assert_eq!(field_of(&both, Field::ContactName), Some("Name"));
+    /// Plans `names` (URL-like values or not) and compares the column each field got.
+    #[track_caller]
+    fn check(names: &[&str], urls: bool, expected: &[(Field, Option<&str>)]) {
+        let p = plan(&headers(names), &[], &|_| urls).unwrap();
+        for (field, column) in expected {
+            assert_eq!(field_of(&p, *field), *column, "{names:?}: {field:?}");
+        }
     }
 
     #[test]
-    fn display_name_is_the_last_resort_company() {
-        let no = |_| false;
-        let semi = headers(&["Display Name", "First Name", "Last Name", "Primary Email"]);
-        let p = plan(&semi, &[], &no).unwrap();
-        assert_eq!(field_of(&p, Field::CompanyName), Some("Display Name"));
-        let with_org = headers(&["Display Name", "Organization"]);
-        let p = plan(&with_org, &[], &no).unwrap();
-        assert_eq!(field_of(&p, Field::CompanyName), Some("Organization"));
+    fn header_mapping() {
+        use Field::*;
+        // `Name` is the company only without a better column; then it is the contact.
+        check(&["NAME", "WEBSITE"], false, &[(CompanyName, Some("NAME"))]);
+        check(
+            &["Name", "Company"],
+            false,
+            &[(CompanyName, Some("Company")), (ContactName, Some("Name"))],
+        );
+        // `Display Name` is the last-resort company.
+        check(
+            &["Display Name", "First Name", "Last Name", "Primary Email"],
+            false,
+            &[(CompanyName, Some("Display Name"))],
+        );
+        check(
+            &["Display Name", "Organization"],
+            false,
+            &[(CompanyName, Some("Organization"))],
+        );
+        // A `URL` column is LinkedIn or the website by its values.
+        check(&["Company", "URL"], true, &[(LinkedinUrl, Some("URL"))]);
+        check(&["Company", "URL"], false, &[(Website, Some("URL"))]);
+    }
+
+    #[test]
+    fn a_display_name_beside_an_organization_stays_an_extra_column() {
+        let p = plan(&headers(&["Display Name", "Organization"]), &[], &|_| false).unwrap();
         assert_eq!(p.columns[0].role, Role::Extra);
-    }
-
-    #[test]
-    fn url_column_depends_on_its_values() {
-        let h = headers(&["Company", "URL"]);
-        let p = plan(&h, &[], &|_| true).unwrap();
-        assert_eq!(field_of(&p, Field::LinkedinUrl), Some("URL"));
-        let p = plan(&h, &[], &|_| false).unwrap();
-        assert_eq!(field_of(&p, Field::Website), Some("URL"));
     }
 
     #[test]
