@@ -31,6 +31,14 @@ impl TempDir {
     }
 }
 
+impl TempDir {
+    /// The path, kept after this value is gone (the caller removes it).
+    pub fn into_path(self) -> PathBuf {
+        let this = std::mem::ManuallyDrop::new(self);
+        this.path.clone()
+    }
+}
+
 impl Drop for TempDir {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.path);

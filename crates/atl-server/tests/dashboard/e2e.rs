@@ -6,7 +6,7 @@ use atl_testkit::all_stores;
 use fantoccini::Locator;
 use serde_json::json;
 
-use super::app::{App, temp_dir, testdata};
+use super::app::{temp_dir, testdata};
 use super::browser::{Browser, available};
 
 const LONG: Duration = Duration::from_secs(90);
@@ -26,7 +26,7 @@ async fn a_campaign_from_sign_in_to_export_in_chromium() {
             "anthropic": {"faults": {"quota_exhausted": {"every_nth": 1}}}
         }))
         .unwrap();
-        let app = App::start_with(store.store(), true, sandbox).await;
+        let app = super::app::start_with(store.store(), true, sandbox).await;
         let key = app.key.clone().unwrap();
         let b = Browser::launch().await;
         let shot = |name: &str| format!("{backend}-{name}");

@@ -6,7 +6,7 @@ use std::time::Duration;
 use atl_testkit::all_stores;
 use futures::StreamExt;
 
-use super::app::{App, testdata};
+use super::app::testdata;
 
 fn client() -> reqwest::Client {
     reqwest::Client::builder()
@@ -34,7 +34,7 @@ fn slice_form() -> reqwest::multipart::Form {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pages_need_a_session_whose_cookie_scripts_cannot_read() {
     for (backend, store) in all_stores().await {
-        let app = App::start(store.store(), true).await;
+        let app = super::app::start(store.store(), true).await;
         let key = app.key.clone().unwrap();
         let c = client();
         let r = c.get(app.url("/campaigns")).send().await.unwrap();
@@ -118,7 +118,7 @@ async fn pages_need_a_session_whose_cookie_scripts_cannot_read() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn nothing_on_a_page_comes_from_another_origin() {
     let (_, store) = all_stores().await.into_iter().next().unwrap();
-    let app = App::start(store.store(), false).await;
+    let app = super::app::start(store.store(), false).await;
     let c = client();
     for path in ["/sign-in", "/campaigns", "/upload"] {
         let body = c
@@ -161,7 +161,7 @@ async fn nothing_on_a_page_comes_from_another_origin() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_preview_explains_the_file_and_stores_nothing() {
     for (backend, store) in all_stores().await {
-        let app = App::start(store.store(), false).await;
+        let app = super::app::start(store.store(), false).await;
         let c = client();
         let r = c
             .post(app.url("/upload/preview"))
@@ -234,7 +234,7 @@ async fn frames(
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn the_live_stream_renders_progress_and_resumes_after_the_last_event() {
     for (backend, store) in all_stores().await {
-        let app = App::start(store.store(), false).await;
+        let app = super::app::start(store.store(), false).await;
         let c = client();
         let r = c
             .post(app.url("/upload"))
