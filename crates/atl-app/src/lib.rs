@@ -16,6 +16,7 @@ mod preview;
 mod providers;
 mod quote;
 pub mod record;
+mod retry;
 mod running;
 pub mod settings;
 mod status;
@@ -40,7 +41,8 @@ pub use providers::{ProviderMode, Providers};
 pub use quote::{
     AgentQuote, CampaignEstimate, QuoteLine, RetryQuote, estimate_campaign, retry_quote,
 };
-pub use running::{RetryOutcome, agent_kit, coordinator, retry_failed, run_campaign};
+pub use retry::{RetryOutcome, retry_failed};
+pub use running::{agent_kit, coordinator, run_campaign};
 pub use settings::{Settings, SettingsError};
 pub use status::{CostView, FailureReason, ProgressView, StatusView, rfc3339, status_view};
 pub use upload::read_upload_file;

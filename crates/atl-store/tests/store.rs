@@ -657,16 +657,7 @@ async fn create_authenticate_revoke_on_both_backends() {
 async fn pages_batches_and_keys_on_both_backends() {
     for (backend, store) in all_stores().await {
         let team = store.team_id("t").await.unwrap();
-        let mut tx = store
-            .begin_import(NewCampaign {
-                team_id: team,
-                name: "c".into(),
-                uploaded_file: None,
-                settings: serde_json::Value::Null,
-                budget_nano_usd: None,
-            })
-            .await
-            .unwrap();
+        let mut tx = store.begin_import(new_campaign(team, "c")).await.unwrap();
         tx.insert_targets(&[
             target(2, "beta", None, json!({"Region":"EU"})),
             target(3, "Alpha", None, json!({"Owner":"x","Region":"US"})),

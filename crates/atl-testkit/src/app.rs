@@ -142,6 +142,16 @@ impl TestApp {
         }
     }
 
+    /// GET with the key: the whole response.
+    pub async fn fetch(&self, path: &str) -> reqwest::Response {
+        self.req(reqwest::Method::GET, path).send().await.unwrap()
+    }
+
+    /// GET with the key: the body as text.
+    pub async fn text(&self, path: &str) -> String {
+        self.fetch(path).await.text().await.unwrap()
+    }
+
     /// GET: the status and the JSON body (`null` when the body is not JSON).
     pub async fn get(&self, path: &str) -> (u16, Value) {
         json_answer(self.req(reqwest::Method::GET, path)).await

@@ -26,8 +26,13 @@ fn env_of(pairs: &[(&str, &str)]) -> HashMap<String, String> {
 }
 
 #[track_caller]
+fn load(env: &[(&str, &str)], file: Option<&str>) -> Settings {
+    Settings::load(&env_of(env), file).unwrap_or_else(|e| panic!("{e}"))
+}
+
+#[track_caller]
 fn check(env: &[(&str, &str)], file: Option<&str>, expected: &str) {
-    let settings = Settings::load(&env_of(env), file).unwrap_or_else(|e| panic!("{e}"));
+    let settings = load(env, file);
     assert_eq!(summary(&settings), expected, "env {env:?}, file {file:?}");
 }
 
@@ -97,7 +102,7 @@ fn unusable_pool_sizes_fall_back() {
             .into_iter()
             .collect();
         let file = file.map(|n| format!("[database]\nmax_connections = {n}\n"));
-        let s = Settings::load(&env_of(&env), file.as_deref()).unwrap();
+        let s = load(&env, file.as_deref());
         assert_eq!(s.database.max_connections, pool, "{env:?} {file:?}");
     }
 }
@@ -130,11 +135,10 @@ fn refusals_name_the_setting() {
 
 #[test]
 fn the_file_keeps_the_providers_sections_for_the_providers() {
-    let s = Settings::load(
-        &env_of(&[("OPENAI_API_KEY", "sk-test")]),
+    let s = load(
+        &[("OPENAI_API_KEY", "sk-test")],
         Some("data_dir = \"d\"\n[routes]\nresearch = [\"openai:gpt-test\"]\n"),
-    )
-    .unwrap();
+    );
     let routes = s.providers.config.routes_for("research");
     assert_eq!(routes[0].to_string(), "openai:gpt-test");
     assert_eq!(s.data_dir, PathBuf::from("d"));
@@ -142,11 +146,10 @@ fn the_file_keeps_the_providers_sections_for_the_providers() {
 
 #[test]
 fn the_engine_config_takes_the_process_settings() {
-    let s = Settings::load(
-        &env_of(&[("ATL_DATA_DIR", "/tmp/x")]),
+    let s = load(
+        &[("ATL_DATA_DIR", "/tmp/x")],
         Some("[engine]\nconcurrency = 5\n"),
-    )
-    .unwrap();
+    );
     let c = s.engine_config(None);
     assert_eq!(
         (c.concurrency, c.data_dir.clone()),

@@ -62,7 +62,7 @@ async fn only_health_needs_no_key_and_the_docs_describe_every_route() {
         assert!(doc["components"]["schemas"]["StatusView"].is_object());
         assert!(doc["components"]["securitySchemes"]["bearer"].is_object());
 
-        let r = app.req(reqwest::Method::GET, "/docs").send().await.unwrap();
+        let r = app.fetch("/docs").await;
         assert_eq!(r.status(), 200);
         let page = r.text().await.unwrap();
         // The document is inside the page: nothing to fetch, from us or a CDN.

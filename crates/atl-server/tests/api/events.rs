@@ -15,14 +15,7 @@ async fn the_stream_follows_a_run_and_resumes_after_last_event_id() {
         let id = body["campaign_id"].as_i64().unwrap();
 
         // Subscribe before starting, then start; the engine in the server does the work.
-        let events = app
-            .req(
-                reqwest::Method::GET,
-                &format!("/api/atl/campaigns/{id}/events"),
-            )
-            .send()
-            .await
-            .unwrap();
+        let events = app.fetch(&format!("/api/atl/campaigns/{id}/events")).await;
         assert_eq!(events.status(), 200);
         assert!(
             events.headers()["content-type"]

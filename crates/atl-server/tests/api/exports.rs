@@ -9,13 +9,8 @@ use serde_json::Value;
 async fn csv_export_neutralises_formulas_and_keeps_input_columns_first() {
     for (backend, _store, app, id) in completed_campaigns().await {
         let csv = app
-            .req(
-                reqwest::Method::GET,
-                &format!("/api/atl/campaigns/{id}/export?format=csv"),
-            )
-            .send()
-            .await
-            .unwrap();
+            .fetch(&format!("/api/atl/campaigns/{id}/export?format=csv"))
+            .await;
         assert_eq!(csv.status(), 200);
         assert!(
             csv.headers()["content-type"]
@@ -78,16 +73,8 @@ async fn csv_export_neutralises_formulas_and_keeps_input_columns_first() {
 async fn jsonl_export_keeps_values_as_they_are() {
     for (_backend, _store, app, id) in completed_campaigns().await {
         let jsonl = app
-            .req(
-                reqwest::Method::GET,
-                &format!("/api/atl/campaigns/{id}/export?format=jsonl"),
-            )
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+            .text(&format!("/api/atl/campaigns/{id}/export?format=jsonl"))
+            .await;
         let lines: Vec<Value> = jsonl
             .lines()
             .map(|l| serde_json::from_str(l).unwrap())

@@ -103,6 +103,19 @@ pub async fn completed_campaign(app: &App) -> i64 {
     }
 }
 
+/// The second target of campaign `id` sorted by company, descending: its id and view.
+pub async fn second_target(app: &App, id: i64) -> (i64, Value) {
+    let (_, page) = app
+        .get(&format!(
+            "/api/atl/campaigns/{id}/targets?limit=2&sort=-company"
+        ))
+        .await;
+    let tid = page["targets"][1]["id"].as_i64().unwrap();
+    let (s, t) = app.get(&format!("/api/atl/targets/{tid}")).await;
+    assert_eq!(s, 200, "{t}");
+    (tid, t)
+}
+
 /// Everything a refused request could have touched: campaigns and their counters,
 /// targets by status, jobs by status, events, keys.
 pub async fn fingerprint(store: &Store) -> String {

@@ -7,14 +7,7 @@ use crate::helpers::*;
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn metrics_count_jobs_requests_and_provider_calls() {
     for (backend, _store, app, _id) in completed_campaigns().await {
-        let metrics = app
-            .req(reqwest::Method::GET, "/metrics")
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let metrics = app.text("/metrics").await;
         assert!(
             metrics.contains("atl_jobs{state=\"completed\"} 12"),
             "{backend}: {metrics}"

@@ -35,14 +35,7 @@ async fn targets_are_paged_filtered_and_sorted() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_target_carries_its_four_results() {
     for (backend, _store, app, id) in completed_campaigns().await {
-        let (_, page) = app
-            .get(&format!(
-                "/api/atl/campaigns/{id}/targets?limit=2&sort=-company"
-            ))
-            .await;
-        let tid = page["targets"][1]["id"].as_i64().unwrap();
-        let (s, t) = app.get(&format!("/api/atl/targets/{tid}")).await;
-        assert_eq!(s, 200, "{t}");
+        let (_tid, t) = second_target(&app, id).await;
         let kinds: Vec<&str> = t["results"]
             .as_array()
             .unwrap()
@@ -69,14 +62,7 @@ async fn a_target_carries_its_four_results() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn audio_is_rendered_on_first_request_and_booked() {
     for (backend, _store, app, id) in completed_campaigns().await {
-        let (_, page) = app
-            .get(&format!(
-                "/api/atl/campaigns/{id}/targets?limit=2&sort=-company"
-            ))
-            .await;
-        let tid = page["targets"][1]["id"].as_i64().unwrap();
-        let (s, t) = app.get(&format!("/api/atl/targets/{tid}")).await;
-        assert_eq!(s, 200, "{t}");
+        let (tid, t) = second_target(&app, id).await;
         assert!(
             t["record"]["voice"]["audio"].is_null(),
             "{backend}: no audio rendered before it is asked for: {t}"
@@ -86,14 +72,7 @@ async fn audio_is_rendered_on_first_request_and_booked() {
             format!("/api/atl/targets/{tid}/audio"),
             "{backend}: the script exists, so the audio can be had"
         );
-        let audio = app
-            .req(
-                reqwest::Method::GET,
-                &format!("/api/atl/targets/{tid}/audio"),
-            )
-            .send()
-            .await
-            .unwrap();
+        let audio = app.fetch(&format!("/api/atl/targets/{tid}/audio")).await;
         assert_eq!(audio.status(), 200, "{backend}");
         assert_eq!(audio.headers()["content-type"], "audio/wav");
         let bytes = audio.bytes().await.unwrap();
