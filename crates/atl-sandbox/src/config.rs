@@ -17,59 +17,10 @@
 //! `cartesia`) is refused by [`SandboxConfig::validate`], which `POST /_sandbox/config`
 //! and [`crate::Sandbox::start`] run.
 
-pub use crate::knobs::{DeadDomains, Outage, OutageMode, SchemaMisses};
+pub use crate::knobs::{DeadDomains, Outage, OutageMode, SchemaMisses, Trigger};
 pub use crate::limits::{LimitSpec, Limits};
+pub use crate::provider::Family;
 use serde::{Deserialize, Serialize};
-
-/// A group of routes that share knobs, counters and an error dialect.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Family {
-    /// OpenAI-compatible chat (OpenAI, DeepSeek, Cerebras, OpenRouter).
-    Chat,
-    Anthropic,
-    Apollo,
-    Cartesia,
-    Tavily,
-    Brave,
-    Hunter,
-    /// Synthetic company websites under `/sites/{domain}/`.
-    Sites,
-    /// Serper's Google search, mounted at `/serper/search`.
-    Serper,
-}
-
-impl Family {
-    pub const ALL: [Family; 9] = [
-        Family::Chat,
-        Family::Anthropic,
-        Family::Apollo,
-        Family::Cartesia,
-        Family::Tavily,
-        Family::Brave,
-        Family::Hunter,
-        Family::Sites,
-        Family::Serper,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Family::Chat => "chat",
-            Family::Anthropic => "anthropic",
-            Family::Apollo => "apollo",
-            Family::Cartesia => "cartesia",
-            Family::Tavily => "tavily",
-            Family::Brave => "brave",
-            Family::Hunter => "hunter",
-            Family::Sites => "sites",
-            Family::Serper => "serper",
-        }
-    }
-
-    pub(crate) fn index(self) -> usize {
-        self as usize
-    }
-}
 
 /// Added before a reply is produced. Delays are drawn from a deterministic generator
 /// seeded by (config seed, family, sequence number), so a sequential test run sees the
@@ -87,43 +38,6 @@ pub enum Latency {
         median_ms: f64,
         sigma: f64,
     },
-}
-
-/// When a fault fires. Both conditions may be set; either one firing is enough.
-#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct Trigger {
-    /// Chance per request in [0, 1], drawn from the same deterministic generator as latency.
-    pub probability: f64,
-    /// Fire on the Nth, 2Nth, … request of the family since the last config change
-    /// (0 = never). Counting restarts on every `set_config`, so a test that flips a fault
-    /// on knows exactly which request will fail.
-    pub every_nth: u64,
-}
-
-impl Trigger {
-    pub fn every(n: u64) -> Self {
-        Trigger {
-            probability: 0.0,
-            every_nth: n,
-        }
-    }
-
-    pub fn probability(p: f64) -> Self {
-        Trigger {
-            probability: p,
-            every_nth: 0,
-        }
-    }
-
-    pub(crate) fn fires(&self, seq: u64, uniform: f64) -> bool {
-        (self.every_nth > 0 && seq.is_multiple_of(self.every_nth)) || uniform < self.probability
-    }
-
-    /// Whether the trigger can ever fire.
-    pub fn is_set(&self) -> bool {
-        self.every_nth > 0 || self.probability > 0.0
-    }
 }
 
 /// Faults a family can inject. When several fire on one request the first in this

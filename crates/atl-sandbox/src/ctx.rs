@@ -8,7 +8,6 @@
 
 use crate::provider::Provider;
 use crate::ratelimit::{RateView, Slot};
-use crate::state::AppState;
 use axum::extract::{MatchedPath, Request, State};
 use axum::http::{HeaderMap, header};
 use axum::middleware::Next;
@@ -60,8 +59,24 @@ fn api_key(headers: &HeaderMap, query: Option<&str>) -> String {
         .unwrap_or_default()
 }
 
+/// Where [`track`] records each provider reply (the sandbox's statistics).
+pub(crate) trait Recorder: Clone + Send + Sync + 'static {
+    fn record(
+        &self,
+        provider: Provider,
+        endpoint: &str,
+        key: &str,
+        status: axum::http::StatusCode,
+        rate_limited: bool,
+    );
+}
+
 /// Wraps every provider route (not `/healthz` or `/_sandbox/*`).
-pub(crate) async fn track(State(state): State<AppState>, req: Request, next: Next) -> Response {
+pub(crate) async fn track<S: Recorder>(
+    State(state): State<S>,
+    req: Request,
+    next: Next,
+) -> Response {
     let endpoint = req
         .extensions()
         .get::<MatchedPath>()
@@ -81,9 +96,7 @@ pub(crate) async fn track(State(state): State<AppState>, req: Request, next: Nex
         let r = next.run(req).await;
         let _ = CTX.try_with(|c| {
             if let Some(p) = c.provider.get() {
-                state
-                    .providers()
-                    .record(p, &c.endpoint, &c.key, r.status(), c.rate_limited.get());
+                state.record(p, &c.endpoint, &c.key, r.status(), c.rate_limited.get());
             }
             // The reply is built: the request no longer occupies its slot.
             c.slot.borrow_mut().take();

@@ -152,7 +152,7 @@ pub fn router(state: AppState) -> Router {
         )
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
-            ctx::track,
+            ctx::track::<state::AppState>,
         ))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .with_state(state)

@@ -12,6 +12,7 @@
 
 use crate::provider::Provider;
 use crate::tiers;
+pub(crate) use crate::tiers::{LimitKind, Rule};
 use serde::{Deserialize, Serialize};
 
 /// Limits for one provider. Every field is optional.
@@ -133,56 +134,6 @@ impl Limits {
         }
         Ok(())
     }
-}
-
-/// What a rule counts, and over which window.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub(crate) enum LimitKind {
-    Concurrency,
-    Rps,
-    Rpm,
-    Rph,
-    Rpd,
-    Tpm,
-    Monthly,
-}
-
-impl LimitKind {
-    /// Window length; `None` for concurrency, which has no window.
-    pub(crate) fn window_secs(self) -> Option<u64> {
-        match self {
-            LimitKind::Concurrency => None,
-            LimitKind::Rps => Some(1),
-            LimitKind::Rpm | LimitKind::Tpm => Some(60),
-            LimitKind::Rph => Some(3_600),
-            LimitKind::Rpd => Some(86_400),
-            LimitKind::Monthly => Some(2_592_000),
-        }
-    }
-
-    /// `minute`, `hour`, … for messages that name the window.
-    pub(crate) fn window_word(self) -> &'static str {
-        match self {
-            LimitKind::Concurrency => "moment",
-            LimitKind::Rps => "second",
-            LimitKind::Rpm | LimitKind::Tpm => "minute",
-            LimitKind::Rph => "hour",
-            LimitKind::Rpd => "day",
-            LimitKind::Monthly => "month",
-        }
-    }
-}
-
-/// One limit as it applies to one request.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct Rule {
-    pub kind: LimitKind,
-    pub limit: u64,
-    /// Counted per endpoint (Apollo, Hunter) rather than per key across the provider.
-    pub per_endpoint: bool,
-    /// `false`: counted and reported in headers, never refused (Apollo's headers on an
-    /// unlimited sandbox).
-    pub enforce: bool,
 }
 
 /// The rules for one request to `endpoint` (the route path) of `p`.

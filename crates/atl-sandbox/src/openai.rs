@@ -7,7 +7,7 @@
 
 use crate::answers;
 use crate::config::Family;
-use crate::openai_wire::{Dialect, error, stream_body, success_headers, usage};
+use crate::openai_wire::{Dialect, Reply, call_id, error, stream_body, success_headers, usage};
 use crate::ratelimit::Weight;
 use crate::resp::{self, ErrKind};
 use crate::schema::Generator;
@@ -75,19 +75,6 @@ pub(crate) fn content_text(content: Option<&Value>, out: &mut String) {
         _ => {}
     }
     out.push('\n');
-}
-
-pub(crate) enum Reply {
-    Text(String),
-    /// A JSON answer, valid for `schema` (when there is one) until misbehaviour is applied.
-    Json {
-        value: Value,
-        schema: Option<Value>,
-    },
-    ToolCall {
-        name: String,
-        arguments: String,
-    },
 }
 
 pub(crate) async fn chat(State(state): State<AppState>, body: Bytes) -> Response {
@@ -189,10 +176,6 @@ fn finish(reply: Reply, extras: Extras, seed: u64) -> Reply {
         }
         other => other,
     }
-}
-
-pub(crate) fn call_id(seed: u64) -> String {
-    format!("call_sbx{:012x}", seed & 0xffff_ffff_ffff)
 }
 
 fn build_reply(req: &ChatRequest, seed: u64) -> Reply {

@@ -94,7 +94,7 @@ pub(crate) fn stream_body(
     id: &str,
     created: u64,
     model: &str,
-    reply: &crate::openai::Reply,
+    reply: &Reply,
     finish: &str,
     usage: Option<&Value>,
     seed: u64,
@@ -108,21 +108,21 @@ pub(crate) fn stream_body(
         out.push_str("\n\n");
     };
     match reply {
-        crate::openai::Reply::Text(t) => {
+        Reply::Text(t) => {
             push(json!({"role": "assistant", "content": ""}), None);
             for p in pieces(t, 24) {
                 push(json!({"content": p}), None);
             }
         }
-        crate::openai::Reply::Json { value, .. } => {
+        Reply::Json { value, .. } => {
             push(json!({"role": "assistant", "content": ""}), None);
             for p in pieces(&value.to_string(), 24) {
                 push(json!({"content": p}), None);
             }
         }
-        crate::openai::Reply::ToolCall { name, arguments } => {
+        Reply::ToolCall { name, arguments } => {
             push(
-                json!({"role": "assistant", "content": null, "tool_calls": [{"index": 0, "id": crate::openai::call_id(seed),
+                json!({"role": "assistant", "content": null, "tool_calls": [{"index": 0, "id": call_id(seed),
                         "type": "function", "function": {"name": name, "arguments": ""}}]}),
                 None,
             );
@@ -445,4 +445,22 @@ mod tests {
         assert_eq!(go_duration(Duration::from_secs(3_723)), "1h2m3s");
         assert_eq!(go_duration(Duration::from_millis(1_200)), "2s");
     }
+}
+
+pub(crate) enum Reply {
+    Text(String),
+    /// A JSON answer, valid for `schema` (when there is one) until misbehaviour is applied.
+    Json {
+        value: Value,
+        schema: Option<Value>,
+    },
+    ToolCall {
+        name: String,
+        arguments: String,
+    },
+}
+
+/// The id of a synthetic tool call, stable for a seed.
+pub(crate) fn call_id(seed: u64) -> String {
+    format!("call_sbx{:012x}", seed & 0xffff_ffff_ffff)
 }

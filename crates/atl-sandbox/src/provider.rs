@@ -2,7 +2,7 @@
 //! routes speak for OpenAI, DeepSeek, Cerebras and OpenRouter), and limits and
 //! statistics are kept per provider, the way each one bills and throttles.
 
-use crate::config::Family;
+use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub(crate) enum Provider {
@@ -52,5 +52,55 @@ impl Provider {
             Family::Sites => Provider::Sites,
             Family::Serper => Provider::Serper,
         }
+    }
+}
+
+/// A group of routes that share knobs, counters and an error dialect.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Family {
+    /// OpenAI-compatible chat (OpenAI, DeepSeek, Cerebras, OpenRouter).
+    Chat,
+    Anthropic,
+    Apollo,
+    Cartesia,
+    Tavily,
+    Brave,
+    Hunter,
+    /// Synthetic company websites under `/sites/{domain}/`.
+    Sites,
+    /// Serper's Google search, mounted at `/serper/search`.
+    Serper,
+}
+
+impl Family {
+    pub const ALL: [Family; 9] = [
+        Family::Chat,
+        Family::Anthropic,
+        Family::Apollo,
+        Family::Cartesia,
+        Family::Tavily,
+        Family::Brave,
+        Family::Hunter,
+        Family::Sites,
+        Family::Serper,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Family::Chat => "chat",
+            Family::Anthropic => "anthropic",
+            Family::Apollo => "apollo",
+            Family::Cartesia => "cartesia",
+            Family::Tavily => "tavily",
+            Family::Brave => "brave",
+            Family::Hunter => "hunter",
+            Family::Sites => "sites",
+            Family::Serper => "serper",
+        }
+    }
+
+    pub(crate) fn index(self) -> usize {
+        self as usize
     }
 }

@@ -132,6 +132,20 @@ pub(crate) struct Admit {
     pub extras: Extras,
 }
 
+impl ctx::Recorder for AppState {
+    fn record(
+        &self,
+        provider: Provider,
+        endpoint: &str,
+        key: &str,
+        status: axum::http::StatusCode,
+        rate_limited: bool,
+    ) {
+        self.providers()
+            .record(provider, endpoint, key, status, rate_limited);
+    }
+}
+
 impl AppState {
     /// State for [`crate::router`]. A router mounted elsewhere ends its hangs early only
     /// if someone calls [`AppState::begin_shutdown`]; [`crate::Sandbox`] does it for you.
