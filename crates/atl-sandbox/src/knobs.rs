@@ -143,6 +143,43 @@ impl DeadDomains {
     }
 }
 
+/// When a fault fires. Both conditions may be set; either one firing is enough.
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Trigger {
+    /// Chance per request in [0, 1], drawn from the same deterministic generator as latency.
+    pub probability: f64,
+    /// Fire on the Nth, 2Nth, … request of the family since the last config change
+    /// (0 = never). Counting restarts on every `set_config`, so a test that flips a fault
+    /// on knows exactly which request will fail.
+    pub every_nth: u64,
+}
+
+impl Trigger {
+    pub fn every(n: u64) -> Self {
+        Trigger {
+            probability: 0.0,
+            every_nth: n,
+        }
+    }
+
+    pub fn probability(p: f64) -> Self {
+        Trigger {
+            probability: p,
+            every_nth: 0,
+        }
+    }
+
+    pub(crate) fn fires(&self, seq: u64, uniform: f64) -> bool {
+        (self.every_nth > 0 && seq.is_multiple_of(self.every_nth)) || uniform < self.probability
+    }
+
+    /// Whether the trigger can ever fire.
+    pub fn is_set(&self) -> bool {
+        self.every_nth > 0 || self.probability > 0.0
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -187,42 +224,5 @@ mod tests {
         };
         assert!(listed.kind("acme.com", 0).is_some());
         assert!(DeadDomains::default().kind("acme.com", 0).is_none());
-    }
-}
-
-/// When a fault fires. Both conditions may be set; either one firing is enough.
-#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct Trigger {
-    /// Chance per request in [0, 1], drawn from the same deterministic generator as latency.
-    pub probability: f64,
-    /// Fire on the Nth, 2Nth, … request of the family since the last config change
-    /// (0 = never). Counting restarts on every `set_config`, so a test that flips a fault
-    /// on knows exactly which request will fail.
-    pub every_nth: u64,
-}
-
-impl Trigger {
-    pub fn every(n: u64) -> Self {
-        Trigger {
-            probability: 0.0,
-            every_nth: n,
-        }
-    }
-
-    pub fn probability(p: f64) -> Self {
-        Trigger {
-            probability: p,
-            every_nth: 0,
-        }
-    }
-
-    pub(crate) fn fires(&self, seq: u64, uniform: f64) -> bool {
-        (self.every_nth > 0 && seq.is_multiple_of(self.every_nth)) || uniform < self.probability
-    }
-
-    /// Whether the trigger can ever fire.
-    pub fn is_set(&self) -> bool {
-        self.every_nth > 0 || self.probability > 0.0
     }
 }

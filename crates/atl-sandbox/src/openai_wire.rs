@@ -419,6 +419,24 @@ fn render_error(dialect: Dialect, e: &ErrKind) -> Response {
     }
 }
 
+pub(crate) enum Reply {
+    Text(String),
+    /// A JSON answer, valid for `schema` (when there is one) until misbehaviour is applied.
+    Json {
+        value: Value,
+        schema: Option<Value>,
+    },
+    ToolCall {
+        name: String,
+        arguments: String,
+    },
+}
+
+/// The id of a synthetic tool call, stable for a seed.
+pub(crate) fn call_id(seed: u64) -> String {
+    format!("call_sbx{:012x}", seed & 0xffff_ffff_ffff)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -445,22 +463,4 @@ mod tests {
         assert_eq!(go_duration(Duration::from_secs(3_723)), "1h2m3s");
         assert_eq!(go_duration(Duration::from_millis(1_200)), "2s");
     }
-}
-
-pub(crate) enum Reply {
-    Text(String),
-    /// A JSON answer, valid for `schema` (when there is one) until misbehaviour is applied.
-    Json {
-        value: Value,
-        schema: Option<Value>,
-    },
-    ToolCall {
-        name: String,
-        arguments: String,
-    },
-}
-
-/// The id of a synthetic tool call, stable for a seed.
-pub(crate) fn call_id(seed: u64) -> String {
-    format!("call_sbx{:012x}", seed & 0xffff_ffff_ffff)
 }

@@ -176,31 +176,6 @@ pub(crate) fn reported_when_unlimited(p: Provider, endpoint: &str) -> Vec<Rule> 
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn every_named_tier_has_figures() {
-        for (p, tier) in TIERS {
-            for endpoint in [
-                "/v1/chat/completions",
-                "/api/v1/people/match",
-                "/v2/email-finder",
-            ] {
-                assert!(!preset(*p, tier, endpoint).is_empty(), "{p:?} {tier}");
-            }
-        }
-        assert!(preset(Provider::OpenAi, "free", "/v1/chat/completions").is_empty());
-        let verifier = preset(Provider::Hunter, "free", "/v2/email-verifier");
-        assert!(
-            verifier
-                .iter()
-                .any(|r| r.kind == Rps && r.limit == 10 && r.per_endpoint)
-        );
-    }
-}
-
 /// What a rule counts, and over which window.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub(crate) enum LimitKind {
@@ -249,4 +224,29 @@ pub(crate) struct Rule {
     /// `false`: counted and reported in headers, never refused (Apollo's headers on an
     /// unlimited sandbox).
     pub enforce: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_named_tier_has_figures() {
+        for (p, tier) in TIERS {
+            for endpoint in [
+                "/v1/chat/completions",
+                "/api/v1/people/match",
+                "/v2/email-finder",
+            ] {
+                assert!(!preset(*p, tier, endpoint).is_empty(), "{p:?} {tier}");
+            }
+        }
+        assert!(preset(Provider::OpenAi, "free", "/v1/chat/completions").is_empty());
+        let verifier = preset(Provider::Hunter, "free", "/v2/email-verifier");
+        assert!(
+            verifier
+                .iter()
+                .any(|r| r.kind == Rps && r.limit == 10 && r.per_endpoint)
+        );
+    }
 }

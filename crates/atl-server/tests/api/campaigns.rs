@@ -68,7 +68,7 @@ async fn a_completed_campaign_reports_the_agreed_status_fields() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn refused_transitions_answer_409_and_quotes_need_providers() {
     on_keyed_app(async |backend, store, app, id, _other_key| {
-        let untouched = fingerprint(&store).await;
+        let untouched = fingerprint(store).await;
         let count = || async { store.count_campaigns(None).await.unwrap() };
         // Transitions that are not allowed answer 409 with the reason.
         let (s, body) = app.post(&format!("/api/atl/campaigns/{id}/pause")).await;
@@ -85,7 +85,7 @@ async fn refused_transitions_answer_409_and_quotes_need_providers() {
         assert_eq!(s, 503, "{body}");
         assert_eq!(count().await, 1);
         // Sanity of the fingerprint itself: the cancel above did change it.
-        assert_ne!(fingerprint(&store).await, untouched, "{backend}");
+        assert_ne!(fingerprint(store).await, untouched, "{backend}");
     })
     .await;
 }

@@ -41,11 +41,11 @@ async fn wrong_or_missing_keys_are_unauthorized() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn another_teams_ids_are_not_found_on_any_route_and_move_nothing() {
     on_keyed_app(async |backend, store, app, id, other_key| {
-        let untouched = fingerprint(&store).await;
+        let untouched = fingerprint(store).await;
         let theirs = app
             .client
             .get(app.url(&format!("/api/atl/campaigns/{id}")))
-            .bearer_auth(&other_key)
+            .bearer_auth(other_key)
             .send()
             .await
             .unwrap();
@@ -54,7 +54,7 @@ async fn another_teams_ids_are_not_found_on_any_route_and_move_nothing() {
             let r = app
                 .client
                 .get(app.url("/api/atl/campaigns"))
-                .bearer_auth(&other_key)
+                .bearer_auth(other_key)
                 .send()
                 .await
                 .unwrap();
@@ -87,7 +87,7 @@ async fn another_teams_ids_are_not_found_on_any_route_and_move_nothing() {
         let r = app
             .client
             .post(app.url("/api/atl/upload"))
-            .bearer_auth(&other_key)
+            .bearer_auth(other_key)
             .multipart(form())
             .send()
             .await
@@ -96,7 +96,7 @@ async fn another_teams_ids_are_not_found_on_any_route_and_move_nothing() {
         let theirs_id = r.json::<Value>().await.unwrap()["campaign_id"]
             .as_i64()
             .unwrap();
-        let mine = fingerprint(&store).await;
+        let mine = fingerprint(store).await;
         let gets = [
             format!("/api/atl/campaigns/{id}"),
             format!("/api/atl/campaigns/{id}/status"),
@@ -135,14 +135,14 @@ async fn another_teams_ids_are_not_found_on_any_route_and_move_nothing() {
                 assert!(body["error"]["code"].is_string(), "{method} {path}: {body}");
             }
         }
-        assert_eq!(fingerprint(&store).await, mine, "{backend}: nothing moved");
+        assert_eq!(fingerprint(store).await, mine, "{backend}: nothing moved");
         // And the other way round: acme cannot see globex's campaign.
         let (s, _) = app
             .get(&format!("/api/atl/campaigns/{theirs_id}/status"))
             .await;
         assert_eq!(s, 404, "{backend}");
         store.delete_campaign(None, theirs_id).await.unwrap();
-        assert_eq!(fingerprint(&store).await, untouched, "{backend}");
+        assert_eq!(fingerprint(store).await, untouched, "{backend}");
     })
     .await;
 }

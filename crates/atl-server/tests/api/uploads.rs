@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn refused_uploads_answer_their_status_and_change_nothing() {
     on_keyed_app(async |backend, store, app, _id, _other_key| {
-        let untouched = fingerprint(&store).await;
+        let untouched = fingerprint(store).await;
         let mut junk: Vec<u8> = (0..4096u32).map(|i| (i * 7919 % 251) as u8).collect();
         junk[..4].copy_from_slice(b"\x89PNG");
         let cases: Vec<(&str, Vec<u8>, u16, &str)> = vec![
@@ -42,7 +42,7 @@ async fn refused_uploads_answer_their_status_and_change_nothing() {
             }
             assert!(body["error"]["message"].is_string(), "{what}: {body}");
             assert_eq!(
-                fingerprint(&store).await,
+                fingerprint(store).await,
                 untouched,
                 "{backend}: {what} changed the store"
             );
@@ -87,15 +87,15 @@ async fn refused_uploads_answer_their_status_and_change_nothing() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn oversized_uploads_are_refused_while_they_arrive() {
     on_keyed_app(async |backend, store, app, _id, _other_key| {
-        let untouched = fingerprint(&store).await;
+        let untouched = fingerprint(store).await;
         // 60 MB, declared up front: refused before the body is read (only 1 MB is sent,
         // so a server that waited for the rest would time out here).
-        let (s, body, _) = raw_upload(&app, Some(60 << 20), 1 << 20).await;
+        let (s, body, _) = raw_upload(app, Some(60 << 20), 1 << 20).await;
         assert_eq!(s, 413, "{backend}: {body}");
         assert_error(&body, "too_large");
         // 60 MB streamed without a length: refused once 50 MB have arrived, while the
         // client is still sending.
-        let (s, body, finished_sending) = raw_upload(&app, None, 60 << 20).await;
+        let (s, body, finished_sending) = raw_upload(app, None, 60 << 20).await;
         assert_eq!(s, 413, "{backend}: {body}");
         assert_error(&body, "too_large");
         assert!(
@@ -103,7 +103,7 @@ async fn oversized_uploads_are_refused_while_they_arrive() {
             "{backend}: the answer came only after all 60 MB"
         );
         assert_eq!(
-            fingerprint(&store).await,
+            fingerprint(store).await,
             untouched,
             "{backend}: oversize changed the store"
         );
