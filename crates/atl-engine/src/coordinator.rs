@@ -7,7 +7,7 @@
 
 use atl_agents::CampaignOptions;
 use atl_domain::CampaignStatus;
-use atl_store::{ClaimRequest, ClaimedJob, Store, WorkerInfo};
+use atl_store::{Campaign, ClaimRequest, ClaimedJob, Store, StoreError, WorkerInfo};
 use serde::Serialize;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -155,8 +155,8 @@ impl Coordinator {
         cancel: CancellationToken,
     ) -> Result<RunSummary, EngineError> {
         let store = &self.ctx.store;
-        let campaign = store
-            .get_campaign(None, campaign_id)
+        let campaign = self
+            .read_campaign(campaign_id)
             .await?
             .ok_or(EngineError::CampaignNotFound(campaign_id))?;
         if campaign.status == CampaignStatus::Pending {
@@ -164,7 +164,14 @@ impl Coordinator {
             if plan.is_empty() {
                 return Err(EngineError::NoAgents);
             }
-            store.start_campaign_with(campaign_id, &plan).await?;
+            self.ctx
+                .health
+                .retry(
+                    "starting the campaign",
+                    self.ctx.config.commit_patience,
+                    || store.start_campaign_with(campaign_id, &plan),
+                )
+                .await?;
         }
         self.run_loop(Some(campaign_id), cancel).await
     }
@@ -278,7 +285,14 @@ impl Coordinator {
                     // most once a second, since waiting for a retry loops here.
                     if last_settle_check.is_none_or(|t| t.elapsed() >= SETTLE_CHECK_EVERY) {
                         last_settle_check = Some(Instant::now());
-                        if self.ctx.store.settle_if_done(campaign_id).await? {
+                        let settled = self
+                            .ctx
+                            .health
+                            .retry("settling the campaign", cfg.commit_patience, || {
+                                self.ctx.store.settle_if_done(campaign_id)
+                            })
+                            .await?;
+                        if settled {
                             tracing::warn!(
                                 campaign_id,
                                 "campaign had no open job left but was not completed: completed it now \
@@ -321,11 +335,7 @@ impl Coordinator {
         let status = match scope {
             Some(id) => {
                 self.snapshot(id).await;
-                self.ctx
-                    .store
-                    .get_campaign(None, id)
-                    .await?
-                    .map(|c| c.status)
+                self.read_campaign(id).await?.map(|c| c.status)
             }
             None => None,
         };
@@ -416,9 +426,7 @@ impl Coordinator {
     /// on; `None` while it is processing (retries not yet due, or jobs leased elsewhere).
     async fn campaign_stopped(&self, campaign_id: i64) -> Result<Option<StopReason>, EngineError> {
         let campaign = self
-            .ctx
-            .store
-            .get_campaign(None, campaign_id)
+            .read_campaign(campaign_id)
             .await?
             .ok_or(EngineError::CampaignNotFound(campaign_id))?;
         Ok(match campaign.status {
@@ -427,6 +435,20 @@ impl Coordinator {
             CampaignStatus::Cancelled => Some(StopReason::Cancelled),
             CampaignStatus::Completed | CampaignStatus::Failed => Some(StopReason::Finished),
         })
+    }
+
+    /// The campaign's row, read again while the database drops connections or restarts
+    /// (for as long as a commit would be retried): a loop that stops on the first cut
+    /// read would leave its claimed jobs to wait out their leases.
+    async fn read_campaign(&self, campaign_id: i64) -> Result<Option<Campaign>, StoreError> {
+        self.ctx
+            .health
+            .retry(
+                "reading the campaign",
+                self.ctx.config.commit_patience,
+                || self.ctx.store.get_campaign(None, campaign_id),
+            )
+            .await
     }
 
     async fn snapshot(&self, campaign_id: i64) {
