@@ -323,7 +323,10 @@ mod tests {
 
     #[test]
     fn audio_paths_outside_the_data_dir_are_refused() {
-        let base = std::env::temp_dir().join(format!("atl-audio-{}", std::process::id()));
+        // Under the workspace's target directory: a unit test reads no environment.
+        let base = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../target/tmp")
+            .join(format!("atl-audio-{}", std::process::id()));
         let data = base.join("data");
         std::fs::create_dir_all(data.join("audio")).unwrap();
         std::fs::write(data.join("audio/1.wav"), b"RIFF").unwrap();

@@ -379,6 +379,12 @@ mod tests {
         Url::parse("http://127.0.0.1:4010").unwrap()
     }
 
+    /// A data directory for toolkits that write nothing (under the workspace's target
+    /// directory: a unit test reads no environment).
+    fn scratch() -> std::path::PathBuf {
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/tmp")
+    }
+
     fn chains() -> Vec<(&'static str, Vec<Route>)> {
         vec![("research", vec![Route::new("deepseek", "deepseek-flash")])]
     }
@@ -392,7 +398,7 @@ mod tests {
 
     #[tokio::test]
     async fn sandbox_toolkit_has_every_client_and_rewrites_sites() {
-        let t = Toolkit::sandbox(origin(), std::env::temp_dir(), &chains()).unwrap();
+        let t = Toolkit::sandbox(origin(), scratch(), &chains()).unwrap();
         assert!(t.synthetic && t.apollo.is_some() && t.hunter.is_some());
         let searches: Vec<&str> = t.searches.iter().map(|s| s.name()).collect();
         assert_eq!(searches, ["serper", "brave", "tavily"], "cheapest first");
@@ -414,7 +420,7 @@ mod tests {
     #[tokio::test]
     async fn unkeyed_toolkit_has_no_lookup_clients_and_real_site_urls() {
         let config = ProvidersConfig::from_sources(&Default::default(), None, &chains()).unwrap();
-        let mut options = ToolkitOptions::new(std::env::temp_dir());
+        let mut options = ToolkitOptions::new(scratch());
         options.espeak_program = "definitely-not-installed-espeak".into();
         let t = Toolkit::from_config(config, options).unwrap();
         assert!(!t.synthetic && t.apollo.is_none() && t.hunter.is_none());
@@ -432,7 +438,7 @@ mod tests {
 
     #[tokio::test]
     async fn fetch_is_guarded_and_free() {
-        let t = Toolkit::sandbox(origin(), std::env::temp_dir(), &[]).unwrap();
+        let t = Toolkit::sandbox(origin(), scratch(), &[]).unwrap();
         let e = t.fetch("http://10.0.0.1/").await.unwrap_err();
         assert_eq!(e.kind, crate::ErrorKind::Blocked, "{e}");
     }

@@ -81,32 +81,3 @@ async fn refused_uploads_answer_their_status_and_change_nothing() {
     })
     .await;
 }
-
-/// Oversized uploads are refused while they arrive: declared ones before the body is
-/// read, streamed ones once the limit has arrived.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn oversized_uploads_are_refused_while_they_arrive() {
-    on_keyed_app(async |backend, store, app, _id, _other_key| {
-        let untouched = fingerprint(store).await;
-        // 60 MB, declared up front: refused before the body is read (only 1 MB is sent,
-        // so a server that waited for the rest would time out here).
-        let (s, body, _) = raw_upload(app, Some(60 << 20), 1 << 20).await;
-        assert_eq!(s, 413, "{backend}: {body}");
-        assert_error(&body, "too_large");
-        // 60 MB streamed without a length: refused once 50 MB have arrived, while the
-        // client is still sending.
-        let (s, body, finished_sending) = raw_upload(app, None, 60 << 20).await;
-        assert_eq!(s, 413, "{backend}: {body}");
-        assert_error(&body, "too_large");
-        assert!(
-            !finished_sending,
-            "{backend}: the answer came only after all 60 MB"
-        );
-        assert_eq!(
-            fingerprint(store).await,
-            untouched,
-            "{backend}: oversize changed the store"
-        );
-    })
-    .await;
-}
