@@ -45,6 +45,7 @@ mod fortune;
 mod hunter;
 mod knobs;
 mod limits;
+mod mailbox;
 mod news;
 mod openai;
 mod openai_wire;

@@ -21,90 +21,10 @@
 //! domain the CEO is the one the list names.
 
 use crate::fortune;
+pub(crate) use crate::mailbox::{SUFFIXES, label, local_part, mail_domain, registrable_domain};
 use crate::synth::{self, Rng};
 use std::collections::HashMap;
 use std::sync::Mutex;
-
-/// Second-level labels under which a company registers (`acme.co.uk`).
-const SECOND_LEVEL: &[&str] = &["co", "com", "org", "net", "gov", "edu", "ac"];
-
-/// `https://www.investors.acme.co.uk/x` → `acme.co.uk`.
-pub(crate) fn registrable_domain(raw: &str) -> String {
-    let d = synth::normalize_domain(raw);
-    let parts: Vec<&str> = d.split('.').filter(|p| !p.is_empty()).collect();
-    let n = parts.len();
-    if n >= 3 && SECOND_LEVEL.contains(&parts[n - 2]) && parts[n - 1].len() == 2 {
-        parts[n - 3..].join(".")
-    } else if n >= 2 {
-        parts[n - 2..].join(".")
-    } else {
-        d
-    }
-}
-
-/// `acme.co.uk` → `acme`.
-pub(crate) fn label(registrable: &str) -> &str {
-    registrable.split('.').next().unwrap_or(registrable)
-}
-
-/// The reserved domain a company's synthetic mailboxes live under: `walmart.example`.
-pub(crate) fn mail_domain(registrable: &str) -> String {
-    format!("{}.example", label(registrable))
-}
-
-/// Latin letters without their accents (`Tomé` → `Tome`), so names make ASCII mailboxes.
-pub(crate) fn fold(s: &str) -> String {
-    s.chars()
-        .map(|c| match c {
-            'à'..='å' => 'a',
-            'À'..='Å' => 'A',
-            'ç' => 'c',
-            'Ç' => 'C',
-            'è'..='ë' => 'e',
-            'È'..='Ë' => 'E',
-            'ì'..='ï' => 'i',
-            'Ì'..='Ï' => 'I',
-            'ñ' => 'n',
-            'Ñ' => 'N',
-            'ò'..='ö' | 'ø' => 'o',
-            'Ò'..='Ö' | 'Ø' => 'O',
-            'ù'..='ü' => 'u',
-            'Ù'..='Ü' => 'U',
-            'ý' | 'ÿ' => 'y',
-            '’' | '‘' => '\'',
-            c => c,
-        })
-        .collect()
-}
-
-const HONORIFICS: &[&str] = &["dr", "mr", "mrs", "ms", "prof", "sir"];
-const SUFFIXES: &[&str] = &["jr", "sr", "ii", "iii", "iv", "phd", "md"];
-
-/// The words of a name that identify a person: no initials, titles or suffixes.
-fn name_words(full: &str) -> Vec<String> {
-    let folded = fold(full);
-    let head = folded.split([',', '(', '|']).next().unwrap_or("");
-    head.split_whitespace()
-        .map(|w| {
-            w.trim_matches(|c: char| !c.is_ascii_alphanumeric())
-                .to_ascii_lowercase()
-        })
-        .filter(|w| {
-            w.len() > 1 && !HONORIFICS.contains(&w.as_str()) && !SUFFIXES.contains(&w.as_str())
-        })
-        .collect()
-}
-
-/// `first.last` for the person's mailbox and identity (`C. Douglas McMillon` →
-/// `douglas.mcmillon`); `None` for a name with no usable word.
-pub(crate) fn local_part(full_name: &str) -> Option<String> {
-    let words = name_words(full_name);
-    match words.as_slice() {
-        [] => None,
-        [one] => Some(synth::slug(one)),
-        [first, .., last] => Some(format!("{}.{}", synth::slug(first), synth::slug(last))),
-    }
-}
 
 /// A display name split as Apollo shows it: everything but the last word is the first
 /// name (`C. Douglas` / `McMillon`), a trailing suffix stays with the last name.

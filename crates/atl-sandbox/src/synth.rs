@@ -4,6 +4,8 @@
 //! Everything here is a pure function of its input bytes, which is what makes the
 //! sandbox's replies reproducible (same request → same reply).
 
+pub use crate::mailbox::{email_for, normalize_domain, slug};
+
 /// Host under which every synthetic URL lives: `.invalid` is reserved (RFC 2606), so a
 /// synthetic link can never reach a real site by accident.
 pub const SYNTH_HOST: &str = "https://sandbox.atl.invalid";
@@ -168,28 +170,6 @@ pub fn company_name(rng: &mut Rng) -> String {
     )
 }
 
-/// Lower-case ASCII slug (`Acme Corp` → `acme-corp`).
-pub fn slug(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    let mut dash = false;
-    for c in s.chars() {
-        if c.is_ascii_alphanumeric() {
-            out.push(c.to_ascii_lowercase());
-            dash = false;
-        } else if !dash && !out.is_empty() {
-            out.push('-');
-            dash = true;
-        }
-    }
-    while out.ends_with('-') {
-        out.pop();
-    }
-    if out.is_empty() {
-        out.push_str("company");
-    }
-    out
-}
-
 /// `acme-corp.com` → `Acme Corp`.
 pub fn name_from_domain(domain: &str) -> String {
     let label = domain.split('.').next().unwrap_or(domain);
@@ -205,17 +185,6 @@ pub fn name_from_domain(domain: &str) -> String {
         })
         .collect::<Vec<_>>()
         .join(" ")
-}
-
-/// Strip scheme, `www.`, path and port; lower-case.
-pub fn normalize_domain(raw: &str) -> String {
-    let s = raw
-        .trim()
-        .trim_matches(|c| c == '"' || c == '\'' || c == '<' || c == '>');
-    let s = s.split("://").last().unwrap_or(s);
-    let s = s.split(['/', '?', '#', ':']).next().unwrap_or(s);
-    let s = s.trim_start_matches("www.");
-    s.trim_end_matches('.').to_ascii_lowercase()
 }
 
 fn looks_like_domain(tok: &str) -> bool {
@@ -378,17 +347,6 @@ impl Subject {
     pub fn full_name(&self) -> String {
         format!("{} {}", self.first_name, self.last_name)
     }
-}
-
-/// `first.last@{label}.example`: the company's registrable label under the reserved
-/// `.example` domain (RFC 2606), never the company's own domain.
-pub fn email_for(first: &str, last: &str, domain: &str) -> String {
-    let local = crate::people::local_part(&format!("{first} {last}"))
-        .unwrap_or_else(|| format!("{}.{}", slug(first), slug(last)));
-    format!(
-        "{local}@{}",
-        crate::people::mail_domain(&crate::people::registrable_domain(domain))
-    )
 }
 
 /// Whether mail at `domain` can never reach anyone: the reserved test names of RFC 2606
