@@ -2,9 +2,10 @@
 # Installs and starts what ATL needs on a fresh Debian machine: espeak-ng (offline TTS),
 # sqlite3 (benchmark baseline), PostgreSQL (the distributed backend, real in tests),
 # faketime (a worker with a skewed clock, in tests), Chromium and its chromedriver (the
-# dashboard's browser tests and benchmark).
+# dashboard's browser tests and benchmark), and Schemathesis in target/venv-test.
 # Idempotent: does nothing that is already done. Prints what it did.
 set -euo pipefail
+cd "$(dirname "$0")/.."
 
 need=()
 command -v espeak-ng >/dev/null 2>&1 || need+=(espeak-ng)
@@ -51,4 +52,23 @@ if command -v pg_isready >/dev/null 2>&1 && pg_isready -q -h 127.0.0.1 -p 5432; 
   echo "setup: PostgreSQL is up on 127.0.0.1:5432"
 else
   echo "setup: WARNING: no PostgreSQL on 127.0.0.1:5432" >&2
+fi
+
+# Schemathesis (the API's contract test, scripts/schemathesis.sh) in a virtual environment
+# of its own, from the pinned requirements; reinstalled only when they change.
+venv=target/venv-test
+req=scripts/requirements-test.txt
+if command -v python3 >/dev/null 2>&1; then
+  if ! python3 -m venv --help >/dev/null 2>&1 && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "setup: installing python3-venv"
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv >/dev/null
+  fi
+  if ! cmp -s "$req" "$venv/.requirements" 2>/dev/null; then
+    echo "setup: installing $(grep -v '^#' "$req" | xargs) into $venv"
+    python3 -m venv "$venv"
+    "$venv/bin/pip" install -q --disable-pip-version-check -r "$req"
+    cp "$req" "$venv/.requirements"
+  fi
+else
+  echo "setup: WARNING: no python3, so no Schemathesis run" >&2
 fi

@@ -29,3 +29,5 @@ cargo clippy --workspace --all-targets --all-features --locked -- -D warnings
 echo "== cargo test"
 cargo test --workspace --all-features --locked 2>&1 | tee target/test-output.log
 grep -h "SKIPPED" target/test-output.log | sort -u || true
+echo "== schemathesis (the API against its OpenAPI document)"
+bash scripts/schemathesis.sh

@@ -140,9 +140,21 @@ pub async fn run(cli: Cli, env: &HashMap<String, String>) -> Result<ExitCode> {
             ExitCode::SUCCESS
         }
         Command::Worker { concurrency } => run::worker(&store, settings, concurrency).await?,
-        Command::Serve { addr, concurrency } => {
+        Command::Serve {
+            addr,
+            concurrency,
+            no_auth,
+            public_names,
+            cors_origins,
+        } => {
             let addr = addr.unwrap_or(settings.server.addr);
-            run::serve(&store, settings, addr, concurrency).await?
+            let options = atl_server::ServerOptions {
+                no_auth,
+                public_names,
+                cors_origins,
+                ..Default::default()
+            };
+            run::serve(&store, settings, addr, concurrency, options).await?
         }
         Command::Keys { action } => keys(&store, action).await?,
         Command::Status { id, json } => {

@@ -141,13 +141,23 @@ enum Command {
     },
     /// Run the team API (and the workers) in one process until Ctrl-C or SIGTERM.
     Serve {
-        /// Without any API key in the database only a loopback address is allowed
-        /// (default `[server] addr` in `atl.toml`, else 127.0.0.1:8080).
+        /// Where to listen (default `[server] addr` in `atl.toml`, else 127.0.0.1:8080).
         #[arg(long)]
         addr: Option<std::net::SocketAddr>,
         /// Jobs in flight at once (default `[engine] concurrency`, else 64).
         #[arg(long)]
         concurrency: Option<usize>,
+        /// Serve requests without a key as team `default`. Only on a loopback address.
+        #[arg(long)]
+        no_auth: bool,
+        /// A host name clients reach this server by (behind a proxy: its public name);
+        /// requests naming any other Host are refused. Repeatable.
+        #[arg(long = "public-name", value_name = "HOST")]
+        public_names: Vec<String>,
+        /// An origin whose web pages may call the API (CORS), e.g.
+        /// `https://crm.example.com`. Repeatable; none by default.
+        #[arg(long = "cors-origin", value_name = "ORIGIN")]
+        cors_origins: Vec<String>,
     },
     /// Manage API keys (each belongs to a team and sees only that team's campaigns).
     Keys {

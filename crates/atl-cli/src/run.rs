@@ -442,7 +442,34 @@ pub async fn serve(
     settings: &Settings,
     addr: std::net::SocketAddr,
     concurrency: Option<usize>,
+    options: atl_server::ServerOptions,
 ) -> Result<ExitCode> {
+    if options.no_auth {
+        if !addr.ip().is_loopback() {
+            anyhow::bail!(
+                "--no-auth serves anyone who can connect, so it only listens on loopback \
+                 (127.0.0.1 or ::1), not {addr}"
+            );
+        }
+        eprintln!(
+            "WARNING: authentication is OFF (--no-auth): requests without a key act as team \
+             `default`; anything that can reach {addr} can read and change its campaigns"
+        );
+    } else if let Some(key) = atl_server::first_start_key(store).await? {
+        // The one time this key is ever shown: stdout, so it can be captured.
+        println!("{}", key.plaintext);
+        eprintln!(
+            "first start: created API key {} for team \"{}\" (printed above, shown only \
+             now; it is stored hashed). Send it as `Authorization: Bearer <key>` or sign in \
+             to the dashboard with it; more keys: atl keys create --team NAME",
+            key.prefix, key.team
+        );
+    } else if store.count_active_api_keys().await? == 0 {
+        eprintln!(
+            "warning: every API key is revoked, so every request will be refused (401); \
+             create one with `atl keys create --team NAME`"
+        );
+    }
     // The workers run on a runtime of their own, so requests never wait in the same run
     // queues as their jobs; what they own is built there. They also get their own
     // PostgreSQL pool: API reads never wait for a connection behind 64 jobs' transactions.
@@ -459,7 +486,10 @@ pub async fn serve(
         }
     };
     let (providers, coordinator) = workers.spawn(setup).await??;
-    let mut ctx = atl_server::AppContext::new(store.clone(), settings.data_dir.clone());
+    // Absolute, so the paths stored for audio resolve wherever they are read from.
+    let data_dir = std::path::absolute(&settings.data_dir)?;
+    let mut ctx = atl_server::AppContext::new(store.clone(), data_dir);
+    ctx.options = options;
     ctx.providers = Some(providers);
     ctx.coordinator = Some(std::sync::Arc::new(coordinator));
     ctx.worker_runtime = Some(workers.handle());

@@ -22,7 +22,10 @@ pub struct ApiError {
     pub status: StatusCode,
     pub code: &'static str,
     pub message: String,
+    /// Always a JSON object (empty when there is nothing to add).
     pub details: Value,
+    /// Sent as `Retry-After` (whole seconds, rounded up): on 429s and 503s.
+    pub retry_after: Option<std::time::Duration>,
 }
 
 /// The body of every error response (for the OpenAPI document).
@@ -46,12 +49,24 @@ impl ApiError {
             status,
             code,
             message: message.into(),
-            details: Value::Null,
+            details: json!({}),
+            retry_after: None,
         }
     }
 
+    /// Adds `details`; anything but an object is wrapped as `{"value": …}` so the
+    /// documented shape holds.
     pub fn with_details(mut self, details: Value) -> Self {
-        self.details = details;
+        self.details = match details {
+            Value::Object(_) => details,
+            Value::Null => json!({}),
+            other => json!({ "value": other }),
+        };
+        self
+    }
+
+    pub fn with_retry_after(mut self, wait: std::time::Duration) -> Self {
+        self.retry_after = Some(wait);
         self
     }
 
@@ -98,6 +113,16 @@ impl IntoResponse for ApiError {
             response
                 .headers_mut()
                 .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        let retry_after = self.retry_after.or_else(|| {
+            (self.status == StatusCode::SERVICE_UNAVAILABLE)
+                .then_some(std::time::Duration::from_secs(1))
+        });
+        if let Some(wait) = retry_after {
+            let secs = crate::guard::rate_limit::retry_after_secs(wait);
+            if let Ok(v) = HeaderValue::from_str(&secs.to_string()) {
+                response.headers_mut().insert(header::RETRY_AFTER, v);
+            }
         }
         response
     }
@@ -227,6 +252,8 @@ fn code_for(status: StatusCode) -> &'static str {
         StatusCode::PAYLOAD_TOO_LARGE => "too_large",
         StatusCode::UNSUPPORTED_MEDIA_TYPE => "unsupported_media_type",
         StatusCode::UNPROCESSABLE_ENTITY => "invalid_input",
+        StatusCode::FORBIDDEN => "forbidden",
+        StatusCode::TOO_MANY_REQUESTS => "rate_limited",
         StatusCode::SERVICE_UNAVAILABLE => "unavailable",
         s if s.is_server_error() => "internal",
         _ => "error",
@@ -290,9 +317,11 @@ pub async fn json_errors(response: Response) -> Response {
         s => s.canonical_reason().unwrap_or("error").to_ascii_lowercase(),
     };
     let mut out = ApiError::new(status, code_for(status), message).into_response();
-    // Keep what the client needs from the original (Allow on 405).
-    if let Some(allow) = response.headers().get(header::ALLOW) {
-        out.headers_mut().insert(header::ALLOW, allow.clone());
+    // Keep what the client needs from the original (Allow on 405, Retry-After).
+    for name in [header::ALLOW, header::RETRY_AFTER] {
+        if let Some(v) = response.headers().get(&name) {
+            out.headers_mut().insert(name, v.clone());
+        }
     }
     out
 }

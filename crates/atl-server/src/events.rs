@@ -6,8 +6,9 @@
 //! the later events. The stream reads the table in pages, then waits [`AppContext::event_poll`]
 //! before looking again. Keep-alive comments go out every [`AppContext::keep_alive`]
 //! (15 s by default). Every stream ends when the
-//! server shuts down (`take_until`), or an open stream would hold the graceful drain
-//! forever (axum #2673).
+//! server shuts down (an open stream would otherwise hold the graceful drain forever,
+//! axum #2673) and when its key is revoked; a key holds a bounded number of streams
+//! (`guard::streams`).
 //!
 //! Between them come `progress` events: the campaign's status view (the
 //! body of `GET /status`), once when the stream opens and then after new events, at most
@@ -28,13 +29,15 @@ use axum::Extension;
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::sse::{Event, KeepAlive, Sse};
-use futures::{Stream, StreamExt};
+use futures::Stream;
 use serde::Deserialize;
 use tokio::sync::broadcast;
 use utoipa::IntoParams;
 
+use crate::auth::Caller;
 use crate::campaigns::{Tallies, campaign_of};
 use crate::error::{ApiError, ApiPath, ApiQuery};
+use crate::guard::streams;
 use crate::{ApiState, Team};
 
 const PAGE: u32 = 500;
@@ -245,13 +248,14 @@ pub(crate) async fn events(
     State(state): State<ApiState>,
     Extension(team): Extension<Team>,
     ApiPath(id): ApiPath<i64>,
+    Extension(caller): Extension<Caller>,
     ApiQuery(q): ApiQuery<EventsQuery>,
     headers: HeaderMap,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
     let last_id = resume_point(&headers, q.after)?;
     campaign_of(&state.ctx.store, team, id).await?;
+    let slot = streams::open_slot(&state, &caller)?;
     let cursor = Cursor::new(&state, team, id, last_id);
-    let shutdown = state.ctx.shutdown.clone().cancelled_owned();
-    let stream = event_stream(cursor).take_until(shutdown);
+    let stream = streams::guarded(&state, caller, slot, event_stream(cursor));
     Ok(Sse::new(stream).keep_alive(KeepAlive::new().interval(state.ctx.keep_alive)))
 }

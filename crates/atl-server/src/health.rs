@@ -11,12 +11,17 @@ use atl_providers::governor::{GovernorSnapshot, HistogramSnapshot};
 use crate::error::ApiError;
 use crate::{ApiState, Team};
 
-/// 200 when the database answers a query, 503 when it does not.
+/// `ok` (plain text) when the database answers a query, 503 when it does not. It answers
+/// without a key, so it says nothing else (not even which database).
 pub(crate) async fn healthz(State(state): State<ApiState>) -> Response {
-    let backend = state.ctx.store.backend().as_str();
     match state.ctx.store.ping().await {
         Ok(()) => {
-            axum::Json(serde_json::json!({"status": "ok", "database": backend})).into_response()
+            let mut r = "ok".into_response();
+            r.headers_mut().insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/plain; charset=utf-8"),
+            );
+            r
         }
         Err(e) => {
             tracing::warn!(error = %e, "health check: database unreachable");
@@ -25,7 +30,6 @@ pub(crate) async fn healthz(State(state): State<ApiState>) -> Response {
                 "unavailable",
                 "the database does not answer",
             )
-            .with_details(serde_json::json!({"database": backend}))
             .into_response()
         }
     }

@@ -256,7 +256,10 @@ pub(crate) async fn get_target(
 pub(crate) fn resolve_inside(data_dir: &Path, path: &str) -> Option<PathBuf> {
     let root = data_dir.canonicalize().ok()?;
     let candidate = Path::new(path);
-    let joined = if candidate.is_absolute() {
+    // `ensure_audio` answers paths already joined to the data directory; with the default
+    // relative directory (`atl-data/audio/…`) joining again would look in
+    // `atl-data/atl-data/…` and miss the file `audio_url` promised.
+    let joined = if candidate.is_absolute() || candidate.starts_with(data_dir) {
         candidate.to_path_buf()
     } else {
         data_dir.join(candidate)
@@ -332,6 +335,17 @@ mod tests {
         std::fs::write(data.join("audio/1.wav"), b"RIFF").unwrap();
         std::fs::write(base.join("secret.txt"), b"x").unwrap();
         assert!(resolve_inside(&data, "audio/1.wav").is_some());
+        // A relative data directory, as the default `atl-data` is: `ensure_audio` answers
+        // `atl-data/audio/…`, which must not be joined to the directory a second time.
+        let relative = PathBuf::from(format!(".atl-audio-test-{}", std::process::id()));
+        std::fs::create_dir_all(relative.join("audio")).unwrap();
+        std::fs::write(relative.join("audio/2.wav"), b"RIFF").unwrap();
+        let found = resolve_inside(&relative, &relative.join("audio/2.wav").to_string_lossy());
+        let _ = std::fs::remove_dir_all(&relative);
+        assert!(
+            found.is_some(),
+            "a path already inside the relative data directory"
+        );
         let abs = data.join("audio/1.wav");
         assert!(resolve_inside(&data, abs.to_str().unwrap()).is_some());
         assert!(resolve_inside(&data, "../secret.txt").is_none());

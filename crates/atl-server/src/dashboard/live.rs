@@ -26,9 +26,11 @@ use futures::{Stream, StreamExt};
 use super::page::{PageResult, Session};
 use super::progress::ProgressPanel;
 use crate::ApiState;
+use crate::auth::Caller;
 use crate::campaigns::campaign_of;
 use crate::error::ApiPath;
 use crate::events::{Cursor, EventsQuery, Item, resume_point};
+use crate::guard::streams;
 
 /// How long a browser waits before reconnecting a dropped stream.
 const RETRY: std::time::Duration = std::time::Duration::from_millis(1500);
@@ -68,16 +70,17 @@ fn next_events(cursor: Cursor) -> impl Stream<Item = Result<Event, Infallible>> 
 pub(crate) async fn stream(
     State(state): State<ApiState>,
     Extension(session): Extension<Session>,
+    Extension(caller): Extension<Caller>,
     ApiPath(id): ApiPath<i64>,
     Query(q): Query<EventsQuery>,
     headers: HeaderMap,
 ) -> PageResult {
     let last_id = resume_point(&headers, q.after)?;
     campaign_of(&state.ctx.store, session.team, id).await?;
+    let slot = streams::open_slot(&state, &caller)?;
     let cursor = Cursor::new(&state, session.team, id, last_id);
-    let shutdown = state.ctx.shutdown.clone().cancelled_owned();
     let keep_alive = state.ctx.keep_alive;
-    let stream = live_stream(cursor).take_until(shutdown);
+    let stream = streams::guarded(&state, caller, slot, live_stream(cursor));
     Ok(Sse::new(stream)
         .keep_alive(KeepAlive::new().interval(keep_alive))
         .into_response())

@@ -33,6 +33,8 @@ mod target;
 mod upload;
 mod words;
 
+pub(crate) use page::error_page;
+
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};

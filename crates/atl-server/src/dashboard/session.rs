@@ -8,17 +8,22 @@
 //! `Secure`, `SameSite=Strict` (no other site's page can make the browser send it) and
 //! expires after a working day; the key never appears in a URL, a page or a log line.
 //!
-//! Requests that change something (POST) must also come from a page of this server:
-//! an `Origin` that names another host is refused.
+//! A request from another site's page (a foreign `Origin`) or for a foreign `Host` never
+//! gets here: the server's front door (`guard`) refuses it for the dashboard and the API
+//! alike.
 
-use axum::extract::{Form, Query, Request, State};
+use std::net::{IpAddr, SocketAddr};
+
+use axum::Extension;
+use axum::extract::{ConnectInfo, Form, Query, Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
 use super::page::{Layout, Session, error_page, html};
-use crate::{ApiState, Team, auth};
+use crate::ApiState;
+use crate::auth::{self, Caller};
 use askama::Template;
 
 /// The cookie's name.
@@ -59,30 +64,19 @@ fn cleared_cookie() -> String {
     format!("{COOKIE}=; Path=/; HttpOnly; Secure; SameSite=Strict; Max-Age=0")
 }
 
-/// An `Origin` header, when present, must name the host the request was sent to.
-fn same_origin(headers: &HeaderMap) -> bool {
-    let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else {
-        return true;
-    };
-    let Some(host) = headers.get(header::HOST).and_then(|v| v.to_str().ok()) else {
-        return false;
-    };
-    let origin_host = origin
-        .strip_prefix("http://")
-        .or_else(|| origin.strip_prefix("https://"))
-        .unwrap_or("");
-    origin_host.eq_ignore_ascii_case(host)
-}
-
 /// The team of the request's key, `Ok(None)` when the key is wrong or missing.
-async fn team_of(state: &ApiState, key: Option<&str>) -> Result<Option<Team>, crate::ApiError> {
+async fn team_of(
+    state: &ApiState,
+    ip: Option<IpAddr>,
+    key: Option<&str>,
+) -> Result<Option<Caller>, crate::ApiError> {
     let header = match key {
         Some(k) if cookie_safe(k) => HeaderValue::from_str(&format!("Bearer {k}")).ok(),
         Some(_) => return Ok(None),
         None => None,
     };
-    match auth::resolve(state, header.as_ref()).await {
-        Ok(team) => Ok(Some(Team(team))),
+    match auth::resolve(state, ip, header.as_ref()).await {
+        Ok(caller) => Ok(Some(caller)),
         Err(e) if e.status == StatusCode::UNAUTHORIZED => Ok(None),
         Err(e) => Err(e),
     }
@@ -95,22 +89,18 @@ pub(crate) async fn require_session(
     mut request: Request,
     next: Next,
 ) -> Response {
-    let method = request.method().clone();
-    if method != Method::GET && method != Method::HEAD && !same_origin(request.headers()) {
-        return error_page(
-            StatusCode::FORBIDDEN,
-            "This request came from another site's page, so it was refused.",
-        );
-    }
     let key = cookie(request.headers(), COOKIE).map(str::to_string);
-    let team = match team_of(&state, key.as_deref()).await {
-        Ok(team) => team,
+    let ip = auth::client_ip(&request);
+    let caller = match team_of(&state, ip, key.as_deref()).await {
+        Ok(caller) => caller,
         Err(e) => return super::page::api_error_page(e),
     };
-    let Some(team) = team else {
+    let Some(caller) = caller else {
         return to_sign_in(&request, key.is_some());
     };
+    let team = caller.team;
     request.extensions_mut().insert(team);
+    request.extensions_mut().insert(caller);
     request.extensions_mut().insert(Session {
         team,
         signed_in: key.is_some(),
@@ -189,9 +179,9 @@ pub(crate) struct SignInQuery {
     signed_out: Option<String>,
 }
 
-/// Whether this server serves pages without a key (loopback, no key created yet).
-async fn is_open(state: &ApiState) -> bool {
-    matches!(team_of(state, None).await, Ok(Some(_)))
+/// Whether this server serves pages without a key (started with `no_auth`).
+fn is_open(state: &ApiState) -> bool {
+    state.ctx.options.no_auth
 }
 
 pub(crate) async fn sign_in_page(
@@ -212,7 +202,7 @@ pub(crate) async fn sign_in_page(
             next: safe_next(q.next.as_deref()),
             error: None,
             notice,
-            open: is_open(&state).await,
+            open: is_open(&state),
         },
     )
 }
@@ -225,15 +215,9 @@ pub(crate) struct SignInForm {
 
 pub(crate) async fn sign_in(
     State(state): State<ApiState>,
-    headers: HeaderMap,
+    client: Option<Extension<ConnectInfo<SocketAddr>>>,
     Form(form): Form<SignInForm>,
 ) -> Response {
-    if !same_origin(&headers) {
-        return error_page(
-            StatusCode::FORBIDDEN,
-            "This request came from another site's page, so it was refused.",
-        );
-    }
     let key = form.key.trim();
     let next = safe_next(form.next.as_deref());
     let refused = |message: &str| {
@@ -256,7 +240,8 @@ pub(crate) async fn sign_in(
             "That is not an ATL API key: keys contain only letters, digits, '_' and '-'.",
         );
     }
-    match team_of(&state, Some(key)).await {
+    let ip = client.map(|c| c.0.0.ip());
+    match team_of(&state, ip, Some(key)).await {
         Ok(Some(_)) => {
             let mut response = Redirect::to(&next).into_response();
             if let Ok(v) = HeaderValue::from_str(&session_cookie(key)) {
@@ -311,27 +296,5 @@ mod tests {
         assert_eq!(safe_next(Some("/\\evil.example")), "/campaigns");
         assert_eq!(safe_next(None), "/campaigns");
         assert_eq!(encode_query("/a?b=c&d"), "/a%3Fb%3Dc%26d");
-    }
-
-    #[test]
-    fn a_post_from_another_site_is_not_same_origin() {
-        let mut h = HeaderMap::new();
-        h.insert(header::HOST, HeaderValue::from_static("127.0.0.1:8080"));
-        assert!(
-            same_origin(&h),
-            "no Origin header: a same-origin form or a tool"
-        );
-        h.insert(
-            header::ORIGIN,
-            HeaderValue::from_static("http://127.0.0.1:8080"),
-        );
-        assert!(same_origin(&h));
-        h.insert(
-            header::ORIGIN,
-            HeaderValue::from_static("https://evil.example"),
-        );
-        assert!(!same_origin(&h));
-        h.insert(header::ORIGIN, HeaderValue::from_static("null"));
-        assert!(!same_origin(&h));
     }
 }
