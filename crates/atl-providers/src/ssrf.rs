@@ -37,7 +37,20 @@ fn in_v4(ip: Ipv4Addr, net: [u8; 4], prefix: u32) -> bool {
 }
 
 fn blocked_v4(ip: Ipv4Addr) -> Option<&'static str> {
+    // Named cloud endpoints first, so the reason says what they are even where a wider
+    // range below covers them too.
     const RANGES: &[([u8; 4], u32, &str)] = &[
+        (
+            [168, 63, 129, 16],
+            32,
+            "Azure WireServer / DNS (168.63.129.16)",
+        ),
+        (
+            [100, 100, 100, 200],
+            32,
+            "Alibaba Cloud metadata (100.100.100.200)",
+        ),
+        ([192, 0, 0, 192], 32, "Oracle Cloud metadata (192.0.0.192)"),
         ([0, 0, 0, 0], 8, "\"this network\" (0.0.0.0/8)"),
         ([10, 0, 0, 0], 8, "private (10.0.0.0/8)"),
         ([100, 64, 0, 0], 10, "carrier-grade NAT (100.64.0.0/10)"),
@@ -55,7 +68,14 @@ fn blocked_v4(ip: Ipv4Addr) -> Option<&'static str> {
         ),
         ([192, 0, 2, 0], 24, "documentation (192.0.2.0/24)"),
         ([192, 88, 99, 0], 24, "6to4 relay anycast (192.88.99.0/24)"),
+        ([192, 31, 196, 0], 24, "AS112 (192.31.196.0/24)"),
+        ([192, 52, 193, 0], 24, "AMT (192.52.193.0/24)"),
         ([192, 168, 0, 0], 16, "private (192.168.0.0/16)"),
+        (
+            [192, 175, 48, 0],
+            24,
+            "AS112 direct delegation (192.175.48.0/24)",
+        ),
         ([198, 18, 0, 0], 15, "benchmarking (198.18.0.0/15)"),
         ([198, 51, 100, 0], 24, "documentation (198.51.100.0/24)"),
         ([203, 0, 113, 0], 24, "documentation (203.0.113.0/24)"),
@@ -94,11 +114,28 @@ fn blocked_v6(ip: Ipv6Addr) -> Option<&'static str> {
         // 6to4 2002:AABB:CCDD::/48 embeds a.b.c.d
         return blocked_v4(embedded(seg[1], seg[2]));
     }
+    if seg[..3] == [0x64, 0xff9b, 1] {
+        return Some("NAT64 local use (64:ff9b:1::/48)");
+    }
+    if seg == [0xfd00, 0xec2, 0, 0, 0, 0, 0, 0x254] {
+        return Some("AWS metadata (fd00:ec2::254)");
+    }
     if seg[0] == 0x2001 && seg[1] == 0x0db8 {
         return Some("documentation (2001:db8::/32)");
     }
+    if seg[0] == 0x3fff && seg[1] & 0xf000 == 0 {
+        return Some("documentation (3fff::/20)");
+    }
     if seg[0] == 0x2001 && seg[1] == 0 {
+        // Teredo tunnels to an IPv4 address (obfuscated in the last 32 bits).
         return Some("Teredo (2001::/32)");
+    }
+    if seg[0] == 0x2001 && seg[1] < 0x0200 {
+        // Benchmarking 2001:2::/48, ORCHID, AMT, AS112 … : nothing a company site uses.
+        return Some("IETF protocol assignments (2001::/23)");
+    }
+    if seg[0] == 0x2620 && seg[1] == 0x4f && seg[2] == 0x8000 {
+        return Some("AS112 (2620:4f:8000::/48)");
     }
     if seg[0] & 0xfe00 == 0xfc00 {
         return Some("unique local (fc00::/7)");
@@ -247,7 +284,9 @@ pub fn display_url(url: &Url) -> String {
 /// The error a [`GuardedResolver`] returns; found again in reqwest's error chain so the
 /// fetcher can report `Blocked` instead of a connection failure.
 #[derive(Debug, thiserror::Error)]
-#[error("{host} resolves only to blocked addresses ({reason})")]
+// The reason (which names the addresses) is for the log, never the message: a user who
+// reads the error must not learn what a name resolves to inside our network.
+#[error("{host} resolves only to blocked addresses")]
 pub struct BlockedAddress {
     pub host: String,
     pub reason: String,
@@ -314,50 +353,103 @@ impl Resolve for GuardedResolver {
 mod tests {
     use super::*;
 
-    #[test]
-    fn ranges() {
-        for blocked in [
-            "127.0.0.1",
-            "10.1.2.3",
-            "172.31.255.255",
-            "192.168.0.1",
-            "169.254.169.254",
-            "100.64.0.1",
-            "0.0.0.0",
-            "224.0.0.1",
-            "255.255.255.255",
-            "198.18.0.1",
-            "192.0.2.1",
-            "::1",
-            "::",
-            "fc00::1",
-            "fd12::1",
-            "fe80::1",
-            "::ffff:127.0.0.1",
-            "::ffff:169.254.169.254",
-            "::127.0.0.1",
-            "64:ff9b::7f00:1",
-            "2002:7f00:1::1",
-            "2001:db8::1",
-            "ff02::1",
-        ] {
-            assert!(
-                blocked_reason(blocked.parse().unwrap()).is_some(),
-                "{blocked} should be blocked"
-            );
+    /// One address, and the reason it is refused (a word the reason must contain), or
+    /// `None` for an address a fetch may dial.
+    fn check(input: &str, expected: Option<&str>) {
+        let ip: IpAddr = input.parse().unwrap_or_else(|e| panic!("{input}: {e}"));
+        let got = blocked_reason(ip);
+        match expected {
+            None => assert_eq!(got, None, "{input} should pass"),
+            Some(word) => assert!(
+                got.is_some_and(|r| r.contains(word)),
+                "{input}: expected a refusal naming {word:?}, got {got:?}"
+            ),
         }
-        for public in [
-            "93.184.216.34",
-            "8.8.8.8",
-            "2606:2800:220:1:248:1893:25c8:1946",
-            "::ffff:8.8.8.8",
-            "172.32.0.1",
-        ] {
-            assert_eq!(
-                blocked_reason(public.parse().unwrap()),
-                None,
-                "{public} should pass"
-            );
+    }
+
+    #[test]
+    fn the_address_table() {
+        let table: &[(&str, Option<&str>)] = &[
+            // Cloud metadata and platform endpoints.
+            ("169.254.169.254", Some("metadata")), // AWS, GCP, Azure IMDS, DigitalOcean
+            ("169.254.170.2", Some("link-local")), // AWS ECS task metadata
+            ("168.63.129.16", Some("Azure WireServer")),
+            ("100.100.100.200", Some("Alibaba")),
+            ("192.0.0.192", Some("Oracle")),
+            ("fd00:ec2::254", Some("AWS metadata")),
+            // IPv4 special-purpose ranges.
+            ("0.0.0.0", Some("this network")),
+            ("0.1.2.3", Some("this network")),
+            ("10.0.0.1", Some("private")),
+            ("172.16.0.1", Some("private")),
+            ("172.31.255.255", Some("private")),
+            ("192.168.1.1", Some("private")),
+            ("100.64.0.1", Some("carrier-grade NAT")),
+            ("100.127.255.254", Some("carrier-grade NAT")),
+            ("127.0.0.1", Some("loopback")),
+            ("127.255.255.254", Some("loopback")),
+            ("169.254.0.1", Some("link-local")),
+            ("192.0.0.8", Some("IETF")),
+            ("192.0.2.1", Some("documentation")),
+            ("198.51.100.7", Some("documentation")),
+            ("203.0.113.9", Some("documentation")),
+            ("192.88.99.1", Some("6to4 relay")),
+            ("192.31.196.1", Some("AS112")),
+            ("192.52.193.1", Some("AMT")),
+            ("192.175.48.1", Some("AS112")),
+            ("198.18.0.1", Some("benchmarking")),
+            ("198.19.255.255", Some("benchmarking")),
+            ("224.0.0.1", Some("multicast")),
+            ("233.252.0.1", Some("multicast")),
+            ("239.255.255.250", Some("multicast")),
+            ("240.0.0.1", Some("reserved")),
+            ("255.255.255.255", Some("reserved")),
+            // IPv6 special-purpose ranges.
+            ("::", Some("unspecified")),
+            ("::1", Some("loopback")),
+            ("fc00::1", Some("unique local")),
+            ("fd12:3456::1", Some("unique local")),
+            ("fe80::1", Some("link-local")),
+            ("fec0::1", Some("site-local")),
+            ("ff02::1", Some("multicast")),
+            ("2001:db8::1", Some("documentation")),
+            ("3fff::1", Some("documentation")),
+            ("2001::1", Some("Teredo")),
+            ("2001:0:4136:e378:8000:63bf:3fff:fdd2", Some("Teredo")),
+            ("2001:2::1", Some("IETF protocol")),
+            ("2001:20::1", Some("IETF protocol")),
+            ("2620:4f:8000::1", Some("AS112")),
+            ("100::1", Some("not global")),  // discard-only
+            ("5f00::1", Some("not global")), // SRv6 SIDs
+            ("64:ff9b:1::1", Some("NAT64 local")),
+            // IPv6 forms that carry an IPv4 address: judged by the embedded one.
+            ("::ffff:127.0.0.1", Some("loopback")),
+            ("::ffff:169.254.169.254", Some("metadata")),
+            ("::ffff:168.63.129.16", Some("Azure")),
+            ("::ffff:10.0.0.1", Some("private")),
+            ("::127.0.0.1", Some("IPv4-compatible")),
+            ("::8.8.8.8", Some("IPv4-compatible")),
+            ("64:ff9b::7f00:1", Some("loopback")),
+            ("64:ff9b::a9fe:a9fe", Some("metadata")),
+            ("64:ff9b::a83f:8110", Some("Azure")),
+            ("2002:7f00:1::1", Some("loopback")),
+            ("2002:a9fe:a9fe::1", Some("metadata")),
+            ("2002:c0a8:101::1", Some("private")),
+            // Public addresses pass.
+            ("93.184.216.34", None),
+            ("8.8.8.8", None),
+            ("1.1.1.1", None),
+            ("172.32.0.1", None),
+            ("100.128.0.1", None),
+            ("168.63.129.17", None),
+            ("2606:2800:220:1:248:1893:25c8:1946", None),
+            ("2a00:1450:4001:82b::200e", None),
+            ("::ffff:8.8.8.8", None),
+            ("64:ff9b::808:808", None),
+            ("2002:808:808::1", None),
+        ];
+        for (input, expected) in table {
+            check(input, *expected);
         }
     }
 

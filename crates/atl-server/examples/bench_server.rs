@@ -113,6 +113,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     .map_err(|e| e.to_string())?;
     let mut ctx = AppContext::new(store, data_dir);
+    // The benchmarks measure how fast the server answers, thousands of requests a second
+    // from one key and address: the request budgets would answer most of them 429.
+    ctx.options.rate = atl_server::RateLimits::unlimited();
     ctx.providers = Some(providers);
     ctx.worker_runtime = worker_rt.as_ref().map(WorkerRuntime::handle);
     // `ATL_BENCH_NO_WORKERS=1` serves the same started campaign without running it, to

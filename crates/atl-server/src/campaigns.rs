@@ -25,12 +25,16 @@ pub(crate) const MAX_PAGE: u32 = 1_000;
 #[into_params(parameter_in = Query)]
 pub(crate) struct Paging {
     /// Items per page (default 50, at most 1000).
+    #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<u32>,
     /// Items to skip.
+    #[param(maximum = 9_223_372_036_854_775_807_u64)]
     pub offset: Option<u64>,
     /// 1-based page number (with `per_page`).
+    #[param(minimum = 1, maximum = 9_223_372_036_854_775_807_u64)]
     pub page: Option<u64>,
     /// Items per page (with `page`).
+    #[param(minimum = 1, maximum = 1000)]
     pub per_page: Option<u32>,
 }
 
@@ -43,13 +47,21 @@ impl Paging {
                 "limit must be between 1 and {MAX_PAGE}"
             )));
         }
+        // The store counts rows in i64.
+        const MAX: u64 = i64::MAX as u64;
+        if self.offset.is_some_and(|o| o > MAX) || self.page.is_some_and(|p| p > MAX) {
+            return Err(ApiError::bad_request(format!(
+                "offset and page must be at most {MAX}"
+            )));
+        }
         let offset = match (self.offset, self.page) {
             (Some(o), _) => o,
             (None, Some(0)) => return Err(ApiError::bad_request("page starts at 1")),
             (None, Some(p)) => (p - 1).saturating_mul(u64::from(limit)),
             (None, None) => 0,
         };
-        Ok((limit, offset))
+        // A page past the last row is an empty page, however far past.
+        Ok((limit, offset.min(MAX)))
     }
 }
 

@@ -20,9 +20,9 @@ pub(crate) fn finish(mut openapi: utoipa::openapi::OpenApi) -> String {
     let service = [
         (
             "/healthz",
-            "Liveness: 200 when the database answers, 503 otherwise.",
-            "database reachable",
-            "application/json",
+            "Liveness: `ok` when the database answers, 503 otherwise.",
+            "the text `ok`",
+            "text/plain",
             true,
         ),
         (
@@ -70,6 +70,7 @@ pub(crate) fn finish(mut openapi: utoipa::openapi::OpenApi) -> String {
             .paths
             .insert(path.to_string(), PathItem::new(HttpMethod::Get, op.build()));
     }
+    crate::contract::complete(&mut openapi);
     openapi.to_pretty_json().unwrap_or_else(|e| {
         tracing::error!(error = %e, "serialising the OpenAPI document");
         "{}".to_string()

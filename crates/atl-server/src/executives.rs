@@ -14,9 +14,13 @@ use crate::{ApiState, Team};
 #[into_params(parameter_in = Query)]
 pub(crate) struct ExecutivesParams {
     /// Keep at most this many (the most senior) per account.
+    #[param(minimum = 1)]
     pub per_account: Option<usize>,
     /// Comma-separated Apollo levels (owner, founder, c_suite, partner, vp, head, director,
     /// manager, senior, entry, intern); default: the executive levels owner…head.
+    #[param(
+        pattern = "^((owner|founder|c_suite|partner|vp|head|director|manager|senior|entry|intern)(,(owner|founder|c_suite|partner|vp|head|director|manager|senior|entry|intern))*)?$"
+    )]
     pub seniority: Option<String>,
 }
 

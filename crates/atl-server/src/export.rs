@@ -23,9 +23,11 @@ use crate::{ApiState, Team};
 #[into_params(parameter_in = Query)]
 pub(crate) struct ExportQuery {
     /// `csv` (default) or `jsonl`.
+    #[param(pattern = "^(csv|jsonl)?$")]
     pub format: Option<String>,
     /// `targets` (default: one row per target) or `contacts` (one row per person: the
     /// contact and every executive, the shape a CRM import wants).
+    #[param(pattern = "^(targets|contacts)?$")]
     pub kind: Option<String>,
 }
 
@@ -45,7 +47,8 @@ fn parse_kind(kind: Option<&str>) -> Result<ExportKind, ApiError> {
 /// are prefixed with `'`).
 #[utoipa::path(get, path = "/campaigns/{id}/export", tag = "campaigns",
     params(("id" = i64, Path, description = "campaign id"), ExportQuery),
-    responses((status = 200, content_type = "text/csv", description = "CSV (or JSONL with format=jsonl)"),
+    responses((status = 200, description = "CSV, or JSONL with format=jsonl",
+            content((String = "text/csv"), (String = "application/x-ndjson"))),
         (status = 400, body = crate::ErrorBody), (status = 404, body = crate::ErrorBody)))]
 pub(crate) async fn export(
     State(state): State<ApiState>,
@@ -56,6 +59,8 @@ pub(crate) async fn export(
     let format: ExportFormat = q
         .format
         .as_deref()
+        .map(str::trim)
+        .filter(|f| !f.is_empty())
         .unwrap_or("csv")
         .parse()
         .map_err(|e: atl_app::UnknownFormat| ApiError::bad_request(e.to_string()))?;

@@ -24,6 +24,7 @@
 mod auth;
 mod campaigns;
 mod coalesce;
+mod contract;
 mod dashboard;
 mod docs;
 mod error;

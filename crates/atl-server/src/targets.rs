@@ -39,8 +39,8 @@ pub(crate) struct TargetView {
     #[schema(value_type = Vec<Object>)]
     pub missing_sub_agents: Vec<Value>,
     pub cost_usd: f64,
-    /// The merged view of the results, when the ledger keeps one.
-    #[schema(value_type = Object)]
+    /// The merged view of the results, when the ledger keeps one (else null).
+    #[schema(value_type = Option<Object>)]
     pub enriched_data: Option<Value>,
     pub updated_at: String,
 }
@@ -83,9 +83,12 @@ impl From<&Target> for TargetView {
 #[into_params(parameter_in = Query)]
 pub(crate) struct TargetQuery {
     /// Only targets in this state (pending, processing, completed, partial, failed,
-    /// cancelled).
+    /// cancelled); empty = all.
+    #[param(pattern = "^(pending|processing|completed|partial|failed|cancelled)?$")]
     pub status: Option<String>,
-    /// row_number (default), company, status, updated_at or id; `-` prefix = descending.
+    /// row_number (default), company, status, updated_at or id; `-` prefix = descending;
+    /// empty = the default.
+    #[param(pattern = "^(-?(row_number|company|status|updated_at|id))?$")]
     pub sort: Option<String>,
 }
 
@@ -145,7 +148,8 @@ pub(crate) struct ResultView {
     pub sub_agent: String,
     #[schema(value_type = Object)]
     pub data: Value,
-    #[schema(value_type = Object)]
+    /// The URLs the result cites.
+    #[schema(value_type = Vec<String>)]
     pub sources: Value,
     pub confidence: Option<f64>,
     /// Null when the provider reported no price (unknown is not zero).

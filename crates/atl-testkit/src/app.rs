@@ -96,6 +96,9 @@ impl TestApp {
         let mut ctx = AppContext::new(store.clone(), data_dir.path());
         ctx.event_poll = options.event_poll;
         ctx.keep_alive = options.keep_alive;
+        // A test that made no key runs the keyless loopback mode (`atl serve --no-auth`);
+        // without it a server with no key serves nobody.
+        ctx.options.no_auth = store.count_active_api_keys().await.unwrap() == 0;
         let mut sandbox_origin = None;
         if options.engine {
             let providers = atl_app::Providers::embedded_sandbox(data_dir.path(), options.sandbox)

@@ -9,7 +9,7 @@ use crate::apollo::{
 };
 use crate::catalogue::{FETCH_PROVIDER, endpoint};
 use crate::fetch::FetchedPage;
-use crate::governor::{CallStats, site_of};
+use crate::governor::CallStats;
 use crate::hunter::{FoundEmail, HunterClient, Verification};
 use crate::router::fails_over;
 use crate::search::SearchHit;
@@ -238,7 +238,7 @@ impl Toolkit {
         // Per site: a dead site opens its own breaker, not everyone's.
         let (page, stats) = self
             .governors
-            .site(&site_of(url))
+            .site(&self.fetch_site(url))
             .call(0, || fetcher.fetch_text(url))
             .await?;
         Ok(Metered {

@@ -330,6 +330,19 @@ impl Toolkit {
             .map(|h| h.trim_start_matches("www.").to_ascii_lowercase())
     }
 
+    /// The site a fetch of `url` is governed as (its own breaker and concurrency): the
+    /// registrable domain of its host, or, for the sandbox's pages, which all live on one
+    /// origin, of the domain in their path, so that a test's dead domains behave as real
+    /// dead sites do and never share a breaker with live ones.
+    pub fn fetch_site(&self, url: &str) -> String {
+        match self.url_host(url) {
+            Some(host) if self.synthetic => {
+                crate::governor::registrable_domain(&host).unwrap_or(host)
+            }
+            _ => crate::governor::site_of(url),
+        }
+    }
+
     pub fn site_url(&self, domain_or_website: &str) -> Option<String> {
         let raw = domain_or_website.trim();
         if raw.is_empty() {

@@ -12,10 +12,9 @@ async fn only_health_needs_no_key_and_the_docs_describe_every_route() {
     for (backend, store) in all_stores().await {
         let key = store.create_api_key("acme", None).await.unwrap();
         let mut app = spawn_app(store.store(), false).await;
-        let (s, h) = app.get("/healthz").await;
-        assert_eq!(s, 200, "{backend}");
-        assert_eq!(h["status"], "ok");
-        assert_eq!(h["database"].as_str().unwrap(), backend.to_string());
+        let r = app.client.get(app.url("/healthz")).send().await.unwrap();
+        assert_eq!(r.status(), 200, "{backend}");
+        assert_eq!(r.text().await.unwrap(), "ok");
         for path in ["/openapi.json", "/docs", "/metrics"] {
             let (s, body) = app.get(path).await;
             assert_eq!(s, 401, "{backend}: {path} needs a key");

@@ -1,0 +1,121 @@
+//! Bad bytes get clear answers: a NUL anywhere in an upload is a 422 naming its line (on
+//! both backends, nothing stored), and concurrent large uploads on SQLite queue and
+//! succeed (or answer 503 with Retry-After), never "database is locked".
+
+use atl_server::ServerOptions;
+use atl_testkit::all_stores;
+
+use crate::{App, key};
+
+/// A CSV of `rows` targets with a `pad`-character notes column.
+fn csv(rows: usize, pad: usize) -> Vec<u8> {
+    let mut out = String::from("Company,Website,Notes\n");
+    let notes = "n".repeat(pad);
+    for i in 0..rows {
+        out.push_str(&format!("Company {i},https://company{i}.example,{notes}\n"));
+    }
+    out.into_bytes()
+}
+
+#[tokio::test]
+async fn a_nul_byte_anywhere_is_refused_with_its_line() {
+    for (backend, store) in all_stores().await {
+        let key = key(&store, "acme").await;
+        let app = App::start(store.store(), ServerOptions::default()).await;
+        let clean = csv(200, 20);
+        let line_start = |line: usize| -> usize {
+            // Byte offset of 1-based `line`.
+            let mut at = 0;
+            for _ in 1..line {
+                at += clean[at..].iter().position(|&b| b == b'\n').unwrap() + 1;
+            }
+            at
+        };
+        let after_a_kilobyte = clean[1024..].iter().position(|&b| b == b'\n').unwrap() + 1025;
+        let line_after_kb = clean[..after_a_kilobyte]
+            .iter()
+            .filter(|&&b| b == b'\n')
+            .count()
+            + 1;
+        for (what, offset, line) in [
+            ("in the header", 3, 1),
+            (
+                "after the first kilobyte",
+                after_a_kilobyte + 2,
+                line_after_kb,
+            ),
+            ("on the last line", line_start(201) + 5, 201),
+        ] {
+            let mut bytes = clean.clone();
+            bytes.insert(offset, 0);
+            let (status, body) = app.upload(&key, "nul", bytes).await;
+            assert_eq!(status, 422, "{backend}: NUL {what}: {body}");
+            assert_eq!(body["error"]["code"], "control_character", "{body}");
+            assert_eq!(
+                body["error"]["details"]["line"], line,
+                "{backend}: {what}: {body}"
+            );
+        }
+        assert!(
+            store.list_campaigns(None, 10, 0).await.unwrap().is_empty(),
+            "{backend}: a refused file stores nothing"
+        );
+        app.stop().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_large_uploads_on_sqlite_queue_and_succeed() {
+    for (backend, store) in all_stores().await {
+        if backend != "sqlite" {
+            continue;
+        }
+        let key = key(&store, "acme").await;
+        let app = std::sync::Arc::new(App::start(store.store(), ServerOptions::default()).await);
+        let file = csv(9_000, 600); // about 5.6 MB, 9,000 targets
+        let uploads = (0..6).map(|i| {
+            let app = std::sync::Arc::clone(&app);
+            let (key, file) = (key.clone(), file.clone());
+            tokio::spawn(async move {
+                let form = reqwest::multipart::Form::new().part(
+                    "file",
+                    reqwest::multipart::Part::bytes(file).file_name(format!("big{i}.csv")),
+                );
+                let r = app
+                    .client
+                    .post(app.url("/api/atl/upload"))
+                    .bearer_auth(&key)
+                    .multipart(form)
+                    .send()
+                    .await
+                    .unwrap();
+                let status = r.status().as_u16();
+                let retry_after = r.headers().contains_key("retry-after");
+                (status, retry_after, r.text().await.unwrap())
+            })
+        });
+        let results = futures::future::join_all(uploads).await;
+        let mut created = 0;
+        for result in results {
+            let (status, retry_after, body) = result.unwrap();
+            assert!(!body.to_lowercase().contains("locked"), "{backend}: {body}");
+            match status {
+                201 => created += 1,
+                503 => assert!(retry_after, "a 503 says when to retry: {body}"),
+                other => panic!("{backend}: upload answered {other}: {body}"),
+            }
+        }
+        assert!(
+            created >= 1,
+            "{backend}: the uploads queue rather than all fail"
+        );
+        assert_eq!(
+            store.list_campaigns(None, 10, 0).await.unwrap().len(),
+            created,
+            "{backend}: one campaign per accepted upload, nothing half-stored"
+        );
+        if let Ok(app) = std::sync::Arc::try_unwrap(app) {
+            app.stop().await;
+        }
+    }
+}
