@@ -337,6 +337,81 @@ async fn sigterm_stops_worker_and_serve_without_leaving_leases() {
     }
 }
 
+/// `atl serve` on a database that never had a key makes one for team `default` and prints
+/// it once (stdout); the next start prints none. `--no-auth` listens on loopback only.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_prints_a_key_on_first_start_and_no_auth_stays_on_loopback() {
+    let (_sandbox, origin) = sandbox(0);
+    for (backend, store) in all_stores().await {
+        let dir =
+            std::env::temp_dir().join(format!("atl-cli-first-{}-{backend}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let mut printed = Vec::new();
+        for _ in 0..2 {
+            let addr = format!("127.0.0.1:{}", free_port());
+            let mut serve = atl_in(&dir, store.url(), &origin, &["serve", "--addr", &addr])
+                .stdout(Stdio::piped())
+                .spawn()
+                .unwrap();
+            let deadline = Instant::now() + Duration::from_secs(30);
+            while std::net::TcpStream::connect(&addr).is_err() {
+                assert!(Instant::now() < deadline, "{backend}: serve did not listen");
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            let (status, err) = terminate(&mut serve);
+            assert!(status.success(), "{backend}: {status:?} {err}");
+            let mut out = String::new();
+            serve
+                .stdout
+                .take()
+                .unwrap()
+                .read_to_string(&mut out)
+                .unwrap();
+            printed.push((out, err));
+        }
+        let (first, err) = &printed[0];
+        let key = first.trim();
+        assert!(
+            key.starts_with("atl_"),
+            "{backend}: stdout is the key: {first:?}"
+        );
+        assert!(err.contains("first start"), "{backend}: {err}");
+        assert!(
+            !err.contains(key),
+            "{backend}: the key is printed once, on stdout only"
+        );
+        let owner = store
+            .authenticate_api_key(key)
+            .await
+            .unwrap()
+            .expect("a working key");
+        assert_eq!(
+            owner.team_id,
+            store.team_id(atl_domain::DEFAULT_TEAM).await.unwrap(),
+            "{backend}"
+        );
+        assert_eq!(printed[1].0, "", "{backend}: the second start makes no key");
+
+        let public = format!("0.0.0.0:{}", free_port());
+        let out = atl_in(
+            &dir,
+            store.url(),
+            &origin,
+            &["serve", "--no-auth", "--addr", &public],
+        )
+        .output()
+        .unwrap();
+        assert!(
+            !out.status.success(),
+            "{backend}: --no-auth on 0.0.0.0 is refused"
+        );
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("loopback"), "{backend}: {err}");
+        let _ = std::fs::remove_dir_all(&dir);
+        store.cleanup().await;
+    }
+}
+
 /// `atl keys create` prints a key once (stdout, nothing else there); the store keeps only
 /// its hash; `keys list` never shows it; `keys revoke` switches it off.
 #[tokio::test]

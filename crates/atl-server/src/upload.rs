@@ -83,8 +83,16 @@ async fn read_text(field: &mut Field<'_>, name: &str) -> Result<String, ApiError
     let bytes = read_capped(field, MAX_TEXT_FIELD as u64)
         .await?
         .ok_or_else(|| ApiError::bad_request(format!("field `{name}` is too long")))?;
-    String::from_utf8(bytes)
-        .map_err(|_| ApiError::bad_request(format!("field `{name}` is not UTF-8 text")))
+    let text = String::from_utf8(bytes)
+        .map_err(|_| ApiError::bad_request(format!("field `{name}` is not UTF-8 text")))?;
+    // PostgreSQL stores no NUL in text or JSON (`\u0000` included); refuse it here, for
+    // both backends, rather than fail in the database.
+    if text.contains('\0') || text.contains("\\u0000") {
+        return Err(ApiError::bad_request(format!(
+            "field `{name}` contains a NUL character"
+        )));
+    }
+    Ok(text)
 }
 
 /// Uploads a CSV of target accounts as a new pending campaign.

@@ -74,6 +74,13 @@ async fn read_form(mut multipart: Multipart) -> Result<UploadForm, FormError> {
             }
             bytes.extend_from_slice(&chunk);
         }
+        if name != "file" && bytes.contains(&0) {
+            // PostgreSQL stores no NUL; the file itself is checked, line by line, by the
+            // importer.
+            return Err(FormError(format!(
+                "The field {name} contains a NUL character."
+            )));
+        }
         let text = || String::from_utf8_lossy(&bytes).trim().to_string();
         match name.as_str() {
             "file" if !bytes.is_empty() || file_name.as_deref().is_some_and(|n| !n.is_empty()) => {

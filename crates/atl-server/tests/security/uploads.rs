@@ -64,6 +64,45 @@ async fn a_nul_byte_anywhere_is_refused_with_its_line() {
     }
 }
 
+#[tokio::test]
+async fn a_nul_in_a_form_field_is_a_400_on_both_backends() {
+    for (backend, store) in all_stores().await {
+        let key = key(&store, "acme").await;
+        let app = App::start(store.store(), ServerOptions::default()).await;
+        for (field, value) in [
+            ("name", "bad\0name"),
+            ("settings", r#"{"pitch": "a\u0000b"}"#),
+            ("map", "Company\0=company_name"),
+        ] {
+            let form = reqwest::multipart::Form::new()
+                .text(field, value.to_string())
+                .part(
+                    "file",
+                    reqwest::multipart::Part::bytes(csv(3, 5)).file_name("ok.csv"),
+                );
+            let r = app
+                .client
+                .post(app.url("/api/atl/upload"))
+                .bearer_auth(&key)
+                .multipart(form)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), 400, "{backend}: NUL in {field}");
+            let body: serde_json::Value = r.json().await.unwrap();
+            assert!(
+                body["error"]["message"].as_str().unwrap().contains(field),
+                "{body}"
+            );
+        }
+        assert!(
+            store.list_campaigns(None, 10, 0).await.unwrap().is_empty(),
+            "{backend}: nothing stored"
+        );
+        app.stop().await;
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn concurrent_large_uploads_on_sqlite_queue_and_succeed() {
     for (backend, store) in all_stores().await {
