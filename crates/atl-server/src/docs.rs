@@ -103,7 +103,7 @@ pub(crate) fn csp() -> String {
     let inline = |open: &str, close: &str| {
         let start = DOCS_HTML.rfind(open).map(|i| i + open.len()).unwrap_or(0);
         let end = DOCS_HTML[start..].find(close).map_or(start, |i| start + i);
-        let digest = ring::digest::digest(&ring::digest::SHA256, DOCS_HTML[start..end].as_bytes());
+        let digest = ring::digest::digest(&ring::digest::SHA256, &DOCS_HTML.as_bytes()[start..end]);
         format!("'sha256-{}'", STANDARD.encode(digest.as_ref()))
     };
     format!(
