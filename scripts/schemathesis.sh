@@ -5,13 +5,13 @@
 # check and a bounded number of examples per operation. Fails on any failure it reports
 # (a 5xx, an undocumented status, a body that does not match its schema, a valid request
 # refused, a request without the key accepted, ...).
-#   MAX_EXAMPLES=10 (per operation), SCHEMATHESIS_SEED=1 (reproducible), PORT=18931
+#   MAX_EXAMPLES=40 (per operation), SCHEMATHESIS_SEED=1 (reproducible), PORT=18931
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 st=target/venv-test/bin/schemathesis
 [ -x "$st" ] || bash scripts/setup.sh
-max_examples=${MAX_EXAMPLES:-10}
+max_examples=${MAX_EXAMPLES:-40}
 seed=${SCHEMATHESIS_SEED:-1}
 port=${PORT:-18931}
 base="http://127.0.0.1:$port"

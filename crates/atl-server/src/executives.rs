@@ -10,11 +10,14 @@ use utoipa::IntoParams;
 use crate::error::{ApiError, ApiPath, ApiQuery};
 use crate::{ApiState, Team};
 
+/// No account has more executives than this worth listing.
+const MAX_PER_ACCOUNT: usize = 1000;
+
 #[derive(Debug, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub(crate) struct ExecutivesParams {
-    /// Keep at most this many (the most senior) per account.
-    #[param(minimum = 1)]
+    /// Keep at most this many (the most senior) per account (1 to 1000).
+    #[param(minimum = 1, maximum = 1000)]
     pub per_account: Option<usize>,
     /// Comma-separated Apollo levels (owner, founder, c_suite, partner, vp, head, director,
     /// manager, senior, entry, intern); default: the executive levels owner…head.
@@ -35,6 +38,11 @@ pub(crate) async fn executives(
     ApiPath(id): ApiPath<i64>,
     ApiQuery(q): ApiQuery<ExecutivesParams>,
 ) -> Result<axum::Json<ExecutiveList>, ApiError> {
+    if q.per_account.is_some_and(|n| n > MAX_PER_ACCOUNT) {
+        return Err(ApiError::bad_request(format!(
+            "per_account must be between 1 and {MAX_PER_ACCOUNT}"
+        )));
+    }
     let query = ExecutivesQuery {
         levels: parse_levels(q.seniority.as_deref())?,
         per_account: q.per_account,
