@@ -11,24 +11,30 @@
 //!   opened as a document runs nothing); `/docs` gets its own, which allows exactly its
 //!   one inline script and stylesheet by hash (`docs::csp`).
 
-use axum::http::{HeaderValue, header};
+use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::Response;
 
 /// The policy of everything that is not a page.
 const DATA_CSP: &str = "default-src 'none'; frame-ancestors 'none'";
 
-pub(crate) async fn api_headers(mut response: Response) -> Response {
-    let h = response.headers_mut();
+/// What every answer carries, the dashboard's included: no sniffing, no framing, and the
+/// given referrer policy.
+pub(crate) fn insert_common(h: &mut HeaderMap, referrer_policy: &'static str) {
     h.insert(
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),
     );
     h.insert(
         header::REFERRER_POLICY,
-        HeaderValue::from_static("no-referrer"),
+        HeaderValue::from_static(referrer_policy),
     );
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+}
+
+pub(crate) async fn api_headers(mut response: Response) -> Response {
+    let h = response.headers_mut();
+    insert_common(h, "no-referrer");
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     if !h.contains_key(header::CONTENT_SECURITY_POLICY) {
         h.insert(
             header::CONTENT_SECURITY_POLICY,

@@ -76,11 +76,7 @@ async fn a_cross_origin_post_is_refused_by_the_api_and_the_dashboard() {
     for (backend, store) in all_stores().await {
         let key = key(&store, "acme").await;
         let app = App::start(store.store(), ServerOptions::default()).await;
-        let (status, body) = app
-            .upload(&key, "mine", SMALL_CSV.as_bytes().to_vec())
-            .await;
-        assert_eq!(status, 201, "{backend}: {body}");
-        let id = body["campaign_id"].as_i64().unwrap();
+        let id = app.campaign(&key).await;
 
         for origin in ["https://evil.example", "null"] {
             let r = app
@@ -134,11 +130,7 @@ async fn a_foreign_host_is_refused_so_dns_rebinding_reads_nothing() {
     for (backend, store) in all_stores().await {
         let key = key(&store, "acme").await;
         let app = App::start(store.store(), ServerOptions::default()).await;
-        let (status, body) = app
-            .upload(&key, "mine", SMALL_CSV.as_bytes().to_vec())
-            .await;
-        assert_eq!(status, 201, "{backend}: {body}");
-        let id = body["campaign_id"].as_i64().unwrap();
+        let id = app.campaign(&key).await;
         let export = format!("/api/atl/campaigns/{id}/export");
         let port = app.addr.port();
         for host in [

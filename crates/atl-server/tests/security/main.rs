@@ -117,16 +117,29 @@ impl App {
                 "file",
                 reqwest::multipart::Part::bytes(csv).file_name(format!("{name}.csv")),
             );
-        let r = self
-            .client
+        let r = self.post_form(key, form).await;
+        let status = r.status().as_u16();
+        (status, r.json().await.unwrap_or(serde_json::Value::Null))
+    }
+
+    /// Uploads the small CSV as a new campaign of `key`'s team; its id.
+    pub async fn campaign(&self, key: &str) -> i64 {
+        let (status, body) = self
+            .upload(key, "small", SMALL_CSV.as_bytes().to_vec())
+            .await;
+        assert_eq!(status, 201, "{body}");
+        body["campaign_id"].as_i64().unwrap()
+    }
+
+    /// Posts a multipart form to the upload route with this key.
+    pub async fn post_form(&self, key: &str, form: reqwest::multipart::Form) -> reqwest::Response {
+        self.client
             .post(self.url("/api/atl/upload"))
             .bearer_auth(key)
             .multipart(form)
             .send()
             .await
-            .unwrap();
-        let status = r.status().as_u16();
-        (status, r.json().await.unwrap_or(serde_json::Value::Null))
+            .unwrap()
     }
 
     pub async fn stop(self) {

@@ -6,7 +6,7 @@ use atl_server::ServerOptions;
 use atl_testkit::all_stores;
 use futures::StreamExt;
 
-use crate::{App, SMALL_CSV, key};
+use crate::{App, key};
 
 /// Reads a response body until it ends; `Err` when it is still open after `within`.
 async fn ends_within(response: reqwest::Response, within: Duration) -> Result<(), ()> {
@@ -32,9 +32,7 @@ async fn a_stream_is_closed_after_its_key_is_revoked() {
             ..Default::default()
         };
         let app = App::start(store.store(), options).await;
-        let (status, body) = app.upload(&keep, "c", SMALL_CSV.as_bytes().to_vec()).await;
-        assert_eq!(status, 201, "{backend}: {body}");
-        let id = body["campaign_id"].as_i64().unwrap();
+        let id = app.campaign(&keep).await;
         let path = format!("/api/atl/campaigns/{id}/events");
         let revoked = app.get(&path, &created.plaintext).send().await.unwrap();
         let kept = app.get(&path, &keep).send().await.unwrap();
@@ -86,9 +84,7 @@ async fn one_key_holds_a_bounded_number_of_streams() {
             ..Default::default()
         };
         let app = App::start(store.store(), options).await;
-        let (status, body) = app.upload(&key_a, "c", SMALL_CSV.as_bytes().to_vec()).await;
-        assert_eq!(status, 201, "{backend}: {body}");
-        let path = format!("/api/atl/campaigns/{}/events", body["campaign_id"]);
+        let path = format!("/api/atl/campaigns/{}/events", app.campaign(&key_a).await);
         let mut open = Vec::new();
         for _ in 0..3 {
             let r = app.get(&path, &key_a).send().await.unwrap();

@@ -80,14 +80,7 @@ async fn a_nul_in_a_form_field_is_a_400_on_both_backends() {
                     "file",
                     reqwest::multipart::Part::bytes(csv(3, 5)).file_name("ok.csv"),
                 );
-            let r = app
-                .client
-                .post(app.url("/api/atl/upload"))
-                .bearer_auth(&key)
-                .multipart(form)
-                .send()
-                .await
-                .unwrap();
+            let r = app.post_form(&key, form).await;
             assert_eq!(r.status(), 400, "{backend}: NUL in {field}");
             let body: serde_json::Value = r.json().await.unwrap();
             assert!(
@@ -99,6 +92,52 @@ async fn a_nul_in_a_form_field_is_a_400_on_both_backends() {
             store.list_campaigns(None, 10, 0).await.unwrap().is_empty(),
             "{backend}: nothing stored"
         );
+        app.stop().await;
+    }
+}
+
+#[tokio::test]
+async fn hostile_file_names_are_stored_capped_and_clean() {
+    for (backend, store) in all_stores().await {
+        let key = key(&store, "acme").await;
+        let app = App::start(store.store(), ServerOptions::default()).await;
+        let form = |name: String| {
+            reqwest::multipart::Form::new().part(
+                "file",
+                reqwest::multipart::Part::bytes(csv(3, 5)).file_name(name),
+            )
+        };
+        // A control character in a part header is not a readable form: refused.
+        let r = app.post_form(&key, form("bell\u{7}.csv".into())).await;
+        assert_eq!(r.status(), 400, "{backend}");
+        assert!(store.list_campaigns(None, 10, 0).await.unwrap().is_empty());
+        // A megabyte of name, and one with a path and a bidi override: each stored as its
+        // last component, without the override, at most 255 bytes, its extension kept,
+        // and the campaign named by that.
+        let names = [
+            format!("{}.csv", "a".repeat(1 << 20)),
+            format!("../../etc/{}\u{202e}x.csv", "a".repeat(8 * 1024)),
+        ];
+        for name in names {
+            let r = app.post_form(&key, form(name)).await;
+            let status = r.status();
+            let body: serde_json::Value = r.json().await.unwrap();
+            assert_eq!(status, 201, "{backend}: {body}");
+            let id = body["campaign_id"].as_i64().unwrap();
+            let c = store.get_campaign(None, id).await.unwrap().unwrap();
+            let stored = c.uploaded_file.unwrap_or_default();
+            assert!(stored.len() <= 255, "{backend}: {} bytes", stored.len());
+            assert!(stored.ends_with(".csv"), "{backend}: {stored:?}");
+            assert!(
+                !stored.contains('/') && !stored.chars().any(char::is_control),
+                "{backend}: {stored:?}"
+            );
+            assert!(!stored.contains('\u{202e}'), "{backend}: no bidi override");
+            assert_eq!(
+                c.name, stored,
+                "{backend}: the campaign is named by the capped name"
+            );
+        }
         app.stop().await;
     }
 }
@@ -120,14 +159,7 @@ async fn concurrent_large_uploads_on_sqlite_queue_and_succeed() {
                     "file",
                     reqwest::multipart::Part::bytes(file).file_name(format!("big{i}.csv")),
                 );
-                let r = app
-                    .client
-                    .post(app.url("/api/atl/upload"))
-                    .bearer_auth(&key)
-                    .multipart(form)
-                    .send()
-                    .await
-                    .unwrap();
+                let r = app.post_form(&key, form).await;
                 let status = r.status().as_u16();
                 let retry_after = r.headers().contains_key("retry-after");
                 (status, retry_after, r.text().await.unwrap())
