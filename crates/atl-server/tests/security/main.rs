@@ -71,17 +71,7 @@ impl App {
         ctx.keep_alive = Duration::from_millis(200);
         ctx.options = options;
         if let Some((dir, providers)) = engine {
-            let config = atl_engine::EngineConfig {
-                concurrency: 16,
-                data_dir: dir,
-                poll_idle: Duration::from_millis(20),
-                retry: atl_domain::RetryPolicy {
-                    backoff_base: Duration::from_millis(10),
-                    backoff_cap: Duration::from_millis(50),
-                    ..Default::default()
-                },
-                ..Default::default()
-            };
+            let config = atl_testkit::app::fast_engine(dir, 16);
             let coordinator = atl_app::coordinator(&store, &providers, config);
             ctx.providers = Some(providers);
             ctx.coordinator = Some(Arc::new(coordinator));
