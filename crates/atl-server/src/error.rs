@@ -119,7 +119,7 @@ impl IntoResponse for ApiError {
                 .then_some(std::time::Duration::from_secs(1))
         });
         if let Some(wait) = retry_after {
-            let secs = crate::guard::rate_limit::retry_after_secs(wait);
+            let secs = retry_after_secs(wait);
             if let Ok(v) = HeaderValue::from_str(&secs.to_string()) {
                 response.headers_mut().insert(header::RETRY_AFTER, v);
             }
@@ -351,9 +351,25 @@ pub fn panic_response(payload: Box<dyn std::any::Any + Send + 'static>) -> Respo
     ApiError::internal("handler panicked", &what).into_response()
 }
 
+/// A wait as `Retry-After` seconds: rounded up, at least one.
+pub(crate) fn retry_after_secs(wait: std::time::Duration) -> u64 {
+    u64::try_from(wait.as_millis().div_ceil(1000))
+        .unwrap_or(u64::MAX)
+        .max(1)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn retry_after_rounds_up() {
+        assert_eq!(retry_after_secs(Duration::ZERO), 1);
+        assert_eq!(retry_after_secs(Duration::from_millis(10)), 1);
+        assert_eq!(retry_after_secs(Duration::from_secs(2)), 2);
+        assert_eq!(retry_after_secs(Duration::from_millis(2001)), 3);
+    }
 
     #[test]
     fn constraint_violations_answer_without_the_databases_words() {

@@ -110,13 +110,6 @@ impl Limits {
     }
 }
 
-/// A wait as `Retry-After` seconds: rounded up, at least one.
-pub(crate) fn retry_after_secs(wait: Duration) -> u64 {
-    u64::try_from(wait.as_millis().div_ceil(1000))
-        .unwrap_or(u64::MAX)
-        .max(1)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -154,13 +147,5 @@ mod tests {
         assert!(f.failed(ip).is_some());
         assert!(f.wait(ip).is_some(), "shut out until the budget refills");
         assert_eq!(f.wait("192.0.2.8".parse().unwrap()), None);
-    }
-
-    #[test]
-    fn retry_after_rounds_up() {
-        assert_eq!(retry_after_secs(Duration::ZERO), 1);
-        assert_eq!(retry_after_secs(Duration::from_millis(10)), 1);
-        assert_eq!(retry_after_secs(Duration::from_secs(2)), 2);
-        assert_eq!(retry_after_secs(Duration::from_millis(2001)), 3);
     }
 }
