@@ -148,10 +148,15 @@ pub async fn run(cli: Cli, env: &HashMap<String, String>) -> Result<ExitCode> {
             cors_origins,
         } => {
             let addr = addr.unwrap_or(settings.server.addr);
+            // The file's names and origins, then the flags' (which add to them).
+            let mut names = settings.server.public_names.clone();
+            names.extend(public_names);
+            let mut origins = settings.server.cors_origins.clone();
+            origins.extend(cors_origins);
             let options = atl_server::ServerOptions {
                 no_auth,
-                public_names,
-                cors_origins,
+                public_names: names,
+                cors_origins: origins,
                 ..Default::default()
             };
             run::serve(&store, settings, addr, concurrency, options).await?

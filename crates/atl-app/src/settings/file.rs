@@ -37,6 +37,10 @@ pub(super) struct FileEngine {
 #[serde(deny_unknown_fields)]
 pub(super) struct FileServer {
     pub addr: Option<String>,
+    #[serde(default)]
+    pub public_names: Vec<String>,
+    #[serde(default)]
+    pub cors_origins: Vec<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]

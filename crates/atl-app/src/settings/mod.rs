@@ -87,6 +87,13 @@ pub struct EngineSettings {
 pub struct ServerSettings {
     /// `[server] addr`: where `atl serve` listens.
     pub addr: SocketAddr,
+    /// `[server] public_names`: host names clients reach the server by (behind a proxy,
+    /// its public name); a request naming any other `Host` is refused. `--public-name`
+    /// adds to them.
+    pub public_names: Vec<String>,
+    /// `[server] cors_origins`: origins whose web pages may call the API; none by default,
+    /// so CORS stays closed. `--cors-origin` adds to them.
+    pub cors_origins: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -190,6 +197,8 @@ impl Settings {
                     value: addr.clone(),
                     reason: e.to_string(),
                 })?,
+            public_names: file.server.public_names,
+            cors_origins: file.server.cors_origins,
         };
 
         let data_dir = var(env, "ATL_DATA_DIR")

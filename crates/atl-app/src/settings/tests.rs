@@ -161,3 +161,32 @@ fn the_engine_config_takes_the_process_settings() {
     // `max_attempts` is the retry policy's own default, not restated here.
     assert_eq!(c.retry, atl_domain::RetryPolicy::default());
 }
+
+#[test]
+fn the_server_section_names_hosts_and_origins_and_none_by_default() {
+    let none = load(&[], None);
+    assert!(none.server.public_names.is_empty());
+    assert!(
+        none.server.cors_origins.is_empty(),
+        "CORS closed by default"
+    );
+    let s = load(
+        &[],
+        Some(
+            "[server]\npublic_names = [\"atl.example.com\"]\n\
+             cors_origins = [\"https://crm.example.com\"]\n",
+        ),
+    );
+    assert_eq!(s.server.public_names, ["atl.example.com"]);
+    assert_eq!(s.server.cors_origins, ["https://crm.example.com"]);
+    // A misspelt key is an error, not a silently closed (or open) door.
+    let err = Settings::load(
+        &env_of(&[]),
+        Some("[server]\ncors_origin = \"https://crm.example.com\"\n"),
+    )
+    .expect_err("unknown key");
+    assert!(
+        err.to_string().contains("unknown field `cors_origin`"),
+        "{err}"
+    );
+}
