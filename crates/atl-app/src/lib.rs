@@ -15,6 +15,7 @@ mod itemised;
 mod preview;
 mod providers;
 mod quote;
+mod rate_windows;
 pub mod record;
 mod retry;
 mod running;
@@ -37,10 +38,11 @@ pub use export::{
 pub use import::{ImportOutcome, ImportRequest, import_csv};
 pub use itemised::{AgentShare, ItemisedLine, ItemisedQuote, retry_failed_quote};
 pub use preview::{PREVIEW_SAMPLE, PreviewRequest, UploadPreview, preview_csv};
-pub use providers::{ProviderMode, Providers};
+pub use providers::{ProviderMode, Providers, SandboxSetup};
 pub use quote::{
     AgentQuote, CampaignEstimate, QuoteLine, RetryQuote, estimate_campaign, retry_quote,
 };
+pub use rate_windows::{SharedRateLimiter, rate_limiter_for};
 pub use retry::{RetryOutcome, retry_failed};
 pub use running::{agent_kit, coordinator, run_campaign};
 pub use settings::{Settings, SettingsError};

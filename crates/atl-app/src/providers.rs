@@ -8,6 +8,8 @@
 use crate::{AppError, Settings};
 use atl_agents::routes::default_routes;
 use atl_providers::config::ProvidersConfig;
+use atl_providers::governor::RateLimiter;
+use atl_providers::limits::Limits;
 use atl_providers::toolkit::{Toolkit, ToolkitOptions};
 use atl_sandbox::{Sandbox, SandboxConfig};
 use std::path::Path;
@@ -48,6 +50,19 @@ impl ProviderMode {
     }
 }
 
+/// How a toolkit on the sandbox is set up beyond the defaults (no rate limits, counted
+/// in this process): benchmarks and tests that hold ATL to a vendor's plan, as it would
+/// be held against the real vendor.
+#[derive(Debug, Clone, Default)]
+pub struct SandboxSetup {
+    /// (provider, tier): keep that tier's documented limits for the provider.
+    pub tiers: Vec<(String, String)>,
+    /// Where rate slots come from (see [`crate::rate_limiter_for`]); `None`: in process.
+    pub rate_limiter: Option<Arc<dyn RateLimiter>>,
+    /// Providers left out, as in an installation without their keys.
+    pub without: Vec<String>,
+}
+
 /// The providers of one process. Holds the embedded sandbox (if any) for as long as it
 /// lives, so that the sandbox stops with it.
 pub struct Providers {
@@ -59,15 +74,25 @@ pub struct Providers {
 impl Providers {
     /// Builds the providers of this process from its settings: a sandbox URL → that
     /// sandbox; else a usable model route (keys from the environment or `atl.toml`) →
-    /// real providers; else an in-process sandbox.
-    pub async fn from_settings(settings: &Settings) -> Result<Providers, AppError> {
+    /// real providers; else an in-process sandbox. `rate_limiter` is where rate slots
+    /// come from (shared by the processes on one database, see
+    /// [`crate::rate_limiter_for`]); `None` counts in this process.
+    pub async fn from_settings(
+        settings: &Settings,
+        rate_limiter: Option<Arc<dyn RateLimiter>>,
+    ) -> Result<Providers, AppError> {
         let data_dir = &settings.data_dir;
+        let setup = SandboxSetup {
+            rate_limiter: rate_limiter.clone(),
+            ..SandboxSetup::default()
+        };
         if let Some(url) = &settings.sandbox.url {
-            return Self::sandbox_at(url.clone(), data_dir, false, None);
+            return Self::sandbox_at(url.clone(), data_dir, false, None, &setup);
         }
         let config = &settings.providers.config;
         if has_llm_route(config) {
             let mut options = ToolkitOptions::new(data_dir);
+            options.rate_limiter = rate_limiter;
             // Programs named without a path (espeak-ng) are looked for on PATH.
             options.program_dirs = settings.providers.program_dirs.clone();
             let toolkit = Toolkit::from_config(config.clone(), options)
@@ -78,7 +103,7 @@ impl Providers {
                 sandbox: None,
             });
         }
-        Self::embedded_sandbox(data_dir, SandboxConfig::default()).await
+        Self::embedded_sandbox_with(data_dir, SandboxConfig::default(), setup).await
     }
 
     /// Starts a sandbox in this process on an ephemeral loopback port and points every
@@ -86,6 +111,15 @@ impl Providers {
     pub async fn embedded_sandbox(
         data_dir: &Path,
         config: SandboxConfig,
+    ) -> Result<Providers, AppError> {
+        Self::embedded_sandbox_with(data_dir, config, SandboxSetup::default()).await
+    }
+
+    /// [`Self::embedded_sandbox`], with ATL held to `setup`.
+    pub async fn embedded_sandbox_with(
+        data_dir: &Path,
+        config: SandboxConfig,
+        setup: SandboxSetup,
     ) -> Result<Providers, AppError> {
         let sandbox = Sandbox::start(
             "127.0.0.1:0"
@@ -97,7 +131,17 @@ impl Providers {
         .map_err(|e| AppError::Config(format!("cannot start the built-in sandbox: {e}")))?;
         let url = url::Url::parse(&sandbox.base_url())
             .map_err(|e| AppError::Config(format!("sandbox address: {e}")))?;
-        Self::sandbox_at(url, data_dir, true, Some(sandbox))
+        Self::sandbox_at(url, data_dir, true, Some(sandbox), &setup)
+    }
+
+    /// Providers pointed at a sandbox already running at `origin` (another process's),
+    /// held to `setup`.
+    pub fn running_sandbox(
+        origin: url::Url,
+        data_dir: &Path,
+        setup: &SandboxSetup,
+    ) -> Result<Providers, AppError> {
+        Self::sandbox_at(origin, data_dir, false, None, setup)
     }
 
     fn sandbox_at(
@@ -105,13 +149,25 @@ impl Providers {
         data_dir: &Path,
         embedded: bool,
         sandbox: Option<Sandbox>,
+        setup: &SandboxSetup,
     ) -> Result<Providers, AppError> {
         let mode = ProviderMode::Sandbox {
             origin: origin.to_string().trim_end_matches('/').to_string(),
             embedded,
         };
-        let toolkit = Toolkit::sandbox(origin, data_dir, &default_routes())
-            .map_err(|e| AppError::Config(e.to_string()))?;
+        let mut config = ProvidersConfig::sandbox(origin.clone(), &default_routes());
+        config.providers.retain(|name, _| !setup.without.contains(name));
+        for (provider, tier) in &setup.tiers {
+            let limits = Limits::for_tier(provider, Some(tier))
+                .map_err(|e| AppError::Config(format!("{provider} tier {tier:?}: {e}")))?;
+            if let Some(p) = config.providers.get_mut(provider) {
+                p.limits = limits;
+            }
+        }
+        let mut options = ToolkitOptions::sandbox(&origin, data_dir);
+        options.rate_limiter = setup.rate_limiter.clone();
+        let toolkit =
+            Toolkit::from_config(config, options).map_err(|e| AppError::Config(e.to_string()))?;
         Ok(Providers {
             toolkit: Arc::new(toolkit),
             mode,

@@ -28,8 +28,11 @@ pub struct EnrichArgs {
     pub settings: serde_json::Value,
 }
 
-async fn providers(settings: &Settings) -> Result<Providers, AppError> {
-    let providers = Providers::from_settings(settings).await?;
+/// The providers of this process, counting rate limits with every other process on
+/// `store`'s database (PostgreSQL) or in this process (SQLite).
+async fn providers(store: &Store, settings: &Settings) -> Result<Providers, AppError> {
+    let limiter = atl_app::rate_limiter_for(store);
+    let providers = Providers::from_settings(settings, Some(limiter)).await?;
     eprintln!("{}", providers.mode.describe());
     Ok(providers)
 }
@@ -116,7 +119,7 @@ pub async fn enrich(store: &Store, settings: &Settings, args: EnrichArgs) -> Res
     let outcome = atl_app::enrich(
         store,
         request,
-        async || providers(settings).await,
+        async || providers(store, settings).await,
         cancel.clone(),
         &mut |event| match event {
             EnrichEvent::FreshIgnored(c) => eprintln!(
@@ -199,7 +202,7 @@ pub async fn retry_failed(
     let mut watch: Option<Watch> = None;
     let outcome = atl_app::retry_failed(
         store,
-        async || providers(settings).await,
+        async || providers(store, settings).await,
         settings.engine_config(concurrency),
         campaign_id,
         |quote| {
@@ -282,7 +285,7 @@ pub async fn run(
     campaign_id: i64,
     concurrency: Option<usize>,
 ) -> Result<ExitCode> {
-    let providers = providers(settings).await?;
+    let providers = providers(store, settings).await?;
     let engine = settings.engine_config(concurrency);
     let summary = run_with_progress(store, &providers, campaign_id, engine).await?;
     print_final(store, campaign_id, Some(&providers.mode)).await?;
@@ -299,7 +302,7 @@ pub async fn worker(
     settings: &Settings,
     concurrency: Option<usize>,
 ) -> Result<ExitCode> {
-    let providers = providers(settings).await?;
+    let providers = providers(store, settings).await?;
     let coordinator = atl_app::coordinator(store, &providers, settings.engine_config(concurrency));
     let cancel = CancellationToken::new();
     let on_signal = cancel.clone();
@@ -408,7 +411,7 @@ pub async fn export(
 
 /// `atl export --with-audio`: renders the audio the campaign has not rendered yet.
 pub async fn render_audio(store: &Store, settings: &Settings, campaign_id: i64) -> Result<()> {
-    let providers = providers(settings).await?;
+    let providers = providers(store, settings).await?;
     let sweep =
         atl_app::render_missing_audio(store, &providers, &settings.data_dir, campaign_id).await?;
     eprintln!(
@@ -425,7 +428,7 @@ pub async fn estimate(
     campaign_id: i64,
     json: bool,
 ) -> Result<ExitCode> {
-    let providers = providers(settings).await?;
+    let providers = providers(store, settings).await?;
     let e = atl_app::estimate_campaign(store, &providers, None, campaign_id).await?;
     if json {
         println!("{}", serde_json::to_string_pretty(&e)?);
@@ -478,8 +481,8 @@ pub async fn serve(
         let store = store.clone();
         let settings = settings.clone();
         async move {
-            let providers = std::sync::Arc::new(providers(&settings).await?);
             let worker_store = store.with_own_pool().await?;
+            let providers = std::sync::Arc::new(providers(&worker_store, &settings).await?);
             let engine = settings.engine_config(concurrency);
             let coordinator = atl_app::coordinator(&worker_store, &providers, engine);
             anyhow::Ok((providers, coordinator))

@@ -23,6 +23,7 @@ mod ledger;
 mod migrate;
 mod model;
 mod queries;
+mod rates;
 mod results;
 mod search;
 mod store;
@@ -42,6 +43,7 @@ pub use model::{
     nano_to_usd, usd_to_nano,
 };
 pub use queries::MAX_PAGE;
+pub use rates::RateTake;
 pub use results::{CampaignCounters, Event, JobCounts, JobRecord, Progress, StoredResult};
 pub use search::{MAX_SEARCH_CHARS, TargetFilter};
 pub use store::{DEFAULT_DATABASE_URL, PG_MAX_CONNECTIONS, Store, StoreOptions};

@@ -27,6 +27,10 @@ pub(crate) const SQLITE: &[(&str, &str)] = &[
         "0004_evidence_cache.sql",
         include_str!("../migrations/sqlite/0004_evidence_cache.sql"),
     ),
+    (
+        "0005_shared_rate_limits.sql",
+        include_str!("../migrations/sqlite/0005_shared_rate_limits.sql"),
+    ),
 ];
 
 pub(crate) const POSTGRES: &[(&str, &str)] = &[
@@ -45,6 +49,10 @@ pub(crate) const POSTGRES: &[(&str, &str)] = &[
     (
         "0004_evidence_cache.sql",
         include_str!("../migrations/postgres/0004_evidence_cache.sql"),
+    ),
+    (
+        "0005_shared_rate_limits.sql",
+        include_str!("../migrations/postgres/0005_shared_rate_limits.sql"),
     ),
 ];
 

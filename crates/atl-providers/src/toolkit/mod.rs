@@ -20,7 +20,7 @@ use crate::apollo::ApolloClient;
 use crate::catalogue::ProviderKind;
 use crate::config::ProvidersConfig;
 use crate::fetch::{FetchPolicy, SafeFetcher};
-use crate::governor::Governors;
+use crate::governor::{Governors, RateLimiter};
 use crate::hunter::HunterClient;
 use crate::openai_compat::{Dialect, JsonMode, OpenAiCompatClient};
 use crate::pricing::PriceTable;
@@ -60,6 +60,9 @@ pub struct ToolkitOptions {
     /// Where programs named without a path are looked for (the caller passes its `PATH`);
     /// empty: only a program given as a path is found.
     pub program_dirs: Vec<PathBuf>,
+    /// Where rate slots come from: `None` counts in this process; a shared limiter (one
+    /// over the database, say) makes every process that uses it count together.
+    pub rate_limiter: Option<Arc<dyn RateLimiter>>,
 }
 
 impl ToolkitOptions {
@@ -73,6 +76,7 @@ impl ToolkitOptions {
             json_schema_everywhere: false,
             espeak_program: "espeak-ng".to_string(),
             program_dirs: Vec::new(),
+            rate_limiter: None,
         }
     }
 
@@ -196,7 +200,11 @@ impl Toolkit {
         options: ToolkitOptions,
     ) -> Result<Toolkit, ProviderError> {
         let config = Arc::new(config);
-        let governors = Arc::new(Governors::from_config(&config));
+        let mut governors = Governors::from_config(&config);
+        if let Some(limiter) = &options.rate_limiter {
+            governors = governors.with_rate_limiter(Arc::clone(limiter));
+        }
+        let governors = Arc::new(governors);
         // One pool for every API client. The per-attempt deadline is the governor's; this
         // is only the outer bound for a request the governor would already have abandoned.
         let http = crate::http::build_http_client(Duration::from_secs(300));
