@@ -50,6 +50,7 @@ mod news;
 mod openai;
 mod openai_wire;
 mod people;
+mod prompt_cache;
 mod provider;
 mod ratelimit;
 mod resp;

@@ -7,6 +7,7 @@
 
 use crate::answers;
 use crate::config::Family;
+use crate::ctx;
 use crate::openai_wire::{Dialect, Reply, call_id, error, stream_body, success_headers, usage};
 use crate::ratelimit::Weight;
 use crate::resp::{self, ErrKind};
@@ -77,6 +78,25 @@ pub(crate) fn content_text(content: Option<&Value>, out: &mut String) {
     out.push('\n');
 }
 
+/// The prompt in the order a prefix cache reads it: the messages (system first), then
+/// the tools and the response format.
+fn cacheable_prompt(req: &ChatRequest) -> String {
+    let mut out = String::new();
+    for m in &req.messages {
+        out.push_str(&m.role);
+        out.push('\n');
+        content_text(m.content.as_ref(), &mut out);
+    }
+    for t in &req.tools {
+        out.push_str(&t.function.name);
+        out.push_str(&t.function.parameters.to_string());
+    }
+    if let Some(f) = &req.response_format {
+        out.push_str(&f.to_string());
+    }
+    out
+}
+
 pub(crate) async fn chat(State(state): State<AppState>, body: Bytes) -> Response {
     let req: ChatRequest = match serde_json::from_slice(&body) {
         Ok(r) => r,
@@ -118,7 +138,13 @@ pub(crate) async fn chat(State(state): State<AppState>, body: Bytes) -> Response
         Reply::Json { .. } => (0, "stop"),
     };
     let completion_tokens = resp::tokens(completion_chars);
-    let usage = usage(dialect, prompt_tokens, completion_tokens);
+    let cached = state.inner.prompt_cache.lookup(
+        dialect,
+        &ctx::key(),
+        &cacheable_prompt(&req),
+        prompt_tokens,
+    );
+    let usage = usage(dialect, prompt_tokens, completion_tokens, cached);
     let id = format!("chatcmpl-sbx{seed:016x}");
     let created = 1_764_000_000 + seed % 1_000_000;
 

@@ -55,16 +55,19 @@ impl Dialect {
     }
 }
 
-pub(crate) fn usage(dialect: Dialect, prompt: u64, completion: u64) -> Value {
+/// `cached` is the part of `prompt` served from the prompt cache (a subset, as OpenAI
+/// and DeepSeek count it).
+pub(crate) fn usage(dialect: Dialect, prompt: u64, completion: u64, cached: u64) -> Value {
+    let cached = cached.min(prompt);
     let mut u = json!({
         "prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion,
-        "prompt_tokens_details": {"cached_tokens": 0},
+        "prompt_tokens_details": {"cached_tokens": cached},
         "completion_tokens_details": {"reasoning_tokens": 0}
     });
     match dialect {
         Dialect::DeepSeek => {
-            u["prompt_cache_hit_tokens"] = json!(0);
-            u["prompt_cache_miss_tokens"] = json!(prompt);
+            u["prompt_cache_hit_tokens"] = json!(cached);
+            u["prompt_cache_miss_tokens"] = json!(prompt - cached);
         }
         Dialect::OpenRouter => {
             u["cost"] = json!(0.0);

@@ -82,6 +82,8 @@ pub(crate) struct Inner {
     providers: ProviderCounters,
     /// Apollo people the sandbox has shown, so their ids can be revealed later.
     people: Registry,
+    /// Prompt prefixes seen per key, for the cached-input counts of chat replies.
+    pub(crate) prompt_cache: crate::prompt_cache::PromptCache,
     /// Flipped to `true` once on shutdown; hangs and latency sleeps watch it.
     shutdown: watch::Sender<bool>,
 }
@@ -161,6 +163,7 @@ impl AppState {
                 limiter: Limiter::default(),
                 providers: ProviderCounters::default(),
                 people: Registry::default(),
+                prompt_cache: Default::default(),
                 shutdown,
             }),
         }

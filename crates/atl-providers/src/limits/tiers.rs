@@ -162,6 +162,18 @@ pub(crate) const TIERS: &[TierRow] = &[
             ],
         )],
     ),
+    // First usage tier (third-party summaries of Anthropic's tiers, 2026: Anthropic's
+    // own page names the tiers without figures): 50 requests and 50K input tokens a
+    // minute. The default above is what a real account reported; an account
+    // still on its first tier sets `tier = "tier1"`.
+    (
+        "anthropic",
+        "tier1",
+        &[(
+            "default",
+            &[r(Requests, 50, MINUTE), r(InputTokens, 50_000, MINUTE)],
+        )],
+    ),
     // ---- OpenRouter: its limits page ----
     // Paid models: no fixed cap beyond DDoS protection.
     ("openrouter", "paid", &[("default", &[])]),

@@ -176,7 +176,14 @@ async fn same_request_same_reply() -> TestResult {
     let url = format!("{}/v1/chat/completions", sb.base_url());
     let a = post(&c, url.clone(), &body).await?.2;
     let b = post(&c, url.clone(), &body).await?.2;
-    assert_eq!(a, b);
+    // The same answer; only the usage differs, as the second prompt is a cache hit.
+    let answer = |text: &str| -> serde_json::Value {
+        let mut v: serde_json::Value = serde_json::from_str(text).unwrap_or_default();
+        v["usage"].take();
+        v
+    };
+    assert_eq!(answer(&a), answer(&b));
+    assert_ne!(a, b, "the repeat is reported as cached input");
     let other = post(&c, url, &chat_body("Company: Hooli")).await?.2;
     assert_ne!(a, other);
     let m = json!({"email": "jane.doe@acme.com", "first_name": "Jane", "last_name": "Doe"});
@@ -507,6 +514,45 @@ async fn other_person_names_someone_no_tool_found() -> TestResult {
     );
     assert_eq!(v["overview"], good["overview"]);
     validate(&answer_schema(), &v, "$")?;
+    sb.shutdown().await;
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_repeated_system_prompt_is_reported_as_cached_input() -> TestResult {
+    let (sb, c) = start(SandboxConfig::default()).await?;
+    let system = "You are a careful researcher. ".repeat(60);
+    let ask = |company: &str| {
+        json!({"model": "deepseek-flash", "messages": [
+            {"role": "system", "content": system},
+            {"role": "user", "content": format!("Company: {company}\nDomain: {company}.example")}
+        ]})
+    };
+    let url = format!("{}/v1/chat/completions", sb.base_url());
+    let (_, first) = post_json(&c, url.clone(), &ask("acme")).await?;
+    let (_, second) = post_json(&c, url.clone(), &ask("globex")).await?;
+    assert_eq!(first["usage"]["prompt_tokens_details"]["cached_tokens"], 0);
+    let u = &second["usage"];
+    let cached = u["prompt_tokens_details"]["cached_tokens"]
+        .as_u64()
+        .unwrap_or(0);
+    assert!(
+        cached >= 320,
+        "the shared system prompt is a cache hit: {u}"
+    );
+    assert_eq!(cached % 64, 0, "DeepSeek caches in 64-token units");
+    assert_eq!(u["prompt_cache_hit_tokens"].as_u64(), Some(cached));
+    assert_eq!(
+        u["prompt_cache_hit_tokens"].as_u64().unwrap_or(0)
+            + u["prompt_cache_miss_tokens"].as_u64().unwrap_or(0),
+        u["prompt_tokens"].as_u64().unwrap_or(0)
+    );
+    // Cerebras lists no cached-input price and reports none.
+    let mut other = ask("initech");
+    other["model"] = json!("gpt-oss-120b");
+    post_json(&c, url.clone(), &other).await?;
+    let (_, again) = post_json(&c, url, &other).await?;
+    assert_eq!(again["usage"]["prompt_tokens_details"]["cached_tokens"], 0);
     sb.shutdown().await;
     Ok(())
 }
