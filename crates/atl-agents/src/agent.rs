@@ -273,6 +273,9 @@ pub struct AgentError {
     pub provider: Option<String>,
     /// Money already spent by the failed attempt (nano-USD), so it is still counted.
     pub spent_nano_usd: i64,
+    /// The run stopped for a rate slot of our own limiter (no provider refused it): the
+    /// job queues for the slot, which is no reason to give up on the provider.
+    pub queued: bool,
 }
 
 impl AgentError {
@@ -283,6 +286,7 @@ impl AgentError {
             retry_after: None,
             provider: None,
             spent_nano_usd: 0,
+            queued: false,
         }
     }
 
@@ -325,6 +329,7 @@ impl From<ProviderError> for AgentError {
             provider: Some(e.provider.clone()).filter(|p| !p.is_empty()),
             message: e.to_string(),
             spent_nano_usd: 0,
+            queued: e.is_queued(),
         }
     }
 }

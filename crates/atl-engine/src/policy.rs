@@ -28,6 +28,12 @@ pub(crate) fn decide(
     err: &AgentError,
     since_claim: Duration,
 ) -> (FailNext, String) {
+    if err.queued && err.kind == FailureKind::Snooze {
+        // Our own limiter's queue: the provider is fine, so the job waits its turn
+        // however long it takes; the patience is for providers that refuse or fail.
+        let delay = policy.spread_wait(err.retry_after, fastrand::f64());
+        return (FailNext::Queue { delay }, err.message.clone());
+    }
     let waiting = matches!(err.kind, FailureKind::Snooze | FailureKind::Unavailable);
     // Patience runs from the first such failure; a job's first one has waited nothing.
     let waiting_for = match job.waiting_since {
@@ -129,6 +135,30 @@ mod tests {
         assert_eq!(
             reason,
             "deepseek unavailable since 14:03 UTC (circuit open)"
+        );
+    }
+
+    #[test]
+    fn a_wait_for_our_own_rate_slot_queues_past_any_patience() {
+        let policy = RetryPolicy::default();
+        let mut e = AgentError::new(FailureKind::Snooze, "50 requests in 60s reached")
+            .with_retry_after(Some(Duration::from_secs(4)));
+        e.queued = true;
+        // Long past the patience: a provider's 429 would give up, the queue does not.
+        let since = datetime!(2026-03-01 14:03:00 UTC);
+        let (next, _) = decide(&policy, &job(Some(since), 900), &e, Duration::from_secs(1));
+        match next {
+            FailNext::Queue { delay } => {
+                assert!(delay >= Duration::from_secs(4) && delay <= Duration::from_secs(6));
+            }
+            other => panic!("{other:?}"),
+        }
+        e.queued = false;
+        let (next, _) = decide(&policy, &job(Some(since), 900), &e, Duration::from_secs(1));
+        assert_eq!(
+            next,
+            FailNext::Fail,
+            "a provider that keeps refusing is given up on"
         );
     }
 

@@ -230,6 +230,22 @@ impl ProviderError {
         self.kind == ErrorKind::RateLimited
     }
 
+    /// Our own governor's rate slot is further away than it may wait: the request was
+    /// never sent (so no status), the provider is healthy and nobody asked us to slow
+    /// down. Waiting for such a slot is queueing, not a provider's trouble.
+    pub fn throttled(
+        provider: impl Into<String>,
+        message: impl Into<String>,
+        wait: Duration,
+    ) -> Self {
+        Self::rate_limited(provider, message, Some(wait))
+    }
+
+    /// Whether this is [`Self::throttled`]: a rate limit no provider answered with.
+    pub fn is_queued(&self) -> bool {
+        self.kind == ErrorKind::RateLimited && self.status.is_none()
+    }
+
     fn describe(&self) -> String {
         let label = self.kind.label();
         if self.kind == ErrorKind::Blocked {

@@ -294,6 +294,60 @@ async fn every_runs_spend_is_booked_once_whoever_holds_the_lease() {
 }
 
 #[tokio::test]
+async fn a_queue_for_our_own_rate_slot_uses_no_attempt_and_starts_no_patience() {
+    for (backend, store) in all_stores().await {
+        let c = campaign(&store, 1, None).await;
+        store
+            .start_campaign(c, &[SubAgentKind::Research], 1)
+            .await
+            .unwrap();
+        for round in 1..=3u32 {
+            let mut job = store.claim_jobs(&req("w", 1)).await.unwrap();
+            while job.is_empty() {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+                job = store.claim_jobs(&req("w", 1)).await.unwrap();
+            }
+            let job = job.remove(0);
+            assert_eq!(
+                (job.attempt, job.run),
+                (1, round),
+                "{backend}: no attempt used"
+            );
+            assert_eq!(
+                job.waiting_since, None,
+                "{backend}: queueing is not waiting"
+            );
+            let queue = FailNext::Queue {
+                delay: Duration::from_millis(100),
+            };
+            let out = store
+                .fail_job(
+                    job.job_id,
+                    &job.lease_token,
+                    "rate slot 2s away",
+                    queue,
+                    &spent(&job, 0),
+                )
+                .await
+                .unwrap();
+            assert!(
+                matches!(out, FailOutcome::Waiting { .. }),
+                "{backend}: {out:?}"
+            );
+            let rec = &store.list_jobs(c, 10, 0).await.unwrap()[0];
+            assert_eq!(
+                (rec.status, rec.attempts),
+                (JobStatus::Pending, 0),
+                "{backend}"
+            );
+            assert_eq!(rec.waiting_since, None, "{backend}");
+        }
+        assert_books(&store, c, backend).await;
+        store.cleanup().await;
+    }
+}
+
+#[tokio::test]
 async fn a_wait_for_a_provider_uses_no_attempt_and_remembers_since_when() {
     for (backend, store) in all_stores().await {
         let c = campaign(&store, 1, None).await;

@@ -280,13 +280,13 @@ impl Governor {
                     }
                     Admission::Wait(d) => {
                         Counters::inc(&self.counters.throttled);
-                        return Err(ProviderError::rate_limited(
+                        return Err(ProviderError::throttled(
                             &self.provider,
                             format!(
                                 "{} {} in {:?} reached for {}; the next slot is {d:?} away",
                                 r.limit.units, r.measure, r.limit.window, r.key.bucket
                             ),
-                            Some(d),
+                            d,
                         ));
                     }
                 }

@@ -198,6 +198,9 @@ pub(super) enum Requeue {
     /// The provider asked to wait or is unavailable: the attempt is given back and the
     /// job's patience runs from its first such failure.
     Waiting,
+    /// Queued for the worker's own rate slot: the attempt is given back, the patience
+    /// left as it was.
+    Queued,
 }
 
 /// Sends a job back to `pending` until `run_after`. What the run spent is booked apart.
@@ -212,6 +215,7 @@ pub(super) async fn requeue_job(
     let statement = match how {
         Requeue::Counted => sql::JOB_REQUEUE,
         Requeue::Waiting => sql::JOB_WAIT,
+        Requeue::Queued => sql::JOB_QUEUE,
     };
     tx.execute(
         Sql::Both(statement),
@@ -230,7 +234,7 @@ pub(super) async fn requeue_job(
     .await?;
     let kind = match how {
         Requeue::Counted => "job_retrying",
-        Requeue::Waiting => "job_waiting",
+        Requeue::Waiting | Requeue::Queued => "job_waiting",
     };
     event(
         tx,

@@ -28,6 +28,10 @@ pub enum FailNext {
         delay: Duration,
         counts_attempt: bool,
     },
+    /// Back in the queue for a rate slot of the worker's own limiter (no provider refused
+    /// anything): the attempt is given back and the job's patience is neither started
+    /// nor advanced, however long the queue.
+    Queue { delay: Duration },
     /// Fail for good.
     Fail,
 }
@@ -176,7 +180,13 @@ impl Store {
                 tx.commit().await?;
                 return Ok(FailOutcome::LeaseLost);
             };
+            let mut queued = false;
             let (outcome, booked_as) = match next {
+                FailNext::Queue { delay } => {
+                    queued = true;
+                    let run_after = super::after(at, delay);
+                    (FailOutcome::Waiting { run_after }, AttemptOutcome::Waiting)
+                }
                 FailNext::Retry {
                     delay,
                     counts_attempt: false,
@@ -200,7 +210,12 @@ impl Store {
             book_attempt(&mut tx, job_id, booked_as, spend, Some(error), false).await?;
             match outcome {
                 FailOutcome::Waiting { run_after } => {
-                    requeue_job(&mut tx, &job, Requeue::Waiting, error, run_after, at).await?;
+                    let how = if queued {
+                        Requeue::Queued
+                    } else {
+                        Requeue::Waiting
+                    };
+                    requeue_job(&mut tx, &job, how, error, run_after, at).await?;
                 }
                 FailOutcome::Retrying { run_after } => {
                     requeue_job(&mut tx, &job, Requeue::Counted, error, run_after, at).await?;

@@ -74,6 +74,13 @@ pub(super) const JOB_WAIT: &str = "UPDATE sub_agent_executions SET status = 'pen
     lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL, updated_at = $4 \
     WHERE id = $1";
 
+/// Queued for a rate slot of the worker's own limiter: the attempt is given back and the
+/// patience (`waiting_since`) is left as it was.
+pub(super) const JOB_QUEUE: &str = "UPDATE sub_agent_executions SET status = 'pending', \
+    attempts = CASE WHEN attempts > 0 THEN attempts - 1 ELSE 0 END, run_after = $2, \
+    last_error = $3, reserved_nano_usd = 0, lease_owner = NULL, lease_token = NULL, \
+    lease_expires_at = NULL, updated_at = $4 WHERE id = $1";
+
 /// A released lease does not use up an attempt.
 pub(super) const JOB_RELEASE: &str = "UPDATE sub_agent_executions SET status = 'pending', \
     attempts = CASE WHEN attempts > 0 THEN attempts - 1 ELSE 0 END, run_after = $2, \
