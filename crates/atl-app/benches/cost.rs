@@ -17,13 +17,14 @@
 //! `cargo bench -p atl-app --bench cost -- limits 1000 3` (scripts/bench-cost.sh).
 
 use atl_app::{ImportRequest, Providers, SandboxSetup, import_csv, rate_limiter_for};
+use atl_domain::records::CostPart;
 use atl_engine::EngineConfig;
 use atl_import::ImportOptions;
 use atl_sandbox::{SandboxConfig, SandboxStats};
 use atl_store::Store;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 const CONCURRENCY: usize = 64;
@@ -115,6 +116,9 @@ struct Spend {
     apollo_credits: f64,
     hunter_credits: f64,
     from_cache: u64,
+    by_provider: BTreeMap<String, f64>,
+    /// Per sub-agent: dollars, input tokens, output tokens.
+    by_agent: BTreeMap<String, (f64, u64, u64)>,
 }
 
 async fn spend_of(store: &Store, campaign: i64) -> Spend {
@@ -131,18 +135,20 @@ async fn spend_of(store: &Store, campaign: i64) -> Spend {
         offset += batch.len() as u64;
         for t in batch {
             for r in store.results_for_target(t.id).await.expect("results") {
-                let parts = r.data["cost_breakdown"]
-                    .as_array()
-                    .cloned()
-                    .unwrap_or_default();
+                let parts: Vec<CostPart> =
+                    serde_json::from_value(r.data["cost_breakdown"].clone()).unwrap_or_default();
                 for p in parts {
-                    let cost = p["cost"].as_i64().map_or(0.0, usd);
-                    let provider = p["provider"].as_str().unwrap_or_default();
-                    s.from_cache += u64::from(p["from_cache"].as_bool().unwrap_or(false));
-                    match provider {
+                    let cost = p.cost.map_or(0.0, |m| m.usd());
+                    *s.by_provider.entry(p.provider.clone()).or_default() += cost;
+                    let a = s.by_agent.entry(r.kind.to_string()).or_default();
+                    a.0 += cost;
+                    a.1 += p.tokens_in;
+                    a.2 += p.tokens_out;
+                    s.from_cache += u64::from(p.from_cache);
+                    match p.provider.as_str() {
                         "apollo" => {
                             s.contact_usd += cost;
-                            s.apollo_credits += cost / atl_providers::prices::APOLLO_CREDIT_USD;
+                            s.apollo_credits += p.lookups as f64;
                         }
                         "hunter" => {
                             s.contact_usd += cost;
@@ -220,11 +226,58 @@ async fn campaign(
         usd(progress.failed_spend_nano_usd),
         s.from_cache,
     );
+    let mut quoted: BTreeMap<String, f64> = BTreeMap::new();
+    for line in &quote.items {
+        *quoted.entry(line.provider.clone()).or_default() += line.expected_usd;
+    }
+    let side: Vec<String> = quoted
+        .keys()
+        .chain(s.by_provider.keys())
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .map(|p| {
+            format!(
+                "{p} {:.4}/{:.4}",
+                quoted.get(p).copied().unwrap_or(0.0),
+                s.by_provider.get(p).copied().unwrap_or(0.0)
+            )
+        })
+        .collect();
+    println!("  quoted / booked by provider (USD): {}", side.join(", "));
+    let agents: Vec<String> = s
+        .by_agent
+        .iter()
+        .map(|(k, (u, i, o))| {
+            let q = quote.by_agent.get(k).map_or(0.0, |q| q.expected_usd);
+            format!(
+                "{k} {q:.4}/{u:.4} (tokens in {:.0}, out {:.0} per target)",
+                *i as f64 / n,
+                *o as f64 / n
+            )
+        })
+        .collect();
+    println!(
+        "  quoted / booked by sub-agent (USD): {}",
+        agents.join(", ")
+    );
     let per: Vec<String> = requests(&after, &before)
         .iter()
         .map(|(p, (r, _))| format!("{p} {:.3}", *r as f64 / n))
         .collect();
     println!("  requests per target: {}", per.join(", "));
+    if let Some(a) = after.providers.get("apollo") {
+        let b = before.providers.get("apollo");
+        let ends: Vec<String> = a
+            .endpoints
+            .iter()
+            .map(|(e, n)| {
+                let was = b.and_then(|b| b.endpoints.get(e)).copied().unwrap_or(0);
+                format!("{e} {}", n - was)
+            })
+            .filter(|x| !x.ends_with(" 0"))
+            .collect();
+        println!("  apollo by endpoint: {}", ends.join(", "));
+    }
     println!(
         "  quote: expected ${:.3} (low {:.3}, high {:.3}), contact credits {:.1}; booked ${:.3}: \
          expected / booked = {:.3}",
