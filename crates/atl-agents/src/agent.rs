@@ -54,6 +54,9 @@ pub struct CacheHints {
     pub pack: bool,
     /// The input contact's people match.
     pub person: bool,
+    /// The cached pack's size in prompt tokens (see [`crate::pack_tokens`]), so research
+    /// and intel price their prompts from the material they will be given.
+    pub pack_tokens: Option<u64>,
 }
 
 impl AgentInput {

@@ -213,7 +213,10 @@ impl SubAgent for IntelAgent {
                 // Expected figures as measured on sandbox campaigns (scripts/bench-cost.sh):
                 // the pack's results are shorter than research's, since intel gets
                 // research's brief instead of the page.
-                prompt_tokens_expected: 800 + name + 700 + page / 2,
+                prompt_tokens_expected: match input.cached.pack_tokens {
+                    Some(pack) => 650 + name + pack * 17 / 10,
+                    None => 800 + name + 700 + page / 2,
+                },
                 prompt_tokens_high: 800 + name + 2_000 + page,
                 output_tokens_expected: 330,
                 max_output_tokens: u64::from(self.options.max_tokens),

@@ -46,7 +46,7 @@ pub use agent::{
 pub use atl_domain::{AgentResult, FailureKind, RetryPolicy};
 pub use cache::{CacheKind, Cached, EvidenceCache, Freshness, MemoryCache, NoCache, person_key};
 pub use enrichment::{EnrichmentAgent, EnrichmentOptions};
-pub use evidence::pack_key;
+pub use evidence::{pack_key, pack_tokens};
 pub use intel::{IntelAgent, IntelOptions, clean_intel};
 pub use kit::{AgentKit, Clock};
 pub use options::{AudioMode, CampaignOptions, Seller};

@@ -103,8 +103,13 @@ impl SubAgent for ResearchAgent {
             ROUTE,
             LlmShape {
                 prompt_tokens_low: 700 + name + 300,
-                // As measured on sandbox campaigns (scripts/bench-cost.sh).
-                prompt_tokens_expected: 700 + name + 1_450 + page / 2,
+                // As measured on sandbox campaigns (scripts/bench-cost.sh): a typical
+                // pack, or the cached one's own size (each of its URLs is also listed
+                // in the schema's citation enums, hence the factor).
+                prompt_tokens_expected: match input.cached.pack_tokens {
+                    Some(pack) => 600 + name + pack * 13 / 5,
+                    None => 700 + name + 1_450 + page / 2,
+                },
                 prompt_tokens_high: 700 + name + 1_500 + page,
                 output_tokens_expected: 600,
                 max_output_tokens: u64::from(self.options.max_tokens),

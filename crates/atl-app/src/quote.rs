@@ -100,7 +100,7 @@ pub async fn estimate_campaign(
             let mut hints = CacheHints::default();
             if !options.refresh {
                 if let Some(k) = atl_agents::pack_key(&input) {
-                    hints.pack = kit
+                    let cached = kit
                         .cache
                         .get(
                             &scope,
@@ -108,8 +108,9 @@ pub async fn estimate_campaign(
                             &k,
                             fresh(CacheKind::CompanyPack),
                         )
-                        .await
-                        .is_some();
+                        .await;
+                    hints.pack = cached.is_some();
+                    hints.pack_tokens = cached.and_then(|c| atl_agents::pack_tokens(&c.value));
                 }
                 let domain = input.registrable_domain();
                 if let Some(k) = atl_agents::person_key(

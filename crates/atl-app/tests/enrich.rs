@@ -229,3 +229,77 @@ async fn a_budget_below_the_quote_stops_at_the_cap_and_says_so() {
         store.cleanup().await;
     }
 }
+
+/// A list with a contact and a domain on every row.
+fn contact_list(n: usize) -> String {
+    let mut s = String::from("Company,First Name,Last Name,Email,Website\n");
+    for i in 0..n {
+        s.push_str(&format!(
+            "Quote Co {i},Ann{i},Lee,ann{i}@quoteco{i}.example,https://quoteco{i}.example\n"
+        ));
+    }
+    s
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_quote_lands_within_fifteen_percent_of_the_spend() {
+    for (backend, store) in all_stores().await {
+        let dir = std::env::temp_dir().join(format!("atl-quote-{}-{backend}", std::process::id()));
+        let providers = Providers::embedded_sandbox(&dir, SandboxConfig::default())
+            .await
+            .unwrap();
+        let team_id = store.team_id("sales").await.unwrap();
+        let mut first_spend = 0.0;
+        // The second campaign holds the same accounts: its quote prices the cache.
+        for round in ["first", "same accounts again"] {
+            let campaign_id = import_csv(
+                &store,
+                contact_list(60).into_bytes(),
+                ImportRequest {
+                    team_id,
+                    name: Some(round.into()),
+                    file_name: None,
+                    options: ImportOptions::default(),
+                    settings: serde_json::json!({"seller": {"pitch": "revenue analytics"}}),
+                    budget_nano_usd: None,
+                },
+            )
+            .await
+            .unwrap()
+            .campaign_id;
+            let quote = atl_app::estimate_campaign(&store, &providers, None, campaign_id)
+                .await
+                .unwrap();
+            atl_app::coordinator(&store, &providers, engine(&dir))
+                .run_campaign(campaign_id, CancellationToken::new())
+                .await
+                .unwrap();
+            let booked = store
+                .campaign_progress(campaign_id)
+                .await
+                .unwrap()
+                .cost_nano_usd as f64
+                / 1e9;
+            let ratio = quote.expected_usd / booked;
+            assert!(
+                (0.85..=1.15).contains(&ratio),
+                "{backend}, {round}: quoted ${:.4}, booked ${booked:.4} (ratio {ratio:.3})",
+                quote.expected_usd
+            );
+            assert!(
+                quote.low_usd <= booked && booked <= quote.high_usd,
+                "{backend}: {quote:?}"
+            );
+            if round == "first" {
+                first_spend = booked;
+            } else {
+                assert!(
+                    booked <= 0.05 * first_spend,
+                    "{backend}: the repeat costs ${booked:.4} of ${first_spend:.4}"
+                );
+            }
+        }
+        let _ = std::fs::remove_dir_all(&dir);
+        store.cleanup().await;
+    }
+}

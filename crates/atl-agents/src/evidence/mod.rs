@@ -71,6 +71,16 @@ impl EvidencePack {
             .collect()
     }
 
+    /// The pack's size in prompt tokens as research renders it (four characters to a
+    /// token, as the price estimates count).
+    pub fn prompt_tokens(&self) -> u64 {
+        (self
+            .render(crate::prompts::MAX_PROMPT_CHARS - 2_000)
+            .chars()
+            .count()
+            / 4) as u64
+    }
+
     pub fn is_empty(&self) -> bool {
         self.site.is_none() && self.hits.is_empty()
     }
@@ -286,6 +296,14 @@ async fn gather(kit: &AgentKit, input: &AgentInput, spend: &Spend) -> EvidencePa
             .push("no web search configured: research reads the company site only".into());
     }
     pack
+}
+
+/// The size in prompt tokens of a pack as the evidence cache holds it (`None` when the
+/// payload is not a pack).
+pub fn pack_tokens(payload: &serde_json::Value) -> Option<u64> {
+    EvidencePack::deserialize(payload)
+        .ok()
+        .map(|p| p.prompt_tokens())
 }
 
 #[cfg(test)]
