@@ -414,6 +414,7 @@ async fn limits(targets: usize, workers: usize, plan: &str) {
                         &sandbox.base_url(),
                         test_store.url(),
                         &id.to_string(),
+                        plan,
                     ])
                     .arg(dir.join(format!("w{}", fastrand::u32(..))))
                     .spawn()
@@ -433,7 +434,13 @@ async fn limits(targets: usize, workers: usize, plan: &str) {
     let calls: Vec<String> = stats
         .providers
         .iter()
-        .map(|(p, s)| format!("{p} {}", s.requests))
+        .map(|(p, s)| {
+            if s.rate_limited > 0 {
+                format!("{p} {} ({} refused)", s.requests, s.rate_limited)
+            } else {
+                format!("{p} {}", s.requests)
+            }
+        })
         .collect();
     println!(
         "{plan} plan, {} worker(s), {}: {targets} targets, wall {wall:.1} s, bound {ideal:.1} s ({which}), \

@@ -380,6 +380,16 @@ impl Governor {
     }
 }
 
+/// How much longer than the vendor's window a slot is held. The vendor counts a request
+/// when it arrives, we when we admit it; the time between varies (scheduling, the
+/// network, a slower request ahead in a connection pool), so a slot freed exactly one
+/// window after its predecessor can reach the vendor inside the old window and be
+/// refused. A twenty-fifth of the window (50 ms to 2 s) absorbs that for the cost of a
+/// few percent of the rate.
+fn window_guard(window: Duration) -> Duration {
+    (window / 25).clamp(Duration::from_millis(50), Duration::from_secs(2))
+}
+
 /// The counters of `rates` (bucket name, rate) for one key of `provider`.
 pub(crate) fn rate_slots(
     provider: &str,
@@ -402,7 +412,7 @@ pub(crate) fn rate_slots(
             },
             limit: BucketLimit {
                 units: rate.units,
-                window: rate.window,
+                window: rate.window + window_guard(rate.window),
             },
             measure: rate.measure,
         })
