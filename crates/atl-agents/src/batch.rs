@@ -171,9 +171,34 @@ async fn collect<Req, T, R, Fut>(
     }
 }
 
+/// How long a batch waits, in all, for our own limiter's rate slot before its jobs are
+/// told to come back later.
+const QUEUE_PATIENCE: Duration = Duration::from_secs(120);
+
+/// Send a batched call, waiting for our own limiter's rate slot when it is not free yet:
+/// a full batch that went back to its jobs would return as several small ones, each
+/// a request of its own under the same limit.
+async fn queued<T, F, Fut>(call: F) -> Result<T, ProviderError>
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = Result<T, ProviderError>>,
+{
+    let mut waited = Duration::ZERO;
+    loop {
+        match call().await {
+            Err(e) if e.is_queued() && waited < QUEUE_PATIENCE => {
+                let wait = e.retry_after().unwrap_or(Duration::from_secs(1));
+                tokio::time::sleep(wait).await;
+                waited += wait;
+            }
+            other => return other,
+        }
+    }
+}
+
 async fn run_matches(t: &Toolkit, batch: Vec<(PersonMatch, Reply<Option<ApolloPerson>>)>) {
     let (queries, replies): (Vec<PersonMatch>, Vec<_>) = batch.into_iter().unzip();
-    match t.apollo_bulk_match(&queries).await {
+    match queued(|| t.apollo_bulk_match(&queries)).await {
         Ok(m) => {
             let hits = m.value.iter().filter(|p| p.is_some()).count() as u64;
             let per_hit = m
@@ -228,7 +253,7 @@ async fn run_searches(t: &Toolkit, batch: Vec<(SearchReq, Reply<Vec<ApolloPerson
             per_page: SEARCH_PER_PAGE,
             ..PeopleSearch::default()
         };
-        match t.apollo_people_search(&query).await {
+        match queued(|| t.apollo_people_search(&query)).await {
             Ok(m) => {
                 provider = (m.provider.clone(), m.model.clone());
                 let n = m.value.people.len();
