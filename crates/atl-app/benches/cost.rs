@@ -301,10 +301,8 @@ async fn cost(targets: usize) {
         .await
         .expect("sandbox");
     let test_store = match std::env::var("ATL_BENCH_BACKEND").as_deref() {
-        Ok("postgres") => atl_store::testing::postgres_store()
-            .await
-            .expect("postgres"),
-        _ => atl_store::testing::sqlite_store().await,
+        Ok("postgres") => atl_testkit::postgres_store().await.expect("postgres"),
+        _ => atl_testkit::sqlite_store().await,
     };
     let store = test_store.store();
     let first = campaign(&store, &providers, &dir, targets, "first campaign").await;
@@ -383,11 +381,11 @@ async fn limits(targets: usize, workers: usize, plan: &str) {
     let dir = std::env::temp_dir().join(format!("atl-bench-limits-{}", std::process::id()));
     let test_store =
         if workers > 1 || std::env::var("ATL_BENCH_BACKEND").as_deref() == Ok("postgres") {
-            atl_store::testing::postgres_store()
+            atl_testkit::postgres_store()
                 .await
                 .expect("several workers need PostgreSQL")
         } else {
-            atl_store::testing::sqlite_store().await
+            atl_testkit::sqlite_store().await
         };
     let store = test_store.store();
     let sandbox =

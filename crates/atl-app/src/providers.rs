@@ -156,7 +156,9 @@ impl Providers {
             embedded,
         };
         let mut config = ProvidersConfig::sandbox(origin.clone(), &default_routes());
-        config.providers.retain(|name, _| !setup.without.contains(name));
+        config
+            .providers
+            .retain(|name, _| !setup.without.contains(name));
         for (provider, tier) in &setup.tiers {
             let limits = Limits::for_tier(provider, Some(tier))
                 .map_err(|e| AppError::Config(format!("{provider} tier {tier:?}: {e}")))?;

@@ -5,7 +5,7 @@
 use atl_app::{SharedRateLimiter, rate_limiter_for};
 use atl_providers::governor::{Admission, BucketKey, BucketLimit, RateLimiter};
 use atl_store::Store;
-use atl_store::testing::{postgres_store, sqlite_store};
+use atl_testkit::{postgres_store, sqlite_store};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
