@@ -14,6 +14,7 @@ use atl_providers::apollo::{ApolloPerson, PeopleSearch, PersonMatch};
 use atl_providers::toolkit::Toolkit;
 use atl_providers::{ProviderError, Usage};
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
@@ -39,12 +40,16 @@ type Queue<Req, T> = mpsc::UnboundedSender<(Req, Reply<T>)>;
 
 struct Lane<Req, T> {
     tx: Mutex<Option<Queue<Req, T>>>,
+    /// Batches of this lane waiting for our own limiter's rate slot. While one waits,
+    /// the next cannot go sooner, so it keeps filling instead of leaving half empty.
+    queued: Arc<AtomicUsize>,
 }
 
 impl<Req, T> Default for Lane<Req, T> {
     fn default() -> Self {
         Lane {
             tx: Mutex::new(None),
+            queued: Arc::default(),
         }
     }
 }
@@ -85,10 +90,12 @@ impl ApolloBatcher {
     ) -> Result<Share<Option<ApolloPerson>>, ProviderError> {
         let toolkit = Arc::clone(&self.toolkit);
         let window = self.window;
+        let queued = Arc::clone(&self.matches.queued);
         submit(&self.matches, query, move |rx| {
-            collect(rx, window, move |batch| {
-                let t = Arc::clone(&toolkit);
-                async move { run_matches(&t, batch).await }
+            let waiting = Arc::clone(&queued);
+            collect(rx, window, queued, move |batch| {
+                let (t, waiting) = (Arc::clone(&toolkit), Arc::clone(&waiting));
+                async move { run_matches(&t, batch, &waiting).await }
             })
         })
         .await
@@ -102,10 +109,12 @@ impl ApolloBatcher {
     ) -> Result<Share<Vec<ApolloPerson>>, ProviderError> {
         let toolkit = Arc::clone(&self.toolkit);
         let window = self.window;
+        let queued = Arc::clone(&self.searches.queued);
         submit(&self.searches, (domain, seniorities), move |rx| {
-            collect(rx, window, move |batch| {
-                let t = Arc::clone(&toolkit);
-                async move { run_searches(&t, batch).await }
+            let waiting = Arc::clone(&queued);
+            collect(rx, window, queued, move |batch| {
+                let (t, waiting) = (Arc::clone(&toolkit), Arc::clone(&waiting));
+                async move { run_searches(&t, batch, &waiting).await }
             })
         })
         .await
@@ -148,6 +157,7 @@ where
 async fn collect<Req, T, R, Fut>(
     mut rx: mpsc::UnboundedReceiver<(Req, Reply<T>)>,
     window: Duration,
+    queued: Arc<AtomicUsize>,
     run: R,
 ) where
     Req: Send + 'static,
@@ -157,14 +167,19 @@ async fn collect<Req, T, R, Fut>(
 {
     while let Some(first) = rx.recv().await {
         let mut batch = vec![first];
-        let deadline = tokio::time::Instant::now() + window;
+        let mut deadline = tokio::time::Instant::now() + window;
         while batch.len() < BATCH_MAX {
             tokio::select! {
                 next = rx.recv() => match next {
                     Some(x) => batch.push(x),
                     None => break,
                 },
-                () = tokio::time::sleep_until(deadline) => break,
+                () = tokio::time::sleep_until(deadline) => {
+                    if queued.load(Ordering::Relaxed) == 0 {
+                        break;
+                    }
+                    deadline = tokio::time::Instant::now() + window;
+                }
             }
         }
         tokio::spawn(run(batch));
@@ -178,7 +193,7 @@ const QUEUE_PATIENCE: Duration = Duration::from_secs(120);
 /// Send a batched call, waiting for our own limiter's rate slot when it is not free yet:
 /// a full batch that went back to its jobs would return as several small ones, each
 /// a request of its own under the same limit.
-async fn queued<T, F, Fut>(call: F) -> Result<T, ProviderError>
+async fn queued<T, F, Fut>(waiting: &AtomicUsize, call: F) -> Result<T, ProviderError>
 where
     F: Fn() -> Fut,
     Fut: std::future::Future<Output = Result<T, ProviderError>>,
@@ -188,7 +203,9 @@ where
         match call().await {
             Err(e) if e.is_queued() && waited < QUEUE_PATIENCE => {
                 let wait = e.retry_after().unwrap_or(Duration::from_secs(1));
+                waiting.fetch_add(1, Ordering::Relaxed);
                 tokio::time::sleep(wait).await;
+                waiting.fetch_sub(1, Ordering::Relaxed);
                 waited += wait;
             }
             other => return other,
@@ -196,9 +213,13 @@ where
     }
 }
 
-async fn run_matches(t: &Toolkit, batch: Vec<(PersonMatch, Reply<Option<ApolloPerson>>)>) {
+async fn run_matches(
+    t: &Toolkit,
+    batch: Vec<(PersonMatch, Reply<Option<ApolloPerson>>)>,
+    waiting: &AtomicUsize,
+) {
     let (queries, replies): (Vec<PersonMatch>, Vec<_>) = batch.into_iter().unzip();
-    match queued(|| t.apollo_bulk_match(&queries)).await {
+    match queued(waiting, || t.apollo_bulk_match(&queries)).await {
         Ok(m) => {
             let hits = m.value.iter().filter(|p| p.is_some()).count() as u64;
             let per_hit = m
@@ -229,7 +250,11 @@ async fn run_matches(t: &Toolkit, batch: Vec<(PersonMatch, Reply<Option<ApolloPe
 
 type SearchReq = (String, Vec<String>);
 
-async fn run_searches(t: &Toolkit, batch: Vec<(SearchReq, Reply<Vec<ApolloPerson>>)>) {
+async fn run_searches(
+    t: &Toolkit,
+    batch: Vec<(SearchReq, Reply<Vec<ApolloPerson>>)>,
+    waiting: &AtomicUsize,
+) {
     let mut domains: Vec<String> = Vec::new();
     let mut seniorities: Vec<String> = Vec::new();
     for ((d, s), _) in &batch {
@@ -253,7 +278,7 @@ async fn run_searches(t: &Toolkit, batch: Vec<(SearchReq, Reply<Vec<ApolloPerson
             per_page: SEARCH_PER_PAGE,
             ..PeopleSearch::default()
         };
-        match queued(|| t.apollo_people_search(&query)).await {
+        match queued(waiting, || t.apollo_people_search(&query)).await {
             Ok(m) => {
                 provider = (m.provider.clone(), m.model.clone());
                 let n = m.value.people.len();
