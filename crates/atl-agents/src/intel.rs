@@ -236,7 +236,9 @@ impl SubAgent for IntelAgent {
         if research.is_none() {
             spend.warn("no research result: intel works from the evidence pack alone");
         }
-        let pack = evidence::pack_for(&self.kit, input, &spend).await;
+        let pack = evidence::pack_for(&self.kit, input, &spend)
+            .await
+            .map_err(|e| spend.fail(e))?;
         let today = self.kit.now().date();
         let urls = pack.urls();
         let request = ChatRequest {

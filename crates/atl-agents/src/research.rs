@@ -131,7 +131,9 @@ impl SubAgent for ResearchAgent {
         if input.company().is_empty() {
             return Err(spend.final_error("research needs a company name"));
         }
-        let pack = evidence::pack_for(&self.kit, input, &spend).await;
+        let pack = evidence::pack_for(&self.kit, input, &spend)
+            .await
+            .map_err(|e| spend.fail(e))?;
         for w in &pack.warnings {
             spend.warn(w.clone());
         }

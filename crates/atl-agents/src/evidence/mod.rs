@@ -17,6 +17,7 @@ use crate::prompts::{clip, fence};
 use crate::spend::Spend;
 use atl_domain::normalise_company;
 use atl_domain::provenance::{Provenance, SourceKind};
+use atl_providers::ProviderError;
 use serde::{Deserialize, Serialize};
 
 /// Results asked of each planned search.
@@ -206,8 +207,15 @@ pub(crate) fn normalise_date(raw: &str, today: time::Date) -> Option<String> {
     time::Date::parse(s, f).ok().map(|d| d.to_string())
 }
 
-/// The pack for this input: from the cache when fresh, else gathered and cached.
-pub(crate) async fn pack_for(kit: &AgentKit, input: &AgentInput, spend: &Spend) -> EvidencePack {
+/// The pack for this input: from the cache when fresh, else gathered and cached. A
+/// search held back by a rate limit is an error (the job waits for its turn and comes
+/// back), never a pack without the search: that would be a worse answer for the same
+/// price, and cached for every later campaign.
+pub(crate) async fn pack_for(
+    kit: &AgentKit,
+    input: &AgentInput,
+    spend: &Spend,
+) -> Result<EvidencePack, ProviderError> {
     let key = pack_key(input);
     if let Some(k) = &key
         && let Some((mut pack, _)) = kit
@@ -216,19 +224,23 @@ pub(crate) async fn pack_for(kit: &AgentKit, input: &AgentInput, spend: &Spend) 
     {
         pack.from_cache = true;
         spend.cached("evidence", CacheKind::CompanyPack.as_str());
-        return pack;
+        return Ok(pack);
     }
-    let pack = gather(kit, input, spend).await;
+    let pack = gather(kit, input, spend).await?;
     if let Some(k) = &key
         && !pack.is_empty()
     {
         kit.remember(input, CacheKind::CompanyPack, k, &pack, kit.now())
             .await;
     }
-    pack
+    Ok(pack)
 }
 
-async fn gather(kit: &AgentKit, input: &AgentInput, spend: &Spend) -> EvidencePack {
+async fn gather(
+    kit: &AgentKit,
+    input: &AgentInput,
+    spend: &Spend,
+) -> Result<EvidencePack, ProviderError> {
     let t = &kit.toolkit;
     let now = kit.now();
     let observed = rfc3339(now);
@@ -288,6 +300,7 @@ async fn gather(kit: &AgentKit, input: &AgentInput, spend: &Spend) -> EvidencePa
                     }
                     pack.queries.push(q);
                 }
+                Err(e) if e.is_rate_limit() => return Err(e),
                 Err(e) => pack.warnings.push(format!("web search failed: {e}")),
             }
         }
@@ -295,7 +308,7 @@ async fn gather(kit: &AgentKit, input: &AgentInput, spend: &Spend) -> EvidencePa
         pack.warnings
             .push("no web search configured: research reads the company site only".into());
     }
-    pack
+    Ok(pack)
 }
 
 /// The size in prompt tokens of a pack as the evidence cache holds it (`None` when the
