@@ -26,13 +26,16 @@ struct Shape {
 /// DeepSeek retired `deepseek-chat` on 2026-07-24: `deepseek-flash` is its successor at
 /// the same tier. `openai/gpt-oss-120b` is OpenRouter's slug for the model Cerebras
 /// serves as `gpt-oss-120b`.
-const DEEPSEEK: (&str, &str) = ("deepseek", "deepseek-flash");
-const OPENROUTER: (&str, &str) = ("openrouter", "openai/gpt-oss-120b");
-const CEREBRAS: (&str, &str) = ("cerebras", "gpt-oss-120b");
-const HAIKU: (&str, &str) = ("anthropic", "claude-haiku-5-5");
+const DEEPSEEK: Model = ("deepseek", "deepseek-flash");
+const OPENROUTER: Model = ("openrouter", "openai/gpt-oss-120b");
+const CEREBRAS: Model = ("cerebras", "gpt-oss-120b");
+const HAIKU: Model = ("anthropic", "claude-haiku-5-5");
+
+/// A model: (provider, model).
+type Model = (&'static str, &'static str);
 
 /// (step, its call, the models that can make it).
-const STEPS: &[(&str, Shape, &[(&str, &str)])] = &[
+const STEPS: &[(&str, Shape, &[Model])] = &[
     (
         "research",
         Shape {
