@@ -293,6 +293,17 @@ async fn every_runs_spend_is_booked_once_whoever_holds_the_lease() {
     }
 }
 
+/// The one job of a campaign, once its `run_after` has come.
+async fn claim_when_due(store: &Store) -> ClaimedJob {
+    loop {
+        let mut jobs = store.claim_jobs(&req("w", 1)).await.unwrap();
+        if !jobs.is_empty() {
+            return jobs.remove(0);
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
 #[tokio::test]
 async fn a_queue_for_our_own_rate_slot_uses_no_attempt_and_starts_no_patience() {
     for (backend, store) in all_stores().await {
@@ -302,12 +313,7 @@ async fn a_queue_for_our_own_rate_slot_uses_no_attempt_and_starts_no_patience() 
             .await
             .unwrap();
         for round in 1..=3u32 {
-            let mut job = store.claim_jobs(&req("w", 1)).await.unwrap();
-            while job.is_empty() {
-                tokio::time::sleep(Duration::from_millis(20)).await;
-                job = store.claim_jobs(&req("w", 1)).await.unwrap();
-            }
-            let job = job.remove(0);
+            let job = claim_when_due(&store).await;
             assert_eq!(
                 (job.attempt, job.run),
                 (1, round),
@@ -361,12 +367,7 @@ async fn a_wait_for_a_provider_uses_no_attempt_and_remembers_since_when() {
         };
         let mut since = None;
         for round in 1..=3u32 {
-            let mut job = store.claim_jobs(&req("w", 1)).await.unwrap();
-            while job.is_empty() {
-                tokio::time::sleep(Duration::from_millis(50)).await;
-                job = store.claim_jobs(&req("w", 1)).await.unwrap();
-            }
-            let job = job.remove(0);
+            let job = claim_when_due(&store).await;
             assert_eq!(
                 (job.attempt, job.run),
                 (1, round),
