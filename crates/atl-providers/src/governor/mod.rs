@@ -384,11 +384,13 @@ impl Governor {
 /// when it arrives, we when we admit it; the time between varies (scheduling, the
 /// network, a slower request ahead in a connection pool), so a slot freed exactly one
 /// window after its predecessor can reach the vendor inside the old window and be
-/// refused. A twenty-fifth of the window, 100 ms to 2 s, absorbs that (three worker
-/// processes on two busy cores still met a refusal at 50 ms) for a few percent of the
-/// rate.
+/// refused. A twenty-fifth of the window, 250 ms to 2 s, absorbs that for a few percent
+/// of a per-minute rate. Per-second windows pay more (a quarter), but three worker
+/// processes sharing a limit through PostgreSQL on two busy cores still met refusals of a
+/// per-second limit at 50 ms and at 100 ms, and no provider's per-second limit is the one
+/// that binds a campaign.
 fn window_guard(window: Duration) -> Duration {
-    (window / 25).clamp(Duration::from_millis(100), Duration::from_secs(2))
+    (window / 25).clamp(Duration::from_millis(250), Duration::from_secs(2))
 }
 
 /// The counters of `rates` (bucket name, rate) for one key of `provider`.
