@@ -9,6 +9,7 @@
 
 pub mod db;
 pub mod dirs;
+pub mod sse;
 
 pub use db::{
     DEFAULT_TEST_POSTGRES_URL, TestStore, all_stores, all_unmigrated_stores, postgres_store,

@@ -157,22 +157,13 @@ pub async fn read_sse(
             .expect("stream open")
             .unwrap();
         buf.push_str(&String::from_utf8_lossy(&chunk));
-        while let Some(end) = buf.find("\n\n") {
-            let frame: String = buf.drain(..end + 2).collect();
-            let (mut id, mut kind, mut data) = (None, String::new(), String::new());
-            for line in frame.lines() {
-                if let Some(v) = line.strip_prefix("id:") {
-                    id = v.trim().parse().ok();
-                } else if let Some(v) = line.strip_prefix("event:") {
-                    kind = v.trim().to_string();
-                } else if let Some(v) = line.strip_prefix("data:") {
-                    data.push_str(v.trim());
-                }
+        for frame in atl_testkit::sse::drain_frames(&mut buf) {
+            if frame.is_keep_alive() {
+                continue;
             }
-            if id.is_none() && kind.is_empty() && data.is_empty() {
-                continue; // a keep-alive comment
-            }
+            let data: String = frame.data.iter().map(|d| d.trim()).collect();
             let data = serde_json::from_str(&data).unwrap_or(Value::Null);
+            let (id, kind) = (frame.id, frame.event);
             match id {
                 Some(id) => events.push((id, kind, data)),
                 None => {

@@ -210,21 +210,14 @@ async fn frames(
             .expect("stream open")
             .unwrap();
         buf.push_str(&String::from_utf8_lossy(&chunk));
-        while let Some(end) = buf.find("\n\n") {
-            let frame: String = buf.drain(..end + 2).collect();
-            let (mut id, mut kind, mut data) = (None, String::new(), String::new());
-            for line in frame.lines() {
-                if let Some(v) = line.strip_prefix("id:") {
-                    id = v.trim().parse().ok();
-                } else if let Some(v) = line.strip_prefix("event:") {
-                    kind = v.trim().to_string();
-                } else if let Some(v) = line.strip_prefix("data:") {
-                    data.push_str(v.trim_start());
-                    data.push('\n');
-                }
-            }
-            if !kind.is_empty() {
-                out.push((id, kind, data));
+        for frame in atl_testkit::sse::drain_frames(&mut buf) {
+            if !frame.event.is_empty() {
+                let data: String = frame
+                    .data
+                    .iter()
+                    .map(|d| format!("{}\n", d.trim_start()))
+                    .collect();
+                out.push((frame.id, frame.event, data));
             }
         }
     }
