@@ -15,12 +15,8 @@ const SENIORITIES: [&str; 11] = [
     "entry", "intern",
 ];
 
-async fn matched(
-    c: &Client,
-    base: &str,
-    body: &Value,
-) -> Result<Value, Box<dyn std::error::Error>> {
-    let (status, v) = post_json(c, format!("{base}/api/v1/people/match"), body).await?;
+async fn matched(c: &Api, body: &Value) -> Result<Value, Box<dyn std::error::Error>> {
+    let (status, v) = c.post_json("/api/v1/people/match", body).await?;
     assert_eq!(status, StatusCode::OK, "{v}");
     Ok(v["person"].clone())
 }
@@ -32,12 +28,7 @@ fn person(i: usize) -> Value {
 #[tokio::test]
 async fn apollo_match_hits_carry_the_documented_fields() -> TestResult {
     let (sb, c) = start(SandboxConfig::default()).await?;
-    let base = sb.base_url();
-    let r = c
-        .post(format!("{base}/api/v1/people/match"))
-        .json(&person(0))
-        .send()
-        .await?;
+    let r = c.post_with("/api/v1/people/match", &[], &person(0)).await?;
     assert_eq!(
         r.headers()
             .get("x-minute-requests-left")
@@ -48,7 +39,7 @@ async fn apollo_match_hits_carry_the_documented_fields() -> TestResult {
     let (mut hits, mut misses, mut phones, mut nested) = (0, 0, 0, 0);
     let mut statuses = BTreeSet::new();
     for i in 0..120 {
-        let p = matched(&c, &base, &person(i)).await?;
+        let p = matched(&c, &person(i)).await?;
         if p.is_null() {
             misses += 1;
             continue;
@@ -120,11 +111,10 @@ async fn apollo_match_hits_carry_the_documented_fields() -> TestResult {
 #[tokio::test]
 async fn bulk_match_aligns_slots_counts_credits_and_refuses_eleven() -> TestResult {
     let (sb, c) = start(SandboxConfig::default()).await?;
-    let base = sb.base_url();
     let mut hit = Vec::new();
     let mut miss = None;
     for i in 0..80 {
-        let p = matched(&c, &base, &person(i)).await?;
+        let p = matched(&c, &person(i)).await?;
         if p.is_null() {
             miss.get_or_insert(i);
         } else if hit.len() < 3 {
@@ -135,8 +125,8 @@ async fn bulk_match_aligns_slots_counts_credits_and_refuses_eleven() -> TestResu
     let order = [hit[0].0, miss, hit[1].0, hit[2].0];
     let details: Vec<Value> = order.iter().map(|i| person(*i)).collect();
     for reveal in [false, true] {
-        let url = format!("{base}/api/v1/people/bulk_match?reveal_phone_number={reveal}");
-        let (status, v) = post_json(&c, url, &json!({"details": details})).await?;
+        let path = format!("/api/v1/people/bulk_match?reveal_phone_number={reveal}");
+        let (status, v) = c.post_json(&path, &json!({"details": details})).await?;
         assert_eq!(status, StatusCode::OK);
         let m = v["matches"].as_array().cloned().unwrap_or_default();
         assert_eq!(m.len(), 4);
@@ -159,7 +149,7 @@ async fn bulk_match_aligns_slots_counts_credits_and_refuses_eleven() -> TestResu
         assert_eq!(v["credits_consumed"], expected, "reveal={reveal}");
     }
     let eleven = json!({"details": vec![person(1); 11]});
-    let (status, v) = post_json(&c, format!("{base}/api/v1/people/bulk_match"), &eleven).await?;
+    let (status, v) = c.post_json("/api/v1/people/bulk_match", &eleven).await?;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(v["error"].as_str().is_some_and(|e| e.contains("10")), "{v}");
     sb.shutdown().await;
@@ -169,10 +159,9 @@ async fn bulk_match_aligns_slots_counts_credits_and_refuses_eleven() -> TestResu
 #[tokio::test]
 async fn a_moved_person_works_elsewhere_and_keeps_the_old_job_in_history() -> TestResult {
     let (sb, c) = start(SandboxConfig::default()).await?;
-    let base = sb.base_url();
     let mut moved = None;
     for i in 0..200 {
-        let p = matched(&c, &base, &person(i)).await?;
+        let p = matched(&c, &person(i)).await?;
         if !p.is_null() && p["organization"]["primary_domain"] != "acme.com" {
             moved = Some(p);
             break;
@@ -204,14 +193,13 @@ async fn a_moved_person_works_elsewhere_and_keeps_the_old_job_in_history() -> Te
 #[tokio::test]
 async fn api_search_spans_domains_hides_contacts_and_reveals_by_id() -> TestResult {
     let (sb, c) = start(SandboxConfig::default()).await?;
-    let base = sb.base_url();
     let domains = ["walmart.com", "acme-analytics.com", "globex.com"];
-    let (status, v) = post_json(
-        &c,
-        format!("{base}/api/v1/mixed_people/api_search"),
-        &json!({"q_organization_domains_list": domains, "page": 1, "per_page": 100}),
-    )
-    .await?;
+    let (status, v) = c
+        .post_json(
+            "/api/v1/mixed_people/api_search",
+            &json!({"q_organization_domains_list": domains, "page": 1, "per_page": 100}),
+        )
+        .await?;
     assert_eq!(status, StatusCode::OK);
     let people = v["people"].as_array().cloned().unwrap_or_default();
     let total = v["total_entries"].as_u64().unwrap_or(0) as usize;
@@ -248,12 +236,9 @@ async fn api_search_spans_domains_hides_contacts_and_reveals_by_id() -> TestResu
     // Reveal the first ten through bulk_match: the same people, in full.
     let first: Vec<Value> = people.iter().take(10).cloned().collect();
     let details: Vec<Value> = first.iter().map(|p| json!({"id": p["id"]})).collect();
-    let (_, v) = post_json(
-        &c,
-        format!("{base}/api/v1/people/bulk_match"),
-        &json!({"details": details}),
-    )
-    .await?;
+    let (_, v) = c
+        .post_json("/api/v1/people/bulk_match", &json!({"details": details}))
+        .await?;
     let revealed = v["matches"].as_array().cloned().unwrap_or_default();
     assert_eq!(revealed.len(), first.len());
     for (listed, full) in first.iter().zip(&revealed) {
@@ -277,42 +262,41 @@ async fn api_search_spans_domains_hides_contacts_and_reveals_by_id() -> TestResu
         let domain = full["organization"]["primary_domain"].clone();
         let again = matched(
             &c,
-            &base,
             &json!({"first_name": full["first_name"], "last_name": last, "domain": domain}),
         )
         .await?;
         assert_eq!(again["id"], full["id"]);
     }
     // An id the sandbox never showed matches nobody.
-    let (_, v) = post_json(
-        &c,
-        format!("{base}/api/v1/people/bulk_match"),
-        &json!({"details": [{"id": "0123456789abcdef01234567"}]}),
-    )
-    .await?;
+    let (_, v) = c
+        .post_json(
+            "/api/v1/people/bulk_match",
+            &json!({"details": [{"id": "0123456789abcdef01234567"}]}),
+        )
+        .await?;
     assert!(v["matches"][0].is_null());
 
     // Filters: seniority, title, and paging.
-    let (_, v) = post_json(&c, format!("{base}/api/v1/mixed_people/api_search?person_seniorities[]=vp&q_organization_domains_list[]=globex.com"), &json!({})).await?;
+    let (_, v) = c.post_json("/api/v1/mixed_people/api_search?person_seniorities[]=vp&q_organization_domains_list[]=globex.com", &json!({})).await?;
     let vps = v["people"].as_array().cloned().unwrap_or_default();
     assert!(!vps.is_empty() && vps.iter().all(|p| p["seniority"] == "vp"));
-    let (_, v) = post_json(
-        &c,
-        format!("{base}/api/v1/mixed_people/api_search"),
-        &json!({"q_organization_domains_list": ["globex.com"], "person_titles": ["VP Sales"]}),
-    )
-    .await?;
+    let (_, v) = c
+        .post_json(
+            "/api/v1/mixed_people/api_search",
+            &json!({"q_organization_domains_list": ["globex.com"], "person_titles": ["VP Sales"]}),
+        )
+        .await?;
     let titled = v["people"].as_array().cloned().unwrap_or_default();
     assert!(
         titled.iter().all(|p| p["title"] == "VP of Sales"),
         "{titled:?}"
     );
-    let (_, v) = post_json(
-        &c,
-        format!("{base}/api/v1/mixed_people/api_search"),
-        &json!({"q_organization_domains_list": domains, "page": 2, "per_page": 5}),
-    )
-    .await?;
+    let (_, v) = c
+        .post_json(
+            "/api/v1/mixed_people/api_search",
+            &json!({"q_organization_domains_list": domains, "page": 2, "per_page": 5}),
+        )
+        .await?;
     assert_eq!(
         v["people"][0]["id"], people[5]["id"],
         "page 2 starts at the sixth"
@@ -344,11 +328,10 @@ fn fortune_rows(n: usize) -> Result<Vec<(String, String)>, Box<dyn std::error::E
 #[tokio::test]
 async fn the_fortune_lists_ceo_matches_as_ceo_unless_missing_or_moved() -> TestResult {
     let (sb, c) = start(SandboxConfig::default()).await?;
-    let base = sb.base_url();
     let rows = fortune_rows(40)?;
     let mut ceo_hits = 0;
     for (ceo, domain) in &rows {
-        let p = matched(&c, &base, &json!({"name": ceo, "domain": domain})).await?;
+        let p = matched(&c, &json!({"name": ceo, "domain": domain})).await?;
         if p.is_null() {
             continue;
         }
@@ -364,12 +347,12 @@ async fn the_fortune_lists_ceo_matches_as_ceo_unless_missing_or_moved() -> TestR
             );
             assert_eq!(p["seniority"], "c_suite");
             // The same CEO leads the company's search listing, under the same id.
-            let (_, v) = post_json(
-                &c,
-                format!("{base}/api/v1/mixed_people/api_search"),
-                &json!({"q_organization_domains_list": [domain], "person_titles": ["CEO"]}),
-            )
-            .await?;
+            let (_, v) = c
+                .post_json(
+                    "/api/v1/mixed_people/api_search",
+                    &json!({"q_organization_domains_list": [domain], "person_titles": ["CEO"]}),
+                )
+                .await?;
             let ids: Vec<&Value> = v["people"]
                 .as_array()
                 .map(|l| l.iter().map(|p| &p["id"]).collect())
@@ -389,10 +372,7 @@ async fn the_fortune_lists_ceo_matches_as_ceo_unless_missing_or_moved() -> TestR
         rows.len()
     );
     // The listed CEO's name is the list's, at Walmart's registrable domain.
-    let (_, v) = post_json(
-        &c,
-        format!("{base}/api/v1/mixed_people/api_search"),
-        &json!({"q_organization_domains_list": ["stock.walmart.com"], "person_seniorities": ["c_suite"]}),
+    let (_, v) = c.post_json("/api/v1/mixed_people/api_search", &json!({"q_organization_domains_list": ["stock.walmart.com"], "person_seniorities": ["c_suite"]}),
     )
     .await?;
     let org = &v["people"][0]["organization"];
@@ -405,37 +385,29 @@ async fn the_fortune_lists_ceo_matches_as_ceo_unless_missing_or_moved() -> TestR
 #[tokio::test]
 async fn organizations_known_unknown_and_in_bulk() -> TestResult {
     let (sb, c) = start(SandboxConfig::default()).await?;
-    let base = sb.base_url();
-    let (status, v) = get_json(
-        &c,
-        format!("{base}/api/v1/organizations/enrich?domain=www.walmart.com"),
-    )
-    .await?;
+    let (status, v) = c
+        .get_json("/api/v1/organizations/enrich?domain=www.walmart.com")
+        .await?;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(v["organization"]["name"], "Walmart");
     assert_eq!(v["organization"]["estimated_num_employees"], 2_200_000);
     assert_eq!(v["organization"]["synthetic"], true);
-    let (_, v) = get_json(
-        &c,
-        format!("{base}/api/v1/organizations/enrich?domain=shop.invalid"),
-    )
-    .await?;
+    let (_, v) = c
+        .get_json("/api/v1/organizations/enrich?domain=shop.invalid")
+        .await?;
     assert!(v.get("organization").is_none_or(Value::is_null), "{v}");
     let mut unknown = 0;
     for i in 0..100 {
-        let (_, v) = get_json(
-            &c,
-            format!("{base}/api/v1/organizations/enrich?domain=company{i}.com"),
-        )
-        .await?;
+        let (_, v) = c
+            .get_json(&format!(
+                "/api/v1/organizations/enrich?domain=company{i}.com"
+            ))
+            .await?;
         unknown += usize::from(v.get("organization").is_none_or(Value::is_null));
     }
     assert!((1..=12).contains(&unknown), "about 5 % unknown: {unknown}");
 
-    let (status, v) = post_json(
-        &c,
-        format!("{base}/api/v1/organizations/bulk_enrich?domains[]=walmart.com&domains[]=apple.com&domains[]=shop.invalid"),
-        &json!({}),
+    let (status, v) = c.post_json("/api/v1/organizations/bulk_enrich?domains[]=walmart.com&domains[]=apple.com&domains[]=shop.invalid", &json!({}),
     )
     .await?;
     assert_eq!(status, StatusCode::OK);
@@ -448,12 +420,12 @@ async fn organizations_known_unknown_and_in_bulk() -> TestResult {
         .unwrap_or_default();
     assert_eq!(names, ["Apple", "Walmart"].into_iter().collect());
     let eleven: Vec<String> = (0..11).map(|i| format!("c{i}.com")).collect();
-    let (status, _) = post_json(
-        &c,
-        format!("{base}/api/v1/organizations/bulk_enrich"),
-        &json!({"domains": eleven}),
-    )
-    .await?;
+    let (status, _) = c
+        .post_json(
+            "/api/v1/organizations/bulk_enrich",
+            &json!({"domains": eleven}),
+        )
+        .await?;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     sb.shutdown().await;
     Ok(())

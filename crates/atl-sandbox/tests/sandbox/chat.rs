@@ -10,12 +10,9 @@ async fn chat_text_reply_on_both_paths() -> TestResult {
         "/chat/completions",
         "/api/v1/chat/completions",
     ] {
-        let (status, v) = post_json(
-            &c,
-            format!("{}{path}", sb.base_url()),
-            &chat_body("Company: Acme Corp\nDomain: acme.com"),
-        )
-        .await?;
+        let (status, v) = c
+            .post_json(path, &chat_body("Company: Acme Corp\nDomain: acme.com"))
+            .await?;
         assert_eq!(status, StatusCode::OK, "{path}");
         assert_eq!(v["object"], "chat.completion");
         assert_eq!(v["model"], "deepseek-flash");
@@ -56,8 +53,7 @@ async fn chat_json_schema_reply_validates() -> TestResult {
             company.to_lowercase().replace(' ', "")
         ));
         body["response_format"] = json!({"type": "json_schema", "json_schema": {"name": "research", "strict": true, "schema": schema}});
-        let (status, v) =
-            post_json(&c, format!("{}/v1/chat/completions", sb.base_url()), &body).await?;
+        let (status, v) = c.post_json("/v1/chat/completions", &body).await?;
         assert_eq!(status, StatusCode::OK);
         let content = v["choices"][0]["message"]["content"]
             .as_str()
@@ -91,8 +87,7 @@ async fn chat_tool_call_then_text_after_tool_result() -> TestResult {
     let mut body = chat_body("Company: Acme Corp\nDomain: acme.com");
     body["model"] = json!("gpt-5.4-mini");
     body["tools"] = tools.clone();
-    let (status, headers, text) =
-        post(&c, format!("{}/v1/chat/completions", sb.base_url()), &body).await?;
+    let (status, headers, text) = c.post_text("/v1/chat/completions", &body).await?;
     assert_eq!(status, StatusCode::OK);
     assert!(headers.contains_key("x-ratelimit-remaining-requests"));
     let v: Value = serde_json::from_str(&text)?;
@@ -113,7 +108,7 @@ async fn chat_tool_call_then_text_after_tool_result() -> TestResult {
         msgs.push(choice["message"].clone());
         msgs.push(json!({"role": "tool", "tool_call_id": call_id, "content": "{\"results\": []}"}));
     }
-    let (_, v) = post_json(&c, format!("{}/v1/chat/completions", sb.base_url()), &body).await?;
+    let (_, v) = c.post_json("/v1/chat/completions", &body).await?;
     assert_eq!(v["choices"][0]["finish_reason"], "stop");
     assert!(
         v["choices"][0]["message"]["content"]
@@ -123,7 +118,7 @@ async fn chat_tool_call_then_text_after_tool_result() -> TestResult {
 
     // A named tool_choice forces that tool.
     body["tool_choice"] = json!({"type": "function", "function": {"name": "fetch"}});
-    let (_, v) = post_json(&c, format!("{}/v1/chat/completions", sb.base_url()), &body).await?;
+    let (_, v) = c.post_json("/v1/chat/completions", &body).await?;
     assert_eq!(
         v["choices"][0]["message"]["tool_calls"][0]["function"]["name"],
         "fetch"
@@ -139,8 +134,7 @@ async fn chat_stream_ends_with_usage_and_done() -> TestResult {
     body["model"] = json!("gpt-5.4-mini");
     body["stream"] = json!(true);
     body["stream_options"] = json!({"include_usage": true});
-    let (status, headers, text) =
-        post(&c, format!("{}/v1/chat/completions", sb.base_url()), &body).await?;
+    let (status, headers, text) = c.post_text("/v1/chat/completions", &body).await?;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(
         headers.get("content-type").and_then(|v| v.to_str().ok()),
@@ -161,7 +155,7 @@ async fn chat_stream_ends_with_usage_and_done() -> TestResult {
 
     // Without include_usage: no usage chunk.
     body["stream_options"] = json!({"include_usage": false});
-    let (_, _, text) = post(&c, format!("{}/v1/chat/completions", sb.base_url()), &body).await?;
+    let (_, _, text) = c.post_text("/v1/chat/completions", &body).await?;
     assert!(!text.contains("\"usage\""));
     sb.shutdown().await;
     Ok(())
@@ -173,9 +167,9 @@ async fn same_request_same_reply() -> TestResult {
     let mut body = chat_body("Company: Umbrella");
     body["response_format"] =
         json!({"type": "json_schema", "json_schema": {"name": "r", "schema": research_schema()}});
-    let url = format!("{}/v1/chat/completions", sb.base_url());
-    let a = post(&c, url.clone(), &body).await?.2;
-    let b = post(&c, url.clone(), &body).await?.2;
+    let url = "/v1/chat/completions";
+    let a = c.post_text(url, &body).await?.2;
+    let b = c.post_text(url, &body).await?.2;
     // The same answer; only the usage differs, as the second prompt is a cache hit.
     let answer = |text: &str| -> serde_json::Value {
         let mut v: serde_json::Value = serde_json::from_str(text).unwrap_or_default();
@@ -184,15 +178,11 @@ async fn same_request_same_reply() -> TestResult {
     };
     assert_eq!(answer(&a), answer(&b));
     assert_ne!(a, b, "the repeat is reported as cached input");
-    let other = post(&c, url, &chat_body("Company: Hooli")).await?.2;
+    let other = c.post_text(url, &chat_body("Company: Hooli")).await?.2;
     assert_ne!(a, other);
     let m = json!({"email": "jane.doe@acme.com", "first_name": "Jane", "last_name": "Doe"});
-    let a = post(&c, format!("{}/api/v1/people/match", sb.base_url()), &m)
-        .await?
-        .2;
-    let b = post(&c, format!("{}/api/v1/people/match", sb.base_url()), &m)
-        .await?
-        .2;
+    let a = c.post_text("/api/v1/people/match", &m).await?.2;
+    let b = c.post_text("/api/v1/people/match", &m).await?.2;
     assert_eq!(a, b);
     sb.shutdown().await;
     Ok(())
@@ -201,12 +191,9 @@ async fn same_request_same_reply() -> TestResult {
 #[tokio::test]
 async fn chat_bad_request_uses_openai_error_shape() -> TestResult {
     let (sb, c) = start(SandboxConfig::default()).await?;
-    let (status, v) = post_json(
-        &c,
-        format!("{}/v1/chat/completions", sb.base_url()),
-        &json!({"messages": []}),
-    )
-    .await?;
+    let (status, v) = c
+        .post_json("/v1/chat/completions", &json!({"messages": []}))
+        .await?;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_eq!(v["error"]["type"], "invalid_request_error");
     assert!(v["error"]["message"].is_string());
@@ -217,30 +204,22 @@ async fn chat_bad_request_uses_openai_error_shape() -> TestResult {
 #[tokio::test]
 async fn anthropic_headers_text_and_tools() -> TestResult {
     let (sb, c) = start(SandboxConfig::default()).await?;
-    let url = format!("{}/v1/messages", sb.base_url());
+    let url = "/v1/messages";
     let body = json!({"model": "claude-haiku-5-5", "max_tokens": 512,
                       "messages": [{"role": "user", "content": "Company: Acme\nClassify Jane Doe, VP Sales"}]});
     let r = c
-        .post(&url)
-        .header("anthropic-version", "2023-06-01")
-        .json(&body)
-        .send()
+        .post_with(url, &[("anthropic-version", "2023-06-01")], &body)
         .await?;
     assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
     let v: Value = r.json().await?;
     assert_eq!(v["type"], "error");
     assert_eq!(v["error"]["type"], "authentication_error");
-    let r = c
-        .post(&url)
-        .header("x-api-key", "k")
-        .json(&body)
-        .send()
-        .await?;
+    let r = c.post_with(url, &[("x-api-key", "k")], &body).await?;
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);
     let v: Value = r.json().await?;
     assert_eq!(v["error"]["type"], "invalid_request_error");
 
-    let (status, headers, text) = post(&c, url.clone(), &body).await?;
+    let (status, headers, text) = c.post_text(url, &body).await?;
     assert_eq!(status, StatusCode::OK);
     assert!(headers.contains_key("request-id"));
     let v: Value = serde_json::from_str(&text)?;
@@ -261,14 +240,14 @@ async fn anthropic_headers_text_and_tools() -> TestResult {
         {"name": "lookup", "input_schema": {"type": "object", "properties": {"company": {"type": "string"}}}},
         {"name": "record_contact", "input_schema": {"type": "object", "required": ["name", "seniority"],
             "properties": {"name": {"type": "string"}, "seniority": {"type": "string", "enum": seniority}}}}]);
-    let (_, v) = post_json(&c, url.clone(), &tb).await?;
+    let (_, v) = c.post_json(url, &tb).await?;
     assert_eq!(v["stop_reason"], "tool_use");
     assert_eq!(v["content"][0]["type"], "tool_use");
     assert_eq!(v["content"][0]["name"], "lookup");
     assert_eq!(v["content"][0]["input"]["company"], "Acme");
 
     tb["tool_choice"] = json!({"type": "tool", "name": "record_contact"});
-    let (_, v) = post_json(&c, url.clone(), &tb).await?;
+    let (_, v) = c.post_json(url, &tb).await?;
     let block = &v["content"][0];
     assert_eq!(block["name"], "record_contact");
     assert!(
@@ -285,7 +264,7 @@ async fn anthropic_headers_text_and_tools() -> TestResult {
         msgs.push(json!({"role": "assistant", "content": [block.clone()]}));
         msgs.push(json!({"role": "user", "content": [{"type": "tool_result", "tool_use_id": block["id"], "content": "stored"}]}));
     }
-    let (_, v) = post_json(&c, url, &tb).await?;
+    let (_, v) = c.post_json(url, &tb).await?;
     assert_eq!(v["stop_reason"], "end_turn");
     assert_eq!(v["content"][0]["type"], "text");
     sb.shutdown().await;
@@ -329,12 +308,8 @@ fn llm_config(f: Faults) -> SandboxConfig {
 }
 
 /// The content of a chat answer, as text.
-async fn chat_answer(
-    sb: &Sandbox,
-    c: &Client,
-    body: &Value,
-) -> Result<String, Box<dyn std::error::Error>> {
-    let (status, v) = post_json(c, format!("{}/v1/chat/completions", sb.base_url()), body).await?;
+async fn chat_answer(c: &Api, body: &Value) -> Result<String, Box<dyn std::error::Error>> {
+    let (status, v) = c.post_json("/v1/chat/completions", body).await?;
     assert_eq!(status, StatusCode::OK, "{v}");
     Ok(v["choices"][0]["message"]["content"]
         .as_str()
@@ -347,7 +322,7 @@ async fn each_schema_miss_misses_in_exactly_its_own_way() -> TestResult {
     let (sb, c) = start(SandboxConfig::default()).await?;
     let schema = answer_schema();
     let body = answer_body("Initech");
-    let good: Value = serde_json::from_str(&chat_answer(&sb, &c, &body).await?)?;
+    let good: Value = serde_json::from_str(&chat_answer(&c, &body).await?)?;
     validate(&schema, &good, "$").map_err(|e| format!("default answers are valid: {e}"))?;
 
     let one = |pick: fn(&mut atl_sandbox::SchemaMisses)| {
@@ -357,7 +332,7 @@ async fn each_schema_miss_misses_in_exactly_its_own_way() -> TestResult {
     };
     // An undeclared key; take it away and the answer is the valid one.
     sb.set_config(one(|m| m.extra_key = Trigger::every(1)));
-    let mut v: Value = serde_json::from_str(&chat_answer(&sb, &c, &body).await?)?;
+    let mut v: Value = serde_json::from_str(&chat_answer(&c, &body).await?)?;
     let err = validate(&schema, &v, "$")
         .err()
         .ok_or("extra key accepted")?;
@@ -377,7 +352,7 @@ async fn each_schema_miss_misses_in_exactly_its_own_way() -> TestResult {
 
     // The nullable field is left out.
     sb.set_config(one(|m| m.missing_nullable = Trigger::every(1)));
-    let mut v: Value = serde_json::from_str(&chat_answer(&sb, &c, &body).await?)?;
+    let mut v: Value = serde_json::from_str(&chat_answer(&c, &body).await?)?;
     let err = validate(&schema, &v, "$")
         .err()
         .ok_or("missing field accepted")?;
@@ -387,7 +362,7 @@ async fn each_schema_miss_misses_in_exactly_its_own_way() -> TestResult {
 
     // One item past maxItems.
     sb.set_config(one(|m| m.too_many_items = Trigger::every(1)));
-    let mut v: Value = serde_json::from_str(&chat_answer(&sb, &c, &body).await?)?;
+    let mut v: Value = serde_json::from_str(&chat_answer(&c, &body).await?)?;
     let err = validate(&schema, &v, "$")
         .err()
         .ok_or("long array accepted")?;
@@ -398,7 +373,7 @@ async fn each_schema_miss_misses_in_exactly_its_own_way() -> TestResult {
 
     // A number as a string with thousands separators.
     sb.set_config(one(|m| m.number_as_string = Trigger::every(1)));
-    let mut v: Value = serde_json::from_str(&chat_answer(&sb, &c, &body).await?)?;
+    let mut v: Value = serde_json::from_str(&chat_answer(&c, &body).await?)?;
     let err = validate(&schema, &v, "$")
         .err()
         .ok_or("string number accepted")?;
@@ -412,7 +387,7 @@ async fn each_schema_miss_misses_in_exactly_its_own_way() -> TestResult {
 
     // Fenced with prose: not JSON, but the fence holds the valid answer.
     sb.set_config(one(|m| m.fenced = Trigger::every(1)));
-    let text = chat_answer(&sb, &c, &body).await?;
+    let text = chat_answer(&c, &body).await?;
     assert!(serde_json::from_str::<Value>(&text).is_err(), "{text}");
     let inner = text
         .split("```json")
@@ -431,7 +406,7 @@ async fn each_schema_miss_misses_in_exactly_its_own_way() -> TestResult {
     for company in [
         "Acme", "Globex", "Hooli", "Umbrella", "Soylent", "Vandelay", "Wonka", "Stark",
     ] {
-        let text = chat_answer(&sb, &c, &answer_body(company)).await?;
+        let text = chat_answer(&c, &answer_body(company)).await?;
         let kind = match serde_json::from_str::<Value>(&text) {
             Err(_) => "fenced".to_string(),
             Ok(v) => validate(&schema, &v, "$")
@@ -456,7 +431,7 @@ async fn each_schema_miss_misses_in_exactly_its_own_way() -> TestResult {
     let msg = json!({"model": "claude-haiku-5-5", "max_tokens": 800,
         "messages": [{"role": "user", "content": "Company: Initech\nDomain: initech.com"}],
         "output_config": {"format": {"type": "json_schema", "schema": schema}}});
-    let (_, v) = post_json(&c, format!("{}/v1/messages", sb.base_url()), &msg).await?;
+    let (_, v) = c.post_json("/v1/messages", &msg).await?;
     let answer: Value = serde_json::from_str(v["content"][0]["text"].as_str().unwrap_or(""))?;
     let err = validate(&schema, &answer, "$")
         .err()
@@ -470,14 +445,14 @@ async fn each_schema_miss_misses_in_exactly_its_own_way() -> TestResult {
 async fn uncited_answers_keep_their_claims_and_drop_every_source() -> TestResult {
     let (sb, c) = start(SandboxConfig::default()).await?;
     let body = answer_body("Globex");
-    let good: Value = serde_json::from_str(&chat_answer(&sb, &c, &body).await?)?;
+    let good: Value = serde_json::from_str(&chat_answer(&c, &body).await?)?;
     assert!(good["sources"].as_array().is_some_and(|s| !s.is_empty()));
     assert!(good["contact"]["source_url"].is_string());
     sb.set_config(llm_config(Faults {
         uncited: Trigger::every(1),
         ..Faults::default()
     }));
-    let v: Value = serde_json::from_str(&chat_answer(&sb, &c, &body).await?)?;
+    let v: Value = serde_json::from_str(&chat_answer(&c, &body).await?)?;
     assert_eq!(v["sources"], json!([]));
     assert!(v["contact"]["source_url"].is_null());
     let news = v["recent_news"].as_array().cloned().unwrap_or_default();
@@ -497,13 +472,13 @@ async fn uncited_answers_keep_their_claims_and_drop_every_source() -> TestResult
 async fn other_person_names_someone_no_tool_found() -> TestResult {
     let (sb, c) = start(SandboxConfig::default()).await?;
     let body = answer_body("Hooli");
-    let good: Value = serde_json::from_str(&chat_answer(&sb, &c, &body).await?)?;
+    let good: Value = serde_json::from_str(&chat_answer(&c, &body).await?)?;
     assert_eq!(good["contact"]["name"], "Jane Doe");
     sb.set_config(llm_config(Faults {
         other_person: Trigger::every(1),
         ..Faults::default()
     }));
-    let v: Value = serde_json::from_str(&chat_answer(&sb, &c, &body).await?)?;
+    let v: Value = serde_json::from_str(&chat_answer(&c, &body).await?)?;
     let name = v["contact"]["name"].as_str().ok_or("a name")?;
     assert_ne!(name, "Jane Doe");
     assert!(!name.contains("Jane") && !name.contains("Doe"), "{name}");
@@ -528,9 +503,9 @@ async fn a_repeated_system_prompt_is_reported_as_cached_input() -> TestResult {
             {"role": "user", "content": format!("Company: {company}\nDomain: {company}.example")}
         ]})
     };
-    let url = format!("{}/v1/chat/completions", sb.base_url());
-    let (_, first) = post_json(&c, url.clone(), &ask("acme")).await?;
-    let (_, second) = post_json(&c, url.clone(), &ask("globex")).await?;
+    let url = "/v1/chat/completions";
+    let (_, first) = c.post_json(url, &ask("acme")).await?;
+    let (_, second) = c.post_json(url, &ask("globex")).await?;
     assert_eq!(first["usage"]["prompt_tokens_details"]["cached_tokens"], 0);
     let u = &second["usage"];
     let cached = u["prompt_tokens_details"]["cached_tokens"]
@@ -550,8 +525,8 @@ async fn a_repeated_system_prompt_is_reported_as_cached_input() -> TestResult {
     // Cerebras lists no cached-input price and reports none.
     let mut other = ask("initech");
     other["model"] = json!("gpt-oss-120b");
-    post_json(&c, url.clone(), &other).await?;
-    let (_, again) = post_json(&c, url, &other).await?;
+    c.post_json(url, &other).await?;
+    let (_, again) = c.post_json(url, &other).await?;
     assert_eq!(again["usage"]["prompt_tokens_details"]["cached_tokens"], 0);
     sb.shutdown().await;
     Ok(())

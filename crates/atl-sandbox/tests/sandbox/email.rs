@@ -6,17 +6,10 @@ use std::collections::BTreeSet;
 #[tokio::test]
 async fn verifier_statuses_and_finder_fields() -> TestResult {
     let (sb, c) = start(SandboxConfig::default()).await?;
-    let base = sb.base_url();
     let mut seen = BTreeSet::new();
     for i in 0..120 {
-        let (status, v) = get_json(
-            &c,
-            format!(
-                "{base}/v2/email-verifier?email=user{i}@company{}.example",
-                i % 40
-            ),
-        )
-        .await?;
+        let path = format!("/v2/email-verifier?email=user{i}@company{}.example", i % 40);
+        let (status, v) = c.get_json(&path).await?;
         assert_eq!(status, StatusCode::OK);
         let d = &v["data"];
         let s = d["status"].as_str().unwrap_or("").to_string();
@@ -39,19 +32,19 @@ async fn verifier_statuses_and_finder_fields() -> TestResult {
         ("a.b@gmail.com", "webmail"),
         ("x@mailinator.com", "disposable"),
     ] {
-        let (_, v) = get_json(&c, format!("{base}/v2/email-verifier?email={email}")).await?;
+        let (_, v) = c
+            .get_json(&format!("/v2/email-verifier?email={email}"))
+            .await?;
         assert_eq!(v["data"]["status"], status);
     }
 
     let (mut found, mut none) = (0, 0);
     for i in 0..60 {
-        let (status, v) = get_json(
-            &c,
-            format!(
-                "{base}/v2/email-finder?domain=acme.com&first_name=Jo{i}&last_name=Doe&api_key=k"
-            ),
-        )
-        .await?;
+        let (status, v) = c
+            .get_json(&format!(
+                "/v2/email-finder?domain=acme.com&first_name=Jo{i}&last_name=Doe&api_key=k"
+            ))
+            .await?;
         assert_eq!(status, StatusCode::OK);
         let d = &v["data"];
         assert_eq!(d["domain"], "acme.com");
@@ -79,7 +72,7 @@ async fn verifier_statuses_and_finder_fields() -> TestResult {
         (4..=22).contains(&none) && found > 35,
         "found {found}, none {none}"
     );
-    let (status, v) = get_json(&c, format!("{base}/v2/email-finder?domain=acme.com")).await?;
+    let (status, v) = c.get_json("/v2/email-finder?domain=acme.com").await?;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_eq!(v["errors"][0]["id"], "wrong_params");
     sb.shutdown().await;
@@ -89,26 +82,23 @@ async fn verifier_statuses_and_finder_fields() -> TestResult {
 #[tokio::test]
 async fn a_catch_all_domain_accepts_an_address_apollo_says_bounced() -> TestResult {
     let (sb, c) = start(SandboxConfig::default()).await?;
-    let base = sb.base_url();
     let mut catch_all_bounced = None;
     let mut plain_bounced = None;
     'search: for d in 0..150 {
         let details: Vec<Value> = (0..10)
             .map(|i| json!({"first_name": format!("Pat{i}"), "last_name": "Vantage", "domain": format!("firm{d}.com")}))
             .collect();
-        let (_, v) = post_json(
-            &c,
-            format!("{base}/api/v1/people/bulk_match"),
-            &json!({"details": details}),
-        )
-        .await?;
+        let (_, v) = c
+            .post_json("/api/v1/people/bulk_match", &json!({"details": details}))
+            .await?;
         for m in v["matches"].as_array().cloned().unwrap_or_default() {
             if m["email_status"] != "bounced" {
                 continue;
             }
             let email = m["email"].as_str().unwrap_or("").to_string();
-            let (_, verdict) =
-                get_json(&c, format!("{base}/v2/email-verifier?email={email}")).await?;
+            let (_, verdict) = c
+                .get_json(&format!("/v2/email-verifier?email={email}"))
+                .await?;
             let status = verdict["data"]["status"].as_str().unwrap_or("").to_string();
             if status == "accept_all" {
                 let score = verdict["data"]["score"].as_i64().unwrap_or(0);
@@ -131,7 +121,9 @@ async fn a_catch_all_domain_accepts_an_address_apollo_says_bounced() -> TestResu
     // Every address at that domain is accept_all.
     let domain = email.split('@').nth(1).unwrap_or("");
     for who in ["someone", "nobody.at.all", "ceo"] {
-        let (_, v) = get_json(&c, format!("{base}/v2/email-verifier?email={who}@{domain}")).await?;
+        let (_, v) = c
+            .get_json(&format!("/v2/email-verifier?email={who}@{domain}"))
+            .await?;
         assert_eq!(v["data"]["status"], "accept_all", "{who}@{domain}");
         assert_eq!(v["data"]["accept_all"], true);
     }
@@ -144,10 +136,7 @@ async fn hunter_202_pending_403_rate_limited_429_out_of_quota() -> TestResult {
     let mut config = SandboxConfig::default();
     config.hunter.faults.pending = Trigger::every(2);
     let (sb, c) = start(config).await?;
-    let url = format!(
-        "{}/v2/email-verifier?email=jo.doe@acme.example",
-        sb.base_url()
-    );
+    let url = c.url("/v2/email-verifier?email=jo.doe@acme.example");
     let mut statuses = Vec::new();
     for _ in 0..4 {
         let r = c.get(&url).send().await?;
@@ -196,10 +185,9 @@ async fn hunter_202_pending_403_rate_limited_429_out_of_quota() -> TestResult {
     });
     sb.set_config(config);
     let verify = |i: usize| {
-        c.get(format!(
-            "{}/v2/email-verifier?email=p{i}@acme.example&api_key=hk",
-            sb.base_url()
-        ))
+        c.get(c.url(&format!(
+            "/v2/email-verifier?email=p{i}@acme.example&api_key=hk"
+        )))
         .send()
     };
     let mut statuses = Vec::new();

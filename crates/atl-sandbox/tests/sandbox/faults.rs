@@ -11,12 +11,12 @@ async fn fault_rate_limit_every_nth_with_retry_after() -> TestResult {
         ..Faults::default()
     });
     let (sb, c) = start(config).await?;
-    let url = format!("{}/v1/chat/completions", sb.base_url());
+    let url = "/v1/chat/completions";
     let mut body = chat_body("Company: Acme");
     body["model"] = json!("gpt-5.4-mini");
     let mut statuses = Vec::new();
     for _ in 0..6 {
-        let (status, headers, text) = post(&c, url.clone(), &body).await?;
+        let (status, headers, text) = c.post_text(url, &body).await?;
         if status == StatusCode::TOO_MANY_REQUESTS {
             assert_eq!(
                 headers.get("retry-after").and_then(|h| h.to_str().ok()),
@@ -38,7 +38,7 @@ async fn fault_rate_limit_every_nth_with_retry_after() -> TestResult {
     body["model"] = json!("gpt-oss-120b");
     let mut cerebras = None;
     for _ in 0..3 {
-        let (status, _, text) = post(&c, url.clone(), &body).await?;
+        let (status, _, text) = c.post_text(url, &body).await?;
         if status == StatusCode::TOO_MANY_REQUESTS {
             cerebras = Some(serde_json::from_str::<Value>(&text)?);
         }
@@ -68,22 +68,18 @@ async fn fault_500_529_and_malformed() -> TestResult {
         ..Faults::default()
     });
     let (sb, c) = start(config).await?;
-    let base = sb.base_url();
     let body = json!({"model": "claude-haiku-5-5", "max_tokens": 10, "messages": [{"role": "user", "content": "hi"}]});
-    let (status, v) = post_json(&c, format!("{base}/v1/messages"), &body).await?;
+    let (status, v) = c.post_json("/v1/messages", &body).await?;
     assert_eq!(status.as_u16(), 529);
     assert_eq!(v["error"]["type"], "overloaded_error");
 
-    let (status, v) = post_json(
-        &c,
-        format!("{base}/api/v1/people/match"),
-        &json!({"email": "a@acme.com"}),
-    )
-    .await?;
+    let (status, v) = c
+        .post_json("/api/v1/people/match", &json!({"email": "a@acme.com"}))
+        .await?;
     assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
     assert!(v["error"].is_string());
 
-    let (status, _, text) = post(&c, format!("{base}/search"), &json!({"query": "acme"})).await?;
+    let (status, _, text) = c.post_text("/search", &json!({"query": "acme"})).await?;
     assert_eq!(status, StatusCode::OK);
     assert!(!text.is_empty());
     assert!(
@@ -97,18 +93,13 @@ async fn fault_500_529_and_malformed() -> TestResult {
 #[tokio::test]
 async fn runtime_config_change_over_http_and_api() -> TestResult {
     let (sb, c) = start(SandboxConfig::default()).await?;
-    let base = sb.base_url();
-    let url = format!("{base}/api/v1/organizations/enrich?domain=acme.com");
+    let url = c.url("/api/v1/organizations/enrich?domain=acme.com");
     assert_eq!(c.get(&url).send().await?.status(), StatusCode::OK);
 
     // Flip a fault on mid-run via HTTP; the count restarts, so request 2 fails.
     let cfg =
         json!({"apollo": {"faults": {"rate_limit": {"every_nth": 2}, "retry_after_secs": 3}}});
-    let r = c
-        .post(format!("{base}/_sandbox/config"))
-        .json(&cfg)
-        .send()
-        .await?;
+    let r = c.post_with("/_sandbox/config", &[], &cfg).await?;
     assert_eq!(r.status(), StatusCode::OK);
     assert_eq!(c.get(&url).send().await?.status(), StatusCode::OK);
     let r = c.get(&url).send().await?;
@@ -127,9 +118,7 @@ async fn runtime_config_change_over_http_and_api() -> TestResult {
 
     // Typos are rejected rather than silently ignored.
     let r = c
-        .post(format!("{base}/_sandbox/config"))
-        .json(&json!({"apolo": {}}))
-        .send()
+        .post_with("/_sandbox/config", &[], &json!({"apolo": {}}))
         .await?;
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);
 
@@ -138,7 +127,7 @@ async fn runtime_config_change_over_http_and_api() -> TestResult {
     for _ in 0..3 {
         assert_eq!(c.get(&url).send().await?.status(), StatusCode::OK);
     }
-    let (_, stats) = get_json(&c, format!("{base}/_sandbox/stats")).await?;
+    let (_, stats) = c.get_json("/_sandbox/stats").await?;
     assert_eq!(stats["families"]["apollo"]["requests"], 6);
     assert_eq!(stats["families"]["apollo"]["faults"], 1);
     sb.shutdown().await;
@@ -151,14 +140,8 @@ async fn latency_knob_delays_replies() -> TestResult {
     config.hunter.latency = Latency::Fixed { ms: 150 };
     let (sb, c) = start(config).await?;
     let t = Instant::now();
-    let r = c
-        .get(format!(
-            "{}/v2/email-verifier?email=a@acme.com",
-            sb.base_url()
-        ))
-        .send()
-        .await?;
-    assert_eq!(r.status(), StatusCode::OK);
+    let (status, _) = c.get_text("/v2/email-verifier?email=a@acme.com").await?;
+    assert_eq!(status, StatusCode::OK);
     assert!(t.elapsed() >= Duration::from_millis(150));
     sb.shutdown().await;
     Ok(())
@@ -203,13 +186,10 @@ async fn hang_is_cut_by_client_timeout_and_by_shutdown() -> TestResult {
 #[tokio::test]
 async fn healthz_and_stats() -> TestResult {
     let (sb, c) = start(SandboxConfig::default()).await?;
-    let (status, v) = get_json(&c, format!("{}/healthz", sb.base_url())).await?;
+    let (status, v) = c.get_json("/healthz").await?;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(v["status"], "ok");
-    let _ = c
-        .get(format!("{}/sites/acme.com/", sb.base_url()))
-        .send()
-        .await?;
+    c.get_text("/sites/acme.com/").await?;
     let stats = sb.stats();
     assert_eq!(stats.family(Family::Sites).requests, 1);
     assert_eq!(stats.total, 1);

@@ -8,8 +8,7 @@ fn header<'a>(h: &'a HeaderMap, name: &str) -> Option<&'a str> {
 }
 
 async fn chat_as(
-    c: &Client,
-    base: &str,
+    c: &Api,
     key: &str,
     model: &str,
     max_tokens: Option<u64>,
@@ -19,11 +18,9 @@ async fn chat_as(
     if let Some(n) = max_tokens {
         body["max_tokens"] = json!(n);
     }
+    let bearer = format!("Bearer {key}");
     let r = c
-        .post(format!("{base}/v1/chat/completions"))
-        .bearer_auth(key)
-        .json(&body)
-        .send()
+        .post_with("/v1/chat/completions", &[("authorization", &bearer)], &body)
         .await?;
     let (status, headers) = (r.status(), r.headers().clone());
     Ok((status, headers, r.json().await?))
@@ -38,10 +35,9 @@ async fn keys_are_counted_apart_and_refusals_carry_openais_headers() -> TestResu
         ..LimitSpec::default()
     });
     let (sb, c) = start(config).await?;
-    let base = sb.base_url();
     let mut statuses = Vec::new();
     for _ in 0..3 {
-        let (status, h, v) = chat_as(&c, &base, "sk-a", "gpt-5.4-mini", None).await?;
+        let (status, h, v) = chat_as(&c, "sk-a", "gpt-5.4-mini", None).await?;
         statuses.push(status.as_u16());
         if status == StatusCode::TOO_MANY_REQUESTS {
             assert_eq!(v["error"]["code"], "rate_limit_exceeded");
@@ -58,12 +54,12 @@ async fn keys_are_counted_apart_and_refusals_carry_openais_headers() -> TestResu
         }
     }
     assert_eq!(statuses, [200, 200, 429]);
-    let (status, h, _) = chat_as(&c, &base, "sk-b", "gpt-5.4-mini", None).await?;
+    let (status, h, _) = chat_as(&c, "sk-b", "gpt-5.4-mini", None).await?;
     assert_eq!(status, StatusCode::OK, "another key, another window");
     assert_eq!(header(&h, "x-ratelimit-remaining-requests"), Some("1"));
 
     // DeepSeek is not limited here: the same key goes through.
-    let (status, _, _) = chat_as(&c, &base, "sk-a", "deepseek-flash", None).await?;
+    let (status, _, _) = chat_as(&c, "sk-a", "deepseek-flash", None).await?;
     assert_eq!(status, StatusCode::OK);
 
     let stats = sb.stats();
@@ -89,7 +85,7 @@ async fn keys_are_counted_apart_and_refusals_carry_openais_headers() -> TestResu
     assert_eq!(openai.endpoints.get("/v1/chat/completions"), Some(&4));
     assert_eq!(stats.provider("deepseek").responses_429, 0);
     // Over HTTP too, and no key is echoed.
-    let (_, v) = get_json(&c, format!("{base}/_sandbox/stats")).await?;
+    let (_, v) = c.get_json("/_sandbox/stats").await?;
     assert_eq!(v["providers"]["openai"]["responses_429"], 1);
     assert!(!v.to_string().contains("sk-a"));
     sb.shutdown().await;
@@ -114,13 +110,12 @@ async fn cerebras_tokens_openrouter_epoch_and_deepseek_concurrency() -> TestResu
     });
     config.chat.latency = Latency::Fixed { ms: 300 };
     let (sb, c) = start(config).await?;
-    let base = sb.base_url();
 
-    let (status, h, _) = chat_as(&c, &base, "k", "gpt-oss-120b", Some(600)).await?;
+    let (status, h, _) = chat_as(&c, "k", "gpt-oss-120b", Some(600)).await?;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(header(&h, "x-ratelimit-limit-tokens-minute"), Some("1000"));
     assert_eq!(header(&h, "x-ratelimit-limit-requests-day"), Some("14400"));
-    let (status, h, v) = chat_as(&c, &base, "k", "gpt-oss-120b", Some(600)).await?;
+    let (status, h, v) = chat_as(&c, "k", "gpt-oss-120b", Some(600)).await?;
     assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
     assert_eq!(v["code"], "token_quota_exceeded", "flat body: {v}");
     assert!(v.get("error").is_none());
@@ -129,9 +124,9 @@ async fn cerebras_tokens_openrouter_epoch_and_deepseek_concurrency() -> TestResu
         .parse()?;
     assert!(reset > 0.0 && reset <= 60.0);
 
-    let (status, _, _) = chat_as(&c, &base, "k", "openai/gpt-oss-120b", None).await?;
+    let (status, _, _) = chat_as(&c, "k", "openai/gpt-oss-120b", None).await?;
     assert_eq!(status, StatusCode::OK);
-    let (status, h, v) = chat_as(&c, &base, "k", "openai/gpt-oss-120b", None).await?;
+    let (status, h, v) = chat_as(&c, "k", "openai/gpt-oss-120b", None).await?;
     assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
     assert_eq!(v["error"]["code"], 429);
     let reset_ms: u128 = header(&h, "x-ratelimit-reset").unwrap_or("0").parse()?;
@@ -145,16 +140,16 @@ async fn cerebras_tokens_openrouter_epoch_and_deepseek_concurrency() -> TestResu
 
     // One request in flight per key: a second one at the same time is refused at once.
     let (one, two, other) = tokio::join!(
-        chat_as(&c, &base, "ds-1", "deepseek-flash", None),
+        chat_as(&c, "ds-1", "deepseek-flash", None),
         async {
             tokio::time::sleep(Duration::from_millis(100)).await;
             let t = Instant::now();
-            let r = chat_as(&c, &base, "ds-1", "deepseek-flash", None).await;
+            let r = chat_as(&c, "ds-1", "deepseek-flash", None).await;
             (r, t.elapsed())
         },
         async {
             tokio::time::sleep(Duration::from_millis(100)).await;
-            chat_as(&c, &base, "ds-2", "deepseek-flash", None).await
+            chat_as(&c, "ds-2", "deepseek-flash", None).await
         }
     );
     assert_eq!(one?.0, StatusCode::OK);
@@ -173,7 +168,7 @@ async fn cerebras_tokens_openrouter_epoch_and_deepseek_concurrency() -> TestResu
     assert_eq!(other?.0, StatusCode::OK);
     // The slot is free again once the reply is out.
     assert_eq!(
-        chat_as(&c, &base, "ds-1", "deepseek-flash", None).await?.0,
+        chat_as(&c, "ds-1", "deepseek-flash", None).await?.0,
         StatusCode::OK
     );
     sb.shutdown().await;
@@ -189,16 +184,16 @@ async fn anthropic_limits_say_when_in_rfc3339_and_retry_after() -> TestResult {
         ..LimitSpec::default()
     });
     let (sb, c) = start(config).await?;
-    let url = format!("{}/v1/messages", sb.base_url());
+    let url = "/v1/messages";
     let body = json!({"model": "claude-haiku-5-5", "max_tokens": 10, "messages": [{"role": "user", "content": "hi"}]});
-    let (status, h, _) = post(&c, url.clone(), &body).await?;
+    let (status, h, _) = c.post_text(url, &body).await?;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(header(&h, "anthropic-ratelimit-requests-limit"), Some("1"));
     assert_eq!(
         header(&h, "anthropic-ratelimit-tokens-limit"),
         Some("50000")
     );
-    let (status, h, text) = post(&c, url, &body).await?;
+    let (status, h, text) = c.post_text(url, &body).await?;
     assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
     let v: Value = serde_json::from_str(&text)?;
     assert_eq!(v["error"]["type"], "rate_limit_error");
@@ -222,10 +217,9 @@ async fn apollo_counts_per_endpoint_and_bulk_gets_a_tenth() -> TestResult {
     let mut config = SandboxConfig::default();
     config.limits.apollo = Some(LimitSpec::tier("free"));
     let (sb, c) = start(config).await?;
-    let base = sb.base_url();
     let bulk = json!({"details": [{"name": "Jo Doe", "domain": "acme.com"}]});
     let send = |path: &str, key: &str, body: &Value| {
-        c.post(format!("{base}{path}"))
+        c.post(c.url(path))
             .header("x-api-key", key)
             .json(body)
             .send()
@@ -283,7 +277,7 @@ async fn brave_reports_its_windows_as_comma_lists() -> TestResult {
     let mut config = SandboxConfig::default();
     config.limits.brave = Some(LimitSpec::tier("free"));
     let (sb, c) = start(config).await?;
-    let url = format!("{}/res/v1/web/search?q=acme", sb.base_url());
+    let url = c.url("/res/v1/web/search?q=acme");
     let get = || c.get(&url).header("X-Subscription-Token", "bt").send();
     let r = get().await?;
     assert_eq!(r.status(), StatusCode::OK);

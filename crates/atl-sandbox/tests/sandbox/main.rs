@@ -30,46 +30,91 @@ pub fn client(timeout: Duration) -> Result<Client, reqwest::Error> {
     Client::builder().timeout(timeout).build()
 }
 
-pub async fn start(config: SandboxConfig) -> Result<(Sandbox, Client), Box<dyn std::error::Error>> {
+pub async fn start(config: SandboxConfig) -> Result<(Sandbox, Api), Box<dyn std::error::Error>> {
     let addr: SocketAddr = "127.0.0.1:0".parse()?;
     let sb = Sandbox::start(addr, config).await?;
-    let client = client(Duration::from_secs(10))?;
-    Ok((sb, client))
+    let api = Api {
+        http: client(Duration::from_secs(10))?,
+        base: sb.base_url(),
+    };
+    Ok((sb, api))
 }
 
-pub async fn post(
-    c: &Client,
-    url: String,
-    body: &Value,
-) -> Result<(StatusCode, HeaderMap, String), reqwest::Error> {
-    let r = c
-        .post(url)
-        .header("x-api-key", "test")
-        .header("anthropic-version", "2023-06-01")
-        .json(body)
-        .send()
-        .await?;
-    let status = r.status();
-    let headers = r.headers().clone();
-    Ok((status, headers, r.text().await?))
+/// A client bound to one sandbox: requests name a path, and the usual replies come back
+/// decoded. It derefs to the plain client for requests built by hand.
+pub struct Api {
+    http: Client,
+    base: String,
 }
 
-pub async fn post_json(
-    c: &Client,
-    url: String,
-    body: &Value,
-) -> Result<(StatusCode, Value), Box<dyn std::error::Error>> {
-    let (status, _, text) = post(c, url, body).await?;
-    Ok((status, serde_json::from_str(&text)?))
+impl std::ops::Deref for Api {
+    type Target = Client;
+
+    fn deref(&self) -> &Client {
+        &self.http
+    }
 }
 
-pub async fn get_json(
-    c: &Client,
-    url: String,
-) -> Result<(StatusCode, Value), Box<dyn std::error::Error>> {
-    let r = c.get(url).send().await?;
-    let status = r.status();
-    Ok((status, serde_json::from_str(&r.text().await?)?))
+impl Api {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// POST with the language-model vendors' key headers: status, headers and body text.
+    pub async fn post_text(
+        &self,
+        path: &str,
+        body: &Value,
+    ) -> Result<(StatusCode, HeaderMap, String), reqwest::Error> {
+        let r = self
+            .post_with(
+                path,
+                &[("x-api-key", "test"), ("anthropic-version", "2023-06-01")],
+                body,
+            )
+            .await?;
+        let status = r.status();
+        let headers = r.headers().clone();
+        Ok((status, headers, r.text().await?))
+    }
+
+    /// [`Api::post_text`], the body parsed as JSON.
+    pub async fn post_json(
+        &self,
+        path: &str,
+        body: &Value,
+    ) -> Result<(StatusCode, Value), Box<dyn std::error::Error>> {
+        let (status, _, text) = self.post_text(path, body).await?;
+        Ok((status, serde_json::from_str(&text)?))
+    }
+
+    /// POST a JSON body with exactly these headers.
+    pub async fn post_with(
+        &self,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: &Value,
+    ) -> Result<reqwest::Response, reqwest::Error> {
+        let mut req = self.http.post(self.url(path)).json(body);
+        for (name, value) in headers {
+            req = req.header(*name, *value);
+        }
+        req.send().await
+    }
+
+    pub async fn get_text(&self, path: &str) -> Result<(StatusCode, String), reqwest::Error> {
+        let r = self.http.get(self.url(path)).send().await?;
+        let status = r.status();
+        Ok((status, r.text().await?))
+    }
+
+    pub async fn get_json(
+        &self,
+        path: &str,
+    ) -> Result<(StatusCode, Value), Box<dyn std::error::Error>> {
+        let (status, text) = self.get_text(path).await?;
+        Ok((status, serde_json::from_str(&text)?))
+    }
 }
 
 /// A tiny JSON Schema checker: type, required, properties, items, enum, bounds.

@@ -11,13 +11,10 @@ fn window(start: f64, secs: Option<f64>) -> Option<Outage> {
     })
 }
 
-async fn chat_status(c: &Client, base: &str) -> Result<(u16, Value), Box<dyn std::error::Error>> {
-    let (status, v) = post_json(
-        c,
-        format!("{base}/chat/completions"),
-        &chat_body("Company: Acme"),
-    )
-    .await?;
+async fn chat_status(c: &Api) -> Result<(u16, Value), Box<dyn std::error::Error>> {
+    let (status, v) = c
+        .post_json("/chat/completions", &chat_body("Company: Acme"))
+        .await?;
     Ok((status.as_u16(), v))
 }
 
@@ -51,68 +48,58 @@ async fn outage_windows_start_end_and_speak_each_providers_error() -> TestResult
         config.family_mut(family).outage = window(0.0, None);
     }
     let (sb, c) = start(SandboxConfig::default()).await?;
-    let base = sb.base_url();
     sb.set_config(config);
     let t0 = Instant::now();
 
     // Before the chat window opens: healthy.
-    assert_eq!(chat_status(&c, &base).await?.0, 200);
+    assert_eq!(chat_status(&c).await?.0, 200);
 
-    let (status, v) = post_json(
-        &c,
-        format!("{base}/v1/messages"),
-        &json!({"model": "claude-haiku-5-5", "max_tokens": 10, "messages": [{"role": "user", "content": "hi"}]}),
+    let (status, v) = c.post_json("/v1/messages", &json!({"model": "claude-haiku-5-5", "max_tokens": 10, "messages": [{"role": "user", "content": "hi"}]}),
     )
     .await?;
     assert_eq!(
         (status.as_u16(), &v["error"]["type"]),
         (529, &json!("overloaded_error"))
     );
-    let (status, v) = post_json(
-        &c,
-        format!("{base}/api/v1/people/match"),
-        &json!({"name": "Jo Doe", "domain": "acme.com"}),
-    )
-    .await?;
+    let (status, v) = c
+        .post_json(
+            "/api/v1/people/match",
+            &json!({"name": "Jo Doe", "domain": "acme.com"}),
+        )
+        .await?;
     assert_eq!(status.as_u16(), 502, "the knob's status");
     assert!(v["error"].is_string());
-    let (status, v) =
-        get_json(&c, format!("{base}/v2/email-verifier?email=a@acme.example")).await?;
+    let (status, v) = c
+        .get_json("/v2/email-verifier?email=a@acme.example")
+        .await?;
     assert_eq!(status.as_u16(), 503);
     assert_eq!(v["errors"][0]["id"], "service_unavailable");
-    let (status, v) = get_json(&c, format!("{base}/res/v1/web/search?q=acme")).await?;
+    let (status, v) = c.get_json("/res/v1/web/search?q=acme").await?;
     assert_eq!(
         (status.as_u16(), &v["error"]["code"]),
         (503, &json!("SERVICE_UNAVAILABLE"))
     );
     let r = c
-        .post(format!("{base}/serper/search"))
-        .header("X-API-KEY", "k")
-        .json(&json!({"q": "acme"}))
-        .send()
+        .post_with(
+            "/serper/search",
+            &[("X-API-KEY", "k")],
+            &json!({"q": "acme"}),
+        )
         .await?;
     assert_eq!(r.status().as_u16(), 503);
     assert_eq!(r.json::<Value>().await?["statusCode"], 503);
-    assert_eq!(
-        c.get(format!("{base}/sites/acme.com/"))
-            .send()
-            .await?
-            .status()
-            .as_u16(),
-        503
-    );
+    assert_eq!(c.get_text("/sites/acme.com/").await?.0.as_u16(), 503);
     let r = c
-        .post(format!("{base}/tts/bytes"))
-        .header("Cartesia-Version", "2026-03-01")
-        .json(&tts_body("hello"))
-        .send()
+        .post_with(
+            "/tts/bytes",
+            &[("Cartesia-Version", "2026-03-01")],
+            &tts_body("hello"),
+        )
         .await?;
     assert_eq!(r.status().as_u16(), 503);
     // Reset mode: the connection drops before any status line.
     let err = c
-        .post(format!("{base}/search"))
-        .json(&json!({"query": "acme"}))
-        .send()
+        .post_with("/search", &[], &json!({"query": "acme"}))
         .await
         .err()
         .ok_or("a reset outage must not answer")?;
@@ -120,7 +107,7 @@ async fn outage_windows_start_end_and_speak_each_providers_error() -> TestResult
 
     // Inside the chat window: DeepSeek's 503 "Server overloaded" envelope.
     until(t0, Duration::from_millis(600)).await;
-    let (status, v) = chat_status(&c, &base).await?;
+    let (status, v) = chat_status(&c).await?;
     assert_eq!(status, 503);
     assert!(
         v["error"]["message"]
@@ -131,27 +118,14 @@ async fn outage_windows_start_end_and_speak_each_providers_error() -> TestResult
 
     // After the windows close, healthy again; an open-ended one lasts until changed.
     until(t0, Duration::from_millis(1_300)).await;
-    assert_eq!(chat_status(&c, &base).await?.0, 200);
-    let (status, _) =
-        get_json(&c, format!("{base}/v2/email-verifier?email=a@acme.example")).await?;
+    assert_eq!(chat_status(&c).await?.0, 200);
+    let (status, _) = c
+        .get_json("/v2/email-verifier?email=a@acme.example")
+        .await?;
     assert_eq!(status.as_u16(), 200);
-    assert_eq!(
-        c.get(format!("{base}/sites/acme.com/"))
-            .send()
-            .await?
-            .status()
-            .as_u16(),
-        503
-    );
+    assert_eq!(c.get_text("/sites/acme.com/").await?.0.as_u16(), 503);
     sb.set_config(SandboxConfig::default());
-    assert_eq!(
-        c.get(format!("{base}/sites/acme.com/"))
-            .send()
-            .await?
-            .status()
-            .as_u16(),
-        200
-    );
+    assert_eq!(c.get_text("/sites/acme.com/").await?.0.as_u16(), 200);
 
     let stats = sb.stats();
     assert_eq!(stats.provider("anthropic").responses_5xx, 1);
@@ -174,11 +148,7 @@ async fn bad_outage_knobs_are_refused() -> TestResult {
         json!({"limits": {"sites": {}}}),
         json!({"dead_domains": {"share": 2.0}}),
     ] {
-        let r = c
-            .post(format!("{}/_sandbox/config", sb.base_url()))
-            .json(&cfg)
-            .send()
-            .await?;
+        let r = c.post_with("/_sandbox/config", &[], &cfg).await?;
         assert_eq!(r.status(), StatusCode::BAD_REQUEST, "{cfg}");
     }
     let mut bad = SandboxConfig::default();

@@ -57,7 +57,6 @@ fn the_scanner_finds_addresses() {
 #[tokio::test]
 async fn no_reply_ever_holds_an_address_at_a_real_domain() -> TestResult {
     let (sb, c) = start(SandboxConfig::default()).await?;
-    let base = sb.base_url();
     let companies = [
         ("Walmart", "walmart.com", "C. Douglas McMillon"),
         ("Apple", "apple.com", "Timothy D. Cook"),
@@ -76,49 +75,31 @@ async fn no_reply_ever_holds_an_address_at_a_real_domain() -> TestResult {
             };
             let email_in = format!("{}@{domain}", who.to_lowercase().replace(' ', "."));
             let person = json!({"name": who, "domain": domain, "email": email_in});
-            let (_, _, t) = post(&c, format!("{base}/api/v1/people/match"), &person).await?;
+            let (_, _, t) = c.post_text("/api/v1/people/match", &person).await?;
             // Verify what Apollo gave (an address at a reserved domain, or none).
             let p: Value = serde_json::from_str(&t)?;
             bodies.push(t);
             if let Some(e) = p["person"]["email"].as_str() {
-                let r = c
-                    .get(format!("{base}/v2/email-verifier?email={e}"))
-                    .send()
-                    .await?;
-                bodies.push(r.text().await?);
+                let path = format!("/v2/email-verifier?email={e}");
+                bodies.push(c.get_text(&path).await?.1);
             }
             let (first, last) = who.split_once(' ').unwrap_or((&who, "X"));
-            let r = c
-                .get(format!(
-                    "{base}/v2/email-finder?domain={domain}&first_name={first}&last_name={last}"
-                ))
-                .send()
-                .await?;
-            bodies.push(r.text().await?);
+            let path =
+                format!("/v2/email-finder?domain={domain}&first_name={first}&last_name={last}");
+            bodies.push(c.get_text(&path).await?.1);
         }
         let details: Vec<Value> = (0..10).map(|i| json!({"first_name": format!("Lee{i}"), "last_name": "Quillon", "domain": domain})).collect();
         bodies.push(
-            post(
-                &c,
-                format!("{base}/api/v1/people/bulk_match"),
-                &json!({"details": details}),
-            )
-            .await?
-            .2,
+            c.post_text("/api/v1/people/bulk_match", &json!({"details": details}))
+                .await?
+                .2,
         );
         for path in ["mixed_people/api_search", "mixed_people/search"] {
             let q = json!({"q_organization_domains_list": [domain], "per_page": 100});
-            bodies.push(post(&c, format!("{base}/api/v1/{path}"), &q).await?.2);
+            bodies.push(c.post_text(&format!("/api/v1/{path}"), &q).await?.2);
         }
-        bodies.push(
-            c.get(format!(
-                "{base}/api/v1/organizations/enrich?domain={domain}"
-            ))
-            .send()
-            .await?
-            .text()
-            .await?,
-        );
+        let path = format!("/api/v1/organizations/enrich?domain={domain}");
+        bodies.push(c.get_text(&path).await?.1);
         // The models are told the real address; their answers must not repeat it.
         let prompt = format!(
             "Company: {company}\nDomain: {domain}\nContact: {contact}, {}@{domain}",
@@ -130,47 +111,31 @@ async fn no_reply_ever_holds_an_address_at_a_real_domain() -> TestResult {
         let mut body = chat_body(&prompt);
         body["response_format"] =
             json!({"type": "json_schema", "json_schema": {"name": "x", "schema": schema}});
-        bodies.push(
-            post(&c, format!("{base}/v1/chat/completions"), &body)
-                .await?
-                .2,
-        );
+        bodies.push(c.post_text("/v1/chat/completions", &body).await?.2);
         let msg = json!({"model": "claude-haiku-5-5", "max_tokens": 500, "messages": [{"role": "user", "content": prompt}],
                          "tools": [{"name": "record_contact", "input_schema": schema}]});
-        bodies.push(post(&c, format!("{base}/v1/messages"), &msg).await?.2);
+        bodies.push(c.post_text("/v1/messages", &msg).await?.2);
         bodies.push(
-            post(
-                &c,
-                format!("{base}/search"),
+            c.post_text(
+                "/search",
                 &json!({"query": format!("{company} {domain} CEO email"), "max_results": 20}),
             )
             .await?
             .2,
         );
+        let path = format!("/res/v1/web/search?q={company}+{domain}");
+        bodies.push(c.get_text(&path).await?.1);
         bodies.push(
-            c.get(format!("{base}/res/v1/web/search?q={company}+{domain}"))
-                .send()
-                .await?
-                .text()
-                .await?,
-        );
-        bodies.push(
-            post(
-                &c,
-                format!("{base}/serper/search"),
+            c.post_text(
+                "/serper/search",
                 &json!({"q": format!("{company} {domain} news")}),
             )
             .await?
             .2,
         );
         for page in ["", "about", "news"] {
-            bodies.push(
-                c.get(format!("{base}/sites/{domain}/{page}"))
-                    .send()
-                    .await?
-                    .text()
-                    .await?,
-            );
+            let path = format!("/sites/{domain}/{page}");
+            bodies.push(c.get_text(&path).await?.1);
         }
     }
     for b in &bodies {

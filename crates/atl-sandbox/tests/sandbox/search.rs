@@ -5,13 +5,12 @@ use super::*;
 #[tokio::test]
 async fn tavily_and_brave_shapes() -> TestResult {
     let (sb, c) = start(SandboxConfig::default()).await?;
-    let base = sb.base_url();
-    let (status, v) = post_json(
-        &c,
-        format!("{base}/search"),
-        &json!({"query": "Acme Corp funding 2026", "max_results": 3, "topic": "news"}),
-    )
-    .await?;
+    let (status, v) = c
+        .post_json(
+            "/search",
+            &json!({"query": "Acme Corp funding 2026", "max_results": 3, "topic": "news"}),
+        )
+        .await?;
     assert_eq!(status, StatusCode::OK);
     let results = v["results"].as_array().cloned().unwrap_or_default();
     assert_eq!(results.len(), 3);
@@ -34,27 +33,22 @@ async fn tavily_and_brave_shapes() -> TestResult {
         );
         assert!(r["published_date"].is_string());
     }
-    let (_, v) = post_json(
-        &c,
-        format!("{base}/search"),
-        &json!({"query": "nothing sandbox:empty"}),
-    )
-    .await?;
+    let (_, v) = c
+        .post_json("/search", &json!({"query": "nothing sandbox:empty"}))
+        .await?;
     assert_eq!(v["results"], json!([]));
-    let (status, v) = post_json(&c, format!("{base}/search"), &json!({"max_results": 3})).await?;
+    let (status, v) = c.post_json("/search", &json!({"max_results": 3})).await?;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert!(v["detail"]["error"].is_string());
 
-    let (status, v) = get_json(
-        &c,
-        format!("{base}/res/v1/web/search?q=acme+corp+vp+sales&count=4"),
-    )
-    .await?;
+    let (status, v) = c
+        .get_json("/res/v1/web/search?q=acme+corp+vp+sales&count=4")
+        .await?;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(v["query"]["original"], "acme corp vp sales");
     assert_eq!(v["web"]["results"].as_array().map(Vec::len), Some(4));
     assert!(v["web"]["results"][0]["description"].is_string());
-    let (_, v) = get_json(&c, format!("{base}/res/v1/web/search?q=sandbox:empty")).await?;
+    let (_, v) = c.get_json("/res/v1/web/search?q=sandbox:empty").await?;
     assert!(v.get("web").is_none());
 
     sb.shutdown().await;
@@ -64,7 +58,7 @@ async fn tavily_and_brave_shapes() -> TestResult {
 #[tokio::test]
 async fn serper_shape_keys_and_errors() -> TestResult {
     let (sb, c) = start(SandboxConfig::default()).await?;
-    let url = format!("{}/serper/search", sb.base_url());
+    let url = c.url("/serper/search");
     let body = json!({"q": "Walmart walmart.com news", "num": 10});
     let r = c.post(&url).json(&body).send().await?;
     assert_eq!(r.status(), StatusCode::FORBIDDEN, "no X-API-KEY");
@@ -163,12 +157,9 @@ async fn serper_shape_keys_and_errors() -> TestResult {
 #[tokio::test]
 async fn results_mix_own_pages_old_and_new_press_subdomains_and_namesakes() -> TestResult {
     let (sb, c) = start(SandboxConfig::default()).await?;
-    let base = sb.base_url();
-    let (_, v) = get_json(
-        &c,
-        format!("{base}/res/v1/web/search?q=Walmart+walmart.com&count=20"),
-    )
-    .await?;
+    let (_, v) = c
+        .get_json("/res/v1/web/search?q=Walmart+walmart.com&count=20")
+        .await?;
     let results = v["web"]["results"].as_array().cloned().unwrap_or_default();
     let urls: Vec<&str> = results.iter().filter_map(|r| r["url"].as_str()).collect();
     assert_eq!(
@@ -205,12 +196,12 @@ async fn results_mix_own_pages_old_and_new_press_subdomains_and_namesakes() -> T
     );
 
     // Tavily news: dates over about three years, some too old to be a reason to call.
-    let (_, v) = post_json(
-        &c,
-        format!("{base}/search"),
-        &json!({"query": "Walmart walmart.com", "topic": "news", "max_results": 10}),
-    )
-    .await?;
+    let (_, v) = c
+        .post_json(
+            "/search",
+            &json!({"query": "Walmart walmart.com", "topic": "news", "max_results": 10}),
+        )
+        .await?;
     let dates: Vec<String> = v["results"]
         .as_array()
         .map(|r| {
@@ -225,8 +216,7 @@ async fn results_mix_own_pages_old_and_new_press_subdomains_and_namesakes() -> T
             && dates.iter().any(|d| d.as_str() < "2025-01-01"),
         "{dates:?}"
     );
-    let (_, v) = post_json(&c, format!("{base}/search"),
-        &json!({"query": "Walmart walmart.com", "topic": "news", "max_results": 10, "time_range": "month"})).await?;
+    let (_, v) = c.post_json("/search", &json!({"query": "Walmart walmart.com", "topic": "news", "max_results": 10, "time_range": "month"})).await?;
     let recent = v["results"].as_array().cloned().unwrap_or_default();
     assert!(
         recent.len() < dates.len()
@@ -238,12 +228,12 @@ async fn results_mix_own_pages_old_and_new_press_subdomains_and_namesakes() -> T
     // About one query in three also finds another company with the same name.
     let mut namesakes = 0;
     for i in 0..30 {
-        let (_, v) = post_json(
-            &c,
-            format!("{base}/search"),
-            &json!({"query": format!("Acme{i} acme{i}.com"), "max_results": 20}),
-        )
-        .await?;
+        let (_, v) = c
+            .post_json(
+                "/search",
+                &json!({"query": format!("Acme{i} acme{i}.com"), "max_results": 20}),
+            )
+            .await?;
         let own = format!("/sites/acme{i}.com/");
         let others = v["results"].as_array().map_or(0, |r| {
             r.iter()

@@ -2,12 +2,6 @@
 
 use super::*;
 
-async fn html(c: &Client, url: String) -> Result<(StatusCode, String), reqwest::Error> {
-    let r = c.get(url).send().await?;
-    let status = r.status();
-    Ok((status, r.text().await?))
-}
-
 #[tokio::test]
 async fn synthetic_sites() -> TestResult {
     let (sb, c) = start(SandboxConfig::default()).await?;
@@ -16,7 +10,7 @@ async fn synthetic_sites() -> TestResult {
         "/sites/acme.com/about",
         "/sites/acme.com",
     ] {
-        let r = c.get(format!("{}{path}", sb.base_url())).send().await?;
+        let r = c.get(c.url(path)).send().await?;
         assert_eq!(r.status(), StatusCode::OK, "{path}");
         assert!(
             r.headers()
@@ -32,11 +26,8 @@ async fn synthetic_sites() -> TestResult {
         );
         assert!(html.contains("synthetic") && html.contains("Acme") && html.contains("<a href="));
     }
-    let r = c
-        .get(format!("{}/sites/not_a_domain/", sb.base_url()))
-        .send()
-        .await?;
-    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    let (status, _) = c.get_text("/sites/not_a_domain/").await?;
+    assert_eq!(status, StatusCode::NOT_FOUND);
     sb.shutdown().await;
     Ok(())
 }
@@ -44,8 +35,7 @@ async fn synthetic_sites() -> TestResult {
 #[tokio::test]
 async fn press_page_and_investor_subdomains() -> TestResult {
     let (sb, c) = start(SandboxConfig::default()).await?;
-    let base = sb.base_url();
-    let (status, home) = html(&c, format!("{base}/sites/walmart.com/")).await?;
+    let (status, home) = c.get_text("/sites/walmart.com/").await?;
     assert_eq!(status, StatusCode::OK);
     assert!(
         home.contains("<title>Walmart"),
@@ -57,7 +47,7 @@ async fn press_page_and_investor_subdomains() -> TestResult {
         "links to the press page"
     );
 
-    let (status, news) = html(&c, format!("{base}/sites/walmart.com/news")).await?;
+    let (status, news) = c.get_text("/sites/walmart.com/news").await?;
     assert_eq!(status, StatusCode::OK);
     let dates: Vec<&str> = news
         .split("<time datetime=\"")
@@ -76,7 +66,7 @@ async fn press_page_and_investor_subdomains() -> TestResult {
     assert!(news.contains("id=\"item-0\"") && news.contains("synthetic"));
 
     for sub in ["investors.walmart.com", "stock.walmart.com"] {
-        let (status, page) = html(&c, format!("{base}/sites/{sub}/")).await?;
+        let (status, page) = c.get_text(&format!("/sites/{sub}/")).await?;
         assert_eq!(status, StatusCode::OK, "{sub}");
         assert!(
             page.contains("Investor Relations") && page.contains("Walmart"),
@@ -88,12 +78,12 @@ async fn press_page_and_investor_subdomains() -> TestResult {
         );
     }
     // A search result's press link lands on an item of that page.
-    let (_, v) = post_json(
-        &c,
-        format!("{base}/search"),
-        &json!({"query": "Walmart walmart.com", "topic": "news", "max_results": 1}),
-    )
-    .await?;
+    let (_, v) = c
+        .post_json(
+            "/search",
+            &json!({"query": "Walmart walmart.com", "topic": "news", "max_results": 1}),
+        )
+        .await?;
     let url = v["results"][0]["url"].as_str().unwrap_or("");
     let anchor = url.split('#').nth(1).ok_or("an anchor")?;
     assert!(news.contains(&format!("id=\"{anchor}\"")), "{url}");
@@ -115,11 +105,10 @@ async fn dead_domains_fail_the_same_way_every_time() -> TestResult {
         timeout_ms: 200,
     };
     let (sb, c) = start(config).await?;
-    let base = sb.base_url();
     let short = client(Duration::from_secs(2))?;
     let mut outcomes = std::collections::BTreeMap::new();
     for i in 0..30 {
-        let url = format!("{base}/sites/shop{i}.com/about");
+        let url = c.url(&format!("/sites/shop{i}.com/about"));
         let first = short.get(&url).send().await?.status().as_u16();
         let again = short.get(&url).send().await?.status().as_u16();
         assert_eq!(first, again, "shop{i}.com");
@@ -131,11 +120,11 @@ async fn dead_domains_fail_the_same_way_every_time() -> TestResult {
         outcomes.keys().all(|s| [200, 404, 503].contains(s)),
         "{outcomes:?}"
     );
-    let (status, _) = html(&c, format!("{base}/sites/gone.example/")).await?;
+    let (status, _) = c.get_text("/sites/gone.example/").await?;
     assert_ne!(status, StatusCode::OK, "listed by name");
     // Sub-domains share their company's fate.
-    let (a, _) = html(&c, format!("{base}/sites/gone.example/news")).await?;
-    let (b, _) = html(&c, format!("{base}/sites/investors.gone.example/")).await?;
+    let (a, _) = c.get_text("/sites/gone.example/news").await?;
+    let (b, _) = c.get_text("/sites/investors.gone.example/").await?;
     assert_eq!(a, b);
     sb.shutdown().await;
     Ok(())

@@ -5,8 +5,7 @@ use super::*;
 #[tokio::test]
 async fn cartesia_wav_duration_scales_with_text() -> TestResult {
     let (sb, c) = start(SandboxConfig::default()).await?;
-    let url = format!("{}/tts/bytes", sb.base_url());
-    let r = c.post(&url).json(&tts_body("hello")).send().await?;
+    let r = c.post_with("/tts/bytes", &[], &tts_body("hello")).await?;
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);
     let v: Value = r.json().await?;
     assert!(
@@ -21,10 +20,11 @@ async fn cartesia_wav_duration_scales_with_text() -> TestResult {
         &"Hi Jane, a quick note about your pipeline. ".repeat(4),
     ] {
         let r = c
-            .post(&url)
-            .header("Cartesia-Version", "2026-03-01")
-            .json(&tts_body(text))
-            .send()
+            .post_with(
+                "/tts/bytes",
+                &[("Cartesia-Version", "2026-03-01")],
+                &tts_body(text),
+            )
             .await?;
         assert_eq!(r.status(), StatusCode::OK);
         assert_eq!(
@@ -57,10 +57,11 @@ async fn truncated_audio_claims_more_than_it_sends() -> TestResult {
     let (sb, c) = start(config).await?;
     let text = "Hi Jane, a quick note about your pipeline and the quarter ahead.";
     let mut r = c
-        .post(format!("{}/tts/bytes", sb.base_url()))
-        .header("Cartesia-Version", "2026-03-01")
-        .json(&tts_body(text))
-        .send()
+        .post_with(
+            "/tts/bytes",
+            &[("Cartesia-Version", "2026-03-01")],
+            &tts_body(text),
+        )
         .await?;
     assert_eq!(r.status(), StatusCode::OK);
     assert!(
