@@ -58,6 +58,16 @@ const PERSON_KEYS: &[&str] = &[
     "champion",
 ];
 
+/// The ways an answer can miss its schema, in the order they are applied (the mix picks
+/// one of those that apply).
+const SCHEMA_MISSES: [Extra; 5] = [
+    Extra::UndeclaredKey,
+    Extra::MissingNullable,
+    Extra::TooManyItems,
+    Extra::NumberAsString,
+    Extra::Fenced,
+];
+
 /// The final text of a JSON answer: `value` (valid for `schema`) with whatever
 /// `extras` ask for applied.
 pub(crate) fn shape(mut value: Value, schema: Option<&Value>, extras: Extras, seed: u64) -> String {
@@ -69,27 +79,15 @@ pub(crate) fn shape(mut value: Value, schema: Option<&Value>, extras: Extras, se
         rename_people(&mut value, &mut Vec::new(), &mut rng);
     }
     let root = schema.unwrap_or(&Value::Null);
-    let mut kinds: Vec<Extra> = [
-        Extra::UndeclaredKey,
-        Extra::MissingNullable,
-        Extra::TooManyItems,
-        Extra::NumberAsString,
-        Extra::Fenced,
-    ]
-    .into_iter()
-    .filter(|k| extras.has(*k))
-    .collect();
-    if extras.has(Extra::SchemaMix) {
-        let possible: Vec<Extra> = [
-            Extra::UndeclaredKey,
-            Extra::MissingNullable,
-            Extra::TooManyItems,
-            Extra::NumberAsString,
-            Extra::Fenced,
-        ]
+    let mut kinds: Vec<Extra> = SCHEMA_MISSES
         .into_iter()
-        .filter(|k| applies(*k, &value, root))
+        .filter(|k| extras.has(*k))
         .collect();
+    if extras.has(Extra::SchemaMix) {
+        let possible: Vec<Extra> = SCHEMA_MISSES
+            .into_iter()
+            .filter(|k| applies(*k, &value, root))
+            .collect();
         if !possible.is_empty() {
             kinds.push(*rng.pick(&possible));
         }

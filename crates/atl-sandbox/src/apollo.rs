@@ -28,9 +28,9 @@ use crate::resp::{self, ErrKind};
 use crate::state::AppState;
 use crate::synth::{self, Rng};
 use axum::body::Bytes;
-use axum::extract::{Query, State, rejection::QueryRejection};
+use axum::extract::{FromRequest, Query, Request, rejection::QueryRejection};
 use axum::http::StatusCode;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value, json};
 
 type QueryPairs = Result<Query<Vec<(String, String)>>, QueryRejection>;
@@ -98,68 +98,91 @@ impl Params {
     }
 }
 
-/// Parse the parameters, or answer the error (counted, before the gate).
-fn params(state: &AppState, body: &[u8], query: QueryPairs) -> Result<Params, Box<Response>> {
-    Params::parse(body, query).map_err(|e| {
-        state.count_only(Family::Apollo);
-        Box::new(error(&e))
-    })
-}
-
-async fn gate(state: &AppState) -> Result<bool, Response> {
-    state
-        .admit(Family::Apollo)
-        .await
-        .map(|a| a.malformed)
-        .map_err(|e| error(&e))
-}
-
-pub(crate) async fn people_match(
-    State(state): State<AppState>,
+/// What every Apollo handler reads: the query string and the body.
+pub(crate) struct Call {
+    state: AppState,
     query: QueryPairs,
     body: Bytes,
-) -> Response {
-    let params = match params(&state, &body, query) {
-        Ok(p) => p,
-        Err(r) => return *r,
-    };
-    let malformed = match gate(&state).await {
-        Ok(m) => m,
-        Err(r) => return r,
-    };
-    let inputs = MatchInputs::from(|k| params.get(k));
-    let person = records::resolve(&state, &inputs).map_or(Value::Null, |m| m.record);
-    ok(malformed, &json!({"person": person}))
 }
 
-pub(crate) async fn bulk_match(
-    State(state): State<AppState>,
-    query: QueryPairs,
+impl FromRequest<AppState> for Call {
+    type Rejection = Response;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, Response> {
+        let (parts, body) = req.into_parts();
+        let query = Query::try_from_uri(&parts.uri);
+        let body = Bytes::from_request(Request::from_parts(parts, body), state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        Ok(Call {
+            state: state.clone(),
+            query,
+            body,
+        })
+    }
+}
+
+/// A request past the gate, with what its endpoint's check took from the parameters.
+struct Admitted<T> {
+    state: AppState,
     body: Bytes,
-) -> Response {
-    let params = match params(&state, &body, query) {
-        Ok(p) => p,
-        Err(r) => return *r,
-    };
-    let details = match params.body.get("details") {
-        Some(Value::Array(d)) if d.len() <= BULK_MAX => d,
-        Some(Value::Array(d)) => {
-            state.count_only(Family::Apollo);
-            return error(&ErrKind::bad(format!(
-                "You can only enrich up to {BULK_MAX} people per request ({} given)",
-                d.len()
-            )));
-        }
-        _ => {
-            state.count_only(Family::Apollo);
-            return error(&ErrKind::bad("details is required and must be an array"));
-        }
-    };
-    let malformed = match gate(&state).await {
-        Ok(m) => m,
-        Err(r) => return r,
-    };
-    let reveal_phone = params.flag("reveal_phone_number");
+    params: Params,
+    checked: T,
+    /// The body must be mangled on the way out.
+    malformed: bool,
+}
+
+impl Call {
+    /// Parse the parameters and let `check` take what the endpoint needs (a refusal is
+    /// counted, before the gate), then pass the gate. `Err` is the reply.
+    async fn admit<T>(
+        self,
+        check: impl FnOnce(&Params) -> Result<T, ErrKind>,
+    ) -> Result<Admitted<T>, Response> {
+        let parsed = Params::parse(&self.body, self.query)
+            .and_then(|params| check(&params).map(|checked| (params, checked)));
+        let ((params, checked), admit) = self
+            .state
+            .admit_checked(Family::Apollo, parsed, error)
+            .await?;
+        Ok(Admitted {
+            state: self.state,
+            body: self.body,
+            params,
+            checked,
+            malformed: admit.malformed,
+        })
+    }
+}
+
+/// A check for endpoints that take every parameter as optional.
+fn anything(_: &Params) -> Result<(), ErrKind> {
+    Ok(())
+}
+
+pub(crate) async fn people_match(call: Call) -> Result<Response, Response> {
+    let req = call.admit(anything).await?;
+    let inputs = MatchInputs::from(|k| req.params.get(k));
+    let person = records::resolve(&req.state, &inputs).map_or(Value::Null, |m| m.record);
+    Ok(ok(req.malformed, &json!({"person": person})))
+}
+
+/// `details`: at most [`BULK_MAX`] people to match.
+fn details(params: &Params) -> Result<Vec<Value>, ErrKind> {
+    match params.body.get("details") {
+        Some(Value::Array(d)) if d.len() <= BULK_MAX => Ok(d.clone()),
+        Some(Value::Array(d)) => Err(ErrKind::bad(format!(
+            "You can only enrich up to {BULK_MAX} people per request ({} given)",
+            d.len()
+        ))),
+        _ => Err(ErrKind::bad("details is required and must be an array")),
+    }
+}
+
+pub(crate) async fn bulk_match(call: Call) -> Result<Response, Response> {
+    let req = call.admit(details).await?;
+    let details = &req.checked;
+    let reveal_phone = req.params.flag("reveal_phone_number");
     let mut matches = Vec::with_capacity(details.len());
     let mut ids = Vec::new();
     let mut credits = 0;
@@ -171,7 +194,7 @@ pub(crate) async fn bulk_match(
                 .filter(|s| !s.is_empty())
                 .map(str::to_string)
         };
-        match records::resolve(&state, &MatchInputs::from(field)) {
+        match records::resolve(&req.state, &MatchInputs::from(field)) {
             Some(m) => {
                 credits += 1 + if reveal_phone && m.has_mobile { 8 } else { 0 };
                 ids.push(m.id);
@@ -183,69 +206,55 @@ pub(crate) async fn bulk_match(
     let found = ids.len();
     ids.sort_unstable();
     ids.dedup();
-    ok(
-        malformed,
+    Ok(ok(
+        req.malformed,
         &json!({
             "status": "success", "error_code": null, "error_message": null,
             "total_requested_enrichments": details.len(), "unique_enriched_records": ids.len(),
             "missing_records": details.len() - found, "credits_consumed": credits,
             "matches": matches
         }),
-    )
+    ))
 }
 
 fn organization(registrable: &str) -> Option<Value> {
     records::org_known(registrable).then(|| records::org_record(registrable, None))
 }
 
-pub(crate) async fn organization_enrich(
-    State(state): State<AppState>,
-    query: QueryPairs,
-    body: Bytes,
-) -> Response {
-    let params = match params(&state, &body, query) {
-        Ok(p) => p,
-        Err(r) => return *r,
-    };
-    let Some(domain) = params.get("domain") else {
-        state.count_only(Family::Apollo);
-        return error(&ErrKind::bad("domain is required"));
-    };
-    let malformed = match gate(&state).await {
-        Ok(m) => m,
-        Err(r) => return r,
-    };
-    let registrable = people::registrable_domain(&domain);
+/// `domain`, required.
+fn domain(params: &Params) -> Result<String, ErrKind> {
+    params
+        .get("domain")
+        .ok_or_else(|| ErrKind::bad("domain is required"))
+}
+
+pub(crate) async fn organization_enrich(call: Call) -> Result<Response, Response> {
+    let req = call.admit(domain).await?;
+    let registrable = people::registrable_domain(&req.checked);
     let v = match organization(&registrable) {
         Some(org) => json!({"organization": org}),
         // Apollo answers an unknown domain both ways; which one is fixed per domain.
         None if synth::fnv1a(registrable.as_bytes()).is_multiple_of(2) => json!({}),
         None => json!({"organization": null}),
     };
-    ok(malformed, &v)
+    Ok(ok(req.malformed, &v))
 }
 
-pub(crate) async fn organization_bulk_enrich(
-    State(state): State<AppState>,
-    query: QueryPairs,
-    body: Bytes,
-) -> Response {
-    let params = match params(&state, &body, query) {
-        Ok(p) => p,
-        Err(r) => return *r,
-    };
+/// `domains`: 1 to [`BULK_MAX`] of them.
+fn domains(params: &Params) -> Result<Vec<String>, ErrKind> {
     let domains = params.list("domains");
     if domains.is_empty() || domains.len() > BULK_MAX {
-        state.count_only(Family::Apollo);
-        return error(&ErrKind::bad(format!(
+        return Err(ErrKind::bad(format!(
             "domains must list 1 to {BULK_MAX} domains ({} given)",
             domains.len()
         )));
     }
-    let malformed = match gate(&state).await {
-        Ok(m) => m,
-        Err(r) => return r,
-    };
+    Ok(domains)
+}
+
+pub(crate) async fn organization_bulk_enrich(call: Call) -> Result<Response, Response> {
+    let req = call.admit(domains).await?;
+    let domains = &req.checked;
     let mut unique: Vec<String> = domains
         .iter()
         .map(|d| people::registrable_domain(d))
@@ -253,8 +262,8 @@ pub(crate) async fn organization_bulk_enrich(
     unique.sort_unstable();
     unique.dedup();
     let organizations: Vec<Value> = unique.iter().filter_map(|d| organization(d)).collect();
-    ok(
-        malformed,
+    Ok(ok(
+        req.malformed,
         &json!({
             "status": "success", "error_code": null, "error_message": null,
             "total_requested_domains": domains.len(), "unique_domains": unique.len(),
@@ -262,7 +271,7 @@ pub(crate) async fn organization_bulk_enrich(
             "missing_records": unique.len() - organizations.len(),
             "organizations": organizations
         }),
-    )
+    ))
 }
 
 /// Whether a title matches a `person_titles[]` filter the way Apollo's does: every word
@@ -290,20 +299,9 @@ fn title_matches(title: &str, filter: &str) -> bool {
 
 /// `mixed_people/api_search` (obfuscated last names, no e-mails) and the legacy
 /// `mixed_people/search` (full records with a locked e-mail).
-pub(crate) async fn people_search(
-    state: AppState,
-    query: QueryPairs,
-    body: Bytes,
-    legacy: bool,
-) -> Response {
-    let params = match params(&state, &body, query) {
-        Ok(p) => p,
-        Err(r) => return *r,
-    };
-    let malformed = match gate(&state).await {
-        Ok(m) => m,
-        Err(r) => return r,
-    };
+pub(crate) async fn people_search(call: Call, legacy: bool) -> Result<Response, Response> {
+    let req = call.admit(anything).await?;
+    let params = &req.params;
     let mut domains: Vec<String> = params
         .list("q_organization_domains_list")
         .iter()
@@ -314,7 +312,7 @@ pub(crate) async fn people_search(
     let mut seen = std::collections::HashSet::new();
     domains.retain(|d| seen.insert(d.clone()));
     if domains.is_empty() {
-        let mut rng = Rng::new(synth::fnv1a(&body));
+        let mut rng = Rng::new(synth::fnv1a(&req.body));
         domains.push(format!(
             "{}.example",
             synth::slug(&synth::company_name(&mut rng))
@@ -350,7 +348,7 @@ pub(crate) async fn people_search(
         .take(per_page)
         .filter_map(|(domain, m)| {
             let full = records::member_record(domain, m)?;
-            state.people().remember(
+            req.state.people().remember(
                 &full.id,
                 &people::Known {
                     first: m.first.clone(),
@@ -372,8 +370,8 @@ pub(crate) async fn people_search(
             })
         })
         .collect();
-    ok(
-        malformed,
+    Ok(ok(
+        req.malformed,
         &json!({
             "total_entries": total,
             "people": people,
@@ -383,7 +381,7 @@ pub(crate) async fn people_search(
             "breadcrumbs": [],
             "synthetic": true
         }),
-    )
+    ))
 }
 
 /// What api_search shows of a full record: no surname, e-mail or phone.

@@ -36,20 +36,14 @@ pub(crate) async fn web_search(
     State(state): State<AppState>,
     query: Result<Query<BraveQuery>, QueryRejection>,
 ) -> Response {
-    let q = match query {
-        Ok(Query(q)) if !q.q.trim().is_empty() => q,
-        Ok(_) => {
-            state.count_only(Family::Brave);
-            return error(&ErrKind::bad("q: field required"));
-        }
-        Err(e) => {
-            state.count_only(Family::Brave);
-            return error(&ErrKind::bad(format!("invalid query: {e}")));
-        }
+    let checked = match query {
+        Ok(Query(q)) if !q.q.trim().is_empty() => Ok(q),
+        Ok(_) => Err(ErrKind::bad("q: field required")),
+        Err(e) => Err(ErrKind::bad(format!("invalid query: {e}"))),
     };
-    let admit = match state.admit(Family::Brave).await {
-        Ok(a) => a,
-        Err(e) => return error(&e),
+    let (q, admit) = match state.admit_checked(Family::Brave, checked, error).await {
+        Ok(x) => x,
+        Err(r) => return r,
     };
     let seed = synth::fnv1a_more(
         synth::fnv1a(q.q.as_bytes()),

@@ -52,16 +52,13 @@ pub(crate) async fn tts_bytes(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
+    let required = ErrKind::bad("Cartesia-Version header is required");
     if headers.get("cartesia-version").is_none_or(|v| v.is_empty()) {
-        state.count_only(Family::Cartesia);
-        return error(&ErrKind::bad("Cartesia-Version header is required"));
+        return state.refuse(Family::Cartesia, &required, error);
     }
     let (req, encoding) = match parse(&body) {
         Ok(x) => x,
-        Err(e) => {
-            state.count_only(Family::Cartesia);
-            return error(&e);
-        }
+        Err(e) => return state.refuse(Family::Cartesia, &e, error),
     };
     let chars = req.transcript.chars().count() as u64;
     let weight = Weight {

@@ -8,6 +8,7 @@
 
 use crate::provider::Provider;
 use crate::ratelimit::{RateView, Slot};
+use crate::state::AppState;
 use axum::extract::{MatchedPath, Request, State};
 use axum::http::{HeaderMap, header};
 use axum::middleware::Next;
@@ -59,24 +60,9 @@ fn api_key(headers: &HeaderMap, query: Option<&str>) -> String {
         .unwrap_or_default()
 }
 
-/// Where [`track`] records each provider reply (the sandbox's statistics).
-pub(crate) trait Recorder: Clone + Send + Sync + 'static {
-    fn record(
-        &self,
-        provider: Provider,
-        endpoint: &str,
-        key: &str,
-        status: axum::http::StatusCode,
-        rate_limited: bool,
-    );
-}
-
-/// Wraps every provider route (not `/healthz` or `/_sandbox/*`).
-pub(crate) async fn track<S: Recorder>(
-    State(state): State<S>,
-    req: Request,
-    next: Next,
-) -> Response {
+/// Wraps every provider route (not `/healthz` or `/_sandbox/*`), and records each
+/// provider reply in the sandbox's statistics.
+pub(crate) async fn track(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let endpoint = req
         .extensions()
         .get::<MatchedPath>()
@@ -96,7 +82,9 @@ pub(crate) async fn track<S: Recorder>(
         let r = next.run(req).await;
         let _ = CTX.try_with(|c| {
             if let Some(p) = c.provider.get() {
-                state.record(p, &c.endpoint, &c.key, r.status(), c.rate_limited.get());
+                state
+                    .providers()
+                    .record(p, &c.endpoint, &c.key, r.status(), c.rate_limited.get());
             }
             // The reply is built: the request no longer occupies its slot.
             c.slot.borrow_mut().take();

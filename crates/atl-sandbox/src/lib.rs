@@ -74,8 +74,7 @@ pub use synth::SYNTH_HOST;
 pub use tavily::EMPTY_MARKER;
 
 use axum::Router;
-use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, Query, State, rejection::QueryRejection};
+use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -101,8 +100,6 @@ pub enum SandboxError {
     Config(String),
 }
 
-type QueryPairs = Result<Query<Vec<(String, String)>>, QueryRejection>;
-
 /// Every route, for mounting or for in-process tests (`tower::ServiceExt::oneshot`).
 pub fn router(state: AppState) -> Router {
     let apollo = Router::new()
@@ -118,15 +115,11 @@ pub fn router(state: AppState) -> Router {
         )
         .route(
             "/mixed_people/api_search",
-            post(|State(s): State<AppState>, q: QueryPairs, b: Bytes| {
-                apollo::people_search(s, q, b, false)
-            }),
+            post(|call: apollo::Call| apollo::people_search(call, false)),
         )
         .route(
             "/mixed_people/search",
-            post(|State(s): State<AppState>, q: QueryPairs, b: Bytes| {
-                apollo::people_search(s, q, b, true)
-            }),
+            post(|call: apollo::Call| apollo::people_search(call, true)),
         );
     Router::new()
         .route("/v1/chat/completions", post(openai::chat))
@@ -154,7 +147,7 @@ pub fn router(state: AppState) -> Router {
         )
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
-            ctx::track::<state::AppState>,
+            ctx::track,
         ))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .with_state(state)

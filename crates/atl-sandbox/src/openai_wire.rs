@@ -13,7 +13,7 @@
 use crate::ctx;
 use crate::limits::LimitKind;
 use crate::provider::Provider;
-use crate::ratelimit::RateView;
+use crate::ratelimit::{RateView, Reading};
 use crate::resp::{self, ErrKind};
 use axum::http::StatusCode;
 use axum::response::Response;
@@ -171,38 +171,28 @@ fn secs_float(d: Duration) -> String {
 
 /// OpenAI's and Cerebras' rate-limit headers from the limiter's readings; `None` when
 /// the provider is not limited (then the static figures below are sent).
-fn limit_headers(dialect: Dialect, view: &RateView) -> Option<Vec<(&'static str, String)>> {
+fn limit_headers(dialect: Dialect, view: &RateView) -> Option<Vec<(String, String)>> {
     let mut h = Vec::new();
+    // One window's `x-ratelimit-{limit,remaining,reset}-{suffix}` headers.
+    let mut window = |suffix: &str, r: Option<&Reading>, reset: fn(Duration) -> String| {
+        if let Some(r) = r {
+            h.push((format!("x-ratelimit-limit-{suffix}"), r.limit.to_string()));
+            h.push((
+                format!("x-ratelimit-remaining-{suffix}"),
+                r.remaining().to_string(),
+            ));
+            h.push((format!("x-ratelimit-reset-{suffix}"), reset(r.reset)));
+        }
+    };
     match dialect {
         Dialect::OpenAi => {
-            if let Some(r) = view.get(LimitKind::Rpm).or(view.get(LimitKind::Rpd)) {
-                h.push(("x-ratelimit-limit-requests", r.limit.to_string()));
-                h.push(("x-ratelimit-remaining-requests", r.remaining().to_string()));
-                h.push(("x-ratelimit-reset-requests", go_duration(r.reset)));
-            }
-            if let Some(r) = view.get(LimitKind::Tpm) {
-                h.push(("x-ratelimit-limit-tokens", r.limit.to_string()));
-                h.push(("x-ratelimit-remaining-tokens", r.remaining().to_string()));
-                h.push(("x-ratelimit-reset-tokens", go_duration(r.reset)));
-            }
+            let requests = view.get(LimitKind::Rpm).or(view.get(LimitKind::Rpd));
+            window("requests", requests, go_duration);
+            window("tokens", view.get(LimitKind::Tpm), go_duration);
         }
         Dialect::Cerebras => {
-            if let Some(r) = view.get(LimitKind::Rpd) {
-                h.push(("x-ratelimit-limit-requests-day", r.limit.to_string()));
-                h.push((
-                    "x-ratelimit-remaining-requests-day",
-                    r.remaining().to_string(),
-                ));
-                h.push(("x-ratelimit-reset-requests-day", secs_float(r.reset)));
-            }
-            if let Some(r) = view.get(LimitKind::Tpm) {
-                h.push(("x-ratelimit-limit-tokens-minute", r.limit.to_string()));
-                h.push((
-                    "x-ratelimit-remaining-tokens-minute",
-                    r.remaining().to_string(),
-                ));
-                h.push(("x-ratelimit-reset-tokens-minute", secs_float(r.reset)));
-            }
+            window("requests-day", view.get(LimitKind::Rpd), secs_float);
+            window("tokens-minute", view.get(LimitKind::Tpm), secs_float);
         }
         Dialect::DeepSeek | Dialect::OpenRouter => {}
     }

@@ -99,10 +99,13 @@ pub(crate) fn ok_json(malformed: bool, value: &Value) -> Response {
     )
 }
 
-pub(crate) fn with_headers(mut r: Response, headers: &[(&'static str, String)]) -> Response {
+pub(crate) fn with_headers<N: AsRef<str>>(mut r: Response, headers: &[(N, String)]) -> Response {
     for (name, value) in headers {
-        if let Ok(v) = HeaderValue::from_str(value) {
-            r.headers_mut().insert(HeaderName::from_static(name), v);
+        if let (Ok(n), Ok(v)) = (
+            HeaderName::from_bytes(name.as_ref().as_bytes()),
+            HeaderValue::from_str(value),
+        ) {
+            r.headers_mut().insert(n, v);
         }
     }
     r

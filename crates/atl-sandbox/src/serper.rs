@@ -43,24 +43,10 @@ pub(crate) async fn search(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    if headers.get("x-api-key").is_none_or(|v| v.is_empty()) {
-        state.count_only(Family::Serper);
-        return error(&ErrKind::Unauthorized("Unauthorized.".into()));
-    }
-    let req = match serde_json::from_slice::<SearchRequest>(&body) {
-        Ok(r) if !r.q.trim().is_empty() => r,
-        Ok(_) => {
-            state.count_only(Family::Serper);
-            return error(&ErrKind::bad("Missing query parameter: q"));
-        }
-        Err(e) => {
-            state.count_only(Family::Serper);
-            return error(&ErrKind::bad(format!("Invalid request body: {e}")));
-        }
-    };
-    let admit = match state.admit(Family::Serper).await {
-        Ok(a) => a,
-        Err(e) => return error(&e),
+    let checked = parse(&headers, &body);
+    let (req, admit) = match state.admit_checked(Family::Serper, checked, error).await {
+        Ok(x) => x,
+        Err(r) => return r,
     };
     let seed = synth::fnv1a(&body);
     let num = req.num.unwrap_or(10).clamp(1, 100) as usize;
@@ -127,6 +113,19 @@ pub(crate) async fn search(
         v["news"] = json!(news);
     }
     resp::ok_json(admit.malformed, &v)
+}
+
+/// The key in `X-API-KEY`, and a body with a non-blank `q`.
+fn parse(headers: &HeaderMap, body: &[u8]) -> Result<SearchRequest, ErrKind> {
+    if headers.get("x-api-key").is_none_or(|v| v.is_empty()) {
+        return Err(ErrKind::Unauthorized("Unauthorized.".into()));
+    }
+    let req: SearchRequest = serde_json::from_slice(body)
+        .map_err(|e| ErrKind::bad(format!("Invalid request body: {e}")))?;
+    if req.q.trim().is_empty() {
+        return Err(ErrKind::bad("Missing query parameter: q"));
+    }
+    Ok(req)
 }
 
 fn error(e: &ErrKind) -> Response {

@@ -65,13 +65,14 @@ fn is_investor_site(host: &str, registrable: &str) -> bool {
 
 async fn page(state: AppState, raw: &str, page: Page) -> Response {
     let host = synth::normalize_domain(raw);
-    if !valid_domain(&host) {
-        state.count_only(Family::Sites);
-        return error(&ErrKind::bad("not a domain"));
-    }
-    let admit = match state.admit(Family::Sites).await {
-        Ok(a) => a,
-        Err(e) => return error(&e),
+    let checked = if valid_domain(&host) {
+        Ok(host)
+    } else {
+        Err(ErrKind::bad("not a domain"))
+    };
+    let (host, admit) = match state.admit_checked(Family::Sites, checked, error).await {
+        Ok(x) => x,
+        Err(r) => return r,
     };
     let registrable = people::registrable_domain(&host);
     let (dead, seed) = state.dead_domains();

@@ -15,6 +15,7 @@ use crate::ratelimit::{Limiter, Weight};
 use crate::resp::ErrKind;
 use crate::stats::{ProviderCounters, ProviderStats};
 use crate::synth::mix;
+use axum::response::Response;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -132,20 +133,6 @@ impl Extras {
 pub(crate) struct Admit {
     pub malformed: bool,
     pub extras: Extras,
-}
-
-impl ctx::Recorder for AppState {
-    fn record(
-        &self,
-        provider: Provider,
-        endpoint: &str,
-        key: &str,
-        status: axum::http::StatusCode,
-        rate_limited: bool,
-    ) {
-        self.providers()
-            .record(provider, endpoint, key, status, rate_limited);
-    }
 }
 
 impl AppState {
@@ -367,6 +354,32 @@ impl AppState {
             Some(e) => Err(e),
             None => Ok(Admit { malformed, extras }),
         }
+    }
+
+    /// Answer a request refused before the gate (a missing header, a bad parameter): it
+    /// is counted, but no outage, limit, latency or fault applies to it.
+    pub(crate) fn refuse(
+        &self,
+        family: Family,
+        e: &ErrKind,
+        error: impl Fn(&ErrKind) -> Response,
+    ) -> Response {
+        self.count_only(family);
+        error(e)
+    }
+
+    /// The gate for a request `checked` found well formed or not: a refused one is
+    /// [`AppState::refuse`]d, an accepted one [`AppState::admit`]ted. `Err` is the reply,
+    /// drawn by the vendor's `error`.
+    pub(crate) async fn admit_checked<T>(
+        &self,
+        family: Family,
+        checked: Result<T, ErrKind>,
+        error: impl Fn(&ErrKind) -> Response,
+    ) -> Result<(T, Admit), Response> {
+        let value = checked.map_err(|e| self.refuse(family, &e, &error))?;
+        let admit = self.admit(family).await.map_err(|e| error(&e))?;
+        Ok((value, admit))
     }
 
     /// Count a request that never reached the gate (e.g. rejected for a missing header).

@@ -34,20 +34,14 @@ struct SearchRequest {
 }
 
 pub(crate) async fn search(State(state): State<AppState>, body: Bytes) -> Response {
-    let req: SearchRequest = match serde_json::from_slice(&body) {
-        Ok(r) => r,
-        Err(e) => {
-            state.count_only(Family::Tavily);
-            return error(&ErrKind::bad(format!("Invalid request body: {e}")));
-        }
+    let checked = match serde_json::from_slice::<SearchRequest>(&body) {
+        Ok(r) if r.query.trim().is_empty() => Err(ErrKind::bad("Query is missing.")),
+        Ok(r) => Ok(r),
+        Err(e) => Err(ErrKind::bad(format!("Invalid request body: {e}"))),
     };
-    if req.query.trim().is_empty() {
-        state.count_only(Family::Tavily);
-        return error(&ErrKind::bad("Query is missing."));
-    }
-    let admit = match state.admit(Family::Tavily).await {
-        Ok(a) => a,
-        Err(e) => return error(&e),
+    let (req, admit) = match state.admit_checked(Family::Tavily, checked, error).await {
+        Ok(x) => x,
+        Err(r) => return r,
     };
     let seed = synth::fnv1a(&body);
     let subject = Subject::from_text(&req.query, seed);

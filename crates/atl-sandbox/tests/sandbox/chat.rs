@@ -330,13 +330,24 @@ async fn each_schema_miss_misses_in_exactly_its_own_way() -> TestResult {
         pick(&mut f.schema_miss);
         llm_config(f)
     };
+    // Turn on one kind of miss; the answer must fail the schema with `expected`.
+    let miss = async |pick: fn(&mut atl_sandbox::SchemaMisses),
+                      accepted: &str,
+                      expected: &str|
+           -> Result<Value, Box<dyn std::error::Error>> {
+        sb.set_config(one(pick));
+        let v: Value = serde_json::from_str(&chat_answer(&c, &body).await?)?;
+        let err = validate(&schema, &v, "$").err().ok_or(accepted)?;
+        assert!(err.contains(expected), "{err}");
+        Ok(v)
+    };
     // An undeclared key; take it away and the answer is the valid one.
-    sb.set_config(one(|m| m.extra_key = Trigger::every(1)));
-    let mut v: Value = serde_json::from_str(&chat_answer(&c, &body).await?)?;
-    let err = validate(&schema, &v, "$")
-        .err()
-        .ok_or("extra key accepted")?;
-    assert!(err.contains("unexpected property"), "{err}");
+    let mut v = miss(
+        |m| m.extra_key = Trigger::every(1),
+        "extra key accepted",
+        "unexpected property",
+    )
+    .await?;
     let extra: Vec<String> = v
         .as_object()
         .map(|o| {
@@ -351,33 +362,33 @@ async fn each_schema_miss_misses_in_exactly_its_own_way() -> TestResult {
     assert_eq!(v, good);
 
     // The nullable field is left out.
-    sb.set_config(one(|m| m.missing_nullable = Trigger::every(1)));
-    let mut v: Value = serde_json::from_str(&chat_answer(&c, &body).await?)?;
-    let err = validate(&schema, &v, "$")
-        .err()
-        .ok_or("missing field accepted")?;
-    assert!(err.contains("missing required ceo_email"), "{err}");
+    let mut v = miss(
+        |m| m.missing_nullable = Trigger::every(1),
+        "missing field accepted",
+        "missing required ceo_email",
+    )
+    .await?;
     v["ceo_email"] = good["ceo_email"].clone();
     assert_eq!(v, good);
 
     // One item past maxItems.
-    sb.set_config(one(|m| m.too_many_items = Trigger::every(1)));
-    let mut v: Value = serde_json::from_str(&chat_answer(&c, &body).await?)?;
-    let err = validate(&schema, &v, "$")
-        .err()
-        .ok_or("long array accepted")?;
-    assert!(err.contains("too many items"), "{err}");
+    let mut v = miss(
+        |m| m.too_many_items = Trigger::every(1),
+        "long array accepted",
+        "too many items",
+    )
+    .await?;
     assert_eq!(v["recent_news"].as_array().map(Vec::len), Some(4));
     v["recent_news"] = good["recent_news"].clone();
     assert_eq!(v, good);
 
     // A number as a string with thousands separators.
-    sb.set_config(one(|m| m.number_as_string = Trigger::every(1)));
-    let mut v: Value = serde_json::from_str(&chat_answer(&c, &body).await?)?;
-    let err = validate(&schema, &v, "$")
-        .err()
-        .ok_or("string number accepted")?;
-    assert!(err.contains("expected integer"), "{err}");
+    let mut v = miss(
+        |m| m.number_as_string = Trigger::every(1),
+        "string number accepted",
+        "expected integer",
+    )
+    .await?;
     let n = good["employees"].as_i64().ok_or("employees")?;
     let text = v["employees"].as_str().ok_or("a string")?;
     assert!(text.contains(','), "{text}");

@@ -137,19 +137,13 @@ pub fn validate(schema: &Value, v: &Value, path: &str) -> Result<(), String> {
     if !ok {
         return Err(format!("{path}: expected {ty}, got {v}"));
     }
+    // A numeric keyword of the schema, e.g. `minimum` or `maxItems`.
+    let bound = |key: &str| schema.get(key).and_then(Value::as_f64);
     if let Some(x) = v.as_f64() {
-        if schema
-            .get("minimum")
-            .and_then(Value::as_f64)
-            .is_some_and(|m| x < m)
-        {
+        if bound("minimum").is_some_and(|m| x < m) {
             return Err(format!("{path}: {x} below minimum"));
         }
-        if schema
-            .get("maximum")
-            .and_then(Value::as_f64)
-            .is_some_and(|m| x > m)
-        {
+        if bound("maximum").is_some_and(|m| x > m) {
             return Err(format!("{path}: {x} above maximum"));
         }
     }
@@ -179,19 +173,11 @@ pub fn validate(schema: &Value, v: &Value, path: &str) -> Result<(), String> {
         }
     }
     if let Some(items) = v.as_array() {
-        let len = items.len() as u64;
-        if schema
-            .get("minItems")
-            .and_then(Value::as_u64)
-            .is_some_and(|m| len < m)
-        {
+        let len = items.len() as f64;
+        if bound("minItems").is_some_and(|m| len < m) {
             return Err(format!("{path}: too few items"));
         }
-        if schema
-            .get("maxItems")
-            .and_then(Value::as_u64)
-            .is_some_and(|m| len > m)
-        {
+        if bound("maxItems").is_some_and(|m| len > m) {
             return Err(format!("{path}: too many items"));
         }
         if let Some(item_schema) = schema.get("items") {
@@ -239,6 +225,16 @@ pub fn faults(f: Faults) -> FamilyConfig {
         faults: f,
         ..FamilyConfig::default()
     }
+}
+
+/// Cartesia's `POST /tts/bytes` with the version header it requires.
+pub async fn speak(c: &Api, text: &str) -> Result<reqwest::Response, reqwest::Error> {
+    c.post_with(
+        "/tts/bytes",
+        &[("Cartesia-Version", "2026-03-01")],
+        &tts_body(text),
+    )
+    .await
 }
 
 pub fn tts_body(text: &str) -> Value {

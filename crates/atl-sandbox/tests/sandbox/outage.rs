@@ -89,13 +89,7 @@ async fn outage_windows_start_end_and_speak_each_providers_error() -> TestResult
     assert_eq!(r.status().as_u16(), 503);
     assert_eq!(r.json::<Value>().await?["statusCode"], 503);
     assert_eq!(c.get_text("/sites/acme.com/").await?.0.as_u16(), 503);
-    let r = c
-        .post_with(
-            "/tts/bytes",
-            &[("Cartesia-Version", "2026-03-01")],
-            &tts_body("hello"),
-        )
-        .await?;
+    let r = speak(&c, "hello").await?;
     assert_eq!(r.status().as_u16(), 503);
     // Reset mode: the connection drops before any status line.
     let err = c

@@ -55,23 +55,23 @@ async fn tavily_and_brave_shapes() -> TestResult {
     Ok(())
 }
 
+/// Serper's search, with a key.
+async fn serper(c: &Api, body: &Value) -> Result<reqwest::Response, reqwest::Error> {
+    c.post_with("/serper/search", &[("X-API-KEY", "sk")], body)
+        .await
+}
+
 #[tokio::test]
 async fn serper_shape_keys_and_errors() -> TestResult {
     let (sb, c) = start(SandboxConfig::default()).await?;
-    let url = c.url("/serper/search");
     let body = json!({"q": "Walmart walmart.com news", "num": 10});
-    let r = c.post(&url).json(&body).send().await?;
+    let r = c.post_with("/serper/search", &[], &body).await?;
     assert_eq!(r.status(), StatusCode::FORBIDDEN, "no X-API-KEY");
     let v: Value = r.json().await?;
     assert_eq!(v["statusCode"], 403);
     assert!(v["message"].is_string());
 
-    let r = c
-        .post(&url)
-        .header("X-API-KEY", "sk")
-        .json(&body)
-        .send()
-        .await?;
+    let r = serper(&c, &body).await?;
     assert_eq!(r.status(), StatusCode::OK);
     let v: Value = r.json().await?;
     assert_eq!(v["searchParameters"]["q"], "Walmart walmart.com news");
@@ -101,20 +101,9 @@ async fn serper_shape_keys_and_errors() -> TestResult {
 
     // tbs=qdr:y keeps only the past year's dated results.
     let year = json!({"q": "Walmart walmart.com news", "num": 20, "tbs": "qdr:y"});
-    let v: Value = c
-        .post(&url)
-        .header("X-API-KEY", "sk")
-        .json(&year)
-        .send()
-        .await?
-        .json()
-        .await?;
+    let v: Value = serper(&c, &year).await?.json().await?;
     assert_eq!(v["searchParameters"]["tbs"], "qdr:y");
-    let all: Value = c
-        .post(&url)
-        .header("X-API-KEY", "sk")
-        .json(&json!({"q": "Walmart walmart.com news", "num": 20}))
-        .send()
+    let all: Value = serper(&c, &json!({"q": "Walmart walmart.com news", "num": 20}))
         .await?
         .json()
         .await?;
@@ -130,22 +119,12 @@ async fn serper_shape_keys_and_errors() -> TestResult {
         dated(&all)
     );
 
-    let r = c
-        .post(&url)
-        .header("X-API-KEY", "sk")
-        .json(&json!({"num": 3}))
-        .send()
-        .await?;
+    let r = serper(&c, &json!({"num": 3})).await?;
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);
     let mut config = SandboxConfig::default();
     config.serper.faults.rate_limit = Trigger::every(1);
     sb.set_config(config);
-    let r = c
-        .post(&url)
-        .header("X-API-KEY", "sk")
-        .json(&body)
-        .send()
-        .await?;
+    let r = serper(&c, &body).await?;
     assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
     let v: Value = r.json().await?;
     assert_eq!(v["statusCode"], 429);

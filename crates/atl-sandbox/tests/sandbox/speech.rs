@@ -19,13 +19,7 @@ async fn cartesia_wav_duration_scales_with_text() -> TestResult {
         "Hi Jane, a quick note.",
         &"Hi Jane, a quick note about your pipeline. ".repeat(4),
     ] {
-        let r = c
-            .post_with(
-                "/tts/bytes",
-                &[("Cartesia-Version", "2026-03-01")],
-                &tts_body(text),
-            )
-            .await?;
+        let r = speak(&c, text).await?;
         assert_eq!(r.status(), StatusCode::OK);
         assert_eq!(
             r.headers()
@@ -56,13 +50,7 @@ async fn truncated_audio_claims_more_than_it_sends() -> TestResult {
     config.cartesia.faults.truncated_audio = Trigger::every(1);
     let (sb, c) = start(config).await?;
     let text = "Hi Jane, a quick note about your pipeline and the quarter ahead.";
-    let mut r = c
-        .post_with(
-            "/tts/bytes",
-            &[("Cartesia-Version", "2026-03-01")],
-            &tts_body(text),
-        )
-        .await?;
+    let mut r = speak(&c, text).await?;
     assert_eq!(r.status(), StatusCode::OK);
     assert!(
         r.headers().get("content-length").is_none(),
