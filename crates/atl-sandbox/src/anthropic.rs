@@ -313,6 +313,28 @@ fn error(e: &ErrKind) -> Response {
     resp::vendor_error(e, render_error)
 }
 
+/// The limits a rate-limit fault's 429 reports (the figures of a paid tier, used up).
+const FAULT_LIMIT_HEADERS: &[(&str, &str)] = &[
+    ("anthropic-ratelimit-requests-limit", "1000"),
+    ("anthropic-ratelimit-requests-remaining", "0"),
+    ("anthropic-ratelimit-requests-reset", "2026-01-01T00:00:01Z"),
+    ("anthropic-ratelimit-input-tokens-limit", "80000"),
+    ("anthropic-ratelimit-input-tokens-remaining", "0"),
+    (
+        "anthropic-ratelimit-input-tokens-reset",
+        "2026-01-01T00:00:01Z",
+    ),
+    ("anthropic-ratelimit-output-tokens-limit", "16000"),
+    ("anthropic-ratelimit-output-tokens-remaining", "16000"),
+    (
+        "anthropic-ratelimit-output-tokens-reset",
+        "2026-01-01T00:00:01Z",
+    ),
+    ("anthropic-ratelimit-tokens-limit", "96000"),
+    ("anthropic-ratelimit-tokens-remaining", "0"),
+    ("anthropic-ratelimit-tokens-reset", "2026-01-01T00:00:01Z"),
+];
+
 fn render_error(e: &ErrKind) -> Response {
     let (status, kind, message): (StatusCode, &str, String) = match e {
         ErrKind::BadRequest(m) => (StatusCode::BAD_REQUEST, "invalid_request_error", m.clone()),
@@ -357,29 +379,9 @@ fn render_error(e: &ErrKind) -> Response {
     let body = json!({"type": "error", "error": {"type": kind, "message": message}, "request_id": "req_sandbox"});
     let r = resp::with_static_headers(resp::json(status, &body), &[("request-id", "req_sandbox")]);
     match e {
-        ErrKind::RateLimited { retry_after_secs } => resp::with_static_headers(
-            resp::retry_after(r, *retry_after_secs),
-            &[
-                ("anthropic-ratelimit-requests-limit", "1000"),
-                ("anthropic-ratelimit-requests-remaining", "0"),
-                ("anthropic-ratelimit-requests-reset", "2026-01-01T00:00:01Z"),
-                ("anthropic-ratelimit-input-tokens-limit", "80000"),
-                ("anthropic-ratelimit-input-tokens-remaining", "0"),
-                (
-                    "anthropic-ratelimit-input-tokens-reset",
-                    "2026-01-01T00:00:01Z",
-                ),
-                ("anthropic-ratelimit-output-tokens-limit", "16000"),
-                ("anthropic-ratelimit-output-tokens-remaining", "16000"),
-                (
-                    "anthropic-ratelimit-output-tokens-reset",
-                    "2026-01-01T00:00:01Z",
-                ),
-                ("anthropic-ratelimit-tokens-limit", "96000"),
-                ("anthropic-ratelimit-tokens-remaining", "0"),
-                ("anthropic-ratelimit-tokens-reset", "2026-01-01T00:00:01Z"),
-            ],
-        ),
+        ErrKind::RateLimited { retry_after_secs } => {
+            resp::retry_after_with(r, *retry_after_secs, FAULT_LIMIT_HEADERS)
+        }
         ErrKind::Limited(view) => {
             let r = resp::with_headers(r, &[("retry-after", view.retry_after_secs().to_string())]);
             match limit_headers(view) {

@@ -178,8 +178,9 @@ fn render_error(e: &ErrKind) -> Response {
         &json!({"type": "ErrorResponse", "error": error, "time": 1_764_000_000}),
     );
     match e {
-        ErrKind::RateLimited { retry_after_secs } => resp::with_static_headers(
-            resp::retry_after(r, *retry_after_secs),
+        ErrKind::RateLimited { retry_after_secs } => resp::retry_after_with(
+            r,
+            *retry_after_secs,
             &[
                 ("x-ratelimit-limit", "1, 15000"),
                 ("x-ratelimit-policy", "1;w=1, 15000;w=2592000"),

@@ -121,6 +121,11 @@ pub fn router(state: AppState) -> Router {
             "/mixed_people/search",
             post(|call: apollo::Call| apollo::people_search(call, true)),
         );
+    let sites = Router::new()
+        .route("/{domain}", get(sites::home))
+        .route("/{domain}/", get(sites::home))
+        .route("/{domain}/about", get(sites::about))
+        .route("/{domain}/news", get(sites::news));
     Router::new()
         .route("/v1/chat/completions", post(openai::chat))
         .route("/chat/completions", post(openai::chat))
@@ -135,10 +140,7 @@ pub fn router(state: AppState) -> Router {
         .route("/serper/search", post(serper::search))
         .route("/v2/email-finder", get(hunter::email_finder))
         .route("/v2/email-verifier", get(hunter::email_verifier))
-        .route("/sites/{domain}", get(sites::home))
-        .route("/sites/{domain}/", get(sites::home))
-        .route("/sites/{domain}/about", get(sites::about))
-        .route("/sites/{domain}/news", get(sites::news))
+        .nest("/sites", sites)
         .route("/healthz", get(control::healthz))
         .route("/_sandbox/stats", get(control::stats))
         .route(

@@ -56,69 +56,50 @@ impl LimitSpec {
     }
 }
 
-/// One optional [`LimitSpec`] per provider that throttles.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct Limits {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub deepseek: Option<LimitSpec>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub openai: Option<LimitSpec>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub cerebras: Option<LimitSpec>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub openrouter: Option<LimitSpec>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub anthropic: Option<LimitSpec>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub apollo: Option<LimitSpec>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub hunter: Option<LimitSpec>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub tavily: Option<LimitSpec>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub brave: Option<LimitSpec>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub serper: Option<LimitSpec>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub cartesia: Option<LimitSpec>,
+/// [`Limits`] and its lookups, from one list of `field => Provider` (the field is the
+/// key in the config).
+macro_rules! limits {
+    ($($field:ident => $provider:ident),* $(,)?) => {
+        /// One optional [`LimitSpec`] per provider that throttles.
+        #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+        #[serde(default, deny_unknown_fields)]
+        pub struct Limits {
+            $(
+                #[serde(skip_serializing_if = "Option::is_none")]
+                pub $field: Option<LimitSpec>,
+            )*
+        }
+
+        impl Limits {
+            pub(crate) fn get(&self, p: Provider) -> Option<&LimitSpec> {
+                match p {
+                    $(Provider::$provider => self.$field.as_ref(),)*
+                    Provider::Sites => None,
+                }
+            }
+
+            fn all(&self) -> Vec<(Provider, Option<&LimitSpec>)> {
+                vec![$((Provider::$provider, self.$field.as_ref())),*]
+            }
+        }
+    };
+}
+
+limits! {
+    deepseek => DeepSeek,
+    openai => OpenAi,
+    cerebras => Cerebras,
+    openrouter => OpenRouter,
+    anthropic => Anthropic,
+    apollo => Apollo,
+    hunter => Hunter,
+    tavily => Tavily,
+    brave => Brave,
+    serper => Serper,
+    cartesia => Cartesia,
 }
 
 impl Limits {
-    pub(crate) fn get(&self, p: Provider) -> Option<&LimitSpec> {
-        match p {
-            Provider::DeepSeek => self.deepseek.as_ref(),
-            Provider::OpenAi => self.openai.as_ref(),
-            Provider::Cerebras => self.cerebras.as_ref(),
-            Provider::OpenRouter => self.openrouter.as_ref(),
-            Provider::Anthropic => self.anthropic.as_ref(),
-            Provider::Apollo => self.apollo.as_ref(),
-            Provider::Hunter => self.hunter.as_ref(),
-            Provider::Tavily => self.tavily.as_ref(),
-            Provider::Brave => self.brave.as_ref(),
-            Provider::Serper => self.serper.as_ref(),
-            Provider::Cartesia => self.cartesia.as_ref(),
-            Provider::Sites => None,
-        }
-    }
-
-    fn all(&self) -> [(Provider, Option<&LimitSpec>); 11] {
-        [
-            Provider::DeepSeek,
-            Provider::OpenAi,
-            Provider::Cerebras,
-            Provider::OpenRouter,
-            Provider::Anthropic,
-            Provider::Apollo,
-            Provider::Hunter,
-            Provider::Tavily,
-            Provider::Brave,
-            Provider::Serper,
-            Provider::Cartesia,
-        ]
-        .map(|p| (p, self.get(p)))
-    }
-
     /// Every named tier must exist for its provider.
     pub(crate) fn validate(&self) -> Result<(), String> {
         for (p, spec) in self.all() {

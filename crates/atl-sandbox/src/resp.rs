@@ -42,6 +42,52 @@ impl ErrKind {
 
 pub(crate) const JSON: &str = "application/json";
 
+/// What a vendor whose error bodies carry only a message says for each kind (bad
+/// requests are a 400 with the request's own message, server errors a 500): the
+/// vendor's envelope goes around the message.
+pub(crate) struct Wording {
+    pub unauthorized: StatusCode,
+    pub rate_limited: &'static str,
+    pub quota_exhausted: (StatusCode, &'static str),
+    /// Overloaded, in an outage, or a hang that ended: a 503.
+    pub unavailable: &'static str,
+}
+
+impl Wording {
+    /// The vendor's reply to `e` ([`vendor_error`] over [`Wording::render`]).
+    pub(crate) fn error(
+        &self,
+        e: &ErrKind,
+        envelope: impl Fn(StatusCode, String) -> Value,
+    ) -> Response {
+        vendor_error(e, |e| self.render(e, &envelope))
+    }
+
+    fn render(&self, e: &ErrKind, envelope: impl Fn(StatusCode, String) -> Value) -> Response {
+        let (status, message) = match e {
+            ErrKind::BadRequest(m) => (StatusCode::BAD_REQUEST, m.clone()),
+            ErrKind::Unauthorized(m) => (self.unauthorized, m.clone()),
+            ErrKind::RateLimited { .. } | ErrKind::Limited(_) => {
+                (StatusCode::TOO_MANY_REQUESTS, self.rate_limited.into())
+            }
+            ErrKind::QuotaExhausted => (self.quota_exhausted.0, self.quota_exhausted.1.into()),
+            ErrKind::Overloaded
+            | ErrKind::Unavailable
+            | ErrKind::Outage { .. }
+            | ErrKind::Reset => (StatusCode::SERVICE_UNAVAILABLE, self.unavailable.into()),
+            ErrKind::ServerError => (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "Internal server error (sandbox fault)".into(),
+            ),
+        };
+        let r = json(status, &envelope(status, message));
+        match e {
+            ErrKind::RateLimited { retry_after_secs } => retry_after(r, *retry_after_secs),
+            _ => r,
+        }
+    }
+}
+
 /// Render a vendor error: `render` draws the vendor's shape, this adds what is common
 /// to all of them (an outage's own status code; a dropped connection in reset mode).
 pub(crate) fn vendor_error(e: &ErrKind, render: impl Fn(&ErrKind) -> Response) -> Response {
@@ -124,9 +170,17 @@ pub(crate) fn with_static_headers(
     r
 }
 
-/// `Retry-After` plus the vendor's own headers.
 pub(crate) fn retry_after(r: Response, secs: u64) -> Response {
     with_headers(r, &[("retry-after", secs.to_string())])
+}
+
+/// `Retry-After` plus the vendor's own headers.
+pub(crate) fn retry_after_with(
+    r: Response,
+    secs: u64,
+    headers: &[(&'static str, &'static str)],
+) -> Response {
+    with_static_headers(retry_after(r, secs), headers)
 }
 
 /// Approximate token count the way the brief asks: characters / 4, at least 1.

@@ -129,36 +129,14 @@ fn parse(headers: &HeaderMap, body: &[u8]) -> Result<SearchRequest, ErrKind> {
 }
 
 fn error(e: &ErrKind) -> Response {
-    resp::vendor_error(e, render_error)
-}
-
-fn render_error(e: &ErrKind) -> Response {
-    let (status, message) = match e {
-        ErrKind::BadRequest(m) => (StatusCode::BAD_REQUEST, m.clone()),
-        ErrKind::Unauthorized(m) => (StatusCode::FORBIDDEN, m.clone()),
-        ErrKind::RateLimited { .. } | ErrKind::Limited(_) => (
-            StatusCode::TOO_MANY_REQUESTS,
-            "Too many requests, please slow down. (sandbox)".into(),
-        ),
-        ErrKind::QuotaExhausted => (
-            StatusCode::BAD_REQUEST,
-            "Not enough credits (sandbox)".into(),
-        ),
-        ErrKind::Overloaded | ErrKind::Unavailable | ErrKind::Outage { .. } | ErrKind::Reset => (
-            StatusCode::SERVICE_UNAVAILABLE,
-            "Service temporarily unavailable (sandbox)".into(),
-        ),
-        ErrKind::ServerError => (
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "Internal server error (sandbox fault)".into(),
-        ),
+    let wording = resp::Wording {
+        unauthorized: StatusCode::FORBIDDEN,
+        rate_limited: "Too many requests, please slow down. (sandbox)",
+        quota_exhausted: (StatusCode::BAD_REQUEST, "Not enough credits (sandbox)"),
+        unavailable: "Service temporarily unavailable (sandbox)",
     };
-    let r = resp::json(
-        status,
-        &json!({"message": message, "statusCode": status.as_u16()}),
-    );
-    match e {
-        ErrKind::RateLimited { retry_after_secs } => resp::retry_after(r, *retry_after_secs),
-        _ => r,
-    }
+    wording.error(
+        e,
+        |status, message| json!({"message": message, "statusCode": status.as_u16()}),
+    )
 }

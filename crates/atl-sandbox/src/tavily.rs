@@ -96,34 +96,15 @@ pub(crate) async fn search(State(state): State<AppState>, body: Bytes) -> Respon
 }
 
 fn error(e: &ErrKind) -> Response {
-    resp::vendor_error(e, render_error)
-}
-
-fn render_error(e: &ErrKind) -> Response {
-    let (status, msg) = match e {
-        ErrKind::BadRequest(m) => (StatusCode::BAD_REQUEST, m.clone()),
-        ErrKind::Unauthorized(m) => (StatusCode::UNAUTHORIZED, m.clone()),
-        ErrKind::RateLimited { .. } | ErrKind::Limited(_) => (
-            StatusCode::TOO_MANY_REQUESTS,
-            "Your request has been blocked due to excessive requests. Please reduce the rate of requests. (sandbox)".into(),
-        ),
-        ErrKind::QuotaExhausted => (
+    let wording = resp::Wording {
+        unauthorized: StatusCode::UNAUTHORIZED,
+        rate_limited: "Your request has been blocked due to excessive requests. Please reduce the rate of requests. (sandbox)",
+        quota_exhausted: (
             // 432: plan / credit limit exceeded.
             StatusCode::from_u16(432).unwrap_or(StatusCode::FORBIDDEN),
-            "This request exceeds your plan's set usage limit. (sandbox fault)".into(),
+            "This request exceeds your plan's set usage limit. (sandbox fault)",
         ),
-        ErrKind::Overloaded | ErrKind::Unavailable | ErrKind::Outage { .. } | ErrKind::Reset => (
-            StatusCode::SERVICE_UNAVAILABLE,
-            "Service unavailable (sandbox)".into(),
-        ),
-        ErrKind::ServerError => (
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "Internal server error (sandbox fault)".into(),
-        ),
+        unavailable: "Service unavailable (sandbox)",
     };
-    let r = resp::json(status, &json!({"detail": {"error": msg}}));
-    match e {
-        ErrKind::RateLimited { retry_after_secs } => resp::retry_after(r, *retry_after_secs),
-        _ => r,
-    }
+    wording.error(e, |_, msg| json!({"detail": {"error": msg}}))
 }

@@ -317,6 +317,20 @@ async fn chat_answer(c: &Api, body: &Value) -> Result<String, Box<dyn std::error
         .to_string())
 }
 
+/// A company's answer as JSON, before and after `faults` are switched on.
+async fn without_and_with(
+    sb: &Sandbox,
+    c: &Api,
+    company: &str,
+    faults: Faults,
+) -> Result<(Value, Value), Box<dyn std::error::Error>> {
+    let body = answer_body(company);
+    let good: Value = serde_json::from_str(&chat_answer(c, &body).await?)?;
+    sb.set_config(llm_config(faults));
+    let v: Value = serde_json::from_str(&chat_answer(c, &body).await?)?;
+    Ok((good, v))
+}
+
 #[tokio::test]
 async fn each_schema_miss_misses_in_exactly_its_own_way() -> TestResult {
     let (sb, c) = start(SandboxConfig::default()).await?;
@@ -330,24 +344,17 @@ async fn each_schema_miss_misses_in_exactly_its_own_way() -> TestResult {
         pick(&mut f.schema_miss);
         llm_config(f)
     };
-    // Turn on one kind of miss; the answer must fail the schema with `expected`.
-    let miss = async |pick: fn(&mut atl_sandbox::SchemaMisses),
-                      accepted: &str,
-                      expected: &str|
-           -> Result<Value, Box<dyn std::error::Error>> {
-        sb.set_config(one(pick));
-        let v: Value = serde_json::from_str(&chat_answer(&c, &body).await?)?;
-        let err = validate(&schema, &v, "$").err().ok_or(accepted)?;
-        assert!(err.contains(expected), "{err}");
-        Ok(v)
-    };
+    // With one kind of miss on, the answer must fail the schema with `expected`.
+    let miss =
+        async |accepted: &str, expected: &str| -> Result<Value, Box<dyn std::error::Error>> {
+            let v: Value = serde_json::from_str(&chat_answer(&c, &body).await?)?;
+            let err = validate(&schema, &v, "$").err().ok_or(accepted)?;
+            assert!(err.contains(expected), "{err}");
+            Ok(v)
+        };
     // An undeclared key; take it away and the answer is the valid one.
-    let mut v = miss(
-        |m| m.extra_key = Trigger::every(1),
-        "extra key accepted",
-        "unexpected property",
-    )
-    .await?;
+    sb.set_config(one(|m| m.extra_key = Trigger::every(1)));
+    let mut v = miss("extra key accepted", "unexpected property").await?;
     let extra: Vec<String> = v
         .as_object()
         .map(|o| {
@@ -362,33 +369,21 @@ async fn each_schema_miss_misses_in_exactly_its_own_way() -> TestResult {
     assert_eq!(v, good);
 
     // The nullable field is left out.
-    let mut v = miss(
-        |m| m.missing_nullable = Trigger::every(1),
-        "missing field accepted",
-        "missing required ceo_email",
-    )
-    .await?;
+    sb.set_config(one(|m| m.missing_nullable = Trigger::every(1)));
+    let mut v = miss("missing field accepted", "missing required ceo_email").await?;
     v["ceo_email"] = good["ceo_email"].clone();
     assert_eq!(v, good);
 
     // One item past maxItems.
-    let mut v = miss(
-        |m| m.too_many_items = Trigger::every(1),
-        "long array accepted",
-        "too many items",
-    )
-    .await?;
+    sb.set_config(one(|m| m.too_many_items = Trigger::every(1)));
+    let mut v = miss("long array accepted", "too many items").await?;
     assert_eq!(v["recent_news"].as_array().map(Vec::len), Some(4));
     v["recent_news"] = good["recent_news"].clone();
     assert_eq!(v, good);
 
     // A number as a string with thousands separators.
-    let mut v = miss(
-        |m| m.number_as_string = Trigger::every(1),
-        "string number accepted",
-        "expected integer",
-    )
-    .await?;
+    sb.set_config(one(|m| m.number_as_string = Trigger::every(1)));
+    let mut v = miss("string number accepted", "expected integer").await?;
     let n = good["employees"].as_i64().ok_or("employees")?;
     let text = v["employees"].as_str().ok_or("a string")?;
     assert!(text.contains(','), "{text}");
@@ -455,15 +450,13 @@ async fn each_schema_miss_misses_in_exactly_its_own_way() -> TestResult {
 #[tokio::test]
 async fn uncited_answers_keep_their_claims_and_drop_every_source() -> TestResult {
     let (sb, c) = start(SandboxConfig::default()).await?;
-    let body = answer_body("Globex");
-    let good: Value = serde_json::from_str(&chat_answer(&c, &body).await?)?;
-    assert!(good["sources"].as_array().is_some_and(|s| !s.is_empty()));
-    assert!(good["contact"]["source_url"].is_string());
-    sb.set_config(llm_config(Faults {
+    let uncited = Faults {
         uncited: Trigger::every(1),
         ..Faults::default()
-    }));
-    let v: Value = serde_json::from_str(&chat_answer(&c, &body).await?)?;
+    };
+    let (good, v) = without_and_with(&sb, &c, "Globex", uncited).await?;
+    assert!(good["sources"].as_array().is_some_and(|s| !s.is_empty()));
+    assert!(good["contact"]["source_url"].is_string());
     assert_eq!(v["sources"], json!([]));
     assert!(v["contact"]["source_url"].is_null());
     let news = v["recent_news"].as_array().cloned().unwrap_or_default();
@@ -482,14 +475,12 @@ async fn uncited_answers_keep_their_claims_and_drop_every_source() -> TestResult
 #[tokio::test]
 async fn other_person_names_someone_no_tool_found() -> TestResult {
     let (sb, c) = start(SandboxConfig::default()).await?;
-    let body = answer_body("Hooli");
-    let good: Value = serde_json::from_str(&chat_answer(&c, &body).await?)?;
-    assert_eq!(good["contact"]["name"], "Jane Doe");
-    sb.set_config(llm_config(Faults {
+    let other_person = Faults {
         other_person: Trigger::every(1),
         ..Faults::default()
-    }));
-    let v: Value = serde_json::from_str(&chat_answer(&c, &body).await?)?;
+    };
+    let (good, v) = without_and_with(&sb, &c, "Hooli", other_person).await?;
+    assert_eq!(good["contact"]["name"], "Jane Doe");
     let name = v["contact"]["name"].as_str().ok_or("a name")?;
     assert_ne!(name, "Jane Doe");
     assert!(!name.contains("Jane") && !name.contains("Doe"), "{name}");
