@@ -129,35 +129,32 @@ pub struct SandboxConfig {
     pub dead_domains: DeadDomains,
 }
 
+/// [`SandboxConfig::family`] and [`SandboxConfig::family_mut`], from one list of
+/// `Family => field`.
+macro_rules! family_fields {
+    ($($family:ident => $field:ident),* $(,)?) => {
+        impl SandboxConfig {
+            pub fn family(&self, family: Family) -> &FamilyConfig {
+                match family {
+                    $(Family::$family => &self.$field,)*
+                }
+            }
+
+            pub fn family_mut(&mut self, family: Family) -> &mut FamilyConfig {
+                match family {
+                    $(Family::$family => &mut self.$field,)*
+                }
+            }
+        }
+    };
+}
+
+family_fields! {
+    Chat => chat, Anthropic => anthropic, Apollo => apollo, Cartesia => cartesia,
+    Tavily => tavily, Brave => brave, Hunter => hunter, Sites => sites, Serper => serper,
+}
+
 impl SandboxConfig {
-    pub fn family(&self, family: Family) -> &FamilyConfig {
-        match family {
-            Family::Chat => &self.chat,
-            Family::Anthropic => &self.anthropic,
-            Family::Apollo => &self.apollo,
-            Family::Cartesia => &self.cartesia,
-            Family::Tavily => &self.tavily,
-            Family::Brave => &self.brave,
-            Family::Hunter => &self.hunter,
-            Family::Sites => &self.sites,
-            Family::Serper => &self.serper,
-        }
-    }
-
-    pub fn family_mut(&mut self, family: Family) -> &mut FamilyConfig {
-        match family {
-            Family::Chat => &mut self.chat,
-            Family::Anthropic => &mut self.anthropic,
-            Family::Apollo => &mut self.apollo,
-            Family::Cartesia => &mut self.cartesia,
-            Family::Tavily => &mut self.tavily,
-            Family::Brave => &mut self.brave,
-            Family::Hunter => &mut self.hunter,
-            Family::Sites => &mut self.sites,
-            Family::Serper => &mut self.serper,
-        }
-    }
-
     /// Same knobs for every family (handy for benchmarks: "50 ms everywhere").
     pub fn with_all(family: FamilyConfig) -> Self {
         let mut config = SandboxConfig::default();

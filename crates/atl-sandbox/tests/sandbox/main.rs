@@ -227,6 +227,13 @@ pub fn faults(f: Faults) -> FamilyConfig {
     }
 }
 
+/// Tavily's news results about Walmart, a company with years of press.
+pub async fn walmart_news(c: &Api, max_results: u64) -> Result<Value, Box<dyn std::error::Error>> {
+    let body = json!({"query": "Walmart walmart.com", "topic": "news", "max_results": max_results});
+    let (_, v) = c.post_json("/search", &body).await?;
+    Ok(v)
+}
+
 /// Cartesia's `POST /tts/bytes` with the version header it requires.
 pub async fn speak(c: &Api, text: &str) -> Result<reqwest::Response, reqwest::Error> {
     c.post_with(

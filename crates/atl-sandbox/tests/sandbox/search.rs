@@ -175,12 +175,7 @@ async fn results_mix_own_pages_old_and_new_press_subdomains_and_namesakes() -> T
     );
 
     // Tavily news: dates over about three years, some too old to be a reason to call.
-    let (_, v) = c
-        .post_json(
-            "/search",
-            &json!({"query": "Walmart walmart.com", "topic": "news", "max_results": 10}),
-        )
-        .await?;
+    let v = walmart_news(&c, 10).await?;
     let dates: Vec<String> = v["results"]
         .as_array()
         .map(|r| {

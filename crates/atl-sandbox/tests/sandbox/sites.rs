@@ -78,12 +78,7 @@ async fn press_page_and_investor_subdomains() -> TestResult {
         );
     }
     // A search result's press link lands on an item of that page.
-    let (_, v) = c
-        .post_json(
-            "/search",
-            &json!({"query": "Walmart walmart.com", "topic": "news", "max_results": 1}),
-        )
-        .await?;
+    let v = walmart_news(&c, 1).await?;
     let url = v["results"][0]["url"].as_str().unwrap_or("");
     let anchor = url.split('#').nth(1).ok_or("an anchor")?;
     assert!(news.contains(&format!("id=\"{anchor}\"")), "{url}");
