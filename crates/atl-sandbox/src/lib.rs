@@ -121,6 +121,9 @@ pub fn router(state: AppState) -> Router {
             "/mixed_people/search",
             post(|call: apollo::Call| apollo::people_search(call, true)),
         );
+    let hunter = Router::new()
+        .route("/email-finder", get(hunter::email_finder))
+        .route("/email-verifier", get(hunter::email_verifier));
     let sites = Router::new()
         .route("/{domain}", get(sites::home))
         .route("/{domain}/", get(sites::home))
@@ -138,8 +141,7 @@ pub fn router(state: AppState) -> Router {
         .route("/search", post(tavily::search))
         .route("/res/v1/web/search", get(brave::web_search))
         .route("/serper/search", post(serper::search))
-        .route("/v2/email-finder", get(hunter::email_finder))
-        .route("/v2/email-verifier", get(hunter::email_verifier))
+        .nest("/v2", hunter)
         .nest("/sites", sites)
         .route("/healthz", get(control::healthz))
         .route("/_sandbox/stats", get(control::stats))
