@@ -15,36 +15,50 @@ use crate::tiers;
 pub(crate) use crate::tiers::{LimitKind, Rule};
 use serde::{Deserialize, Serialize};
 
-/// Limits for one provider. Every field is optional.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct LimitSpec {
-    /// A preset: `free`, `tier1`, … (which names exist depends on the provider).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub tier: Option<String>,
+/// [`LimitSpec`] and the kind of limit each of its numbers sets, from one list of
+/// `field => LimitKind`.
+macro_rules! limit_spec {
+    ($($(#[doc = $doc:literal])* $field:ident => $kind:ident,)*) => {
+        /// Limits for one provider. Every field is optional.
+        #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+        #[serde(default, deny_unknown_fields)]
+        pub struct LimitSpec {
+            /// A preset: `free`, `tier1`, … (which names exist depends on the provider).
+            #[serde(skip_serializing_if = "Option::is_none")]
+            pub tier: Option<String>,
+            $(
+                $(#[doc = $doc])*
+                #[serde(skip_serializing_if = "Option::is_none")]
+                pub $field: Option<u64>,
+            )*
+        }
+
+        impl LimitSpec {
+            /// The numbers given explicitly, with the kind of limit each sets.
+            fn explicit(&self) -> Vec<(LimitKind, Option<u64>)> {
+                vec![$((LimitKind::$kind, self.$field)),*]
+            }
+        }
+    };
+}
+
+limit_spec! {
     /// Requests per second.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub rps: Option<u64>,
+    rps => Rps,
     /// Requests per minute.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub rpm: Option<u64>,
+    rpm => Rpm,
     /// Requests per hour.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub rph: Option<u64>,
+    rph => Rph,
     /// Requests per day.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub rpd: Option<u64>,
+    rpd => Rpd,
     /// Tokens per minute (language models): the prompt's estimate plus the requested
     /// output budget, counted when the request is admitted.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub tpm: Option<u64>,
+    tpm => Tpm,
     /// Requests in flight at once.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub concurrency: Option<u64>,
+    concurrency => Concurrency,
     /// Units per 30 days: transcript characters for Cartesia, requests elsewhere. Running
     /// out answers the provider's "quota exhausted" reply, not a rate limit.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub monthly: Option<u64>,
+    monthly => Monthly,
 }
 
 impl LimitSpec {
@@ -86,17 +100,9 @@ macro_rules! limits {
 }
 
 limits! {
-    deepseek => DeepSeek,
-    openai => OpenAi,
-    cerebras => Cerebras,
-    openrouter => OpenRouter,
-    anthropic => Anthropic,
-    apollo => Apollo,
-    hunter => Hunter,
-    tavily => Tavily,
-    brave => Brave,
-    serper => Serper,
-    cartesia => Cartesia,
+    deepseek => DeepSeek, openai => OpenAi, cerebras => Cerebras, openrouter => OpenRouter,
+    anthropic => Anthropic, apollo => Apollo, hunter => Hunter, tavily => Tavily,
+    brave => Brave, serper => Serper, cartesia => Cartesia,
 }
 
 impl Limits {
@@ -126,16 +132,7 @@ pub(crate) fn rules(limits: &Limits, p: Provider, endpoint: &str) -> Vec<Rule> {
         None => Vec::new(),
     };
     if let Some(s) = spec {
-        let explicit = [
-            (LimitKind::Concurrency, s.concurrency),
-            (LimitKind::Rps, s.rps),
-            (LimitKind::Rpm, s.rpm),
-            (LimitKind::Rph, s.rph),
-            (LimitKind::Rpd, s.rpd),
-            (LimitKind::Tpm, s.tpm),
-            (LimitKind::Monthly, s.monthly),
-        ];
-        for (kind, value) in explicit {
+        for (kind, value) in s.explicit() {
             let Some(limit) = value else { continue };
             let limit = tiers::endpoint_share(p, endpoint, kind, limit);
             let per_endpoint = tiers::per_endpoint(p, kind);
