@@ -52,8 +52,8 @@ pub(crate) async fn tts_bytes(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let required = ErrKind::bad("Cartesia-Version header is required");
     if headers.get("cartesia-version").is_none_or(|v| v.is_empty()) {
+        let required = ErrKind::bad("Cartesia-Version header is required");
         return state.refuse(Family::Cartesia, &required, error);
     }
     let (req, encoding) = match parse(&body) {

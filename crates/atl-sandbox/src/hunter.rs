@@ -131,20 +131,11 @@ fn sources(registrable: &str, rng: &mut Rng) -> Value {
     )
 }
 
-pub(crate) async fn email_finder(
-    State(state): State<AppState>,
-    query: Result<Query<FinderQuery>, QueryRejection>,
-) -> Response {
-    let Ok(Query(q)) = query else {
-        state.count_only(Family::Hunter);
-        return error(&ErrKind::bad("Invalid query string"));
-    };
-    let Some(place) = nonempty(&q.domain).or(nonempty(&q.company)) else {
-        state.count_only(Family::Hunter);
-        return error(&ErrKind::bad(
-            "You are missing the domain or company parameter",
-        ));
-    };
+/// Where to look (domain, else company) and the first and last name to look for.
+fn finder_params(q: &FinderQuery) -> Result<(&str, (String, String)), ErrKind> {
+    let place = nonempty(&q.domain)
+        .or(nonempty(&q.company))
+        .ok_or_else(|| ErrKind::bad("You are missing the domain or company parameter"))?;
     let names = match (
         nonempty(&q.first_name),
         nonempty(&q.last_name),
@@ -153,15 +144,27 @@ pub(crate) async fn email_finder(
         (Some(f), Some(l), _) => (f.to_string(), l.to_string()),
         (_, _, Some(full)) => people::split_name(full),
         _ => {
-            state.count_only(Family::Hunter);
-            return error(&ErrKind::bad(
+            return Err(ErrKind::bad(
                 "You are missing the first_name and last_name (or full_name) parameters",
             ));
         }
     };
-    let admit = match state.admit(Family::Hunter).await {
-        Ok(a) => a,
-        Err(e) => return error(&e),
+    Ok((place, names))
+}
+
+pub(crate) async fn email_finder(
+    State(state): State<AppState>,
+    query: Result<Query<FinderQuery>, QueryRejection>,
+) -> Response {
+    let Ok(Query(q)) = query else {
+        return state.refuse(Family::Hunter, &ErrKind::bad("Invalid query string"), error);
+    };
+    let ((place, names), admit) = match state
+        .admit_checked(Family::Hunter, finder_params(&q), error)
+        .await
+    {
+        Ok(x) => x,
+        Err(r) => return r,
     };
     let registrable = match nonempty(&q.domain) {
         Some(d) => people::registrable_domain(d),
@@ -202,16 +205,13 @@ pub(crate) async fn email_verifier(
     query: Result<Query<VerifierQuery>, QueryRejection>,
 ) -> Response {
     let q = query.map(|Query(q)| q).unwrap_or_default();
-    let Some(email) = nonempty(&q.email)
+    let checked = nonempty(&q.email)
         .filter(|e| e.contains('@'))
         .map(str::to_ascii_lowercase)
-    else {
-        state.count_only(Family::Hunter);
-        return error(&ErrKind::bad("You are missing the email parameter"));
-    };
-    let admit = match state.admit(Family::Hunter).await {
-        Ok(a) => a,
-        Err(e) => return error(&e),
+        .ok_or_else(|| ErrKind::bad("You are missing the email parameter"));
+    let (email, admit) = match state.admit_checked(Family::Hunter, checked, error).await {
+        Ok(x) => x,
+        Err(r) => return r,
     };
     if admit.extras.has(Extra::Pending) {
         return resp::json(
