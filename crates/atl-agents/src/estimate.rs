@@ -7,21 +7,19 @@
 //! price is unknown (no usable route, no price entry) adds nothing and is logged: an
 //! estimate is advisory, while the recorded cost of a run is exact.
 
-use crate::agent::{CostEstimate, QuoteItem, QuoteKind};
+use crate::agent::{AgentInput, CostEstimate, QuoteItem, QuoteKind};
 use atl_domain::Money;
 use atl_providers::Usage;
 use atl_providers::toolkit::{Toolkit, endpoint};
 
-/// The shape of an agent's LLM use.
+/// The shape of an agent's LLM use: one structured call, two at the most (the first
+/// route's reply did not fit and the next route was asked).
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct LlmShape {
-    pub prompt_tokens_low: u64,
-    pub prompt_tokens_expected: u64,
-    pub prompt_tokens_high: u64,
+    /// Prompt tokens (low, expected, high) besides the company's name, which [`llm`] adds.
+    pub prompt_tokens: (u64, u64, u64),
     pub output_tokens_expected: u64,
-    pub max_output_tokens: u64,
-    pub calls_low: u64,
-    pub calls_high: u64,
+    pub max_output_tokens: u32,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -53,7 +51,8 @@ impl Quote {
     }
 }
 
-pub(crate) fn llm(toolkit: &Toolkit, agent: &str, shape: LlmShape) -> Quote {
+/// The quote for `shape` on `agent`'s route, for `input`'s company.
+pub(crate) fn llm(toolkit: &Toolkit, agent: &str, input: &AgentInput, shape: LlmShape) -> Quote {
     let route = match toolkit.router.pick(agent) {
         Ok(r) => r,
         Err(e) => {
@@ -65,44 +64,52 @@ pub(crate) fn llm(toolkit: &Toolkit, agent: &str, shape: LlmShape) -> Quote {
         tracing::warn!(agent, route = %route, "no price; LLM part of the estimate is 0");
         return Quote::default();
     };
+    let name = input.company().chars().count() as u64 / 4;
+    let (prompt_low, prompt_expected, prompt_high) = shape.prompt_tokens;
+    let (prompt_low, prompt_expected, prompt_high) = (
+        prompt_low + name,
+        prompt_expected + name,
+        prompt_high + name,
+    );
+    let max_output = u64::from(shape.max_output_tokens);
+    let (calls_low, calls_high) = (1, 2);
     let usage = |input: u64, output: u64| Usage {
         input_tokens: input,
         output_tokens: output,
         ..Usage::default()
     };
-    let low = price.cost(&usage(shape.prompt_tokens_low, shape.max_output_tokens / 4))
-        * shape.calls_low as f64;
-    let expected = price.cost(&usage(
-        shape.prompt_tokens_expected,
-        shape.output_tokens_expected,
-    )) * shape.calls_low as f64;
-    let high = price.cost(&usage(shape.prompt_tokens_high, shape.max_output_tokens))
-        * shape.calls_high as f64;
+    let low = price.cost(&usage(prompt_low, max_output / 4)) * calls_low as f64;
+    let expected =
+        price.cost(&usage(prompt_expected, shape.output_tokens_expected)) * calls_low as f64;
+    let high = price.cost(&usage(prompt_high, max_output)) * calls_high as f64;
     let tokens = |p: u64, o: u64, calls: u64| ((p + o) * calls) as f64;
     Quote {
         items: vec![QuoteItem {
             kind: QuoteKind::ModelTokens,
             provider: route.provider.clone(),
             what: route.model.clone(),
-            units_low: tokens(
-                shape.prompt_tokens_low,
-                shape.max_output_tokens / 4,
-                shape.calls_low,
-            ),
-            units_expected: tokens(
-                shape.prompt_tokens_expected,
-                shape.output_tokens_expected,
-                shape.calls_low,
-            ),
-            units_high: tokens(
-                shape.prompt_tokens_high,
-                shape.max_output_tokens,
-                shape.calls_high,
-            ),
+            units_low: tokens(prompt_low, max_output / 4, calls_low),
+            units_expected: tokens(prompt_expected, shape.output_tokens_expected, calls_low),
+            units_high: tokens(prompt_high, max_output, calls_high),
             low_nano_usd: nanos(low),
             expected_nano_usd: nanos(expected),
             high_nano_usd: nanos(high),
         }],
+    }
+}
+
+/// Expected prompt tokens of a prompt around the evidence pack: `head` plus the cached
+/// pack's own size scaled by `num / den` (its URLs recur in the schema's citation enums)
+/// when it is cached, else `typical`.
+pub(crate) fn pack_prompt(
+    input: &AgentInput,
+    head: u64,
+    (num, den): (u64, u64),
+    typical: u64,
+) -> u64 {
+    match input.cached.pack_tokens {
+        Some(pack) => head + pack * num / den,
+        None => typical,
     }
 }
 

@@ -7,58 +7,22 @@
 //! becomes null; the target's own domain is removed); a competitor, the positioning or an
 //! opportunity cites a URL of the pack or is the model's own knowledge, marked as such.
 
-use crate::agent::{AgentError, AgentInput, CostEstimate, SubAgent};
+use crate::agent::{AgentInput, CostEstimate, model_options, sub_agent};
 use crate::confidence::{self, IntelEvidence};
 use crate::estimate::{self, LlmShape};
 use crate::evidence::{self, EvidencePack};
-use crate::kit::AgentKit;
-use crate::prompts::{self, INTEL_VERSION, clip, fence};
+use crate::prompts::{self, clip, fence};
 use crate::research::target_header;
-use crate::schemas;
-use crate::spend::{Finish, RecordingChat, Spend};
+use crate::schemas::{self, text_of};
+use crate::spend::{ModelCall, Outcome, Run, Spend};
 use atl_domain::provenance::{Claim, Provenance};
 use atl_domain::records::{Competitor, IntelReport, ResearchBrief};
-use atl_domain::{AgentResult, SubAgentKind, domain_name};
-use atl_providers::llm::{ChatRequest, JsonSchemaFormat, Message, Role};
-use atl_providers::structured::chat_json_with;
+use atl_domain::{SubAgentKind, domain_name};
 use serde_json::Value;
 
-pub const PROMPT_VERSION: &str = INTEL_VERSION;
-const ROUTE: &str = "intel";
-
-#[derive(Debug, Clone)]
-pub struct IntelOptions {
-    pub max_tokens: u32,
-}
-
-impl Default for IntelOptions {
-    fn default() -> Self {
-        IntelOptions { max_tokens: 1_000 }
-    }
-}
-
-pub struct IntelAgent {
-    kit: AgentKit,
-    options: IntelOptions,
-}
-
-impl IntelAgent {
-    pub fn new(kit: AgentKit) -> Self {
-        Self::with_options(kit, IntelOptions::default())
-    }
-
-    pub fn with_options(kit: AgentKit, options: IntelOptions) -> Self {
-        IntelAgent { kit, options }
-    }
-}
-
-fn text_of(v: &Value, key: &str) -> Option<String> {
-    v.get(key)
-        .and_then(Value::as_str)
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(String::from)
-}
+model_options!(IntelOptions, 1_000);
+sub_agent!(IntelAgent, IntelOptions, SubAgentKind::Intel);
+const CALL: ModelCall = ModelCall::new("intel", "competitive_intel", prompts::intel_system);
 
 /// The parts of a research brief worth showing intel, as plain lines (the brief came
 /// from web pages, so it is fenced like them).
@@ -195,40 +159,23 @@ pub fn clean_intel(answer: &Value, pack: &EvidencePack, own_domain: Option<&str>
     report
 }
 
-#[async_trait::async_trait]
-impl SubAgent for IntelAgent {
-    fn kind(&self) -> SubAgentKind {
-        SubAgentKind::Intel
-    }
-
-    fn estimate(&self, input: &AgentInput) -> CostEstimate {
-        let name = input.company().chars().count() as u64 / 4;
+impl IntelAgent {
+    fn quote(&self, input: &AgentInput) -> CostEstimate {
         let page = (evidence::MAX_PAGE_CHARS / 4) as u64;
         // The pack is research's (cached): no search of its own.
-        estimate::llm(
-            &self.kit.toolkit,
-            ROUTE,
-            LlmShape {
-                prompt_tokens_low: 800 + name + 300,
-                // Expected figures as measured on sandbox campaigns (scripts/bench-cost.sh):
-                // the pack's results are shorter than research's, since intel gets
-                // research's brief instead of the page.
-                prompt_tokens_expected: match input.cached.pack_tokens {
-                    Some(pack) => 650 + name + pack * 17 / 10,
-                    None => 800 + name + 700 + page / 2,
-                },
-                prompt_tokens_high: 800 + name + 2_000 + page,
-                output_tokens_expected: 330,
-                max_output_tokens: u64::from(self.options.max_tokens),
-                calls_low: 1,
-                calls_high: 2,
-            },
-        )
-        .into_estimate()
+        // Expected figures as measured on sandbox campaigns (scripts/bench-cost.sh): the
+        // pack's results are shorter than research's, since intel gets research's brief
+        // instead of the page.
+        let expected = estimate::pack_prompt(input, 650, (17, 10), 800 + 700 + page / 2);
+        let shape = LlmShape {
+            prompt_tokens: (800 + 300, expected, 800 + 2_000 + page),
+            output_tokens_expected: 330,
+            max_output_tokens: self.options.max_tokens,
+        };
+        estimate::llm(&self.kit.toolkit, CALL.route, input, shape).into_estimate()
     }
 
-    async fn run(&self, input: &AgentInput) -> Result<AgentResult, AgentError> {
-        let spend = Spend::start(&input.meter);
+    async fn work(&self, input: &AgentInput, spend: &Spend) -> Run<IntelReport> {
         if input.company().is_empty() {
             return Err(spend.final_error("intel needs a company name"));
         }
@@ -236,37 +183,16 @@ impl SubAgent for IntelAgent {
         if research.is_none() {
             spend.warn("no research result: intel works from the evidence pack alone");
         }
-        let pack = evidence::pack_for(&self.kit, input, &spend)
+        let pack = evidence::pack_for(&self.kit, input, spend)
             .await
             .map_err(|e| spend.fail(e))?;
-        let today = self.kit.now().date();
-        let urls = pack.urls();
-        let request = ChatRequest {
-            system: Some(prompts::intel_system()),
-            messages: vec![Message::Text {
-                role: Role::User,
-                text: user_prompt(input, research.as_ref(), &pack, today),
-            }],
-            json_schema: Some(JsonSchemaFormat {
-                name: "competitive_intel".into(),
-                schema: schemas::intel(&urls),
-            }),
-            max_tokens: self.options.max_tokens,
-            ..ChatRequest::default()
-        };
-        let chat = RecordingChat {
-            router: &self.kit.toolkit.router,
-            agent: ROUTE,
-            spend: &spend,
-        };
-        let answer = chat_json_with::<Value, _>(&chat, request)
-            .await
-            .map_err(|e| spend.fail(e))?;
-        for r in &answer.value.repairs {
-            spend.warn(format!("the model's reply was repaired: {r}"));
-        }
+        let prompt = user_prompt(input, research.as_ref(), &pack, self.kit.now().date());
+        let schema = schemas::intel(&pack.urls());
+        let answer = CALL
+            .ask(&self.kit, spend, prompt, schema, self.options.max_tokens)
+            .await?;
         let own = input.registrable_domain();
-        let mut report = clean_intel(&answer.value.value, &pack, own.as_deref());
+        let mut report = clean_intel(&answer.value, &pack, own.as_deref());
         report.research_used = research.is_some();
         let evidence = IntelEvidence {
             distinct_sources: report.sources.len(),
@@ -279,15 +205,9 @@ impl SubAgent for IntelAgent {
             positioning_supported: report.positioning.as_ref().is_some_and(Claim::is_supported),
             has_opportunities: !report.differentiation_opportunities.is_empty(),
         };
-        Ok(Finish {
-            kind: SubAgentKind::Intel,
-            prompt_version: PROMPT_VERSION,
-            synthetic: self.kit.toolkit.synthetic,
-            sources: report.sources.clone(),
-            confidence: confidence::intel(&evidence),
-            main: (answer.provider, answer.model),
-        }
-        .into_result(&report, &spend))
+        let sources = report.sources.clone();
+        let confidence = confidence::intel(&evidence);
+        Ok(Outcome::new(report, sources, confidence, answer.main))
     }
 }
 

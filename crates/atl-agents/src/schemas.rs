@@ -11,6 +11,15 @@
 use atl_domain::records::SignalKind;
 use serde_json::{Value, json};
 
+/// A reply's string field, trimmed, when it says something.
+pub(crate) fn text_of(v: &Value, key: &str) -> Option<String> {
+    v.get(key)
+        .and_then(Value::as_str)
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(String::from)
+}
+
 fn nullable_string() -> Value {
     json!({"type": ["string", "null"]})
 }

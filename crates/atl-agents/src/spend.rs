@@ -8,13 +8,16 @@
 //! cost and marked `from_cache`.
 
 use crate::agent::{AgentError, SpendMeter};
+use crate::kit::AgentKit;
+use crate::prompts;
 use atl_domain::records::{self, CostPart, RunMeta};
-use atl_domain::{AgentResult, Money, SubAgentKind};
-use atl_providers::llm::{ChatRequest, ChatResponse};
+use atl_domain::{AgentResult, Artefact, Money, SubAgentKind};
+use atl_providers::llm::{ChatRequest, ChatResponse, JsonSchemaFormat, Message, Role};
 use atl_providers::router::{Route, Router};
-use atl_providers::structured::MeteredChat;
+use atl_providers::structured::{MeteredChat, chat_json_with};
 use atl_providers::{Metered, ProviderError, Usage};
 use serde::Serialize;
+use serde_json::Value;
 use std::sync::Mutex;
 use std::time::Instant;
 
@@ -144,25 +147,49 @@ impl Spend {
     }
 }
 
-/// The parts of a result that every agent fills the same way.
-pub(crate) struct Finish<'a> {
-    pub kind: SubAgentKind,
-    pub prompt_version: &'a str,
-    pub synthetic: bool,
+/// What one run made: its record, the sources it rests on, how far to trust it, the
+/// provider and model of its main call (`none` when the run made no model call) and the
+/// files it wrote.
+pub(crate) struct Outcome<R> {
+    pub record: R,
     pub sources: Vec<String>,
     pub confidence: f64,
-    /// Provider and model of the main call (`none` when the run made no model call).
     pub main: (String, String),
+    pub artefacts: Vec<Artefact>,
 }
 
-impl Finish<'_> {
+/// What an agent's own part of a run returns.
+pub(crate) type Run<R> = Result<Outcome<R>, AgentError>;
+
+impl<R: Serialize> Outcome<R> {
+    pub(crate) fn new(
+        record: R,
+        sources: Vec<String>,
+        confidence: f64,
+        main: (String, String),
+    ) -> Self {
+        Outcome {
+            record,
+            sources,
+            confidence,
+            main,
+            artefacts: Vec::new(),
+        }
+    }
+
     /// The record with the run's meta (prompt version, synthetic mark, cost breakdown,
     /// warnings), wrapped with the run's money, tokens and latency.
-    pub(crate) fn into_result<T: Serialize>(self, record: &T, spend: &Spend) -> AgentResult {
-        let data = records::encode(record, &spend.meta(self.prompt_version, self.synthetic));
+    pub(crate) fn into_result(
+        self,
+        kind: SubAgentKind,
+        synthetic: bool,
+        spend: &Spend,
+    ) -> AgentResult {
+        let meta = spend.meta(prompts::version(kind), synthetic);
+        let data = records::encode(&self.record, &meta);
         let (tokens_in, tokens_out) = spend.tokens();
         AgentResult {
-            kind: self.kind,
+            kind,
             data,
             sources: self.sources,
             confidence: self.confidence.clamp(0.0, 1.0),
@@ -172,19 +199,89 @@ impl Finish<'_> {
             model: self.main.1,
             tokens_in,
             tokens_out,
-            synthetic: self.synthetic,
-            artefacts: Vec::new(),
+            synthetic,
+            artefacts: self.artefacts,
         }
+    }
+}
+
+/// An agent's one structured question to the model: the route it asks on, the name of
+/// the reply's schema and the system prompt.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ModelCall {
+    pub route: &'static str,
+    schema_name: &'static str,
+    system: fn() -> String,
+}
+
+/// The model's reply as checked against the schema (and repaired where it could be), and
+/// the provider and model that gave it.
+pub(crate) struct Answer {
+    pub value: Value,
+    pub main: (String, String),
+}
+
+impl ModelCall {
+    pub(crate) const fn new(
+        route: &'static str,
+        schema_name: &'static str,
+        system: fn() -> String,
+    ) -> Self {
+        ModelCall {
+            route,
+            schema_name,
+            system,
+        }
+    }
+
+    /// Ask `user` on the route, the reply held to `schema` and `max_tokens`. Every answered
+    /// attempt is booked to `spend` and every repair made to the reply is a warning.
+    pub(crate) async fn ask(
+        &self,
+        kit: &AgentKit,
+        spend: &Spend,
+        user: String,
+        schema: Value,
+        max_tokens: u32,
+    ) -> Result<Answer, AgentError> {
+        let request = ChatRequest {
+            system: Some((self.system)()),
+            messages: vec![Message::Text {
+                role: Role::User,
+                text: user,
+            }],
+            json_schema: Some(JsonSchemaFormat {
+                name: self.schema_name.into(),
+                schema,
+            }),
+            max_tokens,
+            ..ChatRequest::default()
+        };
+        let chat = RecordingChat {
+            router: &kit.toolkit.router,
+            agent: self.route,
+            spend,
+        };
+        let answer = chat_json_with::<Value, _>(&chat, request)
+            .await
+            .map_err(|e| spend.fail(e))?;
+        for r in &answer.value.repairs {
+            spend.warn(format!("the model's reply was repaired: {r}"));
+        }
+        Ok(Answer {
+            value: answer.value.value,
+            main: (answer.provider, answer.model),
+        })
     }
 }
 
 /// The router bound to one agent's chain, recording every answered call (including the
 /// rejected attempts of a structured reply, which the structured helper would otherwise
 /// only log).
-pub(crate) struct RecordingChat<'a> {
-    pub router: &'a Router,
-    pub agent: &'a str,
-    pub spend: &'a Spend,
+struct RecordingChat<'a> {
+    router: &'a Router,
+    agent: &'a str,
+    spend: &'a Spend,
 }
 
 #[async_trait::async_trait]

@@ -23,18 +23,14 @@ mod email;
 mod lookups;
 mod person;
 
-use crate::agent::{AgentError, AgentInput, CostEstimate, QuoteKind, SubAgent};
+use crate::agent::{AgentError, AgentInput, CostEstimate, QuoteKind, sub_agent};
 use crate::confidence::{self, EnrichmentEvidence};
 use crate::estimate::{self, Quote};
-use crate::kit::AgentKit;
-use crate::prompts::ENRICHMENT_VERSION;
-use crate::spend::{Finish, Spend};
+use crate::spend::{Outcome, Run, Spend};
 use atl_domain::provenance::{Provenance, SourceKind};
 use atl_domain::records::{ContactOutcome, EmailStatus, EnrichmentRecord, Organization, Person};
-use atl_domain::{AgentResult, SubAgentKind, normalise_company};
+use atl_domain::{SubAgentKind, normalise_company};
 use atl_providers::toolkit::endpoint;
-
-pub const PROMPT_VERSION: &str = ENRICHMENT_VERSION;
 
 #[derive(Debug, Clone)]
 pub struct EnrichmentOptions {
@@ -56,20 +52,9 @@ impl Default for EnrichmentOptions {
     }
 }
 
-pub struct EnrichmentAgent {
-    kit: AgentKit,
-    options: EnrichmentOptions,
-}
+sub_agent!(EnrichmentAgent, EnrichmentOptions, SubAgentKind::Enrichment);
 
 impl EnrichmentAgent {
-    pub fn new(kit: AgentKit) -> Self {
-        Self::with_options(kit, EnrichmentOptions::default())
-    }
-
-    pub fn with_options(kit: AgentKit, options: EnrichmentOptions) -> Self {
-        EnrichmentAgent { kit, options }
-    }
-
     /// Step 2: settle the contact's e-mail.
     async fn settle_email(
         &self,
@@ -167,14 +152,12 @@ fn rank_executives(mut people: Vec<Person>, contact: Option<&Person>, max: usize
     people
 }
 
-#[async_trait::async_trait]
-impl SubAgent for EnrichmentAgent {
-    fn kind(&self) -> SubAgentKind {
-        SubAgentKind::Enrichment
-    }
-
-    fn estimate(&self, input: &AgentInput) -> CostEstimate {
+impl EnrichmentAgent {
+    fn quote(&self, input: &AgentInput) -> CostEstimate {
         let t = &self.kit.toolkit;
+        let credits = |provider, endpoint, units| {
+            estimate::lookups(t, QuoteKind::ContactCredits, provider, endpoint, units)
+        };
         let mut q = Quote::default();
         let has_contact = input.contact().is_some();
         let has_email = input
@@ -185,18 +168,14 @@ impl SubAgent for EnrichmentAgent {
             // One credit on a hit; about nine in ten listed people are found. A person
             // matched within the freshness window costs nothing.
             let expected = if input.cached.person { 0.0 } else { 0.9 };
-            q = q.add(estimate::lookups(
-                t,
-                QuoteKind::ContactCredits,
+            q = q.add(credits(
                 "apollo",
                 endpoint::PEOPLE_MATCH,
                 (0.0, expected, 1.0),
             ));
         }
         if t.apollo.is_some() && input.options.firmographics {
-            q = q.add(estimate::lookups(
-                t,
-                QuoteKind::ContactCredits,
+            q = q.add(credits(
                 "apollo",
                 endpoint::ORGANIZATION_ENRICH,
                 (0.0, 0.1, 1.0),
@@ -210,28 +189,19 @@ impl SubAgent for EnrichmentAgent {
             // guess is verified (0.88 × 0.17 ≈ 0.15) and a finder looks for the rest
             // (0.12 + 0.88 × 0.09 ≈ 0.2).
             let verify = if has_email { 0.35 } else { 0.15 };
-            q = q.add(estimate::lookups(
-                t,
-                QuoteKind::ContactCredits,
+            q = q.add(credits(
                 "hunter",
                 endpoint::EMAIL_VERIFIER,
                 (0.0, verify, 1.0),
             ));
             if !has_email {
-                q = q.add(estimate::lookups(
-                    t,
-                    QuoteKind::ContactCredits,
-                    "hunter",
-                    endpoint::EMAIL_FINDER,
-                    (0.0, 0.2, 1.0),
-                ));
+                q = q.add(credits("hunter", endpoint::EMAIL_FINDER, (0.0, 0.2, 1.0)));
             }
         }
         q.into_estimate()
     }
 
-    async fn run(&self, input: &AgentInput) -> Result<AgentResult, AgentError> {
-        let spend = Spend::start(&input.meter);
+    async fn work(&self, input: &AgentInput, spend: &Spend) -> Run<EnrichmentRecord> {
         let t = &self.kit.toolkit;
         let company = input.company();
         let domain = input.registrable_domain();
@@ -274,7 +244,7 @@ impl SubAgent for EnrichmentAgent {
                     industry_hint.as_deref(),
                 )
             };
-            match lookups::match_person(&self.kit, input, name, domain.as_deref(), &spend).await? {
+            match lookups::match_person(&self.kit, input, name, domain.as_deref(), spend).await? {
                 Some(m) if m.person.is_some() => {
                     let mut p = m.person.unwrap_or_else(as_given);
                     // The file's own address for the same person, when Apollo had none.
@@ -312,7 +282,7 @@ impl SubAgent for EnrichmentAgent {
             }
         }
         if let Some(c) = contact.as_mut() {
-            self.settle_email(input, c, domain.as_deref(), &spend)
+            self.settle_email(input, c, domain.as_deref(), spend)
                 .await?;
         }
 
@@ -320,8 +290,8 @@ impl SubAgent for EnrichmentAgent {
         let mut executives = Vec::new();
         if let Some(d) = &domain {
             executives = degrade(
-                lookups::executives(&self.kit, input, d, &spend).await,
-                &spend,
+                lookups::executives(&self.kit, input, d, spend).await,
+                spend,
                 "executives not looked up",
             )?
             .unwrap_or_default();
@@ -335,8 +305,8 @@ impl SubAgent for EnrichmentAgent {
             && input.options.firmographics
             && let Some(d) = &domain
             && let Some(org) = degrade(
-                lookups::organization(&self.kit, input, d, &spend).await,
-                &spend,
+                lookups::organization(&self.kit, input, d, spend).await,
+                spend,
                 "organization not looked up",
             )?
             .flatten()
@@ -363,15 +333,10 @@ impl SubAgent for EnrichmentAgent {
                 .is_some_and(|l| l.provenance.source != SourceKind::Input),
             organization_from_tool: record.organization.industry.is_some(),
         };
-        Ok(Finish {
-            kind: SubAgentKind::Enrichment,
-            prompt_version: PROMPT_VERSION,
-            synthetic: t.synthetic,
-            sources: record.sources.clone(),
-            confidence: confidence::enrichment(&evidence),
-            main: ("waterfall".into(), "none".into()),
-        }
-        .into_result(&record, &spend))
+        let sources = record.sources.clone();
+        let confidence = confidence::enrichment(&evidence);
+        let main = ("waterfall".into(), "none".into());
+        Ok(Outcome::new(record, sources, confidence, main))
     }
 }
 

@@ -15,59 +15,23 @@ mod greeting;
 
 pub use greeting::ensure_greeting;
 
-use crate::agent::{AgentError, AgentInput, CostEstimate, SubAgent};
+use crate::agent::{AgentError, AgentInput, CostEstimate, model_options, sub_agent};
 use crate::confidence::{self, VoiceEvidence};
 use crate::estimate::{self, LlmShape};
-use crate::kit::AgentKit;
 use crate::options::AudioMode;
-use crate::prompts::{self, VOICE_VERSION, clip, fence};
-use crate::schemas;
-use crate::spend::{Finish, RecordingChat, Spend};
+use crate::prompts::{self, clip, fence};
+use crate::schemas::{self, text_of};
+use crate::spend::{ModelCall, Outcome, Run, Spend};
 use atl_domain::records::{CallScript, ContactOutcome, EnrichmentRecord, Objection, ResearchBrief};
-use atl_domain::{AgentResult, Artefact, SubAgentKind};
-use atl_providers::llm::{ChatRequest, JsonSchemaFormat, Message, Role};
-use atl_providers::structured::chat_json_with;
+use atl_domain::{Artefact, SubAgentKind};
 use serde_json::Value;
-
-pub const PROMPT_VERSION: &str = VOICE_VERSION;
-const ROUTE: &str = "voice";
 
 /// A spoken script runs about this many characters.
 pub const TYPICAL_SCRIPT_CHARS: u64 = 650;
 
-#[derive(Debug, Clone)]
-pub struct VoiceOptions {
-    pub max_tokens: u32,
-}
-
-impl Default for VoiceOptions {
-    fn default() -> Self {
-        VoiceOptions { max_tokens: 800 }
-    }
-}
-
-pub struct VoiceAgent {
-    kit: AgentKit,
-    options: VoiceOptions,
-}
-
-impl VoiceAgent {
-    pub fn new(kit: AgentKit) -> Self {
-        Self::with_options(kit, VoiceOptions::default())
-    }
-
-    pub fn with_options(kit: AgentKit, options: VoiceOptions) -> Self {
-        VoiceAgent { kit, options }
-    }
-}
-
-fn s(v: &Value, key: &str) -> Option<String> {
-    v.get(key)
-        .and_then(Value::as_str)
-        .map(str::trim)
-        .filter(|x| !x.is_empty())
-        .map(String::from)
-}
+model_options!(VoiceOptions, 800);
+sub_agent!(VoiceAgent, VoiceOptions, SubAgentKind::Voice);
+const CALL: ModelCall = ModelCall::new("voice", "call_script", prompts::voice_system);
 
 /// The contact's name and title: enrichment's contact (the input's person as found or as
 /// given), else the input's; nobody when the input named no contact.
@@ -167,37 +131,23 @@ pub(crate) fn spoken_text(script: &CallScript) -> String {
     parts.join(" ")
 }
 
-#[async_trait::async_trait]
-impl SubAgent for VoiceAgent {
-    fn kind(&self) -> SubAgentKind {
-        SubAgentKind::Voice
-    }
-
-    fn estimate(&self, input: &AgentInput) -> CostEstimate {
+impl VoiceAgent {
+    fn quote(&self, input: &AgentInput) -> CostEstimate {
         let t = &self.kit.toolkit;
-        let name = input.company().chars().count() as u64 / 4;
-        let mut q = estimate::llm(
-            t,
-            ROUTE,
-            LlmShape {
-                prompt_tokens_low: 500 + name,
-                // Expected figures as measured on sandbox campaigns (scripts/bench-cost.sh).
-                prompt_tokens_expected: 750 + name,
-                prompt_tokens_high: 1_600 + name,
-                output_tokens_expected: 250,
-                max_output_tokens: u64::from(self.options.max_tokens),
-                calls_low: 1,
-                calls_high: 2,
-            },
-        );
+        let shape = LlmShape {
+            // Expected figures as measured on sandbox campaigns (scripts/bench-cost.sh).
+            prompt_tokens: (500, 750, 1_600),
+            output_tokens_expected: 250,
+            max_output_tokens: self.options.max_tokens,
+        };
+        let mut q = estimate::llm(t, CALL.route, input, shape);
         if input.options.audio == AudioMode::Eager {
             q = q.add(estimate::tts(t, (400, TYPICAL_SCRIPT_CHARS, 1_200)));
         }
         q.into_estimate()
     }
 
-    async fn run(&self, input: &AgentInput) -> Result<AgentResult, AgentError> {
-        let spend = Spend::start(&input.meter);
+    async fn work(&self, input: &AgentInput, spend: &Spend) -> Run<CallScript> {
         let t = &self.kit.toolkit;
         if input.company().is_empty() {
             return Err(spend.final_error("voice needs a company name"));
@@ -211,35 +161,21 @@ impl SubAgent for VoiceAgent {
         let facts = research.as_ref().map(research_facts);
         let urls = facts.as_ref().map(|f| f.1.clone()).unwrap_or_default();
         let (name, title) = contact(input, enrichment.as_ref());
-        let request = ChatRequest {
-            system: Some(prompts::voice_system()),
-            messages: vec![Message::Text {
-                role: Role::User,
-                text: user_prompt(input, name.as_deref(), title.as_deref(), facts.as_ref()),
-            }],
-            json_schema: Some(JsonSchemaFormat {
-                name: "call_script".into(),
-                schema: schemas::voice(&urls),
-            }),
-            max_tokens: self.options.max_tokens,
-            ..ChatRequest::default()
-        };
-        let chat = RecordingChat {
-            router: &t.router,
-            agent: ROUTE,
-            spend: &spend,
-        };
-        let answer = chat_json_with::<Value, _>(&chat, request)
-            .await
-            .map_err(|e| spend.fail(e))?;
-        for r in &answer.value.repairs {
-            spend.warn(format!("the model's reply was repaired: {r}"));
-        }
-        let a = &answer.value.value;
-        let reason_source = s(a, "reason_source").filter(|u| urls.contains(u));
+        let prompt = user_prompt(input, name.as_deref(), title.as_deref(), facts.as_ref());
+        let answer = CALL
+            .ask(
+                &self.kit,
+                spend,
+                prompt,
+                schemas::voice(&urls),
+                self.options.max_tokens,
+            )
+            .await?;
+        let a = &answer.value;
+        let reason_source = text_of(a, "reason_source").filter(|u| urls.contains(u));
         let mut script = CallScript {
-            opener: ensure_greeting(&s(a, "opener").unwrap_or_default(), name.as_deref()),
-            reason: s(a, "reason").unwrap_or_default(),
+            opener: ensure_greeting(&text_of(a, "opener").unwrap_or_default(), name.as_deref()),
+            reason: text_of(a, "reason").unwrap_or_default(),
             reason_source: reason_source.clone(),
             questions: a
                 .get("questions")
@@ -260,12 +196,12 @@ impl SubAgent for VoiceAgent {
                 .flatten()
                 .filter_map(|o| {
                     Some(Objection {
-                        objection: s(o, "objection")?,
-                        response: s(o, "response")?,
+                        objection: text_of(o, "objection")?,
+                        response: text_of(o, "response")?,
                     })
                 })
                 .collect(),
-            close: s(a, "close").unwrap_or_default(),
+            close: text_of(a, "close").unwrap_or_default(),
             generic,
             greeting_name: name
                 .as_deref()
@@ -314,17 +250,10 @@ impl SubAgent for VoiceAgent {
             contact_name_known: name.is_some(),
         };
         let sources: Vec<String> = reason_source.into_iter().collect();
-        let mut result = Finish {
-            kind: SubAgentKind::Voice,
-            prompt_version: PROMPT_VERSION,
-            synthetic: t.synthetic,
-            sources,
-            confidence: confidence::voice(&evidence),
-            main: (answer.provider, answer.model),
-        }
-        .into_result(&script, &spend);
-        result.artefacts.extend(artefact);
-        Ok(result)
+        let confidence = confidence::voice(&evidence);
+        let mut outcome = Outcome::new(script, sources, confidence, answer.main);
+        outcome.artefacts.extend(artefact);
+        Ok(outcome)
     }
 }
 
