@@ -100,15 +100,24 @@ fn staff(env: &Env, n: usize) -> Vec<AgentInput> {
         .collect()
 }
 
+/// Enrichment run for `n` of the staff at once (so the batcher shares bulk calls), with
+/// each input and its record.
+async fn staff_records(env: &Env, n: usize) -> Vec<(AgentInput, EnrichmentRecord)> {
+    let agent = EnrichmentAgent::new(env.kit.clone());
+    let inputs = staff(env, n);
+    let results = futures::future::join_all(inputs.iter().map(|i| agent.run(i))).await;
+    inputs
+        .into_iter()
+        .zip(results)
+        .map(|(input, r)| (input, record::<EnrichmentRecord>(&r.expect("runs")).record))
+        .collect()
+}
+
 #[tokio::test]
 async fn moved_people_are_reported_not_adopted_and_misses_stay_unverified() {
     let env = Env::healthy().await;
-    let agent = EnrichmentAgent::new(env.kit.clone());
-    let inputs = staff(&env, 60);
-    let results = futures::future::join_all(inputs.iter().map(|i| agent.run(i))).await;
     let (mut found, mut moved, mut unverified) = (0, 0, 0);
-    for (input, r) in inputs.iter().zip(results) {
-        let rec = record::<EnrichmentRecord>(&r.expect("runs")).record;
+    for (input, rec) in staff_records(&env, 60).await {
         let c = rec
             .contact
             .expect("the input's person is always the contact");
@@ -145,34 +154,16 @@ async fn moved_people_are_reported_not_adopted_and_misses_stay_unverified() {
         "found {found}, moved {moved}, unverified {unverified}"
     );
     // Sixty people cost a handful of bulk calls, not sixty.
-    let matches = env
-        .stats()
-        .provider("apollo")
-        .endpoints
-        .get("/api/v1/people/bulk_match")
-        .copied()
-        .unwrap_or(0);
+    let matches = env.endpoint_requests("apollo", "/api/v1/people/bulk_match");
     assert!(matches <= 12, "{matches} bulk calls for 60 people");
-    assert_eq!(
-        env.stats()
-            .provider("apollo")
-            .endpoints
-            .get("/api/v1/people/match")
-            .copied()
-            .unwrap_or(0),
-        0
-    );
+    assert_eq!(env.endpoint_requests("apollo", "/api/v1/people/match"), 0);
 }
 
 #[tokio::test]
 async fn guessed_addresses_are_verified_and_a_bounce_is_never_upgraded() {
     let env = Env::healthy().await;
-    let agent = EnrichmentAgent::new(env.kit.clone());
-    let inputs = staff(&env, 80);
-    let results = futures::future::join_all(inputs.iter().map(|i| agent.run(i))).await;
     let mut seen = std::collections::HashSet::new();
-    for r in results {
-        let rec = record::<EnrichmentRecord>(&r.expect("runs")).record;
+    for (_, rec) in staff_records(&env, 80).await {
         let Some(e) = rec.contact.and_then(|c| c.email) else {
             continue;
         };

@@ -5,13 +5,11 @@ use atl_providers::toolkit::ToolkitOptions;
 
 #[tokio::test]
 async fn a_rate_limited_route_is_a_snooze_and_the_money_spent_is_carried() {
-    let mut config = SandboxConfig::default();
-    config.chat.faults.rate_limit = atl_sandbox::Trigger {
-        every_nth: 1,
-        ..Default::default()
-    };
-    config.chat.faults.retry_after_secs = 1;
-    let env = Env::new(config).await;
+    let env = Env::faulty(|c| {
+        c.chat.faults.rate_limit = every(1);
+        c.chat.faults.retry_after_secs = 1;
+    })
+    .await;
     let err = ResearchAgent::new(env.kit.clone())
         .run(&env.input("Acme Analytics", Some("acme-analytics.com")))
         .await
@@ -82,13 +80,6 @@ async fn estimates_follow_the_input() {
         enrichment.estimate(&with_contact).expected_nano_usd > 0,
         "a contact to match costs credits"
     );
-}
-
-fn every(n: u64) -> atl_sandbox::Trigger {
-    atl_sandbox::Trigger {
-        every_nth: n,
-        ..Default::default()
-    }
 }
 
 #[tokio::test]
@@ -163,18 +154,9 @@ async fn a_route_whose_replies_never_fit_fails_over_to_the_next() {
     );
 }
 
-#[tokio::test]
-async fn an_enrichment_retry_after_a_failed_lookup_does_not_buy_the_match_again() {
-    // Hunter is failing (5xx): the run fails after Apollo's match was bought. The match is
-    // in the evidence cache, so the retry costs no Apollo credit.
-    let mut config = SandboxConfig::default();
-    config.hunter.faults.server_error = every(1);
-    let env = Env::new(config).await;
-    let agent = atl_agents::EnrichmentAgent::new(env.kit.clone());
-    // The first of these people whose address needs Hunter (a guess, or the file's own):
-    // that run fails on the exhausted plan after its match was bought.
-    let mut failed = None;
-    for (i, name) in [
+/// The first `n` of eight Initech people, each with the file's own address.
+fn initech_people(env: &Env, n: usize) -> Vec<AgentInput> {
+    [
         "Ben Quinn",
         "Ana Park",
         "Dev Rossi",
@@ -185,8 +167,9 @@ async fn an_enrichment_retry_after_a_failed_lookup_does_not_buy_the_match_again(
         "Ivo Weiss",
     ]
     .iter()
+    .take(n)
     .enumerate()
-    {
+    .map(|(i, name)| {
         let mut input = env.input("Initech Systems", Some("initech.com"));
         input.target_id = i as i64;
         input.contact_name = Some((*name).into());
@@ -194,6 +177,21 @@ async fn an_enrichment_retry_after_a_failed_lookup_does_not_buy_the_match_again(
             "{}@initech.example",
             name.to_lowercase().replace(' ', ".")
         ));
+        input
+    })
+    .collect()
+}
+
+#[tokio::test]
+async fn an_enrichment_retry_after_a_failed_lookup_does_not_buy_the_match_again() {
+    // Hunter is failing (5xx): the run fails after Apollo's match was bought. The match is
+    // in the evidence cache, so the retry costs no Apollo credit.
+    let env = Env::faulty(|c| c.hunter.faults.server_error = every(1)).await;
+    let agent = atl_agents::EnrichmentAgent::new(env.kit.clone());
+    // The first of these people whose address needs Hunter (a guess, or the file's own):
+    // that run fails on the exhausted plan after its match was bought.
+    let mut failed = None;
+    for input in initech_people(&env, 8) {
         if let Err(e) = agent.run(&input).await {
             assert_eq!(e.kind, FailureKind::Transient, "{e:?}");
             assert!(e.spent_nano_usd > 0, "the match was paid for: {e:?}");
@@ -203,22 +201,10 @@ async fn an_enrichment_retry_after_a_failed_lookup_does_not_buy_the_match_again(
     }
     let input = failed.expect("someone's address goes to Hunter");
     // Hunter is back.
-    let before = env
-        .stats()
-        .provider("apollo")
-        .endpoints
-        .get("/api/v1/people/bulk_match")
-        .copied()
-        .unwrap_or(0);
+    let before = env.endpoint_requests("apollo", "/api/v1/people/bulk_match");
     env.sandbox.set_config(SandboxConfig::default());
     let retry = agent.run(&input).await.expect("the retry completes");
-    let after = env
-        .stats()
-        .provider("apollo")
-        .endpoints
-        .get("/api/v1/people/bulk_match")
-        .copied()
-        .unwrap_or(0);
+    let after = env.endpoint_requests("apollo", "/api/v1/people/bulk_match");
     assert_eq!(after, before, "the retry read the match from the cache");
     assert!(
         retry.data["cost_breakdown"]
@@ -232,29 +218,10 @@ async fn an_enrichment_retry_after_a_failed_lookup_does_not_buy_the_match_again(
 
 #[tokio::test]
 async fn an_exhausted_verifier_plan_keeps_the_record_the_match_bought() {
-    let mut config = SandboxConfig::default();
-    config.hunter.faults.quota_exhausted = every(1);
-    let env = Env::new(config).await;
+    let env = Env::faulty(|c| c.hunter.faults.quota_exhausted = every(1)).await;
     let agent = atl_agents::EnrichmentAgent::new(env.kit.clone());
     let mut kept = 0;
-    for (i, name) in [
-        "Ben Quinn",
-        "Ana Park",
-        "Dev Rossi",
-        "Eli Silva",
-        "Fay Tanaka",
-        "Gus Ueda",
-    ]
-    .iter()
-    .enumerate()
-    {
-        let mut input = env.input("Initech Systems", Some("initech.com"));
-        input.target_id = i as i64;
-        input.contact_name = Some((*name).into());
-        input.contact_email = Some(format!(
-            "{}@initech.example",
-            name.to_lowercase().replace(' ', ".")
-        ));
+    for input in initech_people(&env, 6) {
         let r = agent
             .run(&input)
             .await

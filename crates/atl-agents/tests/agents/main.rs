@@ -73,6 +73,13 @@ impl Env {
         }
     }
 
+    /// An env over a sandbox whose default config `faults` changes (one fault on).
+    pub async fn faulty(faults: impl FnOnce(&mut SandboxConfig)) -> Env {
+        let mut config = SandboxConfig::default();
+        faults(&mut config);
+        Env::new(config).await
+    }
+
     pub async fn healthy() -> Env {
         Env::new(SandboxConfig::default()).await
     }
@@ -92,6 +99,16 @@ impl Env {
     /// Requests the sandbox saw for one provider.
     pub fn requests(&self, provider: &str) -> u64 {
         self.stats().provider(provider).requests
+    }
+
+    /// Requests the sandbox saw for one provider's endpoint (`/api/v1/people/match`).
+    pub fn endpoint_requests(&self, provider: &str, path: &str) -> u64 {
+        self.stats()
+            .provider(provider)
+            .endpoints
+            .get(path)
+            .copied()
+            .unwrap_or(0)
     }
 
     pub fn input(&self, company: &str, domain: Option<&str>) -> AgentInput {
@@ -116,6 +133,14 @@ impl Env {
             .run(input)
             .await
             .unwrap_or_else(|e| panic!("{:?} failed: {e:?}", agent.kind()))
+    }
+}
+
+/// A sandbox fault that strikes every `n`th request.
+pub fn every(n: u64) -> atl_sandbox::Trigger {
+    atl_sandbox::Trigger {
+        every_nth: n,
+        ..Default::default()
     }
 }
 

@@ -50,12 +50,7 @@ async fn every_research_claim_has_a_source_or_says_model_knowledge() {
 
 #[tokio::test]
 async fn an_answer_that_cites_nothing_is_not_credited_with_the_pages_read() {
-    let mut config = SandboxConfig::default();
-    config.chat.faults.uncited = atl_sandbox::Trigger {
-        every_nth: 1,
-        ..Default::default()
-    };
-    let env = Env::new(config).await;
+    let env = Env::faulty(|c| c.chat.faults.uncited = every(1)).await;
     let input = env.input("Acme Analytics", Some("acme-analytics.com"));
     let uncited = env.run(&ResearchAgent::new(env.kit.clone()), &input).await;
     let brief = record::<ResearchBrief>(&uncited).record;

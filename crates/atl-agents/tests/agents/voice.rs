@@ -84,12 +84,7 @@ async fn eager_audio_is_written_under_the_attempts_name_and_cut_audio_is_refused
     assert!(audio.seconds > 1.0);
     assert_eq!(audio.tts_provider, "cartesia");
 
-    let mut config = SandboxConfig::default();
-    config.cartesia.faults.truncated_audio = atl_sandbox::Trigger {
-        every_nth: 1,
-        ..Default::default()
-    };
-    let cut = Env::new(config).await;
+    let cut = Env::faulty(|c| c.cartesia.faults.truncated_audio = every(1)).await;
     let mut input = cut.input("Globex Logistics", None);
     input.options.audio = AudioMode::Eager;
     let err = VoiceAgent::new(cut.kit.clone())
@@ -109,12 +104,7 @@ async fn eager_audio_is_written_under_the_attempts_name_and_cut_audio_is_refused
 
 #[tokio::test]
 async fn a_model_that_names_another_person_never_gets_that_name_into_the_greeting() {
-    let mut config = SandboxConfig::default();
-    config.chat.faults.other_person = atl_sandbox::Trigger {
-        every_nth: 1,
-        ..Default::default()
-    };
-    let env = Env::new(config).await;
+    let env = Env::faulty(|c| c.chat.faults.other_person = every(1)).await;
     // With a contact, the greeting is the contact's; without one, nobody's.
     let mut with_contact = env.input("Walmart", Some("walmart.com"));
     with_contact.contact_name = Some("C. Douglas McMillon".into());
