@@ -70,6 +70,17 @@ impl Spend {
         self.record_usage(&m.provider, &m.model, &m.usage, m.cost_usd);
     }
 
+    /// A provider call's answer with its cost counted, or its failure as the run's error
+    /// (carrying what was spent so far).
+    pub(crate) fn paid<T>(
+        &self,
+        r: Result<Metered<T>, ProviderError>,
+    ) -> Result<Metered<T>, AgentError> {
+        let m = r.map_err(|e| self.fail(e))?;
+        self.record(&m);
+        Ok(m)
+    }
+
     /// Count one call from its parts (a share of a batched call, say).
     pub(crate) fn record_usage(
         &self,

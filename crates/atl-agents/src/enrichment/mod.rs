@@ -31,6 +31,7 @@ use atl_domain::provenance::{Provenance, SourceKind};
 use atl_domain::records::{ContactOutcome, EmailStatus, EnrichmentRecord, Organization, Person};
 use atl_domain::{SubAgentKind, normalise_company};
 use atl_providers::toolkit::endpoint;
+use lookups::Lookups;
 
 #[derive(Debug, Clone)]
 pub struct EnrichmentOptions {
@@ -58,11 +59,11 @@ impl EnrichmentAgent {
     /// Step 2: settle the contact's e-mail.
     async fn settle_email(
         &self,
-        input: &AgentInput,
+        look: Lookups<'_>,
         contact: &mut Person,
         domain: Option<&str>,
-        spend: &Spend,
     ) -> Result<(), AgentError> {
+        let spend = look.spend;
         let held = contact.email.as_ref().map(|e| e.status);
         match held {
             Some(status) if self.options.verify_email && email::needs_verification(status) => {
@@ -71,12 +72,8 @@ impl EnrichmentAgent {
                     .as_ref()
                     .map(|e| e.address.clone())
                     .unwrap_or_default();
-                if let Some(v) = degrade(
-                    lookups::verify(&self.kit, input, &address, spend).await,
-                    spend,
-                    "e-mail not verified",
-                )?
-                .flatten()
+                if let Some(v) =
+                    degrade(look.verify(&address).await, spend, "e-mail not verified")?.flatten()
                     && let Some(e) = contact.email.as_mut()
                 {
                     e.status = email::combine(e.status, v.status);
@@ -108,7 +105,7 @@ impl EnrichmentAgent {
                         .unwrap_or(&first)
                         .to_string();
                     contact.email = degrade(
-                        lookups::find(&self.kit, input, d, &first, &last, spend).await,
+                        look.find(d, &first, &last).await,
                         spend,
                         "no address looked up",
                     )?
@@ -203,6 +200,11 @@ impl EnrichmentAgent {
 
     async fn work(&self, input: &AgentInput, spend: &Spend) -> Run<EnrichmentRecord> {
         let t = &self.kit.toolkit;
+        let look = Lookups {
+            kit: &self.kit,
+            input,
+            spend,
+        };
         let company = input.company();
         let domain = input.registrable_domain();
         if company.is_empty() && domain.is_none() {
@@ -244,7 +246,7 @@ impl EnrichmentAgent {
                     industry_hint.as_deref(),
                 )
             };
-            match lookups::match_person(&self.kit, input, name, domain.as_deref(), spend).await? {
+            match look.match_person(name, domain.as_deref()).await? {
                 Some(m) if m.person.is_some() => {
                     let mut p = m.person.unwrap_or_else(as_given);
                     // The file's own address for the same person, when Apollo had none.
@@ -282,19 +284,14 @@ impl EnrichmentAgent {
             }
         }
         if let Some(c) = contact.as_mut() {
-            self.settle_email(input, c, domain.as_deref(), spend)
-                .await?;
+            self.settle_email(look, c, domain.as_deref()).await?;
         }
 
         // Step 3: executives.
         let mut executives = Vec::new();
         if let Some(d) = &domain {
-            executives = degrade(
-                lookups::executives(&self.kit, input, d, spend).await,
-                spend,
-                "executives not looked up",
-            )?
-            .unwrap_or_default();
+            executives = degrade(look.executives(d).await, spend, "executives not looked up")?
+                .unwrap_or_default();
         } else {
             spend.warn("no domain known: executives not looked up");
         }
@@ -305,7 +302,7 @@ impl EnrichmentAgent {
             && input.options.firmographics
             && let Some(d) = &domain
             && let Some(org) = degrade(
-                lookups::organization(&self.kit, input, d, spend).await,
+                look.organization(d).await,
                 spend,
                 "organization not looked up",
             )?
