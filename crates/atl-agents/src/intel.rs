@@ -220,14 +220,12 @@ mod tests {
     #[test]
     fn competitor_domains_are_cleaned_and_citations_checked() {
         let pack = EvidencePack {
-            hits: vec![crate::evidence::Hit {
-                url: "https://news.example/rivals".into(),
-                title: "Acme vs Rival".into(),
-                snippet: "s".into(),
-                date: None,
-                own_site: false,
-                observed_at: "2026-12-01T00:00:00Z".into(),
-            }],
+            hits: vec![crate::evidence::Hit::found(
+                "https://news.example/rivals",
+                "Acme vs Rival",
+                None,
+                "2026-12-01T00:00:00Z",
+            )],
             ..EvidencePack::default()
         };
         let a = json!({

@@ -46,6 +46,34 @@ pub struct Hit {
     pub observed_at: String,
 }
 
+#[cfg(test)]
+impl Page {
+    /// A page read at `observed_at`.
+    pub(crate) fn read(url: &str, title: &str, text: &str, observed_at: &str) -> Page {
+        Page {
+            url: url.into(),
+            title: title.into(),
+            text: text.into(),
+            observed_at: observed_at.into(),
+        }
+    }
+}
+
+#[cfg(test)]
+impl Hit {
+    /// A search result off the company's own site, found at `observed_at`.
+    pub(crate) fn found(url: &str, title: &str, date: Option<&str>, observed_at: &str) -> Hit {
+        Hit {
+            url: url.into(),
+            title: title.into(),
+            snippet: "s".into(),
+            date: date.map(String::from),
+            own_site: false,
+            observed_at: observed_at.into(),
+        }
+    }
+}
+
 /// The pack for one company.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct EvidencePack {
@@ -345,20 +373,18 @@ mod tests {
     #[test]
     fn provenance_of_pack_urls() {
         let pack = EvidencePack {
-            site: Some(Page {
-                url: "https://acme.example/".into(),
-                title: "Acme".into(),
-                text: "We make anvils".into(),
-                observed_at: "2026-12-01T00:00:00Z".into(),
-            }),
-            hits: vec![Hit {
-                url: "https://news.example/a".into(),
-                title: "Acme raises".into(),
-                snippet: "s".into(),
-                date: Some("2026-11-02".into()),
-                own_site: false,
-                observed_at: "2026-12-01T00:00:00Z".into(),
-            }],
+            site: Some(Page::read(
+                "https://acme.example/",
+                "Acme",
+                "We make anvils",
+                "2026-12-01T00:00:00Z",
+            )),
+            hits: vec![Hit::found(
+                "https://news.example/a",
+                "Acme raises",
+                Some("2026-11-02"),
+                "2026-12-01T00:00:00Z",
+            )],
             ..EvidencePack::default()
         };
         assert_eq!(

@@ -66,6 +66,55 @@ fn valid_date(d: Option<String>) -> Option<String> {
         .map(|d| d.chars().take(10).collect())
 }
 
+/// An item of the answer's news or signals that cites a URL of the pack: that URL as the
+/// pack has it, its page's source, and the item's date — the search engine's when it gave
+/// one (evidence beats the model's reading), else the model's — when it is a date.
+struct Cited<'a> {
+    item: &'a Value,
+    url: String,
+    source: SourceKind,
+    date: Option<String>,
+}
+
+/// The items of the answer's list `key` that have a `label` field, each with its label and
+/// its evidence when the URL it cites was read in this run, else the warning
+/// `dropped(label, url)`.
+fn cited<'a>(
+    answer: &'a Value,
+    (key, label): (&str, &str),
+    pack: &EvidencePack,
+    dropped: impl Fn(&str, &str) -> String,
+) -> Vec<(String, Result<Cited<'a>, String>)> {
+    let items = answer
+        .get(key)
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten();
+    items
+        .filter_map(|item| {
+            let name = text(item, label)?;
+            let url = text(item, "url").unwrap_or_default();
+            let Some(p) = pack.provenance_of(&url) else {
+                let warning = dropped(&name, &url);
+                return Some((name, Err(warning)));
+            };
+            let engine_date = pack.hit(&url).and_then(|h| h.date.clone());
+            let cited = Cited {
+                item,
+                date: valid_date(engine_date.or_else(|| text(item, "date"))),
+                url: p.evidence_url.unwrap_or(url),
+                source: p.source,
+            };
+            Some((name, Ok(cited)))
+        })
+        .collect()
+}
+
+/// The item when it is kept; else its warning is added and `None` returned.
+fn kept<T>(item: Result<T, String>, warnings: &mut Vec<String>) -> Option<T> {
+    item.map_err(|w| warnings.push(w)).ok()
+}
+
 pub fn clean_brief(
     answer: &Value,
     pack: &EvidencePack,
@@ -94,57 +143,34 @@ pub fn clean_brief(
         ));
     }
 
-    for item in answer
-        .get("recent_news")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-    {
-        let Some(title) = text(item, "title") else {
+    let dropped =
+        |_: &str, url: &str| format!("news item dropped: {url:?} was not read in this run");
+    for (title, c) in cited(answer, ("recent_news", "title"), pack, dropped) {
+        let Some(c) = kept(c, &mut warnings) else {
             continue;
         };
-        let url = text(item, "url").unwrap_or_default();
-        let Some(p) = pack.provenance_of(&url) else {
-            warnings.push(format!(
-                "news item dropped: {url:?} was not read in this run"
-            ));
-            continue;
-        };
-        let engine_date = pack.hit(&url).and_then(|h| h.date.clone());
-        let date = valid_date(engine_date.or_else(|| text(item, "date")));
-        let stale = !is_fresh(date.as_deref(), today, max_age_days);
+        let stale = !is_fresh(c.date.as_deref(), today, max_age_days);
         brief.recent_news.push(NewsItem {
             title,
-            date,
-            url: p.evidence_url.unwrap_or(url),
-            summary: text(item, "summary"),
-            source: p.source,
+            date: c.date,
+            url: c.url,
+            summary: text(c.item, "summary"),
+            source: c.source,
             stale,
         });
     }
 
-    for item in answer
-        .get("signals")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-    {
-        let Some(body) = text(item, "text") else {
+    let dropped =
+        |body: &str, _: &str| format!("signal dropped (no source read in this run): {body}");
+    for (body, c) in cited(answer, ("signals", "text"), pack, dropped) {
+        let Some(c) = kept(c, &mut warnings) else {
             continue;
         };
-        let url = text(item, "url").unwrap_or_default();
-        let Some(p) = pack.provenance_of(&url) else {
-            warnings.push(format!(
-                "signal dropped (no source read in this run): {body}"
-            ));
-            continue;
-        };
-        let engine_date = pack.hit(&url).and_then(|h| h.date.clone());
-        let Some(date) = valid_date(engine_date.or_else(|| text(item, "date"))) else {
+        let Some(date) = c.date else {
             warnings.push(format!("signal dropped (undated): {body}"));
             continue;
         };
-        let kind = text(item, "kind")
+        let kind = text(c.item, "kind")
             .as_deref()
             .and_then(SignalKind::parse)
             .unwrap_or(SignalKind::Other);
@@ -153,8 +179,8 @@ pub fn clean_brief(
             stale: !is_fresh(Some(&date), today, max_age_days),
             text: body,
             date,
-            url: p.evidence_url.unwrap_or(url),
-            source: p.source,
+            url: c.url,
+            source: c.source,
         });
     }
 
@@ -184,29 +210,25 @@ mod tests {
 
     fn pack() -> EvidencePack {
         EvidencePack {
-            site: Some(Page {
-                url: "https://acme.example/".into(),
-                title: "Acme".into(),
-                text: "Acme makes anvils.".into(),
-                observed_at: "2026-12-01T08:00:00Z".into(),
-            }),
+            site: Some(Page::read(
+                "https://acme.example/",
+                "Acme",
+                "Acme makes anvils.",
+                "2026-12-01T08:00:00Z",
+            )),
             hits: vec![
-                Hit {
-                    url: "https://news.example/fresh".into(),
-                    title: "Acme raises $40M".into(),
-                    snippet: "s".into(),
-                    date: Some("2026-10-01".into()),
-                    own_site: false,
-                    observed_at: "2026-12-01T08:00:00Z".into(),
-                },
-                Hit {
-                    url: "https://news.example/old".into(),
-                    title: "Acme opens plant".into(),
-                    snippet: "s".into(),
-                    date: Some("2023-01-05".into()),
-                    own_site: false,
-                    observed_at: "2026-12-01T08:00:00Z".into(),
-                },
+                Hit::found(
+                    "https://news.example/fresh",
+                    "Acme raises $40M",
+                    Some("2026-10-01"),
+                    "2026-12-01T08:00:00Z",
+                ),
+                Hit::found(
+                    "https://news.example/old",
+                    "Acme opens plant",
+                    Some("2023-01-05"),
+                    "2026-12-01T08:00:00Z",
+                ),
             ],
             ..EvidencePack::default()
         }
