@@ -215,38 +215,29 @@ impl<'r> Cells<'r> {
             return Ok(None);
         };
         let limit = cap(CapKind::PersonName).limit;
+        // The name's columns go to extra, with a warning saying why.
+        let mut set_aside = |why: String| {
+            for &(field, i) in sources.iter().flatten() {
+                row.set_aside[field.index()] = Some(i);
+            }
+            row.warnings
+                .push(self.issue(column, &name, why, Severity::Warning));
+            Ok(None)
+        };
         if let Some(len) = over(&name, limit) {
             // First and last name, each under the cap, joined over it.
-            for &(field, i) in sources.iter().flatten() {
-                row.set_aside[field.index()] = Some(i);
-            }
-            row.warnings.push(self.issue(
-                column,
-                &name,
-                format!(
-                    "the person name is {} characters long, over the {}-character limit; \
-                     kept in extra",
-                    thousands(len as u64),
-                    thousands(limit as u64)
-                ),
-                Severity::Warning,
+            return set_aside(format!(
+                "the person name is {} characters long, over the {}-character limit; \
+                 kept in extra",
+                thousands(len as u64),
+                thousands(limit as u64)
             ));
-            return Ok(None);
         }
         if is_lost(&name) {
-            for &(field, i) in sources.iter().flatten() {
-                row.set_aside[field.index()] = Some(i);
-            }
-            row.warnings.push(self.issue(
-                column,
-                &name,
-                format!(
-                    "the contact name was lost to '?' or '\u{FFFD}' characters; kept in extra; \
-                     {REEXPORT_ADVICE}"
-                ),
-                Severity::Warning,
+            return set_aside(format!(
+                "the contact name was lost to '?' or '\u{FFFD}' characters; kept in extra; \
+                 {REEXPORT_ADVICE}"
             ));
-            return Ok(None);
         }
         match people(&name) {
             People::One => Ok(Some(name)),
@@ -291,38 +282,35 @@ impl<'r> Cells<'r> {
         key
     }
 
-    pub(crate) fn email(&self, row: &mut RowState) -> Result<Option<String>, RowIssue> {
-        let Some((v, i)) = self.capped(Field::ContactEmail, row)? else {
+    /// The field's value as `normalise` reads it; a value it cannot read is set aside for
+    /// `extra` with a warning saying `why`.
+    fn normalised<T>(
+        &self,
+        field: Field,
+        row: &mut RowState,
+        why: &str,
+        normalise: impl FnOnce(&str) -> Option<T>,
+    ) -> Result<Option<T>, RowIssue> {
+        let Some((v, i)) = self.capped(field, row)? else {
             return Ok(None);
         };
-        if is_valid_email(&v) {
-            return Ok(Some(v.into_owned()));
+        let out = normalise(&v);
+        if out.is_none() {
+            self.invalid(field, i, &v, why, row);
         }
-        self.invalid(
-            Field::ContactEmail,
-            i,
-            &v,
-            "not a valid e-mail address; kept in extra",
-            row,
-        );
-        Ok(None)
+        Ok(out)
+    }
+
+    pub(crate) fn email(&self, row: &mut RowState) -> Result<Option<String>, RowIssue> {
+        let why = "not a valid e-mail address; kept in extra";
+        self.normalised(Field::ContactEmail, row, why, |v| {
+            is_valid_email(v).then(|| v.to_string())
+        })
     }
 
     pub(crate) fn linkedin(&self, row: &mut RowState) -> Result<Option<String>, RowIssue> {
-        let Some((v, i)) = self.capped(Field::LinkedinUrl, row)? else {
-            return Ok(None);
-        };
-        let url = normalise_linkedin(&v);
-        if url.is_none() {
-            self.invalid(
-                Field::LinkedinUrl,
-                i,
-                &v,
-                "not a LinkedIn profile URL (linkedin.com/in/… or /company/…); kept in extra",
-                row,
-            );
-        }
-        Ok(url)
+        let why = "not a LinkedIn profile URL (linkedin.com/in/… or /company/…); kept in extra";
+        self.normalised(Field::LinkedinUrl, row, why, normalise_linkedin)
     }
 
     /// The website and the domain it gives.
@@ -330,39 +318,15 @@ impl<'r> Cells<'r> {
         &self,
         row: &mut RowState,
     ) -> Result<(Option<String>, Option<String>), RowIssue> {
-        let Some((v, i)) = self.capped(Field::Website, row)? else {
-            return Ok((None, None));
-        };
-        match normalise_website(&v) {
-            Some((url, domain)) => Ok((Some(url), Some(domain))),
-            None => {
-                self.invalid(
-                    Field::Website,
-                    i,
-                    &v,
-                    "not a website address; kept in extra",
-                    row,
-                );
-                Ok((None, None))
-            }
-        }
+        let why = "not a website address; kept in extra";
+        Ok(self
+            .normalised(Field::Website, row, why, normalise_website)?
+            .unzip())
     }
 
     pub(crate) fn domain(&self, row: &mut RowState) -> Result<Option<String>, RowIssue> {
-        let Some((v, i)) = self.capped(Field::Domain, row)? else {
-            return Ok(None);
-        };
-        let d = normalise_domain(&v);
-        if d.is_none() {
-            self.invalid(
-                Field::Domain,
-                i,
-                &v,
-                "not a domain name; kept in extra",
-                row,
-            );
-        }
-        Ok(d)
+        let why = "not a domain name; kept in extra";
+        self.normalised(Field::Domain, row, why, normalise_domain)
     }
 
     pub(crate) fn title(&self, row: &mut RowState) -> Result<Option<String>, RowIssue> {

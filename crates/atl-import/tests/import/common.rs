@@ -1,5 +1,7 @@
 use atl_domain::NewTarget;
-use atl_import::{ImportOptions, ImportSummary, Importer, RowOutcome, decode, import_all};
+use atl_import::{
+    ImportOptions, ImportSummary, Importer, RowIssue, RowOutcome, decode, import_all,
+};
 
 pub const TESTDATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../testdata/");
 
@@ -19,6 +21,14 @@ pub fn table(rel: &str) -> (Vec<String>, Vec<Vec<String>>) {
 
 pub fn import_file(rel: &str, options: &ImportOptions) -> (Vec<NewTarget>, ImportSummary) {
     import_all(&bytes(rel), options).unwrap()
+}
+
+/// A test file as a plain CSV reader sees it (headers and rows) and as the importer
+/// imports it with the default options (targets and summary).
+pub fn import_table(rel: &str) -> (Vec<String>, Vec<Vec<String>>, Vec<NewTarget>, ImportSummary) {
+    let (headers, raw) = table(rel);
+    let (targets, summary) = import_file(rel, &ImportOptions::default());
+    (headers, raw, targets, summary)
 }
 
 /// Every outcome of importing `text`, plus the final summary.
@@ -101,6 +111,20 @@ pub fn col(headers: &[String], name: &str) -> usize {
         .iter()
         .position(|h| h == name)
         .unwrap_or_else(|| panic!("no header {name} in {headers:?}"))
+}
+
+/// Column indexes of several headers (first occurrences).
+pub fn cols<const N: usize>(headers: &[String], names: [&str; N]) -> [usize; N] {
+    names.map(|name| col(headers, name))
+}
+
+/// The summary's first warning that `pick` picks.
+pub fn warning(summary: &ImportSummary, pick: impl Fn(&RowIssue) -> bool) -> &RowIssue {
+    summary
+        .warnings
+        .iter()
+        .find(|w| pick(w))
+        .unwrap_or_else(|| panic!("no such warning in {:?}", summary.warnings))
 }
 
 /// 1-based number of the first physical line of `text` that starts with `prefix`.

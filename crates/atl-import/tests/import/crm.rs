@@ -1,6 +1,6 @@
 //! Header layouts that real tools export.
 
-use crate::common::{col, extra, import_file, line_starting_with, outcomes, rows, table, text};
+use crate::common::{col, cols, extra, import_table, line_starting_with, outcomes, rows, text};
 use atl_import::{Field, ImportOptions, Importer, Severity};
 
 fn field_header(importer: &Importer<'_>, field: Field) -> Option<String> {
@@ -14,16 +14,11 @@ fn field_header(importer: &Importer<'_>, field: Field) -> Option<String> {
 
 #[test]
 fn salesforce_account_export_maps_name_and_website() {
-    let file = "crm-headers/salesforce/dataloader_insertAccountCsv.csv";
-    let (headers, raw) = table(file);
-    let (targets, summary) = import_file(file, &ImportOptions::default());
+    let (headers, raw, targets, summary) =
+        import_table("crm-headers/salesforce/dataloader_insertAccountCsv.csv");
     assert_eq!(targets.len(), 100);
     assert_eq!(summary.targets, 100);
-    let (name, website, phone) = (
-        col(&headers, "NAME"),
-        col(&headers, "WEBSITE"),
-        col(&headers, "PHONE"),
-    );
+    let [name, website, phone] = cols(&headers, ["NAME", "WEBSITE", "PHONE"]);
     for (t, r) in targets.iter().zip(&raw) {
         assert_eq!(t.company_name, r[name]);
         assert_eq!(t.website.as_deref(), Some(r[website].as_str()));
@@ -40,30 +35,20 @@ fn thunderbird_address_book_layout() {
     let file = "crm-headers/thunderbird/basic_csv_addressbook.csv";
     let text = text(file);
     let importer = Importer::new(&text, &ImportOptions::default()).unwrap();
-    assert_eq!(
-        field_header(&importer, Field::CompanyName).as_deref(),
-        Some("Organization")
-    );
-    assert_eq!(
-        field_header(&importer, Field::FirstName).as_deref(),
-        Some("First Name")
-    );
-    assert_eq!(
-        field_header(&importer, Field::LastName).as_deref(),
-        Some("Last Name")
-    );
-    assert_eq!(
-        field_header(&importer, Field::ContactEmail).as_deref(),
-        Some("Primary Email")
-    );
-    assert_eq!(
-        field_header(&importer, Field::ContactTitle).as_deref(),
-        Some("Job Title")
-    );
-    assert_eq!(
-        field_header(&importer, Field::Website).as_deref(),
-        Some("Web Page 1")
-    );
+    for (field, header) in [
+        (Field::CompanyName, "Organization"),
+        (Field::FirstName, "First Name"),
+        (Field::LastName, "Last Name"),
+        (Field::ContactEmail, "Primary Email"),
+        (Field::ContactTitle, "Job Title"),
+        (Field::Website, "Web Page 1"),
+    ] {
+        assert_eq!(
+            field_header(&importer, field).as_deref(),
+            Some(header),
+            "{field:?}"
+        );
+    }
     assert!(
         importer
             .layout()
@@ -110,17 +95,12 @@ fn thunderbird_address_book_layout() {
 
 #[test]
 fn thunderbird_semicolon_file_uses_display_name_as_last_resort_company() {
-    let file = "crm-headers/thunderbird/csv_semicolon.csv";
-    let (headers, raw) = table(file);
-    let (targets, summary) = import_file(file, &ImportOptions::default());
+    let (headers, raw, targets, summary) =
+        import_table("crm-headers/thunderbird/csv_semicolon.csv");
     assert_eq!(summary.delimiter, ';');
     assert_eq!(targets.len(), raw.len());
-    let (display, first, last, email) = (
-        col(&headers, "Display Name"),
-        col(&headers, "First Name"),
-        col(&headers, "Last Name"),
-        col(&headers, "Primary Email"),
-    );
+    let names = ["Display Name", "First Name", "Last Name", "Primary Email"];
+    let [display, first, last, email] = cols(&headers, names);
     for (t, r) in targets.iter().zip(&raw) {
         assert_eq!(t.company_name, r[display]);
         assert_eq!(t.contact_name, Some(format!("{} {}", r[first], r[last])));
@@ -130,9 +110,7 @@ fn thunderbird_semicolon_file_uses_display_name_as_last_resort_company() {
 
 #[test]
 fn thunderbird_fully_quoted_file_takes_the_organization() {
-    let file = "crm-headers/thunderbird/quote.csv";
-    let (headers, raw) = table(file);
-    let (targets, _) = import_file(file, &ImportOptions::default());
+    let (headers, raw, targets, _) = import_table("crm-headers/thunderbird/quote.csv");
     assert_eq!(targets.len(), 1);
     let t = &targets[0];
     assert_eq!(t.company_name, raw[0][col(&headers, "Organization")]);
@@ -153,22 +131,16 @@ fn thunderbird_fully_quoted_file_takes_the_organization() {
 fn linkedin_export_skips_the_notes_preamble() {
     let file = "crm-headers/linkedin_connections_export_format_sample.csv";
     let text = text(file);
-    let (headers, raw) = table(file);
+    let (headers, raw, targets, summary) = import_table(file);
     assert_eq!(headers[0], "First Name");
-    let (targets, summary) = import_file(file, &ImportOptions::default());
     assert_eq!(
         summary.header_line,
         line_starting_with(&text, "First Name,")
     );
     assert!(summary.header_line > 1);
     assert_eq!(targets.len(), raw.len());
-    let (first, last, url, company, position) = (
-        col(&headers, "First Name"),
-        col(&headers, "Last Name"),
-        col(&headers, "URL"),
-        col(&headers, "Company"),
-        col(&headers, "Position"),
-    );
+    let names = ["First Name", "Last Name", "URL", "Company", "Position"];
+    let [first, last, url, company, position] = cols(&headers, names);
     for (t, r) in targets.iter().zip(&raw) {
         assert_eq!(
             t.row_number,

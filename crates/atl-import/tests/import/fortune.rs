@@ -1,13 +1,12 @@
 //! The Fortune 1000 list: a real, messy company list.
 
-use crate::common::{cleaned, col, extra, extra_value, import_file, non_empty, table};
-use atl_import::ImportOptions;
+use crate::common::{
+    cleaned, col, cols, extra, extra_value, import_table, non_empty, table, warning,
+};
 
 #[test]
 fn fortune_1000_original_columns() {
-    let file = "companies/fortune1000_2021.csv";
-    let (headers, raw) = table(file);
-    let (targets, summary) = import_file(file, &ImportOptions::default());
+    let (headers, raw, targets, summary) = import_table("companies/fortune1000_2021.csv");
     assert_eq!(targets.len(), 1000);
     assert_eq!(summary.targets, 1000);
     assert_eq!(summary.rejected_count, 0);
@@ -18,12 +17,7 @@ fn fortune_1000_original_columns() {
     let (derived_headers, derived) = table("companies/fortune1000_2021.target_list.csv");
     let derived_domain = col(&derived_headers, "domain");
 
-    let (company, ceo, sector, ticker) = (
-        col(&headers, "company"),
-        col(&headers, "CEO"),
-        col(&headers, "sector"),
-        col(&headers, "Ticker"),
-    );
+    let [company, ceo, sector, ticker] = cols(&headers, ["company", "CEO", "sector", "Ticker"]);
     for (i, ((t, r), d)) in targets.iter().zip(&raw).zip(&derived).enumerate() {
         assert_eq!(t.row_number, i as u64 + 2);
         assert_eq!(t.company_name, cleaned(&r[company]));
@@ -52,16 +46,11 @@ fn fortune_1000_original_columns() {
 
 #[test]
 fn fortune_1000_target_list_columns() {
-    let file = "companies/fortune1000_2021.target_list.csv";
-    let (headers, raw) = table(file);
-    let (targets, summary) = import_file(file, &ImportOptions::default());
+    let (headers, raw, targets, summary) =
+        import_table("companies/fortune1000_2021.target_list.csv");
     assert_eq!(targets.len(), 1000);
-    let (name, website, domain, industry) = (
-        col(&headers, "contact_name"),
-        col(&headers, "website"),
-        col(&headers, "domain"),
-        col(&headers, "industry"),
-    );
+    let names = ["contact_name", "website", "domain", "industry"];
+    let [name, website, domain, industry] = cols(&headers, names);
     // Co-CEOs share a cell as `First Person/Second Person`: the first is the contact, the
     // second moves to extra, and each such row has its warning. No other row warns.
     let mut split_lines = Vec::new();
@@ -94,11 +83,9 @@ fn fortune_1000_target_list_columns() {
     assert_eq!(summary.warning_count, 14);
     let warned: Vec<u64> = summary.warnings.iter().map(|w| w.line).collect();
     assert_eq!(warned, split_lines);
-    let energy_transfer = summary
-        .warnings
-        .iter()
-        .find(|w| w.value.as_deref() == Some("Mackie McCrea/Tom Long"))
-        .unwrap();
+    let energy_transfer = warning(&summary, |w| {
+        w.value.as_deref() == Some("Mackie McCrea/Tom Long")
+    });
     assert_eq!(energy_transfer.line, 60);
     assert_eq!(energy_transfer.column.as_deref(), Some("contact_name"));
     assert_eq!(

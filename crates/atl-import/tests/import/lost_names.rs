@@ -1,7 +1,7 @@
 //! Company names lost to a text-encoding step (`?`, U+FFFD): rejected with the advice to
 //! re-export as UTF-8, never merged with each other, never given a key.
 
-use crate::common::{bytes, outcomes, rows};
+use crate::common::{bytes, outcomes, rows, warning};
 use atl_import::{ImportOptions, RowOutcome, Severity, import_all};
 
 /// What became of a one-row file's company cell.
@@ -145,11 +145,7 @@ fn no_target_ever_has_the_empty_company_key() {
     assert_eq!(summary.rejected_count, 3);
     // The second Acme row is the first one again: a lost contact name is no name.
     assert_eq!(summary.duplicates, 1);
-    let lost_contact = summary
-        .warnings
-        .iter()
-        .find(|w| w.column.as_deref() == Some("Contact Name"))
-        .unwrap();
+    let lost_contact = warning(&summary, |w| w.column.as_deref() == Some("Contact Name"));
     assert_eq!(lost_contact.line, 5);
     assert!(lost_contact.reason.contains("kept in extra"));
     assert_eq!(crate::common::extra(rows(&all)[0])["Contact Name"], "???");
