@@ -126,24 +126,21 @@ pub fn decode_output(
     kind: SubAgentKind,
     data: &Value,
 ) -> Result<(AgentOutput, RunMeta), DecodeError> {
-    Ok(match kind {
-        SubAgentKind::Research => {
-            let s = decode::<ResearchBrief>(kind, data)?;
-            (AgentOutput::Research(Box::new(s.record)), s.meta)
-        }
-        SubAgentKind::Intel => {
-            let s = decode::<IntelReport>(kind, data)?;
-            (AgentOutput::Intel(Box::new(s.record)), s.meta)
-        }
-        SubAgentKind::Enrichment => {
-            let s = decode::<EnrichmentRecord>(kind, data)?;
-            (AgentOutput::Enrichment(Box::new(s.record)), s.meta)
-        }
-        SubAgentKind::Voice => {
-            let s = decode::<CallScript>(kind, data)?;
-            (AgentOutput::Voice(Box::new(s.record)), s.meta)
-        }
-    })
+    /// The record as `T`, wrapped as the output variant `wrap`.
+    fn read<T: DeserializeOwned>(
+        kind: SubAgentKind,
+        data: &Value,
+        wrap: fn(Box<T>) -> AgentOutput,
+    ) -> Result<(AgentOutput, RunMeta), DecodeError> {
+        let s = decode::<T>(kind, data)?;
+        Ok((wrap(Box::new(s.record)), s.meta))
+    }
+    match kind {
+        SubAgentKind::Research => read(kind, data, AgentOutput::Research),
+        SubAgentKind::Intel => read(kind, data, AgentOutput::Intel),
+        SubAgentKind::Enrichment => read(kind, data, AgentOutput::Enrichment),
+        SubAgentKind::Voice => read(kind, data, AgentOutput::Voice),
+    }
 }
 
 #[cfg(test)]
@@ -178,5 +175,33 @@ mod tests {
         assert_eq!(out.kind(), SubAgentKind::Research);
         // An enrichment record without its required outcome is an error, not a blank.
         assert!(decode_output(SubAgentKind::Enrichment, &serde_json::json!({})).is_err());
+    }
+
+    #[test]
+    fn absent_optional_fields_read_as_none_and_defaults() {
+        let v = serde_json::json!({
+            "contact": {"name": "Jo Smith", "source": "input"},
+            "contact_outcome": {"outcome": "moved", "to_company": "Globex", "source": "apollo"},
+        });
+        let r = decode::<EnrichmentRecord>(SubAgentKind::Enrichment, &v)
+            .unwrap()
+            .record;
+        let c = r.contact.expect("the contact");
+        assert_eq!((c.first_name, c.title, c.email), (None, None, None));
+        assert!(!c.name_hidden);
+        assert!(matches!(
+            r.contact_outcome,
+            ContactOutcome::Moved {
+                to_domain: None,
+                ..
+            }
+        ));
+        assert_eq!(r.organization, Organization::default());
+        let empty = serde_json::json!({});
+        let brief = decode::<ResearchBrief>(SubAgentKind::Research, &empty).unwrap();
+        assert_eq!(brief.record, ResearchBrief::default());
+        assert_eq!(brief.meta, RunMeta::default());
+        let intel = decode::<IntelReport>(SubAgentKind::Intel, &empty).unwrap();
+        assert_eq!(intel.record, IntelReport::default());
     }
 }
