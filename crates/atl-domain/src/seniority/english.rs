@@ -1,119 +1,8 @@
 //! English title rules, in the order they must be tried: a later rule only sees what no
 //! earlier rule claimed ("Assistant to the CEO" is an assistant before it is a CEO).
 
+use super::lexicon::lexicon;
 use super::{Sector, Seniority};
-
-/// The C-level acronyms. CSO, CPO, CCO and CDO are C-level whatever they stand for
-/// (sales or security, product or people, …), so the level needs no disambiguation.
-const C_ACRONYMS: [&str; 22] = [
-    "ceo", "cfo", "coo", "cto", "cio", "ciso", "cmo", "cro", "cso", "cpo", "cco", "chro", "cdo",
-    "cao", "cgo", "cxo", "clo", "cno", "cbo", "cko", "cdao", "cpto",
-];
-
-/// The last word of an assistant's title, or the word before "to": "Executive
-/// Assistant", "Assistant to the CEO", "VP Secretary", "asistente de dirección".
-const ASSISTANT: [&str; 12] = [
-    "assistant",
-    "assistants",
-    "secretary",
-    "aide",
-    "asistente",
-    "assistente",
-    "secretario",
-    "secretaria",
-    "secretaire",
-    "segretario",
-    "segretaria",
-    "sekretarin",
-];
-
-/// Words joining an assistant to whom they assist.
-const TO: [&str; 12] = [
-    "to", "of", "for", "de", "du", "des", "d", "di", "del", "della", "do", "da",
-];
-
-/// "X Owner" roles of agile and ITIL frameworks: they own a backlog, a process or a
-/// risk, not the business. (A "Business Owner" or "Franchise Owner" owns the business.)
-const FRAMEWORK_OWNED: [&str; 20] = [
-    "product",
-    "process",
-    "service",
-    "practice",
-    "data",
-    "system",
-    "systems",
-    "application",
-    "platform",
-    "feature",
-    "component",
-    "risk",
-    "control",
-    "asset",
-    "content",
-    "budget",
-    "release",
-    "change",
-    "solution",
-    "technical",
-];
-
-/// Metals cast by a foundry's founder: "Iron Founder" is a trade, not a company founder.
-const FOUNDRY: [&str; 9] = [
-    "iron", "brass", "bronze", "bell", "type", "steel", "lead", "metal", "copper",
-];
-
-/// Words that may stand with "Partner" in a partnership's rank ("Managing Partner",
-/// "Audit Partner", "Partner"); any other word makes it a role named after partners
-/// ("HR Business Partner", "Patient Partner", "Partner Manager").
-const PARTNER_RANK: [&str; 19] = [
-    "partner",
-    "managing",
-    "general",
-    "senior",
-    "junior",
-    "equity",
-    "salaried",
-    "name",
-    "limited",
-    "associate",
-    "audit",
-    "tax",
-    "advisory",
-    "operating",
-    "venture",
-    "deal",
-    "global",
-    "regional",
-    "country",
-];
-
-/// The small teams a "Crew Chief" or "Team Leader" runs: a first-line supervisor.
-const SMALL_TEAM: [&str; 8] = [
-    "crew", "team", "shift", "gang", "squad", "section", "unit", "group",
-];
-
-const MANAGER_WORDS: [&str; 10] = [
-    "manager",
-    "managers",
-    "supervisor",
-    "supervisors",
-    "superintendent",
-    "foreman",
-    "forewoman",
-    "foreperson",
-    "teamleader",
-    "teamlead",
-];
-
-const INTERN_WORDS: [&str; 7] = [
-    "intern",
-    "interns",
-    "internship",
-    "trainee",
-    "apprentice",
-    "apprentices",
-    "coop",
-];
 
 struct Words<'a> {
     w: &'a [String],
@@ -169,7 +58,7 @@ pub(super) fn classify(words: &[String], sector: Sector) -> Option<Seniority> {
         .or(w.pos("cofounder"))
         .or(w.pos("founders"))
     {
-        let metal = i > 0 && w.get(i - 1).is_some_and(|p| FOUNDRY.contains(&p));
+        let metal = i > 0 && w.get(i - 1).is_some_and(|p| lexicon().foundry.contains(&p));
         if !metal {
             return Some(Founder);
         }
@@ -183,7 +72,11 @@ pub(super) fn classify(words: &[String], sector: Sector) -> Option<Seniority> {
     if let Some(level) = c_suite(&w, sector) {
         return Some(level);
     }
-    if w.has("partner") && w.w.iter().all(|x| PARTNER_RANK.contains(&x.as_str())) {
+    if w.has("partner")
+        && w.w
+            .iter()
+            .all(|x| lexicon().partner_rank.contains(&x.as_str()))
+    {
         return Some(Partner);
     }
     if let Some(level) = vice_president(&w, sector) {
@@ -196,17 +89,19 @@ pub(super) fn classify(words: &[String], sector: Sector) -> Option<Seniority> {
         // A chief who is no officer runs a unit ("Fire Chief", "Bureau Chief") or is the
         // top practitioner of a trade ("Chief Engineer" on a ship, "Chief Clerk"): the
         // top of a function, like "Head of". A "Crew Chief" leads a small crew.
-        let small = i > 0 && w.get(i - 1).is_some_and(|p| SMALL_TEAM.contains(&p));
+        let small = i > 0
+            && w.get(i - 1)
+                .is_some_and(|p| lexicon().small_team.contains(&p));
         return Some(if small { Manager } else { Head });
     }
     if w.has("director") || w.has("directors") {
         // Includes Associate, Assistant, Deputy and Senior Director: the director band.
         return Some(Director);
     }
-    if w.any(&MANAGER_WORDS) || team_leader(&w) {
+    if w.any(&lexicon().manager_words) || team_leader(&w) {
         return Some(Manager);
     }
-    if w.any(&INTERN_WORDS)
+    if w.any(&lexicon().intern_words)
         || w.phrase("working student")
         || (w.has("summer") && w.any(&["analyst", "associate", "student"]))
     {
@@ -243,21 +138,7 @@ fn board_seat(w: &Words) -> Option<Option<Seniority>> {
     {
         return Some(Some(Seniority::CSuite));
     }
-    const SEATS: [&str; 12] = [
-        "board member",
-        "member of the board",
-        "board director",
-        "director on the board",
-        "board of directors",
-        "board of trustees",
-        "advisory board",
-        "board advisor",
-        "board observer",
-        "independent director",
-        "outside director",
-        "supervisory board",
-    ];
-    if SEATS.iter().any(|s| w.phrase(s)) || w.has("trustee") {
+    if lexicon().seats.iter().any(|s| w.phrase(s)) || w.has("trustee") {
         return Some(None);
     }
     None
@@ -270,13 +151,13 @@ pub(super) fn is_assistant_title(words: &[String]) -> bool {
 }
 
 fn is_assistant(w: &Words) -> bool {
-    match w.w.iter().position(|x| TO.contains(&x.as_str())) {
+    match w.w.iter().position(|x| lexicon().to.contains(&x.as_str())) {
         Some(i) if i > 0 => {
             let noun = w.get(i - 1).unwrap_or("");
             // "PA"/"EA" are assistants only as "PA to …"; alone they are too ambiguous.
-            ASSISTANT.contains(&noun) || matches!(noun, "pa" | "ea")
+            lexicon().assistant.contains(&noun) || matches!(noun, "pa" | "ea")
         }
-        _ => ASSISTANT.contains(&w.last()),
+        _ => lexicon().assistant.contains(&w.last()),
     }
 }
 
@@ -289,7 +170,9 @@ fn is_owner(w: &Words) -> bool {
     }
     match w.pos("owner").or(w.pos("owners")) {
         Some(0) => true,
-        Some(i) => !w.get(i - 1).is_some_and(|p| FRAMEWORK_OWNED.contains(&p)),
+        Some(i) => !w
+            .get(i - 1)
+            .is_some_and(|p| lexicon().framework_owned.contains(&p)),
         None => false,
     }
 }
@@ -298,14 +181,13 @@ fn c_suite(w: &Words, sector: Sector) -> Option<Seniority> {
     use Seniority::*;
     if let Some(i) = w.pos("chief") {
         let rest = &w.w[i + 1..];
-        if rest
-            .iter()
-            .any(|x| x == "officer" || x == "executive" || C_ACRONYMS.contains(&x.as_str()))
-        {
+        if rest.iter().any(|x| {
+            x == "officer" || x == "executive" || lexicon().c_acronyms.contains(&x.as_str())
+        }) {
             return Some(CSuite);
         }
     }
-    if w.any(&C_ACRONYMS) {
+    if w.any(&lexicon().c_acronyms) {
         return Some(CSuite);
     }
     if let Some(i) = w.pos("president") {
@@ -380,6 +262,7 @@ fn head(w: &Words) -> Option<Seniority> {
 
 fn team_leader(w: &Words) -> bool {
     w.w.windows(2).any(|p| {
-        SMALL_TEAM.contains(&p[0].as_str()) && matches!(p[1].as_str(), "lead" | "leader" | "leads")
+        lexicon().small_team.contains(&p[0].as_str())
+            && matches!(p[1].as_str(), "lead" | "leader" | "leads")
     })
 }

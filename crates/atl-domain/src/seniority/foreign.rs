@@ -9,6 +9,7 @@
 //! Portuguese "gerente geral" sits below the diretoria (director).
 
 use super::Seniority::{self, *};
+use super::lexicon::lexicon;
 
 /// `None`: no word of these languages; `Some(None)`: a board seat; `Some(Some(level))`.
 pub(super) fn classify(words: &[String]) -> Option<Option<Seniority>> {
@@ -42,18 +43,7 @@ fn board_seat(w: &[&str]) -> bool {
     let delegated = has(w, &["delegado", "delegada", "delegato", "delegata"]);
     w.iter()
         .any(|x| x.starts_with("aufsichtsrat") || x.starts_with("beirat"))
-        || (!delegated
-            && has(
-                w,
-                &[
-                    "consejero",
-                    "consejera",
-                    "consigliere",
-                    "consigliera",
-                    "conselheiro",
-                    "conselheira",
-                ],
-            ))
+        || (!delegated && has(w, &lexicon().board_members))
         || (has(w, &["administrateur", "administratrice"])
             && has(w, &["independant", "independante"]))
         || (has(w, &["membre", "miembro", "membro"])
@@ -66,15 +56,7 @@ fn german(w: &[&str]) -> Option<Seniority> {
     let ends = |suffixes: &[&str]| w.iter().any(|x| suffixes.iter().any(|s| x.ends_with(s)));
     // Vorstandsassistentin, Assistent der Geschäftsführung, Vorstandsreferent: they
     // support the executives (the compound names whom), they are not executives.
-    if ends(&[
-        "assistent",
-        "assistentin",
-        "assistenz",
-        "sekretar",
-        "sekretarin",
-        "referent",
-        "referentin",
-    ]) {
+    if ends(&lexicon().german_assistants) {
         return Some(Entry);
     }
     if ends(&["grunder", "grunderin"]) {
@@ -116,27 +98,18 @@ fn german(w: &[&str]) -> Option<Seniority> {
         // below the Geschäftsführer.
         return Some(Director);
     }
-    const TEAM_LEADS: [&str; 7] = [
-        "teamleiter",
-        "gruppenleiter",
-        "projektleiter",
-        "schichtleiter",
-        "filialleiter",
-        "bauleiter",
-        "teamleitung",
-    ];
     if w.iter().any(|x| {
-        TEAM_LEADS
+        lexicon()
+            .team_leads
             .iter()
             .any(|t| x.ends_with(t) || x.ends_with(&format!("{t}in")))
     }) {
         return Some(Manager);
     }
     // Not leaders: a tour guide, a companion, a semiconductor, a lightning rod.
-    const NOT_LEADERS: [&str; 4] = ["reiseleiter", "begleiter", "halbleiter", "ableiter"];
     if w.iter().any(|x| {
         (x.ends_with("leiter") || x.ends_with("leiterin") || x.ends_with("leitung"))
-            && !NOT_LEADERS.iter().any(|n| x.ends_with(n))
+            && !lexicon().not_leaders.iter().any(|n| x.ends_with(n))
     }) {
         // Leiter Vertrieb, Vertriebsleiter, Marketingleiterin: the head of a function.
         return Some(Head);
@@ -157,33 +130,10 @@ fn german(w: &[&str]) -> Option<Seniority> {
 
 /// French, Spanish, Portuguese and Italian.
 fn romance(w: &[&str]) -> Option<Seniority> {
-    const FOUNDERS: [&str; 12] = [
-        "fondateur",
-        "fondatrice",
-        "cofondateur",
-        "cofondatrice",
-        "fundador",
-        "fundadora",
-        "cofundador",
-        "cofundadora",
-        "fondatore",
-        "cofondatore",
-        "fondatori",
-        "fundadores",
-    ];
-    if has(w, &FOUNDERS) {
+    if has(w, &lexicon().founders) {
         return Some(Founder);
     }
-    const OWNERS: [&str; 7] = [
-        "proprietaire",
-        "propietario",
-        "propietaria",
-        "proprietario",
-        "proprietaria",
-        "titolare",
-        "dueno",
-    ];
-    if has(w, &OWNERS) {
+    if has(w, &lexicon().owners) {
         return Some(Owner);
     }
     if let Some(level) = romance_c_suite(w) {
@@ -205,63 +155,13 @@ fn romance(w: &[&str]) -> Option<Seniority> {
     if let Some(level) = chief_of(w) {
         return Some(level);
     }
-    const DIRECTORS: [&str; 15] = [
-        "directeur",
-        "directrice",
-        "directora",
-        "subdirector",
-        "subdirectora",
-        "diretor",
-        "diretora",
-        "direttore",
-        "direttrice",
-        "vicedirettore",
-        "condirettore",
-        "dirigente",
-        "superintendente",
-        "directores",
-        "diretores",
-    ];
-    if has(w, &DIRECTORS) || (w.contains(&"gerente") && w.contains(&"geral")) {
+    if has(w, &lexicon().directors) || (w.contains(&"gerente") && w.contains(&"geral")) {
         return Some(Director);
     }
-    const MANAGERS: [&str; 14] = [
-        "responsable",
-        "responsables",
-        "responsabile",
-        "gerente",
-        "gerant",
-        "gerante",
-        "encargado",
-        "encargada",
-        "encarregado",
-        "encarregada",
-        "coordenador",
-        "coordenadora",
-        "supervisora",
-        "quadro",
-    ];
-    if has(w, &MANAGERS) || w.first() == Some(&"capo") {
+    if has(w, &lexicon().managers) || w.first() == Some(&"capo") {
         return Some(Manager);
     }
-    const INTERNS: [&str; 15] = [
-        "stagiaire",
-        "alternant",
-        "alternante",
-        "apprenti",
-        "apprentie",
-        "becario",
-        "becaria",
-        "pasante",
-        "practicante",
-        "estagiario",
-        "estagiaria",
-        "aprendiz",
-        "stagista",
-        "tirocinante",
-        "apprendista",
-    ];
-    if has(w, &INTERNS) || w.windows(2).any(|p| p == ["en", "practicas"]) {
+    if has(w, &lexicon().interns) || w.windows(2).any(|p| p == ["en", "practicas"]) {
         return Some(Intern);
     }
     if has(w, &["esperto", "esperta", "experte"]) {
@@ -286,18 +186,7 @@ fn romance_c_suite(w: &[&str]) -> Option<Seniority> {
         })
         || after(w, &["direttore", "direttrice"]).is_some_and(|n| n == "generale")
         || after(w, &["gerente"]).is_some_and(|n| n == "general");
-    let delegate = after(
-        w,
-        &[
-            "administrateur",
-            "consejero",
-            "consejera",
-            "amministratore",
-            "amministratrice",
-            "consigliere",
-        ],
-    )
-    .is_some_and(|n| {
+    let delegate = after(w, &lexicon().delegating).is_some_and(|n| {
         matches!(
             n,
             "delegue" | "deleguee" | "delegado" | "delegada" | "delegato" | "delegata" | "unico"
@@ -333,25 +222,8 @@ fn chief_of(w: &[&str]) -> Option<Seniority> {
             "de" | "des" | "du" | "d" | "la" | "le" | "l" | "del" | "los" | "las"
         )
     });
-    const TEAM_OBJECTS: [&str; 15] = [
-        "projet",
-        "projets",
-        "equipe",
-        "produit",
-        "produits",
-        "rayon",
-        "chantier",
-        "cuisine",
-        "atelier",
-        "proyecto",
-        "proyectos",
-        "equipo",
-        "obra",
-        "turno",
-        "grupo",
-    ];
     Some(match object {
-        Some(o) if TEAM_OBJECTS.contains(o) => Manager,
+        Some(o) if lexicon().team_objects.contains(o) => Manager,
         _ => Head,
     })
 }

@@ -29,6 +29,7 @@
 mod english;
 mod foreign;
 mod japanese;
+mod lexicon;
 #[cfg(test)]
 mod tests;
 mod text;

@@ -312,3 +312,39 @@ fn vocabulary_serde_and_executives() {
         ["owner", "founder", "c_suite", "partner", "vp", "head"]
     );
 }
+
+#[test]
+fn the_word_tables_parse_whole() {
+    let l = super::lexicon::lexicon();
+    let sizes = [
+        ("c_acronyms", l.c_acronyms.len(), 22),
+        ("assistant", l.assistant.len(), 12),
+        ("to", l.to.len(), 12),
+        ("framework_owned", l.framework_owned.len(), 20),
+        ("foundry", l.foundry.len(), 9),
+        ("partner_rank", l.partner_rank.len(), 19),
+        ("small_team", l.small_team.len(), 8),
+        ("manager_words", l.manager_words.len(), 10),
+        ("intern_words", l.intern_words.len(), 7),
+        ("seats", l.seats.len(), 12),
+        ("team_leads", l.team_leads.len(), 7),
+        ("not_leaders", l.not_leaders.len(), 4),
+        ("founders", l.founders.len(), 12),
+        ("owners", l.owners.len(), 7),
+        ("directors", l.directors.len(), 15),
+        ("managers", l.managers.len(), 14),
+        ("interns", l.interns.len(), 15),
+        ("team_objects", l.team_objects.len(), 15),
+        ("board_members", l.board_members.len(), 6),
+        ("german_assistants", l.german_assistants.len(), 7),
+        ("delegating", l.delegating.len(), 6),
+    ];
+    for (name, len, expected) in sizes {
+        assert_eq!(len, expected, "{name}");
+    }
+    // Folded words only: the rules compare against folded titles.
+    for w in l.c_acronyms.iter().chain(&l.founders).chain(&l.seats) {
+        assert_eq!(*w, w.to_lowercase(), "{w}");
+        assert!(w.is_ascii(), "{w}");
+    }
+}
