@@ -13,8 +13,8 @@ use crate::prompts;
 use atl_domain::records::{self, CostPart, RunMeta};
 use atl_domain::{AgentResult, Artefact, Money, SubAgentKind};
 use atl_providers::llm::{ChatRequest, ChatResponse, JsonSchemaFormat, Message, Role};
-use atl_providers::router::{Route, Router};
-use atl_providers::structured::{MeteredChat, chat_json_with};
+use atl_providers::router::Route;
+use atl_providers::structured::{ChainChat, MeteredChat, chat_json_with};
 use atl_providers::{Metered, ProviderError, Usage};
 use serde::Serialize;
 use serde_json::Value;
@@ -269,8 +269,10 @@ impl ModelCall {
             ..ChatRequest::default()
         };
         let chat = RecordingChat {
-            router: &kit.toolkit.router,
-            agent: self.route,
+            chain: ChainChat {
+                router: &kit.toolkit.router,
+                chain: self.route,
+            },
             spend,
         };
         let answer = chat_json_with::<Value, _>(&chat, request)
@@ -290,19 +292,18 @@ impl ModelCall {
 /// rejected attempts of a structured reply, which the structured helper would otherwise
 /// only log).
 struct RecordingChat<'a> {
-    router: &'a Router,
-    agent: &'a str,
+    chain: ChainChat<'a>,
     spend: &'a Spend,
 }
 
 #[async_trait::async_trait]
 impl MeteredChat for RecordingChat<'_> {
     fn label(&self) -> &str {
-        self.agent
+        self.chain.label()
     }
 
     fn routes(&self) -> Vec<Route> {
-        self.router.routes(self.agent).to_vec()
+        self.chain.routes()
     }
 
     async fn chat_route(
@@ -310,7 +311,7 @@ impl MeteredChat for RecordingChat<'_> {
         route: &Route,
         request: &ChatRequest,
     ) -> Result<Metered<ChatResponse>, ProviderError> {
-        let m = self.router.chat_route(route, request).await?;
+        let m = self.chain.chat_route(route, request).await?;
         self.spend.record(&m);
         Ok(m)
     }

@@ -9,39 +9,16 @@
 
 use atl_domain::domain_name;
 
-/// Words of a company name that say nothing about which company it is.
-const NOISE: &[&str] = &[
-    "inc",
-    "incorporated",
-    "corp",
-    "corporation",
-    "co",
-    "company",
-    "companies",
-    "ltd",
-    "limited",
-    "llc",
-    "plc",
-    "lp",
-    "llp",
-    "group",
-    "holdings",
-    "holding",
-    "the",
-    "and",
-    "of",
-    "sa",
-    "ag",
-    "gmbh",
-    "nv",
-    "bv",
-    "se",
-    "spa",
-    "srl",
-    "kk",
-    "international",
-    "intl",
-];
+/// Words of a company name that say nothing about which company it is (a word list, kept
+/// as data).
+const NOISE_WORDS: &str = include_str!("noise_words.txt");
+
+fn is_noise(word: &str) -> bool {
+    NOISE_WORDS
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .any(|l| l.trim() == word)
+}
 
 /// The verdict on one result.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -72,11 +49,7 @@ fn words(s: &str) -> Vec<String> {
 /// The distinctive words of a company name (`"The Home Depot, Inc."` → home, depot).
 pub(crate) fn distinctive(company: &str) -> Vec<String> {
     let all = words(company);
-    let kept: Vec<String> = all
-        .iter()
-        .filter(|w| !NOISE.contains(&w.as_str()))
-        .cloned()
-        .collect();
+    let kept: Vec<String> = all.iter().filter(|w| !is_noise(w)).cloned().collect();
     if kept.is_empty() { all } else { kept }
 }
 
@@ -114,6 +87,16 @@ pub(crate) fn judge(host: &str, text: &str, tokens: &[String], own: Option<&str>
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_noise_word_list_reads_whole() {
+        let words: Vec<&str> = NOISE_WORDS
+            .lines()
+            .filter(|l| !l.starts_with('#'))
+            .collect();
+        assert_eq!(words.len(), 30);
+        assert!(is_noise("inc") && is_noise("the") && !is_noise("acme"));
+    }
 
     fn check(company: &str, own: Option<&str>, url: &str, text: &str, want: About) {
         let t = distinctive(company);
