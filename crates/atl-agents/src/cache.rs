@@ -98,20 +98,32 @@ pub struct Cached {
     pub observed_at: OffsetDateTime,
 }
 
+/// Where one entry lives: the scope it belongs to (a team), its kind and its key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CacheSlot<'a> {
+    pub scope: &'a str,
+    pub kind: CacheKind,
+    pub key: &'a str,
+}
+
+impl<'a> CacheSlot<'a> {
+    pub fn new(scope: &'a str, kind: CacheKind, key: &'a str) -> Self {
+        CacheSlot { scope, kind, key }
+    }
+
+    fn owned(self) -> (String, CacheKind, String) {
+        (self.scope.to_string(), self.kind, self.key.to_string())
+    }
+}
+
 /// Where evidence is kept between runs. Errors are the implementation's to log: a cache
 /// that cannot answer is a miss, never a failed run.
 #[async_trait::async_trait]
 pub trait EvidenceCache: Send + Sync {
-    /// The entry for (`scope`, `kind`, `key`) observed at or after `not_before`.
-    async fn get(
-        &self,
-        scope: &str,
-        kind: CacheKind,
-        key: &str,
-        not_before: OffsetDateTime,
-    ) -> Option<Cached>;
-    /// Store (or replace) an entry.
-    async fn put(&self, scope: &str, kind: CacheKind, key: &str, entry: &Cached);
+    /// The entry in `slot` observed at or after `not_before`.
+    async fn get(&self, slot: CacheSlot<'_>, not_before: OffsetDateTime) -> Option<Cached>;
+    /// Store (or replace) the entry in `slot`.
+    async fn put(&self, slot: CacheSlot<'_>, entry: &Cached);
 }
 
 /// A process-local cache: tests, and runs without a store.
@@ -132,22 +144,16 @@ impl MemoryCache {
 
 #[async_trait::async_trait]
 impl EvidenceCache for MemoryCache {
-    async fn get(
-        &self,
-        scope: &str,
-        kind: CacheKind,
-        key: &str,
-        not_before: OffsetDateTime,
-    ) -> Option<Cached> {
+    async fn get(&self, slot: CacheSlot<'_>, not_before: OffsetDateTime) -> Option<Cached> {
         let m = self.entries.lock().ok()?;
-        m.get(&(scope.to_string(), kind, key.to_string()))
+        m.get(&slot.owned())
             .filter(|c| c.observed_at >= not_before)
             .cloned()
     }
 
-    async fn put(&self, scope: &str, kind: CacheKind, key: &str, entry: &Cached) {
+    async fn put(&self, slot: CacheSlot<'_>, entry: &Cached) {
         if let Ok(mut m) = self.entries.lock() {
-            m.insert((scope.to_string(), kind, key.to_string()), entry.clone());
+            m.insert(slot.owned(), entry.clone());
         }
     }
 }
@@ -158,10 +164,10 @@ pub struct NoCache;
 
 #[async_trait::async_trait]
 impl EvidenceCache for NoCache {
-    async fn get(&self, _: &str, _: CacheKind, _: &str, _: OffsetDateTime) -> Option<Cached> {
+    async fn get(&self, _: CacheSlot<'_>, _: OffsetDateTime) -> Option<Cached> {
         None
     }
-    async fn put(&self, _: &str, _: CacheKind, _: &str, _: &Cached) {}
+    async fn put(&self, _: CacheSlot<'_>, _: &Cached) {}
 }
 
 /// The key of a person: their e-mail when known, else name + domain, normalised.
@@ -192,25 +198,17 @@ mod tests {
             value: json!({"a": 1}),
             observed_at: now - time::Duration::days(10),
         };
-        c.put("team-1", CacheKind::CompanyPack, "acme.com", &entry)
-            .await;
+        let team_1 = CacheSlot::new("team-1", CacheKind::CompanyPack, "acme.com");
+        let team_2 = CacheSlot {
+            scope: "team-2",
+            ..team_1
+        };
+        c.put(team_1, &entry).await;
         let fresh = f.oldest_fresh(CacheKind::CompanyPack, now);
-        assert_eq!(
-            c.get("team-1", CacheKind::CompanyPack, "acme.com", fresh)
-                .await,
-            Some(entry.clone())
-        );
-        assert_eq!(
-            c.get("team-2", CacheKind::CompanyPack, "acme.com", fresh)
-                .await,
-            None
-        );
+        assert_eq!(c.get(team_1, fresh).await, Some(entry.clone()));
+        assert_eq!(c.get(team_2, fresh).await, None);
         let strict = now - time::Duration::days(5);
-        assert_eq!(
-            c.get("team-1", CacheKind::CompanyPack, "acme.com", strict)
-                .await,
-            None
-        );
+        assert_eq!(c.get(team_1, strict).await, None);
         assert_eq!(
             person_key(Some(" Jo@Acme.com"), Some("Jo"), None).as_deref(),
             Some("e:jo@acme.com")

@@ -3,7 +3,7 @@
 
 use crate::agent::AgentInput;
 use crate::batch::ApolloBatcher;
-use crate::cache::{CacheKind, Cached, EvidenceCache, Freshness, MemoryCache};
+use crate::cache::{CacheKind, CacheSlot, Cached, EvidenceCache, Freshness, MemoryCache};
 use atl_providers::toolkit::Toolkit;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -93,7 +93,7 @@ impl AgentKit {
         let not_before = self.freshness.oldest_fresh(kind, self.now());
         let hit = self
             .cache
-            .get(&input.cache_scope, kind, key, not_before)
+            .get(CacheSlot::new(&input.cache_scope, kind, key), not_before)
             .await?;
         match serde_json::from_value(hit.value) {
             Ok(v) => Some((v, hit.observed_at)),
@@ -116,7 +116,8 @@ impl AgentKit {
         match serde_json::to_value(value) {
             Ok(value) => {
                 let entry = Cached { value, observed_at };
-                self.cache.put(&input.cache_scope, kind, key, &entry).await;
+                let slot = CacheSlot::new(&input.cache_scope, kind, key);
+                self.cache.put(slot, &entry).await;
             }
             Err(e) => tracing::warn!(kind = kind.as_str(), error = %e, "evidence not cached"),
         }

@@ -44,7 +44,9 @@ pub use agent::{
     AgentError, AgentInput, CacheHints, CostEstimate, QuoteItem, QuoteKind, SpendMeter, SubAgent,
 };
 pub use atl_domain::{AgentResult, FailureKind, RetryPolicy};
-pub use cache::{CacheKind, Cached, EvidenceCache, Freshness, MemoryCache, NoCache, person_key};
+pub use cache::{
+    CacheKind, CacheSlot, Cached, EvidenceCache, Freshness, MemoryCache, NoCache, person_key,
+};
 pub use enrichment::{EnrichmentAgent, EnrichmentOptions};
 pub use evidence::{pack_key, pack_tokens};
 pub use intel::{IntelAgent, IntelOptions, clean_intel};

@@ -1,7 +1,7 @@
 //! The agents' evidence cache kept in the store, so every worker on one database shares
 //! what any of them bought.
 
-use atl_agents::{CacheKind, Cached, EvidenceCache};
+use atl_agents::{CacheSlot, Cached, EvidenceCache};
 use atl_store::Store;
 use time::OffsetDateTime;
 
@@ -20,13 +20,8 @@ impl StoreCache {
 
 #[async_trait::async_trait]
 impl EvidenceCache for StoreCache {
-    async fn get(
-        &self,
-        scope: &str,
-        kind: CacheKind,
-        key: &str,
-        not_before: OffsetDateTime,
-    ) -> Option<Cached> {
+    async fn get(&self, slot: CacheSlot<'_>, not_before: OffsetDateTime) -> Option<Cached> {
+        let CacheSlot { scope, kind, key } = slot;
         match self
             .store
             .get_evidence(scope, kind.as_str(), key, not_before)
@@ -40,7 +35,8 @@ impl EvidenceCache for StoreCache {
         }
     }
 
-    async fn put(&self, scope: &str, kind: CacheKind, key: &str, entry: &Cached) {
+    async fn put(&self, slot: CacheSlot<'_>, entry: &Cached) {
+        let CacheSlot { scope, kind, key } = slot;
         if let Err(e) = self
             .store
             .put_evidence(scope, kind.as_str(), key, &entry.value, entry.observed_at)

@@ -8,7 +8,7 @@
 
 use crate::itemised::{QuoteBuilder, input_of, retry_failed_quote};
 use crate::{AppError, Providers, agent_kit};
-use atl_agents::{CacheHints, CacheKind, CampaignOptions, QuoteKind};
+use atl_agents::{CacheHints, CacheKind, CacheSlot, CampaignOptions, QuoteKind};
 use atl_domain::{Money, SubAgentKind};
 use atl_store::Store;
 use serde::Serialize;
@@ -103,9 +103,7 @@ pub async fn estimate_campaign(
                     let cached = kit
                         .cache
                         .get(
-                            &scope,
-                            CacheKind::CompanyPack,
-                            &k,
+                            CacheSlot::new(&scope, CacheKind::CompanyPack, &k),
                             fresh(CacheKind::CompanyPack),
                         )
                         .await;
@@ -121,9 +119,7 @@ pub async fn estimate_campaign(
                     hints.person = kit
                         .cache
                         .get(
-                            &scope,
-                            CacheKind::PersonMatch,
-                            &k,
+                            CacheSlot::new(&scope, CacheKind::PersonMatch, &k),
                             fresh(CacheKind::PersonMatch),
                         )
                         .await
