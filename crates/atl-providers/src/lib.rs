@@ -29,6 +29,8 @@ pub mod search;
 pub mod secret;
 pub mod ssrf;
 pub mod structured;
+#[cfg(any(test, feature = "test-support"))]
+pub mod testing;
 pub mod toolkit;
 pub mod tts;
 pub mod usage;

@@ -1,57 +1,45 @@
 //! Apollo, Tavily, Brave, Hunter and the TTS engines against wiremock servers speaking the
 //! vendors' documented wire formats (fixtures under `tests/fixtures/`).
 
+mod common;
+
 use atl_providers::apollo::{ApolloClient, PeopleSearch, PersonMatch};
 use atl_providers::http::build_http_client;
 use atl_providers::hunter::{EmailSource, EmailStatus, HunterClient, HunterStatus};
 use atl_providers::search::{BraveClient, SearchHit, TavilyClient, WebSearch};
 use atl_providers::tts::{CartesiaTts, EspeakTts, SilentTts, TtsEngine};
 use atl_providers::{ErrorKind, ProviderError};
-use secrecy::SecretString;
+use common::{
+    KEY, answer, answer_once, assert_no_key, fixture, http, key, ok, respond, responding,
+};
 use serde_json::{Value, json};
 use std::time::Duration;
 use url::Url;
 use wiremock::matchers::{body_partial_json, header, method, path, query_param};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-const KEY: &str = "test-KEY-a1b2c3d4e5f6";
-
-fn fixture(name: &str) -> Value {
-    let path = format!("{}/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"));
-    serde_json::from_str(&std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}")))
-        .unwrap()
-}
-
-fn key() -> SecretString {
-    SecretString::from(KEY)
-}
-
 fn base(server: &MockServer) -> Url {
     Url::parse(&server.uri()).unwrap()
 }
 
-fn http() -> reqwest::Client {
-    build_http_client(Duration::from_secs(5))
+fn apollo_at(server: &MockServer) -> ApolloClient {
+    ApolloClient::new(base(server), key(), http())
 }
 
-fn assert_no_key(e: &ProviderError) {
-    let shown = format!("{e} {e:?}");
-    assert!(!shown.contains(KEY), "key leaked: {shown}");
+fn tavily_at(server: &MockServer) -> TavilyClient {
+    TavilyClient::new(base(server), key(), http())
 }
 
-/// A mock server answering `verb route` with `template`.
-async fn responding(verb: &str, route: &str, template: ResponseTemplate) -> MockServer {
-    let server = MockServer::start().await;
-    respond(&server, verb, route, template).await;
-    server
+fn brave_at(server: &MockServer) -> BraveClient {
+    BraveClient::new(base(server), key(), http())
 }
 
-async fn respond(server: &MockServer, verb: &str, route: &str, template: ResponseTemplate) {
-    Mock::given(method(verb))
-        .and(path(route))
-        .respond_with(template)
-        .mount(server)
-        .await;
+fn hunter_at(server: &MockServer) -> HunterClient {
+    HunterClient::new(base(server), key(), http())
+}
+
+fn cartesia_at(server: &MockServer) -> CartesiaTts {
+    CartesiaTts::new(base(server), key(), http())
 }
 
 /// A file path in a folder of the test's own, removed when the test ends.
@@ -96,17 +84,14 @@ fn tmp(name: &str) -> TmpFile {
 #[tokio::test]
 async fn apollo_match_hit_and_miss() {
     let server = MockServer::start().await;
-    Mock::given(method("POST"))
+    let expected = Mock::given(method("POST"))
         .and(path("/api/v1/people/match"))
         .and(header("x-api-key", KEY))
         .and(body_partial_json(
             json!({"first_name": "Jane", "last_name": "Doe", "domain": "acme.com"}),
-        ))
-        .respond_with(ResponseTemplate::new(200).set_body_json(fixture("apollo_match_hit.json")))
-        .expect(1)
-        .mount(&server)
-        .await;
-    let client = ApolloClient::new(base(&server), key(), http());
+        ));
+    answer_once(&server, expected, ok("apollo_match_hit.json")).await;
+    let client = apollo_at(&server);
     let query = PersonMatch {
         first_name: Some("Jane".into()),
         last_name: Some("Doe".into()),
@@ -143,7 +128,7 @@ async fn apollo_match_hit_and_miss() {
         ResponseTemplate::new(200).set_body_json(json!({"person": null})),
     )
     .await;
-    let client = ApolloClient::new(base(&server), key(), http());
+    let client = apollo_at(&server);
     let (person, usage) = client.match_person(&query).await.unwrap();
     assert_eq!(person, None);
     assert_eq!(usage.lookups, 0, "a miss costs nothing");
@@ -152,16 +137,13 @@ async fn apollo_match_hit_and_miss() {
 #[tokio::test]
 async fn apollo_bulk_match_lines_up_and_enforces_ten() {
     let server = MockServer::start().await;
-    Mock::given(method("POST"))
+    let expected = Mock::given(method("POST"))
         .and(path("/api/v1/people/bulk_match"))
         .and(body_partial_json(
             json!({"details": [{"name": "Tim Zheng"}, {"email": "nobody@acme.com"}]}),
-        ))
-        .respond_with(ResponseTemplate::new(200).set_body_json(fixture("apollo_bulk_match.json")))
-        .expect(1)
-        .mount(&server)
-        .await;
-    let client = ApolloClient::new(base(&server), key(), http());
+        ));
+    answer_once(&server, expected, ok("apollo_bulk_match.json")).await;
+    let client = apollo_at(&server);
     let details = vec![
         PersonMatch {
             name: Some("Tim Zheng".into()),
@@ -192,32 +174,30 @@ async fn apollo_bulk_match_lines_up_and_enforces_ten() {
 #[tokio::test]
 async fn apollo_org_enrich_and_search_pagination() {
     let server = MockServer::start().await;
-    Mock::given(method("GET"))
+    let mock = Mock::given(method("GET"))
         .and(path("/api/v1/organizations/enrich"))
         .and(query_param("domain", "acme.com"))
-        .and(header("x-api-key", KEY))
-        .respond_with(ResponseTemplate::new(200).set_body_json(fixture("apollo_org_enrich.json")))
-        .mount(&server)
-        .await;
-    Mock::given(method("GET"))
+        .and(header("x-api-key", KEY));
+    answer(&server, mock, ok("apollo_org_enrich.json")).await;
+    let mock = Mock::given(method("GET"))
         .and(path("/api/v1/organizations/enrich"))
-        .and(query_param("domain", "unknown.example"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"organization": {}})))
-        .mount(&server)
-        .await;
-    Mock::given(method("POST"))
+        .and(query_param("domain", "unknown.example"));
+    answer(
+        &server,
+        mock,
+        ResponseTemplate::new(200).set_body_json(json!({"organization": {}})),
+    )
+    .await;
+    let expected = Mock::given(method("POST"))
         .and(path("/api/v1/mixed_people/api_search"))
         .and(body_partial_json(json!({
             "person_seniorities": ["c_suite", "vp"],
             "person_titles": ["VP of Sales"],
             "q_organization_domains_list": ["acme.com"],
             "page": 2, "per_page": 2
-        })))
-        .respond_with(ResponseTemplate::new(200).set_body_json(fixture("apollo_api_search.json")))
-        .expect(1)
-        .mount(&server)
-        .await;
-    let client = ApolloClient::new(base(&server), key(), http());
+        })));
+    answer_once(&server, expected, ok("apollo_api_search.json")).await;
+    let client = apollo_at(&server);
     let (org, usage) = client
         .enrich_organization("https://www.acme.com/")
         .await
@@ -259,7 +239,7 @@ async fn apollo_org_enrich_and_search_pagination() {
         ResponseTemplate::new(200).set_body_json(json!({"people": [], "total_entries": 51})),
     )
     .await;
-    let client = ApolloClient::new(base(&server), key(), http());
+    let client = apollo_at(&server);
     let (page, _) = client
         .search_people(&PeopleSearch::default())
         .await
@@ -295,7 +275,7 @@ async fn apollo_errors() {
         ResponseTemplate::new(422).set_body_json(json!({"error": "Invalid domain"})),
     )
     .await;
-    let client = ApolloClient::new(base(&server), key(), http());
+    let client = apollo_at(&server);
     let err = client
         .match_person(&PersonMatch::default())
         .await
@@ -328,7 +308,7 @@ async fn apollo_errors() {
         ResponseTemplate::new(200).set_body_string("<html>oops</html>"),
     )
     .await;
-    let err = ApolloClient::new(base(&server), key(), http())
+    let err = apollo_at(&server)
         .match_person(&PersonMatch::default())
         .await
         .unwrap_err();
@@ -342,17 +322,14 @@ async fn apollo_errors() {
 #[tokio::test]
 async fn tavily_results_and_errors() {
     let server = MockServer::start().await;
-    Mock::given(method("POST"))
+    let expected = Mock::given(method("POST"))
         .and(path("/search"))
         .and(header("authorization", format!("Bearer {KEY}").as_str()))
         .and(body_partial_json(
             json!({"query": "Acme Corp funding 2026", "max_results": 5}),
-        ))
-        .respond_with(ResponseTemplate::new(200).set_body_json(fixture("tavily_search.json")))
-        .expect(1)
-        .mount(&server)
-        .await;
-    let tavily = TavilyClient::new(base(&server), key(), http());
+        ));
+    answer_once(&server, expected, ok("tavily_search.json")).await;
+    let tavily = tavily_at(&server);
     let (hits, usage) = tavily.search("Acme Corp funding 2026", 5).await.unwrap();
     assert_eq!(
         hits[0],
@@ -392,10 +369,7 @@ async fn tavily_results_and_errors() {
             ResponseTemplate::new(status).set_body_json(body),
         )
         .await;
-        let err = TavilyClient::new(base(&server), key(), http())
-            .search("q", 5)
-            .await
-            .unwrap_err();
+        let err = tavily_at(&server).search("q", 5).await.unwrap_err();
         assert!(check(&err), "{status}: {err:?}");
         assert_no_key(&err);
     }
@@ -404,16 +378,13 @@ async fn tavily_results_and_errors() {
 #[tokio::test]
 async fn brave_results_no_web_and_rate_limit() {
     let server = MockServer::start().await;
-    Mock::given(method("GET"))
+    let expected = Mock::given(method("GET"))
         .and(path("/res/v1/web/search"))
         .and(header("x-subscription-token", KEY))
         .and(query_param("q", "acme corp vp sales"))
-        .and(query_param("count", "3"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(fixture("brave_search.json")))
-        .expect(1)
-        .mount(&server)
-        .await;
-    let brave = BraveClient::new(base(&server), key(), http());
+        .and(query_param("count", "3"));
+    answer_once(&server, expected, ok("brave_search.json")).await;
+    let brave = brave_at(&server);
     let (hits, usage) = brave.search("acme corp vp sales", 3).await.unwrap();
     assert_eq!(hits.len(), 1);
     assert_eq!(hits[0].snippet, "Jane leads sales at Acme…");
@@ -427,10 +398,7 @@ async fn brave_results_no_web_and_rate_limit() {
             .set_body_json(json!({"type": "search", "query": {"original": "zzz"}})),
     )
     .await;
-    let (hits, _) = BraveClient::new(base(&server), key(), http())
-        .search("zzz", 5)
-        .await
-        .unwrap();
+    let (hits, _) = brave_at(&server).search("zzz", 5).await.unwrap();
     assert!(hits.is_empty());
 
     let server = responding(
@@ -443,10 +411,7 @@ async fn brave_results_no_web_and_rate_limit() {
             .insert_header("X-RateLimit-Reset", "1, 1419704"),
     )
     .await;
-    let err = BraveClient::new(base(&server), key(), http())
-        .search("q", 5)
-        .await
-        .unwrap_err();
+    let err = brave_at(&server).search("q", 5).await.unwrap_err();
     assert!(
         err.kind == ErrorKind::RateLimited
             && err.retry_after.is_some()
@@ -464,25 +429,24 @@ async fn brave_results_no_web_and_rate_limit() {
 #[tokio::test]
 async fn hunter_finder_hit_and_miss() {
     let server = MockServer::start().await;
-    Mock::given(method("GET"))
+    let mock = Mock::given(method("GET"))
         .and(path("/v2/email-finder"))
         .and(query_param("domain", "acme.com"))
         .and(query_param("first_name", "Jane"))
         .and(query_param("last_name", "Doe"))
-        .and(query_param("api_key", KEY))
-        .respond_with(ResponseTemplate::new(200).set_body_json(fixture("hunter_finder_hit.json")))
-        .mount(&server)
-        .await;
-    Mock::given(method("GET"))
+        .and(query_param("api_key", KEY));
+    answer(&server, mock, ok("hunter_finder_hit.json")).await;
+    let mock = Mock::given(method("GET"))
         .and(path("/v2/email-finder"))
-        .and(query_param("last_name", "Nobody"))
-        .respond_with(
-            ResponseTemplate::new(200)
-                .set_body_json(json!({"data": {"email": null, "score": null}, "meta": {}})),
-        )
-        .mount(&server)
-        .await;
-    let hunter = HunterClient::new(base(&server), key(), http());
+        .and(query_param("last_name", "Nobody"));
+    answer(
+        &server,
+        mock,
+        ResponseTemplate::new(200)
+            .set_body_json(json!({"data": {"email": null, "score": null}, "meta": {}})),
+    )
+    .await;
+    let hunter = hunter_at(&server);
     let (found, usage) = hunter.find_email("acme.com", "Jane", "Doe").await.unwrap();
     let found = found.expect("found");
     assert_eq!(found.email, "jane.doe@acme.com");
@@ -531,20 +495,26 @@ async fn hunter_verifier_statuses_and_pending() {
         ("web@gmail.example", webmail),
         ("old@acme.com", old),
     ] {
-        Mock::given(method("GET"))
+        let mock = Mock::given(method("GET"))
             .and(path("/v2/email-verifier"))
-            .and(query_param("email", email))
-            .respond_with(ResponseTemplate::new(200).set_body_json(body))
-            .mount(&server)
-            .await;
-    }
-    Mock::given(method("GET"))
-        .and(path("/v2/email-verifier"))
-        .and(query_param("email", "slow@acme.com"))
-        .respond_with(ResponseTemplate::new(202).set_body_json(json!({"data": null})))
-        .mount(&server)
+            .and(query_param("email", email));
+        answer(
+            &server,
+            mock,
+            ResponseTemplate::new(200).set_body_json(body),
+        )
         .await;
-    let hunter = HunterClient::new(base(&server), key(), http());
+    }
+    let mock = Mock::given(method("GET"))
+        .and(path("/v2/email-verifier"))
+        .and(query_param("email", "slow@acme.com"));
+    answer(
+        &server,
+        mock,
+        ResponseTemplate::new(202).set_body_json(json!({"data": null})),
+    )
+    .await;
+    let hunter = hunter_at(&server);
     // Hunter's own word, score, accept_all and result come back as sent; only billed
     // statuses use a verification.
     for (email, status, score, accept_all, result, billed) in [
@@ -623,32 +593,33 @@ async fn hunter_verifier_statuses_and_pending() {
 async fn hunter_reversed_statuses_and_no_key_in_errors() {
     let server = MockServer::start().await;
     let body = |m: &str| json!({"errors": [{"id": "x", "code": 0, "details": m}]});
-    Mock::given(method("GET"))
-        .and(path("/v2/email-finder"))
-        .respond_with(
-            ResponseTemplate::new(403).set_body_json(body("You have reached the rate limit")),
-        )
-        .mount(&server)
-        .await;
-    Mock::given(method("GET"))
+    let mock = Mock::given(method("GET")).and(path("/v2/email-finder"));
+    answer(
+        &server,
+        mock,
+        ResponseTemplate::new(403).set_body_json(body("You have reached the rate limit")),
+    )
+    .await;
+    let mock = Mock::given(method("GET"))
         .and(path("/v2/email-verifier"))
-        .and(query_param("email", "quota@acme.com"))
-        .respond_with(
-            ResponseTemplate::new(429)
-                .set_body_json(body("You have used all your monthly requests")),
-        )
-        .mount(&server)
-        .await;
-    Mock::given(method("GET"))
+        .and(query_param("email", "quota@acme.com"));
+    answer(
+        &server,
+        mock,
+        ResponseTemplate::new(429).set_body_json(body("You have used all your monthly requests")),
+    )
+    .await;
+    let mock = Mock::given(method("GET"))
         .and(path("/v2/email-verifier"))
-        .and(query_param("email", "echo@acme.com"))
-        .respond_with(
-            ResponseTemplate::new(401)
-                .set_body_json(body(&format!("No user found for the API key {KEY}"))),
-        )
-        .mount(&server)
-        .await;
-    let hunter = HunterClient::new(base(&server), key(), http());
+        .and(query_param("email", "echo@acme.com"));
+    answer(
+        &server,
+        mock,
+        ResponseTemplate::new(401)
+            .set_body_json(body(&format!("No user found for the API key {KEY}"))),
+    )
+    .await;
+    let hunter = hunter_at(&server);
     let err = hunter
         .find_email("acme.com", "Jane", "Doe")
         .await
@@ -669,14 +640,15 @@ async fn hunter_reversed_statuses_and_no_key_in_errors() {
 
     // Transport errors carry no URL (the key is in its query string).
     let slow = MockServer::start().await;
-    Mock::given(method("GET"))
-        .respond_with(
-            ResponseTemplate::new(200)
-                .set_body_json(fixture("hunter_finder_hit.json"))
-                .set_delay(Duration::from_secs(3)),
-        )
-        .mount(&slow)
-        .await;
+    let mock = Mock::given(method("GET"));
+    answer(
+        &slow,
+        mock,
+        ResponseTemplate::new(200)
+            .set_body_json(fixture("hunter_finder_hit.json"))
+            .set_delay(Duration::from_secs(3)),
+    )
+    .await;
     let hunter = HunterClient::new(
         base(&slow),
         key(),
@@ -712,7 +684,7 @@ async fn cartesia_writes_the_wav_and_reads_its_length() {
     wav[4..8].copy_from_slice(&u32::MAX.to_le_bytes());
     let data_at = wav.windows(4).position(|w| w == b"data").unwrap();
     wav[data_at + 4..data_at + 8].copy_from_slice(&u32::MAX.to_le_bytes());
-    Mock::given(method("POST"))
+    let expected = Mock::given(method("POST"))
         .and(path("/tts/bytes"))
         .and(header("authorization", format!("Bearer {KEY}").as_str()))
         .and(header("cartesia-version", "2026-03-01"))
@@ -721,12 +693,14 @@ async fn cartesia_writes_the_wav_and_reads_its_length() {
             "transcript": "Hi Jane, this is a quick note.",
             "voice": {"mode": "id", "id": "voice-1"},
             "output_format": {"container": "wav", "encoding": "pcm_s16le", "sample_rate": 22050}
-        })))
-        .respond_with(ResponseTemplate::new(200).set_body_raw(wav.clone(), "audio/wav"))
-        .expect(1)
-        .mount(&server)
-        .await;
-    let tts = CartesiaTts::new(base(&server), key(), http()).with_voice("voice-1");
+        })));
+    answer_once(
+        &server,
+        expected,
+        ResponseTemplate::new(200).set_body_raw(wav.clone(), "audio/wav"),
+    )
+    .await;
+    let tts = cartesia_at(&server).with_voice("voice-1");
     let out = tmp("cartesia/hello.wav");
     let text = "Hi Jane, this is a quick note.";
     let (info, usage) = tts.synthesize(text, &out).await.unwrap();
@@ -744,7 +718,7 @@ async fn cartesia_writes_the_wav_and_reads_its_length() {
         ResponseTemplate::new(400).set_body_json(json!({"title": "Invalid version", "message": "Cartesia-Version header is required", "error_code": "invalid_version"})),
     )
     .await;
-    let err = CartesiaTts::new(base(&server), key(), http())
+    let err = cartesia_at(&server)
         .synthesize("hi", &out)
         .await
         .unwrap_err();
@@ -759,7 +733,7 @@ async fn cartesia_writes_the_wav_and_reads_its_length() {
         ResponseTemplate::new(200).set_body_raw(b"ID3garbage".to_vec(), "audio/mpeg"),
     )
     .await;
-    let err = CartesiaTts::new(base(&server), key(), http())
+    let err = cartesia_at(&server)
         .synthesize("hi", &out)
         .await
         .unwrap_err();
@@ -770,7 +744,7 @@ async fn cartesia_writes_the_wav_and_reads_its_length() {
         ResponseTemplate::new(429).insert_header("retry-after", "4"),
     )
     .await;
-    let err = CartesiaTts::new(base(&server), key(), http())
+    let err = cartesia_at(&server)
         .synthesize("hi", &out)
         .await
         .unwrap_err();

@@ -1,6 +1,8 @@
 //! OpenAI-compatible and Anthropic clients against wiremock servers speaking the
 //! vendors' documented wire formats (fixtures under `tests/fixtures/`).
 
+mod common;
+
 use atl_providers::anthropic::AnthropicClient;
 use atl_providers::http::build_http_client;
 use atl_providers::llm::{
@@ -8,28 +10,12 @@ use atl_providers::llm::{
 };
 use atl_providers::openai_compat::OpenAiCompatClient;
 use atl_providers::{ErrorKind, ProviderError, Usage};
-use secrecy::SecretString;
+use common::{KEY, answer_once, assert_no_key, fixture, http, key, last_body, ok, responding};
 use serde_json::{Value, json};
 use std::time::Duration;
 use url::Url;
 use wiremock::matchers::{body_partial_json, header, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
-
-const KEY: &str = "sk-test-SECRET-0123456789";
-
-fn fixture(name: &str) -> Value {
-    let path = format!("{}/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"));
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
-    serde_json::from_str(&text).unwrap()
-}
-
-fn key() -> SecretString {
-    SecretString::from(KEY)
-}
-
-fn http() -> reqwest::Client {
-    build_http_client(Duration::from_secs(5))
-}
 
 fn openai(provider: &str, server: &MockServer) -> OpenAiCompatClient {
     OpenAiCompatClient::new(
@@ -44,9 +30,33 @@ fn anthropic(server: &MockServer) -> AnthropicClient {
     AnthropicClient::new(Url::parse(&server.uri()).unwrap(), key(), http())
 }
 
-fn assert_no_key(e: &ProviderError) {
-    let shown = format!("{e} {e:?}");
-    assert!(!shown.contains(KEY), "key leaked: {shown}");
+/// A mock server answering chat completions with `template`.
+async fn chat_completions(template: ResponseTemplate) -> MockServer {
+    responding("POST", "/chat/completions", template).await
+}
+
+/// A mock server answering Anthropic's messages endpoint with `template`.
+async fn messages_endpoint(template: ResponseTemplate) -> MockServer {
+    responding("POST", "/v1/messages", template).await
+}
+
+/// What `provider`'s OpenAI-compatible client makes of a server answering a simple
+/// request with `template`.
+async fn openai_error(provider: &str, template: ResponseTemplate) -> ProviderError {
+    let server = chat_completions(template).await;
+    openai(provider, &server)
+        .chat(&simple_request())
+        .await
+        .unwrap_err()
+}
+
+/// What the Anthropic client makes of a server answering a simple request with `template`.
+async fn anthropic_error(template: ResponseTemplate) -> ProviderError {
+    let server = messages_endpoint(template).await;
+    anthropic(&server)
+        .chat(&simple_request())
+        .await
+        .unwrap_err()
 }
 
 fn simple_request() -> ChatRequest {
@@ -105,26 +115,6 @@ fn tool_round_trip_request() -> ChatRequest {
     }
 }
 
-/// A mock server answering POSTs to `route` with `template`.
-async fn serving(route: &str, template: ResponseTemplate) -> MockServer {
-    let server = MockServer::start().await;
-    mount(&server, route, template).await;
-    server
-}
-
-async fn mount(server: &MockServer, route: &str, template: ResponseTemplate) {
-    Mock::given(method("POST"))
-        .and(path(route))
-        .respond_with(template)
-        .mount(server)
-        .await;
-}
-
-async fn last_body(server: &MockServer) -> Value {
-    let requests = server.received_requests().await.unwrap();
-    serde_json::from_slice(&requests.last().unwrap().body).unwrap()
-}
-
 // ---------------------------------------------------------------------------------------
 // OpenAI-compatible
 // ---------------------------------------------------------------------------------------
@@ -132,7 +122,7 @@ async fn last_body(server: &MockServer) -> Value {
 #[tokio::test]
 async fn openai_json_schema_reply_and_request_shape() {
     let server = MockServer::start().await;
-    Mock::given(method("POST"))
+    let expected = Mock::given(method("POST"))
         .and(path("/v1/chat/completions"))
         .and(header("authorization", format!("Bearer {KEY}").as_str()))
         .and(header("content-type", "application/json"))
@@ -144,11 +134,8 @@ async fn openai_json_schema_reply_and_request_shape() {
                 {"role": "user", "content": "Jane Doe, VP Sales at Acme"}
             ],
             "response_format": {"type": "json_schema", "json_schema": {"name": "contact", "strict": true}}
-        })))
-        .respond_with(ResponseTemplate::new(200).set_body_json(fixture("openai_text.json")))
-        .expect(1)
-        .mount(&server)
-        .await;
+        })));
+    answer_once(&server, expected, ok("openai_text.json")).await;
     let base = Url::parse(&format!("{}/v1", server.uri())).unwrap();
     let client = OpenAiCompatClient::new("openai", base, Some(key()), http());
     let reply = client.chat(&schema_request()).await.unwrap();
@@ -181,11 +168,7 @@ async fn openai_json_schema_reply_and_request_shape() {
 
 #[tokio::test]
 async fn tool_calls_round_trip_on_cerebras() {
-    let server = serving(
-        "/chat/completions",
-        ResponseTemplate::new(200).set_body_json(fixture("openai_tool_call.json")),
-    )
-    .await;
+    let server = chat_completions(ok("openai_tool_call.json")).await;
     let reply = openai("cerebras", &server)
         .chat(&tool_round_trip_request())
         .await
@@ -242,16 +225,10 @@ async fn tool_calls_round_trip_on_cerebras() {
 
 #[tokio::test]
 async fn unparsable_tool_arguments_are_invalid_response() {
-    let server = MockServer::start().await;
     let mut body = fixture("openai_tool_call.json");
     body["choices"][0]["message"]["tool_calls"][0]["function"]["arguments"] =
         json!("{\"domain\": acme");
-    mount(
-        &server,
-        "/chat/completions",
-        ResponseTemplate::new(200).set_body_json(body),
-    )
-    .await;
+    let server = chat_completions(ResponseTemplate::new(200).set_body_json(body)).await;
     let err = openai("cerebras", &server)
         .chat(&tool_round_trip_request())
         .await
@@ -262,11 +239,7 @@ async fn unparsable_tool_arguments_are_invalid_response() {
 
 #[tokio::test]
 async fn deepseek_json_mode_cache_hits_and_thinking() {
-    let server = serving(
-        "/chat/completions",
-        ResponseTemplate::new(200).set_body_json(fixture("deepseek_json.json")),
-    )
-    .await;
+    let server = chat_completions(ok("deepseek_json.json")).await;
     let client = openai("deepseek", &server);
     let reply = client.chat(&schema_request()).await.unwrap();
     assert_eq!(
@@ -296,16 +269,11 @@ async fn deepseek_json_mode_cache_hits_and_thinking() {
 
 #[tokio::test]
 async fn deepseek_blank_json_content_becomes_empty_text() {
-    let server = MockServer::start().await;
     // Leading blank lines: DeepSeek's keep-alive while the request waits.
     let mut text = "\n\n\n".to_string();
     text.push_str(&fixture("deepseek_blank_json.json").to_string());
-    mount(
-        &server,
-        "/chat/completions",
-        ResponseTemplate::new(200).set_body_raw(text, "application/json"),
-    )
-    .await;
+    let server =
+        chat_completions(ResponseTemplate::new(200).set_body_raw(text, "application/json")).await;
     let reply = openai("deepseek", &server)
         .chat(&schema_request())
         .await
@@ -318,15 +286,12 @@ async fn deepseek_blank_json_content_becomes_empty_text() {
 #[tokio::test]
 async fn openrouter_cost_and_attribution_headers() {
     let server = MockServer::start().await;
-    Mock::given(method("POST"))
+    let expected = Mock::given(method("POST"))
         .and(path("/api/v1/chat/completions"))
         .and(header("http-referer", "https://atl.example"))
         .and(header("x-openrouter-title", "ATL"))
-        .and(body_partial_json(json!({"max_tokens": 300})))
-        .respond_with(ResponseTemplate::new(200).set_body_json(fixture("openrouter_cost.json")))
-        .expect(1)
-        .mount(&server)
-        .await;
+        .and(body_partial_json(json!({"max_tokens": 300})));
+    answer_once(&server, expected, ok("openrouter_cost.json")).await;
     let base = Url::parse(&format!("{}/api/v1", server.uri())).unwrap();
     let client = OpenAiCompatClient::new("openrouter", base, Some(key()), http())
         .with_header("HTTP-Referer", "https://atl.example")
@@ -339,33 +304,15 @@ async fn openrouter_cost_and_attribution_headers() {
 
 #[tokio::test]
 async fn openrouter_error_inside_200() {
-    let server = serving(
-        "/chat/completions",
-        ResponseTemplate::new(200).set_body_json(fixture("openrouter_error_in_200.json")),
-    )
-    .await;
-    let err = openai("openrouter", &server)
-        .chat(&simple_request())
-        .await
-        .unwrap_err();
+    let err = openai_error("openrouter", ok("openrouter_error_in_200.json")).await;
     assert!(
         err.kind == ErrorKind::InvalidResponse && err.message.contains("Upstream provider"),
         "{err:?}"
     );
 
-    let server = MockServer::start().await;
     let body =
         json!({"error": {"code": 429, "message": "Rate limit exceeded: free-models-per-min"}});
-    mount(
-        &server,
-        "/chat/completions",
-        ResponseTemplate::new(200).set_body_json(body),
-    )
-    .await;
-    let err = openai("openrouter", &server)
-        .chat(&simple_request())
-        .await
-        .unwrap_err();
+    let err = openai_error("openrouter", ResponseTemplate::new(200).set_body_json(body)).await;
     assert!(err.kind == ErrorKind::RateLimited, "{err:?}");
 }
 
@@ -470,16 +417,11 @@ async fn openai_compatible_error_shapes() {
         },
     ];
     for case in cases {
-        let server = MockServer::start().await;
         let mut template = ResponseTemplate::new(case.status).set_body_json(&case.body);
         for (k, v) in &case.headers {
             template = template.insert_header(*k, v.as_str());
         }
-        mount(&server, "/chat/completions", template).await;
-        let err = openai(case.provider, &server)
-            .chat(&simple_request())
-            .await
-            .unwrap_err();
+        let err = openai_error(case.provider, template).await;
         assert!(
             (case.check)(&err),
             "{} {}: got {err:?}",
@@ -494,26 +436,15 @@ async fn openai_compatible_error_shapes() {
 #[tokio::test]
 async fn malformed_2xx_bodies_are_invalid_response() {
     for body in ["not json", "{\"choices\": []}", "{\"choices\": 7}"] {
-        let server = serving(
-            "/chat/completions",
-            ResponseTemplate::new(200).set_body_raw(body, "application/json"),
-        )
-        .await;
-        let err = openai("deepseek", &server)
-            .chat(&simple_request())
-            .await
-            .unwrap_err();
+        let template = ResponseTemplate::new(200).set_body_raw(body, "application/json");
+        let err = openai_error("deepseek", template).await;
         assert!(err.kind == ErrorKind::InvalidResponse, "{body}: {err:?}");
     }
 }
 
 #[tokio::test]
 async fn keyless_local_server_sends_no_authorization() {
-    let server = serving(
-        "/chat/completions",
-        ResponseTemplate::new(200).set_body_json(fixture("openai_text.json")),
-    )
-    .await;
+    let server = chat_completions(ok("openai_text.json")).await;
     let client =
         OpenAiCompatClient::new("ollama", Url::parse(&server.uri()).unwrap(), None, http());
     client.chat(&simple_request()).await.unwrap();
@@ -532,13 +463,7 @@ async fn keyless_local_server_sends_no_authorization() {
 
 #[tokio::test]
 async fn timeouts_and_refused_connections() {
-    let server = serving(
-        "/chat/completions",
-        ResponseTemplate::new(200)
-            .set_body_json(fixture("openai_text.json"))
-            .set_delay(Duration::from_secs(3)),
-    )
-    .await;
+    let server = chat_completions(ok("openai_text.json").set_delay(Duration::from_secs(3))).await;
     let slow = OpenAiCompatClient::new(
         "deepseek",
         Url::parse(&server.uri()).unwrap(),
@@ -566,14 +491,8 @@ async fn timeouts_and_refused_connections() {
 
 #[tokio::test]
 async fn a_key_echoed_by_the_server_is_redacted() {
-    let server = MockServer::start().await;
     let body = json!({"error": {"message": format!("Incorrect API key provided: {KEY}"), "code": "invalid_api_key"}});
-    mount(
-        &server,
-        "/chat/completions",
-        ResponseTemplate::new(401).set_body_json(body),
-    )
-    .await;
+    let server = chat_completions(ResponseTemplate::new(401).set_body_json(body)).await;
     let client = openai("openai", &server);
     let err = client.chat(&simple_request()).await.unwrap_err();
     assert!(err.kind == ErrorKind::Auth);
@@ -589,7 +508,7 @@ async fn a_key_echoed_by_the_server_is_redacted() {
 #[tokio::test]
 async fn anthropic_text_reply_headers_and_usage() {
     let server = MockServer::start().await;
-    Mock::given(method("POST"))
+    let expected = Mock::given(method("POST"))
         .and(path("/v1/messages"))
         .and(header("x-api-key", KEY))
         .and(header("anthropic-version", "2023-06-01"))
@@ -597,11 +516,8 @@ async fn anthropic_text_reply_headers_and_usage() {
         .and(body_partial_json(json!({
             "model": "m", "max_tokens": 300, "system": "You extract contacts.",
             "messages": [{"role": "user", "content": [{"type": "text", "text": "Jane Doe, VP Sales at Acme"}]}]
-        })))
-        .respond_with(ResponseTemplate::new(200).set_body_json(fixture("anthropic_text.json")))
-        .expect(1)
-        .mount(&server)
-        .await;
+        })));
+    answer_once(&server, expected, ok("anthropic_text.json")).await;
     let reply = anthropic(&server).chat(&simple_request()).await.unwrap();
     assert_eq!(reply.text, "VP — senior sales leader.");
     assert_eq!(reply.stop, StopReason::EndTurn);
@@ -627,11 +543,7 @@ async fn anthropic_text_reply_headers_and_usage() {
 
 #[tokio::test]
 async fn anthropic_tool_use_and_tool_result_blocks() {
-    let server = serving(
-        "/v1/messages",
-        ResponseTemplate::new(200).set_body_json(fixture("anthropic_tool_use.json")),
-    )
-    .await;
+    let server = messages_endpoint(ok("anthropic_tool_use.json")).await;
     let mut request = tool_round_trip_request();
     // Two results in a row must be merged into one user turn, results first.
     request.messages.push(Message::ToolResult {
@@ -681,15 +593,13 @@ async fn anthropic_json_schema_via_forced_tool() {
         "content": [{"type": "tool_use", "id": "toolu_1", "name": "contact", "input": {"name": "Jane Doe"}}],
         "stop_reason": "tool_use", "usage": {"input_tokens": 50, "output_tokens": 12}
     });
-    Mock::given(method("POST"))
+    let expected = Mock::given(method("POST"))
         .and(path("/v1/messages"))
         .and(body_partial_json(
             json!({"tool_choice": {"type": "tool", "name": "contact"}}),
-        ))
-        .respond_with(ResponseTemplate::new(200).set_body_json(reply_body))
-        .expect(1)
-        .mount(&server)
-        .await;
+        ));
+    let template = ResponseTemplate::new(200).set_body_json(reply_body);
+    answer_once(&server, expected, template).await;
     let reply = anthropic(&server).chat(&schema_request()).await.unwrap();
     assert_eq!(
         serde_json::from_str::<Value>(&reply.text).unwrap(),
@@ -708,23 +618,17 @@ async fn anthropic_json_schema_via_forced_tool() {
 #[tokio::test]
 async fn anthropic_error_shapes() {
     // 529 overloaded → Server{529}
-    let server = serving(
-        "/v1/messages",
+    let err = anthropic_error(
         ResponseTemplate::new(529).set_body_json(fixture("anthropic_overloaded.json")),
     )
     .await;
-    let err = anthropic(&server)
-        .chat(&simple_request())
-        .await
-        .unwrap_err();
     assert_eq!(
         err,
         ProviderError::server("anthropic", 529, "Overloaded", None)
     );
 
     // 429 with retry-after and RFC 3339 resets: retry-after wins.
-    let server = serving(
-        "/v1/messages",
+    let err = anthropic_error(
         ResponseTemplate::new(429)
             .set_body_json(fixture("anthropic_rate_limit.json"))
             .insert_header("retry-after", "17")
@@ -735,10 +639,6 @@ async fn anthropic_error_shapes() {
             ),
     )
     .await;
-    let err = anthropic(&server)
-        .chat(&simple_request())
-        .await
-        .unwrap_err();
     assert!(
         err.kind == ErrorKind::RateLimited
             && err.retry_after.is_some()
@@ -748,23 +648,16 @@ async fn anthropic_error_shapes() {
     );
 
     // 429 without retry-after: the exhausted window's RFC 3339 reset.
-    let server = MockServer::start().await;
     let reset = (time::OffsetDateTime::now_utc() + time::Duration::seconds(30))
         .format(&time::format_description::well_known::Rfc3339)
         .unwrap();
-    mount(
-        &server,
-        "/v1/messages",
+    let err = anthropic_error(
         ResponseTemplate::new(429)
             .set_body_json(fixture("anthropic_rate_limit.json"))
             .insert_header("anthropic-ratelimit-output-tokens-remaining", "0")
             .insert_header("anthropic-ratelimit-output-tokens-reset", reset.as_str()),
     )
     .await;
-    let err = anthropic(&server)
-        .chat(&simple_request())
-        .await
-        .unwrap_err();
     let wait = err.retry_after().expect("reset header read");
     assert!(
         wait > Duration::from_secs(25) && wait <= Duration::from_secs(30),
@@ -795,18 +688,8 @@ async fn anthropic_error_shapes() {
             (e.kind, e.status) == (ErrorKind::Server, Some(500))
         }),
     ] {
-        let server = MockServer::start().await;
         let body = json!({"type": "error", "error": {"type": kind, "message": format!("{kind} happened")}, "request_id": "req_1"});
-        mount(
-            &server,
-            "/v1/messages",
-            ResponseTemplate::new(status).set_body_json(body),
-        )
-        .await;
-        let err = anthropic(&server)
-            .chat(&simple_request())
-            .await
-            .unwrap_err();
+        let err = anthropic_error(ResponseTemplate::new(status).set_body_json(body)).await;
         assert!(check(&err), "{status}: {err:?}");
         assert!(
             err.to_string().contains(&format!("{kind} happened")),
@@ -815,15 +698,10 @@ async fn anthropic_error_shapes() {
         assert_no_key(&err);
     }
     // 413 from Cloudflare is not JSON.
-    let server = serving(
-        "/v1/messages",
+    let err = anthropic_error(
         ResponseTemplate::new(413).set_body_string("<html>Request Entity Too Large</html>"),
     )
     .await;
-    let err = anthropic(&server)
-        .chat(&simple_request())
-        .await
-        .unwrap_err();
     assert!(
         (err.kind, err.status) == (ErrorKind::BadRequest, Some(413)),
         "{err:?}"
@@ -832,8 +710,7 @@ async fn anthropic_error_shapes() {
 
 #[tokio::test]
 async fn anthropic_malformed_body_and_debug() {
-    let server = serving(
-        "/v1/messages",
+    let server = messages_endpoint(
         ResponseTemplate::new(200).set_body_raw("{\"content\": [", "application/json"),
     )
     .await;

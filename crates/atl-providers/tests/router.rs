@@ -8,6 +8,7 @@ use atl_providers::llm::{
 use atl_providers::openai_compat::OpenAiCompatClient;
 use atl_providers::router::{Route, Router};
 use atl_providers::structured::chat_json;
+use atl_providers::testing::chains;
 use atl_providers::{ErrorKind, ProviderError, Usage};
 use serde_json::json;
 use std::collections::{HashMap, VecDeque};
@@ -16,26 +17,6 @@ use std::sync::Mutex;
 use std::time::Duration;
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
-
-/// The chains the sub-agents use, as a caller of this crate would pass them.
-fn chains() -> Vec<(&'static str, Vec<Route>)> {
-    let deepseek = || Route::new("deepseek", "deepseek-flash");
-    let openrouter = || Route::new("openrouter", "openai/gpt-oss-120b");
-    let cerebras = || Route::new("cerebras", "gpt-oss-120b");
-    vec![
-        ("research", vec![deepseek(), openrouter(), cerebras()]),
-        ("intel", vec![deepseek(), openrouter(), cerebras()]),
-        (
-            "enrichment",
-            vec![
-                Route::new("anthropic", "claude-sonnet-5-5"),
-                openrouter(),
-                deepseek(),
-            ],
-        ),
-        ("voice", vec![cerebras(), deepseek()]),
-    ]
-}
 
 /// A chat model that replays scripted outcomes (then repeats the last one) and records
 /// the requests it saw.

@@ -6,33 +6,13 @@
 use atl_providers::apollo::{PeopleSearch, PersonMatch};
 use atl_providers::config::ProvidersConfig;
 use atl_providers::prices::APOLLO_CREDIT_USD;
-use atl_providers::route::Route;
+use atl_providers::testing::chains;
 use atl_providers::toolkit::{Toolkit, ToolkitOptions};
 use atl_providers::{ErrorKind, Usage};
 use serde_json::{Value, json};
 use std::collections::HashMap;
 use wiremock::matchers::{body_json, body_partial_json, header, method, path, query_param};
 use wiremock::{Mock, MockServer, ResponseTemplate};
-
-/// The chains the sub-agents use, as a caller of this crate would pass them.
-fn chains() -> Vec<(&'static str, Vec<Route>)> {
-    let deepseek = || Route::new("deepseek", "deepseek-flash");
-    let openrouter = || Route::new("openrouter", "openai/gpt-oss-120b");
-    let cerebras = || Route::new("cerebras", "gpt-oss-120b");
-    vec![
-        ("research", vec![deepseek(), openrouter(), cerebras()]),
-        ("intel", vec![deepseek(), openrouter(), cerebras()]),
-        (
-            "enrichment",
-            vec![
-                Route::new("anthropic", "claude-sonnet-5-5"),
-                openrouter(),
-                deepseek(),
-            ],
-        ),
-        ("voice", vec![cerebras(), deepseek()]),
-    ]
-}
 
 fn fixture(name: &str) -> Value {
     let path = format!("{}/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"));

@@ -2,27 +2,8 @@
 
 use super::*;
 use crate::limits::Measure;
+use crate::testing::chains;
 use std::time::Duration;
-
-/// The chains the sub-agents use, as a caller of this crate would pass them.
-fn chains() -> Vec<(&'static str, Vec<Route>)> {
-    let deepseek = || Route::new("deepseek", "deepseek-flash");
-    let openrouter = || Route::new("openrouter", "openai/gpt-oss-120b");
-    let cerebras = || Route::new("cerebras", "gpt-oss-120b");
-    vec![
-        ("research", vec![deepseek(), openrouter(), cerebras()]),
-        ("intel", vec![deepseek(), openrouter(), cerebras()]),
-        (
-            "enrichment",
-            vec![
-                Route::new("anthropic", "claude-sonnet-5-5"),
-                openrouter(),
-                deepseek(),
-            ],
-        ),
-        ("voice", vec![cerebras(), deepseek()]),
-    ]
-}
 
 fn env(pairs: &[(&str, &str)]) -> HashMap<String, String> {
     pairs

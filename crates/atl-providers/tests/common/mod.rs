@@ -1,0 +1,66 @@
+//! What the integration suites share: the vendors' recorded replies under
+//! `tests/fixtures/`, a test key and the check that it never shows, and wiremock mounts.
+
+// Each suite compiles this module on its own and uses only part of it.
+#![allow(dead_code)]
+
+use atl_providers::ProviderError;
+use atl_providers::http::build_http_client;
+use secrecy::SecretString;
+use serde_json::Value;
+use std::time::Duration;
+use wiremock::matchers::{method, path};
+use wiremock::{Mock, MockBuilder, MockServer, ResponseTemplate};
+
+pub const KEY: &str = "sk-test-SECRET-0123456789";
+
+pub fn fixture(name: &str) -> Value {
+    let path = format!("{}/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"));
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    serde_json::from_str(&text).unwrap()
+}
+
+/// A 200 reply carrying the named fixture.
+pub fn ok(name: &str) -> ResponseTemplate {
+    ResponseTemplate::new(200).set_body_json(fixture(name))
+}
+
+pub fn key() -> SecretString {
+    SecretString::from(KEY)
+}
+
+pub fn http() -> reqwest::Client {
+    build_http_client(Duration::from_secs(5))
+}
+
+pub fn assert_no_key(e: &ProviderError) {
+    let shown = format!("{e} {e:?}");
+    assert!(!shown.contains(KEY), "key leaked: {shown}");
+}
+
+/// A mock server answering `verb route` with `template`.
+pub async fn responding(verb: &str, route: &str, template: ResponseTemplate) -> MockServer {
+    let server = MockServer::start().await;
+    respond(&server, verb, route, template).await;
+    server
+}
+
+pub async fn respond(server: &MockServer, verb: &str, route: &str, template: ResponseTemplate) {
+    answer(server, Mock::given(method(verb)).and(path(route)), template).await;
+}
+
+/// Mounts `mock` answering with `template`.
+pub async fn answer(server: &MockServer, mock: MockBuilder, template: ResponseTemplate) {
+    mock.respond_with(template).mount(server).await;
+}
+
+/// Mounts `mock` answering with `template`, checked on drop to have been called once.
+pub async fn answer_once(server: &MockServer, mock: MockBuilder, template: ResponseTemplate) {
+    mock.respond_with(template).expect(1).mount(server).await;
+}
+
+/// The JSON body of the last request `server` received.
+pub async fn last_body(server: &MockServer) -> Value {
+    let requests = server.received_requests().await.unwrap();
+    serde_json::from_slice(&requests.last().unwrap().body).unwrap()
+}
