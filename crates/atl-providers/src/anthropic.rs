@@ -53,8 +53,15 @@ impl AnthropicClient {
         self.force_json_tool = force;
         self
     }
+}
 
-    async fn chat_inner(&self, request: &ChatRequest) -> Result<ChatResponse, ProviderError> {
+#[async_trait::async_trait]
+impl ChatModel for AnthropicClient {
+    fn provider(&self) -> &str {
+        self.vendor.provider()
+    }
+
+    async fn chat(&self, request: &ChatRequest) -> Result<ChatResponse, ProviderError> {
         let body = build_body(request, self.force_json_tool);
         let json_tool = request.json_schema.as_ref().map(|f| schema_name(&f.name));
         let build = |b: reqwest::RequestBuilder| {
@@ -67,17 +74,6 @@ impl AnthropicClient {
                 parse_response(provider, &raw, json_tool)
             })
             .await
-    }
-}
-
-#[async_trait::async_trait]
-impl ChatModel for AnthropicClient {
-    fn provider(&self) -> &str {
-        self.vendor.provider()
-    }
-
-    async fn chat(&self, request: &ChatRequest) -> Result<ChatResponse, ProviderError> {
-        self.chat_inner(request).await
     }
 }
 

@@ -6,7 +6,9 @@
 //! USD per billed unit of the endpoint (the model column names the endpoint, `"*"` every
 //! endpoint of the provider); TTS prices are USD per character.
 
-use crate::pricing::{ANY_MODEL, Peak, Price, PriceTable};
+use crate::pricing::{Peak, Price, PriceTable};
+use std::collections::BTreeMap;
+use std::sync::LazyLock;
 
 /// DeepSeek's peak hours: 01:00–04:00 and 06:00–10:00 UTC, Monday to Friday, at twice the
 /// off-peak price (DeepSeek's pricing page, checked 2026-11-15). The page exempts Chinese
@@ -27,117 +29,116 @@ pub const APOLLO_CREDIT_USD: f64 = 0.04;
 /// team starts on (credits run $0.008–0.025 across Hunter's plans).
 pub const HUNTER_CREDIT_USD: f64 = 0.0245;
 
-const DEFAULT_PRICES: &[(&str, &str, Price)] = &[
-    // ---- DeepSeek: pricing page, checked 2026-11-15; off-peak prices, peak doubles ----
-    (
-        "deepseek",
-        "deepseek-flash",
-        Price::tokens(0.15, Some(0.003), 0.60).with_peak(DEEPSEEK_PEAK),
-    ),
-    // The older name, still served by Flash at Flash prices.
-    (
-        "deepseek",
-        "deepseek-v4-flash",
-        Price::tokens(0.15, Some(0.003), 0.60).with_peak(DEEPSEEK_PEAK),
-    ),
-    (
-        "deepseek",
-        "deepseek-v4-pro",
-        Price::tokens(0.66, Some(0.022), 1.98).with_peak(DEEPSEEK_PEAK),
-    ),
-    // `deepseek-chat`/`deepseek-reasoner` were Flash aliases, retired 2026-07-24; priced
-    // as Flash so an OpenAI-compatible stand-in under those names (the sandbox, vLLM)
-    // still meters.
-    (
-        "deepseek",
-        "deepseek-chat",
-        Price::tokens(0.15, Some(0.003), 0.60).with_peak(DEEPSEEK_PEAK),
-    ),
-    (
-        "deepseek",
-        "deepseek-reasoner",
-        Price::tokens(0.15, Some(0.003), 0.60).with_peak(DEEPSEEK_PEAK),
-    ),
-    // ---- Cerebras: price trackers (Bifrost model library, lava.so), mid-2026; no
-    // cached-input discount documented ----
-    ("cerebras", "gpt-oss-120b", Price::tokens(0.35, None, 0.75)),
-    // ---- OpenRouter: the model's page on openrouter.ai ("from" price), 2026; a 5.5%
-    // fee on credit purchases is not included ----
-    (
-        "openrouter",
-        "openai/gpt-oss-120b",
-        Price::tokens(0.039, None, 0.18),
-    ),
-    // ---- Anthropic: platform.claude.com pricing page, read Oct–Nov 2026 ----
-    // Sonnet 5.5's cache read fell from 0.20 to 0.10 on 2026-10-07.
-    (
-        "anthropic",
-        "claude-sonnet-5-5",
-        Price::tokens(2.00, Some(0.10), 10.00),
-    ),
-    (
-        "anthropic",
-        "claude-sonnet-5",
-        Price::tokens(2.00, Some(0.20), 10.00),
-    ),
-    // Haiku 5.5 prompts above 100K tokens cost 5x; not modelled (our prompts are small).
-    (
-        "anthropic",
-        "claude-haiku-5-5",
-        Price::tokens(0.10, Some(0.01), 0.50),
-    ),
-    (
-        "anthropic",
-        "claude-haiku-4-5",
-        Price::tokens(1.00, Some(0.10), 5.00),
-    ),
-    // ---- OpenAI: a summary of the official pricing page, June 2026 ----
-    ("openai", "gpt-5.5", Price::tokens(5.00, Some(0.50), 30.00)),
-    ("openai", "gpt-5.4", Price::tokens(2.50, Some(0.25), 15.00)),
-    (
-        "openai",
-        "gpt-5.4-mini",
-        Price::tokens(0.75, Some(0.075), 4.50),
-    ),
-    (
-        "openai",
-        "gpt-5.4-nano",
-        Price::tokens(0.20, Some(0.02), 1.25),
-    ),
-    // ---- Apollo: API pricing docs; one credit per person or organization returned, none
-    // on a miss; people search is free ----
-    ("apollo", ANY_MODEL, Price::lookup(APOLLO_CREDIT_USD)),
-    ("apollo", "people_search", Price::lookup(0.0)),
-    // ---- Hunter: help.hunter.io; the finder costs one credit per address found (nothing
-    // on a miss), the verifier half a credit per billed verification ----
-    ("hunter", "email_finder", Price::lookup(HUNTER_CREDIT_USD)),
-    (
-        "hunter",
-        "email_verifier",
-        Price::lookup(HUNTER_CREDIT_USD / 2.0),
-    ),
-    // ---- Web search ----
-    // Serper: $1.00 per 1,000 queries, its smallest credit package.
-    ("serper", ANY_MODEL, Price::lookup(0.001)),
-    // Brave Search API dashboard, Sept 2026: $5 per 1,000 requests.
-    ("brave", ANY_MODEL, Price::lookup(0.005)),
-    // Tavily's credits page: $0.008 per credit pay-as-you-go; a basic search is 1 credit.
-    ("tavily", ANY_MODEL, Price::lookup(0.008)),
-    // ---- Speech ----
-    // Cartesia: about one credit per character; the Pro plan's $5 for 100,000 credits is
-    // $0.00005 a character ($0.024 for a 480-character script).
-    ("cartesia", ANY_MODEL, Price::tts_char(0.000_05)),
-    // espeak-ng runs locally: free, and known to be free.
-    ("espeak", ANY_MODEL, Price::tokens(0.0, None, 0.0)),
-];
+/// The table itself: one TOML table per provider and model, each figure with its source
+/// (the file's header describes the format).
+const DEFAULT_PRICES: &str = include_str!("prices.toml");
+
+/// One entry of `prices.toml`: [`Price`]'s fields, with peak hours by name.
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Entry {
+    #[serde(default)]
+    input: f64,
+    cached_input: Option<f64>,
+    #[serde(default)]
+    output: f64,
+    #[serde(default)]
+    per_lookup: f64,
+    #[serde(default)]
+    per_miss: f64,
+    #[serde(default)]
+    per_tts_char: f64,
+    /// `deepseek`: [`DEEPSEEK_PEAK`] applies.
+    peak: Option<String>,
+}
+
+impl Entry {
+    fn price(self) -> Result<Price, String> {
+        let peak = match self.peak.as_deref() {
+            None => None,
+            Some("deepseek") => Some(DEEPSEEK_PEAK),
+            Some(other) => return Err(format!("unknown peak hours {other:?}")),
+        };
+        Ok(Price {
+            input: self.input,
+            cached_input: self.cached_input,
+            output: self.output,
+            per_lookup: self.per_lookup,
+            per_miss: self.per_miss,
+            per_tts_char: self.per_tts_char,
+            peak,
+        })
+    }
+}
+
+/// A price table in the format of `prices.toml`.
+fn parse(text: &str) -> Result<PriceTable, String> {
+    let providers: BTreeMap<String, BTreeMap<String, Entry>> =
+        toml::from_str(text).map_err(|e| e.to_string())?;
+    let mut t = PriceTable::empty();
+    for (provider, models) in providers {
+        for (model, entry) in models {
+            let price = entry
+                .price()
+                .map_err(|e| format!("{provider}.{model}: {e}"))?;
+            t.set(&provider, &model, price);
+        }
+    }
+    Ok(t)
+}
 
 impl PriceTable {
-    /// The table above (see [`crate::pricing`] for how configuration overrides it).
+    /// The table of `prices.toml`, read once (see [`crate::pricing`] for how
+    /// configuration overrides it).
     pub fn defaults() -> Self {
-        let mut t = Self::empty();
-        for (provider, model, price) in DEFAULT_PRICES {
-            t.set(provider, model, *price);
-        }
-        t
+        static DEFAULTS: LazyLock<PriceTable> = LazyLock::new(|| {
+            // Built into the binary and read by the tests below: it cannot fail here.
+            parse(DEFAULT_PRICES).unwrap_or_else(|e| panic!("prices.toml: {e}"))
+        });
+        DEFAULTS.clone()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pricing::ANY_MODEL;
+
+    #[test]
+    fn the_table_parses_and_agrees_with_the_credit_prices() {
+        let t = parse(DEFAULT_PRICES).unwrap();
+        let get = |provider: &str, model: &str| *t.get(provider, model).unwrap();
+        assert_eq!(
+            get("deepseek", "deepseek-flash"),
+            Price::tokens(0.15, Some(0.003), 0.60).with_peak(DEEPSEEK_PEAK)
+        );
+        assert_eq!(
+            get("openrouter", "openai/gpt-oss-120b"),
+            Price::tokens(0.039, None, 0.18)
+        );
+        assert_eq!(
+            get("openai", "gpt-5.4-mini"),
+            Price::tokens(0.75, Some(0.075), 4.50)
+        );
+        assert_eq!(get("apollo", "match"), Price::lookup(APOLLO_CREDIT_USD));
+        assert_eq!(get("apollo", "people_search"), Price::lookup(0.0));
+        assert_eq!(
+            get("hunter", "email_finder"),
+            Price::lookup(HUNTER_CREDIT_USD)
+        );
+        assert_eq!(
+            get("hunter", "email_verifier"),
+            Price::lookup(HUNTER_CREDIT_USD / 2.0)
+        );
+        assert_eq!(get("cartesia", "sonic-3.5"), Price::tts_char(0.000_05));
+        assert_eq!(get("espeak", ANY_MODEL), Price::default());
+        assert_eq!(PriceTable::defaults(), t);
+    }
+
+    #[test]
+    fn unknown_fields_and_peaks_are_refused() {
+        let err = parse("[p.m]\ninput = 1.0\npeak = \"night\"").unwrap_err();
+        assert!(err.contains("p.m") && err.contains("night"), "{err}");
+        assert!(parse("[p.m]\ninptu = 1.0").is_err());
     }
 }
