@@ -38,32 +38,60 @@ fn rate_limited(after: Option<Duration>) -> ProviderError {
     ProviderError::rate_limited("p", "slow down", after)
 }
 
+/// Run `n` concurrent calls reserving `tokens`, each attempt made by `attempt`; every call
+/// must succeed.
+async fn concurrently<F, Fut>(gov: &Arc<Governor>, n: usize, tokens: u64, attempt: F)
+where
+    F: Fn() -> Fut + Clone + Send + 'static,
+    Fut: Future<Output = Result<(), ProviderError>> + Send,
+{
+    let mut tasks = Vec::new();
+    for _ in 0..n {
+        let (gov, attempt) = (gov.clone(), attempt.clone());
+        tasks.push(tokio::spawn(async move { gov.call(tokens, attempt).await }));
+    }
+    for t in tasks {
+        t.await.unwrap().unwrap();
+    }
+}
+
 /// Run `n` concurrent calls that each take `work`, recording every attempt's start time
 /// relative to `t0`.
 async fn load(gov: Arc<Governor>, n: usize, tokens: u64, work: Duration) -> Vec<Duration> {
     let t0 = Instant::now();
     let starts = Arc::new(Mutex::new(Vec::new()));
-    let mut tasks = Vec::new();
-    for _ in 0..n {
-        let (gov, starts) = (gov.clone(), starts.clone());
-        tasks.push(tokio::spawn(async move {
-            gov.call(tokens, || {
-                let starts = starts.clone();
-                async move {
-                    starts.lock().unwrap().push(t0.elapsed());
-                    sleep(work).await;
-                    Ok::<_, ProviderError>(())
-                }
-            })
-            .await
-        }));
-    }
-    for t in tasks {
-        t.await.unwrap().unwrap();
-    }
+    let record = starts.clone();
+    concurrently(&gov, n, tokens, move || {
+        let starts = record.clone();
+        async move {
+            starts.lock().unwrap().push(t0.elapsed());
+            sleep(work).await;
+            Ok(())
+        }
+    })
+    .await;
     let mut v = starts.lock().unwrap().clone();
     v.sort();
     v
+}
+
+/// The most attempts in flight at once while `n` concurrent calls of a second each run.
+async fn peak_in_flight(gov: &Arc<Governor>, n: usize) -> usize {
+    let now = Arc::new(AtomicUsize::new(0));
+    let peak = Arc::new(AtomicUsize::new(0));
+    let counters = (now.clone(), peak.clone());
+    concurrently(gov, n, 0, move || {
+        let (now, peak) = counters.clone();
+        async move {
+            let n = now.fetch_add(1, Ordering::SeqCst) + 1;
+            peak.fetch_max(n, Ordering::SeqCst);
+            sleep(Duration::from_secs(1)).await;
+            now.fetch_sub(1, Ordering::SeqCst);
+            Ok(())
+        }
+    })
+    .await;
+    peak.load(Ordering::SeqCst)
 }
 
 #[tokio::test(start_paused = true)]
@@ -100,29 +128,7 @@ async fn never_above_concurrency() {
             ..limits()
         },
     ));
-    let now = Arc::new(AtomicUsize::new(0));
-    let peak = Arc::new(AtomicUsize::new(0));
-    let mut tasks = Vec::new();
-    for _ in 0..20 {
-        let (gov, now, peak) = (gov.clone(), now.clone(), peak.clone());
-        tasks.push(tokio::spawn(async move {
-            gov.call(0, || {
-                let (now, peak) = (now.clone(), peak.clone());
-                async move {
-                    let n = now.fetch_add(1, Ordering::SeqCst) + 1;
-                    peak.fetch_max(n, Ordering::SeqCst);
-                    sleep(Duration::from_secs(1)).await;
-                    now.fetch_sub(1, Ordering::SeqCst);
-                    Ok::<_, ProviderError>(())
-                }
-            })
-            .await
-        }));
-    }
-    for t in tasks {
-        t.await.unwrap().unwrap();
-    }
-    assert_eq!(peak.load(Ordering::SeqCst), 3);
+    assert_eq!(peak_in_flight(&gov, 20).await, 3);
 }
 
 #[tokio::test(start_paused = true)]
@@ -367,48 +373,9 @@ async fn breaker_opens_fails_fast_and_a_probe_closes_it() {
     assert_eq!(gov.snapshot().circuit_rejections, 1);
 }
 
-#[tokio::test(start_paused = true)]
-async fn only_one_half_open_probe_at_a_time() {
-    let gov = Arc::new(Governor::new(
-        "p",
-        "m",
-        Limits {
-            breaker_failures: 1,
-            ..limits()
-        },
-    ));
-    assert!(
-        gov.call(0, || async { Err::<(), _>(server_error()) })
-            .await
-            .is_err()
-    );
-    sleep(Duration::from_secs(30)).await;
-    let probe = {
-        let gov = gov.clone();
-        tokio::spawn(async move {
-            gov.call(0, || async {
-                sleep(Duration::from_secs(5)).await;
-                Ok::<_, ProviderError>(())
-            })
-            .await
-        })
-    };
-    tokio::task::yield_now().await;
-    let e = gov
-        .call(0, || async { Ok::<_, ProviderError>(()) })
-        .await
-        .unwrap_err();
-    assert_eq!(e.kind, ErrorKind::CircuitOpen);
-    probe.await.unwrap().unwrap();
-    assert!(
-        gov.call(0, || async { Ok::<_, ProviderError>(()) })
-            .await
-            .is_ok()
-    );
-}
-
-#[tokio::test(start_paused = true)]
-async fn an_abandoned_probe_does_not_wedge_the_breaker() {
+/// A governor whose breaker opens on the first failure, tripped and past its cool-down:
+/// its next call is the half-open probe.
+async fn half_open() -> Governor {
     let gov = Governor::new(
         "p",
         "m",
@@ -423,6 +390,32 @@ async fn an_abandoned_probe_does_not_wedge_the_breaker() {
             .is_err()
     );
     sleep(Duration::from_secs(30)).await;
+    gov
+}
+
+#[tokio::test(start_paused = true)]
+async fn only_one_half_open_probe_at_a_time() {
+    let gov = Arc::new(half_open().await);
+    let probe = {
+        let gov = gov.clone();
+        tokio::spawn(async move {
+            gov.call(0, || async {
+                sleep(Duration::from_secs(5)).await;
+                Ok::<_, ProviderError>(())
+            })
+            .await
+        })
+    };
+    tokio::task::yield_now().await;
+    let e = ok_call(&gov).await.unwrap_err();
+    assert_eq!(e.kind, ErrorKind::CircuitOpen);
+    probe.await.unwrap().unwrap();
+    assert!(ok_call(&gov).await.is_ok());
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_abandoned_probe_does_not_wedge_the_breaker() {
+    let gov = half_open().await;
     // The probe's caller gives up (its future is dropped mid-call).
     let probe = gov.call(0, || async {
         sleep(Duration::from_secs(60)).await;
@@ -434,11 +427,7 @@ async fn an_abandoned_probe_does_not_wedge_the_breaker() {
             .is_err()
     );
     assert!(gov.is_healthy());
-    assert!(
-        gov.call(0, || async { Ok::<_, ProviderError>(()) })
-            .await
-            .is_ok()
-    );
+    assert!(ok_call(&gov).await.is_ok());
 }
 
 #[tokio::test(start_paused = true)]
@@ -480,35 +469,10 @@ async fn adaptive_concurrency_halves_on_429_and_recovers() {
     assert_eq!(gov.snapshot().effective_concurrency, 2);
 
     // Under load the lowered limit holds...
-    let now = Arc::new(AtomicUsize::new(0));
-    let peak = Arc::new(AtomicUsize::new(0));
-    let mut tasks = Vec::new();
-    for _ in 0..6 {
-        let (gov, now, peak) = (gov.clone(), now.clone(), peak.clone());
-        tasks.push(tokio::spawn(async move {
-            gov.call(0, || {
-                let (now, peak) = (now.clone(), peak.clone());
-                async move {
-                    let n = now.fetch_add(1, Ordering::SeqCst) + 1;
-                    peak.fetch_max(n, Ordering::SeqCst);
-                    sleep(Duration::from_secs(1)).await;
-                    now.fetch_sub(1, Ordering::SeqCst);
-                    Ok::<_, ProviderError>(())
-                }
-            })
-            .await
-        }));
-    }
-    for t in tasks {
-        t.await.unwrap().unwrap();
-    }
+    let peak = peak_in_flight(&gov, 6).await;
     // 6 successes with recover_after = 2 → +1 at the 2nd, 4th and 6th; the first wave
     // could only run 2 at once, later ones up to 3.
-    assert!(
-        peak.load(Ordering::SeqCst) <= 3,
-        "peak {}",
-        peak.load(Ordering::SeqCst)
-    );
+    assert!(peak <= 3, "peak {peak}");
     assert_eq!(gov.snapshot().effective_concurrency, 5);
     // ...and successes bring it back to the cap, not beyond.
     for _ in 0..20 {
