@@ -10,7 +10,8 @@ use atl_providers::search::{BraveClient, SearchHit, TavilyClient, WebSearch};
 use atl_providers::tts::{CartesiaTts, EspeakTts, SilentTts, TtsEngine};
 use atl_providers::{ErrorKind, ProviderError};
 use common::{
-    KEY, answer, answer_once, assert_no_key, fixture, http, key, ok, respond, responding,
+    KEY, answer, answer_once, assert_kind_says, assert_kind_status, assert_no_key, fixture, http,
+    key, ok, respond, responding,
 };
 use serde_json::{Value, json};
 use std::time::Duration;
@@ -291,16 +292,10 @@ async fn apollo_errors() {
         .search_people(&PeopleSearch::default())
         .await
         .unwrap_err();
-    assert!(
-        (err.kind, err.status) == (ErrorKind::Auth, Some(403)),
-        "{err:?}"
-    );
+    assert_kind_status(&err, ErrorKind::Auth, 403);
     assert_no_key(&err);
     let err = client.enrich_organization("acme.com").await.unwrap_err();
-    assert!(
-        (err.kind, err.status) == (ErrorKind::BadRequest, Some(422)),
-        "{err:?}"
-    );
+    assert_kind_status(&err, ErrorKind::BadRequest, 422);
 
     let server = responding(
         "POST",
@@ -593,10 +588,10 @@ async fn hunter_verifier_statuses_and_pending() {
 async fn hunter_reversed_statuses_and_no_key_in_errors() {
     let server = MockServer::start().await;
     let body = |m: &str| json!({"errors": [{"id": "x", "code": 0, "details": m}]});
-    let mock = Mock::given(method("GET")).and(path("/v2/email-finder"));
-    answer(
+    respond(
         &server,
-        mock,
+        "GET",
+        "/v2/email-finder",
         ResponseTemplate::new(403).set_body_json(body("You have reached the rate limit")),
     )
     .await;
@@ -624,18 +619,12 @@ async fn hunter_reversed_statuses_and_no_key_in_errors() {
         .find_email("acme.com", "Jane", "Doe")
         .await
         .unwrap_err();
-    assert!(
-        err.kind == ErrorKind::RateLimited && err.message.contains("rate limit"),
-        "{err:?}"
-    );
+    assert_kind_says(&err, ErrorKind::RateLimited, "rate limit");
     let err = hunter.verify_email("quota@acme.com").await.unwrap_err();
     assert!(err.kind == ErrorKind::Quota, "{err:?}");
     assert!(!err.is_retryable());
     let err = hunter.verify_email("echo@acme.com").await.unwrap_err();
-    assert!(
-        (err.kind, err.status) == (ErrorKind::Auth, Some(401)),
-        "{err:?}"
-    );
+    assert_kind_status(&err, ErrorKind::Auth, 401);
     assert_no_key(&err);
 
     // Transport errors carry no URL (the key is in its query string).
@@ -722,10 +711,7 @@ async fn cartesia_writes_the_wav_and_reads_its_length() {
         .synthesize("hi", &out)
         .await
         .unwrap_err();
-    assert!(
-        err.kind == ErrorKind::BadRequest && err.message.contains("Cartesia-Version"),
-        "{err:?}"
-    );
+    assert_kind_says(&err, ErrorKind::BadRequest, "Cartesia-Version");
     assert_no_key(&err);
     let server = responding(
         "POST",
@@ -776,10 +762,7 @@ async fn espeak_missing_binary_is_not_configured() {
         .synthesize("hello", &tmp("espeak/missing.wav"))
         .await
         .unwrap_err();
-    assert!(
-        err.kind == ErrorKind::NotConfigured && err.message.contains("not installed"),
-        "{err:?}"
-    );
+    assert_kind_says(&err, ErrorKind::NotConfigured, "not installed");
 }
 
 #[tokio::test]

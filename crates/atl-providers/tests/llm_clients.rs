@@ -10,7 +10,10 @@ use atl_providers::llm::{
 };
 use atl_providers::openai_compat::OpenAiCompatClient;
 use atl_providers::{ErrorKind, ProviderError, Usage};
-use common::{KEY, answer_once, assert_no_key, fixture, http, key, last_body, ok, responding};
+use common::{
+    KEY, answer_once, assert_kind_says, assert_kind_status, assert_no_key, fixture, http, key,
+    last_body, ok, responding,
+};
 use serde_json::{Value, json};
 use std::time::Duration;
 use url::Url;
@@ -305,10 +308,7 @@ async fn openrouter_cost_and_attribution_headers() {
 #[tokio::test]
 async fn openrouter_error_inside_200() {
     let err = openai_error("openrouter", ok("openrouter_error_in_200.json")).await;
-    assert!(
-        err.kind == ErrorKind::InvalidResponse && err.message.contains("Upstream provider"),
-        "{err:?}"
-    );
+    assert_kind_says(&err, ErrorKind::InvalidResponse, "Upstream provider");
 
     let body =
         json!({"error": {"code": 429, "message": "Rate limit exceeded: free-models-per-min"}});
@@ -702,10 +702,7 @@ async fn anthropic_error_shapes() {
         ResponseTemplate::new(413).set_body_string("<html>Request Entity Too Large</html>"),
     )
     .await;
-    assert!(
-        (err.kind, err.status) == (ErrorKind::BadRequest, Some(413)),
-        "{err:?}"
-    );
+    assert_kind_status(&err, ErrorKind::BadRequest, 413);
 }
 
 #[tokio::test]

@@ -1,8 +1,11 @@
 //! The guarded fetcher refuses internal addresses however they are spelled, on the first
 //! hop and on every redirect, and reaches a local server only when it is allow-listed.
 
-use atl_providers::ErrorKind;
+mod common;
+
 use atl_providers::fetch::{FetchPolicy, SafeFetcher};
+use atl_providers::{ErrorKind, ProviderError};
+use common::{answer, assert_kind_says, respond};
 use std::time::Duration;
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
@@ -17,6 +20,23 @@ fn fetcher(allow: &[String]) -> SafeFetcher {
 
 fn host_port(server: &MockServer) -> String {
     server.address().to_string()
+}
+
+/// A mock server answering GETs of each route with its template.
+async fn site(routes: Vec<(&str, ResponseTemplate)>) -> MockServer {
+    let server = MockServer::start().await;
+    for (route, template) in routes {
+        respond(&server, "GET", route, template).await;
+    }
+    server
+}
+
+/// What `fetcher` makes of `route` on `server`, which must fail.
+async fn fetch_error(fetcher: &SafeFetcher, server: &MockServer, route: &str) -> ProviderError {
+    fetcher
+        .fetch_text(&format!("{}{route}", server.uri()))
+        .await
+        .unwrap_err()
 }
 
 const PAGE: &str = r#"<html><head><title>Acme</title><meta name="description" content="Rockets for all"></head>
@@ -64,12 +84,8 @@ async fn internal_targets_are_refused() {
 
 #[tokio::test]
 async fn local_server_is_reachable_only_when_allow_listed() {
-    let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .and(path("/about"))
-        .respond_with(ResponseTemplate::new(200).set_body_raw(PAGE, "text/html; charset=utf-8"))
-        .mount(&server)
-        .await;
+    let page = ResponseTemplate::new(200).set_body_raw(PAGE, "text/html; charset=utf-8");
+    let server = site(vec![("/about", page)]).await;
     let url = format!("{}/about", server.uri());
 
     let err = fetcher(&[]).fetch_text(&url).await.unwrap_err();
@@ -96,12 +112,13 @@ async fn local_server_is_reachable_only_when_allow_listed() {
 #[tokio::test]
 async fn allow_listed_host_name_goes_through_the_resolver() {
     let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .respond_with(
-            ResponseTemplate::new(200).set_body_raw("plain   words\n\n more", "text/plain"),
-        )
-        .mount(&server)
-        .await;
+    let mock = Mock::given(method("GET"));
+    answer(
+        &server,
+        mock,
+        ResponseTemplate::new(200).set_body_raw("plain   words\n\n more", "text/plain"),
+    )
+    .await;
     let url = format!("http://localhost:{}/notes.txt", server.address().port());
     // Not listed: the resolver drops 127.0.0.1 / ::1 and the fetch is refused.
     let err = fetcher(&[]).fetch_text(&url).await.unwrap_err();
@@ -130,11 +147,13 @@ async fn redirects_to_internal_addresses_are_refused() {
         "file:///etc/passwd".to_string(),
     ];
     for (i, target) in targets.iter().enumerate() {
-        Mock::given(method("GET"))
-            .and(path(format!("/r{i}")))
-            .respond_with(ResponseTemplate::new(302).insert_header("location", target.as_str()))
-            .mount(&server)
-            .await;
+        let mock = Mock::given(method("GET")).and(path(format!("/r{i}")));
+        answer(
+            &server,
+            mock,
+            ResponseTemplate::new(302).insert_header("location", target.as_str()),
+        )
+        .await;
     }
     let fetcher = fetcher(&[host_port(&server)]);
     for (i, target) in targets.iter().enumerate() {
@@ -148,17 +167,17 @@ async fn redirects_to_internal_addresses_are_refused() {
 
 #[tokio::test]
 async fn allowed_redirects_are_followed_and_loops_are_capped() {
-    let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .and(path("/old"))
-        .respond_with(ResponseTemplate::new(301).insert_header("location", "/new"))
-        .mount(&server)
-        .await;
-    Mock::given(method("GET"))
-        .and(path("/new"))
-        .respond_with(ResponseTemplate::new(200).set_body_raw(PAGE, "text/html"))
-        .mount(&server)
-        .await;
+    let server = site(vec![
+        (
+            "/old",
+            ResponseTemplate::new(301).insert_header("location", "/new"),
+        ),
+        (
+            "/new",
+            ResponseTemplate::new(200).set_body_raw(PAGE, "text/html"),
+        ),
+    ])
+    .await;
     Mock::given(method("GET"))
         .and(path("/loop"))
         .respond_with(ResponseTemplate::new(302).insert_header("location", "/loop"))
@@ -171,79 +190,52 @@ async fn allowed_redirects_are_followed_and_loops_are_capped() {
         .await
         .unwrap();
     assert_eq!(page.final_url, format!("{}/new", server.uri()));
-    let err = fetcher
-        .fetch_text(&format!("{}/loop", server.uri()))
-        .await
-        .unwrap_err();
-    assert!(
-        err.kind == ErrorKind::Blocked && err.message.contains("redirects"),
-        "{err:?}"
-    );
+    let err = fetch_error(&fetcher, &server, "/loop").await;
+    assert_kind_says(&err, ErrorKind::Blocked, "redirects");
 }
 
 #[tokio::test]
 async fn oversized_wrong_type_and_error_statuses() {
-    let server = MockServer::start().await;
     let big = "a".repeat(2 * 1024 * 1024 + 1);
-    Mock::given(method("GET"))
-        .and(path("/big"))
-        .respond_with(ResponseTemplate::new(200).set_body_raw(big, "text/html"))
-        .mount(&server)
-        .await;
-    Mock::given(method("GET"))
-        .and(path("/image"))
-        .respond_with(ResponseTemplate::new(200).set_body_raw(vec![0u8; 10], "image/png"))
-        .mount(&server)
-        .await;
-    Mock::given(method("GET"))
-        .and(path("/gone"))
-        .respond_with(ResponseTemplate::new(404))
-        .mount(&server)
-        .await;
-    Mock::given(method("GET"))
-        .and(path("/slow"))
-        .respond_with(
-            ResponseTemplate::new(200)
-                .set_body_raw("late", "text/plain")
-                .set_delay(Duration::from_secs(3)),
-        )
-        .mount(&server)
-        .await;
+    let slow = ResponseTemplate::new(200)
+        .set_body_raw("late", "text/plain")
+        .set_delay(Duration::from_secs(3));
+    let server = site(vec![
+        (
+            "/big",
+            ResponseTemplate::new(200).set_body_raw(big, "text/html"),
+        ),
+        (
+            "/image",
+            ResponseTemplate::new(200).set_body_raw(vec![0u8; 10], "image/png"),
+        ),
+        ("/gone", ResponseTemplate::new(404)),
+        ("/slow", slow),
+    ])
+    .await;
     let fetcher = fetcher(&[host_port(&server)]);
-    let err = fetcher
-        .fetch_text(&format!("{}/big", server.uri()))
-        .await
-        .unwrap_err();
-    assert!(
-        err.kind == ErrorKind::Blocked && err.message.contains("larger"),
-        "{err:?}"
-    );
-    let err = fetcher
-        .fetch_text(&format!("{}/image", server.uri()))
-        .await
-        .unwrap_err();
-    assert!(
-        err.kind == ErrorKind::Blocked && err.message.contains("image/png"),
-        "{err:?}"
-    );
-    let err = fetcher
-        .fetch_text(&format!("{}/gone", server.uri()))
-        .await
-        .unwrap_err();
-    assert!(
-        (err.kind, err.status) == (ErrorKind::BadRequest, Some(404)),
-        "{err:?}"
-    );
+    let checks: [(&str, fn(&ProviderError) -> bool); 3] = [
+        ("/big", |e| {
+            e.kind == ErrorKind::Blocked && e.message.contains("larger")
+        }),
+        ("/image", |e| {
+            e.kind == ErrorKind::Blocked && e.message.contains("image/png")
+        }),
+        ("/gone", |e| {
+            (e.kind, e.status) == (ErrorKind::BadRequest, Some(404))
+        }),
+    ];
+    for (route, check) in checks {
+        let err = fetch_error(&fetcher, &server, route).await;
+        assert!(check(&err), "{route}: {err:?}");
+    }
 
     let impatient = SafeFetcher::new(FetchPolicy {
         timeout: Duration::from_millis(300),
         allow_hosts: vec![host_port(&server)],
         ..FetchPolicy::default()
     });
-    let err = impatient
-        .fetch_text(&format!("{}/slow", server.uri()))
-        .await
-        .unwrap_err();
+    let err = fetch_error(&impatient, &server, "/slow").await;
     assert!(err.kind == ErrorKind::Timeout, "{err:?}");
 }
 
@@ -283,10 +275,7 @@ async fn streamed_body_without_length_is_capped_too() {
         .fetch_text(&format!("http://{addr}/"))
         .await
         .unwrap_err();
-    assert!(
-        err.kind == ErrorKind::Blocked && err.message.contains("larger"),
-        "{err:?}"
-    );
+    assert_kind_says(&err, ErrorKind::Blocked, "larger");
 }
 
 #[tokio::test]
@@ -313,12 +302,11 @@ fn closed_port() -> u16 {
 async fn ten_dead_sites_do_not_switch_off_another_one() {
     use atl_providers::config::ProvidersConfig;
     use atl_providers::toolkit::{Toolkit, ToolkitOptions};
-    let live = MockServer::start().await;
-    Mock::given(method("GET"))
-        .and(path("/about"))
-        .respond_with(ResponseTemplate::new(200).set_body_raw(PAGE, "text/html"))
-        .mount(&live)
-        .await;
+    let live = site(vec![(
+        "/about",
+        ResponseTemplate::new(200).set_body_raw(PAGE, "text/html"),
+    )])
+    .await;
     let port = closed_port();
     // Ten loopback addresses with nothing on `port`: each refuses every connection.
     let dead: Vec<String> = (2..12).map(|i| format!("127.0.0.{i}:{port}")).collect();

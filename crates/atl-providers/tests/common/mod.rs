@@ -4,8 +4,8 @@
 // Each suite compiles this module on its own and uses only part of it.
 #![allow(dead_code)]
 
-use atl_providers::ProviderError;
 use atl_providers::http::build_http_client;
+use atl_providers::{ErrorKind, ProviderError};
 use secrecy::SecretString;
 use serde_json::Value;
 use std::time::Duration;
@@ -63,4 +63,14 @@ pub async fn answer_once(server: &MockServer, mock: MockBuilder, template: Respo
 pub async fn last_body(server: &MockServer) -> Value {
     let requests = server.received_requests().await.unwrap();
     serde_json::from_slice(&requests.last().unwrap().body).unwrap()
+}
+
+/// `err` is of `kind` and its message says `text`.
+pub fn assert_kind_says(err: &ProviderError, kind: ErrorKind, text: &str) {
+    assert!(err.kind == kind && err.message.contains(text), "{err:?}");
+}
+
+/// `err` is of `kind` and came with HTTP `status`.
+pub fn assert_kind_status(err: &ProviderError, kind: ErrorKind, status: u16) {
+    assert!((err.kind, err.status) == (kind, Some(status)), "{err:?}");
 }
