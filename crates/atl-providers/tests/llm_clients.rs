@@ -6,7 +6,8 @@ mod common;
 use atl_providers::anthropic::AnthropicClient;
 use atl_providers::http::build_http_client;
 use atl_providers::llm::{
-    ChatModel, ChatRequest, JsonSchemaFormat, Message, Role, StopReason, ToolCall, ToolSpec,
+    ChatModel, ChatRequest, ChatResponse, JsonSchemaFormat, Message, Role, StopReason, ToolCall,
+    ToolSpec,
 };
 use atl_providers::openai_compat::OpenAiCompatClient;
 use atl_providers::{ErrorKind, ProviderError, Usage};
@@ -118,6 +119,24 @@ fn tool_round_trip_request() -> ChatRequest {
     }
 }
 
+/// `reply` ended its turn with `text` from `model`, reporting (input, cached input,
+/// output) tokens.
+fn assert_finished_text(reply: &ChatResponse, text: &str, model: &str, tokens: (u64, u64, u64)) {
+    let (input_tokens, cached_input_tokens, output_tokens) = tokens;
+    assert_eq!(reply.text, text);
+    assert_eq!(reply.stop, StopReason::EndTurn);
+    assert_eq!(reply.model, model);
+    assert_eq!(
+        reply.usage,
+        Usage {
+            input_tokens,
+            cached_input_tokens,
+            output_tokens,
+            ..Usage::default()
+        }
+    );
+}
+
 // ---------------------------------------------------------------------------------------
 // OpenAI-compatible
 // ---------------------------------------------------------------------------------------
@@ -142,20 +161,11 @@ async fn openai_json_schema_reply_and_request_shape() {
     let base = Url::parse(&format!("{}/v1", server.uri())).unwrap();
     let client = OpenAiCompatClient::new("openai", base, Some(key()), http());
     let reply = client.chat(&schema_request()).await.unwrap();
-    assert_eq!(
-        reply.text,
-        r#"{"name":"Jane Doe","title":"VP Sales","domain":"acme.com"}"#
-    );
-    assert_eq!(reply.stop, StopReason::EndTurn);
-    assert_eq!(reply.model, "gpt-5.4-mini-2026-03-05");
-    assert_eq!(
-        reply.usage,
-        Usage {
-            input_tokens: 41,
-            cached_input_tokens: 8,
-            output_tokens: 19,
-            ..Usage::default()
-        }
+    assert_finished_text(
+        &reply,
+        r#"{"name":"Jane Doe","title":"VP Sales","domain":"acme.com"}"#,
+        "gpt-5.4-mini-2026-03-05",
+        (41, 8, 19),
     );
     let body = last_body(&server).await;
     assert!(
@@ -519,18 +529,12 @@ async fn anthropic_text_reply_headers_and_usage() {
         })));
     answer_once(&server, expected, ok("anthropic_text.json")).await;
     let reply = anthropic(&server).chat(&simple_request()).await.unwrap();
-    assert_eq!(reply.text, "VP — senior sales leader.");
-    assert_eq!(reply.stop, StopReason::EndTurn);
-    assert_eq!(reply.model, "claude-haiku-5-5");
     // input_tokens exclude cache reads/writes on the wire; ours include them.
-    assert_eq!(
-        reply.usage,
-        Usage {
-            input_tokens: 522,
-            cached_input_tokens: 100,
-            output_tokens: 88,
-            ..Usage::default()
-        }
+    assert_finished_text(
+        &reply,
+        "VP — senior sales leader.",
+        "claude-haiku-5-5",
+        (522, 100, 88),
     );
     let requests = server.received_requests().await.unwrap();
     assert!(

@@ -3,22 +3,19 @@
 //! enrich, the search providers' order by price and their failover, against wiremock
 //! (wire shapes) and the sandbox (end to end).
 
+mod common;
+
 use atl_providers::apollo::{PeopleSearch, PersonMatch};
 use atl_providers::config::ProvidersConfig;
 use atl_providers::prices::APOLLO_CREDIT_USD;
 use atl_providers::testing::chains;
 use atl_providers::toolkit::{Toolkit, ToolkitOptions};
 use atl_providers::{ErrorKind, Usage};
-use serde_json::{Value, json};
+use common::{fixture, ok, responding};
+use serde_json::json;
 use std::collections::HashMap;
 use wiremock::matchers::{body_json, body_partial_json, header, method, path, query_param};
 use wiremock::{Mock, MockServer, ResponseTemplate};
-
-fn fixture(name: &str) -> Value {
-    let path = format!("{}/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"));
-    serde_json::from_str(&std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}")))
-        .unwrap()
-}
 
 /// A toolkit whose named providers have a key and point at `server`.
 fn toolkit(providers: &[(&str, &MockServer)]) -> Toolkit {
@@ -207,21 +204,22 @@ async fn serper_reply(server: &MockServer, status: u16) {
         .await;
 }
 
-async fn brave_reply(server: &MockServer) {
-    Mock::given(method("GET"))
-        .and(path("/res/v1/web/search"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(fixture("brave_search.json")))
-        .mount(server)
-        .await;
+/// Serper answering `serper_status`, Brave answering with `brave`, and a toolkit over
+/// both: (Serper, Brave, toolkit).
+async fn two_searches(
+    serper_status: u16,
+    brave: ResponseTemplate,
+) -> (MockServer, MockServer, Toolkit) {
+    let serper = MockServer::start().await;
+    serper_reply(&serper, serper_status).await;
+    let brave = responding("GET", "/res/v1/web/search", brave).await;
+    let t = toolkit(&[("brave", &brave), ("serper", &serper)]);
+    (serper, brave, t)
 }
 
 #[tokio::test]
 async fn serper_is_preferred_by_price_and_read_in_rank_order() {
-    let serper = MockServer::start().await;
-    let brave = MockServer::start().await;
-    serper_reply(&serper, 200).await;
-    brave_reply(&brave).await;
-    let t = toolkit(&[("brave", &brave), ("serper", &serper)]);
+    let (_serper, brave, t) = two_searches(200, ok("brave_search.json")).await;
     let order: Vec<&str> = t.searches.iter().map(|s| s.name()).collect();
     assert_eq!(order, ["serper", "brave"]);
     let m = t.web_search("acme funding", 5).await.unwrap();
@@ -236,11 +234,7 @@ async fn serper_is_preferred_by_price_and_read_in_rank_order() {
 
 #[tokio::test]
 async fn a_failing_search_provider_hands_over_to_the_next() {
-    let serper = MockServer::start().await;
-    let brave = MockServer::start().await;
-    serper_reply(&serper, 503).await;
-    brave_reply(&brave).await;
-    let t = toolkit(&[("brave", &brave), ("serper", &serper)]);
+    let (serper, _brave, t) = two_searches(503, ok("brave_search.json")).await;
     let m = t.web_search("acme funding", 5).await.unwrap();
     assert_eq!(m.provider, "brave");
     assert!(!m.value.is_empty());
@@ -255,15 +249,8 @@ async fn a_failing_search_provider_hands_over_to_the_next() {
     );
 
     // A persistent 429 on both: one call each, the last provider's wait comes back.
-    let serper = MockServer::start().await;
-    let brave = MockServer::start().await;
-    serper_reply(&serper, 429).await;
-    Mock::given(method("GET"))
-        .and(path("/res/v1/web/search"))
-        .respond_with(ResponseTemplate::new(429).set_body_json(fixture("brave_429.json")))
-        .mount(&brave)
-        .await;
-    let t = toolkit(&[("brave", &brave), ("serper", &serper)]);
+    let brave_429 = ResponseTemplate::new(429).set_body_json(fixture("brave_429.json"));
+    let (serper, brave, t) = two_searches(429, brave_429).await;
     let e = t.web_search("acme funding", 5).await.unwrap_err();
     assert_eq!(
         (e.kind, e.provider.as_str()),
@@ -273,11 +260,7 @@ async fn a_failing_search_provider_hands_over_to_the_next() {
     assert_eq!(brave.received_requests().await.unwrap().len(), 1);
 
     // A bad request is the request's fault: no other provider is asked.
-    let serper = MockServer::start().await;
-    let brave = MockServer::start().await;
-    serper_reply(&serper, 400).await;
-    brave_reply(&brave).await;
-    let t = toolkit(&[("brave", &brave), ("serper", &serper)]);
+    let (_serper, brave, t) = two_searches(400, ok("brave_search.json")).await;
     let e = t.web_search("acme funding", 5).await.unwrap_err();
     assert_eq!(
         (e.kind, e.provider.as_str()),
