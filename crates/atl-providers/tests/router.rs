@@ -7,9 +7,9 @@ use atl_providers::llm::{
 };
 use atl_providers::openai_compat::OpenAiCompatClient;
 use atl_providers::router::{Route, Router};
-use atl_providers::structured::chat_json;
+use atl_providers::structured::{Repaired, chat_json};
 use atl_providers::testing::chains;
-use atl_providers::{ErrorKind, ProviderError, Usage};
+use atl_providers::{ErrorKind, Metered, ProviderError, Usage};
 use serde_json::json;
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
@@ -322,10 +322,7 @@ async fn an_invalid_reply_goes_to_the_next_route_and_both_are_paid() {
         ],
     );
     let or = Fake::ok("openrouter", "{\"name\": \"Acme\", \"employees\": 910}");
-    let r = router(config(ALL, ""), &[&ds, &or]);
-    let m = chat_json::<Company>(&r, "research", json_request())
-        .await
-        .unwrap();
+    let m = research_company(&[&ds, &or], json_request()).await.unwrap();
     assert_eq!(
         m.value.value,
         Company {
@@ -384,10 +381,9 @@ async fn replies_are_repaired_before_they_are_judged() {
         "deepseek",
         "```json\n{\"name\": \"Acme\", \"employees\": \"1,200\", \"confidence\": 0.9}\n```",
     );
-    let r = router(config(ALL, ""), &[&ds]);
     let mut request = json_request();
     request.json_schema.as_mut().unwrap().schema["additionalProperties"] = json!(false);
-    let m = chat_json::<Company>(&r, "research", request).await.unwrap();
+    let m = research_company(&[&ds], request).await.unwrap();
     assert_eq!(m.value.value.employees, 1_200);
     let repairs: Vec<String> = m.value.repairs.iter().map(|r| r.to_string()).collect();
     assert_eq!(
@@ -425,10 +421,7 @@ async fn fenced_json_is_accepted_first_time() {
         "deepseek",
         "Here it is:\n```json\n{\"name\": \"Acme\", \"employees\": 3}\n```\n",
     );
-    let r = router(config(ALL, ""), &[&ds]);
-    let m = chat_json::<Company>(&r, "research", json_request())
-        .await
-        .unwrap();
+    let m = research_company(&[&ds], json_request()).await.unwrap();
     assert_eq!(m.value.value.employees, 3);
     assert!(m.value.repairs.is_empty());
     assert_eq!(ds.calls(), 1);
@@ -439,12 +432,18 @@ async fn fenced_json_is_accepted_first_time() {
 async fn blank_reply_counts_as_invalid() {
     let ds = Fake::ok("deepseek", "   \n\n  ");
     let or = Fake::ok("openrouter", "{\"name\": \"Acme\", \"employees\": 3}");
-    let r = router(config(ALL, ""), &[&ds, &or]);
-    let m = chat_json::<Company>(&r, "research", json_request())
-        .await
-        .unwrap();
+    let m = research_company(&[&ds, &or], json_request()).await.unwrap();
     assert_eq!(m.value.value.name, "Acme");
     assert_eq!((ds.calls(), or.calls()), (1, 1));
+}
+
+/// A [`Company`] asked of the research chain, over every route with `models` behind them.
+async fn research_company(
+    models: &[&Arc<Fake>],
+    request: ChatRequest,
+) -> Result<Metered<Repaired<Company>>, ProviderError> {
+    let r = router(config(ALL, ""), models);
+    chat_json::<Company>(&r, "research", request).await
 }
 
 // ---- a persistent 429 through real clients ----
