@@ -8,7 +8,7 @@
 
 use atl_providers::governor::Governor;
 use atl_providers::limits::Limits;
-use atl_providers::llm::{ChatModel, ChatRequest, Message, Role};
+use atl_providers::llm::{ChatModel, ChatRequest, Message};
 use atl_providers::openai_compat::OpenAiCompatClient;
 use std::time::{Duration, Instant};
 
@@ -49,10 +49,7 @@ fn main() {
         let request = ChatRequest {
             model: "gpt-bench".into(),
             system: Some("You are terse.".into()),
-            messages: vec![Message::Text {
-                role: Role::User,
-                text: "Company: Acme Corp. Say hello.".into(),
-            }],
+            messages: vec![Message::user("Company: Acme Corp. Say hello.")],
             max_tokens: 64,
             ..Default::default()
         };

@@ -44,6 +44,16 @@ pub enum Message {
     },
 }
 
+impl Message {
+    /// A turn of the user's saying `text`.
+    pub fn user(text: impl Into<String>) -> Message {
+        Message::Text {
+            role: Role::User,
+            text: text.into(),
+        }
+    }
+}
+
 /// A request for a JSON reply that fits `schema`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct JsonSchemaFormat {

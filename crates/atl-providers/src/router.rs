@@ -319,10 +319,7 @@ mod tests {
     fn estimate_counts_prompt_and_max_tokens() {
         let req = ChatRequest {
             system: Some("x".repeat(40)),
-            messages: vec![Message::Text {
-                role: crate::llm::Role::User,
-                text: "y".repeat(41),
-            }],
+            messages: vec![Message::user("y".repeat(41))],
             max_tokens: 100,
             ..ChatRequest::default()
         };

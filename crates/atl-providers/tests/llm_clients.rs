@@ -6,8 +6,7 @@ mod common;
 use atl_providers::anthropic::AnthropicClient;
 use atl_providers::http::build_http_client;
 use atl_providers::llm::{
-    ChatModel, ChatRequest, ChatResponse, JsonSchemaFormat, Message, Role, StopReason, ToolCall,
-    ToolSpec,
+    ChatModel, ChatRequest, ChatResponse, JsonSchemaFormat, Message, StopReason, ToolCall, ToolSpec,
 };
 use atl_providers::openai_compat::OpenAiCompatClient;
 use atl_providers::{ErrorKind, ProviderError, Usage};
@@ -67,10 +66,7 @@ fn simple_request() -> ChatRequest {
     ChatRequest {
         model: "m".into(),
         system: Some("You extract contacts.".into()),
-        messages: vec![Message::Text {
-            role: Role::User,
-            text: "Jane Doe, VP Sales at Acme".into(),
-        }],
+        messages: vec![Message::user("Jane Doe, VP Sales at Acme")],
         max_tokens: 300,
         ..ChatRequest::default()
     }
@@ -91,10 +87,7 @@ fn tool_round_trip_request() -> ChatRequest {
         model: "m".into(),
         system: None,
         messages: vec![
-            Message::Text {
-                role: Role::User,
-                text: "find Acme".into(),
-            },
+            Message::user("find Acme"),
             Message::ToolCalls {
                 text: None,
                 calls: vec![ToolCall {

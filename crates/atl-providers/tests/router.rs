@@ -3,7 +3,7 @@
 
 use atl_providers::config::ProvidersConfig;
 use atl_providers::llm::{
-    ChatModel, ChatRequest, ChatResponse, JsonSchemaFormat, Message, Role, StopReason,
+    ChatModel, ChatRequest, ChatResponse, JsonSchemaFormat, Message, StopReason,
 };
 use atl_providers::openai_compat::OpenAiCompatClient;
 use atl_providers::router::{Route, Router};
@@ -114,10 +114,7 @@ fn router(cfg: ProvidersConfig, models: &[&Arc<Fake>]) -> Router {
 fn request() -> ChatRequest {
     ChatRequest {
         model: "ignored".into(),
-        messages: vec![Message::Text {
-            role: Role::User,
-            text: "Tell me about Acme".into(),
-        }],
+        messages: vec![Message::user("Tell me about Acme")],
         max_tokens: 1_000,
         ..ChatRequest::default()
     }
