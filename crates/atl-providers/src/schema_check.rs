@@ -49,6 +49,19 @@ pub fn describe(violations: &[Violation], n: usize) -> String {
     s
 }
 
+/// The schema's bounds `min_key` and `max_key` (read by `read`) that `x` breaks: (the
+/// minimum it is below, the maximum it is above).
+fn broken_bounds<T: PartialOrd>(
+    s: &Map<String, Value>,
+    (min_key, max_key): (&str, &str),
+    x: T,
+    read: fn(&Value) -> Option<T>,
+) -> (Option<T>, Option<T>) {
+    let min = s.get(min_key).and_then(read).filter(|min| x < *min);
+    let max = s.get(max_key).and_then(read).filter(|max| x > *max);
+    (min, max)
+}
+
 fn push(out: &mut Vec<Violation>, path: &str, message: String) {
     if out.len() < MAX_VIOLATIONS {
         out.push(Violation {
@@ -140,27 +153,21 @@ fn check(schema: &Value, v: &Value, path: &mut String, out: &mut Vec<Violation>)
         Value::Array(items) => check_array(s, items, path, out),
         Value::String(text) => {
             let n = text.chars().count() as u64;
-            if let Some(min) = s.get("minLength").and_then(Value::as_u64)
-                && n < min
-            {
+            let (min, max) = broken_bounds(s, ("minLength", "maxLength"), n, Value::as_u64);
+            if let Some(min) = min {
                 push(out, path, format!("shorter than {min} characters"));
             }
-            if let Some(max) = s.get("maxLength").and_then(Value::as_u64)
-                && n > max
-            {
+            if let Some(max) = max {
                 push(out, path, format!("longer than {max} characters"));
             }
         }
         Value::Number(n) => {
             let x = n.as_f64().unwrap_or(f64::NAN);
-            if let Some(min) = s.get("minimum").and_then(Value::as_f64)
-                && x < min
-            {
+            let (min, max) = broken_bounds(s, ("minimum", "maximum"), x, Value::as_f64);
+            if let Some(min) = min {
                 push(out, path, format!("{n} is below the minimum {min}"));
             }
-            if let Some(max) = s.get("maximum").and_then(Value::as_f64)
-                && x > max
-            {
+            if let Some(max) = max {
                 push(out, path, format!("{n} is above the maximum {max}"));
             }
         }
@@ -213,14 +220,11 @@ fn check_array(
     out: &mut Vec<Violation>,
 ) {
     let n = items.len() as u64;
-    if let Some(min) = s.get("minItems").and_then(Value::as_u64)
-        && n < min
-    {
+    let (min, max) = broken_bounds(s, ("minItems", "maxItems"), n, Value::as_u64);
+    if let Some(min) = min {
         push(out, path, format!("has {n} items, at least {min} required"));
     }
-    if let Some(max) = s.get("maxItems").and_then(Value::as_u64)
-        && n > max
-    {
+    if let Some(max) = max {
         push(out, path, format!("has {n} items, at most {max} allowed"));
     }
     if let Some(item_schema) = s.get("items") {

@@ -46,12 +46,17 @@ fn usage(lookups: u64, misses: u64) -> Usage {
     }
 }
 
-fn too_many(what: &str, max: usize, got: usize) -> ProviderError {
-    ProviderError::bad_request(
-        PROVIDER,
-        400,
-        format!("{what} takes at most {max} at a time, got {got}"),
-    )
+/// A bulk endpoint's batch: more than `max` items is the caller's error; `Ok(true)` when
+/// there are none, so there is nothing to ask.
+fn is_empty_batch(what: &str, max: usize, got: usize) -> Result<bool, ProviderError> {
+    if got > max {
+        return Err(ProviderError::bad_request(
+            PROVIDER,
+            400,
+            format!("{what} takes at most {max} at a time, got {got}"),
+        ));
+    }
+    Ok(got == 0)
 }
 
 impl ApolloClient {
@@ -91,10 +96,7 @@ impl ApolloClient {
         &self,
         details: &[PersonMatch],
     ) -> Result<(Vec<Option<ApolloPerson>>, Usage), ProviderError> {
-        if details.len() > BULK_MATCH_MAX {
-            return Err(too_many("bulk_match", BULK_MATCH_MAX, details.len()));
-        }
-        if details.is_empty() {
+        if is_empty_batch("bulk_match", BULK_MATCH_MAX, details.len())? {
             return Ok((Vec::new(), Usage::default()));
         }
         #[derive(Deserialize, Default)]
@@ -163,10 +165,7 @@ impl ApolloClient {
         &self,
         domains: &[String],
     ) -> Result<(Vec<ApolloOrganization>, Usage), ProviderError> {
-        if domains.len() > BULK_ENRICH_MAX {
-            return Err(too_many("bulk_enrich", BULK_ENRICH_MAX, domains.len()));
-        }
-        if domains.is_empty() {
+        if is_empty_batch("bulk_enrich", BULK_ENRICH_MAX, domains.len())? {
             return Ok((Vec::new(), Usage::default()));
         }
         #[derive(Deserialize, Default)]
