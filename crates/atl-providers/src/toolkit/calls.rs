@@ -69,6 +69,22 @@ impl Toolkit {
         }
     }
 
+    /// `call` (one request answering its value and usage) governed as `provider`'s
+    /// `endpoint`, its value metered and priced.
+    async fn metered_call<T, F, Fut>(
+        &self,
+        provider: &str,
+        endpoint: &str,
+        call: F,
+    ) -> Result<Metered<T>, ProviderError>
+    where
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Result<(T, Usage), ProviderError>>,
+    {
+        let ((value, usage), stats) = self.governed(provider, endpoint, call).await?;
+        Ok(self.metered(provider, endpoint, value, usage, stats))
+    }
+
     /// One web search on the cheapest configured provider, failing over to the next
     /// (by price) when one cannot serve: a retryable error, a bad key, no quota, or an
     /// endpoint the base does not have.
@@ -122,12 +138,10 @@ impl Toolkit {
         query: &PersonMatch,
     ) -> Result<Metered<Option<ApolloPerson>>, ProviderError> {
         let client = self.apollo_client()?;
-        let ((person, usage), stats) = self
-            .governed("apollo", endpoint::PEOPLE_MATCH, || {
-                client.match_person(query)
-            })
-            .await?;
-        Ok(self.metered("apollo", endpoint::PEOPLE_MATCH, person, usage, stats))
+        self.metered_call("apollo", endpoint::PEOPLE_MATCH, || {
+            client.match_person(query)
+        })
+        .await
     }
 
     /// Apollo bulk people match: up to ten people (by details, or by the `id` a search
@@ -145,12 +159,10 @@ impl Toolkit {
                 format!("at most {BULK_MATCH_MAX} people per bulk match"),
             ));
         }
-        let ((people, usage), stats) = self
-            .governed("apollo", endpoint::PEOPLE_BULK_MATCH, || {
-                client.bulk_match(details)
-            })
-            .await?;
-        Ok(self.metered("apollo", endpoint::PEOPLE_BULK_MATCH, people, usage, stats))
+        self.metered_call("apollo", endpoint::PEOPLE_BULK_MATCH, || {
+            client.bulk_match(details)
+        })
+        .await
     }
 
     /// Apollo organization enrich (one credit on a hit).
@@ -159,12 +171,10 @@ impl Toolkit {
         domain: &str,
     ) -> Result<Metered<Option<ApolloOrganization>>, ProviderError> {
         let client = self.apollo_client()?;
-        let ((org, usage), stats) = self
-            .governed("apollo", endpoint::ORGANIZATION_ENRICH, || {
-                client.enrich_organization(domain)
-            })
-            .await?;
-        Ok(self.metered("apollo", endpoint::ORGANIZATION_ENRICH, org, usage, stats))
+        self.metered_call("apollo", endpoint::ORGANIZATION_ENRICH, || {
+            client.enrich_organization(domain)
+        })
+        .await
     }
 
     /// Apollo bulk organization enrich: the organizations Apollo knows among up to ten
@@ -181,13 +191,10 @@ impl Toolkit {
                 format!("at most {BULK_ENRICH_MAX} domains per bulk enrich"),
             ));
         }
-        let ((orgs, usage), stats) = self
-            .governed("apollo", endpoint::ORGANIZATION_BULK_ENRICH, || {
-                client.bulk_enrich_organizations(domains)
-            })
-            .await?;
-        let e = endpoint::ORGANIZATION_BULK_ENRICH;
-        Ok(self.metered("apollo", e, orgs, usage, stats))
+        self.metered_call("apollo", endpoint::ORGANIZATION_BULK_ENRICH, || {
+            client.bulk_enrich_organizations(domains)
+        })
+        .await
     }
 
     /// Apollo people search (free: no credits, no e-mails, obfuscated last names).
@@ -196,12 +203,10 @@ impl Toolkit {
         query: &PeopleSearch,
     ) -> Result<Metered<PeoplePage>, ProviderError> {
         let client = self.apollo_client()?;
-        let ((page, usage), stats) = self
-            .governed("apollo", endpoint::PEOPLE_SEARCH, || {
-                client.search_people(query)
-            })
-            .await?;
-        Ok(self.metered("apollo", endpoint::PEOPLE_SEARCH, page, usage, stats))
+        self.metered_call("apollo", endpoint::PEOPLE_SEARCH, || {
+            client.search_people(query)
+        })
+        .await
     }
 
     /// Hunter e-mail finder (one credit per address found, nothing on a miss).
@@ -212,23 +217,19 @@ impl Toolkit {
         last_name: &str,
     ) -> Result<Metered<Option<FoundEmail>>, ProviderError> {
         let client = self.hunter_client()?;
-        let ((found, usage), stats) = self
-            .governed("hunter", endpoint::EMAIL_FINDER, || {
-                client.find_email(domain, first_name, last_name)
-            })
-            .await?;
-        Ok(self.metered("hunter", endpoint::EMAIL_FINDER, found, usage, stats))
+        self.metered_call("hunter", endpoint::EMAIL_FINDER, || {
+            client.find_email(domain, first_name, last_name)
+        })
+        .await
     }
 
     /// Hunter e-mail verifier (Hunter's raw verdict).
     pub async fn hunter_verify(&self, email: &str) -> Result<Metered<Verification>, ProviderError> {
         let client = self.hunter_client()?;
-        let ((v, usage), stats) = self
-            .governed("hunter", endpoint::EMAIL_VERIFIER, || {
-                client.verify_email(email)
-            })
-            .await?;
-        Ok(self.metered("hunter", endpoint::EMAIL_VERIFIER, v, usage, stats))
+        self.metered_call("hunter", endpoint::EMAIL_VERIFIER, || {
+            client.verify_email(email)
+        })
+        .await
     }
 
     /// Fetch a page through the SSRF guard, governed per site (the URL's registrable
