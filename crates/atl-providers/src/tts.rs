@@ -66,12 +66,18 @@ fn write_error(provider: &str, out: &Path, e: std::io::Error) -> ProviderError {
     )
 }
 
-async fn write_file(provider: &str, out: &Path, bytes: &[u8]) -> Result<(), ProviderError> {
+/// Creates the directory `out` goes in, if it has one.
+async fn create_parent(provider: &str, out: &Path) -> Result<(), ProviderError> {
     if let Some(dir) = out.parent().filter(|d| !d.as_os_str().is_empty()) {
         tokio::fs::create_dir_all(dir)
             .await
             .map_err(|e| write_error(provider, out, e))?;
     }
+    Ok(())
+}
+
+async fn write_file(provider: &str, out: &Path, bytes: &[u8]) -> Result<(), ProviderError> {
+    create_parent(provider, out).await?;
     tokio::fs::write(out, bytes)
         .await
         .map_err(|e| write_error(provider, out, e))
@@ -183,28 +189,19 @@ impl CartesiaTts {
         }
     }
 
-    pub fn with_model(mut self, model_id: impl Into<String>) -> Self {
-        self.model_id = model_id.into();
-        self
-    }
-
     pub fn with_voice(mut self, voice_id: impl Into<String>) -> Self {
         self.voice_id = voice_id.into();
         self
     }
+}
 
-    /// The `Cartesia-Version` header (a date such as `2026-03-01`).
-    pub fn with_version(mut self, version: impl Into<String>) -> Self {
-        self.version = version.into();
-        self
+#[async_trait::async_trait]
+impl TtsEngine for CartesiaTts {
+    fn name(&self) -> &str {
+        "cartesia"
     }
 
-    pub fn with_language(mut self, language: Option<String>) -> Self {
-        self.language = language;
-        self
-    }
-
-    async fn synthesize_inner(
+    async fn synthesize(
         &self,
         text: &str,
         out: &Path,
@@ -258,21 +255,6 @@ impl CartesiaTts {
     }
 }
 
-#[async_trait::async_trait]
-impl TtsEngine for CartesiaTts {
-    fn name(&self) -> &str {
-        "cartesia"
-    }
-
-    async fn synthesize(
-        &self,
-        text: &str,
-        out: &Path,
-    ) -> Result<(AudioInfo, Usage), ProviderError> {
-        self.synthesize_inner(text, out).await
-    }
-}
-
 // ---------------------------------------------------------------------------------------
 // espeak-ng
 // ---------------------------------------------------------------------------------------
@@ -307,16 +289,6 @@ impl EspeakTts {
         self.program = program.into();
         self
     }
-
-    pub fn with_voice(mut self, voice: impl Into<String>) -> Self {
-        self.voice = voice.into();
-        self
-    }
-
-    pub fn with_timeout(mut self, timeout: Duration) -> Self {
-        self.timeout = timeout;
-        self
-    }
 }
 
 #[async_trait::async_trait]
@@ -332,11 +304,7 @@ impl TtsEngine for EspeakTts {
     ) -> Result<(AudioInfo, Usage), ProviderError> {
         const PROVIDER: &str = "espeak";
         reject_empty(PROVIDER, text)?;
-        if let Some(dir) = out.parent().filter(|d| !d.as_os_str().is_empty()) {
-            tokio::fs::create_dir_all(dir)
-                .await
-                .map_err(|e| write_error(PROVIDER, out, e))?;
-        }
+        create_parent(PROVIDER, out).await?;
         // The text goes on stdin, never in argv: no user text in `ps` or in an argument
         // espeak could read as an option.
         let mut child = tokio::process::Command::new(&self.program)

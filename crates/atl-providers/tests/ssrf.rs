@@ -214,7 +214,8 @@ async fn oversized_wrong_type_and_error_statuses() {
     ])
     .await;
     let fetcher = fetcher(&[host_port(&server)]);
-    let checks: [(&str, fn(&ProviderError) -> bool); 3] = [
+    type Check = fn(&ProviderError) -> bool;
+    let checks: [(&str, Check); 3] = [
         ("/big", |e| {
             e.kind == ErrorKind::Blocked && e.message.contains("larger")
         }),
