@@ -2,7 +2,7 @@
 //! request.
 
 use super::strip_tags;
-use super::{SearchHit, WebSearch, billed_once};
+use super::{SearchHit, WebSearch, billed_once, hit};
 use crate::http::{Auth, RawResponse, Vendor};
 use crate::{ProviderError, Usage};
 use reqwest::Method;
@@ -70,12 +70,9 @@ impl WebSearch for BraveClient {
                 .unwrap_or_default()
                 .into_iter()
                 .filter_map(|h| {
-                    Some(SearchHit {
-                        url: h.url.filter(|u| !u.is_empty())?,
-                        title: strip_tags(&h.title.unwrap_or_default()),
-                        snippet: strip_tags(&h.description.unwrap_or_default()),
-                        published_date: h.page_age.or(h.age),
-                    })
+                    let title = h.title.as_deref().map(strip_tags);
+                    let snippet = h.description.as_deref().map(strip_tags);
+                    hit(h.url, title, snippet, h.page_age.or(h.age))
                 })
                 .collect())
         };

@@ -43,6 +43,22 @@ pub(crate) fn billed_once(hits: Vec<SearchHit>) -> (Vec<SearchHit>, Usage) {
     (hits, usage)
 }
 
+/// A vendor's result as a [`SearchHit`]: one without a URL is dropped, missing text is
+/// empty.
+pub(crate) fn hit(
+    url: Option<String>,
+    title: Option<String>,
+    snippet: Option<String>,
+    published_date: Option<String>,
+) -> Option<SearchHit> {
+    Some(SearchHit {
+        url: url.filter(|u| !u.is_empty())?,
+        title: title.unwrap_or_default(),
+        snippet: snippet.unwrap_or_default(),
+        published_date,
+    })
+}
+
 /// Brave marks matches with `<strong>`; snippets are data for prompts, so tags go and
 /// the common entities are decoded.
 pub(crate) fn strip_tags(s: &str) -> String {

@@ -1,7 +1,7 @@
 //! Serper (Google results): `POST {base}/search` with `X-API-KEY`, body `{"q", "num"}`,
 //! reply `organic[{title, link, snippet, date?, position}]`. Billed per query.
 
-use super::{SearchHit, WebSearch, billed_once};
+use super::{SearchHit, WebSearch, billed_once, hit};
 use crate::http::{Auth, RawResponse, Vendor};
 use crate::{ProviderError, Usage};
 use reqwest::Method;
@@ -53,14 +53,7 @@ impl SerperClient {
         hits.sort_by_key(|h| h.position.unwrap_or(u32::MAX));
         Ok(hits
             .into_iter()
-            .filter_map(|h| {
-                Some(SearchHit {
-                    url: h.link.filter(|u| !u.is_empty())?,
-                    title: h.title.unwrap_or_default(),
-                    snippet: h.snippet.unwrap_or_default(),
-                    published_date: h.date,
-                })
-            })
+            .filter_map(|h| hit(h.link, h.title, h.snippet, h.date))
             .collect())
     }
 }

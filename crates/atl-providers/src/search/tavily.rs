@@ -1,6 +1,6 @@
 //! Tavily: `POST {base}/search` with a bearer key; basic depth costs one credit.
 
-use super::{SearchHit, WebSearch, billed_once};
+use super::{SearchHit, WebSearch, billed_once, hit};
 use crate::http::{self, Auth, RawResponse, Vendor};
 use crate::{ProviderError, Usage};
 use reqwest::Method;
@@ -59,14 +59,7 @@ impl WebSearch for TavilyClient {
             Ok(reply
                 .results
                 .into_iter()
-                .filter_map(|h| {
-                    Some(SearchHit {
-                        url: h.url.filter(|u| !u.is_empty())?,
-                        title: h.title.unwrap_or_default(),
-                        snippet: h.content.unwrap_or_default(),
-                        published_date: h.published_date,
-                    })
-                })
+                .filter_map(|h| hit(h.url, h.title, h.content, h.published_date))
                 .collect())
         };
         let hits = self
