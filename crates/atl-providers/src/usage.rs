@@ -21,14 +21,28 @@ pub struct Usage {
     pub tts_characters: u64,
 }
 
+/// Adds each named counter of `from` into the same counter of `into`.
+macro_rules! add_counters {
+    ($into:expr, $from:expr, [$($field:ident),+ $(,)?]) => {
+        $($into.$field += $from.$field;)+
+    };
+}
+pub(crate) use add_counters;
+
 impl Usage {
     pub fn add(&mut self, other: &Usage) {
-        self.input_tokens += other.input_tokens;
-        self.cached_input_tokens += other.cached_input_tokens;
-        self.output_tokens += other.output_tokens;
-        self.lookups += other.lookups;
-        self.misses += other.misses;
-        self.tts_characters += other.tts_characters;
+        add_counters!(
+            self,
+            other,
+            [
+                input_tokens,
+                cached_input_tokens,
+                output_tokens,
+                lookups,
+                misses,
+                tts_characters
+            ]
+        );
     }
 }
 

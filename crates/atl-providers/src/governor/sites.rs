@@ -11,6 +11,7 @@ use super::metrics::HistogramSnapshot;
 use super::{BreakerState, Governor, GovernorSnapshot, LocalRateLimiter};
 use crate::catalogue::{FETCH_PROVIDER, endpoint};
 use crate::limits::Limits;
+use crate::usage::add_counters;
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
@@ -180,15 +181,21 @@ fn empty(limits: &Limits) -> GovernorSnapshot {
 fn add(total: &mut GovernorSnapshot, s: &GovernorSnapshot) {
     total.provider = FETCH_PROVIDER.into();
     total.model = endpoint::PAGE.into();
-    total.calls += s.calls;
-    total.attempts += s.attempts;
-    total.successes += s.successes;
-    total.failures += s.failures;
-    total.rate_limited += s.rate_limited;
-    total.throttled += s.throttled;
-    total.timeouts += s.timeouts;
-    total.circuit_rejections += s.circuit_rejections;
-    total.in_flight += s.in_flight;
+    add_counters!(
+        total,
+        s,
+        [
+            calls,
+            attempts,
+            successes,
+            failures,
+            rate_limited,
+            throttled,
+            timeouts,
+            circuit_rejections,
+            in_flight
+        ]
+    );
     for (t, c) in total.latency.counts.iter_mut().zip(&s.latency.counts) {
         *t += c;
     }
