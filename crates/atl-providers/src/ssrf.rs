@@ -16,7 +16,7 @@
 use crate::ProviderError;
 use reqwest::dns::{Addrs, Name, Resolve, Resolving};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 use url::{Host, Url};
 
 /// Why an address may not be dialled, or `None` when it is a public unicast address.
@@ -37,55 +37,42 @@ fn in_v4(ip: Ipv4Addr, net: [u8; 4], prefix: u32) -> bool {
 }
 
 fn blocked_v4(ip: Ipv4Addr) -> Option<&'static str> {
-    // Named cloud endpoints first, so the reason says what they are even where a wider
-    // range below covers them too.
-    const RANGES: &[([u8; 4], u32, &str)] = &[
-        (
-            [168, 63, 129, 16],
-            32,
-            "Azure WireServer / DNS (168.63.129.16)",
-        ),
-        (
-            [100, 100, 100, 200],
-            32,
-            "Alibaba Cloud metadata (100.100.100.200)",
-        ),
-        ([192, 0, 0, 192], 32, "Oracle Cloud metadata (192.0.0.192)"),
-        ([0, 0, 0, 0], 8, "\"this network\" (0.0.0.0/8)"),
-        ([10, 0, 0, 0], 8, "private (10.0.0.0/8)"),
-        ([100, 64, 0, 0], 10, "carrier-grade NAT (100.64.0.0/10)"),
-        ([127, 0, 0, 0], 8, "loopback"),
-        (
-            [169, 254, 0, 0],
-            16,
-            "link-local / cloud metadata (169.254.0.0/16)",
-        ),
-        ([172, 16, 0, 0], 12, "private (172.16.0.0/12)"),
-        (
-            [192, 0, 0, 0],
-            24,
-            "IETF protocol assignments (192.0.0.0/24)",
-        ),
-        ([192, 0, 2, 0], 24, "documentation (192.0.2.0/24)"),
-        ([192, 88, 99, 0], 24, "6to4 relay anycast (192.88.99.0/24)"),
-        ([192, 31, 196, 0], 24, "AS112 (192.31.196.0/24)"),
-        ([192, 52, 193, 0], 24, "AMT (192.52.193.0/24)"),
-        ([192, 168, 0, 0], 16, "private (192.168.0.0/16)"),
-        (
-            [192, 175, 48, 0],
-            24,
-            "AS112 direct delegation (192.175.48.0/24)",
-        ),
-        ([198, 18, 0, 0], 15, "benchmarking (198.18.0.0/15)"),
-        ([198, 51, 100, 0], 24, "documentation (198.51.100.0/24)"),
-        ([203, 0, 113, 0], 24, "documentation (203.0.113.0/24)"),
-        ([224, 0, 0, 0], 4, "multicast"),
-        ([240, 0, 0, 0], 4, "reserved / broadcast (240.0.0.0/4)"),
-    ];
-    RANGES
+    v4_ranges()
         .iter()
-        .find(|(net, prefix, _)| in_v4(ip, *net, *prefix))
-        .map(|(_, _, why)| *why)
+        .find(|(net, prefix, _)| in_v4(ip, net.octets(), *prefix))
+        .map(|(_, _, why)| why.as_str())
+}
+
+/// The blocked IPv4 ranges: (network, prefix length, reason).
+type V4Range = (Ipv4Addr, u32, String);
+
+/// `ssrf_ranges.txt`, read once.
+fn v4_ranges() -> &'static [V4Range] {
+    static RANGES: LazyLock<Vec<V4Range>> = LazyLock::new(|| {
+        // Built into the binary and read by the tests below: it cannot fail here.
+        parse_v4_ranges(include_str!("ssrf_ranges.txt"))
+            .unwrap_or_else(|e| panic!("ssrf_ranges.txt: {e}"))
+    });
+    &RANGES
+}
+
+/// Lines of `NETWORK/PREFIX reason`; blank lines and `#` comments are skipped.
+fn parse_v4_ranges(text: &str) -> Result<Vec<V4Range>, String> {
+    let mut ranges = Vec::new();
+    for line in text.lines().map(str::trim) {
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let parsed = line
+            .split_once(char::is_whitespace)
+            .and_then(|(cidr, why)| {
+                let (net, prefix) = cidr.split_once('/')?;
+                let prefix = prefix.parse().ok().filter(|p| *p <= 32)?;
+                Some((net.parse().ok()?, prefix, why.trim().to_owned()))
+            });
+        ranges.push(parsed.ok_or_else(|| format!("not NETWORK/PREFIX REASON: {line:?}"))?);
+    }
+    Ok(ranges)
 }
 
 fn blocked_v6(ip: Ipv6Addr) -> Option<&'static str> {
@@ -382,6 +369,25 @@ mod tests {
                 word => check(input, Some(word)),
             }
         }
+    }
+
+    #[test]
+    fn the_range_file_parses_and_bad_lines_are_refused() {
+        let ranges = v4_ranges();
+        assert_eq!(ranges.len(), 21);
+        assert_eq!(
+            ranges[0],
+            (
+                Ipv4Addr::new(168, 63, 129, 16),
+                32,
+                "Azure WireServer / DNS (168.63.129.16)".to_owned()
+            )
+        );
+        let refused = |line: &str| parse_v4_ranges(line).is_err();
+        assert!(refused("10.0.0.0/8"), "a range without its reason");
+        assert!(refused("10.0.0.0 private"), "a range without its prefix");
+        assert!(refused("10.0.0/8 private"), "a network of three octets");
+        assert!(refused("10.0.0.0/33 private"), "a prefix longer than 32");
     }
 
     #[test]
