@@ -10,8 +10,8 @@ use atl_providers::search::{BraveClient, SearchHit, TavilyClient, WebSearch};
 use atl_providers::tts::{CartesiaTts, EspeakTts, SilentTts, TtsEngine};
 use atl_providers::{ErrorKind, ProviderError};
 use common::{
-    KEY, answer, answer_once, assert_kind_says, assert_kind_status, assert_no_key, fixture, http,
-    key, ok, respond, responding,
+    KEY, assert_kind_says, assert_kind_status, assert_no_key, fixture, http, key, ok, respond,
+    responding,
 };
 use serde_json::{Value, json};
 use std::time::Duration;
@@ -85,13 +85,16 @@ fn tmp(name: &str) -> TmpFile {
 #[tokio::test]
 async fn apollo_match_hit_and_miss() {
     let server = MockServer::start().await;
-    let expected = Mock::given(method("POST"))
+    Mock::given(method("POST"))
         .and(path("/api/v1/people/match"))
         .and(header("x-api-key", KEY))
         .and(body_partial_json(
             json!({"first_name": "Jane", "last_name": "Doe", "domain": "acme.com"}),
-        ));
-    answer_once(&server, expected, ok("apollo_match_hit.json")).await;
+        ))
+        .respond_with(ok("apollo_match_hit.json"))
+        .expect(1)
+        .mount(&server)
+        .await;
     let client = apollo_at(&server);
     let query = PersonMatch {
         first_name: Some("Jane".into()),
@@ -138,12 +141,15 @@ async fn apollo_match_hit_and_miss() {
 #[tokio::test]
 async fn apollo_bulk_match_lines_up_and_enforces_ten() {
     let server = MockServer::start().await;
-    let expected = Mock::given(method("POST"))
+    Mock::given(method("POST"))
         .and(path("/api/v1/people/bulk_match"))
         .and(body_partial_json(
             json!({"details": [{"name": "Tim Zheng"}, {"email": "nobody@acme.com"}]}),
-        ));
-    answer_once(&server, expected, ok("apollo_bulk_match.json")).await;
+        ))
+        .respond_with(ok("apollo_bulk_match.json"))
+        .expect(1)
+        .mount(&server)
+        .await;
     let client = apollo_at(&server);
     let details = vec![
         PersonMatch {
@@ -175,29 +181,31 @@ async fn apollo_bulk_match_lines_up_and_enforces_ten() {
 #[tokio::test]
 async fn apollo_org_enrich_and_search_pagination() {
     let server = MockServer::start().await;
-    let mock = Mock::given(method("GET"))
+    Mock::given(method("GET"))
         .and(path("/api/v1/organizations/enrich"))
         .and(query_param("domain", "acme.com"))
-        .and(header("x-api-key", KEY));
-    answer(&server, mock, ok("apollo_org_enrich.json")).await;
-    let mock = Mock::given(method("GET"))
+        .and(header("x-api-key", KEY))
+        .respond_with(ok("apollo_org_enrich.json"))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
         .and(path("/api/v1/organizations/enrich"))
-        .and(query_param("domain", "unknown.example"));
-    answer(
-        &server,
-        mock,
-        ResponseTemplate::new(200).set_body_json(json!({"organization": {}})),
-    )
-    .await;
-    let expected = Mock::given(method("POST"))
+        .and(query_param("domain", "unknown.example"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"organization": {}})))
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
         .and(path("/api/v1/mixed_people/api_search"))
         .and(body_partial_json(json!({
             "person_seniorities": ["c_suite", "vp"],
             "person_titles": ["VP of Sales"],
             "q_organization_domains_list": ["acme.com"],
             "page": 2, "per_page": 2
-        })));
-    answer_once(&server, expected, ok("apollo_api_search.json")).await;
+        })))
+        .respond_with(ok("apollo_api_search.json"))
+        .expect(1)
+        .mount(&server)
+        .await;
     let client = apollo_at(&server);
     let (org, usage) = client
         .enrich_organization("https://www.acme.com/")
@@ -317,13 +325,16 @@ async fn apollo_errors() {
 #[tokio::test]
 async fn tavily_results_and_errors() {
     let server = MockServer::start().await;
-    let expected = Mock::given(method("POST"))
+    Mock::given(method("POST"))
         .and(path("/search"))
         .and(header("authorization", format!("Bearer {KEY}").as_str()))
         .and(body_partial_json(
             json!({"query": "Acme Corp funding 2026", "max_results": 5}),
-        ));
-    answer_once(&server, expected, ok("tavily_search.json")).await;
+        ))
+        .respond_with(ok("tavily_search.json"))
+        .expect(1)
+        .mount(&server)
+        .await;
     let tavily = tavily_at(&server);
     let (hits, usage) = tavily.search("Acme Corp funding 2026", 5).await.unwrap();
     assert_eq!(
@@ -373,12 +384,15 @@ async fn tavily_results_and_errors() {
 #[tokio::test]
 async fn brave_results_no_web_and_rate_limit() {
     let server = MockServer::start().await;
-    let expected = Mock::given(method("GET"))
+    Mock::given(method("GET"))
         .and(path("/res/v1/web/search"))
         .and(header("x-subscription-token", KEY))
         .and(query_param("q", "acme corp vp sales"))
-        .and(query_param("count", "3"));
-    answer_once(&server, expected, ok("brave_search.json")).await;
+        .and(query_param("count", "3"))
+        .respond_with(ok("brave_search.json"))
+        .expect(1)
+        .mount(&server)
+        .await;
     let brave = brave_at(&server);
     let (hits, usage) = brave.search("acme corp vp sales", 3).await.unwrap();
     assert_eq!(hits.len(), 1);
@@ -424,23 +438,24 @@ async fn brave_results_no_web_and_rate_limit() {
 #[tokio::test]
 async fn hunter_finder_hit_and_miss() {
     let server = MockServer::start().await;
-    let mock = Mock::given(method("GET"))
+    Mock::given(method("GET"))
         .and(path("/v2/email-finder"))
         .and(query_param("domain", "acme.com"))
         .and(query_param("first_name", "Jane"))
         .and(query_param("last_name", "Doe"))
-        .and(query_param("api_key", KEY));
-    answer(&server, mock, ok("hunter_finder_hit.json")).await;
-    let mock = Mock::given(method("GET"))
+        .and(query_param("api_key", KEY))
+        .respond_with(ok("hunter_finder_hit.json"))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
         .and(path("/v2/email-finder"))
-        .and(query_param("last_name", "Nobody"));
-    answer(
-        &server,
-        mock,
-        ResponseTemplate::new(200)
-            .set_body_json(json!({"data": {"email": null, "score": null}, "meta": {}})),
-    )
-    .await;
+        .and(query_param("last_name", "Nobody"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"data": {"email": null, "score": null}, "meta": {}})),
+        )
+        .mount(&server)
+        .await;
     let hunter = hunter_at(&server);
     let (found, usage) = hunter.find_email("acme.com", "Jane", "Doe").await.unwrap();
     let found = found.expect("found");
@@ -490,25 +505,19 @@ async fn hunter_verifier_statuses_and_pending() {
         ("web@gmail.example", webmail),
         ("old@acme.com", old),
     ] {
-        let mock = Mock::given(method("GET"))
+        Mock::given(method("GET"))
             .and(path("/v2/email-verifier"))
-            .and(query_param("email", email));
-        answer(
-            &server,
-            mock,
-            ResponseTemplate::new(200).set_body_json(body),
-        )
-        .await;
+            .and(query_param("email", email))
+            .respond_with(ResponseTemplate::new(200).set_body_json(body))
+            .mount(&server)
+            .await;
     }
-    let mock = Mock::given(method("GET"))
+    Mock::given(method("GET"))
         .and(path("/v2/email-verifier"))
-        .and(query_param("email", "slow@acme.com"));
-    answer(
-        &server,
-        mock,
-        ResponseTemplate::new(202).set_body_json(json!({"data": null})),
-    )
-    .await;
+        .and(query_param("email", "slow@acme.com"))
+        .respond_with(ResponseTemplate::new(202).set_body_json(json!({"data": null})))
+        .mount(&server)
+        .await;
     let hunter = hunter_at(&server);
     // Hunter's own word, score, accept_all and result come back as sent; only billed
     // statuses use a verification.
@@ -595,25 +604,24 @@ async fn hunter_reversed_statuses_and_no_key_in_errors() {
         ResponseTemplate::new(403).set_body_json(body("You have reached the rate limit")),
     )
     .await;
-    let mock = Mock::given(method("GET"))
+    Mock::given(method("GET"))
         .and(path("/v2/email-verifier"))
-        .and(query_param("email", "quota@acme.com"));
-    answer(
-        &server,
-        mock,
-        ResponseTemplate::new(429).set_body_json(body("You have used all your monthly requests")),
-    )
-    .await;
-    let mock = Mock::given(method("GET"))
+        .and(query_param("email", "quota@acme.com"))
+        .respond_with(
+            ResponseTemplate::new(429)
+                .set_body_json(body("You have used all your monthly requests")),
+        )
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
         .and(path("/v2/email-verifier"))
-        .and(query_param("email", "echo@acme.com"));
-    answer(
-        &server,
-        mock,
-        ResponseTemplate::new(401)
-            .set_body_json(body(&format!("No user found for the API key {KEY}"))),
-    )
-    .await;
+        .and(query_param("email", "echo@acme.com"))
+        .respond_with(
+            ResponseTemplate::new(401)
+                .set_body_json(body(&format!("No user found for the API key {KEY}"))),
+        )
+        .mount(&server)
+        .await;
     let hunter = hunter_at(&server);
     let err = hunter
         .find_email("acme.com", "Jane", "Doe")
@@ -629,15 +637,14 @@ async fn hunter_reversed_statuses_and_no_key_in_errors() {
 
     // Transport errors carry no URL (the key is in its query string).
     let slow = MockServer::start().await;
-    let mock = Mock::given(method("GET"));
-    answer(
-        &slow,
-        mock,
-        ResponseTemplate::new(200)
-            .set_body_json(fixture("hunter_finder_hit.json"))
-            .set_delay(Duration::from_secs(3)),
-    )
-    .await;
+    Mock::given(method("GET"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(fixture("hunter_finder_hit.json"))
+                .set_delay(Duration::from_secs(3)),
+        )
+        .mount(&slow)
+        .await;
     let hunter = HunterClient::new(
         base(&slow),
         key(),
@@ -673,7 +680,7 @@ async fn cartesia_writes_the_wav_and_reads_its_length() {
     wav[4..8].copy_from_slice(&u32::MAX.to_le_bytes());
     let data_at = wav.windows(4).position(|w| w == b"data").unwrap();
     wav[data_at + 4..data_at + 8].copy_from_slice(&u32::MAX.to_le_bytes());
-    let expected = Mock::given(method("POST"))
+    Mock::given(method("POST"))
         .and(path("/tts/bytes"))
         .and(header("authorization", format!("Bearer {KEY}").as_str()))
         .and(header("cartesia-version", "2026-03-01"))
@@ -682,13 +689,11 @@ async fn cartesia_writes_the_wav_and_reads_its_length() {
             "transcript": "Hi Jane, this is a quick note.",
             "voice": {"mode": "id", "id": "voice-1"},
             "output_format": {"container": "wav", "encoding": "pcm_s16le", "sample_rate": 22050}
-        })));
-    answer_once(
-        &server,
-        expected,
-        ResponseTemplate::new(200).set_body_raw(wav.clone(), "audio/wav"),
-    )
-    .await;
+        })))
+        .respond_with(ResponseTemplate::new(200).set_body_raw(wav.clone(), "audio/wav"))
+        .expect(1)
+        .mount(&server)
+        .await;
     let tts = cartesia_at(&server).with_voice("voice-1");
     let out = tmp("cartesia/hello.wav");
     let text = "Hi Jane, this is a quick note.";

@@ -11,8 +11,8 @@ use atl_providers::llm::{
 use atl_providers::openai_compat::OpenAiCompatClient;
 use atl_providers::{ErrorKind, ProviderError, Usage};
 use common::{
-    KEY, answer_once, assert_kind_says, assert_kind_status, assert_no_key, fixture, http, key,
-    last_body, ok, responding,
+    KEY, assert_kind_says, assert_kind_status, assert_no_key, fixture, http, key, last_body, ok,
+    responding,
 };
 use serde_json::{Value, json};
 use std::time::Duration;
@@ -137,7 +137,7 @@ fn assert_finished_text(reply: &ChatResponse, text: &str, model: &str, tokens: (
 #[tokio::test]
 async fn openai_json_schema_reply_and_request_shape() {
     let server = MockServer::start().await;
-    let expected = Mock::given(method("POST"))
+    Mock::given(method("POST"))
         .and(path("/v1/chat/completions"))
         .and(header("authorization", format!("Bearer {KEY}").as_str()))
         .and(header("content-type", "application/json"))
@@ -149,8 +149,11 @@ async fn openai_json_schema_reply_and_request_shape() {
                 {"role": "user", "content": "Jane Doe, VP Sales at Acme"}
             ],
             "response_format": {"type": "json_schema", "json_schema": {"name": "contact", "strict": true}}
-        })));
-    answer_once(&server, expected, ok("openai_text.json")).await;
+        })))
+        .respond_with(ok("openai_text.json"))
+        .expect(1)
+        .mount(&server)
+        .await;
     let base = Url::parse(&format!("{}/v1", server.uri())).unwrap();
     let client = OpenAiCompatClient::new("openai", base, Some(key()), http());
     let reply = client.chat(&schema_request()).await.unwrap();
@@ -292,12 +295,15 @@ async fn deepseek_blank_json_content_becomes_empty_text() {
 #[tokio::test]
 async fn openrouter_cost_and_attribution_headers() {
     let server = MockServer::start().await;
-    let expected = Mock::given(method("POST"))
+    Mock::given(method("POST"))
         .and(path("/api/v1/chat/completions"))
         .and(header("http-referer", "https://atl.example"))
         .and(header("x-openrouter-title", "ATL"))
-        .and(body_partial_json(json!({"max_tokens": 300})));
-    answer_once(&server, expected, ok("openrouter_cost.json")).await;
+        .and(body_partial_json(json!({"max_tokens": 300})))
+        .respond_with(ok("openrouter_cost.json"))
+        .expect(1)
+        .mount(&server)
+        .await;
     let base = Url::parse(&format!("{}/api/v1", server.uri())).unwrap();
     let client = OpenAiCompatClient::new("openrouter", base, Some(key()), http())
         .with_header("HTTP-Referer", "https://atl.example")
@@ -511,7 +517,7 @@ async fn a_key_echoed_by_the_server_is_redacted() {
 #[tokio::test]
 async fn anthropic_text_reply_headers_and_usage() {
     let server = MockServer::start().await;
-    let expected = Mock::given(method("POST"))
+    Mock::given(method("POST"))
         .and(path("/v1/messages"))
         .and(header("x-api-key", KEY))
         .and(header("anthropic-version", "2023-06-01"))
@@ -519,8 +525,11 @@ async fn anthropic_text_reply_headers_and_usage() {
         .and(body_partial_json(json!({
             "model": "m", "max_tokens": 300, "system": "You extract contacts.",
             "messages": [{"role": "user", "content": [{"type": "text", "text": "Jane Doe, VP Sales at Acme"}]}]
-        })));
-    answer_once(&server, expected, ok("anthropic_text.json")).await;
+        })))
+        .respond_with(ok("anthropic_text.json"))
+        .expect(1)
+        .mount(&server)
+        .await;
     let reply = anthropic(&server).chat(&simple_request()).await.unwrap();
     // input_tokens exclude cache reads/writes on the wire; ours include them.
     assert_finished_text(
@@ -590,13 +599,15 @@ async fn anthropic_json_schema_via_forced_tool() {
         "content": [{"type": "tool_use", "id": "toolu_1", "name": "contact", "input": {"name": "Jane Doe"}}],
         "stop_reason": "tool_use", "usage": {"input_tokens": 50, "output_tokens": 12}
     });
-    let expected = Mock::given(method("POST"))
+    Mock::given(method("POST"))
         .and(path("/v1/messages"))
         .and(body_partial_json(
             json!({"tool_choice": {"type": "tool", "name": "contact"}}),
-        ));
-    let template = ResponseTemplate::new(200).set_body_json(reply_body);
-    answer_once(&server, expected, template).await;
+        ))
+        .respond_with(ResponseTemplate::new(200).set_body_json(reply_body))
+        .expect(1)
+        .mount(&server)
+        .await;
     let reply = anthropic(&server).chat(&schema_request()).await.unwrap();
     assert_eq!(
         serde_json::from_str::<Value>(&reply.text).unwrap(),

@@ -5,7 +5,7 @@ mod common;
 
 use atl_providers::fetch::{FetchPolicy, SafeFetcher};
 use atl_providers::{ErrorKind, ProviderError};
-use common::{answer, assert_kind_says, respond};
+use common::{assert_kind_says, respond};
 use std::time::Duration;
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
@@ -112,13 +112,12 @@ async fn local_server_is_reachable_only_when_allow_listed() {
 #[tokio::test]
 async fn allow_listed_host_name_goes_through_the_resolver() {
     let server = MockServer::start().await;
-    let mock = Mock::given(method("GET"));
-    answer(
-        &server,
-        mock,
-        ResponseTemplate::new(200).set_body_raw("plain   words\n\n more", "text/plain"),
-    )
-    .await;
+    Mock::given(method("GET"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_raw("plain   words\n\n more", "text/plain"),
+        )
+        .mount(&server)
+        .await;
     let url = format!("http://localhost:{}/notes.txt", server.address().port());
     // Not listed: the resolver drops 127.0.0.1 / ::1 and the fetch is refused.
     let err = fetcher(&[]).fetch_text(&url).await.unwrap_err();
@@ -147,13 +146,11 @@ async fn redirects_to_internal_addresses_are_refused() {
         "file:///etc/passwd".to_string(),
     ];
     for (i, target) in targets.iter().enumerate() {
-        let mock = Mock::given(method("GET")).and(path(format!("/r{i}")));
-        answer(
-            &server,
-            mock,
-            ResponseTemplate::new(302).insert_header("location", target.as_str()),
-        )
-        .await;
+        Mock::given(method("GET"))
+            .and(path(format!("/r{i}")))
+            .respond_with(ResponseTemplate::new(302).insert_header("location", target.as_str()))
+            .mount(&server)
+            .await;
     }
     let fetcher = fetcher(&[host_port(&server)]);
     for (i, target) in targets.iter().enumerate() {

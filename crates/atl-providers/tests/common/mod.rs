@@ -10,7 +10,7 @@ use secrecy::SecretString;
 use serde_json::Value;
 use std::time::Duration;
 use wiremock::matchers::{method, path};
-use wiremock::{Mock, MockBuilder, MockServer, ResponseTemplate};
+use wiremock::{Mock, MockServer, ResponseTemplate};
 
 pub const KEY: &str = "sk-test-SECRET-0123456789";
 
@@ -46,17 +46,11 @@ pub async fn responding(verb: &str, route: &str, template: ResponseTemplate) -> 
 }
 
 pub async fn respond(server: &MockServer, verb: &str, route: &str, template: ResponseTemplate) {
-    answer(server, Mock::given(method(verb)).and(path(route)), template).await;
-}
-
-/// Mounts `mock` answering with `template`.
-pub async fn answer(server: &MockServer, mock: MockBuilder, template: ResponseTemplate) {
-    mock.respond_with(template).mount(server).await;
-}
-
-/// Mounts `mock` answering with `template`, checked on drop to have been called once.
-pub async fn answer_once(server: &MockServer, mock: MockBuilder, template: ResponseTemplate) {
-    mock.respond_with(template).expect(1).mount(server).await;
+    Mock::given(method(verb))
+        .and(path(route))
+        .respond_with(template)
+        .mount(server)
+        .await;
 }
 
 /// The JSON body of the last request `server` received.
