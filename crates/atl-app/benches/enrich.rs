@@ -42,18 +42,6 @@ fn csv(targets: usize) -> String {
     s
 }
 
-fn peak_rss_mb() -> f64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
-                .and_then(|l| l.split_whitespace().nth(1))
-                .and_then(|kb| kb.parse::<f64>().ok())
-        })
-        .map_or(f64::NAN, |kb| kb / 1024.0)
-}
-
 async fn run(backend: &str, store: &atl_store::Store, targets: usize, scale: f64) {
     let dir = std::env::temp_dir().join(format!("atl-bench-enrich-{}", std::process::id()));
     let mut cfg = SandboxConfig::default();
@@ -130,7 +118,7 @@ async fn run(backend: &str, store: &atl_store::Store, targets: usize, scale: f64
         calls.join(", "),
         progress.cost_nano_usd as f64 / 1e9,
         progress.cost_nano_usd as f64 / 1e9 / targets as f64,
-        peak_rss_mb(),
+        atl_testkit::bench::peak_rss_mb().unwrap_or(f64::NAN),
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
@@ -139,25 +127,11 @@ fn main() {
     let mut args = std::env::args().skip(1).filter(|a| !a.starts_with("--"));
     let targets: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(1_000);
     let scale: f64 = args.next().and_then(|a| a.parse().ok()).unwrap_or(1.0);
-    let only = std::env::var("ATL_BENCH_BACKEND").ok();
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .expect("runtime");
-    rt.block_on(async {
-        if only.as_deref() != Some("postgres") {
-            let sqlite = atl_testkit::sqlite_store().await;
-            run("sqlite", &sqlite, targets, scale).await;
-            sqlite.cleanup().await;
-        }
-        if only.as_deref() != Some("sqlite") {
-            match atl_testkit::postgres_store().await {
-                Some(pg) => {
-                    run("postgres", &pg, targets, scale).await;
-                    pg.cleanup().await;
-                }
-                None => println!("postgres: SKIPPED (no server)"),
-            }
-        }
-    });
+    rt.block_on(atl_testkit::bench::each_backend(async |backend, store| {
+        run(backend, store, targets, scale).await
+    }));
 }

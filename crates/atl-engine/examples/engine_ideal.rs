@@ -13,9 +13,9 @@
 
 use async_trait::async_trait;
 use atl_agents::{AgentError, AgentInput, CostEstimate, SubAgent};
-use atl_domain::{AgentResult, NewTarget, SubAgentKind};
+use atl_domain::{AgentResult, SubAgentKind};
 use atl_engine::{AgentRegistry, Coordinator, EngineConfig};
-use atl_store::{NewCampaign, Store};
+use atl_store::Store;
 use serde_json::json;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -37,18 +37,9 @@ impl SubAgent for Sleeper {
     async fn run(&self, _: &AgentInput) -> Result<AgentResult, AgentError> {
         tokio::time::sleep(self.latency).await;
         Ok(AgentResult {
-            kind: self.kind,
             data: json!({"ok": true}),
-            sources: vec![],
-            confidence: 1.0,
-            cost_nano_usd: Some(1_000),
             latency_ms: self.latency.as_millis() as i64,
-            provider: "sleep".into(),
-            model: "sleep".into(),
-            tokens_in: 0,
-            tokens_out: 0,
-            synthetic: true,
-            artefacts: Vec::new(),
+            ..atl_testkit::seed::agent_result(self.kind, Some(1_000))
         })
     }
 }
@@ -65,29 +56,7 @@ fn latencies(scale: f64) -> [(SubAgentKind, Duration); 4] {
 
 async fn run(backend: &str, store: &Store, targets: u64, scale: f64) {
     let concurrency: u32 = 64;
-    let team = store.team_id("bench").await.unwrap();
-    let mut import = store
-        .begin_import(NewCampaign {
-            team_id: team,
-            name: "bench".into(),
-            uploaded_file: None,
-            settings: json!({}),
-            budget_nano_usd: None,
-        })
-        .await
-        .unwrap();
-    let rows: Vec<NewTarget> = (1..=targets)
-        .map(|i| NewTarget {
-            row_number: i + 1,
-            company_name: format!("Company {i}"),
-            dedup_key: format!("company {i}"),
-            ..Default::default()
-        })
-        .collect();
-    for chunk in rows.chunks(2000) {
-        import.insert_targets(chunk).await.unwrap();
-    }
-    let campaign = import.commit(&json!({})).await.unwrap().id;
+    let campaign = atl_testkit::seed::campaign(store, targets, None).await;
 
     let lat = latencies(scale);
     let mut registry = AgentRegistry::new();
@@ -125,35 +94,16 @@ async fn run(backend: &str, store: &Store, targets: u64, scale: f64) {
     );
 }
 
-fn peak_rss_mb() -> Option<f64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
-    let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kb / 1024.0)
-}
-
 #[tokio::main]
 async fn main() {
     let mut args = std::env::args().skip(1);
     let targets: u64 = args.next().and_then(|a| a.parse().ok()).unwrap_or(1_000);
     let scale: f64 = args.next().and_then(|a| a.parse().ok()).unwrap_or(1.0);
-    let only = std::env::var("ATL_BENCH_BACKEND").ok();
-
-    if only.as_deref() != Some("postgres") {
-        let sqlite = atl_testkit::sqlite_store().await;
-        run("sqlite", &sqlite, targets, scale).await;
-        sqlite.cleanup().await;
-    }
-    if only.as_deref() != Some("sqlite") {
-        match atl_testkit::postgres_store().await {
-            Some(pg) => {
-                run("postgres", &pg, targets, scale).await;
-                pg.cleanup().await;
-            }
-            None => println!("postgres: not reachable, skipped"),
-        }
-    }
-    if let Some(mb) = peak_rss_mb() {
+    atl_testkit::bench::each_backend(async |backend, store| {
+        run(backend, store, targets, scale).await
+    })
+    .await;
+    if let Some(mb) = atl_testkit::bench::peak_rss_mb() {
         println!("peak RSS (VmHWM): {mb:.1} MB");
     }
 }

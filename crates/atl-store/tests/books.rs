@@ -1,113 +1,32 @@
 //! Partial targets, every run's spend, waits that use no attempt, idempotent commits, the
 //! worker table, per-input reservations and the 0003 migration, on SQLite and PostgreSQL.
 
-use atl_domain::{AgentResult, CampaignStatus, JobStatus, NewTarget, SubAgentKind, TargetStatus};
+use atl_domain::{CampaignStatus, JobStatus, SubAgentKind, TargetStatus};
 use atl_store::{
-    AttemptOutcome, AttemptSpend, ClaimRequest, ClaimedJob, FailNext, FailOutcome, KindCosts,
-    MissingSubAgent, NewCampaign, Reservation, Store, WorkerInfo,
+    AttemptOutcome, ClaimedJob, FailNext, FailOutcome, JobRecord, KindCosts, MissingSubAgent,
+    Reservation, Store, WorkerInfo,
 };
+use atl_testkit::seed::{self, assert_books, campaign_row, claim, complete, fail, spent};
 use atl_testkit::{all_stores, all_unmigrated_stores};
-use serde_json::json;
 use std::time::Duration;
 
-async fn campaign(store: &Store, n: u64, budget: Option<i64>) -> i64 {
-    let team = store.team_id("books").await.unwrap();
-    let mut import = store
-        .begin_import(NewCampaign {
-            team_id: team,
-            name: "books test".into(),
-            uploaded_file: None,
-            settings: json!({}),
-            budget_nano_usd: budget,
-        })
-        .await
-        .unwrap();
-    let targets: Vec<NewTarget> = (1..=n)
-        .map(|i| NewTarget {
-            row_number: i + 1,
-            company_name: format!("Company {i}"),
-            dedup_key: format!("company {i}"),
-            ..Default::default()
-        })
-        .collect();
-    import.insert_targets(&targets).await.unwrap();
-    import.commit(&json!({})).await.unwrap().id
-}
-
-fn req(owner: &'static str, limit: u32) -> ClaimRequest<'static> {
-    ClaimRequest {
-        owner,
-        lease: Duration::from_secs(60),
-        limit,
-        campaign_id: None,
-        estimates: KindCosts::default(),
-        dead_worker_after: Duration::from_secs(3600),
-    }
-}
-
-fn result(kind: SubAgentKind, cost: Option<i64>) -> AgentResult {
-    AgentResult {
-        kind,
-        data: json!({"kind": kind.as_str()}),
-        sources: vec![],
-        confidence: 0.5,
-        cost_nano_usd: cost,
-        latency_ms: 1,
-        provider: "fake".into(),
-        model: "fake".into(),
-        tokens_in: 1,
-        tokens_out: 1,
-        synthetic: true,
-        artefacts: Vec::new(),
-    }
-}
-
-fn spent(job: &ClaimedJob, nano_usd: i64) -> AttemptSpend {
-    AttemptSpend {
-        run: job.run,
-        nano_usd,
-        unknown_calls: 0,
-    }
-}
-
-async fn assert_books(store: &Store, c: i64, backend: &str) {
-    let stored = store.campaign_counters(c).await.unwrap();
-    let counted = store.recount_campaign(c).await.unwrap();
-    assert_eq!(stored, counted, "{backend}: counters differ from rows");
-}
+const RESEARCH: &[SubAgentKind] = &[SubAgentKind::Research];
+const RESEARCH_AND_ENRICHMENT: &[SubAgentKind] =
+    &[SubAgentKind::Research, SubAgentKind::Enrichment];
 
 #[tokio::test]
 async fn a_target_missing_a_sub_agent_is_partial_everywhere_and_retry_reopens_only_that() {
     for (backend, store) in all_stores().await {
-        let c = campaign(&store, 2, None).await;
-        store
-            .start_campaign(c, &[SubAgentKind::Research, SubAgentKind::Enrichment], 3)
-            .await
-            .unwrap();
-        let jobs = store.claim_jobs(&req("w", 10)).await.unwrap();
+        let c = seed::started_campaign(&store, 2, None, RESEARCH_AND_ENRICHMENT, 3).await;
+        let jobs = store.claim_jobs(&claim("w", 10)).await.unwrap();
         assert_eq!(jobs.len(), 4, "{backend}");
         let t1 = jobs[0].target_id;
         for j in &jobs {
             if j.target_id == t1 && j.kind == SubAgentKind::Research {
-                let out = store
-                    .fail_job(
-                        j.job_id,
-                        &j.lease_token,
-                        "401 bad key",
-                        FailNext::Fail,
-                        &spent(j, 3),
-                    )
-                    .await
-                    .unwrap();
+                let out = fail(&store, j, "401 bad key", FailNext::Fail, 3).await;
                 assert_eq!(out, FailOutcome::Failed, "{backend}");
             } else {
-                let r = result(j.kind, Some(10));
-                assert!(
-                    store
-                        .complete_job(j.job_id, &j.lease_token, &r, &spent(j, 10))
-                        .await
-                        .unwrap()
-                );
+                assert!(complete(&store, j, Some(10)).await);
             }
         }
         let t = store.get_target(c, t1).await.unwrap().unwrap();
@@ -121,14 +40,9 @@ async fn a_target_missing_a_sub_agent_is_partial_everywhere_and_retry_reopens_on
             }]),
             "{backend}"
         );
-        let camp = store.get_campaign(None, c).await.unwrap().unwrap();
+        let camp = campaign_row(&store, c).await;
         assert_eq!(
-            (
-                camp.status,
-                camp.enriched_count,
-                camp.partial_count,
-                camp.failed_count
-            ),
+            seed::ended(&camp),
             (CampaignStatus::Completed, 1, 1, 0),
             "{backend}: done, and its counts say one target is partial"
         );
@@ -149,31 +63,20 @@ async fn a_target_missing_a_sub_agent_is_partial_everywhere_and_retry_reopens_on
             (CampaignStatus::Processing, 0),
             "{backend}"
         );
-        let again = store.claim_jobs(&req("w", 10)).await.unwrap();
+        let again = store.claim_jobs(&claim("w", 10)).await.unwrap();
         assert_eq!(again.len(), 1, "{backend}: only the failed job");
         assert_eq!(
             (again[0].target_id, again[0].kind),
             (t1, SubAgentKind::Research)
         );
-        let r = result(SubAgentKind::Research, Some(10));
-        assert!(
-            store
-                .complete_job(
-                    again[0].job_id,
-                    &again[0].lease_token,
-                    &r,
-                    &spent(&again[0], 10)
-                )
-                .await
-                .unwrap()
-        );
+        assert!(complete(&store, &again[0], Some(10)).await);
         let after = store.results_for_target(t1).await.unwrap();
         assert_eq!(after.len(), 2, "{backend}");
         assert!(
             before.iter().all(|b| after.contains(b)),
             "{backend}: untouched"
         );
-        let camp = store.get_campaign(None, c).await.unwrap().unwrap();
+        let camp = campaign_row(&store, c).await;
         assert_eq!(
             (camp.status, camp.enriched_count, camp.partial_count),
             (CampaignStatus::Completed, 2, 0),
@@ -195,12 +98,8 @@ async fn a_target_missing_a_sub_agent_is_partial_everywhere_and_retry_reopens_on
 #[tokio::test]
 async fn every_runs_spend_is_booked_once_whoever_holds_the_lease() {
     for (backend, store) in all_stores().await {
-        let c = campaign(&store, 1, None).await;
-        store
-            .start_campaign(c, &[SubAgentKind::Research], 3)
-            .await
-            .unwrap();
-        let mut r = req("w", 1);
+        let c = seed::started_campaign(&store, 1, None, RESEARCH, 3).await;
+        let mut r = claim("w", 1);
         r.lease = Duration::from_millis(300);
         let first = store.claim_jobs(&r).await.unwrap().remove(0);
         tokio::time::sleep(Duration::from_millis(400)).await;
@@ -222,13 +121,7 @@ async fn every_runs_spend_is_booked_once_whoever_holds_the_lease() {
                 .unwrap()
         );
         // Its late completion is refused and books nothing more.
-        let late = result(SubAgentKind::Research, Some(50));
-        assert!(
-            !store
-                .complete_job(first.job_id, &first.lease_token, &late, &lost)
-                .await
-                .unwrap()
-        );
+        assert!(!complete(&store, &first, Some(50)).await);
 
         // The second run is abandoned at shutdown having spent 7; the third completes.
         assert!(
@@ -243,23 +136,12 @@ async fn every_runs_spend_is_booked_once_whoever_holds_the_lease() {
             (3, 2),
             "{backend}: the release gave its attempt back"
         );
-        let done = result(SubAgentKind::Research, Some(20));
-        assert!(
-            store
-                .complete_job(third.job_id, &third.lease_token, &done, &spent(&third, 20))
-                .await
-                .unwrap()
-        );
+        assert!(complete(&store, &third, Some(20)).await);
         // A retried commit of the same run (its first answer lost) is a success, not a
         // lost lease, and writes nothing twice.
-        assert!(
-            store
-                .complete_job(third.job_id, &third.lease_token, &done, &spent(&third, 20))
-                .await
-                .unwrap()
-        );
+        assert!(complete(&store, &third, Some(20)).await);
 
-        let camp = store.get_campaign(None, c).await.unwrap().unwrap();
+        let camp = campaign_row(&store, c).await;
         assert_eq!(
             (camp.cost_nano_usd, camp.failed_spend_nano_usd),
             (77, 57),
@@ -293,10 +175,20 @@ async fn every_runs_spend_is_booked_once_whoever_holds_the_lease() {
     }
 }
 
+/// The campaign cost `cost` in all, and its counters equal its rows.
+async fn assert_cost_and_books(store: &Store, c: i64, backend: &str, cost: i64) {
+    assert_eq!(
+        campaign_row(store, c).await.cost_nano_usd,
+        cost,
+        "{backend}"
+    );
+    assert_books(store, c, backend).await;
+}
+
 /// The one job of a campaign, once its `run_after` has come.
 async fn claim_when_due(store: &Store) -> ClaimedJob {
     loop {
-        let mut jobs = store.claim_jobs(&req("w", 1)).await.unwrap();
+        let mut jobs = store.claim_jobs(&claim("w", 1)).await.unwrap();
         if !jobs.is_empty() {
             return jobs.remove(0);
         }
@@ -304,47 +196,51 @@ async fn claim_when_due(store: &Store) -> ClaimedJob {
     }
 }
 
+/// Claims the campaign's one job when due (its `round`th run, still its first attempt) and
+/// fails it with `next`, which must make it wait unrun; returns the claim and the job's
+/// record afterwards, pending with no attempt used.
+async fn wait_once(
+    store: &Store,
+    c: i64,
+    backend: &str,
+    round: u32,
+    error: &str,
+    next: FailNext,
+    nano_usd: i64,
+) -> (ClaimedJob, JobRecord) {
+    let job = claim_when_due(store).await;
+    assert_eq!(
+        (job.attempt, job.run),
+        (1, round),
+        "{backend}: no attempt used"
+    );
+    let out = fail(store, &job, error, next, nano_usd).await;
+    assert!(
+        matches!(out, FailOutcome::Waiting { .. }),
+        "{backend}: {out:?}"
+    );
+    let rec = store.list_jobs(c, 10, 0).await.unwrap().remove(0);
+    assert_eq!(
+        (rec.status, rec.attempts),
+        (JobStatus::Pending, 0),
+        "{backend}"
+    );
+    (job, rec)
+}
+
 #[tokio::test]
 async fn a_queue_for_our_own_rate_slot_uses_no_attempt_and_starts_no_patience() {
     for (backend, store) in all_stores().await {
-        let c = campaign(&store, 1, None).await;
-        store
-            .start_campaign(c, &[SubAgentKind::Research], 1)
-            .await
-            .unwrap();
+        let c = seed::started_campaign(&store, 1, None, RESEARCH, 1).await;
         for round in 1..=3u32 {
-            let job = claim_when_due(&store).await;
-            assert_eq!(
-                (job.attempt, job.run),
-                (1, round),
-                "{backend}: no attempt used"
-            );
-            assert_eq!(
-                job.waiting_since, None,
-                "{backend}: queueing is not waiting"
-            );
             let queue = FailNext::Queue {
                 delay: Duration::from_millis(100),
             };
-            let out = store
-                .fail_job(
-                    job.job_id,
-                    &job.lease_token,
-                    "rate slot 2s away",
-                    queue,
-                    &spent(&job, 0),
-                )
-                .await
-                .unwrap();
-            assert!(
-                matches!(out, FailOutcome::Waiting { .. }),
-                "{backend}: {out:?}"
-            );
-            let rec = &store.list_jobs(c, 10, 0).await.unwrap()[0];
+            let (job, rec) =
+                wait_once(&store, c, backend, round, "rate slot 2s away", queue, 0).await;
             assert_eq!(
-                (rec.status, rec.attempts),
-                (JobStatus::Pending, 0),
-                "{backend}"
+                job.waiting_since, None,
+                "{backend}: queueing is not waiting"
             );
             assert_eq!(rec.waiting_since, None, "{backend}");
         }
@@ -356,131 +252,52 @@ async fn a_queue_for_our_own_rate_slot_uses_no_attempt_and_starts_no_patience() 
 #[tokio::test]
 async fn a_wait_for_a_provider_uses_no_attempt_and_remembers_since_when() {
     for (backend, store) in all_stores().await {
-        let c = campaign(&store, 1, None).await;
-        store
-            .start_campaign(c, &[SubAgentKind::Research], 1)
-            .await
-            .unwrap();
-        let wait = FailNext::Retry {
-            delay: Duration::from_millis(300),
-            counts_attempt: false,
-        };
+        let c = seed::started_campaign(&store, 1, None, RESEARCH, 1).await;
+        let wait = seed::retry(Duration::from_millis(300), false);
         let mut since = None;
         for round in 1..=3u32 {
-            let job = claim_when_due(&store).await;
-            assert_eq!(
-                (job.attempt, job.run),
-                (1, round),
-                "{backend}: no attempt used"
-            );
+            let (job, rec) = wait_once(&store, c, backend, round, "circuit open", wait, 1).await;
             if round > 1 {
                 assert_eq!(job.waiting_since, since, "{backend}: since the first wait");
                 assert!(job.waiting_for >= Duration::from_millis(300), "{backend}");
             }
-            let out = store
-                .fail_job(
-                    job.job_id,
-                    &job.lease_token,
-                    "circuit open",
-                    wait,
-                    &spent(&job, 1),
-                )
-                .await
-                .unwrap();
-            assert!(
-                matches!(out, FailOutcome::Waiting { .. }),
-                "{backend}: {out:?}"
-            );
             // Waiting means a future run_after: an immediate claim finds nothing.
-            assert!(store.claim_jobs(&req("w", 1)).await.unwrap().is_empty());
-            let rec = &store.list_jobs(c, 10, 0).await.unwrap()[0];
-            assert_eq!(
-                (rec.status, rec.attempts),
-                (JobStatus::Pending, 0),
-                "{backend}"
-            );
+            assert!(store.claim_jobs(&claim("w", 1)).await.unwrap().is_empty());
             since = since.or(rec.waiting_since);
             assert!(since.is_some());
         }
         // A transient failure counts (one attempt allowed: it fails) and ends the wait.
         tokio::time::sleep(Duration::from_millis(350)).await;
-        let job = store.claim_jobs(&req("w", 1)).await.unwrap().remove(0);
-        let out = store
-            .fail_job(
-                job.job_id,
-                &job.lease_token,
-                "503",
-                FailNext::Retry {
-                    delay: Duration::ZERO,
-                    counts_attempt: true,
-                },
-                &spent(&job, 1),
-            )
-            .await
-            .unwrap();
+        let job = store.claim_jobs(&claim("w", 1)).await.unwrap().remove(0);
+        let out = fail(&store, &job, "503", seed::retry(Duration::ZERO, true), 1).await;
         assert_eq!(out, FailOutcome::Failed, "{backend}");
         let rec = &store.list_jobs(c, 10, 0).await.unwrap()[0];
         assert_eq!((rec.runs, rec.waiting_since), (4, None), "{backend}");
-        assert_eq!(
-            store
-                .get_campaign(None, c)
-                .await
-                .unwrap()
-                .unwrap()
-                .cost_nano_usd,
-            4
-        );
-        assert_books(&store, c, backend).await;
+        assert_cost_and_books(&store, c, backend, 4).await;
     }
 }
 
 #[tokio::test]
 async fn a_retried_failure_answers_what_its_first_commit_did() {
     for (backend, store) in all_stores().await {
-        let c = campaign(&store, 1, None).await;
-        store
-            .start_campaign(c, &[SubAgentKind::Research], 3)
-            .await
-            .unwrap();
-        let job = store.claim_jobs(&req("w", 1)).await.unwrap().remove(0);
-        let next = FailNext::Retry {
-            delay: Duration::from_secs(5),
-            counts_attempt: true,
-        };
-        let first = store
-            .fail_job(job.job_id, &job.lease_token, "503", next, &spent(&job, 9))
-            .await
-            .unwrap();
-        let again = store
-            .fail_job(job.job_id, &job.lease_token, "503", next, &spent(&job, 9))
-            .await
-            .unwrap();
+        let c = seed::started_campaign(&store, 1, None, RESEARCH, 3).await;
+        let job = store.claim_jobs(&claim("w", 1)).await.unwrap().remove(0);
+        let next = seed::retry(Duration::from_secs(5), true);
+        let first = fail(&store, &job, "503", next, 9).await;
+        let again = fail(&store, &job, "503", next, 9).await;
         assert!(matches!(first, FailOutcome::Retrying { .. }), "{backend}");
         assert_eq!(
             first, again,
             "{backend}: the same answer, nothing booked twice"
         );
-        assert_eq!(
-            store
-                .get_campaign(None, c)
-                .await
-                .unwrap()
-                .unwrap()
-                .cost_nano_usd,
-            9
-        );
-        assert_books(&store, c, backend).await;
+        assert_cost_and_books(&store, c, backend, 9).await;
     }
 }
 
 #[tokio::test]
 async fn a_dead_workers_leases_are_freed_before_they_expire_and_a_stop_gives_them_back() {
     for (backend, store) in all_stores().await {
-        let c = campaign(&store, 2, None).await;
-        store
-            .start_campaign(c, &[SubAgentKind::Research], 3)
-            .await
-            .unwrap();
+        let c = seed::started_campaign(&store, 2, None, RESEARCH, 3).await;
         let a = WorkerInfo {
             id: "worker-a".into(),
             host: "h".into(),
@@ -494,7 +311,7 @@ async fn a_dead_workers_leases_are_freed_before_they_expire_and_a_stop_gives_the
         store.register_worker(&a).await.unwrap();
         store.register_worker(&b).await.unwrap();
         let held = store
-            .claim_jobs(&req("worker-a", 1))
+            .claim_jobs(&claim("worker-a", 1))
             .await
             .unwrap()
             .remove(0);
@@ -503,7 +320,7 @@ async fn a_dead_workers_leases_are_freed_before_they_expire_and_a_stop_gives_the
         // so: its 60-second lease is freed at once.
         tokio::time::sleep(Duration::from_millis(1_100)).await;
         store.worker_heartbeat(&b).await.unwrap();
-        let mut r = req("worker-b", 10);
+        let mut r = claim("worker-b", 10);
         r.dead_worker_after = Duration::from_secs(1);
         let taken = store.claim_jobs(&r).await.unwrap();
         assert_eq!(taken.len(), 2, "{backend}: A's job and the free one");
@@ -513,13 +330,7 @@ async fn a_dead_workers_leases_are_freed_before_they_expire_and_a_stop_gives_the
         assert_eq!(workers.len(), 1, "{backend}: {workers:?}");
         assert_eq!(workers[0].0, "worker-b");
         // A wakes up: its write is fenced off, and its heartbeat registers it again.
-        let late = result(SubAgentKind::Research, Some(1));
-        assert!(
-            !store
-                .complete_job(held.job_id, &held.lease_token, &late, &spent(&held, 1))
-                .await
-                .unwrap()
-        );
+        assert!(!complete(&store, &held, Some(1)).await);
         store.worker_heartbeat(&a).await.unwrap();
         assert_eq!(store.list_workers().await.unwrap().len(), 2, "{backend}");
 
@@ -545,14 +356,10 @@ async fn a_dead_workers_leases_are_freed_before_they_expire_and_a_stop_gives_the
 #[tokio::test]
 async fn on_sqlite_a_registering_worker_takes_back_a_gone_process_s_leases_at_once() {
     for (backend, store) in all_stores().await {
-        let c = campaign(&store, 1, None).await;
-        store
-            .start_campaign(c, &[SubAgentKind::Research], 3)
-            .await
-            .unwrap();
+        let c = seed::started_campaign(&store, 1, None, RESEARCH, 3).await;
         // A lease held by an owner no coordinator of this process is: a crashed run's.
         let orphan = store
-            .claim_jobs(&req("crashed-run", 1))
+            .claim_jobs(&claim("crashed-run", 1))
             .await
             .unwrap()
             .remove(0);
@@ -568,7 +375,7 @@ async fn on_sqlite_a_registering_worker_takes_back_a_gone_process_s_leases_at_on
             assert_eq!(freed, 1, "{backend}");
             assert_eq!(p.jobs.pending, 1, "{backend}");
             let job = store
-                .claim_jobs(&req("resumer", 1))
+                .claim_jobs(&claim("resumer", 1))
                 .await
                 .unwrap()
                 .remove(0);
@@ -584,12 +391,8 @@ async fn on_sqlite_a_registering_worker_takes_back_a_gone_process_s_leases_at_on
 #[tokio::test]
 async fn a_budgeted_job_reserves_its_own_inputs_estimate_or_waits_unrun() {
     for (backend, store) in all_stores().await {
-        let c = campaign(&store, 2, Some(1_000)).await;
-        store
-            .start_campaign(c, &[SubAgentKind::Research], 3)
-            .await
-            .unwrap();
-        let mut r = req("w", 10);
+        let c = seed::started_campaign(&store, 2, Some(1_000), RESEARCH, 3).await;
+        let mut r = claim("w", 10);
         r.estimates = KindCosts::default().with(SubAgentKind::Research, 100);
         let jobs = store.claim_jobs(&r).await.unwrap();
         assert_eq!(jobs.len(), 2, "{backend}: two typical estimates fit");
@@ -619,16 +422,7 @@ async fn a_budgeted_job_reserves_its_own_inputs_estimate_or_waits_unrun() {
         assert_eq!((p.reserved_nano_usd, p.jobs.pending), (600, 1), "{backend}");
         // The claim now knows its estimate: not handed out while 600 is held.
         assert!(store.claim_jobs(&r).await.unwrap().is_empty(), "{backend}");
-        let done = result(SubAgentKind::Research, Some(500));
-        store
-            .complete_job(
-                jobs[0].job_id,
-                &jobs[0].lease_token,
-                &done,
-                &spent(&jobs[0], 500),
-            )
-            .await
-            .unwrap();
+        complete(&store, &jobs[0], Some(500)).await;
         // 500 spent + 900 > 1,000 and nothing held: the budget stop.
         assert!(store.claim_jobs(&r).await.unwrap().is_empty());
         let p = store.campaign_progress(c).await.unwrap();
@@ -728,28 +522,18 @@ async fn migration_0003_rewrites_old_rows_under_the_new_rules() {
             "{backend}: the result survived (no cascade)"
         );
         // The rebuilt table still enforces its foreign key and its new CHECK.
-        let fresh = campaign(&store, 1, None).await;
-        assert!(
-            store
-                .start_campaign(fresh, &[SubAgentKind::Research], 1)
-                .await
-                .is_ok()
-        );
+        let fresh = seed::campaign(&store, 1, None).await;
+        assert!(store.start_campaign(fresh, RESEARCH, 1).await.is_ok());
     }
 }
 
 #[tokio::test]
 async fn a_campaign_cancelled_before_it_started_has_cancelled_targets_not_completed_ones() {
     for (backend, store) in all_stores().await {
-        let c = campaign(&store, 3, None).await;
+        let c = seed::campaign(&store, 3, None).await;
         let camp = store.cancel_campaign(c).await.unwrap();
         assert_eq!(
-            (
-                camp.status,
-                camp.enriched_count,
-                camp.partial_count,
-                camp.failed_count
-            ),
+            seed::ended(&camp),
             (CampaignStatus::Cancelled, 0, 0, 0),
             "{backend}"
         );

@@ -1,111 +1,24 @@
 //! The job ledger on SQLite and PostgreSQL: claims, leases, fencing, bookkeeping, budget,
 //! control. Every test loops over `all_stores()`.
 
-use atl_domain::{AgentResult, CampaignStatus, JobStatus, NewTarget, SubAgentKind, TargetStatus};
-use atl_store::{
-    AttemptSpend, ClaimRequest, ClaimedJob, FailNext, FailOutcome, KindCosts, MissingSubAgent,
-    NewCampaign, Store,
-};
+use atl_domain::{CampaignStatus, JobStatus, SubAgentKind, TargetStatus};
+use atl_store::{ClaimRequest, ClaimedJob, FailNext, FailOutcome, KindCosts, MissingSubAgent};
 use atl_testkit::all_stores;
-use serde_json::json;
+use atl_testkit::seed::{self, agent_result, assert_books, campaign_row, complete, fail, spent};
 use std::time::{Duration, Instant};
 
 const ALL: &[SubAgentKind] = SubAgentKind::ALL;
-
-async fn campaign(store: &Store, n: u64, budget: Option<i64>) -> i64 {
-    let team = store.team_id("ledger").await.unwrap();
-    let mut import = store
-        .begin_import(NewCampaign {
-            team_id: team,
-            name: "ledger test".into(),
-            uploaded_file: None,
-            settings: json!({}),
-            budget_nano_usd: budget,
-        })
-        .await
-        .unwrap();
-    let targets: Vec<NewTarget> = (1..=n)
-        .map(|i| NewTarget {
-            row_number: i + 1,
-            company_name: format!("Company {i}"),
-            dedup_key: format!("company {i}"),
-            ..Default::default()
-        })
-        .collect();
-    for chunk in targets.chunks(2000) {
-        import.insert_targets(chunk).await.unwrap();
-    }
-    import.commit(&json!({})).await.unwrap().id
-}
+const RESEARCH: &[SubAgentKind] = &[SubAgentKind::Research];
+const RESEARCH_AND_INTEL: &[SubAgentKind] = &[SubAgentKind::Research, SubAgentKind::Intel];
 
 fn req(limit: u32) -> ClaimRequest<'static> {
-    ClaimRequest {
-        owner: "test-worker",
-        lease: Duration::from_secs(60),
-        limit,
-        campaign_id: None,
-        estimates: KindCosts::default(),
-        dead_worker_after: Duration::from_secs(3600),
-    }
-}
-
-/// What a run spent, booked under its run number.
-fn spent(job: &ClaimedJob, nano_usd: i64) -> AttemptSpend {
-    AttemptSpend {
-        run: job.run,
-        nano_usd,
-        unknown_calls: 0,
-    }
-}
-
-/// Completes `job` with a result of `cost`.
-async fn complete(store: &Store, job: &ClaimedJob, cost: Option<i64>) -> bool {
-    store
-        .complete_job(
-            job.job_id,
-            &job.lease_token,
-            &result(job.kind, cost),
-            &spent(job, cost.unwrap_or(0)),
-        )
-        .await
-        .unwrap()
-}
-
-/// A retry `secs` later; `counts`: whether the attempt counts.
-fn retry_in(secs: u64, counts: bool) -> FailNext {
-    FailNext::Retry {
-        delay: Duration::from_secs(secs),
-        counts_attempt: counts,
-    }
-}
-
-fn result(kind: SubAgentKind, cost: Option<i64>) -> AgentResult {
-    AgentResult {
-        kind,
-        data: json!({"kind": kind.as_str()}),
-        sources: vec!["https://example.com".into()],
-        confidence: 0.5,
-        cost_nano_usd: cost,
-        latency_ms: 10,
-        provider: "fake".into(),
-        model: "fake-1".into(),
-        tokens_in: 1,
-        tokens_out: 2,
-        synthetic: true,
-        artefacts: Vec::new(),
-    }
-}
-
-async fn assert_books(store: &Store, campaign_id: i64, backend: &str) {
-    let stored = store.campaign_counters(campaign_id).await.unwrap();
-    let counted = store.recount_campaign(campaign_id).await.unwrap();
-    assert_eq!(stored, counted, "{backend}: counters differ from rows");
+    seed::claim("test-worker", limit)
 }
 
 #[tokio::test]
 async fn start_is_idempotent_and_claims_flow_target_by_target() {
     for (backend, store) in all_stores().await {
-        let c = campaign(&store, 3, None).await;
+        let c = seed::campaign(&store, 3, None).await;
         let started = store.start_campaign(c, ALL, 3).await.unwrap();
         assert_eq!(started.status, CampaignStatus::Processing, "{backend}");
         let first_start = started.started_at;
@@ -170,11 +83,7 @@ async fn start_is_idempotent_and_claims_flow_target_by_target() {
 #[tokio::test]
 async fn a_lease_that_expires_max_attempts_times_fails_the_job() {
     for (backend, store) in all_stores().await {
-        let c = campaign(&store, 1, None).await;
-        store
-            .start_campaign(c, &[SubAgentKind::Research, SubAgentKind::Intel], 2)
-            .await
-            .unwrap();
+        let c = seed::started_campaign(&store, 1, None, RESEARCH_AND_INTEL, 2).await;
         let mut r = req(1);
         r.lease = Duration::from_millis(300);
         store.claim_jobs(&r).await.unwrap();
@@ -211,7 +120,7 @@ async fn a_lease_that_expires_max_attempts_times_fails_the_job() {
                 reason: Some("lease expired 2 times".into()),
             }])
         );
-        let camp = store.get_campaign(None, c).await.unwrap().unwrap();
+        let camp = campaign_row(&store, c).await;
         assert_eq!(
             (camp.status, camp.enriched_count, camp.partial_count),
             (CampaignStatus::Completed, 0, 1),
@@ -229,23 +138,11 @@ async fn a_lease_that_expires_max_attempts_times_fails_the_job() {
 #[tokio::test]
 async fn retries_keep_the_money_spent_and_final_failures_settle_the_target() {
     for (backend, store) in all_stores().await {
-        let c = campaign(&store, 2, None).await;
-        store
-            .start_campaign(c, &[SubAgentKind::Research], 2)
-            .await
-            .unwrap();
+        let c = seed::started_campaign(&store, 2, None, RESEARCH, 2).await;
         let jobs = store.claim_jobs(&req(10)).await.unwrap();
         assert_eq!(jobs.len(), 2);
-        let out = store
-            .fail_job(
-                jobs[0].job_id,
-                &jobs[0].lease_token,
-                "503",
-                retry_in(1, true),
-                &spent(&jobs[0], 3),
-            )
-            .await
-            .unwrap();
+        let retry = seed::retry(Duration::from_secs(1), true);
+        let out = fail(&store, &jobs[0], "503", retry, 3).await;
         assert!(matches!(out, FailOutcome::Retrying { .. }), "{backend}");
         // Not due yet.
         assert!(store.claim_jobs(&req(10)).await.unwrap().is_empty());
@@ -254,28 +151,10 @@ async fn retries_keep_the_money_spent_and_final_failures_settle_the_target() {
         assert_eq!(again.len(), 1);
         assert_eq!(again[0].attempt, 2);
         // Attempts used up: a counted retry is final now.
-        let out = store
-            .fail_job(
-                again[0].job_id,
-                &again[0].lease_token,
-                "503 again",
-                retry_in(1, true),
-                &spent(&again[0], 4),
-            )
-            .await
-            .unwrap();
+        let out = fail(&store, &again[0], "503 again", retry, 4).await;
         assert_eq!(out, FailOutcome::Failed, "{backend}");
-        store
-            .fail_job(
-                jobs[1].job_id,
-                &jobs[1].lease_token,
-                "bad key",
-                FailNext::Fail,
-                &spent(&jobs[1], 0),
-            )
-            .await
-            .unwrap();
-        let camp = store.get_campaign(None, c).await.unwrap().unwrap();
+        fail(&store, &jobs[1], "bad key", FailNext::Fail, 0).await;
+        let camp = campaign_row(&store, c).await;
         assert_eq!(
             camp.status,
             CampaignStatus::Failed,
@@ -307,7 +186,7 @@ async fn retries_keep_the_money_spent_and_final_failures_settle_the_target() {
             assert!(job.run >= 2, "{backend}: runs are never reset");
             complete(&store, &job, Some(1)).await;
         }
-        let camp = store.get_campaign(None, c).await.unwrap().unwrap();
+        let camp = campaign_row(&store, c).await;
         assert_eq!(
             (camp.status, camp.enriched_count),
             (CampaignStatus::Completed, 2)
@@ -326,11 +205,7 @@ async fn retries_keep_the_money_spent_and_final_failures_settle_the_target() {
 async fn the_budget_is_shared_through_reservations_and_stops_the_campaign() {
     for (backend, store) in all_stores().await {
         // 3 targets × research at a high estimate of 1,000 and an actual cost of 900.
-        let c = campaign(&store, 3, Some(2_500)).await;
-        store
-            .start_campaign(c, &[SubAgentKind::Research], 1)
-            .await
-            .unwrap();
+        let c = seed::started_campaign(&store, 3, Some(2_500), RESEARCH, 1).await;
         let mut r = req(10);
         r.estimates = KindCosts::default().with(SubAgentKind::Research, 1_000);
         let first = store.claim_jobs(&r).await.unwrap();
@@ -380,7 +255,7 @@ async fn the_budget_is_shared_through_reservations_and_stops_the_campaign() {
 #[tokio::test]
 async fn control_transitions_are_checked() {
     for (backend, store) in all_stores().await {
-        let c = campaign(&store, 2, None).await;
+        let c = seed::campaign(&store, 2, None).await;
         let err = store.pause_campaign(c).await.unwrap_err();
         assert!(err.to_string().contains("is pending"), "{backend}: {err}");
         store.start_campaign(c, ALL, 3).await.unwrap();
@@ -418,7 +293,7 @@ async fn control_transitions_are_checked() {
 #[tokio::test]
 async fn claiming_from_forty_thousand_jobs_is_fast() {
     for (backend, store) in all_stores().await {
-        let c = campaign(&store, 10_000, None).await;
+        let c = seed::campaign(&store, 10_000, None).await;
         let t = Instant::now();
         store.start_campaign(c, ALL, 3).await.unwrap();
         let start_ms = t.elapsed().as_millis();
@@ -449,11 +324,7 @@ async fn claiming_from_forty_thousand_jobs_is_fast() {
 #[tokio::test]
 async fn an_expired_lease_is_claimed_again_and_the_old_token_is_fenced_off() {
     for (backend, store) in all_stores().await {
-        let c = campaign(&store, 1, None).await;
-        store
-            .start_campaign(c, &[SubAgentKind::Research], 3)
-            .await
-            .unwrap();
+        let c = seed::started_campaign(&store, 1, None, RESEARCH, 3).await;
         let mut r = req(1);
         r.lease = Duration::from_millis(500);
         let first = store.claim_jobs(&r).await.unwrap().remove(0);
@@ -473,16 +344,7 @@ async fn an_expired_lease_is_claimed_again_and_the_old_token_is_fenced_off() {
         let late = complete(&store, &first, Some(5)).await;
         assert!(!late, "{backend}: a late completion is refused");
         assert_eq!(
-            store
-                .fail_job(
-                    first.job_id,
-                    &first.lease_token,
-                    "late",
-                    FailNext::Fail,
-                    &spent(&first, 5)
-                )
-                .await
-                .unwrap(),
+            fail(&store, &first, "late", FailNext::Fail, 5).await,
             FailOutcome::LeaseLost,
             "{backend}: the late run was booked already, as lease lost"
         );
@@ -496,7 +358,7 @@ async fn an_expired_lease_is_claimed_again_and_the_old_token_is_fenced_off() {
         let results = store.results_for_target(second.target_id).await.unwrap();
         assert_eq!(results.len(), 1, "{backend}");
         assert_eq!(results[0].cost_nano_usd, Some(7));
-        let camp = store.get_campaign(None, c).await.unwrap().unwrap();
+        let camp = campaign_row(&store, c).await;
         assert_eq!(camp.status, CampaignStatus::Completed, "{backend}");
         // The late run's 5 was spent too: booked once, unfenced.
         assert_eq!((camp.cost_nano_usd, camp.failed_spend_nano_usd), (12, 5));
@@ -550,8 +412,7 @@ async fn the_last_completion_settles_the_campaign_and_a_miscount_is_caught_when_
     for (backend, store) in all_stores().await {
         // Two targets, finished one after the other: the campaign completes with the last
         // job, and not before.
-        let c = campaign(&store, 2, None).await;
-        store.start_campaign(c, ALL, 3).await.unwrap();
+        let c = seed::started_campaign(&store, 2, None, ALL, 3).await;
         let mut finished = 0;
         loop {
             let jobs = store.claim_jobs(&req(100)).await.unwrap();
@@ -559,7 +420,7 @@ async fn the_last_completion_settles_the_campaign_and_a_miscount_is_caught_when_
                 break;
             }
             for job in jobs {
-                let status = store.get_campaign(None, c).await.unwrap().unwrap().status;
+                let status = campaign_row(&store, c).await.status;
                 assert_eq!(
                     status,
                     CampaignStatus::Processing,
@@ -570,7 +431,7 @@ async fn the_last_completion_settles_the_campaign_and_a_miscount_is_caught_when_
             }
         }
         assert_eq!(finished, 8, "{backend}");
-        let done = store.get_campaign(None, c).await.unwrap().unwrap();
+        let done = campaign_row(&store, c).await;
         assert_eq!(done.status, CampaignStatus::Completed, "{backend}");
         assert_books(&store, c, backend).await;
         assert!(
@@ -580,8 +441,7 @@ async fn the_last_completion_settles_the_campaign_and_a_miscount_is_caught_when_
 
         // Counters edited by hand: the last completion believes a target is still in
         // progress and leaves the campaign open; the idle check completes it.
-        let c = campaign(&store, 1, None).await;
-        store.start_campaign(c, ALL, 3).await.unwrap();
+        let c = seed::started_campaign(&store, 1, None, ALL, 3).await;
         let mut jobs = store.claim_jobs(&req(100)).await.unwrap();
         store
             .execute_raw(&format!(
@@ -598,10 +458,10 @@ async fn the_last_completion_settles_the_campaign_and_a_miscount_is_caught_when_
             }
             jobs = store.claim_jobs(&req(100)).await.unwrap();
         }
-        let open = store.get_campaign(None, c).await.unwrap().unwrap();
+        let open = campaign_row(&store, c).await;
         assert_eq!(open.status, CampaignStatus::Processing, "{backend}");
         assert!(store.settle_if_done(c).await.unwrap(), "{backend}");
-        let done = store.get_campaign(None, c).await.unwrap().unwrap();
+        let done = campaign_row(&store, c).await;
         assert_eq!(done.status, CampaignStatus::Completed, "{backend}");
         let events = store.events_since(c, 0, 1000).await.unwrap();
         assert_eq!(
@@ -624,8 +484,7 @@ async fn the_last_completion_settles_the_campaign_and_a_miscount_is_caught_when_
 async fn cancel_and_retry_racing_completions_keep_the_books() {
     for (backend, store) in all_stores().await {
         for round in 0..12u32 {
-            let c = campaign(&store, 6, None).await;
-            store.start_campaign(c, ALL, 1).await.unwrap();
+            let c = seed::started_campaign(&store, 6, None, ALL, 1).await;
             let mut claim = req(100);
             claim.campaign_id = Some(c);
             let jobs = store.claim_jobs(&claim).await.unwrap();
@@ -651,7 +510,7 @@ async fn cancel_and_retry_racing_completions_keep_the_books() {
                             .complete_job(
                                 job.job_id,
                                 &job.lease_token,
-                                &result(job.kind, Some(7)),
+                                &agent_result(job.kind, Some(7)),
                                 &spent(&job, 7),
                             )
                             .await

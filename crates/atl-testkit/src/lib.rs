@@ -1,14 +1,19 @@
 //! The test kit: what the suites of every crate share, so that none writes it again.
 //!
+//! - [`bench`]: the backends a benchmark runs on, and its peak memory.
 //! - [`db`]: a fresh, migrated store on SQLite and on PostgreSQL (`ATL_TEST_POSTGRES_URL`),
 //!   removed when dropped; store-backed suites loop over [`all_stores`].
 //! - [`dirs`]: temp directories unique per test, removed when dropped.
+//! - [`seed`]: seeded campaigns and job-ledger fixtures (claims, results, spend, the
+//!   counters-equal-rows check).
 //!
 //! The kit is the only test code that reads the environment (which PostgreSQL to use,
 //! whether it is required); the crates under test read none.
 
+pub mod bench;
 pub mod db;
 pub mod dirs;
+pub mod seed;
 pub mod sse;
 
 pub use db::{

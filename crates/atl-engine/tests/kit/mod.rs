@@ -3,14 +3,16 @@
 
 use async_trait::async_trait;
 use atl_agents::{AgentError, AgentInput, CostEstimate, FailureKind, RetryPolicy, SubAgent};
-use atl_domain::{AgentResult, Artefact, JobStatus, NewTarget, SubAgentKind};
-use atl_engine::{AgentRegistry, EngineConfig};
-use atl_store::{NewCampaign, Store};
+use atl_domain::{AgentResult, Artefact, JobStatus, SubAgentKind};
+use atl_engine::{AgentRegistry, Coordinator, EngineConfig, EngineError, RunSummary};
+use atl_store::Store;
+use atl_testkit::{TestStore, all_stores, seed};
 use serde_json::json;
 use std::collections::HashMap;
-use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
 
 /// What one run of a fake agent does (after its latency).
 #[derive(Clone, Copy, Debug)]
@@ -256,43 +258,65 @@ pub fn config(concurrency: usize) -> EngineConfig {
 }
 
 pub async fn campaign_named(store: &Store, names: &[String], budget: Option<i64>) -> i64 {
-    let team = store.team_id("engine").await.unwrap();
-    let mut import = store
-        .begin_import(NewCampaign {
-            team_id: team,
-            name: "engine test".into(),
-            uploaded_file: None,
-            settings: json!({"seller": {"name": "Sam", "company": "Us", "pitch": "We help."}}),
-            budget_nano_usd: budget,
-        })
-        .await
-        .unwrap();
-    let targets: Vec<NewTarget> = names
-        .iter()
-        .enumerate()
-        .map(|(i, name)| NewTarget {
-            row_number: i as u64 + 2,
-            company_name: name.clone(),
-            dedup_key: name.to_lowercase(),
-            ..Default::default()
-        })
-        .collect();
-    import.insert_targets(&targets).await.unwrap();
-    import.commit(&json!({})).await.unwrap().id
+    let settings = json!({"seller": {"name": "Sam", "company": "Us", "pitch": "We help."}});
+    seed::campaign_named(store, names, settings, budget).await
 }
 
 pub async fn campaign(store: &Store, n: u64, budget: Option<i64>) -> i64 {
-    let names: Vec<String> = (1..=n).map(|i| format!("Company {i}")).collect();
-    campaign_named(store, &names, budget).await
+    campaign_named(store, &seed::company_names(n), budget).await
+}
+
+/// A coordinator on `store` with every sub-agent played by `fakes`.
+pub fn coordinator(
+    store: &Store,
+    fakes: &Fakes,
+    log: &Arc<Log>,
+    config: EngineConfig,
+) -> Coordinator {
+    Coordinator::new(store.clone(), registry(fakes, log), config)
+}
+
+/// A registry of the one sub-agent `kind`, played by `fakes`.
+pub fn only(fakes: &Fakes, kind: SubAgentKind, log: &Arc<Log>) -> AgentRegistry {
+    let mut r = AgentRegistry::new();
+    r.register(fakes.agent(kind, log));
+    r
+}
+
+/// Runs campaign `c` on `coord` until it stops by itself (nobody cancels its token).
+pub async fn run_to_end(coord: &Coordinator, c: i64) -> RunSummary {
+    coord
+        .run_campaign(c, CancellationToken::new())
+        .await
+        .unwrap()
+}
+
+/// Runs campaign `c` on `coord` in a task of its own, until it stops or `token` is
+/// cancelled.
+pub fn spawn_run(
+    coord: &Arc<Coordinator>,
+    c: i64,
+    token: CancellationToken,
+) -> JoinHandle<Result<RunSummary, EngineError>> {
+    let coord = coord.clone();
+    tokio::spawn(async move { coord.run_campaign(c, token).await })
+}
+
+/// Waits until at least `n` of campaign `c`'s jobs are running (20 s at the most).
+pub async fn wait_for_running_jobs(store: &Store, c: i64, n: u64, backend: &str) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while store.campaign_progress(c).await.unwrap().jobs.running < n {
+        assert!(Instant::now() < deadline, "{backend}: never claimed");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
 }
 
 /// Exactly one result per (target, kind) for completed jobs, none for others; counters
 /// equal the rows; the campaign's cost equals results plus what runs without a result
 /// spent, and that equals the booked runs' spend.
 pub async fn assert_consistent(store: &Store, campaign_id: i64, backend: &str) {
+    seed::assert_books(store, campaign_id, backend).await;
     let stored = store.campaign_counters(campaign_id).await.unwrap();
-    let counted = store.recount_campaign(campaign_id).await.unwrap();
-    assert_eq!(stored, counted, "{backend}: counters differ from rows");
     let by_outcome = store.attempt_spend_by_outcome(campaign_id).await.unwrap();
     let without_result: i64 = by_outcome
         .iter()
@@ -330,31 +354,20 @@ pub fn multi() -> tokio::runtime::Runtime {
         .unwrap()
 }
 
+/// Runs `test` once per backend (SQLite, then PostgreSQL when there is one) on a
+/// two-thread runtime, with a fresh store and run log each time.
+pub fn on_each_backend(test: impl AsyncFn(&'static str, TestStore, Arc<Log>)) {
+    multi().block_on(async {
+        for (backend, store) in all_stores().await {
+            test(backend, store, Arc::new(Log::default())).await;
+        }
+    });
+}
+
 pub async fn wait_for_completed_jobs(store: &Store, c: i64, n: u64) {
     let deadline = Instant::now() + Duration::from_secs(60);
     while store.campaign_progress(c).await.unwrap().jobs.completed < n {
         assert!(Instant::now() < deadline, "timed out waiting for {n} jobs");
         tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-}
-
-/// A data directory under the temp dir, removed when dropped.
-pub struct TempDir(pub PathBuf);
-
-impl TempDir {
-    pub fn new(what: &str) -> Self {
-        let p = std::env::temp_dir().join(format!(
-            "atl-engine-{what}-{}-{}",
-            std::process::id(),
-            fastrand::u64(..)
-        ));
-        std::fs::create_dir_all(&p).unwrap();
-        TempDir(p)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
     }
 }
