@@ -3,13 +3,14 @@
 mod kit;
 
 use atl_domain::{CampaignStatus, JobStatus, SubAgentKind};
-use atl_engine::{Coordinator, EngineConfig, StopReason};
+use atl_engine::{Coordinator, EngineConfig, EngineError, RunSummary, StopReason};
 use atl_store::Store;
 use atl_testkit::seed;
 use kit::*;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
+use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 // ---- tests -------------------------------------------------------------------------------
@@ -228,6 +229,19 @@ fn a_campaign_capped_below_its_cost_stops_at_the_budget() {
     });
 }
 
+/// A 20-target campaign running on `coord` in a task of its own (until it stops or `token`
+/// is cancelled), once 10 of its jobs have completed.
+async fn running_midway(
+    store: &Store,
+    coord: &Arc<Coordinator>,
+    token: CancellationToken,
+) -> (i64, JoinHandle<Result<RunSummary, EngineError>>) {
+    let c = campaign(store, 20, None).await;
+    let run = spawn_run(coord, c, token);
+    wait_for_completed_jobs(store, c, 10).await;
+    (c, run)
+}
+
 #[test]
 fn pause_resume_cancel_and_retry_failed_on_a_running_campaign() {
     on_each_backend(async |backend, store, log| {
@@ -238,9 +252,7 @@ fn pause_resume_cancel_and_retry_failed_on_a_running_campaign() {
         let coord = Arc::new(coordinator(&store, &fakes, &log, config(4)));
 
         // Pause: running jobs finish, nothing new starts; resume finishes the campaign.
-        let c = campaign(&store, 20, None).await;
-        let run = spawn_run(&coord, c, CancellationToken::new());
-        wait_for_completed_jobs(&store, c, 10).await;
+        let (c, run) = running_midway(&store, &coord, CancellationToken::new()).await;
         store.pause_campaign(c).await.unwrap();
         let summary = run.await.unwrap().unwrap();
         assert_eq!(summary.stop, StopReason::Paused, "{backend}");
@@ -260,9 +272,7 @@ fn pause_resume_cancel_and_retry_failed_on_a_running_campaign() {
         assert_consistent(&store, c, backend).await;
 
         // Cancel: pending jobs are skipped, the run returns.
-        let c = campaign(&store, 20, None).await;
-        let run = spawn_run(&coord, c, CancellationToken::new());
-        wait_for_completed_jobs(&store, c, 10).await;
+        let (c, run) = running_midway(&store, &coord, CancellationToken::new()).await;
         store.cancel_campaign(c).await.unwrap();
         let summary = run.await.unwrap().unwrap();
         assert_eq!(summary.stop, StopReason::Cancelled, "{backend}");
@@ -272,14 +282,8 @@ fn pause_resume_cancel_and_retry_failed_on_a_running_campaign() {
         assert_consistent(&store, c, backend).await;
 
         // Interrupt (the caller's token): the run returns, the next one finishes.
-        let c = campaign(&store, 20, None).await;
         let token = CancellationToken::new();
-        let run = {
-            let coord = coord.clone();
-            let token = token.clone();
-            tokio::spawn(async move { coord.run_campaign(c, token).await })
-        };
-        wait_for_completed_jobs(&store, c, 10).await;
+        let (c, run) = running_midway(&store, &coord, token.clone()).await;
         token.cancel();
         let summary = run.await.unwrap().unwrap();
         assert_eq!(summary.stop, StopReason::Interrupted, "{backend}");

@@ -5,7 +5,7 @@ use atl_domain::SubAgentKind;
 use serde::Serialize;
 use std::collections::HashMap;
 
-use crate::db::with_pool;
+use crate::ledger::tx::args;
 use crate::model::parse_status;
 use crate::results::{JOB_COLUMNS, JobRecord, JobRow, job_from_row};
 use crate::{Store, StoreError};
@@ -33,30 +33,29 @@ impl Store {
     /// A campaign's failed and skipped jobs (what [`Store::retry_failed`] would run again),
     /// in claim order.
     pub async fn retryable_jobs(&self, campaign_id: i64) -> Result<Vec<JobRecord>, StoreError> {
-        let rows: Vec<JobRow> = with_pool!(&self.db, |pool| {
-            sqlx::query_as(sqlx::AssertSqlSafe(format!(
-                "SELECT {JOB_COLUMNS} FROM sub_agent_executions WHERE campaign_id = $1 \
+        let rows: Vec<JobRow> = self
+            .db
+            .fetch_all(
+                sqlx::AssertSqlSafe(format!(
+                    "SELECT {JOB_COLUMNS} FROM sub_agent_executions WHERE campaign_id = $1 \
                  AND status IN ('failed', 'skipped') ORDER BY id"
-            )))
-            .bind(campaign_id)
-            .fetch_all(pool)
-            .await?
-        });
+                )),
+                &args![campaign_id],
+            )
+            .await?;
         rows.into_iter().map(job_from_row).collect()
     }
 
     /// Every booked run of a job, in run order.
     pub async fn attempts_for_job(&self, job_id: i64) -> Result<Vec<AttemptRecord>, StoreError> {
-        let rows: Vec<(i64, i64, String, i64, i64, Option<String>)> =
-            with_pool!(&self.db, |pool| {
-                sqlx::query_as(
-                    "SELECT job_id, run, outcome, spent_nano_usd, unknown_cost_calls, error \
+        let rows: Vec<(i64, i64, String, i64, i64, Option<String>)> = self
+            .db
+            .fetch_all(
+                "SELECT job_id, run, outcome, spent_nano_usd, unknown_cost_calls, error \
                      FROM sub_agent_attempts WHERE job_id = $1 ORDER BY run",
-                )
-                .bind(job_id)
-                .fetch_all(pool)
-                .await?
-            });
+                &args![job_id],
+            )
+            .await?;
         Ok(rows
             .into_iter()
             .map(|r| AttemptRecord {
@@ -75,15 +74,14 @@ impl Store {
         &self,
         campaign_id: i64,
     ) -> Result<HashMap<String, i64>, StoreError> {
-        let rows: Vec<(String, i64)> = with_pool!(&self.db, |pool| {
-            sqlx::query_as(
+        let rows: Vec<(String, i64)> = self
+            .db
+            .fetch_all(
                 "SELECT outcome, CAST(COALESCE(SUM(spent_nano_usd), 0) AS BIGINT) \
                  FROM sub_agent_attempts WHERE campaign_id = $1 GROUP BY outcome",
+                &args![campaign_id],
             )
-            .bind(campaign_id)
-            .fetch_all(pool)
-            .await?
-        });
+            .await?;
         Ok(rows.into_iter().collect())
     }
 
@@ -94,16 +92,15 @@ impl Store {
         &self,
         campaign_id: i64,
     ) -> Result<HashMap<SubAgentKind, SubAgentFailures>, StoreError> {
-        let rows: Vec<(String, Option<String>, i64)> = with_pool!(&self.db, |pool| {
-            sqlx::query_as(
+        let rows: Vec<(String, Option<String>, i64)> = self
+            .db
+            .fetch_all(
                 "SELECT sub_agent_type, last_error, COUNT(*) FROM sub_agent_executions \
                  WHERE campaign_id = $1 AND status = 'failed' \
                  GROUP BY sub_agent_type, last_error",
+                &args![campaign_id],
             )
-            .bind(campaign_id)
-            .fetch_all(pool)
-            .await?
-        });
+            .await?;
         let mut by_kind: HashMap<SubAgentKind, SubAgentFailures> = HashMap::new();
         for (kind, reason, n) in rows {
             let kind = parse_status("sub_agent_executions.sub_agent_type", &kind)?;

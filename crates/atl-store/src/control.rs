@@ -3,15 +3,12 @@
 //! [`StoreError::Conflict`] naming both states, and returns the campaign as stored.
 
 use atl_domain::CampaignStatus;
-use serde_json::json;
+use serde_json::{Value, json};
 use time::OffsetDateTime;
 
 use crate::db::DbTime;
-use crate::ledger::bookkeeping::{event, freeze_campaign, settle_campaign};
-use crate::ledger::sql::{
-    CAMPAIGN_MISSING_PG, CAMPAIGN_MISSING_SQLITE, CAMPAIGN_STATUS, REFRESH_COUNTERS,
-    SETTLE_TARGETS, SKIP_PENDING,
-};
+use crate::ledger::bookkeeping::{event, freeze_campaign, settle_all, settle_campaign};
+use crate::ledger::sql::{CAMPAIGN_STATUS, REFRESH_COUNTERS, SKIP_PENDING};
 use crate::ledger::tx::{Sql, Tx, args, retry_transient};
 use crate::model::{Campaign, CampaignRow, campaign_columns, parse_status};
 use crate::{Store, StoreError};
@@ -61,7 +58,39 @@ fn refuse(campaign_id: i64, status: CampaignStatus, what: &str) -> StoreError {
     StoreError::Conflict(format!("campaign {campaign_id} is {status}: {what}"))
 }
 
+/// Ends a control operation: records its event (`kind`, `payload`), commits, and returns
+/// the campaign as `row` has it.
+async fn commit_control(
+    mut tx: Tx,
+    campaign_id: i64,
+    kind: &str,
+    payload: Value,
+    at: OffsetDateTime,
+    row: CampaignRow,
+) -> Result<Campaign, StoreError> {
+    event(&mut tx, campaign_id, kind, payload, at).await?;
+    tx.commit().await?;
+    Campaign::try_from(row)
+}
+
 impl Store {
+    /// Opens a control operation's transaction, refused with `rule` unless the campaign's
+    /// status is `allowed`; also returns the transaction's clock.
+    async fn begin_control(
+        &self,
+        campaign_id: i64,
+        allowed: impl Fn(CampaignStatus) -> bool,
+        rule: &str,
+    ) -> Result<(Tx, OffsetDateTime), StoreError> {
+        let mut tx = Tx::begin(&self.db).await?;
+        let at = tx.now();
+        let status = current_status(&mut tx, campaign_id).await?;
+        if !allowed(status) {
+            return Err(refuse(campaign_id, status, rule));
+        }
+        Ok((tx, at))
+    }
+
     /// processing → paused: no new jobs are handed out; running ones finish.
     pub async fn pause_campaign(&self, campaign_id: i64) -> Result<Campaign, StoreError> {
         self.simple_transition(
@@ -95,21 +124,14 @@ impl Store {
         event_kind: &'static str,
     ) -> Result<Campaign, StoreError> {
         retry_transient(|| async {
-            let mut tx = Tx::begin(&self.db).await?;
-            let at = tx.now();
-            let status = current_status(&mut tx, campaign_id).await?;
-            if status != from {
-                return Err(refuse(campaign_id, status, rule));
-            }
+            let (mut tx, at) = self.begin_control(campaign_id, |s| s == from, rule).await?;
             let row: CampaignRow = tx
                 .fetch_one(
                     Sql::Both(SET_STATUS),
                     &args![campaign_id, to.as_str(), DbTime(at)],
                 )
                 .await?;
-            event(&mut tx, campaign_id, event_kind, json!({}), at).await?;
-            tx.commit().await?;
-            Campaign::try_from(row)
+            commit_control(tx, campaign_id, event_kind, json!({}), at, row).await
         })
         .await
     }
@@ -119,16 +141,10 @@ impl Store {
     /// cancelled), running jobs may still finish and are recorded.
     pub async fn cancel_campaign(&self, campaign_id: i64) -> Result<Campaign, StoreError> {
         retry_transient(|| async {
-            let mut tx = Tx::begin(&self.db).await?;
-            let at = tx.now();
-            let status = current_status(&mut tx, campaign_id).await?;
-            if status.is_final() {
-                return Err(refuse(
-                    campaign_id,
-                    status,
-                    "only a pending, processing or paused campaign can be cancelled",
-                ));
-            }
+            let rule = "only a pending, processing or paused campaign can be cancelled";
+            let (mut tx, at) = self
+                .begin_control(campaign_id, |s| !s.is_final(), rule)
+                .await?;
             let skipped = tx
                 .execute(
                     Sql::Both(SKIP_PENDING),
@@ -139,16 +155,8 @@ impl Store {
             let row: CampaignRow = tx
                 .fetch_one(Sql::Both(CANCEL), &args![campaign_id, DbTime(at)])
                 .await?;
-            event(
-                &mut tx,
-                campaign_id,
-                "campaign_cancelled",
-                json!({"skipped_jobs": skipped}),
-                at,
-            )
-            .await?;
-            tx.commit().await?;
-            Campaign::try_from(row)
+            let payload = json!({"skipped_jobs": skipped});
+            commit_control(tx, campaign_id, "campaign_cancelled", payload, at, row).await
         })
         .await
     }
@@ -161,16 +169,9 @@ impl Store {
     /// what it would run.
     pub async fn retry_failed(&self, campaign_id: i64) -> Result<Campaign, StoreError> {
         retry_transient(|| async {
-            let mut tx = Tx::begin(&self.db).await?;
-            let at = tx.now();
-            let status = current_status(&mut tx, campaign_id).await?;
-            if matches!(status, CampaignStatus::Pending | CampaignStatus::Cancelled) {
-                return Err(refuse(
-                    campaign_id,
-                    status,
-                    "only a started, not cancelled campaign has failures to retry",
-                ));
-            }
+            let rule = "only a started, not cancelled campaign has failures to retry";
+            let started = |s| !matches!(s, CampaignStatus::Pending | CampaignStatus::Cancelled);
+            let (mut tx, at) = self.begin_control(campaign_id, started, rule).await?;
             let t = DbTime(at);
             let jobs = tx
                 .execute(Sql::Both(RETRY_JOBS), &args![campaign_id, t])
@@ -202,22 +203,4 @@ impl Store {
         })
         .await
     }
-}
-
-/// Settles every target with nothing left to run, then recomputes the counters from rows.
-async fn settle_all(tx: &mut Tx, campaign_id: i64, at: OffsetDateTime) -> Result<(), StoreError> {
-    freeze_campaign(tx, campaign_id).await?;
-    tx.execute(
-        Sql::Split {
-            sqlite: CAMPAIGN_MISSING_SQLITE,
-            postgres: CAMPAIGN_MISSING_PG,
-        },
-        &args![campaign_id, DbTime(at)],
-    )
-    .await?;
-    tx.execute(Sql::Both(SETTLE_TARGETS), &args![campaign_id, DbTime(at)])
-        .await?;
-    tx.execute(Sql::Both(REFRESH_COUNTERS), &args![campaign_id, DbTime(at)])
-        .await?;
-    Ok(())
 }

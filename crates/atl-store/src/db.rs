@@ -2,9 +2,12 @@
 
 use sqlx::encode::IsNull;
 use sqlx::error::BoxDynError;
-use sqlx::{Database, Encode, PgPool, Postgres, Sqlite, SqlitePool, Type};
+use sqlx::{Database, Encode, PgPool, Postgres, SqlSafeStr, Sqlite, SqlitePool, Type};
 use time::OffsetDateTime;
 use time::macros::format_description;
+
+use crate::StoreError;
+use crate::ledger::tx::{Arg, BothRow, bind_all};
 
 /// Which database a [`crate::Store`] talks to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
@@ -40,6 +43,44 @@ macro_rules! with_pool {
     };
 }
 pub(crate) use with_pool;
+
+impl Db {
+    /// Every row `sql` answers, with `args` bound in order (the same text on both backends).
+    pub(crate) async fn fetch_all<R: BothRow>(
+        &self,
+        sql: impl SqlSafeStr,
+        args: &[Arg],
+    ) -> Result<Vec<R>, StoreError> {
+        Ok(with_pool!(self, |pool| {
+            bind_all!(sqlx::query_as(sql), args).fetch_all(pool).await?
+        }))
+    }
+
+    /// The first row `sql` answers, if any, with `args` bound in order.
+    pub(crate) async fn fetch_optional<R: BothRow>(
+        &self,
+        sql: impl SqlSafeStr,
+        args: &[Arg],
+    ) -> Result<Option<R>, StoreError> {
+        Ok(with_pool!(self, |pool| {
+            bind_all!(sqlx::query_as(sql), args)
+                .fetch_optional(pool)
+                .await?
+        }))
+    }
+
+    /// What a `SELECT COUNT(*)` in `sql` counts, with `args` bound in order.
+    pub(crate) async fn count(
+        &self,
+        sql: impl SqlSafeStr,
+        args: &[Arg],
+    ) -> Result<u64, StoreError> {
+        let (n,): (i64,) = with_pool!(self, |pool| {
+            bind_all!(sqlx::query_as(sql), args).fetch_one(pool).await?
+        });
+        Ok(u64::try_from(n).unwrap_or(0))
+    }
+}
 
 /// The current time, truncated to microseconds: PostgreSQL keeps microseconds, so a value
 /// read back equals the value written on both backends.

@@ -3,6 +3,7 @@
 //! to the agents.
 
 use crate::db::{DbTime, with_pool};
+use crate::ledger::tx::args;
 use crate::{Store, StoreError};
 use serde_json::Value;
 use sqlx::types::Json;
@@ -17,18 +18,14 @@ impl Store {
         key: &str,
         not_before: OffsetDateTime,
     ) -> Result<Option<(Value, OffsetDateTime)>, StoreError> {
-        let row: Option<(Json<Value>, OffsetDateTime)> = with_pool!(&self.db, |pool| {
-            sqlx::query_as(
+        let row: Option<(Json<Value>, OffsetDateTime)> = self
+            .db
+            .fetch_optional(
                 "SELECT payload, observed_at FROM atl_evidence \
                  WHERE scope = $1 AND kind = $2 AND key = $3 AND observed_at >= $4",
+                &args![scope, kind, key, DbTime(not_before)],
             )
-            .bind(scope)
-            .bind(kind)
-            .bind(key)
-            .bind(DbTime(not_before))
-            .fetch_optional(pool)
-            .await?
-        });
+            .await?;
         Ok(row.map(|(Json(v), at)| (v, at)))
     }
 
@@ -64,12 +61,11 @@ impl Store {
 
     /// How many entries a scope holds (for tests and reports).
     pub async fn count_evidence(&self, scope: &str) -> Result<u64, StoreError> {
-        let n: i64 = with_pool!(&self.db, |pool| {
-            sqlx::query_scalar("SELECT COUNT(*) FROM atl_evidence WHERE scope = $1")
-                .bind(scope)
-                .fetch_one(pool)
-                .await?
-        });
-        Ok(u64::try_from(n).unwrap_or(0))
+        self.db
+            .count(
+                "SELECT COUNT(*) FROM atl_evidence WHERE scope = $1",
+                &args![scope],
+            )
+            .await
     }
 }

@@ -9,9 +9,10 @@ use atl_domain::{SubAgentKind, TargetStatus};
 use sqlx::AssertSqlSafe;
 
 use crate::db::{Db, with_pool};
+use crate::ledger::tx::args;
 use crate::model::{Target, TargetRow, parse_status, target_columns};
 use crate::results::{ResultRow, stored_result};
-use crate::{Store, StoreError, StoredResult};
+use crate::{Store, StoreError, StoredResult, TargetFilter};
 
 /// Most ids one batch read accepts (SQLite allows 32,766 bound parameters; PostgreSQL 65,535).
 pub const MAX_BATCH_IDS: usize = 5_000;
@@ -130,15 +131,12 @@ fn check_batch(ids: &[i64]) -> Result<(), StoreError> {
 impl Store {
     /// How many campaigns a team has (`None` = all teams), for paginated listings.
     pub async fn count_campaigns(&self, team_id: Option<i64>) -> Result<u64, StoreError> {
-        let n: i64 = with_pool!(&self.db, |pool| {
-            sqlx::query_scalar(
+        self.db
+            .count(
                 "SELECT COUNT(*) FROM atl_campaigns WHERE ($1 IS NULL OR team_id = $1)",
+                &args![team_id],
             )
-            .bind(team_id)
-            .fetch_one(pool)
-            .await?
-        });
-        Ok(u64::try_from(n).unwrap_or(0))
+            .await
     }
 
     /// How many of a campaign's targets are in `status` (all when `None`).
@@ -147,17 +145,13 @@ impl Store {
         campaign_id: i64,
         status: Option<TargetStatus>,
     ) -> Result<u64, StoreError> {
-        let n: i64 = with_pool!(&self.db, |pool| {
-            sqlx::query_scalar(
+        self.db
+            .count(
                 "SELECT COUNT(*) FROM atl_targets WHERE campaign_id = $1 \
                  AND ($2 IS NULL OR enrichment_status = $2)",
+                &args![campaign_id, status.map(|s| s.as_str())],
             )
-            .bind(campaign_id)
-            .bind(status.map(|s| s.as_str()))
-            .fetch_one(pool)
-            .await?
-        });
-        Ok(u64::try_from(n).unwrap_or(0))
+            .await
     }
 
     /// A page of a campaign's targets in any [`TargetSort`] order.
@@ -169,25 +163,9 @@ impl Store {
         limit: u32,
         offset: u64,
     ) -> Result<Vec<Target>, StoreError> {
-        let limit = i64::from(limit.min(crate::MAX_PAGE));
-        let offset = i64::try_from(offset)
-            .map_err(|_| StoreError::InvalidInput(format!("offset {offset} is too large")))?;
-        let sql = format!(
-            "SELECT {} FROM atl_targets WHERE campaign_id = $1 \
-             AND ($2 IS NULL OR enrichment_status = $2) ORDER BY {} LIMIT $3 OFFSET $4",
-            target_columns!(),
-            sort.order_by()
-        );
-        let rows: Vec<TargetRow> = with_pool!(&self.db, |pool| {
-            sqlx::query_as(AssertSqlSafe(sql.clone()))
-                .bind(campaign_id)
-                .bind(status.map(|s| s.as_str()))
-                .bind(limit)
-                .bind(offset)
-                .fetch_all(pool)
-                .await?
-        });
-        rows.into_iter().map(Target::try_from).collect()
+        let filter = TargetFilter { status, text: None };
+        self.search_targets(campaign_id, &filter, sort, limit, offset)
+            .await
     }
 
     /// The next `limit` targets in file order after `after` (keyset pagination: each page
@@ -203,21 +181,19 @@ impl Store {
             row_number: i64::MIN,
             id: i64::MIN,
         });
-        let rows: Vec<TargetRow> = with_pool!(&self.db, |pool| {
-            sqlx::query_as(concat!(
-                "SELECT ",
-                target_columns!(),
-                " FROM atl_targets WHERE campaign_id = $1 \
+        let rows: Vec<TargetRow> = self
+            .db
+            .fetch_all(
+                concat!(
+                    "SELECT ",
+                    target_columns!(),
+                    " FROM atl_targets WHERE campaign_id = $1 \
                  AND (row_number > $2 OR (row_number = $2 AND id > $3)) \
                  ORDER BY row_number, id LIMIT $4"
-            ))
-            .bind(campaign_id)
-            .bind(after.row_number)
-            .bind(after.id)
-            .bind(limit)
-            .fetch_all(pool)
-            .await?
-        });
+                ),
+                &args![campaign_id, after.row_number, after.id, limit],
+            )
+            .await?;
         rows.into_iter().map(Target::try_from).collect()
     }
 
@@ -228,18 +204,18 @@ impl Store {
         team_id: Option<i64>,
         target_id: i64,
     ) -> Result<Option<Target>, StoreError> {
-        let row: Option<TargetRow> = with_pool!(&self.db, |pool| {
-            sqlx::query_as(concat!(
-                "SELECT ",
-                target_columns!(),
-                " FROM atl_targets WHERE id = $1 AND ($2 IS NULL OR campaign_id IN \
+        let row: Option<TargetRow> = self
+            .db
+            .fetch_optional(
+                concat!(
+                    "SELECT ",
+                    target_columns!(),
+                    " FROM atl_targets WHERE id = $1 AND ($2 IS NULL OR campaign_id IN \
                  (SELECT id FROM atl_campaigns WHERE team_id = $2))"
-            ))
-            .bind(target_id)
-            .bind(team_id)
-            .fetch_optional(pool)
-            .await?
-        });
+                ),
+                &args![target_id, team_id],
+            )
+            .await?;
         row.map(Target::try_from).transpose()
     }
 
@@ -361,16 +337,15 @@ impl Store {
         &self,
         team_id: Option<i64>,
     ) -> Result<Vec<(String, i64, u64)>, StoreError> {
-        let rows: Vec<(Option<String>, i64, i64)> = with_pool!(&self.db, |pool| {
-            sqlx::query_as(
+        let rows: Vec<(Option<String>, i64, i64)> = self
+            .db
+            .fetch_all(
                 "SELECT r.provider, CAST(COALESCE(SUM(r.cost_nano_usd), 0) AS BIGINT), COUNT(*) \
                  FROM enrichment_results r JOIN atl_campaigns c ON c.id = r.campaign_id \
                  WHERE ($1 IS NULL OR c.team_id = $1) GROUP BY r.provider ORDER BY r.provider",
+                &args![team_id],
             )
-            .bind(team_id)
-            .fetch_all(pool)
-            .await?
-        });
+            .await?;
         Ok(rows
             .into_iter()
             .map(|(p, cost, n)| {
@@ -388,9 +363,7 @@ impl Store {
         sql: &'static str,
         team_id: Option<i64>,
     ) -> Result<Vec<(String, u64)>, StoreError> {
-        let rows: Vec<(String, i64)> = with_pool!(&self.db, |pool| {
-            sqlx::query_as(sql).bind(team_id).fetch_all(pool).await?
-        });
+        let rows: Vec<(String, i64)> = self.db.fetch_all(sql, &args![team_id]).await?;
         Ok(rows
             .into_iter()
             .map(|(s, n)| (s, u64::try_from(n).unwrap_or(0)))

@@ -26,6 +26,17 @@ enum ImportTx {
     Postgres(Transaction<'static, Postgres>),
 }
 
+/// Runs the same body once per backend arm, with `$tx` bound to that arm's transaction
+/// (as `with_pool!` does for pools): the import's statements are the same on both.
+macro_rules! with_tx {
+    ($import_tx:expr, |$($tx:ident)+| $body:expr) => {
+        match $import_tx {
+            ImportTx::Sqlite($($tx)+) => $body,
+            ImportTx::Postgres($($tx)+) => $body,
+        }
+    };
+}
+
 impl std::fmt::Debug for CampaignImport {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("CampaignImport")
@@ -57,42 +68,24 @@ impl Store {
             return Err(StoreError::InvalidInput("budget is negative".into()));
         }
         let created = DbTime(now());
-        match &self.db {
-            Db::Sqlite(pool) => {
-                // IMMEDIATE takes the write lock now; a deferred transaction that later
-                // upgrades can fail with SQLITE_BUSY without waiting for busy_timeout.
-                let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
-                let campaign_id = sqlx::query_scalar(INSERT_CAMPAIGN)
-                    .bind(new.team_id)
-                    .bind(&new.name)
-                    .bind(&new.uploaded_file)
-                    .bind(Json(&settings))
-                    .bind(new.budget_nano_usd)
-                    .bind(created)
-                    .fetch_one(&mut *tx)
-                    .await?;
-                Ok(CampaignImport {
-                    tx: ImportTx::Sqlite(tx),
-                    campaign_id,
-                })
-            }
-            Db::Postgres(pool) => {
-                let mut tx = pool.begin().await?;
-                let campaign_id = sqlx::query_scalar(INSERT_CAMPAIGN)
-                    .bind(new.team_id)
-                    .bind(&new.name)
-                    .bind(&new.uploaded_file)
-                    .bind(Json(&settings))
-                    .bind(new.budget_nano_usd)
-                    .bind(created)
-                    .fetch_one(&mut *tx)
-                    .await?;
-                Ok(CampaignImport {
-                    tx: ImportTx::Postgres(tx),
-                    campaign_id,
-                })
-            }
-        }
+        let mut tx = match &self.db {
+            // IMMEDIATE takes the write lock now; a deferred transaction that later
+            // upgrades can fail with SQLITE_BUSY without waiting for busy_timeout.
+            Db::Sqlite(pool) => ImportTx::Sqlite(pool.begin_with("BEGIN IMMEDIATE").await?),
+            Db::Postgres(pool) => ImportTx::Postgres(pool.begin().await?),
+        };
+        let campaign_id = with_tx!(&mut tx, |tx| {
+            sqlx::query_scalar(INSERT_CAMPAIGN)
+                .bind(new.team_id)
+                .bind(&new.name)
+                .bind(&new.uploaded_file)
+                .bind(Json(&settings))
+                .bind(new.budget_nano_usd)
+                .bind(created)
+                .fetch_one(&mut **tx)
+                .await?
+        });
+        Ok(CampaignImport { tx, campaign_id })
     }
 }
 
@@ -255,37 +248,22 @@ impl CampaignImport {
             campaign_columns!()
         );
         let at = DbTime(now());
-        let row: CampaignRow = match self.tx {
-            ImportTx::Sqlite(mut tx) => {
-                let row = sqlx::query_as(SQL)
-                    .bind(self.campaign_id)
-                    .bind(Json(import_report))
-                    .bind(at)
-                    .fetch_one(&mut *tx)
-                    .await?;
-                tx.commit().await?;
-                row
-            }
-            ImportTx::Postgres(mut tx) => {
-                let row = sqlx::query_as(SQL)
-                    .bind(self.campaign_id)
-                    .bind(Json(import_report))
-                    .bind(at)
-                    .fetch_one(&mut *tx)
-                    .await?;
-                tx.commit().await?;
-                row
-            }
-        };
+        let row: CampaignRow = with_tx!(self.tx, |mut tx| {
+            let row = sqlx::query_as(SQL)
+                .bind(self.campaign_id)
+                .bind(Json(import_report))
+                .bind(at)
+                .fetch_one(&mut *tx)
+                .await?;
+            tx.commit().await?;
+            row
+        });
         Campaign::try_from(row)
     }
 
     /// Discards the campaign and every target inserted so far.
     pub async fn rollback(self) -> Result<(), StoreError> {
-        match self.tx {
-            ImportTx::Sqlite(tx) => tx.rollback().await?,
-            ImportTx::Postgres(tx) => tx.rollback().await?,
-        }
+        with_tx!(self.tx, |tx| tx.rollback().await?);
         Ok(())
     }
 }

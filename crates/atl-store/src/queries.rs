@@ -3,19 +3,28 @@
 use atl_domain::TargetStatus;
 
 use crate::db::{DbTime, now, with_pool};
+use crate::ledger::tx::args;
 use crate::model::{
     Campaign, CampaignRow, CampaignTally, CampaignTallyRow, Target, TargetCounts, TargetRow,
     campaign_columns, campaign_tally_columns, parse_status, target_columns,
 };
-use crate::{Store, StoreError};
+use crate::{Store, StoreError, TargetSort};
 
 /// Largest page a list call returns, whatever the caller asks for.
 pub const MAX_PAGE: u32 = 10_000;
 
-fn page(limit: u32, offset: u64) -> Result<(i64, i64), StoreError> {
+/// A page's LIMIT and OFFSET as bound: the limit capped at [`MAX_PAGE`].
+pub(crate) fn page(limit: u32, offset: u64) -> Result<(i64, i64), StoreError> {
     let offset = i64::try_from(offset)
         .map_err(|_| StoreError::InvalidInput(format!("offset {offset} is too large")))?;
     Ok((i64::from(limit.min(MAX_PAGE)), offset))
+}
+
+/// The tail of a read of campaign `$1`, hidden when `$2` is another team (`NULL`: any).
+macro_rules! campaign_of_team {
+    () => {
+        " FROM atl_campaigns WHERE id = $1 AND ($2 IS NULL OR team_id = $2)"
+    };
 }
 
 impl Store {
@@ -61,31 +70,24 @@ impl Store {
     ) -> Result<Vec<Campaign>, StoreError> {
         let (limit, offset) = page(limit, offset)?;
         // Two texts rather than `($1 IS NULL OR team_id = $1)` so each gets the right index.
-        let rows: Vec<CampaignRow> = with_pool!(&self.db, |pool| match team_id {
+        let rows: Vec<CampaignRow> = match team_id {
             Some(team) => {
-                sqlx::query_as(concat!(
+                const SQL: &str = concat!(
                     "SELECT ",
                     campaign_columns!(),
                     " FROM atl_campaigns WHERE team_id = $1 ORDER BY id DESC LIMIT $2 OFFSET $3"
-                ))
-                .bind(team)
-                .bind(limit)
-                .bind(offset)
-                .fetch_all(pool)
-                .await?
+                );
+                self.db.fetch_all(SQL, &args![team, limit, offset]).await?
             }
             None => {
-                sqlx::query_as(concat!(
+                const SQL: &str = concat!(
                     "SELECT ",
                     campaign_columns!(),
                     " FROM atl_campaigns ORDER BY id DESC LIMIT $1 OFFSET $2"
-                ))
-                .bind(limit)
-                .bind(offset)
-                .fetch_all(pool)
-                .await?
+                );
+                self.db.fetch_all(SQL, &args![limit, offset]).await?
             }
-        });
+        };
         rows.into_iter().map(Campaign::try_from).collect()
     }
 
@@ -96,17 +98,8 @@ impl Store {
         team_id: Option<i64>,
         id: i64,
     ) -> Result<Option<Campaign>, StoreError> {
-        let row: Option<CampaignRow> = with_pool!(&self.db, |pool| {
-            sqlx::query_as(concat!(
-                "SELECT ",
-                campaign_columns!(),
-                " FROM atl_campaigns WHERE id = $1 AND ($2 IS NULL OR team_id = $2)"
-            ))
-            .bind(id)
-            .bind(team_id)
-            .fetch_optional(pool)
-            .await?
-        });
+        const SQL: &str = concat!("SELECT ", campaign_columns!(), campaign_of_team!());
+        let row: Option<CampaignRow> = self.db.fetch_optional(SQL, &args![id, team_id]).await?;
         row.map(Campaign::try_from).transpose()
     }
 
@@ -117,17 +110,9 @@ impl Store {
         team_id: Option<i64>,
         id: i64,
     ) -> Result<Option<CampaignTally>, StoreError> {
-        let row: Option<CampaignTallyRow> = with_pool!(&self.db, |pool| {
-            sqlx::query_as(concat!(
-                "SELECT ",
-                campaign_tally_columns!(),
-                " FROM atl_campaigns WHERE id = $1 AND ($2 IS NULL OR team_id = $2)"
-            ))
-            .bind(id)
-            .bind(team_id)
-            .fetch_optional(pool)
-            .await?
-        });
+        const SQL: &str = concat!("SELECT ", campaign_tally_columns!(), campaign_of_team!());
+        let row: Option<CampaignTallyRow> =
+            self.db.fetch_optional(SQL, &args![id, team_id]).await?;
         row.map(CampaignTally::try_from).transpose()
     }
 
@@ -147,15 +132,14 @@ impl Store {
 
     /// How many of a campaign's targets are in each state.
     pub async fn target_status_counts(&self, campaign_id: i64) -> Result<TargetCounts, StoreError> {
-        let rows: Vec<(String, i64)> = with_pool!(&self.db, |pool| {
-            sqlx::query_as(
+        let rows: Vec<(String, i64)> = self
+            .db
+            .fetch_all(
                 "SELECT enrichment_status, COUNT(*) FROM atl_targets \
                  WHERE campaign_id = $1 GROUP BY enrichment_status",
+                &args![campaign_id],
             )
-            .bind(campaign_id)
-            .fetch_all(pool)
-            .await?
-        });
+            .await?;
         let mut counts = TargetCounts::default();
         for (status, n) in rows {
             let status: TargetStatus = parse_status("atl_targets.enrichment_status", &status)?;
@@ -172,37 +156,8 @@ impl Store {
         limit: u32,
         offset: u64,
     ) -> Result<Vec<Target>, StoreError> {
-        let (limit, offset) = page(limit, offset)?;
-        let rows: Vec<TargetRow> = with_pool!(&self.db, |pool| match status {
-            Some(status) => {
-                sqlx::query_as(concat!(
-                    "SELECT ",
-                    target_columns!(),
-                    " FROM atl_targets WHERE campaign_id = $1 AND enrichment_status = $2 \
-                     ORDER BY row_number, id LIMIT $3 OFFSET $4"
-                ))
-                .bind(campaign_id)
-                .bind(status.as_str())
-                .bind(limit)
-                .bind(offset)
-                .fetch_all(pool)
-                .await?
-            }
-            None => {
-                sqlx::query_as(concat!(
-                    "SELECT ",
-                    target_columns!(),
-                    " FROM atl_targets WHERE campaign_id = $1 \
-                     ORDER BY row_number, id LIMIT $2 OFFSET $3"
-                ))
-                .bind(campaign_id)
-                .bind(limit)
-                .bind(offset)
-                .fetch_all(pool)
-                .await?
-            }
-        });
-        rows.into_iter().map(Target::try_from).collect()
+        self.list_targets_sorted(campaign_id, status, TargetSort::default(), limit, offset)
+            .await
     }
 
     /// One target of a campaign.
@@ -211,27 +166,21 @@ impl Store {
         campaign_id: i64,
         target_id: i64,
     ) -> Result<Option<Target>, StoreError> {
-        let row: Option<TargetRow> = with_pool!(&self.db, |pool| {
-            sqlx::query_as(concat!(
-                "SELECT ",
-                target_columns!(),
-                " FROM atl_targets WHERE campaign_id = $1 AND id = $2"
-            ))
-            .bind(campaign_id)
-            .bind(target_id)
-            .fetch_optional(pool)
-            .await?
-        });
+        let row: Option<TargetRow> = self
+            .db
+            .fetch_optional(
+                concat!(
+                    "SELECT ",
+                    target_columns!(),
+                    " FROM atl_targets WHERE campaign_id = $1 AND id = $2"
+                ),
+                &args![campaign_id, target_id],
+            )
+            .await?;
         row.map(Target::try_from).transpose()
     }
 
     pub async fn count_targets(&self, campaign_id: i64) -> Result<u64, StoreError> {
-        let n: i64 = with_pool!(&self.db, |pool| {
-            sqlx::query_scalar("SELECT COUNT(*) FROM atl_targets WHERE campaign_id = $1")
-                .bind(campaign_id)
-                .fetch_one(pool)
-                .await?
-        });
-        Ok(u64::try_from(n).unwrap_or(0))
+        self.count_targets_with(campaign_id, None).await
     }
 }

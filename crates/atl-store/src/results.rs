@@ -9,6 +9,7 @@ use std::collections::HashMap;
 use time::OffsetDateTime;
 
 use crate::db::{now, with_pool};
+use crate::ledger::tx::args;
 use crate::model::{Target, TargetCounts, TargetRow, parse_status, target_columns};
 use crate::{Store, StoreError};
 
@@ -254,17 +255,16 @@ impl Store {
         &self,
         target_id: i64,
     ) -> Result<Vec<StoredResult>, StoreError> {
-        let rows: Vec<ResultRow> = with_pool!(&self.db, |pool| {
-            sqlx::query_as(
+        let rows: Vec<ResultRow> = self
+            .db
+            .fetch_all(
                 "SELECT id, campaign_id, target_id, sub_agent_type, result_data, sources, \
                  confidence_score, cost_nano_usd, latency_ms, provider, model, tokens_in, \
                  tokens_out, synthetic, completed_at FROM enrichment_results \
                  WHERE target_id = $1 ORDER BY id",
+                &args![target_id],
             )
-            .bind(target_id)
-            .fetch_all(pool)
-            .await?
-        });
+            .await?;
         rows.into_iter().map(stored_result).collect()
     }
 
@@ -276,18 +276,14 @@ impl Store {
         limit: u32,
     ) -> Result<Vec<Event>, StoreError> {
         let limit = i64::from(limit.min(crate::MAX_PAGE));
-        let rows: Vec<(i64, i64, String, Json<Value>, OffsetDateTime)> =
-            with_pool!(&self.db, |pool| {
-                sqlx::query_as(
-                    "SELECT id, campaign_id, kind, payload, created_at FROM atl_events \
+        let rows: Vec<(i64, i64, String, Json<Value>, OffsetDateTime)> = self
+            .db
+            .fetch_all(
+                "SELECT id, campaign_id, kind, payload, created_at FROM atl_events \
                      WHERE campaign_id = $1 AND id > $2 ORDER BY id LIMIT $3",
-                )
-                .bind(campaign_id)
-                .bind(after_id)
-                .bind(limit)
-                .fetch_all(pool)
-                .await?
-            });
+                &args![campaign_id, after_id, limit],
+            )
+            .await?;
         Ok(rows
             .into_iter()
             .map(|r| Event {
@@ -309,30 +305,24 @@ impl Store {
     ) -> Result<Vec<JobRecord>, StoreError> {
         let limit = i64::from(limit.min(crate::MAX_PAGE));
         let offset = i64::try_from(offset).unwrap_or(i64::MAX);
-        let rows: Vec<JobRow> = with_pool!(&self.db, |pool| {
-            sqlx::query_as(sqlx::AssertSqlSafe(format!(
-                "SELECT {JOB_COLUMNS} FROM sub_agent_executions WHERE campaign_id = $1 \
+        let rows: Vec<JobRow> = self
+            .db
+            .fetch_all(
+                sqlx::AssertSqlSafe(format!(
+                    "SELECT {JOB_COLUMNS} FROM sub_agent_executions WHERE campaign_id = $1 \
                  ORDER BY id LIMIT $2 OFFSET $3"
-            )))
-            .bind(campaign_id)
-            .bind(limit)
-            .bind(offset)
-            .fetch_all(pool)
-            .await?
-        });
+                )),
+                &args![campaign_id, limit, offset],
+            )
+            .await?;
         rows.into_iter().map(job_from_row).collect()
     }
 
     /// A target's jobs.
     pub async fn jobs_for_target(&self, target_id: i64) -> Result<Vec<JobRecord>, StoreError> {
-        let rows: Vec<JobRow> = with_pool!(&self.db, |pool| {
-            sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        let rows: Vec<JobRow> = self.db.fetch_all(sqlx::AssertSqlSafe(format!(
                 "SELECT {JOB_COLUMNS} FROM sub_agent_executions WHERE target_id = $1 ORDER BY id"
-            )))
-            .bind(target_id)
-            .fetch_all(pool)
-            .await?
-        });
+            )), &args![target_id]).await?;
         rows.into_iter().map(job_from_row).collect()
     }
 
@@ -418,19 +408,18 @@ impl Store {
         campaign_id: i64,
     ) -> Result<CampaignCounters, StoreError> {
         type Row = (i64, i64, i64, i64, i64, i64, i64, i64, i64, i64);
-        let row: Option<Row> = with_pool!(&self.db, |pool| {
-            sqlx::query_as(
+        let row: Option<Row> = self
+            .db
+            .fetch_optional(
                 "SELECT enriched_count, partial_count, failed_count, in_progress_count, \
                  cost_nano_usd, failed_spend_nano_usd, unknown_cost_results, \
                  unknown_cost_attempts, reserved_nano_usd, \
                  (SELECT CAST(COALESCE(SUM(t.cost_nano_usd), 0) AS BIGINT) FROM atl_targets t \
                   WHERE t.campaign_id = atl_campaigns.id) \
                  FROM atl_campaigns WHERE id = $1",
+                &args![campaign_id],
             )
-            .bind(campaign_id)
-            .fetch_optional(pool)
-            .await?
-        });
+            .await?;
         let r = row.ok_or(StoreError::NotFound)?;
         Ok(CampaignCounters {
             enriched_count: r.0,

@@ -10,7 +10,7 @@
 use atl_domain::TargetStatus;
 use sqlx::AssertSqlSafe;
 
-use crate::db::with_pool;
+use crate::ledger::tx::args;
 use crate::model::{Target, TargetRow, target_columns};
 use crate::{Store, StoreError, TargetSort};
 
@@ -78,24 +78,25 @@ impl Store {
         offset: u64,
     ) -> Result<Vec<Target>, StoreError> {
         let pattern = filter.pattern()?;
-        let limit = i64::from(limit.min(crate::MAX_PAGE));
-        let offset = i64::try_from(offset)
-            .map_err(|_| StoreError::InvalidInput(format!("offset {offset} is too large")))?;
+        let (limit, offset) = crate::queries::page(limit, offset)?;
         let sql = format!(
             "SELECT {} FROM atl_targets WHERE {FILTER} ORDER BY {} LIMIT $4 OFFSET $5",
             target_columns!(),
             sort.order_by()
         );
-        let rows: Vec<TargetRow> = with_pool!(&self.db, |pool| {
-            sqlx::query_as(AssertSqlSafe(sql.clone()))
-                .bind(campaign_id)
-                .bind(filter.status.map(|s| s.as_str()))
-                .bind(pattern.as_deref())
-                .bind(limit)
-                .bind(offset)
-                .fetch_all(pool)
-                .await?
-        });
+        let rows: Vec<TargetRow> = self
+            .db
+            .fetch_all(
+                AssertSqlSafe(sql),
+                &args![
+                    campaign_id,
+                    filter.status.map(|s| s.as_str()),
+                    pattern.as_deref(),
+                    limit,
+                    offset
+                ],
+            )
+            .await?;
         rows.into_iter().map(Target::try_from).collect()
     }
 
@@ -107,15 +108,16 @@ impl Store {
     ) -> Result<u64, StoreError> {
         let pattern = filter.pattern()?;
         let sql = format!("SELECT COUNT(*) FROM atl_targets WHERE {FILTER}");
-        let n: i64 = with_pool!(&self.db, |pool| {
-            sqlx::query_scalar(AssertSqlSafe(sql.clone()))
-                .bind(campaign_id)
-                .bind(filter.status.map(|s| s.as_str()))
-                .bind(pattern.as_deref())
-                .fetch_one(pool)
-                .await?
-        });
-        Ok(u64::try_from(n).unwrap_or(0))
+        self.db
+            .count(
+                AssertSqlSafe(sql),
+                &args![
+                    campaign_id,
+                    filter.status.map(|s| s.as_str()),
+                    pattern.as_deref()
+                ],
+            )
+            .await
     }
 }
 
@@ -125,8 +127,9 @@ mod tests {
 
     #[test]
     fn wildcards_in_the_search_text_match_themselves() {
-        assert_eq!(contains_pattern("Acme"), "%acme%");
-        assert_eq!(contains_pattern("50%_off\\"), "%50\\%\\_off\\\\%");
+        for (text, pattern) in [("Acme", "%acme%"), ("50%_off\\", "%50\\%\\_off\\\\%")] {
+            assert_eq!(contains_pattern(text), pattern, "{text}");
+        }
         let long = TargetFilter {
             status: None,
             text: Some("x".repeat(MAX_SEARCH_CHARS + 1)),

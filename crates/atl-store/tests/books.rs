@@ -40,9 +40,8 @@ async fn a_target_missing_a_sub_agent_is_partial_everywhere_and_retry_reopens_on
             }]),
             "{backend}"
         );
-        let camp = campaign_row(&store, c).await;
         assert_eq!(
-            seed::ended(&camp),
+            seed::ended(&campaign_row(&store, c).await),
             (CampaignStatus::Completed, 1, 1, 0),
             "{backend}: done, and its counts say one target is partial"
         );
@@ -388,6 +387,14 @@ async fn on_sqlite_a_registering_worker_takes_back_a_gone_process_s_leases_at_on
     }
 }
 
+/// Asks to hold `nano_usd` for `job`'s own input.
+async fn reserve(store: &Store, job: &ClaimedJob, nano_usd: i64) -> Reservation {
+    store
+        .reserve_for_input(job.job_id, &job.lease_token, nano_usd)
+        .await
+        .unwrap()
+}
+
 #[tokio::test]
 async fn a_budgeted_job_reserves_its_own_inputs_estimate_or_waits_unrun() {
     for (backend, store) in all_stores().await {
@@ -398,10 +405,7 @@ async fn a_budgeted_job_reserves_its_own_inputs_estimate_or_waits_unrun() {
         assert_eq!(jobs.len(), 2, "{backend}: two typical estimates fit");
         assert!(jobs.iter().all(|j| j.budgeted));
         assert_eq!(
-            store
-                .reserve_for_input(jobs[0].job_id, &jobs[0].lease_token, 600)
-                .await
-                .unwrap(),
+            reserve(&store, &jobs[0], 600).await,
             Reservation::Held,
             "{backend}"
         );
@@ -411,10 +415,7 @@ async fn a_budgeted_job_reserves_its_own_inputs_estimate_or_waits_unrun() {
         );
         // 600 held + 900 for this input would cross 1,000: it goes back unrun.
         assert_eq!(
-            store
-                .reserve_for_input(jobs[1].job_id, &jobs[1].lease_token, 900)
-                .await
-                .unwrap(),
+            reserve(&store, &jobs[1], 900).await,
             Reservation::OverBudget,
             "{backend}"
         );
@@ -429,13 +430,7 @@ async fn a_budgeted_job_reserves_its_own_inputs_estimate_or_waits_unrun() {
         assert!(p.budget_exhausted, "{backend}");
         assert_eq!(p.status, CampaignStatus::Completed);
         assert!(p.cost_nano_usd <= 1_000);
-        assert_eq!(
-            store
-                .reserve_for_input(jobs[1].job_id, &jobs[1].lease_token, 1)
-                .await
-                .unwrap(),
-            Reservation::LeaseLost
-        );
+        assert_eq!(reserve(&store, &jobs[1], 1).await, Reservation::LeaseLost);
         assert_books(&store, c, backend).await;
     }
 }

@@ -15,6 +15,14 @@ fn req(limit: u32) -> ClaimRequest<'static> {
     seed::claim("test-worker", limit)
 }
 
+/// A claim whose leases last `lease` (short, for tests that let them expire).
+fn leased(limit: u32, lease: Duration) -> ClaimRequest<'static> {
+    ClaimRequest {
+        lease,
+        ..req(limit)
+    }
+}
+
 #[tokio::test]
 async fn start_is_idempotent_and_claims_flow_target_by_target() {
     for (backend, store) in all_stores().await {
@@ -84,8 +92,7 @@ async fn start_is_idempotent_and_claims_flow_target_by_target() {
 async fn a_lease_that_expires_max_attempts_times_fails_the_job() {
     for (backend, store) in all_stores().await {
         let c = seed::started_campaign(&store, 1, None, RESEARCH_AND_INTEL, 2).await;
-        let mut r = req(1);
-        r.lease = Duration::from_millis(300);
+        let r = leased(1, Duration::from_millis(300));
         store.claim_jobs(&r).await.unwrap();
         tokio::time::sleep(Duration::from_millis(400)).await;
         let again = store.claim_jobs(&r).await.unwrap();
@@ -325,8 +332,7 @@ async fn claiming_from_forty_thousand_jobs_is_fast() {
 async fn an_expired_lease_is_claimed_again_and_the_old_token_is_fenced_off() {
     for (backend, store) in all_stores().await {
         let c = seed::started_campaign(&store, 1, None, RESEARCH, 3).await;
-        let mut r = req(1);
-        r.lease = Duration::from_millis(500);
+        let r = leased(1, Duration::from_millis(500));
         let first = store.claim_jobs(&r).await.unwrap().remove(0);
         // Not expired yet: nothing to claim.
         assert!(store.claim_jobs(&req(1)).await.unwrap().is_empty());

@@ -1,7 +1,9 @@
 //! Store behaviour, every test on SQLite and on the real PostgreSQL (see `testing`).
 
 use atl_domain::{CampaignStatus, DEFAULT_TEAM, NewTarget, SubAgentKind, TargetStatus};
-use atl_store::{Backend, Campaign, MAX_BATCH_IDS, NewCampaign, Store, StoreError, TargetCursor};
+use atl_store::{
+    Backend, Campaign, CampaignImport, MAX_BATCH_IDS, NewCampaign, Store, StoreError, TargetCursor,
+};
 use atl_testkit::{TestStore, all_stores};
 use serde_json::{Value, json};
 
@@ -26,12 +28,23 @@ fn new_campaign(team_id: i64, name: &str) -> NewCampaign {
     }
 }
 
-/// A committed campaign with `n` distinct targets.
-async fn campaign_with(store: &Store, team_id: i64, name: &str, n: u64) -> Campaign {
-    let mut import = store
+/// The import of a new campaign `name` of `team`.
+async fn begin(store: &Store, team_id: i64, name: &str) -> CampaignImport {
+    store
         .begin_import(new_campaign(team_id, name))
         .await
-        .unwrap();
+        .unwrap()
+}
+
+/// The import of a new campaign `name` of the default team, and that team.
+async fn begin_default(store: &Store, name: &str) -> (i64, CampaignImport) {
+    let team = store.team_id(DEFAULT_TEAM).await.unwrap();
+    (team, begin(store, team, name).await)
+}
+
+/// A committed campaign with `n` distinct targets.
+async fn campaign_with(store: &Store, team_id: i64, name: &str, n: u64) -> Campaign {
+    let mut import = begin(store, team_id, name).await;
     let batch: Vec<NewTarget> = (1..=n)
         .map(|i| target(i + 1, &format!("Company {i}"), None, json!({})))
         .collect();
@@ -85,11 +98,7 @@ async fn team_id_gets_or_creates() {
 #[tokio::test]
 async fn import_then_commit_stores_campaign_and_targets() {
     for (backend, store) in all_stores().await {
-        let team = store.team_id(DEFAULT_TEAM).await.unwrap();
-        let mut import = store
-            .begin_import(new_campaign(team, "Q3 list"))
-            .await
-            .unwrap();
+        let (team, mut import) = begin_default(&store, "Q3 list").await;
         let id = import.campaign_id();
         let tricky = json!({
             "Région": "Île-de-France ✓",
@@ -172,11 +181,7 @@ async fn import_then_commit_stores_campaign_and_targets() {
 #[tokio::test]
 async fn a_target_seen_again_is_merged_not_duplicated() {
     for (backend, store) in all_stores().await {
-        let team = store.team_id(DEFAULT_TEAM).await.unwrap();
-        let mut import = store
-            .begin_import(new_campaign(team, "merge"))
-            .await
-            .unwrap();
+        let (team, mut import) = begin_default(&store, "merge").await;
         let mut first = target(
             2,
             "Acme Inc",
@@ -254,8 +259,7 @@ async fn large_batches_cross_chunk_boundaries_without_shifting_columns() {
         })
         .collect();
     for (backend, store) in all_stores().await {
-        let team = store.team_id(DEFAULT_TEAM).await.unwrap();
-        let mut import = store.begin_import(new_campaign(team, "big")).await.unwrap();
+        let (team, mut import) = begin_default(&store, "big").await;
         import.insert_targets(&batch).await.unwrap();
         // Second batch re-sends every 100th target with a new extra key: merged in place.
         let again: Vec<NewTarget> = batch
@@ -297,11 +301,7 @@ async fn large_batches_cross_chunk_boundaries_without_shifting_columns() {
 #[tokio::test]
 async fn a_batch_with_a_repeated_key_is_refused_and_the_import_survives() {
     for (backend, store) in all_stores().await {
-        let team = store.team_id(DEFAULT_TEAM).await.unwrap();
-        let mut import = store
-            .begin_import(new_campaign(team, "dups"))
-            .await
-            .unwrap();
+        let (team, mut import) = begin_default(&store, "dups").await;
         let a = target(2, "Acme", Some("a@acme.com"), json!({}));
         let err = import
             .insert_targets(&[a.clone(), a.clone()])
@@ -322,18 +322,14 @@ async fn a_batch_with_a_repeated_key_is_refused_and_the_import_survives() {
 #[tokio::test]
 async fn invalid_extra_json_is_rejected_by_the_database() {
     for (backend, store) in all_stores().await {
-        let team = store.team_id(DEFAULT_TEAM).await.unwrap();
-        let mut import = store.begin_import(new_campaign(team, "bad")).await.unwrap();
+        let (team, mut import) = begin_default(&store, "bad").await;
         let mut bad = target(2, "Acme", None, json!({}));
         bad.extra = "[1, 2".into();
         assert!(import.insert_targets(&[bad]).await.is_err(), "{backend}");
         let mut not_object = target(2, "Acme", None, json!({}));
         not_object.extra = "[1, 2]".into();
         drop(import);
-        let mut import = store
-            .begin_import(new_campaign(team, "bad2"))
-            .await
-            .unwrap();
+        let mut import = begin(&store, team, "bad2").await;
         assert!(
             import.insert_targets(&[not_object]).await.is_err(),
             "{backend}"
@@ -347,22 +343,14 @@ async fn invalid_extra_json_is_rejected_by_the_database() {
 #[tokio::test]
 async fn rollback_and_drop_leave_nothing_behind() {
     for (backend, store) in all_stores().await {
-        let team = store.team_id(DEFAULT_TEAM).await.unwrap();
-
-        let mut import = store
-            .begin_import(new_campaign(team, "rolled back"))
-            .await
-            .unwrap();
+        let (team, mut import) = begin_default(&store, "rolled back").await;
         import
             .insert_targets(&[target(2, "Rolled Co", None, json!({}))])
             .await
             .unwrap();
         import.rollback().await.unwrap();
 
-        let mut import = store
-            .begin_import(new_campaign(team, "dropped"))
-            .await
-            .unwrap();
+        let mut import = begin(&store, team, "dropped").await;
         import
             .insert_targets(&[target(2, "Dropped Co", None, json!({}))])
             .await
@@ -502,35 +490,26 @@ async fn raw_execute(
     a: i64,
     b: i64,
 ) -> Result<(), String> {
-    // The store exposes no raw SQL on purpose; tests reach the same database through its URL.
-    let url = store.url().to_string();
+    // The store exposes no raw SQL on purpose; tests reach the same database through its URL,
+    // on a pool of the backend's own type.
+    macro_rules! on_pool_of {
+        ($pool:ty) => {{
+            let pool = <$pool>::connect(store.url())
+                .await
+                .map_err(|e| e.to_string())?;
+            let r = sqlx::query(sql)
+                .bind(s)
+                .bind(a)
+                .bind(b)
+                .execute(&pool)
+                .await;
+            pool.close().await;
+            r.map(|_| ()).map_err(|e| e.to_string())
+        }};
+    }
     match store.backend() {
-        Backend::Sqlite => {
-            let pool = sqlx::SqlitePool::connect(&url)
-                .await
-                .map_err(|e| e.to_string())?;
-            let r = sqlx::query(sql)
-                .bind(s)
-                .bind(a)
-                .bind(b)
-                .execute(&pool)
-                .await;
-            pool.close().await;
-            r.map(|_| ()).map_err(|e| e.to_string())
-        }
-        Backend::Postgres => {
-            let pool = sqlx::PgPool::connect(&url)
-                .await
-                .map_err(|e| e.to_string())?;
-            let r = sqlx::query(sql)
-                .bind(s)
-                .bind(a)
-                .bind(b)
-                .execute(&pool)
-                .await;
-            pool.close().await;
-            r.map(|_| ()).map_err(|e| e.to_string())
-        }
+        Backend::Sqlite => on_pool_of!(sqlx::SqlitePool),
+        Backend::Postgres => on_pool_of!(sqlx::PgPool),
     }
 }
 
@@ -657,7 +636,7 @@ async fn create_authenticate_revoke_on_both_backends() {
 async fn pages_batches_and_keys_on_both_backends() {
     for (backend, store) in all_stores().await {
         let team = store.team_id("t").await.unwrap();
-        let mut tx = store.begin_import(new_campaign(team, "c")).await.unwrap();
+        let mut tx = begin(&store, team, "c").await;
         tx.insert_targets(&[
             target(2, "beta", None, json!({"Region":"EU"})),
             target(3, "Alpha", None, json!({"Owner":"x","Region":"US"})),

@@ -120,38 +120,24 @@ pub(super) async fn end_job(
         )
         .await?;
     }
-    let d = CounterDelta::between(old_status, new_status);
-    let in_progress = campaign_add(
-        tx,
-        job.campaign_id,
+    let change = CampaignChange {
         cost,
-        job.reserved_nano_usd,
+        release_reserved: job.reserved_nano_usd,
         unknown_cost,
-        d,
-        at,
-    )
-    .await?;
+        counters: CounterDelta::between(old_status, new_status),
+    };
+    let in_progress = campaign_add(tx, job.campaign_id, change, at).await?;
 
     let kind = match end.status {
         JobStatus::Completed => "job_completed",
         JobStatus::Skipped => "job_skipped",
         _ => "job_failed",
     };
-    event(
-        tx,
-        job.campaign_id,
-        kind,
-        json!({
-            "job_id": job.id,
-            "target_id": job.target_id,
-            "sub_agent": job.kind,
-            "attempts": job.attempts,
-            "cost_nano_usd": end.result.map(|r| r.cost_nano_usd),
-            "error": end.error,
-        }),
-        at,
-    )
-    .await?;
+    let details = json!({
+        "cost_nano_usd": end.result.map(|r| r.cost_nano_usd),
+        "error": end.error,
+    });
+    job_event(tx, job, kind, details, at).await?;
     if new_status != old_status && new_status.is_final() {
         event(
             tx,
@@ -222,35 +208,16 @@ pub(super) async fn requeue_job(
         &args![job.id, DbTime(run_after), error, DbTime(at)],
     )
     .await?;
-    campaign_add(
-        tx,
-        job.campaign_id,
-        0,
-        job.reserved_nano_usd,
-        0,
-        CounterDelta::default(),
-        at,
-    )
-    .await?;
+    release_reservation(tx, job, at).await?;
     let kind = match how {
         Requeue::Counted => "job_retrying",
         Requeue::Waiting | Requeue::Queued => "job_waiting",
     };
-    event(
-        tx,
-        job.campaign_id,
-        kind,
-        json!({
-            "job_id": job.id,
-            "target_id": job.target_id,
-            "sub_agent": job.kind,
-            "attempts": job.attempts,
-            "error": error,
-            "run_after": DbTime(run_after).sqlite_text().ok(),
-        }),
-        at,
-    )
-    .await
+    let details = json!({
+        "error": error,
+        "run_after": DbTime(run_after).sqlite_text().ok(),
+    });
+    job_event(tx, job, kind, details, at).await
 }
 
 /// Gives a lease back unused (the worker is shutting down).
@@ -261,16 +228,7 @@ pub(super) async fn release_job(
 ) -> Result<(), StoreError> {
     tx.execute(Sql::Both(sql::JOB_RELEASE), &args![job.id, DbTime(at)])
         .await?;
-    campaign_add(
-        tx,
-        job.campaign_id,
-        0,
-        job.reserved_nano_usd,
-        0,
-        CounterDelta::default(),
-        at,
-    )
-    .await?;
+    release_reservation(tx, job, at).await?;
     Ok(())
 }
 
@@ -295,6 +253,28 @@ pub(crate) async fn freeze_campaign(tx: &mut Tx, campaign_id: i64) -> Result<(),
         .await?;
     }
     lock_campaign(tx, campaign_id).await
+}
+
+/// Settles every target with nothing left to run, then recomputes the counters from rows.
+pub(crate) async fn settle_all(
+    tx: &mut Tx,
+    campaign_id: i64,
+    at: OffsetDateTime,
+) -> Result<(), StoreError> {
+    freeze_campaign(tx, campaign_id).await?;
+    let statements = [
+        Sql::Split {
+            sqlite: sql::CAMPAIGN_MISSING_SQLITE,
+            postgres: sql::CAMPAIGN_MISSING_PG,
+        },
+        Sql::Both(sql::SETTLE_TARGETS),
+        Sql::Both(sql::REFRESH_COUNTERS),
+    ];
+    for statement in statements {
+        tx.execute(statement, &args![campaign_id, DbTime(at)])
+            .await?;
+    }
+    Ok(())
 }
 
 /// Takes the campaign row's lock, which every change to its counters holds (PostgreSQL;
@@ -383,16 +363,23 @@ impl CounterDelta {
     }
 }
 
+/// What one change of a job adds to its campaign's row.
+#[derive(Debug, Clone, Copy, Default)]
+struct CampaignChange {
+    cost: i64,
+    release_reserved: i64,
+    unknown_cost: i64,
+    counters: CounterDelta,
+}
+
 /// Returns the campaign's targets in progress after the change.
 async fn campaign_add(
     tx: &mut Tx,
     campaign_id: i64,
-    cost: i64,
-    release_reserved: i64,
-    unknown_cost: i64,
-    d: CounterDelta,
+    change: CampaignChange,
     at: OffsetDateTime,
 ) -> Result<i64, StoreError> {
+    let d = change.counters;
     let (in_progress,): (i64,) = tx
         .fetch_one(
             Sql::Split {
@@ -401,9 +388,9 @@ async fn campaign_add(
             },
             &args![
                 campaign_id,
-                cost,
-                release_reserved,
-                unknown_cost,
+                change.cost,
+                change.release_reserved,
+                change.unknown_cost,
                 d.enriched,
                 d.partial,
                 d.failed,
@@ -413,6 +400,20 @@ async fn campaign_add(
         )
         .await?;
     Ok(in_progress)
+}
+
+/// Gives what the job reserved back to its campaign's budget; no counter moves.
+async fn release_reservation(
+    tx: &mut Tx,
+    job: &LeasedJob,
+    at: OffsetDateTime,
+) -> Result<(), StoreError> {
+    let change = CampaignChange {
+        release_reserved: job.reserved_nano_usd,
+        ..CampaignChange::default()
+    };
+    campaign_add(tx, job.campaign_id, change, at).await?;
+    Ok(())
 }
 
 /// Completes the campaign when none of its jobs is open any more (a cancelled one stays
@@ -462,6 +463,26 @@ pub(crate) async fn settle_campaign(
     Ok(true)
 }
 
+/// An event about `job`: its id, target, sub-agent and attempts, and `details` (an object).
+async fn job_event(
+    tx: &mut Tx,
+    job: &LeasedJob,
+    kind: &str,
+    details: Value,
+    at: OffsetDateTime,
+) -> Result<(), StoreError> {
+    let mut payload = json!({
+        "job_id": job.id,
+        "target_id": job.target_id,
+        "sub_agent": job.kind,
+        "attempts": job.attempts,
+    });
+    if let (Some(payload), Value::Object(details)) = (payload.as_object_mut(), details) {
+        payload.extend(details);
+    }
+    event(tx, job.campaign_id, kind, payload, at).await
+}
+
 pub(crate) async fn event(
     tx: &mut Tx,
     campaign_id: i64,
@@ -485,60 +506,40 @@ mod tests {
 
     #[test]
     fn target_status_follows_its_jobs() {
-        assert_eq!(
-            target_status_from_jobs(&[J::Completed, J::Running], T::Processing),
-            T::Processing
-        );
-        assert_eq!(
-            target_status_from_jobs(&[J::Completed, J::Completed], T::Processing),
-            T::Completed
-        );
-        assert_eq!(
-            target_status_from_jobs(&[J::Completed, J::Failed], T::Processing),
-            T::Partial
-        );
-        assert_eq!(
-            target_status_from_jobs(&[J::Skipped, J::Completed], T::Processing),
-            T::Partial
-        );
-        assert_eq!(
-            target_status_from_jobs(&[J::Failed, J::Skipped], T::Processing),
-            T::Failed
-        );
-        assert_eq!(
-            target_status_from_jobs(&[J::Skipped, J::Skipped], T::Pending),
-            T::Cancelled
-        );
-        // Nothing claimed yet: still pending.
-        assert_eq!(
-            target_status_from_jobs(&[J::Pending, J::Pending], T::Pending),
-            T::Pending
-        );
+        let cases = [
+            ([J::Completed, J::Running], T::Processing, T::Processing),
+            ([J::Completed, J::Completed], T::Processing, T::Completed),
+            ([J::Completed, J::Failed], T::Processing, T::Partial),
+            ([J::Skipped, J::Completed], T::Processing, T::Partial),
+            ([J::Failed, J::Skipped], T::Processing, T::Failed),
+            ([J::Skipped, J::Skipped], T::Pending, T::Cancelled),
+            // Nothing claimed yet: still pending.
+            ([J::Pending, J::Pending], T::Pending, T::Pending),
+        ];
+        for (jobs, before, want) in cases {
+            assert_eq!(
+                target_status_from_jobs(&jobs, before),
+                want,
+                "{jobs:?} from {before:?}"
+            );
+        }
     }
 
     #[test]
     fn counter_deltas_move_one_target() {
-        assert_eq!(
-            CounterDelta::between(T::Processing, T::Completed),
-            CounterDelta {
-                enriched: 1,
-                partial: 0,
-                failed: 0,
-                in_progress: -1
-            }
-        );
-        assert_eq!(
-            CounterDelta::between(T::Completed, T::Partial),
-            CounterDelta {
-                enriched: -1,
-                partial: 1,
-                failed: 0,
-                in_progress: 0
-            }
-        );
-        assert_eq!(
-            CounterDelta::between(T::Processing, T::Processing),
-            CounterDelta::default()
-        );
+        let delta = |enriched, partial, failed, in_progress| CounterDelta {
+            enriched,
+            partial,
+            failed,
+            in_progress,
+        };
+        let cases = [
+            (T::Processing, T::Completed, delta(1, 0, 0, -1)),
+            (T::Completed, T::Partial, delta(-1, 1, 0, 0)),
+            (T::Processing, T::Processing, CounterDelta::default()),
+        ];
+        for (old, new, want) in cases {
+            assert_eq!(CounterDelta::between(old, new), want, "{old:?} to {new:?}");
+        }
     }
 }

@@ -172,6 +172,21 @@ pub(super) async fn claim_once(
 
 pub(super) type ExpiredRow = (i64, i64, i64, String, i64, i64, i64, String);
 
+/// A lost lease's job, and the status of its campaign as stored.
+pub(super) fn expired_job(row: ExpiredRow) -> Result<(LeasedJob, String), StoreError> {
+    let (id, campaign_id, target_id, kind, attempts, max_attempts, reserved, campaign_status) = row;
+    let job = bookkeeping::leased_from_row((
+        id,
+        campaign_id,
+        target_id,
+        kind,
+        attempts,
+        max_attempts,
+        reserved,
+    ))?;
+    Ok((job, campaign_status))
+}
+
 /// Frees expired leases and the leases of dead workers. Its own transactions, committed
 /// before the claim: their bookkeeping locks campaign rows, and the claim locks targets
 /// after jobs and before campaigns; in one transaction the two orders would deadlock
@@ -226,21 +241,12 @@ pub(super) async fn requeue_lost(
     at: OffsetDateTime,
 ) -> Result<usize, StoreError> {
     let n = rows.len();
-    for (id, campaign_id, target_id, kind, attempts, max_attempts, reserved, campaign_status) in
-        rows
-    {
-        let job: LeasedJob = bookkeeping::leased_from_row((
-            id,
-            campaign_id,
-            target_id,
-            kind,
-            attempts,
-            max_attempts,
-            reserved,
-        ))?;
+    for row in rows {
+        let (job, campaign_status) = expired_job(row)?;
         let campaign_status: CampaignStatus =
             parse_status("atl_campaigns.status", &campaign_status)?;
-        tracing::info!(job_id = id, attempts, "{why}");
+        let (attempts, max_attempts) = (job.attempts, job.max_attempts);
+        tracing::info!(job_id = job.id, attempts, "{why}");
         if campaign_status == CampaignStatus::Cancelled {
             let end = JobEnd {
                 status: JobStatus::Skipped,
@@ -293,25 +299,7 @@ pub(super) async fn exhaust_budget(
             &args![campaign_id, reason.clone(), DbTime(at)],
         )
         .await?;
-    bookkeeping::freeze_campaign(&mut tx, campaign_id).await?;
-    tx.execute(
-        Sql::Split {
-            sqlite: sql::CAMPAIGN_MISSING_SQLITE,
-            postgres: sql::CAMPAIGN_MISSING_PG,
-        },
-        &args![campaign_id, DbTime(at)],
-    )
-    .await?;
-    tx.execute(
-        Sql::Both(sql::SETTLE_TARGETS),
-        &args![campaign_id, DbTime(at)],
-    )
-    .await?;
-    tx.execute(
-        Sql::Both(sql::REFRESH_COUNTERS),
-        &args![campaign_id, DbTime(at)],
-    )
-    .await?;
+    bookkeeping::settle_all(&mut tx, campaign_id, at).await?;
     tx.execute(
         Sql::Both(sql::MARK_BUDGET_EXHAUSTED),
         &args![campaign_id, DbTime(at)],

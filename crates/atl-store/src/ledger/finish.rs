@@ -11,7 +11,7 @@ use serde_json::json;
 use std::time::Duration;
 use time::OffsetDateTime;
 
-use super::bookkeeping::{self, JobEnd, Requeue, end_job, requeue_job};
+use super::bookkeeping::{self, JobEnd, LeasedJob, Requeue, end_job, requeue_job};
 use super::spend::{AttemptOutcome, AttemptSpend, book_attempt};
 use super::sql;
 use super::tx::{Sql, Tx, args, retry_transient};
@@ -68,6 +68,22 @@ async fn booked_outcome(tx: &mut Tx, job_id: i64, run: u32) -> Result<Option<Str
     Ok(row.map(|(o,)| o))
 }
 
+/// The job if `lease_token` still holds its lease; otherwise `None`, the run's spend
+/// booked as a lost lease.
+async fn lock_or_book_lost(
+    tx: &mut Tx,
+    job_id: i64,
+    lease_token: &str,
+    spend: &AttemptSpend,
+    error: Option<&str>,
+) -> Result<Option<LeasedJob>, StoreError> {
+    let job = bookkeeping::lock_leased_job(tx, job_id, lease_token).await?;
+    if job.is_none() {
+        book_attempt(tx, job_id, AttemptOutcome::LeaseLost, spend, error, false).await?;
+    }
+    Ok(job)
+}
+
 impl Store {
     /// Commits a finished job: its result (exactly one per target and sub-agent, ever), its
     /// cost on the target and the campaign, the run's booking, the target's merged data and
@@ -88,17 +104,8 @@ impl Store {
             if let Some(done) = booked_outcome(&mut tx, job_id, spend.run).await? {
                 return Ok(done == AttemptOutcome::Completed.as_str());
             }
-            let Some(job) = bookkeeping::lock_leased_job(&mut tx, job_id, lease_token).await?
+            let Some(job) = lock_or_book_lost(&mut tx, job_id, lease_token, spend, None).await?
             else {
-                book_attempt(
-                    &mut tx,
-                    job_id,
-                    AttemptOutcome::LeaseLost,
-                    spend,
-                    None,
-                    false,
-                )
-                .await?;
                 tx.commit().await?;
                 return Ok(false);
             };
@@ -166,17 +173,9 @@ impl Store {
             if let Some(done) = booked_outcome(&mut tx, job_id, spend.run).await? {
                 return already_failed(&mut tx, job_id, &done).await;
             }
-            let Some(job) = bookkeeping::lock_leased_job(&mut tx, job_id, lease_token).await?
+            let Some(job) =
+                lock_or_book_lost(&mut tx, job_id, lease_token, spend, Some(error)).await?
             else {
-                book_attempt(
-                    &mut tx,
-                    job_id,
-                    AttemptOutcome::LeaseLost,
-                    spend,
-                    Some(error),
-                    false,
-                )
-                .await?;
                 tx.commit().await?;
                 return Ok(FailOutcome::LeaseLost);
             };

@@ -4,7 +4,6 @@
 use serde_json::Value;
 use sqlx::postgres::PgRow;
 use sqlx::sqlite::SqliteRow;
-use sqlx::types::Json;
 use sqlx::{FromRow, Postgres, Sqlite, Transaction};
 use std::future::Future;
 use std::time::Duration;
@@ -37,49 +36,38 @@ pub(crate) enum Arg {
     Bool(bool),
 }
 
-impl From<i64> for Arg {
-    fn from(v: i64) -> Self {
-        Arg::I64(v)
-    }
+/// `impl From<$t> for Arg`, the value wrapped as it is in `Arg::$variant`.
+macro_rules! arg_from {
+    ($($t:ty => $variant:ident),* $(,)?) => {
+        $(
+            impl From<$t> for Arg {
+                fn from(v: $t) -> Self {
+                    Arg::$variant(v)
+                }
+            }
+        )*
+    };
 }
-impl From<Option<i64>> for Arg {
-    fn from(v: Option<i64>) -> Self {
-        Arg::OptI64(v)
-    }
-}
+
+arg_from!(
+    i64 => I64,
+    Option<i64> => OptI64,
+    String => Text,
+    Option<String> => OptText,
+    DbTime => Time,
+    Value => Json,
+    f64 => F64,
+    bool => Bool,
+);
+
 impl From<&str> for Arg {
     fn from(v: &str) -> Self {
         Arg::Text(v.to_string())
     }
 }
-impl From<String> for Arg {
-    fn from(v: String) -> Self {
-        Arg::Text(v)
-    }
-}
-impl From<Option<String>> for Arg {
-    fn from(v: Option<String>) -> Self {
-        Arg::OptText(v)
-    }
-}
-impl From<DbTime> for Arg {
-    fn from(v: DbTime) -> Self {
-        Arg::Time(v)
-    }
-}
-impl From<Value> for Arg {
-    fn from(v: Value) -> Self {
-        Arg::Json(v)
-    }
-}
-impl From<f64> for Arg {
-    fn from(v: f64) -> Self {
-        Arg::F64(v)
-    }
-}
-impl From<bool> for Arg {
-    fn from(v: bool) -> Self {
-        Arg::Bool(v)
+impl From<Option<&str>> for Arg {
+    fn from(v: Option<&str>) -> Self {
+        Arg::OptText(v.map(str::to_string))
     }
 }
 
@@ -92,6 +80,7 @@ pub(crate) use args;
 /// Binds every arg in order; expanded once per backend so each arm type-checks on its own.
 macro_rules! bind_all {
     ($q:expr, $args:expr) => {{
+        use $crate::ledger::tx::Arg;
         let mut q = $q;
         for a in $args {
             q = match a {
@@ -100,13 +89,60 @@ macro_rules! bind_all {
                 Arg::Text(v) => q.bind(v.clone()),
                 Arg::OptText(v) => q.bind(v.clone()),
                 Arg::Time(v) => q.bind(*v),
-                Arg::Json(v) => q.bind(Json(v.clone())),
+                Arg::Json(v) => q.bind(sqlx::types::Json(v.clone())),
                 Arg::F64(v) => q.bind(*v),
                 Arg::Bool(v) => q.bind(*v),
             };
         }
         q
     }};
+}
+pub(crate) use bind_all;
+
+/// Runs the same body once per backend arm, with `$tx` that arm's transaction and `$text`
+/// the statement in that backend's dialect; each arm type-checks on its own.
+macro_rules! on_backend {
+    ($inner:expr, $sql:expr, |$tx:ident, $text:ident| $body:expr) => {
+        match $inner {
+            Inner::Sqlite($tx) => {
+                let $text = $sql.sqlite();
+                $body
+            }
+            Inner::Postgres($tx) => {
+                let $text = $sql.postgres();
+                $body
+            }
+        }
+    };
+}
+
+/// A `Tx` method running sqlx's `$fetch` of the same name on whichever backend it is on.
+macro_rules! fetch_method {
+    ($(#[$doc:meta])* $fetch:ident -> $out:ty) => {
+        $(#[$doc])*
+        pub(crate) async fn $fetch<R: BothRow>(
+            &mut self,
+            sql: Sql,
+            args: &[Arg],
+        ) -> Result<$out, StoreError> {
+            Ok(on_backend!(&mut self.inner, sql, |tx, text| {
+                bind_all!(sqlx::query_as(text), args)
+                    .$fetch(&mut **tx)
+                    .await?
+            }))
+        }
+    };
+}
+
+/// A row type read on both backends.
+pub(crate) trait BothRow:
+    for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + Send + Unpin
+{
+}
+
+impl<R> BothRow for R where
+    R: for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + Send + Unpin
+{
 }
 
 /// The transaction's clock and the connection check in one round trip. `now()` is the
@@ -177,66 +213,28 @@ impl Tx {
 
     /// Rows changed.
     pub(crate) async fn execute(&mut self, sql: Sql, args: &[Arg]) -> Result<u64, StoreError> {
-        Ok(match &mut self.inner {
-            Inner::Sqlite(tx) => bind_all!(sqlx::query(sql.sqlite()), args)
+        Ok(on_backend!(&mut self.inner, sql, |tx, text| {
+            bind_all!(sqlx::query(text), args)
                 .execute(&mut **tx)
                 .await?
-                .rows_affected(),
-            Inner::Postgres(tx) => bind_all!(sqlx::query(sql.postgres()), args)
-                .execute(&mut **tx)
-                .await?
-                .rows_affected(),
-        })
+                .rows_affected()
+        }))
     }
 
-    pub(crate) async fn fetch_all<R>(
+    fetch_method!(
+        /// Every row the statement answers.
+        fetch_all -> Vec<R>
+    );
+    fetch_method!(
+        /// The statement's first row, if any.
+        fetch_optional -> Option<R>
+    );
+
+    pub(crate) async fn fetch_one<R: BothRow>(
         &mut self,
         sql: Sql,
         args: &[Arg],
-    ) -> Result<Vec<R>, StoreError>
-    where
-        R: for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + Send + Unpin,
-    {
-        Ok(match &mut self.inner {
-            Inner::Sqlite(tx) => {
-                bind_all!(sqlx::query_as(sql.sqlite()), args)
-                    .fetch_all(&mut **tx)
-                    .await?
-            }
-            Inner::Postgres(tx) => {
-                bind_all!(sqlx::query_as(sql.postgres()), args)
-                    .fetch_all(&mut **tx)
-                    .await?
-            }
-        })
-    }
-
-    pub(crate) async fn fetch_optional<R>(
-        &mut self,
-        sql: Sql,
-        args: &[Arg],
-    ) -> Result<Option<R>, StoreError>
-    where
-        R: for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + Send + Unpin,
-    {
-        Ok(match &mut self.inner {
-            Inner::Sqlite(tx) => {
-                bind_all!(sqlx::query_as(sql.sqlite()), args)
-                    .fetch_optional(&mut **tx)
-                    .await?
-            }
-            Inner::Postgres(tx) => {
-                bind_all!(sqlx::query_as(sql.postgres()), args)
-                    .fetch_optional(&mut **tx)
-                    .await?
-            }
-        })
-    }
-
-    pub(crate) async fn fetch_one<R>(&mut self, sql: Sql, args: &[Arg]) -> Result<R, StoreError>
-    where
-        R: for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + Send + Unpin,
-    {
+    ) -> Result<R, StoreError> {
         self.fetch_optional(sql, args)
             .await?
             .ok_or(StoreError::NotFound)

@@ -16,7 +16,7 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use super::bookkeeping;
-use super::claim::{ExpiredRow, requeue_lost};
+use super::claim::{ExpiredRow, expired_job, requeue_lost};
 use super::sql;
 use super::tx::{Sql, Tx, args, retry_transient};
 use crate::db::{Db, DbTime};
@@ -58,20 +58,24 @@ async fn upsert(tx: &mut Tx, w: &WorkerInfo) -> Result<(), StoreError> {
     Ok(())
 }
 
+/// Running jobs leased by `owner` (a batch of them).
+async fn owned_rows(tx: &mut Tx, owner: &str) -> Result<Vec<ExpiredRow>, StoreError> {
+    tx.fetch_all(
+        Sql::Split {
+            sqlite: sql::OWNED_SQLITE,
+            postgres: sql::OWNED_PG,
+        },
+        &args![owner],
+    )
+    .await
+}
+
 /// Sends every running job of `owner` back to the queue; returns how many.
 async fn free_leases_of(tx: &mut Tx, owner: &str, why: &str) -> Result<usize, StoreError> {
     let at = tx.now();
     let mut freed = 0;
     loop {
-        let rows: Vec<ExpiredRow> = tx
-            .fetch_all(
-                Sql::Split {
-                    sqlite: sql::OWNED_SQLITE,
-                    postgres: sql::OWNED_PG,
-                },
-                &args![owner],
-            )
-            .await?;
+        let rows = owned_rows(tx, owner).await?;
         let n = rows.len();
         freed += requeue_lost(tx, rows, why, at).await?;
         if n < 256 {
@@ -137,27 +141,10 @@ impl Store {
         let released = retry_transient(|| async {
             let mut tx = Tx::begin(&self.db).await?;
             let at = tx.now();
-            let rows: Vec<ExpiredRow> = tx
-                .fetch_all(
-                    Sql::Split {
-                        sqlite: sql::OWNED_SQLITE,
-                        postgres: sql::OWNED_PG,
-                    },
-                    &args![worker_id],
-                )
-                .await?;
+            let rows = owned_rows(&mut tx, worker_id).await?;
             let n = rows.len();
             for row in rows {
-                let (id, campaign_id, target_id, kind, attempts, max_attempts, reserved, _) = row;
-                let job = bookkeeping::leased_from_row((
-                    id,
-                    campaign_id,
-                    target_id,
-                    kind,
-                    attempts,
-                    max_attempts,
-                    reserved,
-                ))?;
+                let (job, _) = expired_job(row)?;
                 bookkeeping::release_job(&mut tx, &job, at).await?;
             }
             tx.execute(Sql::Both(sql::WORKER_DELETE), &args![worker_id])
