@@ -353,9 +353,9 @@ fn a_worker_whose_clock_runs_90_s_ahead_neither_steals_nor_keeps_a_lease() {
             assert_eq!((jobs[0].attempts, jobs[0].runs), (1, 1), "{backend}");
         }
         assert!(
-            temp_files(&data.path()).is_empty(),
+            temp_files(data.path()).is_empty(),
             "{backend}: {:?}",
-            temp_files(&data.path())
+            temp_files(data.path())
         );
         assert_consistent(&store, c, backend).await;
 
@@ -450,7 +450,7 @@ fn a_paused_workers_file_never_replaces_the_committed_one() {
             "{backend}: the late run did not touch the committed file"
         );
         assert!(
-            temp_files(&data.path()).is_empty(),
+            temp_files(data.path()).is_empty(),
             "{backend}: its own file was deleted"
         );
         assert_consistent(&store, c, backend).await;

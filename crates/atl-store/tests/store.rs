@@ -181,7 +181,7 @@ async fn import_then_commit_stores_campaign_and_targets() {
 #[tokio::test]
 async fn a_target_seen_again_is_merged_not_duplicated() {
     for (backend, store) in all_stores().await {
-        let (team, mut import) = begin_default(&store, "merge").await;
+        let (_, mut import) = begin_default(&store, "merge").await;
         let mut first = target(
             2,
             "Acme Inc",
@@ -259,7 +259,7 @@ async fn large_batches_cross_chunk_boundaries_without_shifting_columns() {
         })
         .collect();
     for (backend, store) in all_stores().await {
-        let (team, mut import) = begin_default(&store, "big").await;
+        let (_, mut import) = begin_default(&store, "big").await;
         import.insert_targets(&batch).await.unwrap();
         // Second batch re-sends every 100th target with a new extra key: merged in place.
         let again: Vec<NewTarget> = batch
@@ -301,7 +301,7 @@ async fn large_batches_cross_chunk_boundaries_without_shifting_columns() {
 #[tokio::test]
 async fn a_batch_with_a_repeated_key_is_refused_and_the_import_survives() {
     for (backend, store) in all_stores().await {
-        let (team, mut import) = begin_default(&store, "dups").await;
+        let (_, mut import) = begin_default(&store, "dups").await;
         let a = target(2, "Acme", Some("a@acme.com"), json!({}));
         let err = import
             .insert_targets(&[a.clone(), a.clone()])
