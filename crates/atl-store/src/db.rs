@@ -107,35 +107,29 @@ impl DbTime {
     }
 }
 
-impl Type<Sqlite> for DbTime {
-    fn type_info() -> <Sqlite as Database>::TypeInfo {
-        <String as Type<Sqlite>>::type_info()
-    }
+/// `DbTime` bound as `$db` stores it: as a `$stored`, the value `$value` makes of `$t`.
+macro_rules! db_time_as {
+    ($db:ty, $stored:ty, |$t:ident| $value:expr) => {
+        impl Type<$db> for DbTime {
+            fn type_info() -> <$db as Database>::TypeInfo {
+                <$stored as Type<$db>>::type_info()
+            }
+        }
+
+        impl Encode<'_, $db> for DbTime {
+            fn encode_by_ref(
+                &self,
+                buf: &mut <$db as Database>::ArgumentBuffer,
+            ) -> Result<IsNull, BoxDynError> {
+                let $t = self;
+                <$stored as Encode<'_, $db>>::encode($value, buf)
+            }
+        }
+    };
 }
 
-impl Encode<'_, Sqlite> for DbTime {
-    fn encode_by_ref(
-        &self,
-        buf: &mut <Sqlite as Database>::ArgumentBuffer,
-    ) -> Result<IsNull, BoxDynError> {
-        <String as Encode<'_, Sqlite>>::encode(self.sqlite_text()?, buf)
-    }
-}
-
-impl Type<Postgres> for DbTime {
-    fn type_info() -> <Postgres as Database>::TypeInfo {
-        <OffsetDateTime as Type<Postgres>>::type_info()
-    }
-}
-
-impl Encode<'_, Postgres> for DbTime {
-    fn encode_by_ref(
-        &self,
-        buf: &mut <Postgres as Database>::ArgumentBuffer,
-    ) -> Result<IsNull, BoxDynError> {
-        <OffsetDateTime as Encode<'_, Postgres>>::encode_by_ref(&self.0, buf)
-    }
-}
+db_time_as!(Sqlite, String, |t| t.sqlite_text()?);
+db_time_as!(Postgres, OffsetDateTime, |t| t.0);
 
 #[cfg(test)]
 mod tests {
