@@ -44,41 +44,41 @@ macro_rules! with_pool {
 }
 pub(crate) use with_pool;
 
+/// A `Db` method running sqlx's `$fetch` of the same name on whichever pool it holds, with
+/// `args` bound in order (the statement's text is the same on both backends).
+macro_rules! read_method {
+    ($(#[$doc:meta])* $fetch:ident -> $out:ty) => {
+        $(#[$doc])*
+        pub(crate) async fn $fetch<R: BothRow>(
+            &self,
+            sql: impl SqlSafeStr,
+            args: &[Arg],
+        ) -> Result<$out, StoreError> {
+            Ok(with_pool!(self, |pool| {
+                bind_all!(sqlx::query_as(sql), args).$fetch(pool).await?
+            }))
+        }
+    };
+}
+
 impl Db {
-    /// Every row `sql` answers, with `args` bound in order (the same text on both backends).
-    pub(crate) async fn fetch_all<R: BothRow>(
-        &self,
-        sql: impl SqlSafeStr,
-        args: &[Arg],
-    ) -> Result<Vec<R>, StoreError> {
-        Ok(with_pool!(self, |pool| {
-            bind_all!(sqlx::query_as(sql), args).fetch_all(pool).await?
-        }))
-    }
+    read_method!(
+        /// Every row the statement answers.
+        fetch_all -> Vec<R>
+    );
+    read_method!(
+        /// The statement's first row, if any.
+        fetch_optional -> Option<R>
+    );
 
-    /// The first row `sql` answers, if any, with `args` bound in order.
-    pub(crate) async fn fetch_optional<R: BothRow>(
-        &self,
-        sql: impl SqlSafeStr,
-        args: &[Arg],
-    ) -> Result<Option<R>, StoreError> {
-        Ok(with_pool!(self, |pool| {
-            bind_all!(sqlx::query_as(sql), args)
-                .fetch_optional(pool)
-                .await?
-        }))
-    }
-
-    /// What a `SELECT COUNT(*)` in `sql` counts, with `args` bound in order.
+    /// What a `SELECT COUNT(*)` in `sql` counts.
     pub(crate) async fn count(
         &self,
         sql: impl SqlSafeStr,
         args: &[Arg],
     ) -> Result<u64, StoreError> {
-        let (n,): (i64,) = with_pool!(self, |pool| {
-            bind_all!(sqlx::query_as(sql), args).fetch_one(pool).await?
-        });
-        Ok(u64::try_from(n).unwrap_or(0))
+        let row: Option<(i64,)> = self.fetch_optional(sql, args).await?;
+        Ok(row.map_or(0, |(n,)| u64::try_from(n).unwrap_or(0)))
     }
 }
 

@@ -20,6 +20,13 @@ pub(crate) fn page(limit: u32, offset: u64) -> Result<(i64, i64), StoreError> {
     Ok((i64::from(limit.min(MAX_PAGE)), offset))
 }
 
+/// Every campaign, as a `Campaign` reads it (the statement's head).
+macro_rules! campaigns {
+    () => {
+        concat!("SELECT ", campaign_columns!(), " FROM atl_campaigns")
+    };
+}
+
 /// The tail of a read of campaign `$1`, hidden when `$2` is another team (`NULL`: any).
 macro_rules! campaign_of_team {
     () => {
@@ -70,24 +77,20 @@ impl Store {
     ) -> Result<Vec<Campaign>, StoreError> {
         let (limit, offset) = page(limit, offset)?;
         // Two texts rather than `($1 IS NULL OR team_id = $1)` so each gets the right index.
-        let rows: Vec<CampaignRow> = match team_id {
-            Some(team) => {
-                const SQL: &str = concat!(
-                    "SELECT ",
-                    campaign_columns!(),
-                    " FROM atl_campaigns WHERE team_id = $1 ORDER BY id DESC LIMIT $2 OFFSET $3"
-                );
-                self.db.fetch_all(SQL, &args![team, limit, offset]).await?
-            }
-            None => {
-                const SQL: &str = concat!(
-                    "SELECT ",
-                    campaign_columns!(),
-                    " FROM atl_campaigns ORDER BY id DESC LIMIT $1 OFFSET $2"
-                );
-                self.db.fetch_all(SQL, &args![limit, offset]).await?
-            }
+        let (sql, args) = match team_id {
+            Some(team) => (
+                concat!(
+                    campaigns!(),
+                    " WHERE team_id = $1 ORDER BY id DESC LIMIT $2 OFFSET $3"
+                ),
+                args![team, limit, offset].to_vec(),
+            ),
+            None => (
+                concat!(campaigns!(), " ORDER BY id DESC LIMIT $1 OFFSET $2"),
+                args![limit, offset].to_vec(),
+            ),
         };
+        let rows: Vec<CampaignRow> = self.db.fetch_all(sql, &args).await?;
         rows.into_iter().map(Campaign::try_from).collect()
     }
 
