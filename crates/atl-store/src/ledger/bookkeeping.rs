@@ -70,6 +70,26 @@ pub(super) struct JobEnd<'a> {
     pub result: Option<&'a AgentResult>,
 }
 
+impl<'a> JobEnd<'a> {
+    /// Completed with `result` (already inserted).
+    pub(super) fn completed(result: &'a AgentResult) -> Self {
+        JobEnd {
+            status: JobStatus::Completed,
+            error: None,
+            result: Some(result),
+        }
+    }
+
+    /// Ended without a result, `status` (failed or skipped) for the reason `error`.
+    pub(super) fn unfinished(status: JobStatus, error: &'a str) -> Self {
+        JobEnd {
+            status,
+            error: Some(error),
+            result: None,
+        }
+    }
+}
+
 /// Ends a job in a final state and does all the bookkeeping that follows.
 pub(super) async fn end_job(
     tx: &mut Tx,

@@ -248,20 +248,16 @@ pub(super) async fn requeue_lost(
         let (attempts, max_attempts) = (job.attempts, job.max_attempts);
         tracing::info!(job_id = job.id, attempts, "{why}");
         if campaign_status == CampaignStatus::Cancelled {
-            let end = JobEnd {
-                status: JobStatus::Skipped,
-                error: Some("cancelled"),
-                result: None,
-            };
-            end_job(tx, &job, end, at).await?;
+            end_job(
+                tx,
+                &job,
+                JobEnd::unfinished(JobStatus::Skipped, "cancelled"),
+                at,
+            )
+            .await?;
         } else if attempts >= max_attempts {
             let error = format!("{why} {attempts} times");
-            let end = JobEnd {
-                status: JobStatus::Failed,
-                error: Some(&error),
-                result: None,
-            };
-            end_job(tx, &job, end, at).await?;
+            end_job(tx, &job, JobEnd::unfinished(JobStatus::Failed, &error), at).await?;
         } else {
             let error = format!("{why} (attempt {attempts})");
             requeue_job(tx, &job, Requeue::Counted, &error, at, at).await?;

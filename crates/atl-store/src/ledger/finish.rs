@@ -144,12 +144,7 @@ impl Store {
                 true,
             )
             .await?;
-            let end = JobEnd {
-                status: JobStatus::Completed,
-                error: None,
-                result: Some(result),
-            };
-            end_job(&mut tx, &job, end, at).await?;
+            end_job(&mut tx, &job, JobEnd::completed(result), at).await?;
             tx.commit().await?;
             Ok(true)
         })
@@ -220,12 +215,13 @@ impl Store {
                     requeue_job(&mut tx, &job, Requeue::Counted, error, run_after, at).await?;
                 }
                 _ => {
-                    let end = JobEnd {
-                        status: JobStatus::Failed,
-                        error: Some(error),
-                        result: None,
-                    };
-                    end_job(&mut tx, &job, end, at).await?;
+                    end_job(
+                        &mut tx,
+                        &job,
+                        JobEnd::unfinished(JobStatus::Failed, error),
+                        at,
+                    )
+                    .await?;
                 }
             }
             tx.commit().await?;
