@@ -317,15 +317,18 @@ async fn chat_answer(c: &Api, body: &Value) -> Result<String, Box<dyn std::error
         .to_string())
 }
 
-/// A company's answer as JSON, before and after `faults` are switched on.
+/// A company's answer as JSON, before and after the faults `switch_on` sets are switched
+/// on (over default faults).
 async fn without_and_with(
     sb: &Sandbox,
     c: &Api,
     company: &str,
-    faults: Faults,
+    switch_on: fn(&mut Faults),
 ) -> Result<(Value, Value), Box<dyn std::error::Error>> {
     let body = answer_body(company);
     let good: Value = serde_json::from_str(&chat_answer(c, &body).await?)?;
+    let mut faults = Faults::default();
+    switch_on(&mut faults);
     sb.set_config(llm_config(faults));
     let v: Value = serde_json::from_str(&chat_answer(c, &body).await?)?;
     Ok((good, v))
@@ -450,11 +453,7 @@ async fn each_schema_miss_misses_in_exactly_its_own_way() -> TestResult {
 #[tokio::test]
 async fn uncited_answers_keep_their_claims_and_drop_every_source() -> TestResult {
     let (sb, c) = start(SandboxConfig::default()).await?;
-    let uncited = Faults {
-        uncited: Trigger::every(1),
-        ..Faults::default()
-    };
-    let (good, v) = without_and_with(&sb, &c, "Globex", uncited).await?;
+    let (good, v) = without_and_with(&sb, &c, "Globex", |f| f.uncited = Trigger::every(1)).await?;
     assert!(good["sources"].as_array().is_some_and(|s| !s.is_empty()));
     assert!(good["contact"]["source_url"].is_string());
     assert_eq!(v["sources"], json!([]));
@@ -475,11 +474,8 @@ async fn uncited_answers_keep_their_claims_and_drop_every_source() -> TestResult
 #[tokio::test]
 async fn other_person_names_someone_no_tool_found() -> TestResult {
     let (sb, c) = start(SandboxConfig::default()).await?;
-    let other_person = Faults {
-        other_person: Trigger::every(1),
-        ..Faults::default()
-    };
-    let (good, v) = without_and_with(&sb, &c, "Hooli", other_person).await?;
+    let (good, v) =
+        without_and_with(&sb, &c, "Hooli", |f| f.other_person = Trigger::every(1)).await?;
     assert_eq!(good["contact"]["name"], "Jane Doe");
     let name = v["contact"]["name"].as_str().ok_or("a name")?;
     assert_ne!(name, "Jane Doe");

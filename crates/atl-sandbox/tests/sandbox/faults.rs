@@ -5,10 +5,9 @@ use super::*;
 #[tokio::test]
 async fn fault_rate_limit_every_nth_with_retry_after() -> TestResult {
     let mut config = SandboxConfig::default();
-    config.chat = faults(Faults {
-        rate_limit: Trigger::every(3),
-        retry_after_secs: 7,
-        ..Faults::default()
+    config.chat = faults_with(|f| {
+        f.rate_limit = Trigger::every(3);
+        f.retry_after_secs = 7;
     });
     let (sb, c) = start(config).await?;
     let url = "/v1/chat/completions";
@@ -55,18 +54,9 @@ async fn fault_rate_limit_every_nth_with_retry_after() -> TestResult {
 #[tokio::test]
 async fn fault_500_529_and_malformed() -> TestResult {
     let mut config = SandboxConfig::default();
-    config.anthropic = faults(Faults {
-        overloaded: Trigger::probability(1.0),
-        ..Faults::default()
-    });
-    config.apollo = faults(Faults {
-        server_error: Trigger::every(1),
-        ..Faults::default()
-    });
-    config.tavily = faults(Faults {
-        malformed: Trigger::every(1),
-        ..Faults::default()
-    });
+    config.anthropic = faults_with(|f| f.overloaded = Trigger::probability(1.0));
+    config.apollo = faults_with(|f| f.server_error = Trigger::every(1));
+    config.tavily = faults_with(|f| f.malformed = Trigger::every(1));
     let (sb, c) = start(config).await?;
     let body = json!({"model": "claude-haiku-5-5", "max_tokens": 10, "messages": [{"role": "user", "content": "hi"}]});
     let (status, v) = c.post_json("/v1/messages", &body).await?;
@@ -150,10 +140,7 @@ async fn latency_knob_delays_replies() -> TestResult {
 #[tokio::test]
 async fn hang_is_cut_by_client_timeout_and_by_shutdown() -> TestResult {
     let mut config = SandboxConfig::default();
-    config.sites = faults(Faults {
-        hang: Trigger::every(1),
-        ..Faults::default()
-    });
+    config.sites = faults_with(|f| f.hang = Trigger::every(1));
     let (sb, _) = start(config).await?;
     let url = format!("{}/sites/acme.com/", sb.base_url());
     let short = client(Duration::from_millis(300))?;

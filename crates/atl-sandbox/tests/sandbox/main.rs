@@ -227,6 +227,13 @@ pub fn faults(f: Faults) -> FamilyConfig {
     }
 }
 
+/// [`faults`] with the switches `set` turns on over the default faults.
+pub fn faults_with(set: impl FnOnce(&mut Faults)) -> FamilyConfig {
+    let mut f = Faults::default();
+    set(&mut f);
+    faults(f)
+}
+
 /// Tavily's news results about Walmart, a company with years of press.
 pub async fn walmart_news(c: &Api, max_results: u64) -> Result<Value, Box<dyn std::error::Error>> {
     let body = json!({"query": "Walmart walmart.com", "topic": "news", "max_results": max_results});
