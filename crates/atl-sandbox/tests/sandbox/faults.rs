@@ -80,9 +80,7 @@ async fn fault_500_529_and_malformed() -> TestResult {
     Ok(())
 }
 
-#[tokio::test]
-async fn runtime_config_change_over_http_and_api() -> TestResult {
-    let (sb, c) = start(SandboxConfig::default()).await?;
+sandbox_test!(runtime_config_change_over_http_and_api, |sb, c| {
     let url = c.url("/api/v1/organizations/enrich?domain=acme.com");
     assert_eq!(c.get(&url).send().await?.status(), StatusCode::OK);
 
@@ -120,9 +118,7 @@ async fn runtime_config_change_over_http_and_api() -> TestResult {
     let (_, stats) = c.get_json("/_sandbox/stats").await?;
     assert_eq!(stats["families"]["apollo"]["requests"], 6);
     assert_eq!(stats["families"]["apollo"]["faults"], 1);
-    sb.shutdown().await;
-    Ok(())
-}
+});
 
 #[tokio::test]
 async fn latency_knob_delays_replies() -> TestResult {
@@ -170,9 +166,7 @@ async fn hang_is_cut_by_client_timeout_and_by_shutdown() -> TestResult {
     Ok(())
 }
 
-#[tokio::test]
-async fn healthz_and_stats() -> TestResult {
-    let (sb, c) = start(SandboxConfig::default()).await?;
+sandbox_test!(healthz_and_stats, |sb, c| {
     let (status, v) = c.get_json("/healthz").await?;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(v["status"], "ok");
@@ -180,6 +174,4 @@ async fn healthz_and_stats() -> TestResult {
     let stats = sb.stats();
     assert_eq!(stats.family(Family::Sites).requests, 1);
     assert_eq!(stats.total, 1);
-    sb.shutdown().await;
-    Ok(())
-}
+});

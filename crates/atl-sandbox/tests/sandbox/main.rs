@@ -12,6 +12,21 @@ use std::time::{Duration, Instant};
 
 pub type TestResult = Result<(), Box<dyn std::error::Error>>;
 
+/// A test against a sandbox with the default config: `$body` runs with the sandbox
+/// `$sb` and a client `$c` for it, and the sandbox is shut down once the body has passed.
+/// Tests that need another config or shut down on their own terms call [`start`].
+macro_rules! sandbox_test {
+    ($name:ident, |$sb:ident, $c:ident| $body:block) => {
+        #[tokio::test]
+        async fn $name() -> TestResult {
+            let ($sb, $c) = start(SandboxConfig::default()).await?;
+            $body
+            $sb.shutdown().await;
+            Ok(())
+        }
+    };
+}
+
 mod apollo;
 mod chat;
 mod email;
