@@ -86,8 +86,9 @@ mod tests {
 
     #[test]
     fn company_normalisation_ignores_case_punctuation_and_spacing() {
-        assert_eq!(normalise_company("  ACME,  Inc. "), "acme inc");
-        assert_eq!(normalise_company("Acme Inc"), "acme inc");
+        for (input, want) in [("  ACME,  Inc. ", "acme inc"), ("Acme Inc", "acme inc")] {
+            assert_eq!(normalise_company(input), want, "{input:?}");
+        }
         assert_ne!(normalise_company("Acme"), normalise_company("Acme Corp"));
     }
 

@@ -278,9 +278,13 @@ mod tests {
 
     #[test]
     fn normalisation_ignores_case_and_punctuation() {
-        assert_eq!(normalise("E-mail  Address"), "emailaddress");
-        assert_eq!(normalise("company_name"), "companyname");
-        assert_eq!(normalise("# Employees"), "employees");
+        for (header, want) in [
+            ("E-mail  Address", "emailaddress"),
+            ("company_name", "companyname"),
+            ("# Employees", "employees"),
+        ] {
+            assert_eq!(normalise(header), want, "{header:?}");
+        }
     }
 
     /// Plans `names` (URL-like values or not) and compares the column each field got.

@@ -9,35 +9,37 @@ use crate::state::AppState;
 use crate::synth::{self, Rng, SYNTH_HOST};
 use serde_json::{Value, json};
 
-/// The inputs of one person match (one `details[]` entry of a bulk match).
-#[derive(Debug, Clone, Default)]
-pub(crate) struct MatchInputs {
-    pub first_name: Option<String>,
-    pub last_name: Option<String>,
-    pub name: Option<String>,
-    pub email: Option<String>,
-    pub organization_name: Option<String>,
-    pub domain: Option<String>,
-    pub id: Option<String>,
-    pub linkedin_url: Option<String>,
-    pub title: Option<String>,
+/// Declares [`MatchInputs`] from its parameter names, so that each field is read from
+/// the parameter of the same name and a new input is named once.
+macro_rules! match_inputs {
+    ($($field:ident),+ $(,)?) => {
+        /// The inputs of one person match (one `details[]` entry of a bulk match).
+        #[derive(Debug, Clone, Default)]
+        pub(crate) struct MatchInputs {
+            $(pub $field: Option<String>,)+
+        }
+
+        impl MatchInputs {
+            pub(crate) fn from(get: impl Fn(&str) -> Option<String>) -> MatchInputs {
+                MatchInputs {
+                    $($field: get(stringify!($field)),)+
+                }
+            }
+        }
+    };
 }
 
-impl MatchInputs {
-    pub(crate) fn from(get: impl Fn(&str) -> Option<String>) -> MatchInputs {
-        MatchInputs {
-            first_name: get("first_name"),
-            last_name: get("last_name"),
-            name: get("name"),
-            email: get("email"),
-            organization_name: get("organization_name"),
-            domain: get("domain"),
-            id: get("id"),
-            linkedin_url: get("linkedin_url"),
-            title: get("title"),
-        }
-    }
-}
+match_inputs!(
+    first_name,
+    last_name,
+    name,
+    email,
+    organization_name,
+    domain,
+    id,
+    linkedin_url,
+    title,
+);
 
 /// A matched person: the record and what it costs to reveal.
 pub(crate) struct Matched {
@@ -341,8 +343,7 @@ mod tests {
 
     #[test]
     fn obfuscates_like_apollo() {
-        assert_eq!(obfuscate("Mockford"), "Mo***d");
-        assert_eq!(obfuscate("Li"), "***");
+        assert_eq!(["Mockford", "Li"].map(obfuscate), ["Mo***d", "***"]);
     }
 
     #[test]

@@ -516,9 +516,7 @@ mod tests {
         for u in &got {
             assert!(urls.contains(u), "{u} is not one of the allowed URLs");
         }
-        let mut unique = got.clone();
-        unique.sort();
-        unique.dedup();
+        let unique: std::collections::HashSet<&str> = got.iter().copied().collect();
         assert_eq!(unique.len(), got.len(), "{got:?}");
     }
 

@@ -2,9 +2,7 @@
 
 use super::*;
 
-#[tokio::test]
-async fn chat_text_reply_on_both_paths() -> TestResult {
-    let (sb, c) = start(SandboxConfig::default()).await?;
+sandbox_test!(chat_text_reply_on_both_paths, |sb, c| {
     for path in [
         "/v1/chat/completions",
         "/chat/completions",
@@ -39,13 +37,9 @@ async fn chat_text_reply_on_both_paths() -> TestResult {
         );
     }
     assert_eq!(sb.stats().family(Family::Chat).requests, 3);
-    sb.shutdown().await;
-    Ok(())
-}
+});
 
-#[tokio::test]
-async fn chat_json_schema_reply_validates() -> TestResult {
-    let (sb, c) = start(SandboxConfig::default()).await?;
+sandbox_test!(chat_json_schema_reply_validates, |sb, c| {
     let schema = research_schema();
     for company in ["Acme Corp", "Globex", "Initech"] {
         let mut body = chat_body(&format!(
@@ -73,13 +67,9 @@ async fn chat_json_schema_reply_validates() -> TestResult {
     }
     // A schema the checker rejects must be caught (the checker itself can fail).
     assert!(validate(&schema, &json!({"overview": 1}), "$").is_err());
-    sb.shutdown().await;
-    Ok(())
-}
+});
 
-#[tokio::test]
-async fn chat_tool_call_then_text_after_tool_result() -> TestResult {
-    let (sb, c) = start(SandboxConfig::default()).await?;
+sandbox_test!(chat_tool_call_then_text_after_tool_result, |sb, c| {
     let tools = json!([{"type": "function", "function": {"name": "web_search", "parameters": {
         "type": "object", "required": ["query", "domain"],
         "properties": {"query": {"type": "string"}, "domain": {"type": "string"}, "max_results": {"type": "integer", "minimum": 1, "maximum": 10}}}}},
@@ -123,13 +113,9 @@ async fn chat_tool_call_then_text_after_tool_result() -> TestResult {
         v["choices"][0]["message"]["tool_calls"][0]["function"]["name"],
         "fetch"
     );
-    sb.shutdown().await;
-    Ok(())
-}
+});
 
-#[tokio::test]
-async fn chat_stream_ends_with_usage_and_done() -> TestResult {
-    let (sb, c) = start(SandboxConfig::default()).await?;
+sandbox_test!(chat_stream_ends_with_usage_and_done, |sb, c| {
     let mut body = chat_body("Company: Acme");
     body["model"] = json!("gpt-5.4-mini");
     body["stream"] = json!(true);
@@ -157,13 +143,9 @@ async fn chat_stream_ends_with_usage_and_done() -> TestResult {
     body["stream_options"] = json!({"include_usage": false});
     let (_, _, text) = c.post_text("/v1/chat/completions", &body).await?;
     assert!(!text.contains("\"usage\""));
-    sb.shutdown().await;
-    Ok(())
-}
+});
 
-#[tokio::test]
-async fn same_request_same_reply() -> TestResult {
-    let (sb, c) = start(SandboxConfig::default()).await?;
+sandbox_test!(same_request_same_reply, |sb, c| {
     let mut body = chat_body("Company: Umbrella");
     body["response_format"] =
         json!({"type": "json_schema", "json_schema": {"name": "r", "schema": research_schema()}});
@@ -184,26 +166,18 @@ async fn same_request_same_reply() -> TestResult {
     let a = c.post_text("/api/v1/people/match", &m).await?.2;
     let b = c.post_text("/api/v1/people/match", &m).await?.2;
     assert_eq!(a, b);
-    sb.shutdown().await;
-    Ok(())
-}
+});
 
-#[tokio::test]
-async fn chat_bad_request_uses_openai_error_shape() -> TestResult {
-    let (sb, c) = start(SandboxConfig::default()).await?;
+sandbox_test!(chat_bad_request_uses_openai_error_shape, |sb, c| {
     let (status, v) = c
         .post_json("/v1/chat/completions", &json!({"messages": []}))
         .await?;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_eq!(v["error"]["type"], "invalid_request_error");
     assert!(v["error"]["message"].is_string());
-    sb.shutdown().await;
-    Ok(())
-}
+});
 
-#[tokio::test]
-async fn anthropic_headers_text_and_tools() -> TestResult {
-    let (sb, c) = start(SandboxConfig::default()).await?;
+sandbox_test!(anthropic_headers_text_and_tools, |sb, c| {
     let url = "/v1/messages";
     let body = json!({"model": "claude-haiku-5-5", "max_tokens": 512,
                       "messages": [{"role": "user", "content": "Company: Acme\nClassify Jane Doe, VP Sales"}]});
@@ -267,9 +241,7 @@ async fn anthropic_headers_text_and_tools() -> TestResult {
     let (_, v) = c.post_json(url, &tb).await?;
     assert_eq!(v["stop_reason"], "end_turn");
     assert_eq!(v["content"][0]["type"], "text");
-    sb.shutdown().await;
-    Ok(())
-}
+});
 
 /// A research answer with one nullable field, a capped array, a number, citations and a
 /// named person: something for every kind of miss to act on.
@@ -317,23 +289,24 @@ async fn chat_answer(c: &Api, body: &Value) -> Result<String, Box<dyn std::error
         .to_string())
 }
 
-/// A company's answer as JSON, before and after `faults` are switched on.
+/// A company's answer as JSON, before and after the faults `switch_on` sets are switched
+/// on (over default faults).
 async fn without_and_with(
     sb: &Sandbox,
     c: &Api,
     company: &str,
-    faults: Faults,
+    switch_on: fn(&mut Faults),
 ) -> Result<(Value, Value), Box<dyn std::error::Error>> {
     let body = answer_body(company);
     let good: Value = serde_json::from_str(&chat_answer(c, &body).await?)?;
+    let mut faults = Faults::default();
+    switch_on(&mut faults);
     sb.set_config(llm_config(faults));
     let v: Value = serde_json::from_str(&chat_answer(c, &body).await?)?;
     Ok((good, v))
 }
 
-#[tokio::test]
-async fn each_schema_miss_misses_in_exactly_its_own_way() -> TestResult {
-    let (sb, c) = start(SandboxConfig::default()).await?;
+sandbox_test!(each_schema_miss_misses_in_exactly_its_own_way, |sb, c| {
     let schema = answer_schema();
     let body = answer_body("Initech");
     let good: Value = serde_json::from_str(&chat_answer(&c, &body).await?)?;
@@ -443,43 +416,32 @@ async fn each_schema_miss_misses_in_exactly_its_own_way() -> TestResult {
         .err()
         .ok_or("anthropic extra key accepted")?;
     assert!(err.contains("unexpected property"), "{err}");
-    sb.shutdown().await;
-    Ok(())
-}
+});
 
-#[tokio::test]
-async fn uncited_answers_keep_their_claims_and_drop_every_source() -> TestResult {
-    let (sb, c) = start(SandboxConfig::default()).await?;
-    let uncited = Faults {
-        uncited: Trigger::every(1),
-        ..Faults::default()
-    };
-    let (good, v) = without_and_with(&sb, &c, "Globex", uncited).await?;
-    assert!(good["sources"].as_array().is_some_and(|s| !s.is_empty()));
-    assert!(good["contact"]["source_url"].is_string());
-    assert_eq!(v["sources"], json!([]));
-    assert!(v["contact"]["source_url"].is_null());
-    let news = v["recent_news"].as_array().cloned().unwrap_or_default();
-    assert!(
-        !news.is_empty()
-            && news
-                .iter()
-                .all(|n| n["url"].is_null() && n["title"].is_string())
-    );
-    assert_eq!(v["overview"], good["overview"], "the claims stay");
-    assert_eq!(v["contact"]["name"], good["contact"]["name"]);
-    sb.shutdown().await;
-    Ok(())
-}
+sandbox_test!(
+    uncited_answers_keep_their_claims_and_drop_every_source,
+    |sb, c| {
+        let (good, v) =
+            without_and_with(&sb, &c, "Globex", |f| f.uncited = Trigger::every(1)).await?;
+        assert!(good["sources"].as_array().is_some_and(|s| !s.is_empty()));
+        assert!(good["contact"]["source_url"].is_string());
+        assert_eq!(v["sources"], json!([]));
+        assert!(v["contact"]["source_url"].is_null());
+        let news = v["recent_news"].as_array().cloned().unwrap_or_default();
+        assert!(
+            !news.is_empty()
+                && news
+                    .iter()
+                    .all(|n| n["url"].is_null() && n["title"].is_string())
+        );
+        assert_eq!(v["overview"], good["overview"], "the claims stay");
+        assert_eq!(v["contact"]["name"], good["contact"]["name"]);
+    }
+);
 
-#[tokio::test]
-async fn other_person_names_someone_no_tool_found() -> TestResult {
-    let (sb, c) = start(SandboxConfig::default()).await?;
-    let other_person = Faults {
-        other_person: Trigger::every(1),
-        ..Faults::default()
-    };
-    let (good, v) = without_and_with(&sb, &c, "Hooli", other_person).await?;
+sandbox_test!(other_person_names_someone_no_tool_found, |sb, c| {
+    let (good, v) =
+        without_and_with(&sb, &c, "Hooli", |f| f.other_person = Trigger::every(1)).await?;
     assert_eq!(good["contact"]["name"], "Jane Doe");
     let name = v["contact"]["name"].as_str().ok_or("a name")?;
     assert_ne!(name, "Jane Doe");
@@ -491,45 +453,42 @@ async fn other_person_names_someone_no_tool_found() -> TestResult {
     );
     assert_eq!(v["overview"], good["overview"]);
     validate(&answer_schema(), &v, "$")?;
-    sb.shutdown().await;
-    Ok(())
-}
+});
 
-#[tokio::test]
-async fn a_repeated_system_prompt_is_reported_as_cached_input() -> TestResult {
-    let (sb, c) = start(SandboxConfig::default()).await?;
-    let system = "You are a careful researcher. ".repeat(60);
-    let ask = |company: &str| {
-        json!({"model": "deepseek-flash", "messages": [
-            {"role": "system", "content": system},
-            {"role": "user", "content": format!("Company: {company}\nDomain: {company}.example")}
-        ]})
-    };
-    let url = "/v1/chat/completions";
-    let (_, first) = c.post_json(url, &ask("acme")).await?;
-    let (_, second) = c.post_json(url, &ask("globex")).await?;
-    assert_eq!(first["usage"]["prompt_tokens_details"]["cached_tokens"], 0);
-    let u = &second["usage"];
-    let cached = u["prompt_tokens_details"]["cached_tokens"]
-        .as_u64()
-        .unwrap_or(0);
-    assert!(
-        cached >= 320,
-        "the shared system prompt is a cache hit: {u}"
-    );
-    assert_eq!(cached % 64, 0, "DeepSeek caches in 64-token units");
-    assert_eq!(u["prompt_cache_hit_tokens"].as_u64(), Some(cached));
-    assert_eq!(
-        u["prompt_cache_hit_tokens"].as_u64().unwrap_or(0)
-            + u["prompt_cache_miss_tokens"].as_u64().unwrap_or(0),
-        u["prompt_tokens"].as_u64().unwrap_or(0)
-    );
-    // Cerebras lists no cached-input price and reports none.
-    let mut other = ask("initech");
-    other["model"] = json!("gpt-oss-120b");
-    c.post_json(url, &other).await?;
-    let (_, again) = c.post_json(url, &other).await?;
-    assert_eq!(again["usage"]["prompt_tokens_details"]["cached_tokens"], 0);
-    sb.shutdown().await;
-    Ok(())
-}
+sandbox_test!(
+    a_repeated_system_prompt_is_reported_as_cached_input,
+    |sb, c| {
+        let system = "You are a careful researcher. ".repeat(60);
+        let ask = |company: &str| {
+            json!({"model": "deepseek-flash", "messages": [
+                {"role": "system", "content": system},
+                {"role": "user", "content": format!("Company: {company}\nDomain: {company}.example")}
+            ]})
+        };
+        let url = "/v1/chat/completions";
+        let (_, first) = c.post_json(url, &ask("acme")).await?;
+        let (_, second) = c.post_json(url, &ask("globex")).await?;
+        assert_eq!(first["usage"]["prompt_tokens_details"]["cached_tokens"], 0);
+        let u = &second["usage"];
+        let cached = u["prompt_tokens_details"]["cached_tokens"]
+            .as_u64()
+            .unwrap_or(0);
+        assert!(
+            cached >= 320,
+            "the shared system prompt is a cache hit: {u}"
+        );
+        assert_eq!(cached % 64, 0, "DeepSeek caches in 64-token units");
+        assert_eq!(u["prompt_cache_hit_tokens"].as_u64(), Some(cached));
+        assert_eq!(
+            u["prompt_cache_hit_tokens"].as_u64().unwrap_or(0)
+                + u["prompt_cache_miss_tokens"].as_u64().unwrap_or(0),
+            u["prompt_tokens"].as_u64().unwrap_or(0)
+        );
+        // Cerebras lists no cached-input price and reports none.
+        let mut other = ask("initech");
+        other["model"] = json!("gpt-oss-120b");
+        c.post_json(url, &other).await?;
+        let (_, again) = c.post_json(url, &other).await?;
+        assert_eq!(again["usage"]["prompt_tokens_details"]["cached_tokens"], 0);
+    }
+);

@@ -3,9 +3,7 @@
 use super::*;
 use std::collections::BTreeSet;
 
-#[tokio::test]
-async fn verifier_statuses_and_finder_fields() -> TestResult {
-    let (sb, c) = start(SandboxConfig::default()).await?;
+sandbox_test!(verifier_statuses_and_finder_fields, |sb, c| {
     let mut seen = BTreeSet::new();
     for i in 0..120 {
         let path = format!("/v2/email-verifier?email=user{i}@company{}.example", i % 40);
@@ -75,61 +73,58 @@ async fn verifier_statuses_and_finder_fields() -> TestResult {
     let (status, v) = c.get_json("/v2/email-finder?domain=acme.com").await?;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_eq!(v["errors"][0]["id"], "wrong_params");
-    sb.shutdown().await;
-    Ok(())
-}
+});
 
-#[tokio::test]
-async fn a_catch_all_domain_accepts_an_address_apollo_says_bounced() -> TestResult {
-    let (sb, c) = start(SandboxConfig::default()).await?;
-    let mut catch_all_bounced = None;
-    let mut plain_bounced = None;
-    'search: for d in 0..150 {
-        let details: Vec<Value> = (0..10)
+sandbox_test!(
+    a_catch_all_domain_accepts_an_address_apollo_says_bounced,
+    |sb, c| {
+        let mut catch_all_bounced = None;
+        let mut plain_bounced = None;
+        'search: for d in 0..150 {
+            let details: Vec<Value> = (0..10)
             .map(|i| json!({"first_name": format!("Pat{i}"), "last_name": "Vantage", "domain": format!("firm{d}.com")}))
             .collect();
-        let (_, v) = c
-            .post_json("/api/v1/people/bulk_match", &json!({"details": details}))
-            .await?;
-        for m in v["matches"].as_array().cloned().unwrap_or_default() {
-            if m["email_status"] != "bounced" {
-                continue;
-            }
-            let email = m["email"].as_str().unwrap_or("").to_string();
-            let (_, verdict) = c
-                .get_json(&format!("/v2/email-verifier?email={email}"))
+            let (_, v) = c
+                .post_json("/api/v1/people/bulk_match", &json!({"details": details}))
                 .await?;
-            let status = verdict["data"]["status"].as_str().unwrap_or("").to_string();
-            if status == "accept_all" {
-                let score = verdict["data"]["score"].as_i64().unwrap_or(0);
-                assert!((60..=75).contains(&score), "{score}");
-                catch_all_bounced.get_or_insert(email);
-            } else {
-                assert_eq!(status, "invalid", "{email}: a bounce elsewhere is invalid");
-                plain_bounced.get_or_insert(email);
-            }
-            if catch_all_bounced.is_some() && plain_bounced.is_some() {
-                break 'search;
+            for m in v["matches"].as_array().cloned().unwrap_or_default() {
+                if m["email_status"] != "bounced" {
+                    continue;
+                }
+                let email = m["email"].as_str().unwrap_or("").to_string();
+                let (_, verdict) = c
+                    .get_json(&format!("/v2/email-verifier?email={email}"))
+                    .await?;
+                let status = verdict["data"]["status"].as_str().unwrap_or("").to_string();
+                if status == "accept_all" {
+                    let score = verdict["data"]["score"].as_i64().unwrap_or(0);
+                    assert!((60..=75).contains(&score), "{score}");
+                    catch_all_bounced.get_or_insert(email);
+                } else {
+                    assert_eq!(status, "invalid", "{email}: a bounce elsewhere is invalid");
+                    plain_bounced.get_or_insert(email);
+                }
+                if catch_all_bounced.is_some() && plain_bounced.is_some() {
+                    break 'search;
+                }
             }
         }
+        let email = catch_all_bounced.ok_or("no bounced address at a catch-all domain")?;
+        assert!(
+            plain_bounced.is_some(),
+            "no bounced address at a normal domain"
+        );
+        // Every address at that domain is accept_all.
+        let domain = email.split('@').nth(1).unwrap_or("");
+        for who in ["someone", "nobody.at.all", "ceo"] {
+            let (_, v) = c
+                .get_json(&format!("/v2/email-verifier?email={who}@{domain}"))
+                .await?;
+            assert_eq!(v["data"]["status"], "accept_all", "{who}@{domain}");
+            assert_eq!(v["data"]["accept_all"], true);
+        }
     }
-    let email = catch_all_bounced.ok_or("no bounced address at a catch-all domain")?;
-    assert!(
-        plain_bounced.is_some(),
-        "no bounced address at a normal domain"
-    );
-    // Every address at that domain is accept_all.
-    let domain = email.split('@').nth(1).unwrap_or("");
-    for who in ["someone", "nobody.at.all", "ceo"] {
-        let (_, v) = c
-            .get_json(&format!("/v2/email-verifier?email={who}@{domain}"))
-            .await?;
-        assert_eq!(v["data"]["status"], "accept_all", "{who}@{domain}");
-        assert_eq!(v["data"]["accept_all"], true);
-    }
-    sb.shutdown().await;
-    Ok(())
-}
+);
 
 #[tokio::test]
 async fn hunter_202_pending_403_rate_limited_429_out_of_quota() -> TestResult {

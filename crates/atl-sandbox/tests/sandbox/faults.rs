@@ -5,10 +5,9 @@ use super::*;
 #[tokio::test]
 async fn fault_rate_limit_every_nth_with_retry_after() -> TestResult {
     let mut config = SandboxConfig::default();
-    config.chat = faults(Faults {
-        rate_limit: Trigger::every(3),
-        retry_after_secs: 7,
-        ..Faults::default()
+    config.chat = faults_with(|f| {
+        f.rate_limit = Trigger::every(3);
+        f.retry_after_secs = 7;
     });
     let (sb, c) = start(config).await?;
     let url = "/v1/chat/completions";
@@ -55,18 +54,9 @@ async fn fault_rate_limit_every_nth_with_retry_after() -> TestResult {
 #[tokio::test]
 async fn fault_500_529_and_malformed() -> TestResult {
     let mut config = SandboxConfig::default();
-    config.anthropic = faults(Faults {
-        overloaded: Trigger::probability(1.0),
-        ..Faults::default()
-    });
-    config.apollo = faults(Faults {
-        server_error: Trigger::every(1),
-        ..Faults::default()
-    });
-    config.tavily = faults(Faults {
-        malformed: Trigger::every(1),
-        ..Faults::default()
-    });
+    config.anthropic = faults_with(|f| f.overloaded = Trigger::probability(1.0));
+    config.apollo = faults_with(|f| f.server_error = Trigger::every(1));
+    config.tavily = faults_with(|f| f.malformed = Trigger::every(1));
     let (sb, c) = start(config).await?;
     let body = json!({"model": "claude-haiku-5-5", "max_tokens": 10, "messages": [{"role": "user", "content": "hi"}]});
     let (status, v) = c.post_json("/v1/messages", &body).await?;
@@ -90,9 +80,7 @@ async fn fault_500_529_and_malformed() -> TestResult {
     Ok(())
 }
 
-#[tokio::test]
-async fn runtime_config_change_over_http_and_api() -> TestResult {
-    let (sb, c) = start(SandboxConfig::default()).await?;
+sandbox_test!(runtime_config_change_over_http_and_api, |sb, c| {
     let url = c.url("/api/v1/organizations/enrich?domain=acme.com");
     assert_eq!(c.get(&url).send().await?.status(), StatusCode::OK);
 
@@ -130,9 +118,7 @@ async fn runtime_config_change_over_http_and_api() -> TestResult {
     let (_, stats) = c.get_json("/_sandbox/stats").await?;
     assert_eq!(stats["families"]["apollo"]["requests"], 6);
     assert_eq!(stats["families"]["apollo"]["faults"], 1);
-    sb.shutdown().await;
-    Ok(())
-}
+});
 
 #[tokio::test]
 async fn latency_knob_delays_replies() -> TestResult {
@@ -150,10 +136,7 @@ async fn latency_knob_delays_replies() -> TestResult {
 #[tokio::test]
 async fn hang_is_cut_by_client_timeout_and_by_shutdown() -> TestResult {
     let mut config = SandboxConfig::default();
-    config.sites = faults(Faults {
-        hang: Trigger::every(1),
-        ..Faults::default()
-    });
+    config.sites = faults_with(|f| f.hang = Trigger::every(1));
     let (sb, _) = start(config).await?;
     let url = format!("{}/sites/acme.com/", sb.base_url());
     let short = client(Duration::from_millis(300))?;
@@ -183,9 +166,7 @@ async fn hang_is_cut_by_client_timeout_and_by_shutdown() -> TestResult {
     Ok(())
 }
 
-#[tokio::test]
-async fn healthz_and_stats() -> TestResult {
-    let (sb, c) = start(SandboxConfig::default()).await?;
+sandbox_test!(healthz_and_stats, |sb, c| {
     let (status, v) = c.get_json("/healthz").await?;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(v["status"], "ok");
@@ -193,6 +174,4 @@ async fn healthz_and_stats() -> TestResult {
     let stats = sb.stats();
     assert_eq!(stats.family(Family::Sites).requests, 1);
     assert_eq!(stats.total, 1);
-    sb.shutdown().await;
-    Ok(())
-}
+});

@@ -12,6 +12,21 @@ use std::time::{Duration, Instant};
 
 pub type TestResult = Result<(), Box<dyn std::error::Error>>;
 
+/// A test against a sandbox with the default config: `$body` runs with the sandbox
+/// `$sb` and a client `$c` for it, and the sandbox is shut down once the body has passed.
+/// Tests that need another config or shut down on their own terms call [`start`].
+macro_rules! sandbox_test {
+    ($name:ident, |$sb:ident, $c:ident| $body:block) => {
+        #[tokio::test]
+        async fn $name() -> TestResult {
+            let ($sb, $c) = start(SandboxConfig::default()).await?;
+            $body
+            $sb.shutdown().await;
+            Ok(())
+        }
+    };
+}
+
 mod apollo;
 mod chat;
 mod email;
@@ -225,6 +240,13 @@ pub fn faults(f: Faults) -> FamilyConfig {
         faults: f,
         ..FamilyConfig::default()
     }
+}
+
+/// [`faults`] with the switches `set` turns on over the default faults.
+pub fn faults_with(set: impl FnOnce(&mut Faults)) -> FamilyConfig {
+    let mut f = Faults::default();
+    set(&mut f);
+    faults(f)
 }
 
 /// Tavily's news results about Walmart, a company with years of press.

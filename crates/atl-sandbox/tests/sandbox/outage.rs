@@ -130,9 +130,7 @@ async fn outage_windows_start_end_and_speak_each_providers_error() -> TestResult
     Ok(())
 }
 
-#[tokio::test]
-async fn bad_outage_knobs_are_refused() -> TestResult {
-    let (sb, c) = start(SandboxConfig::default()).await?;
+sandbox_test!(bad_outage_knobs_are_refused, |sb, c| {
     for cfg in [
         json!({"chat": {"outage": {"status": 42}}}),
         json!({"chat": {"outage": {"start_after_secs": -1}}}),
@@ -148,6 +146,4 @@ async fn bad_outage_knobs_are_refused() -> TestResult {
     let mut bad = SandboxConfig::default();
     bad.hunter.faults.truncated_audio = Trigger::every(1);
     assert!(Sandbox::start("127.0.0.1:0".parse()?, bad).await.is_err());
-    sb.shutdown().await;
-    Ok(())
-}
+});

@@ -54,9 +54,7 @@ fn the_scanner_finds_addresses() {
     assert!(!reserved(&found[0]) && reserved(&found[1]));
 }
 
-#[tokio::test]
-async fn no_reply_ever_holds_an_address_at_a_real_domain() -> TestResult {
-    let (sb, c) = start(SandboxConfig::default()).await?;
+sandbox_test!(no_reply_ever_holds_an_address_at_a_real_domain, |sb, c| {
     let companies = [
         ("Walmart", "walmart.com", "C. Douglas McMillon"),
         ("Apple", "apple.com", "Timothy D. Cook"),
@@ -149,6 +147,4 @@ async fn no_reply_ever_holds_an_address_at_a_real_domain() -> TestResult {
         "{} replies, {seen} addresses",
         bodies.len()
     );
-    sb.shutdown().await;
-    Ok(())
-}
+});

@@ -2,9 +2,7 @@
 
 use super::*;
 
-#[tokio::test]
-async fn tavily_and_brave_shapes() -> TestResult {
-    let (sb, c) = start(SandboxConfig::default()).await?;
+sandbox_test!(tavily_and_brave_shapes, |sb, c| {
     let (status, v) = c
         .post_json(
             "/search",
@@ -50,10 +48,7 @@ async fn tavily_and_brave_shapes() -> TestResult {
     assert!(v["web"]["results"][0]["description"].is_string());
     let (_, v) = c.get_json("/res/v1/web/search?q=sandbox:empty").await?;
     assert!(v.get("web").is_none());
-
-    sb.shutdown().await;
-    Ok(())
-}
+});
 
 /// Serper's search, with a key.
 async fn serper(c: &Api, body: &Value) -> Result<reqwest::Response, reqwest::Error> {
@@ -61,9 +56,7 @@ async fn serper(c: &Api, body: &Value) -> Result<reqwest::Response, reqwest::Err
         .await
 }
 
-#[tokio::test]
-async fn serper_shape_keys_and_errors() -> TestResult {
-    let (sb, c) = start(SandboxConfig::default()).await?;
+sandbox_test!(serper_shape_keys_and_errors, |sb, c| {
     let body = json!({"q": "Walmart walmart.com news", "num": 10});
     let r = c.post_with("/serper/search", &[], &body).await?;
     assert_eq!(r.status(), StatusCode::FORBIDDEN, "no X-API-KEY");
@@ -129,99 +122,96 @@ async fn serper_shape_keys_and_errors() -> TestResult {
     let v: Value = r.json().await?;
     assert_eq!(v["statusCode"], 429);
     assert_eq!(sb.stats().provider("serper").responses_429, 1);
-    sb.shutdown().await;
-    Ok(())
-}
+});
 
-#[tokio::test]
-async fn results_mix_own_pages_old_and_new_press_subdomains_and_namesakes() -> TestResult {
-    let (sb, c) = start(SandboxConfig::default()).await?;
-    let (_, v) = c
-        .get_json("/res/v1/web/search?q=Walmart+walmart.com&count=20")
-        .await?;
-    let results = v["web"]["results"].as_array().cloned().unwrap_or_default();
-    let urls: Vec<&str> = results.iter().filter_map(|r| r["url"].as_str()).collect();
-    assert_eq!(
-        urls.first().copied(),
-        Some("https://sandbox.atl.invalid/sites/walmart.com/")
-    );
-    assert!(
-        urls.iter()
-            .any(|u| u.contains("/sites/investors.walmart.com/")),
-        "{urls:?}"
-    );
-    assert!(
-        urls.iter().any(|u| u.contains("/sites/stock.walmart.com/")),
-        "{urls:?}"
-    );
-    assert!(
-        urls.iter()
-            .any(|u| u.contains("/sites/walmart.com/news#item-")),
-        "{urls:?}"
-    );
-    assert!(
-        results[0]["title"]
-            .as_str()
-            .is_some_and(|t| t.contains("Walmart"))
-    );
-    let ages: Vec<&str> = results.iter().filter_map(|r| r["age"].as_str()).collect();
-    assert!(
-        ages.iter().any(|a| a.ends_with("ago")),
-        "fresh items: {ages:?}"
-    );
-    assert!(
-        ages.iter().any(|a| a.contains(", 20")),
-        "items from years back: {ages:?}"
-    );
-
-    // Tavily news: dates over about three years, some too old to be a reason to call.
-    let v = walmart_news(&c, 10).await?;
-    let dates: Vec<String> = v["results"]
-        .as_array()
-        .map(|r| {
-            r.iter()
-                .filter_map(|x| x["published_date"].as_str().map(str::to_string))
-                .collect()
-        })
-        .unwrap_or_default();
-    assert!(dates.len() >= 6, "{dates:?}");
-    assert!(
-        dates.iter().any(|d| d.as_str() >= "2026-06-01")
-            && dates.iter().any(|d| d.as_str() < "2025-01-01"),
-        "{dates:?}"
-    );
-    let (_, v) = c.post_json("/search", &json!({"query": "Walmart walmart.com", "topic": "news", "max_results": 10, "time_range": "month"})).await?;
-    let recent = v["results"].as_array().cloned().unwrap_or_default();
-    assert!(
-        recent.len() < dates.len()
-            && recent
-                .iter()
-                .all(|r| r["published_date"].as_str() >= Some("2026-10-29"))
-    );
-
-    // About one query in three also finds another company with the same name.
-    let mut namesakes = 0;
-    for i in 0..30 {
+sandbox_test!(
+    results_mix_own_pages_old_and_new_press_subdomains_and_namesakes,
+    |sb, c| {
         let (_, v) = c
-            .post_json(
-                "/search",
-                &json!({"query": format!("Acme{i} acme{i}.com"), "max_results": 20}),
-            )
+            .get_json("/res/v1/web/search?q=Walmart+walmart.com&count=20")
             .await?;
-        let own = format!("/sites/acme{i}.com/");
-        let others = v["results"].as_array().map_or(0, |r| {
-            r.iter()
-                .filter(|x| {
-                    let u = x["url"].as_str().unwrap_or("");
-                    !u.contains(&own)
-                        && !u.contains(&format!(".acme{i}.com/"))
-                        && !u.contains(&format!("/acme{i}.com/"))
-                })
-                .count()
-        });
-        namesakes += usize::from(others > 0);
+        let results = v["web"]["results"].as_array().cloned().unwrap_or_default();
+        let urls: Vec<&str> = results.iter().filter_map(|r| r["url"].as_str()).collect();
+        assert_eq!(
+            urls.first().copied(),
+            Some("https://sandbox.atl.invalid/sites/walmart.com/")
+        );
+        assert!(
+            urls.iter()
+                .any(|u| u.contains("/sites/investors.walmart.com/")),
+            "{urls:?}"
+        );
+        assert!(
+            urls.iter().any(|u| u.contains("/sites/stock.walmart.com/")),
+            "{urls:?}"
+        );
+        assert!(
+            urls.iter()
+                .any(|u| u.contains("/sites/walmart.com/news#item-")),
+            "{urls:?}"
+        );
+        assert!(
+            results[0]["title"]
+                .as_str()
+                .is_some_and(|t| t.contains("Walmart"))
+        );
+        let ages: Vec<&str> = results.iter().filter_map(|r| r["age"].as_str()).collect();
+        assert!(
+            ages.iter().any(|a| a.ends_with("ago")),
+            "fresh items: {ages:?}"
+        );
+        assert!(
+            ages.iter().any(|a| a.contains(", 20")),
+            "items from years back: {ages:?}"
+        );
+
+        // Tavily news: dates over about three years, some too old to be a reason to call.
+        let v = walmart_news(&c, 10).await?;
+        let dates: Vec<String> = v["results"]
+            .as_array()
+            .map(|r| {
+                r.iter()
+                    .filter_map(|x| x["published_date"].as_str().map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_default();
+        assert!(dates.len() >= 6, "{dates:?}");
+        assert!(
+            dates.iter().any(|d| d.as_str() >= "2026-06-01")
+                && dates.iter().any(|d| d.as_str() < "2025-01-01"),
+            "{dates:?}"
+        );
+        let (_, v) = c.post_json("/search", &json!({"query": "Walmart walmart.com", "topic": "news", "max_results": 10, "time_range": "month"})).await?;
+        let recent = v["results"].as_array().cloned().unwrap_or_default();
+        assert!(
+            recent.len() < dates.len()
+                && recent
+                    .iter()
+                    .all(|r| r["published_date"].as_str() >= Some("2026-10-29"))
+        );
+
+        // About one query in three also finds another company with the same name.
+        let mut namesakes = 0;
+        for i in 0..30 {
+            let (_, v) = c
+                .post_json(
+                    "/search",
+                    &json!({"query": format!("Acme{i} acme{i}.com"), "max_results": 20}),
+                )
+                .await?;
+            let own = format!("/sites/acme{i}.com/");
+            let others = v["results"].as_array().map_or(0, |r| {
+                r.iter()
+                    .filter(|x| {
+                        let u = x["url"].as_str().unwrap_or("");
+                        !u.contains(&own)
+                            && !u.contains(&format!(".acme{i}.com/"))
+                            && !u.contains(&format!("/acme{i}.com/"))
+                    })
+                    .count()
+            });
+            namesakes += usize::from(others > 0);
+        }
+        assert!((3..=20).contains(&namesakes), "{namesakes}/30");
     }
-    assert!((3..=20).contains(&namesakes), "{namesakes}/30");
-    sb.shutdown().await;
-    Ok(())
-}
+);

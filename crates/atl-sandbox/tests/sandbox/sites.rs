@@ -2,9 +2,7 @@
 
 use super::*;
 
-#[tokio::test]
-async fn synthetic_sites() -> TestResult {
-    let (sb, c) = start(SandboxConfig::default()).await?;
+sandbox_test!(synthetic_sites, |sb, c| {
     for path in [
         "/sites/acme.com/",
         "/sites/acme.com/about",
@@ -28,13 +26,9 @@ async fn synthetic_sites() -> TestResult {
     }
     let (status, _) = c.get_text("/sites/not_a_domain/").await?;
     assert_eq!(status, StatusCode::NOT_FOUND);
-    sb.shutdown().await;
-    Ok(())
-}
+});
 
-#[tokio::test]
-async fn press_page_and_investor_subdomains() -> TestResult {
-    let (sb, c) = start(SandboxConfig::default()).await?;
+sandbox_test!(press_page_and_investor_subdomains, |sb, c| {
     let (status, home) = c.get_text("/sites/walmart.com/").await?;
     assert_eq!(status, StatusCode::OK);
     assert!(
@@ -87,9 +81,7 @@ async fn press_page_and_investor_subdomains() -> TestResult {
         .unwrap_or("")
         .trim_start_matches("[synthetic] ");
     assert!(news.contains(title), "{title}");
-    sb.shutdown().await;
-    Ok(())
-}
+});
 
 #[tokio::test]
 async fn dead_domains_fail_the_same_way_every_time() -> TestResult {

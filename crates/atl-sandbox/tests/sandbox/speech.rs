@@ -2,9 +2,7 @@
 
 use super::*;
 
-#[tokio::test]
-async fn cartesia_wav_duration_scales_with_text() -> TestResult {
-    let (sb, c) = start(SandboxConfig::default()).await?;
+sandbox_test!(cartesia_wav_duration_scales_with_text, |sb, c| {
     let r = c.post_with("/tts/bytes", &[], &tts_body("hello")).await?;
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);
     let v: Value = r.json().await?;
@@ -40,9 +38,7 @@ async fn cartesia_wav_duration_scales_with_text() -> TestResult {
         secs.push(s);
     }
     assert!(secs[1] > secs[0] * 4.0);
-    sb.shutdown().await;
-    Ok(())
-}
+});
 
 #[tokio::test]
 async fn truncated_audio_claims_more_than_it_sends() -> TestResult {
