@@ -3,7 +3,7 @@
 //! through typed helpers. Stops gracefully with [`TestApp::stop`].
 
 use crate::TempDir;
-use atl_server::{AppContext, ServeError, serve_on};
+use atl_server::{AppContext, ServeError, ServerOptions, serve_on};
 use atl_store::Store;
 use serde_json::Value;
 use std::path::PathBuf;
@@ -25,6 +25,9 @@ pub struct AppOptions {
     pub keep_alive: Duration,
     /// Create an API key for this team first (kept in [`TestApp::key`]).
     pub key_for_team: Option<String>,
+    /// The server's options exactly as given (see [`AppOptions::server`]); `None` serves
+    /// the defaults, keyless on loopback when the store has no key.
+    pub server: Option<ServerOptions>,
 }
 
 impl Default for AppOptions {
@@ -36,6 +39,7 @@ impl Default for AppOptions {
             event_poll: Duration::from_millis(50),
             keep_alive: Duration::from_millis(200),
             key_for_team: None,
+            server: None,
         }
     }
 }
@@ -46,6 +50,24 @@ impl AppOptions {
         AppOptions {
             engine: true,
             ..AppOptions::default()
+        }
+    }
+
+    /// Serves with these options as they are: `no_auth` is what they say, so a server
+    /// over a store without keys serves nobody unless they ask for it.
+    pub fn server(self, server: ServerOptions) -> Self {
+        AppOptions {
+            server: Some(server),
+            ..self
+        }
+    }
+
+    /// Runs the engine on a sandbox configured as `sandbox`.
+    pub fn engine_on(self, sandbox: atl_sandbox::SandboxConfig) -> Self {
+        AppOptions {
+            engine: true,
+            sandbox,
+            ..self
         }
     }
 }
@@ -69,11 +91,14 @@ pub fn fast_engine(data_dir: PathBuf, concurrency: usize) -> atl_engine::EngineC
 /// A running server for one test.
 pub struct TestApp {
     pub base: String,
+    pub addr: std::net::SocketAddr,
     pub client: reqwest::Client,
     /// The bearer key every request helper sends, when set.
     pub key: Option<String>,
     /// The in-process sandbox's origin when the engine runs.
     pub sandbox_origin: Option<String>,
+    /// The engine's providers when it runs (their governors show what was fetched).
+    pub providers: Option<Arc<atl_app::Providers>>,
     shutdown: CancellationToken,
     handle: tokio::task::JoinHandle<Result<(), ServeError>>,
     data_dir: TempDir,
@@ -96,10 +121,14 @@ impl TestApp {
         let mut ctx = AppContext::new(store.clone(), data_dir.path());
         ctx.event_poll = options.event_poll;
         ctx.keep_alive = options.keep_alive;
-        // A test that made no key runs the keyless loopback mode (`atl serve --no-auth`);
-        // without it a server with no key serves nobody.
-        ctx.options.no_auth = store.count_active_api_keys().await.unwrap() == 0;
+        match options.server {
+            Some(server) => ctx.options = server,
+            // A test that made no key runs the keyless loopback mode (`atl serve
+            // --no-auth`); without it a server with no key serves nobody.
+            None => ctx.options.no_auth = store.count_active_api_keys().await.unwrap() == 0,
+        }
         let mut sandbox_origin = None;
+        let mut engine_providers = None;
         if options.engine {
             let providers = atl_app::Providers::embedded_sandbox(data_dir.path(), options.sandbox)
                 .await
@@ -109,18 +138,23 @@ impl TestApp {
             }
             let config = fast_engine(data_dir.path().to_path_buf(), options.concurrency);
             let coordinator = atl_app::coordinator(&store, &providers, config);
-            ctx.providers = Some(Arc::new(providers));
+            let providers = Arc::new(providers);
+            ctx.providers = Some(Arc::clone(&providers));
             ctx.coordinator = Some(Arc::new(coordinator));
+            engine_providers = Some(providers);
         }
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let base = format!("http://{}", listener.local_addr().unwrap());
+        let addr = listener.local_addr().unwrap();
+        let base = format!("http://{addr}");
         let shutdown = CancellationToken::new();
         let handle = tokio::spawn(serve_on(ctx, listener, shutdown.clone()));
         TestApp {
             base,
+            addr,
             client: reqwest::Client::new(),
             key,
             sandbox_origin,
+            providers: engine_providers,
             shutdown,
             handle,
             data_dir,
@@ -147,7 +181,7 @@ impl TestApp {
 
     /// GET with the key: the whole response.
     pub async fn fetch(&self, path: &str) -> reqwest::Response {
-        self.req(reqwest::Method::GET, path).send().await.unwrap()
+        self.req(reqwest::Method::GET, path).sent().await
     }
 
     /// GET with the key: the body as text.
@@ -167,15 +201,9 @@ impl TestApp {
 
     /// POST /upload of `bytes` as `<name>.csv`, campaign name `name`.
     pub async fn upload(&self, name: &str, bytes: Vec<u8>) -> (u16, Value) {
-        let form = reqwest::multipart::Form::new()
-            .text("name", name.to_string())
-            .part(
-                "file",
-                reqwest::multipart::Part::bytes(bytes).file_name(format!("{name}.csv")),
-            );
         json_answer(
             self.req(reqwest::Method::POST, "/api/atl/upload")
-                .multipart(form),
+                .multipart(upload_form(name, bytes)),
         )
         .await
     }
@@ -206,10 +234,36 @@ impl TestApp {
     }
 }
 
+/// The upload form of `bytes` as `<name>.csv`, campaign name `name`.
+pub fn upload_form(name: &str, bytes: Vec<u8>) -> reqwest::multipart::Form {
+    reqwest::multipart::Form::new()
+        .text("name", name.to_string())
+        .part(
+            "file",
+            reqwest::multipart::Part::bytes(bytes).file_name(format!("{name}.csv")),
+        )
+}
+
 async fn json_answer(request: reqwest::RequestBuilder) -> (u16, Value) {
-    let r = request.send().await.unwrap();
+    status_and_json(request.sent().await).await
+}
+
+/// The status and the JSON body (`null` when the body is not JSON).
+pub async fn status_and_json(r: reqwest::Response) -> (u16, Value) {
     let status = r.status().as_u16();
     (status, r.json().await.unwrap_or(Value::Null))
+}
+
+/// Sending a request that must reach the server: a transport error fails the test.
+pub trait Sent {
+    /// The response, whatever its status.
+    fn sent(self) -> impl Future<Output = reqwest::Response> + Send;
+}
+
+impl Sent for reqwest::RequestBuilder {
+    async fn sent(self) -> reqwest::Response {
+        self.send().await.unwrap()
+    }
 }
 
 /// Every API error has the one shape: `{"error": {"code", "message", …}}` with a message.

@@ -4,26 +4,22 @@
 
 use atl_server::ServerOptions;
 use atl_testkit::all_stores;
+use reqwest::Method;
 use reqwest::header::{ACCESS_CONTROL_ALLOW_ORIGIN, HOST, ORIGIN};
 
-use crate::{App, SMALL_CSV, key};
+use crate::{App, SMALL_CSV, Sent, key, with_acme_app};
 
 #[tokio::test]
 async fn a_server_with_no_key_serves_nobody() {
     for (backend, store) in all_stores().await {
         let app = App::start(store.store(), ServerOptions::default()).await;
-        let r = app
-            .client
-            .get(app.url("/api/atl/campaigns"))
-            .send()
-            .await
-            .unwrap();
+        let r = app.client.get(app.url("/api/atl/campaigns")).sent().await;
         assert_eq!(
             r.status(),
             401,
             "{backend}: no key exists, and still no anonymous access"
         );
-        let r = app.client.get(app.url("/campaigns")).send().await.unwrap();
+        let r = app.client.get(app.url("/campaigns")).sent().await;
         assert!(
             r.url().path().starts_with("/sign-in"),
             "{backend}: the dashboard asks to sign in: {}",
@@ -40,9 +36,8 @@ async fn revoking_the_last_key_leaves_the_api_closed() {
         let app = App::start(store.store(), ServerOptions::default()).await;
         let r = app
             .get("/api/atl/campaigns", &created.plaintext)
-            .send()
-            .await
-            .unwrap();
+            .sent()
+            .await;
         assert_eq!(r.status(), 200, "{backend}");
         assert_eq!(
             store.revoke_api_key(None, &created.prefix).await.unwrap(),
@@ -55,7 +50,7 @@ async fn revoking_the_last_key_leaves_the_api_closed() {
             app.client.get(app.url("/api/atl/campaigns")),
             app.get("/api/atl/campaigns", &created.plaintext),
         ] {
-            let r = request.send().await.unwrap();
+            let r = request.sent().await;
             assert_eq!(r.status(), 401, "{backend}: no key at all is open again");
         }
         let (status, _) = app.upload("", "anon", SMALL_CSV.as_bytes().to_vec()).await;
@@ -73,31 +68,23 @@ async fn revoking_the_last_key_leaves_the_api_closed() {
 
 #[tokio::test]
 async fn a_cross_origin_post_is_refused_by_the_api_and_the_dashboard() {
-    for (backend, store) in all_stores().await {
-        let key = key(&store, "acme").await;
-        let app = App::start(store.store(), ServerOptions::default()).await;
-        let id = app.campaign(&key).await;
+    with_acme_app(async |backend, store, app, key| {
+        let id = app.campaign(key).await;
 
         for origin in ["https://evil.example", "null"] {
             let r = app
-                .client
-                .post(app.url(&format!("/api/atl/campaigns/{id}/start")))
-                .bearer_auth(&key)
+                .post(&format!("/api/atl/campaigns/{id}/start"), key)
                 .header(ORIGIN, origin)
-                .send()
-                .await
-                .unwrap();
+                .sent()
+                .await;
             assert_eq!(r.status(), 403, "{backend}: API, Origin {origin}");
             let body: serde_json::Value = r.json().await.unwrap();
             assert_eq!(body["error"]["code"], "forbidden", "{body}");
             let r = app
-                .client
-                .post(app.url(&format!("/campaigns/{id}/start")))
-                .header("cookie", format!("atl_session={key}"))
+                .page(Method::POST, &format!("/campaigns/{id}/start"), key)
                 .header(ORIGIN, origin)
-                .send()
-                .await
-                .unwrap();
+                .sent()
+                .await;
             assert_eq!(r.status(), 403, "{backend}: dashboard, Origin {origin}");
             assert!(
                 r.text().await.unwrap().contains("another site"),
@@ -113,16 +100,13 @@ async fn a_cross_origin_post_is_refused_by_the_api_and_the_dashboard() {
 
         // The same request from this server's own page goes through.
         let r = app
-            .client
-            .post(app.url(&format!("/api/atl/campaigns/{id}/start")))
-            .bearer_auth(&key)
+            .post(&format!("/api/atl/campaigns/{id}/start"), key)
             .header(ORIGIN, app.base.as_str())
-            .send()
-            .await
-            .unwrap();
+            .sent()
+            .await;
         assert_eq!(r.status(), 202, "{backend}: same origin");
-        app.stop().await;
-    }
+    })
+    .await;
 }
 
 #[tokio::test]
@@ -137,32 +121,19 @@ async fn a_foreign_host_is_refused_so_dns_rebinding_reads_nothing() {
             format!("rebind.evil.example:{port}"),
             "127.0.0.1:1".to_string(),
         ] {
-            let r = app
-                .get(&export, &key)
-                .header(HOST, &host)
-                .send()
-                .await
-                .unwrap();
+            let r = app.get(&export, &key).header(HOST, &host).sent().await;
             assert_eq!(r.status(), 403, "{backend}: Host {host}");
             let text = r.text().await.unwrap();
             assert!(!text.contains("Acme"), "{backend}: no data: {text}");
             let r = app
-                .client
-                .get(app.url("/campaigns"))
-                .header("cookie", format!("atl_session={key}"))
+                .page(Method::GET, "/campaigns", &key)
                 .header(HOST, &host)
-                .send()
-                .await
-                .unwrap();
+                .sent()
+                .await;
             assert_eq!(r.status(), 403, "{backend}: dashboard, Host {host}");
         }
         for host in [format!("127.0.0.1:{port}"), format!("localhost:{port}")] {
-            let r = app
-                .get(&export, &key)
-                .header(HOST, &host)
-                .send()
-                .await
-                .unwrap();
+            let r = app.get(&export, &key).header(HOST, &host).sent().await;
             assert_eq!(r.status(), 200, "{backend}: Host {host} is this server");
         }
         app.stop().await;
@@ -176,9 +147,8 @@ async fn a_foreign_host_is_refused_so_dns_rebinding_reads_nothing() {
         let r = app
             .get(&export, &key)
             .header(HOST, "atl.example.com")
-            .send()
-            .await
-            .unwrap();
+            .sent()
+            .await;
         assert_eq!(r.status(), 200, "{backend}: a public name");
         app.stop().await;
     }
@@ -193,12 +163,11 @@ async fn cors_is_closed_unless_an_origin_is_configured() {
         let r = app
             .get("/api/atl/campaigns", &key)
             .header(ORIGIN, crm)
-            .send()
-            .await
-            .unwrap();
+            .sent()
+            .await;
         assert_eq!(r.status(), 403, "{backend}: not configured");
         assert!(r.headers().get(ACCESS_CONTROL_ALLOW_ORIGIN).is_none());
-        let r = app.get("/api/atl/campaigns", &key).send().await.unwrap();
+        let r = app.get("/api/atl/campaigns", &key).sent().await;
         assert!(
             r.headers().get(ACCESS_CONTROL_ALLOW_ORIGIN).is_none(),
             "no CORS header"
@@ -216,9 +185,8 @@ async fn cors_is_closed_unless_an_origin_is_configured() {
             .header(ORIGIN, crm)
             .header("access-control-request-method", "GET")
             .header("access-control-request-headers", "authorization")
-            .send()
-            .await
-            .unwrap();
+            .sent()
+            .await;
         assert!(
             preflight.status().is_success(),
             "{backend}: {}",
@@ -228,17 +196,15 @@ async fn cors_is_closed_unless_an_origin_is_configured() {
         let r = app
             .get("/api/atl/campaigns", &key)
             .header(ORIGIN, crm)
-            .send()
-            .await
-            .unwrap();
+            .sent()
+            .await;
         assert_eq!(r.status(), 200, "{backend}");
         assert_eq!(r.headers()[ACCESS_CONTROL_ALLOW_ORIGIN], crm);
         let r = app
             .get("/api/atl/campaigns", &key)
             .header(ORIGIN, "https://evil.example")
-            .send()
-            .await
-            .unwrap();
+            .sent()
+            .await;
         assert_eq!(r.status(), 403, "{backend}: only the configured origin");
         app.stop().await;
     }

@@ -3,7 +3,7 @@
 use atl_server::ServerOptions;
 use atl_testkit::all_stores;
 
-use crate::{App, key};
+use crate::{App, Sent, with_acme_app};
 
 fn header<'a>(r: &'a reqwest::Response, name: &str) -> &'a str {
     r.headers()
@@ -14,16 +14,14 @@ fn header<'a>(r: &'a reqwest::Response, name: &str) -> &'a str {
 
 #[tokio::test]
 async fn data_routes_the_docs_and_the_dashboard_carry_security_headers() {
-    for (backend, store) in all_stores().await {
-        let key = key(&store, "acme").await;
-        let app = App::start(store.store(), ServerOptions::default()).await;
+    with_acme_app(async |backend, _store, app, key| {
         for path in [
             "/api/atl/campaigns",
             "/metrics",
             "/openapi.json",
             "/api/atl/campaigns/999",
         ] {
-            let r = app.get(path, &key).send().await.unwrap();
+            let r = app.get(path, key).sent().await;
             assert_eq!(
                 header(&r, "x-content-type-options"),
                 "nosniff",
@@ -37,7 +35,7 @@ async fn data_routes_the_docs_and_the_dashboard_carry_security_headers() {
             );
             assert!(header(&r, "content-security-policy").contains("default-src 'none'"));
         }
-        let r = app.get("/docs", &key).send().await.unwrap();
+        let r = app.get("/docs", key).sent().await;
         assert_eq!(r.status(), 200);
         let csp = header(&r, "content-security-policy").to_string();
         assert!(csp.contains("default-src 'none'"), "{csp}");
@@ -47,7 +45,7 @@ async fn data_routes_the_docs_and_the_dashboard_carry_security_headers() {
         assert!(csp.contains("frame-ancestors 'none'"), "{csp}");
         assert_eq!(header(&r, "x-content-type-options"), "nosniff");
 
-        let r = app.client.get(app.url("/sign-in")).send().await.unwrap();
+        let r = app.client.get(app.url("/sign-in")).sent().await;
         assert_eq!(r.status(), 200);
         // `same-origin`: with `no-referrer` the browser's own form posts carry
         // `Origin: null`, which the front door refuses.
@@ -55,15 +53,15 @@ async fn data_routes_the_docs_and_the_dashboard_carry_security_headers() {
         assert!(header(&r, "content-security-policy").contains("default-src 'self'"));
         assert_eq!(header(&r, "x-content-type-options"), "nosniff");
         assert_eq!(header(&r, "cache-control"), "no-store");
-        app.stop().await;
-    }
+    })
+    .await;
 }
 
 #[tokio::test]
 async fn healthz_says_only_ok() {
     for (backend, store) in all_stores().await {
         let app = App::start(store.store(), ServerOptions::default()).await;
-        let r = app.client.get(app.url("/healthz")).send().await.unwrap();
+        let r = app.client.get(app.url("/healthz")).sent().await;
         assert_eq!(r.status(), 200, "{backend}");
         assert_eq!(
             r.text().await.unwrap(),

@@ -8,7 +8,7 @@ use atl_providers::governor::BreakerState;
 use atl_server::ServerOptions;
 use atl_testkit::all_stores;
 
-use crate::{App, key};
+use crate::{App, Sent, key};
 
 fn csv(prefix: &str) -> Vec<u8> {
     let mut out = String::from("Company,Website\n");
@@ -41,9 +41,8 @@ async fn ten_dead_domains_of_one_team_leave_the_other_teams_fetches_alone() {
                 .client
                 .post(app.url(&format!("/api/atl/campaigns/{id}/start")))
                 .bearer_auth(key)
-                .send()
-                .await
-                .unwrap();
+                .sent()
+                .await;
             assert_eq!(r.status(), 202, "{backend}");
         }
         for (id, _) in ids {

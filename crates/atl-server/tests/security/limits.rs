@@ -2,9 +2,8 @@
 //! 429 with `Retry-After`.
 
 use atl_server::{RateLimits, ServerOptions};
-use atl_testkit::all_stores;
 
-use crate::{App, key};
+use crate::{Sent, key, with_acme_app_on};
 
 fn retry_after(r: &reqwest::Response) -> u64 {
     r.headers()
@@ -14,29 +13,49 @@ fn retry_after(r: &reqwest::Response) -> u64 {
         .unwrap_or_else(|| panic!("a 429 without Retry-After: {:?}", r.headers()))
 }
 
+/// The budgets a test can tighten.
+enum Budget {
+    PerKey,
+    PerAddress,
+    FailedAuth,
+}
+
+/// The default options with one budget set: `rate` a second (failed authentications: a
+/// minute) and `burst` at once.
+fn limited(budget: Budget, rate: u32, burst: u32) -> ServerOptions {
+    let mut limits = RateLimits::default();
+    let (r, b) = match budget {
+        Budget::PerKey => (&mut limits.per_key_per_second, &mut limits.per_key_burst),
+        Budget::PerAddress => (
+            &mut limits.per_address_per_second,
+            &mut limits.per_address_burst,
+        ),
+        Budget::FailedAuth => (
+            &mut limits.failed_auth_per_minute,
+            &mut limits.failed_auth_burst,
+        ),
+    };
+    (*r, *b) = (rate, burst);
+    ServerOptions {
+        rate: limits,
+        ..Default::default()
+    }
+}
+
 #[tokio::test]
 async fn a_key_over_its_budget_gets_429_with_retry_after() {
-    for (backend, store) in all_stores().await {
-        let busy = key(&store, "acme").await;
-        let calm = key(&store, "acme").await;
-        let options = ServerOptions {
-            rate: RateLimits {
-                per_key_per_second: 1,
-                per_key_burst: 5,
-                ..RateLimits::default()
-            },
-            ..Default::default()
-        };
-        let app = App::start(store.store(), options).await;
+    let options = limited(Budget::PerKey, 1, 5);
+    with_acme_app_on(options, async |backend, store, app, busy| {
+        let calm = key(store, "acme").await;
         for i in 0..5 {
-            let r = app.get("/api/atl/campaigns", &busy).send().await.unwrap();
+            let r = app.get("/api/atl/campaigns", busy).sent().await;
             assert_eq!(
                 r.status(),
                 200,
                 "{backend}: request {i} is within the burst"
             );
         }
-        let r = app.get("/api/atl/campaigns", &busy).send().await.unwrap();
+        let r = app.get("/api/atl/campaigns", busy).sent().await;
         assert_eq!(r.status(), 429, "{backend}");
         assert!(
             (1..=2).contains(&retry_after(&r)),
@@ -45,59 +64,41 @@ async fn a_key_over_its_budget_gets_429_with_retry_after() {
         let body: serde_json::Value = r.json().await.unwrap();
         assert_eq!(body["error"]["code"], "rate_limited", "{body}");
         assert!(body["error"]["details"].is_object(), "{body}");
-        let r = app.get("/api/atl/campaigns", &calm).send().await.unwrap();
+        let r = app.get("/api/atl/campaigns", &calm).sent().await;
         assert_eq!(r.status(), 200, "{backend}: another key is not slowed down");
-        app.stop().await;
-    }
+    })
+    .await;
 }
 
 #[tokio::test]
 async fn an_address_over_its_budget_gets_429_with_retry_after() {
-    for (backend, store) in all_stores().await {
-        let key = key(&store, "acme").await;
-        let options = ServerOptions {
-            rate: RateLimits {
-                per_address_per_second: 1,
-                per_address_burst: 3,
-                ..RateLimits::default()
-            },
-            ..Default::default()
-        };
-        let app = App::start(store.store(), options).await;
+    let options = limited(Budget::PerAddress, 1, 3);
+    with_acme_app_on(options, async |backend, _store, app, key| {
         for _ in 0..3 {
-            let r = app.get("/api/atl/campaigns", &key).send().await.unwrap();
+            let r = app.get("/api/atl/campaigns", key).sent().await;
             assert_eq!(r.status(), 200, "{backend}");
         }
-        let r = app.client.get(app.url("/campaigns")).send().await.unwrap();
+        let r = app.client.get(app.url("/campaigns")).sent().await;
         assert_eq!(
             r.status(),
             429,
             "{backend}: the dashboard shares the address's budget"
         );
         assert!(retry_after(&r) >= 1);
-        app.stop().await;
-    }
+    })
+    .await;
 }
 
 #[tokio::test]
 async fn guessing_keys_is_shut_out_and_known_keys_still_work() {
-    for (backend, store) in all_stores().await {
-        let good = key(&store, "acme").await;
-        let options = ServerOptions {
-            rate: RateLimits {
-                failed_auth_per_minute: 1,
-                failed_auth_burst: 5,
-                ..RateLimits::default()
-            },
-            ..Default::default()
-        };
-        let app = App::start(store.store(), options).await;
-        let r = app.get("/api/atl/campaigns", &good).send().await.unwrap();
+    let options = limited(Budget::FailedAuth, 1, 5);
+    with_acme_app_on(options, async |backend, store, app, good| {
+        let r = app.get("/api/atl/campaigns", good).sent().await;
         assert_eq!(r.status(), 200, "{backend}");
         let mut statuses = Vec::new();
         for i in 0..8 {
             let guess = format!("atl_{i:0>48}");
-            let r = app.get("/api/atl/campaigns", &guess).send().await.unwrap();
+            let r = app.get("/api/atl/campaigns", &guess).sent().await;
             if r.status() == 429 {
                 assert!(retry_after(&r) >= 1, "{backend}");
             }
@@ -108,19 +109,19 @@ async fn guessing_keys_is_shut_out_and_known_keys_still_work() {
             [401, 401, 401, 401, 401, 429, 429, 429],
             "{backend}"
         );
-        let r = app.get("/api/atl/campaigns", &good).send().await.unwrap();
+        let r = app.get("/api/atl/campaigns", good).sent().await;
         assert_eq!(
             r.status(),
             200,
             "{backend}: a key that worked here before still works"
         );
-        let other = key(&store, "acme").await;
-        let r = app.get("/api/atl/campaigns", &other).send().await.unwrap();
+        let other = key(store, "acme").await;
+        let r = app.get("/api/atl/campaigns", &other).sent().await;
         assert_eq!(
             r.status(),
             429,
             "{backend}: a new key is not even looked up"
         );
-        app.stop().await;
-    }
+    })
+    .await;
 }

@@ -9,35 +9,30 @@ mod limits;
 mod streams;
 mod uploads;
 
-use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::Duration;
 
-use atl_server::{AppContext, ServeError, ServerOptions, serve_on};
+use atl_server::ServerOptions;
 use atl_store::Store;
-use tokio_util::sync::CancellationToken;
+use atl_testkit::TestStore;
+pub use atl_testkit::app::Sent;
+use atl_testkit::app::{AppOptions, TestApp, status_and_json, upload_form};
 
-pub struct App {
-    pub base: String,
-    pub addr: std::net::SocketAddr,
-    pub client: reqwest::Client,
-    shutdown: CancellationToken,
-    handle: tokio::task::JoinHandle<Result<(), ServeError>>,
-    data_dir: PathBuf,
-}
+/// The test kit's app with the server options as given, whose requests each name their
+/// key (several keys and teams meet in one test).
+pub struct App(TestApp);
 
-pub fn temp_dir(tag: &str) -> PathBuf {
-    static N: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-    let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let dir = std::env::temp_dir().join(format!("atl-security-{tag}-{}-{n}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+impl std::ops::Deref for App {
+    type Target = TestApp;
+
+    fn deref(&self) -> &TestApp {
+        &self.0
+    }
 }
 
 impl App {
     /// A server without workers, with these options.
     pub async fn start(store: Store, options: ServerOptions) -> App {
-        Self::start_with(store, options, None).await
+        App(TestApp::start(store, AppOptions::default().server(options)).await)
     }
 
     /// A server running the engine on the in-process sandbox configured as `sandbox`.
@@ -46,52 +41,10 @@ impl App {
         options: ServerOptions,
         sandbox: atl_sandbox::SandboxConfig,
     ) -> (App, Arc<atl_app::Providers>) {
-        let data_dir = temp_dir("engine");
-        let providers = Arc::new(
-            atl_app::Providers::embedded_sandbox(&data_dir, sandbox)
-                .await
-                .unwrap(),
-        );
-        let app = Self::start_with(store, options, Some((data_dir, Arc::clone(&providers)))).await;
-        (app, providers)
-    }
-
-    async fn start_with(
-        store: Store,
-        options: ServerOptions,
-        engine: Option<(PathBuf, Arc<atl_app::Providers>)>,
-    ) -> App {
-        let _ = rustls::crypto::ring::default_provider().install_default();
-        let data_dir = match &engine {
-            Some((dir, _)) => dir.clone(),
-            None => temp_dir("data"),
-        };
-        let mut ctx = AppContext::new(store.clone(), &data_dir);
-        ctx.event_poll = Duration::from_millis(50);
-        ctx.keep_alive = Duration::from_millis(200);
-        ctx.options = options;
-        if let Some((dir, providers)) = engine {
-            let config = atl_testkit::app::fast_engine(dir, 16);
-            let coordinator = atl_app::coordinator(&store, &providers, config);
-            ctx.providers = Some(providers);
-            ctx.coordinator = Some(Arc::new(coordinator));
-        }
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        let shutdown = CancellationToken::new();
-        let handle = tokio::spawn(serve_on(ctx, listener, shutdown.clone()));
-        App {
-            base: format!("http://{addr}"),
-            addr,
-            client: reqwest::Client::new(),
-            shutdown,
-            handle,
-            data_dir,
-        }
-    }
-
-    pub fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.base)
+        let options = AppOptions::default().server(options).engine_on(sandbox);
+        let app = TestApp::start(store, options).await;
+        let providers = Arc::clone(app.providers.as_ref().expect("the engine runs"));
+        (App(app), providers)
     }
 
     /// A GET with this key.
@@ -99,17 +52,21 @@ impl App {
         self.client.get(self.url(path)).bearer_auth(key)
     }
 
+    /// A POST with this key.
+    pub fn post(&self, path: &str, key: &str) -> reqwest::RequestBuilder {
+        self.client.post(self.url(path)).bearer_auth(key)
+    }
+
+    /// A dashboard request signed in with this key (its session cookie).
+    pub fn page(&self, method: reqwest::Method, path: &str, key: &str) -> reqwest::RequestBuilder {
+        self.client
+            .request(method, self.url(path))
+            .header("cookie", format!("atl_session={key}"))
+    }
+
     /// Uploads `csv` with this key.
     pub async fn upload(&self, key: &str, name: &str, csv: Vec<u8>) -> (u16, serde_json::Value) {
-        let form = reqwest::multipart::Form::new()
-            .text("name", name.to_string())
-            .part(
-                "file",
-                reqwest::multipart::Part::bytes(csv).file_name(format!("{name}.csv")),
-            );
-        let r = self.post_form(key, form).await;
-        let status = r.status().as_u16();
-        (status, r.json().await.unwrap_or(serde_json::Value::Null))
+        status_and_json(self.post_form(key, upload_form(name, csv)).await).await
     }
 
     /// Uploads the small CSV as a new campaign of `key`'s team; its id.
@@ -127,19 +84,12 @@ impl App {
             .post(self.url("/api/atl/upload"))
             .bearer_auth(key)
             .multipart(form)
-            .send()
+            .sent()
             .await
-            .unwrap()
     }
 
     pub async fn stop(self) {
-        self.shutdown.cancel();
-        tokio::time::timeout(Duration::from_secs(30), self.handle)
-            .await
-            .expect("server stops within the drain timeout")
-            .unwrap()
-            .unwrap();
-        let _ = std::fs::remove_dir_all(&self.data_dir);
+        self.0.stop().await;
     }
 }
 
@@ -150,4 +100,24 @@ Globex,John Smith,john@globex.com,https://globex.com\n";
 /// A key for `team`.
 pub async fn key(store: &Store, team: &str) -> String {
     store.create_api_key(team, None).await.unwrap().plaintext
+}
+
+/// [`with_acme_app_on`] the default options.
+pub async fn with_acme_app(check: impl AsyncFn(&'static str, &TestStore, &App, &str)) {
+    with_acme_app_on(ServerOptions::default(), check).await;
+}
+
+/// Runs `check(backend, store, app, key)` on each backend against a server with these
+/// options over a store with one key of team `acme` (made before the server starts);
+/// stops the server afterwards.
+pub async fn with_acme_app_on(
+    options: ServerOptions,
+    check: impl AsyncFn(&'static str, &TestStore, &App, &str),
+) {
+    for (backend, store) in atl_testkit::all_stores().await {
+        let key = key(&store, "acme").await;
+        let app = App::start(store.store(), options.clone()).await;
+        check(backend, &store, &app, &key).await;
+        app.stop().await;
+    }
 }

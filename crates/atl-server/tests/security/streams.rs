@@ -6,7 +6,7 @@ use atl_server::ServerOptions;
 use atl_testkit::all_stores;
 use futures::StreamExt;
 
-use crate::{App, key};
+use crate::{App, Sent, key};
 
 /// Reads a response body until it ends; `Err` when it is still open after `within`.
 async fn ends_within(response: reqwest::Response, within: Duration) -> Result<(), ()> {
@@ -34,8 +34,8 @@ async fn a_stream_is_closed_after_its_key_is_revoked() {
         let app = App::start(store.store(), options).await;
         let id = app.campaign(&keep).await;
         let path = format!("/api/atl/campaigns/{id}/events");
-        let revoked = app.get(&path, &created.plaintext).send().await.unwrap();
-        let kept = app.get(&path, &keep).send().await.unwrap();
+        let revoked = app.get(&path, &created.plaintext).sent().await;
+        let kept = app.get(&path, &keep).sent().await;
         assert_eq!(
             (revoked.status().as_u16(), kept.status().as_u16()),
             (200, 200)
@@ -44,9 +44,8 @@ async fn a_stream_is_closed_after_its_key_is_revoked() {
             .client
             .get(app.url(&format!("/campaigns/{id}/live")))
             .header("cookie", format!("atl_session={}", created.plaintext))
-            .send()
-            .await
-            .unwrap();
+            .sent()
+            .await;
         assert_eq!(
             dashboard.status(),
             200,
@@ -87,18 +86,18 @@ async fn one_key_holds_a_bounded_number_of_streams() {
         let path = format!("/api/atl/campaigns/{}/events", app.campaign(&key_a).await);
         let mut open = Vec::new();
         for _ in 0..3 {
-            let r = app.get(&path, &key_a).send().await.unwrap();
+            let r = app.get(&path, &key_a).sent().await;
             assert_eq!(r.status(), 200, "{backend}");
             open.push(r);
         }
-        let r = app.get(&path, &key_a).send().await.unwrap();
+        let r = app.get(&path, &key_a).sent().await;
         assert_eq!(r.status(), 429, "{backend}: the fourth stream of one key");
         assert!(r.headers().contains_key("retry-after"));
         let body: serde_json::Value = r.json().await.unwrap();
         assert_eq!(body["error"]["code"], "too_many_streams", "{body}");
         assert_eq!(body["error"]["details"]["limit"], 3, "{body}");
 
-        let r = app.get(&path, &key_b).send().await.unwrap();
+        let r = app.get(&path, &key_b).sent().await;
         assert_eq!(
             r.status(),
             200,
@@ -110,7 +109,7 @@ async fn one_key_holds_a_bounded_number_of_streams() {
         drop(open.pop());
         let mut reopened = None;
         for _ in 0..50 {
-            let r = app.get(&path, &key_a).send().await.unwrap();
+            let r = app.get(&path, &key_a).sent().await;
             if r.status() == 200 {
                 reopened = Some(r);
                 break;

@@ -5,7 +5,7 @@
 use atl_server::ServerOptions;
 use atl_testkit::all_stores;
 
-use crate::{App, key};
+use crate::{App, key, with_acme_app};
 
 /// A CSV of `rows` targets with a `pad`-character notes column.
 fn csv(rows: usize, pad: usize) -> Vec<u8> {
@@ -17,11 +17,14 @@ fn csv(rows: usize, pad: usize) -> Vec<u8> {
     out.into_bytes()
 }
 
+/// Whether the store holds no campaign (a refused upload stores nothing).
+async fn no_campaigns(store: &atl_store::Store) -> bool {
+    store.list_campaigns(None, 10, 0).await.unwrap().is_empty()
+}
+
 #[tokio::test]
 async fn a_nul_byte_anywhere_is_refused_with_its_line() {
-    for (backend, store) in all_stores().await {
-        let key = key(&store, "acme").await;
-        let app = App::start(store.store(), ServerOptions::default()).await;
+    with_acme_app(async |backend, store, app, key| {
         let clean = csv(200, 20);
         let line_start = |line: usize| -> usize {
             // Byte offset of 1-based `line`.
@@ -48,7 +51,7 @@ async fn a_nul_byte_anywhere_is_refused_with_its_line() {
         ] {
             let mut bytes = clean.clone();
             bytes.insert(offset, 0);
-            let (status, body) = app.upload(&key, "nul", bytes).await;
+            let (status, body) = app.upload(key, "nul", bytes).await;
             assert_eq!(status, 422, "{backend}: NUL {what}: {body}");
             assert_eq!(body["error"]["code"], "control_character", "{body}");
             assert_eq!(
@@ -57,18 +60,16 @@ async fn a_nul_byte_anywhere_is_refused_with_its_line() {
             );
         }
         assert!(
-            store.list_campaigns(None, 10, 0).await.unwrap().is_empty(),
+            no_campaigns(store).await,
             "{backend}: a refused file stores nothing"
         );
-        app.stop().await;
-    }
+    })
+    .await;
 }
 
 #[tokio::test]
 async fn a_nul_in_a_form_field_is_a_400_on_both_backends() {
-    for (backend, store) in all_stores().await {
-        let key = key(&store, "acme").await;
-        let app = App::start(store.store(), ServerOptions::default()).await;
+    with_acme_app(async |backend, store, app, key| {
         for (field, value) in [
             ("name", "bad\0name"),
             ("settings", r#"{"pitch": "a\u0000b"}"#),
@@ -80,7 +81,7 @@ async fn a_nul_in_a_form_field_is_a_400_on_both_backends() {
                     "file",
                     reqwest::multipart::Part::bytes(csv(3, 5)).file_name("ok.csv"),
                 );
-            let r = app.post_form(&key, form).await;
+            let r = app.post_form(key, form).await;
             assert_eq!(r.status(), 400, "{backend}: NUL in {field}");
             let body: serde_json::Value = r.json().await.unwrap();
             assert!(
@@ -88,19 +89,14 @@ async fn a_nul_in_a_form_field_is_a_400_on_both_backends() {
                 "{body}"
             );
         }
-        assert!(
-            store.list_campaigns(None, 10, 0).await.unwrap().is_empty(),
-            "{backend}: nothing stored"
-        );
-        app.stop().await;
-    }
+        assert!(no_campaigns(store).await, "{backend}: nothing stored");
+    })
+    .await;
 }
 
 #[tokio::test]
 async fn hostile_file_names_are_stored_capped_and_clean() {
-    for (backend, store) in all_stores().await {
-        let key = key(&store, "acme").await;
-        let app = App::start(store.store(), ServerOptions::default()).await;
+    with_acme_app(async |backend, store, app, key| {
         let form = |name: String| {
             reqwest::multipart::Form::new().part(
                 "file",
@@ -108,9 +104,9 @@ async fn hostile_file_names_are_stored_capped_and_clean() {
             )
         };
         // A control character in a part header is not a readable form: refused.
-        let r = app.post_form(&key, form("bell\u{7}.csv".into())).await;
+        let r = app.post_form(key, form("bell\u{7}.csv".into())).await;
         assert_eq!(r.status(), 400, "{backend}");
-        assert!(store.list_campaigns(None, 10, 0).await.unwrap().is_empty());
+        assert!(no_campaigns(store).await);
         // A megabyte of name, and one with a path and a bidi override: each stored as its
         // last component, without the override, at most 255 bytes, its extension kept,
         // and the campaign named by that.
@@ -119,7 +115,7 @@ async fn hostile_file_names_are_stored_capped_and_clean() {
             format!("../../etc/{}\u{202e}x.csv", "a".repeat(8 * 1024)),
         ];
         for name in names {
-            let r = app.post_form(&key, form(name)).await;
+            let r = app.post_form(key, form(name)).await;
             let status = r.status();
             let body: serde_json::Value = r.json().await.unwrap();
             assert_eq!(status, 201, "{backend}: {body}");
@@ -138,8 +134,8 @@ async fn hostile_file_names_are_stored_capped_and_clean() {
                 "{backend}: the campaign is named by the capped name"
             );
         }
-        app.stop().await;
-    }
+    })
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
