@@ -237,6 +237,19 @@ async fn after_transition(
     Ok(axum::Json(status_view(store, campaign).await?))
 }
 
+/// The jobs a start creates: each sub-agent's get the attempts its retry policy allows.
+pub(crate) fn start_plan(state: &ApiState) -> Vec<(SubAgentKind, u32)> {
+    state.ctx.coordinator.as_ref().map_or_else(
+        || {
+            SubAgentKind::ALL
+                .iter()
+                .map(|k| (*k, state.ctx.max_attempts))
+                .collect()
+        },
+        |c| c.job_plan(),
+    )
+}
+
 /// Creates the jobs (target × sub-agent) and moves the campaign to `processing`; the
 /// workers pick them up. Only a pending campaign can be started.
 #[utoipa::path(post, path = "/campaigns/{id}/start", tag = "campaigns",
@@ -250,17 +263,7 @@ pub(crate) async fn start(
 ) -> Result<(StatusCode, axum::Json<StatusView>), ApiError> {
     let store = &state.ctx.store;
     campaign_of(store, team, id).await?;
-    // Each sub-agent's jobs get the attempts its retry policy allows.
-    let plan = state.ctx.coordinator.as_ref().map_or_else(
-        || {
-            SubAgentKind::ALL
-                .iter()
-                .map(|k| (*k, state.ctx.max_attempts))
-                .collect()
-        },
-        |c| c.job_plan(),
-    );
-    let campaign = store.start_campaign_with(id, &plan).await?;
+    let campaign = store.start_campaign_with(id, &start_plan(&state)).await?;
     Ok((
         StatusCode::ACCEPTED,
         after_transition(store, &campaign).await?,

@@ -252,10 +252,31 @@ pub(crate) async fn events(
     ApiQuery(q): ApiQuery<EventsQuery>,
     headers: HeaderMap,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
-    let last_id = resume_point(&headers, q.after)?;
+    open_stream(&state, team, caller, id, q.after, &headers, event_stream).await
+}
+
+/// The team's campaign `id` as SSE, each event made by `render` from the stream's
+/// cursor: the resume point read (`after` or `Last-Event-ID`), the campaign found (else
+/// 404), a stream slot taken for the caller's key (else 429), and the stream ended with
+/// the server or the key.
+#[allow(clippy::too_many_arguments)]
+pub(crate) async fn open_stream<S, R>(
+    state: &ApiState,
+    team: Team,
+    caller: Caller,
+    id: i64,
+    after: Option<i64>,
+    headers: &HeaderMap,
+    render: R,
+) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>> + use<S, R>>, ApiError>
+where
+    S: Stream<Item = Result<Event, Infallible>> + Send + 'static,
+    R: FnOnce(Cursor) -> S,
+{
+    let last_id = resume_point(headers, after)?;
     campaign_of(&state.ctx.store, team, id).await?;
-    let slot = streams::open_slot(&state, &caller)?;
-    let cursor = Cursor::new(&state, team, id, last_id);
-    let stream = streams::guarded(&state, caller, slot, event_stream(cursor));
+    let slot = streams::open_slot(state, &caller)?;
+    let cursor = Cursor::new(state, team, id, last_id);
+    let stream = streams::guarded(state, caller, slot, render(cursor));
     Ok(Sse::new(stream).keep_alive(KeepAlive::new().interval(state.ctx.keep_alive)))
 }

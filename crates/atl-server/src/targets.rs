@@ -101,6 +101,15 @@ pub(crate) struct TargetList {
     pub offset: u64,
 }
 
+/// `?status=` as a target state: empty or absent = any state, anything else a 400.
+pub(crate) fn status_filter(status: Option<&str>) -> Result<Option<TargetStatus>, ApiError> {
+    status
+        .filter(|s| !s.is_empty())
+        .map(str::parse)
+        .transpose()
+        .map_err(|e: atl_domain::ParseStatusError| ApiError::bad_request(e.to_string()))
+}
+
 /// A campaign's targets, paginated, filtered and sorted.
 #[utoipa::path(get, path = "/campaigns/{id}/targets", tag = "targets",
     params(("id" = i64, Path, description = "campaign id"), TargetQuery, Paging),
@@ -114,13 +123,7 @@ pub(crate) async fn list_targets(
     ApiQuery(paging): ApiQuery<Paging>,
 ) -> Result<axum::Json<TargetList>, ApiError> {
     let (limit, offset) = paging.resolve()?;
-    let status: Option<TargetStatus> = q
-        .status
-        .as_deref()
-        .filter(|s| !s.is_empty())
-        .map(str::parse)
-        .transpose()
-        .map_err(|e: atl_domain::ParseStatusError| ApiError::bad_request(e.to_string()))?;
+    let status = status_filter(q.status.as_deref())?;
     let sort: TargetSort = match q.sort.as_deref().filter(|s| !s.is_empty()) {
         Some(s) => s
             .parse()

@@ -6,7 +6,7 @@
 //! targets finish or the filter changes; the full page works without the script.
 
 use askama::Template;
-use atl_domain::{SubAgentKind, TargetStatus};
+use atl_domain::TargetStatus;
 use atl_store::{Campaign, Target, TargetFilter, TargetSort};
 use axum::Extension;
 use axum::extract::{Query, State};
@@ -18,8 +18,9 @@ use super::format::{count, nano_usd, units, when};
 use super::page::{Layout, PageError, PageResult, Session, html};
 use super::progress::ProgressPanel;
 use super::words::{agent_label, target_status_label};
-use crate::campaigns::{campaign_of, tally_of};
+use crate::campaigns::{campaign_of, start_plan, tally_of};
 use crate::error::ApiPath;
+use crate::targets::status_filter;
 use crate::{ApiError, ApiState};
 
 pub(crate) const TABLE_PAGE: u32 = 50;
@@ -115,13 +116,7 @@ pub(crate) async fn table(
     campaign: &Campaign,
     q: &TableQuery,
 ) -> Result<TargetsTable, ApiError> {
-    let status: Option<TargetStatus> = q
-        .status
-        .as_deref()
-        .filter(|s| !s.is_empty())
-        .map(str::parse)
-        .transpose()
-        .map_err(|e: atl_domain::ParseStatusError| ApiError::bad_request(e.to_string()))?;
+    let status = status_filter(q.status.as_deref())?;
     let text = q.q.as_deref().map(str::trim).unwrap_or("").to_string();
     let filter = TargetFilter {
         status,
@@ -249,19 +244,6 @@ pub(crate) async fn start(
     campaign_of(store, session.team, id).await?;
     store.start_campaign_with(id, &start_plan(&state)).await?;
     Ok(back_to(id))
-}
-
-/// Each sub-agent's jobs get the attempts its retry policy allows (as the API's start).
-pub(crate) fn start_plan(state: &ApiState) -> Vec<(SubAgentKind, u32)> {
-    state.ctx.coordinator.as_ref().map_or_else(
-        || {
-            SubAgentKind::ALL
-                .iter()
-                .map(|k| (*k, state.ctx.max_attempts))
-                .collect()
-        },
-        |c| c.job_plan(),
-    )
 }
 
 macro_rules! verb {

@@ -20,17 +20,15 @@ use axum::Extension;
 use axum::extract::{Query, State};
 use axum::http::HeaderMap;
 use axum::response::IntoResponse;
-use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::sse::Event;
 use futures::{Stream, StreamExt};
 
 use super::page::{PageResult, Session};
 use super::progress::ProgressPanel;
 use crate::ApiState;
 use crate::auth::Caller;
-use crate::campaigns::campaign_of;
 use crate::error::ApiPath;
-use crate::events::{Cursor, EventsQuery, Item, resume_point};
-use crate::guard::streams;
+use crate::events::{Cursor, EventsQuery, Item, open_stream};
 
 /// How long a browser waits before reconnecting a dropped stream.
 const RETRY: std::time::Duration = std::time::Duration::from_millis(1500);
@@ -75,13 +73,14 @@ pub(crate) async fn stream(
     Query(q): Query<EventsQuery>,
     headers: HeaderMap,
 ) -> PageResult {
-    let last_id = resume_point(&headers, q.after)?;
-    campaign_of(&state.ctx.store, session.team, id).await?;
-    let slot = streams::open_slot(&state, &caller)?;
-    let cursor = Cursor::new(&state, session.team, id, last_id);
-    let keep_alive = state.ctx.keep_alive;
-    let stream = streams::guarded(&state, caller, slot, live_stream(cursor));
-    Ok(Sse::new(stream)
-        .keep_alive(KeepAlive::new().interval(keep_alive))
-        .into_response())
+    let stream = open_stream(
+        &state,
+        session.team,
+        caller,
+        id,
+        q.after,
+        &headers,
+        live_stream,
+    );
+    Ok(stream.await?.into_response())
 }

@@ -13,9 +13,10 @@ use axum::extract::{Multipart, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 
-use super::campaign::{QuoteView, quote_view, start_plan};
+use super::campaign::{QuoteView, quote_view};
 use super::format::{count, nano_usd};
 use super::page::{Layout, Session, html};
+use crate::campaigns::start_plan;
 use crate::{ApiError, ApiState};
 
 const MAX_TEXT_FIELD: usize = 64 * 1024;
