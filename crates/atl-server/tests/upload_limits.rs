@@ -3,7 +3,7 @@
 //! its tests in parallel, several with the engine busy beside them.
 
 #[path = "api/helpers.rs"]
-#[allow(dead_code)]
+#[allow(dead_code, unused_imports)]
 mod helpers;
 
 use helpers::*;

@@ -179,6 +179,16 @@ impl TestApp {
         }
     }
 
+    /// A request to `path` carrying another `key` than the app's.
+    pub fn req_as(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        key: &str,
+    ) -> reqwest::RequestBuilder {
+        self.client.request(method, self.url(path)).bearer_auth(key)
+    }
+
     /// GET with the key: the whole response.
     pub async fn fetch(&self, path: &str) -> reqwest::Response {
         self.req(reqwest::Method::GET, path).sent().await
@@ -252,6 +262,14 @@ async fn json_answer(request: reqwest::RequestBuilder) -> (u16, Value) {
 pub async fn status_and_json(r: reqwest::Response) -> (u16, Value) {
     let status = r.status().as_u16();
     (status, r.json().await.unwrap_or(Value::Null))
+}
+
+/// The response's header `name` as text; panics (naming the URL) when it is missing.
+pub fn header<'a>(r: &'a reqwest::Response, name: &str) -> &'a str {
+    r.headers()
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_else(|| panic!("{} has no {name}: {:?}", r.url(), r.headers()))
 }
 
 /// Sending a request that must reach the server: a transport error fails the test.

@@ -37,6 +37,37 @@ pub fn drain_frames(buf: &mut String) -> Vec<SseFrame> {
     frames
 }
 
+/// An event stream's response read as frames, each read failing the test once `timeout`
+/// (from the start) has passed or when the stream ends.
+#[cfg(feature = "app")]
+pub struct FrameReader {
+    response: reqwest::Response,
+    buf: String,
+    deadline: tokio::time::Instant,
+}
+
+#[cfg(feature = "app")]
+impl FrameReader {
+    pub fn new(response: reqwest::Response, timeout: std::time::Duration) -> FrameReader {
+        FrameReader {
+            response,
+            buf: String::new(),
+            deadline: tokio::time::Instant::now() + timeout,
+        }
+    }
+
+    /// The frames completed by the next chunk of the body (none when it ends mid-frame).
+    pub async fn next_frames(&mut self) -> Vec<SseFrame> {
+        let chunk = tokio::time::timeout_at(self.deadline, self.response.chunk())
+            .await
+            .expect("SSE frames in time")
+            .unwrap()
+            .expect("stream open");
+        self.buf.push_str(&String::from_utf8_lossy(&chunk));
+        drain_frames(&mut self.buf)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -10,8 +10,7 @@ async fn an_upload_is_listed_pending_and_quoted() {
     for (backend, store) in all_stores().await {
         let app = spawn_app(store.store(), true).await;
         // Upload.
-        let (status, body) = app.upload("small", SMALL_CSV.as_bytes().to_vec()).await;
-        assert_eq!(status, 201, "{backend}: {body}");
+        let body = upload_small(&app, backend).await;
         assert_eq!(body["status"], "pending");
         assert_eq!(body["total_targets"], 3);
         assert_eq!(body["rows_rejected"], 0);

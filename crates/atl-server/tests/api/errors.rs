@@ -19,9 +19,8 @@ async fn unparsable_requests_unknown_routes_and_wrong_methods_answer_the_error_s
         assert_error(&body, "not_found");
         let r = app
             .req(reqwest::Method::DELETE, "/api/atl/upload")
-            .send()
-            .await
-            .unwrap();
+            .sent()
+            .await;
         assert_eq!(r.status(), 405);
         assert_error(&r.json().await.unwrap(), "method_not_allowed");
         let (s, body) = app.get("/api/atl/campaigns/999999/status").await;

@@ -10,19 +10,14 @@ use std::time::Duration;
 async fn the_stream_follows_a_run_and_resumes_after_last_event_id() {
     for (backend, store) in all_stores().await {
         let app = spawn_app(store.store(), true).await;
-        let (status, body) = app.upload("small", SMALL_CSV.as_bytes().to_vec()).await;
-        assert_eq!(status, 201, "{backend}: {body}");
-        let id = body["campaign_id"].as_i64().unwrap();
+        let id = upload_small(&app, backend).await["campaign_id"]
+            .as_i64()
+            .unwrap();
 
         // Subscribe before starting, then start; the engine in the server does the work.
         let events = app.fetch(&format!("/api/atl/campaigns/{id}/events")).await;
         assert_eq!(events.status(), 200);
-        assert!(
-            events.headers()["content-type"]
-                .to_str()
-                .unwrap()
-                .starts_with("text/event-stream")
-        );
+        assert!(header(&events, "content-type").starts_with("text/event-stream"));
         // Nothing happens before the start: the stream sends its opening progress, then
         // keep-alive comments.
         let mut events = events;
@@ -91,9 +86,8 @@ async fn the_stream_follows_a_run_and_resumes_after_last_event_id() {
                 &format!("/api/atl/campaigns/{id}/events"),
             )
             .header("Last-Event-ID", resume_after.to_string())
-            .send()
-            .await
-            .unwrap();
+            .sent()
+            .await;
         let (later, _) = read_sse(resumed, Duration::from_secs(10), |evs, _| {
             evs.len() >= ids.len() - 2
         })

@@ -8,16 +8,9 @@ use serde_json::Value;
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn csv_export_neutralises_formulas_and_keeps_input_columns_first() {
     for (backend, _store, app, id) in completed_campaigns().await {
-        let csv = app
-            .fetch(&format!("/api/atl/campaigns/{id}/export?format=csv"))
-            .await;
+        let csv = app.fetch(&export_path(id, "csv")).await;
         assert_eq!(csv.status(), 200);
-        assert!(
-            csv.headers()["content-type"]
-                .to_str()
-                .unwrap()
-                .starts_with("text/csv")
-        );
+        assert!(header(&csv, "content-type").starts_with("text/csv"));
         let text = csv.text().await.unwrap();
         let mut reader = csv_reader(&text);
         let header: Vec<String> = reader
@@ -72,9 +65,7 @@ async fn csv_export_neutralises_formulas_and_keeps_input_columns_first() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn jsonl_export_keeps_values_as_they_are() {
     for (_backend, _store, app, id) in completed_campaigns().await {
-        let jsonl = app
-            .text(&format!("/api/atl/campaigns/{id}/export?format=jsonl"))
-            .await;
+        let jsonl = app.text(&export_path(id, "jsonl")).await;
         let lines: Vec<Value> = jsonl
             .lines()
             .map(|l| serde_json::from_str(l).unwrap())
@@ -98,11 +89,6 @@ async fn an_unknown_export_format_is_refused() {
         let app = spawn_app(store.store(), false).await;
         let (_, body) = app.upload("small", SMALL_CSV.as_bytes().to_vec()).await;
         let id = body["campaign_id"].as_i64().unwrap();
-        let (s, e) = app
-            .get(&format!("/api/atl/campaigns/{id}/export?format=xlsx"))
-            .await;
-        assert_eq!(s, 400);
-        assert_error(&e, "bad_request");
-        app.stop().await;
+        refused_as_bad_request(app, &export_path(id, "xlsx")).await;
     }
 }

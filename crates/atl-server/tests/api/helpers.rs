@@ -7,11 +7,11 @@ use std::time::Duration;
 use atl_store::Store;
 use atl_testkit::TestStore;
 use atl_testkit::app::{AppOptions, TestApp};
-use futures::StreamExt;
+use atl_testkit::sse::FrameReader;
 use serde_json::Value;
 
 pub use atl_testkit::all_stores;
-pub use atl_testkit::app::assert_error;
+pub use atl_testkit::app::{Sent, assert_error, header};
 
 pub type App = TestApp;
 
@@ -51,6 +51,26 @@ pub const SMALL_CSV: &str = "Company,Contact,Email,Title,Website,Notes\n\
 Acme Corp,Jane Doe,jane@acme.com,CEO,https://acme.com,=HYPERLINK(\"http://evil\")\n\
 Globex,John Smith,john@globex.com,VP Sales,https://globex.com,+1 555\n\
 Initech,Bill Lumbergh,bill@initech.com,Director,https://initech.com,@risk\n";
+
+/// Uploads SMALL_CSV as campaign `small`: the upload's answer, checked to be a 201.
+pub async fn upload_small(app: &App, backend: &str) -> Value {
+    let (status, body) = app.upload("small", SMALL_CSV.as_bytes().to_vec()).await;
+    assert_eq!(status, 201, "{backend}: {body}");
+    body
+}
+
+/// GETs `path` and checks it is refused as a bad request; stops the app.
+pub async fn refused_as_bad_request(app: App, path: &str) {
+    let (s, e) = app.get(path).await;
+    assert_eq!(s, 400);
+    assert_error(&e, "bad_request");
+    app.stop().await;
+}
+
+/// The export of campaign `id` in `format` (csv, jsonl, …).
+pub fn export_path(id: i64, format: &str) -> String {
+    format!("/api/atl/campaigns/{id}/export?format={format}")
+}
 
 /// On each backend, the API with the engine and its SMALL_CSV campaign completed:
 /// `(backend, store, app, campaign id)`. Stop each app when done with it.
@@ -145,19 +165,11 @@ pub async fn read_sse(
     timeout: Duration,
     mut until: impl FnMut(&[(i64, String, Value)], &[Value]) -> bool,
 ) -> (Vec<(i64, String, Value)>, Vec<Value>) {
-    let mut stream = response.bytes_stream();
-    let mut buf = String::new();
+    let mut reader = FrameReader::new(response, timeout);
     let mut events = Vec::new();
     let mut progress = Vec::new();
-    let deadline = tokio::time::Instant::now() + timeout;
     while !until(&events, &progress) {
-        let chunk = tokio::time::timeout_at(deadline, stream.next())
-            .await
-            .expect("SSE events in time")
-            .expect("stream open")
-            .unwrap();
-        buf.push_str(&String::from_utf8_lossy(&chunk));
-        for frame in atl_testkit::sse::drain_frames(&mut buf) {
+        for frame in reader.next_frames().await {
             if frame.is_keep_alive() {
                 continue;
             }

@@ -3,6 +3,7 @@
 
 use crate::helpers::*;
 use atl_server::{AppContext, ServeError, serve};
+use reqwest::Method;
 use serde_json::Value;
 use tokio_util::sync::CancellationToken;
 
@@ -15,18 +16,12 @@ async fn wrong_or_missing_keys_are_unauthorized() {
             .client
             .get(app.url("/api/atl/campaigns"))
             .bearer_auth("atl_0000000000000000000000000000000000000000000000000")
-            .send()
-            .await
-            .unwrap();
+            .sent()
+            .await;
         assert_eq!(r.status(), 401);
         assert_eq!(r.headers()["www-authenticate"], "Bearer");
         assert_error(&r.json().await.unwrap(), "unauthorized");
-        let r = app
-            .client
-            .get(app.url("/api/atl/campaigns"))
-            .send()
-            .await
-            .unwrap();
+        let r = app.client.get(app.url("/api/atl/campaigns")).sent().await;
         assert_eq!(
             r.status(),
             401,
@@ -43,21 +38,15 @@ async fn another_teams_ids_are_not_found_on_any_route_and_move_nothing() {
     on_keyed_app(async |backend, store, app, id, other_key| {
         let untouched = fingerprint(store).await;
         let theirs = app
-            .client
-            .get(app.url(&format!("/api/atl/campaigns/{id}")))
-            .bearer_auth(other_key)
-            .send()
-            .await
-            .unwrap();
+            .req_as(Method::GET, &format!("/api/atl/campaigns/{id}"), other_key)
+            .sent()
+            .await;
         assert_eq!(theirs.status(), 404, "another team's campaign is not found");
         let (_, their_list) = {
             let r = app
-                .client
-                .get(app.url("/api/atl/campaigns"))
-                .bearer_auth(other_key)
-                .send()
-                .await
-                .unwrap();
+                .req_as(Method::GET, "/api/atl/campaigns", other_key)
+                .sent()
+                .await;
             (r.status(), r.json::<Value>().await.unwrap())
         };
         assert_eq!(their_list["total"], 0);
@@ -69,29 +58,19 @@ async fn another_teams_ids_are_not_found_on_any_route_and_move_nothing() {
             page["targets"][0]["id"].as_i64().unwrap()
         };
         let wrong = "atl_0000000000000000000000000000000000000000000000000";
-        let form = || {
-            reqwest::multipart::Form::new().part(
+        let upload_as = async |key| {
+            let form = reqwest::multipart::Form::new().part(
                 "file",
                 reqwest::multipart::Part::bytes(SMALL_CSV.as_bytes().to_vec()).file_name("t.csv"),
-            )
+            );
+            app.req_as(Method::POST, "/api/atl/upload", key)
+                .multipart(form)
+                .sent()
+                .await
         };
-        let r = app
-            .client
-            .post(app.url("/api/atl/upload"))
-            .bearer_auth(wrong)
-            .multipart(form())
-            .send()
-            .await
-            .unwrap();
+        let r = upload_as(wrong).await;
         assert_eq!(r.status(), 401, "{backend}: upload with a wrong key");
-        let r = app
-            .client
-            .post(app.url("/api/atl/upload"))
-            .bearer_auth(other_key)
-            .multipart(form())
-            .send()
-            .await
-            .unwrap();
+        let r = upload_as(other_key).await;
         assert_eq!(r.status(), 201, "{backend}: globex uploads its own list");
         let theirs_id = r.json::<Value>().await.unwrap()["campaign_id"]
             .as_i64()
@@ -118,18 +97,12 @@ async fn another_teams_ids_are_not_found_on_any_route_and_move_nothing() {
         .map(|verb| format!("/api/atl/campaigns/{id}/{verb}"));
         let requests = gets
             .iter()
-            .map(|p| (reqwest::Method::GET, p))
-            .chain(posts.iter().map(|p| (reqwest::Method::POST, p)));
+            .map(|p| (Method::GET, p))
+            .chain(posts.iter().map(|p| (Method::POST, p)));
         for (method, path) in requests {
             for key in [wrong, other_key] {
                 let expected = if key == wrong { 401 } else { 404 };
-                let r = app
-                    .client
-                    .request(method.clone(), app.url(path))
-                    .bearer_auth(key)
-                    .send()
-                    .await
-                    .unwrap();
+                let r = app.req_as(method.clone(), path, key).sent().await;
                 assert_eq!(r.status(), expected, "{backend}: {method} {path}");
                 let body: Value = r.json().await.unwrap();
                 assert!(body["error"]["code"].is_string(), "{method} {path}: {body}");

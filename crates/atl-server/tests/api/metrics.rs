@@ -59,9 +59,8 @@ async fn another_teams_metrics_hold_none_of_this_teams_ledger() {
             .client
             .get(app.url("/metrics"))
             .bearer_auth(&other.plaintext)
-            .send()
+            .sent()
             .await
-            .unwrap()
             .text()
             .await
             .unwrap();

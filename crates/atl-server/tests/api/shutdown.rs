@@ -58,35 +58,26 @@ async fn shutdown_ends_streams_and_returns_leases() {
         let handle = tokio::spawn(serve_on(ctx, listener, shutdown.clone()));
         let client = reqwest::Client::new();
         let auth = format!("Bearer {key}");
+        let authed =
+            async |r: reqwest::RequestBuilder| r.header("authorization", &auth).sent().await;
 
         let form = reqwest::multipart::Form::new().part(
             "file",
             reqwest::multipart::Part::bytes(SMALL_CSV.as_bytes().to_vec()).file_name("s.csv"),
         );
-        let up: Value = client
-            .post(format!("{base}/api/atl/upload"))
-            .header("authorization", &auth)
-            .multipart(form)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let up: Value = authed(
+            client
+                .post(format!("{base}/api/atl/upload"))
+                .multipart(form),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
         let id = up["campaign_id"].as_i64().unwrap();
-        let started = client
-            .post(format!("{base}/api/atl/campaigns/{id}/start"))
-            .header("authorization", &auth)
-            .send()
-            .await
-            .unwrap();
+        let started = authed(client.post(format!("{base}/api/atl/campaigns/{id}/start"))).await;
         assert_eq!(started.status(), 202, "{backend}");
-        let events = client
-            .get(format!("{base}/api/atl/campaigns/{id}/events"))
-            .header("authorization", &auth)
-            .send()
-            .await
-            .unwrap();
+        let events = authed(client.get(format!("{base}/api/atl/campaigns/{id}/events"))).await;
         assert_eq!(events.status(), 200, "{backend}");
 
         // Wait until the workers hold leases.

@@ -21,12 +21,11 @@ async fn targets_are_paged_filtered_and_sorted() {
             ))
             .await;
         assert_eq!(done["targets"].as_array().unwrap().len(), 1, "{done}");
-        let (s, bad) = app
-            .get(&format!("/api/atl/campaigns/{id}/targets?sort=nonsense"))
-            .await;
-        assert_eq!(s, 400);
-        assert_error(&bad, "bad_request");
-        app.stop().await;
+        refused_as_bad_request(
+            app,
+            &format!("/api/atl/campaigns/{id}/targets?sort=nonsense"),
+        )
+        .await;
     }
 }
 

@@ -52,9 +52,8 @@ async fn refused_uploads_answer_their_status_and_change_nothing() {
             .req(reqwest::Method::POST, "/api/atl/upload")
             .header("content-type", "text/csv")
             .body(SMALL_CSV)
-            .send()
-            .await
-            .unwrap();
+            .sent()
+            .await;
         assert_eq!(r.status(), 415, "{backend}");
         let body: Value = r.json().await.unwrap();
         assert_error(&body, "unsupported_media_type");
@@ -73,9 +72,8 @@ async fn refused_uploads_answer_their_status_and_change_nothing() {
         let r = app
             .req(reqwest::Method::POST, "/api/atl/upload")
             .multipart(form)
-            .send()
-            .await
-            .unwrap();
+            .sent()
+            .await;
         assert_eq!(r.status(), 400);
         assert_error(&r.json().await.unwrap(), "bad_request");
     })

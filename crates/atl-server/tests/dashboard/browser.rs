@@ -101,14 +101,16 @@ impl Browser {
         self.client.goto(url).await.unwrap();
     }
 
-    pub async fn text(&self, css: &str) -> String {
+    /// The element `css` selects; panics when there is none.
+    pub async fn find(&self, css: &str) -> fantoccini::elements::Element {
         self.client
             .find(Locator::Css(css))
             .await
             .unwrap_or_else(|e| panic!("no {css}: {e}"))
-            .text()
-            .await
-            .unwrap()
+    }
+
+    pub async fn text(&self, css: &str) -> String {
+        self.find(css).await.text().await.unwrap()
     }
 
     pub async fn exists(&self, css: &str) -> bool {
@@ -145,21 +147,11 @@ impl Browser {
     }
 
     pub async fn click(&self, css: &str) {
-        self.client
-            .find(Locator::Css(css))
-            .await
-            .unwrap_or_else(|e| panic!("no {css}: {e}"))
-            .click()
-            .await
-            .unwrap();
+        self.find(css).await.click().await.unwrap();
     }
 
     pub async fn fill(&self, css: &str, text: &str) {
-        let e = self
-            .client
-            .find(Locator::Css(css))
-            .await
-            .unwrap_or_else(|e| panic!("no {css}: {e}"));
+        let e = self.find(css).await;
         e.clear().await.unwrap();
         e.send_keys(text).await.unwrap();
     }

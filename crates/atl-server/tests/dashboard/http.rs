@@ -4,9 +4,11 @@
 use std::time::Duration;
 
 use atl_testkit::all_stores;
-use futures::StreamExt;
 
-use super::app::testdata;
+use super::app::{App, testdata};
+use atl_testkit::TestStore;
+use atl_testkit::app::{Sent, header};
+use atl_testkit::sse::FrameReader;
 
 fn client() -> reqwest::Client {
     reqwest::Client::builder()
@@ -15,8 +17,28 @@ fn client() -> reqwest::Client {
         .unwrap()
 }
 
-fn session(key: &str) -> String {
-    format!("atl_session={key}")
+/// `request` with the session cookie of `key`.
+fn signed_in(request: reqwest::RequestBuilder, key: &str) -> reqwest::RequestBuilder {
+    request.header("cookie", format!("atl_session={key}"))
+}
+
+/// Runs `check(backend, store, app, client)` on each backend against the dashboard's app
+/// (with a key when `with_key`) and a client that does not follow redirects; stops the
+/// app afterwards.
+async fn on_each_backend(
+    with_key: bool,
+    check: impl AsyncFn(&'static str, &TestStore, &App, &reqwest::Client),
+) {
+    for (backend, store) in all_stores().await {
+        let app = super::app::start(store.store(), with_key).await;
+        check(backend, &store, &app, &client()).await;
+        app.stop().await;
+    }
+}
+
+/// Posts the slice's form to `path`.
+async fn post_slice(c: &reqwest::Client, app: &App, path: &str) -> reqwest::Response {
+    c.post(app.url(path)).multipart(slice_form()).sent().await
 }
 
 fn slice_form() -> reqwest::multipart::Form {
@@ -33,20 +55,17 @@ fn slice_form() -> reqwest::multipart::Form {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pages_need_a_session_whose_cookie_scripts_cannot_read() {
-    for (backend, store) in all_stores().await {
-        let app = super::app::start(store.store(), true).await;
+    on_each_backend(true, async |backend, _store, app, c| {
         let key = app.key.clone().unwrap();
-        let c = client();
-        let r = c.get(app.url("/campaigns")).send().await.unwrap();
+        let r = c.get(app.url("/campaigns")).sent().await;
         assert_eq!(r.status(), 303, "{backend}");
         assert_eq!(r.headers()["location"], "/sign-in?next=/campaigns");
 
         let r = c
             .post(app.url("/sign-in"))
             .form(&[("key", "atl_wrong"), ("next", "/campaigns")])
-            .send()
-            .await
-            .unwrap();
+            .sent()
+            .await;
         assert_eq!(r.status(), 401);
         assert!(r.headers().get("set-cookie").is_none());
         assert!(
@@ -59,31 +78,22 @@ async fn pages_need_a_session_whose_cookie_scripts_cannot_read() {
         let r = c
             .post(app.url("/sign-in"))
             .form(&[("key", key.as_str()), ("next", "https://evil.example/")])
-            .send()
-            .await
-            .unwrap();
+            .sent()
+            .await;
         assert_eq!(r.status(), 303);
         assert_eq!(
             r.headers()["location"],
             "/campaigns",
             "never to another site"
         );
-        let cookie = r.headers()["set-cookie"].to_str().unwrap().to_string();
+        let cookie = header(&r, "set-cookie").to_string();
         for flag in ["HttpOnly", "Secure", "SameSite=Strict", "Path=/"] {
             assert!(cookie.contains(flag), "{cookie}");
         }
 
-        let r = c
-            .get(app.url("/campaigns"))
-            .header("cookie", session(&key))
-            .send()
-            .await
-            .unwrap();
+        let r = signed_in(c.get(app.url("/campaigns")), &key).sent().await;
         assert_eq!(r.status(), 200);
-        let csp = r.headers()["content-security-policy"]
-            .to_str()
-            .unwrap()
-            .to_string();
+        let csp = header(&r, "content-security-policy").to_string();
         assert!(
             csp.contains("default-src 'self'") && csp.contains("script-src 'self'"),
             "{csp}"
@@ -94,25 +104,19 @@ async fn pages_need_a_session_whose_cookie_scripts_cannot_read() {
         assert!(body.contains("Sign out"));
 
         // A form posted from another site's page is refused, even with the cookie.
-        let r = c
-            .post(app.url("/campaigns/1/pause"))
-            .header("cookie", session(&key))
+        let r = signed_in(c.post(app.url("/campaigns/1/pause")), &key)
             .header("origin", "https://evil.example")
-            .send()
-            .await
-            .unwrap();
+            .sent()
+            .await;
         assert_eq!(r.status(), 403);
 
         // The API itself does not take the cookie: it stays Bearer-only.
-        let r = c
-            .get(app.url("/api/atl/campaigns"))
-            .header("cookie", session(&key))
-            .send()
-            .await
-            .unwrap();
+        let r = signed_in(c.get(app.url("/api/atl/campaigns")), &key)
+            .sent()
+            .await;
         assert_eq!(r.status(), 401);
-        app.stop().await;
-    }
+    })
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -121,14 +125,7 @@ async fn nothing_on_a_page_comes_from_another_origin() {
     let app = super::app::start(store.store(), false).await;
     let c = client();
     for path in ["/sign-in", "/campaigns", "/upload"] {
-        let body = c
-            .get(app.url(path))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let body = c.get(app.url(path)).sent().await.text().await.unwrap();
         for attr in [
             "src=\"http",
             "href=\"http",
@@ -141,14 +138,9 @@ async fn nothing_on_a_page_comes_from_another_origin() {
         }
     }
     for asset in ["/assets/app.css", "/assets/app.js"] {
-        let r = c.get(app.url(asset)).send().await.unwrap();
+        let r = c.get(app.url(asset)).sent().await;
         assert_eq!(r.status(), 200);
-        assert!(
-            r.headers()["cache-control"]
-                .to_str()
-                .unwrap()
-                .contains("immutable")
-        );
+        assert!(header(&r, "cache-control").contains("immutable"));
         let body = r.text().await.unwrap();
         assert!(
             !body.contains("http://") && !body.contains("https://"),
@@ -160,15 +152,8 @@ async fn nothing_on_a_page_comes_from_another_origin() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_preview_explains_the_file_and_stores_nothing() {
-    for (backend, store) in all_stores().await {
-        let app = super::app::start(store.store(), false).await;
-        let c = client();
-        let r = c
-            .post(app.url("/upload/preview"))
-            .multipart(slice_form())
-            .send()
-            .await
-            .unwrap();
+    on_each_backend(false, async |backend, store, app, c| {
+        let r = post_slice(c, app, "/upload/preview").await;
         assert_eq!(r.status(), 200, "{backend}");
         let body = r.text().await.unwrap();
         assert!(body.contains("id=\"pv-targets\">12<"), "{body}");
@@ -185,13 +170,12 @@ async fn a_preview_explains_the_file_and_stores_nothing() {
         let r = c
             .post(app.url("/upload/preview"))
             .multipart(form)
-            .send()
-            .await
-            .unwrap();
+            .sent()
+            .await;
         assert_eq!(r.status(), 422);
         assert!(r.text().await.unwrap().contains("cannot be imported"));
-        app.stop().await;
-    }
+    })
+    .await;
 }
 
 /// Reads SSE frames until `until` holds: (id, event, data) each.
@@ -199,18 +183,10 @@ async fn frames(
     r: reqwest::Response,
     mut until: impl FnMut(&[(Option<i64>, String, String)]) -> bool,
 ) -> Vec<(Option<i64>, String, String)> {
-    let mut stream = r.bytes_stream();
-    let mut buf = String::new();
+    let mut reader = FrameReader::new(r, Duration::from_secs(20));
     let mut out = Vec::new();
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
     while !until(&out) {
-        let chunk = tokio::time::timeout_at(deadline, stream.next())
-            .await
-            .expect("frames in time")
-            .expect("stream open")
-            .unwrap();
-        buf.push_str(&String::from_utf8_lossy(&chunk));
-        for frame in atl_testkit::sse::drain_frames(&mut buf) {
+        for frame in reader.next_frames().await {
             if !frame.event.is_empty() {
                 let data: String = frame
                     .data
@@ -226,17 +202,10 @@ async fn frames(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn the_live_stream_renders_progress_and_resumes_after_the_last_event() {
-    for (backend, store) in all_stores().await {
-        let app = super::app::start(store.store(), false).await;
-        let c = client();
-        let r = c
-            .post(app.url("/upload"))
-            .multipart(slice_form())
-            .send()
-            .await
-            .unwrap();
+    on_each_backend(false, async |backend, store, app, c| {
+        let r = post_slice(c, app, "/upload").await;
         assert_eq!(r.status(), 303, "{backend}");
-        let location = r.headers()["location"].to_str().unwrap().to_string();
+        let location = header(&r, "location").to_string();
         let id: i64 = location.rsplit('/').next().unwrap().parse().unwrap();
         // Wait for the end.
         for _ in 0..600 {
@@ -247,7 +216,7 @@ async fn the_live_stream_renders_progress_and_resumes_after_the_last_event() {
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
         let live = app.url(&format!("/campaigns/{id}/live"));
-        let all = frames(c.get(&live).send().await.unwrap(), |f| {
+        let all = frames(c.get(&live).sent().await, |f| {
             f.iter().any(|(_, k, _)| k == "changed") && f.iter().any(|(_, k, _)| k == "progress")
         })
         .await;
@@ -267,9 +236,8 @@ async fn the_live_stream_renders_progress_and_resumes_after_the_last_event() {
         let resumed = frames(
             c.get(&live)
                 .header("last-event-id", last.to_string())
-                .send()
-                .await
-                .unwrap(),
+                .sent()
+                .await,
             |f| f.iter().any(|(_, k, _)| k == "progress"),
         )
         .await;
@@ -280,13 +248,9 @@ async fn the_live_stream_renders_progress_and_resumes_after_the_last_event() {
         );
         // Resuming from an earlier event replays only what came after it.
         let earlier = last - 3;
-        let replay = frames(
-            c.get(format!("{live}?after={earlier}"))
-                .send()
-                .await
-                .unwrap(),
-            |f| f.iter().any(|(_, k, _)| k == "changed"),
-        )
+        let replay = frames(c.get(format!("{live}?after={earlier}")).sent().await, |f| {
+            f.iter().any(|(_, k, _)| k == "changed")
+        })
         .await;
         let (rid, _, n) = replay.iter().find(|(_, k, _)| k == "changed").unwrap();
         assert_eq!(*rid, Some(last));
@@ -296,22 +260,15 @@ async fn the_live_stream_renders_progress_and_resumes_after_the_last_event() {
         let api = reqwest::Client::new();
         let contacts = api
             .get(app.url(&format!("/api/atl/campaigns/{id}/export?kind=contacts")))
-            .send()
-            .await
-            .unwrap();
+            .sent()
+            .await;
         assert_eq!(contacts.status(), 200);
-        assert!(
-            contacts.headers()["content-disposition"]
-                .to_str()
-                .unwrap()
-                .contains("contacts")
-        );
+        assert!(header(&contacts, "content-disposition").contains("contacts"));
         let bad = api
             .get(app.url(&format!("/api/atl/campaigns/{id}/export?kind=people")))
-            .send()
-            .await
-            .unwrap();
+            .sent()
+            .await;
         assert_eq!(bad.status(), 400);
-        app.stop().await;
-    }
+    })
+    .await;
 }

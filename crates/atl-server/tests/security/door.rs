@@ -154,17 +154,21 @@ async fn a_foreign_host_is_refused_so_dns_rebinding_reads_nothing() {
     }
 }
 
+/// The team's campaigns asked for by a page of `origin`.
+async fn campaigns_from(app: &App, key: &str, origin: &str) -> reqwest::Response {
+    app.get("/api/atl/campaigns", key)
+        .header(ORIGIN, origin)
+        .sent()
+        .await
+}
+
 #[tokio::test]
 async fn cors_is_closed_unless_an_origin_is_configured() {
     for (backend, store) in all_stores().await {
         let key = key(&store, "acme").await;
         let crm = "https://crm.example.com";
         let app = App::start(store.store(), ServerOptions::default()).await;
-        let r = app
-            .get("/api/atl/campaigns", &key)
-            .header(ORIGIN, crm)
-            .sent()
-            .await;
+        let r = campaigns_from(&app, &key, crm).await;
         assert_eq!(r.status(), 403, "{backend}: not configured");
         assert!(r.headers().get(ACCESS_CONTROL_ALLOW_ORIGIN).is_none());
         let r = app.get("/api/atl/campaigns", &key).sent().await;
@@ -193,18 +197,10 @@ async fn cors_is_closed_unless_an_origin_is_configured() {
             preflight.status()
         );
         assert_eq!(preflight.headers()[ACCESS_CONTROL_ALLOW_ORIGIN], crm);
-        let r = app
-            .get("/api/atl/campaigns", &key)
-            .header(ORIGIN, crm)
-            .sent()
-            .await;
+        let r = campaigns_from(&app, &key, crm).await;
         assert_eq!(r.status(), 200, "{backend}");
         assert_eq!(r.headers()[ACCESS_CONTROL_ALLOW_ORIGIN], crm);
-        let r = app
-            .get("/api/atl/campaigns", &key)
-            .header(ORIGIN, "https://evil.example")
-            .sent()
-            .await;
+        let r = campaigns_from(&app, &key, "https://evil.example").await;
         assert_eq!(r.status(), 403, "{backend}: only the configured origin");
         app.stop().await;
     }

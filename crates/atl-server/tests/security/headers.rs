@@ -2,15 +2,9 @@
 
 use atl_server::ServerOptions;
 use atl_testkit::all_stores;
+use atl_testkit::app::header;
 
 use crate::{App, Sent, with_acme_app};
-
-fn header<'a>(r: &'a reqwest::Response, name: &str) -> &'a str {
-    r.headers()
-        .get(name)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_else(|| panic!("{} has no {name}: {:?}", r.url(), r.headers()))
-}
 
 #[tokio::test]
 async fn data_routes_the_docs_and_the_dashboard_carry_security_headers() {

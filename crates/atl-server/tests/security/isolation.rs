@@ -38,9 +38,7 @@ async fn ten_dead_domains_of_one_team_leave_the_other_teams_fetches_alone() {
         ];
         for (id, key) in ids {
             let r = app
-                .client
-                .post(app.url(&format!("/api/atl/campaigns/{id}/start")))
-                .bearer_auth(key)
+                .post(&format!("/api/atl/campaigns/{id}/start"), key)
                 .sent()
                 .await;
             assert_eq!(r.status(), 202, "{backend}");

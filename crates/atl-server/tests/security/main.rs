@@ -49,12 +49,12 @@ impl App {
 
     /// A GET with this key.
     pub fn get(&self, path: &str, key: &str) -> reqwest::RequestBuilder {
-        self.client.get(self.url(path)).bearer_auth(key)
+        self.req_as(reqwest::Method::GET, path, key)
     }
 
     /// A POST with this key.
     pub fn post(&self, path: &str, key: &str) -> reqwest::RequestBuilder {
-        self.client.post(self.url(path)).bearer_auth(key)
+        self.req_as(reqwest::Method::POST, path, key)
     }
 
     /// A dashboard request signed in with this key (its session cookie).
@@ -80,9 +80,7 @@ impl App {
 
     /// Posts a multipart form to the upload route with this key.
     pub async fn post_form(&self, key: &str, form: reqwest::multipart::Form) -> reqwest::Response {
-        self.client
-            .post(self.url("/api/atl/upload"))
-            .bearer_auth(key)
+        self.post("/api/atl/upload", key)
             .multipart(form)
             .sent()
             .await
