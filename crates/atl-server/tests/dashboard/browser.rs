@@ -146,6 +146,45 @@ impl Browser {
         }
     }
 
+    /// Waits until `css` selects something.
+    pub async fn wait_for_element(&self, what: &str, css: &str, timeout: Duration) {
+        let script = format!("return !!document.querySelector({css:?})");
+        self.wait_for(what, &script, timeout).await;
+    }
+
+    /// Waits until the text of what `css` selects is `text`.
+    pub async fn wait_for_text(&self, what: &str, css: &str, text: &str, timeout: Duration) {
+        let script = format!(
+            "const t = document.querySelector({css:?}); return t && t.textContent === {text:?}"
+        );
+        self.wait_for(what, &script, timeout).await;
+    }
+
+    /// Waits until the page's path is `path`.
+    pub async fn wait_for_path(&self, what: &str, path: &str, timeout: Duration) {
+        let script = format!("return location.pathname === {path:?}");
+        self.wait_for(what, &script, timeout).await;
+    }
+
+    /// Runs `script` (a function body): its string answer, `or` when it answers none.
+    pub async fn eval_string(&self, script: &str, or: &str) -> String {
+        let v = self.client.execute(script, vec![]).await.unwrap();
+        v.as_str().unwrap_or(or).to_string()
+    }
+
+    /// Checks the page's accessibility and saves its screenshot as `name`.
+    pub async fn check_page(&self, page: &str, name: &str) {
+        self.assert_accessible(page).await;
+        self.screenshot(name).await;
+    }
+
+    /// Saves the screenshot `name` at a phone's window size, then back at the desktop's.
+    pub async fn phone_screenshot(&self, name: &str) {
+        self.client.set_window_size(390, 844).await.unwrap();
+        self.screenshot(name).await;
+        self.client.set_window_size(1280, 1000).await.unwrap();
+    }
+
     pub async fn click(&self, css: &str) {
         self.find(css).await.click().await.unwrap();
     }

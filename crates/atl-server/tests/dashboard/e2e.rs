@@ -11,6 +11,8 @@ use super::browser::{Browser, available};
 
 const LONG: Duration = Duration::from_secs(90);
 const SHORT: Duration = Duration::from_secs(20);
+/// The mapping control of the file's company column.
+const LEGAL_NAME: &str = "select[data-header=\"Legal Name\"]";
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_campaign_from_sign_in_to_export_in_chromium() {
@@ -33,43 +35,22 @@ async fn a_campaign_from_sign_in_to_export_in_chromium() {
 
         // Signing in: a page behind the session goes to the sign-in form.
         b.goto(&app.url("/campaigns")).await;
-        b.wait_for(
-            "the sign-in form",
-            "return !!document.querySelector('#key')",
-            SHORT,
-        )
-        .await;
+        b.wait_for_element("the sign-in form", "#key", SHORT).await;
         assert!(b.client.current_url().await.unwrap().path() == "/sign-in");
-        b.assert_accessible("sign-in").await;
-        b.screenshot(&shot("01-sign-in")).await;
+        b.check_page("sign-in", &shot("01-sign-in")).await;
         b.fill("#key", "atl_not_a_real_key").await;
         b.click("form[action='/sign-in'] button").await;
-        b.wait_for(
-            "the refusal",
-            "return !!document.querySelector('#sign-in-error')",
-            SHORT,
-        )
-        .await;
+        b.wait_for_element("the refusal", "#sign-in-error", SHORT)
+            .await;
         let refusal = b.text("#sign-in-error").await;
         assert!(refusal.contains("not accepted"), "{refusal}");
-        b.assert_accessible("sign-in refused").await;
-        b.screenshot(&shot("02-sign-in-wrong-key")).await;
+        b.check_page("sign-in refused", &shot("02-sign-in-wrong-key"))
+            .await;
         b.fill("#key", &key).await;
         b.click("form[action='/sign-in'] button").await;
-        b.wait_for(
-            "the campaigns page",
-            "return location.pathname === '/campaigns'",
-            SHORT,
-        )
-        .await;
-        let cookie_seen_by_script: String = b
-            .client
-            .execute("return document.cookie", vec![])
-            .await
-            .unwrap()
-            .as_str()
-            .unwrap_or_default()
-            .to_string();
+        b.wait_for_path("the campaigns page", "/campaigns", SHORT)
+            .await;
+        let cookie_seen_by_script = b.eval_string("return document.cookie", "").await;
         assert!(
             !cookie_seen_by_script.contains(&key),
             "the session cookie is HttpOnly"
@@ -79,8 +60,7 @@ async fn a_campaign_from_sign_in_to_export_in_chromium() {
 
         // A bad file: a clear message on the page, nothing stored.
         b.goto(&app.url("/upload")).await;
-        b.assert_accessible("upload").await;
-        b.screenshot(&shot("03-upload")).await;
+        b.check_page("upload", &shot("03-upload")).await;
         let dir = temp_dir("upload");
         let bad = dir.join("photo.csv");
         std::fs::write(&bad, b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x10binary").unwrap();
@@ -91,12 +71,8 @@ async fn a_campaign_from_sign_in_to_export_in_chromium() {
             .send_keys(bad.to_str().unwrap())
             .await
             .unwrap();
-        b.wait_for(
-            "the bad-file message",
-            "return !!document.querySelector('#preview-error')",
-            SHORT,
-        )
-        .await;
+        b.wait_for_element("the bad-file message", "#preview-error", SHORT)
+            .await;
         let message = b.text("#preview-error").await;
         assert!(message.contains("cannot be imported"), "{message}");
         b.screenshot(&shot("04-upload-bad-file")).await;
@@ -106,12 +82,8 @@ async fn a_campaign_from_sign_in_to_export_in_chromium() {
         let input = b.client.find(Locator::Css("#file")).await.unwrap();
         input.clear().await.unwrap();
         input.send_keys(csv.to_str().unwrap()).await.unwrap();
-        b.wait_for(
-            "the mapping for Legal Name",
-            "return !!document.querySelector('select[data-header=\"Legal Name\"]')",
-            SHORT,
-        )
-        .await;
+        b.wait_for_element("the mapping for Legal Name", LEGAL_NAME, SHORT)
+            .await;
         assert!(b.text("#preview-error").await.contains("company name"));
         b.client
             .execute(
@@ -122,12 +94,8 @@ async fn a_campaign_from_sign_in_to_export_in_chromium() {
             )
             .await
             .unwrap();
-        b.wait_for(
-            "the preview",
-            "const t = document.querySelector('#pv-targets'); return t && t.textContent === '12'",
-            SHORT,
-        )
-        .await;
+        b.wait_for_text("the preview", "#pv-targets", "12", SHORT)
+            .await;
         assert_eq!(b.text("#pv-encoding").await, "UTF-8");
         assert!(b.text("#pv-delimiter").await.contains("comma"));
         let rejected = b.text("#pv-rejected-rows").await;
@@ -146,14 +114,10 @@ async fn a_campaign_from_sign_in_to_export_in_chromium() {
         b.fill("#budget", "50").await;
         b.fill("#pitch", "We sell synthetic anvils to retailers.")
             .await;
-        b.wait_for(
-            "the preview after the form changed",
-            "return !!document.querySelector('#pv-targets')",
-            SHORT,
-        )
-        .await;
-        b.assert_accessible("upload preview").await;
-        b.screenshot(&shot("05-upload-preview")).await;
+        b.wait_for_element("the preview after the form changed", "#pv-targets", SHORT)
+            .await;
+        b.check_page("upload preview", &shot("05-upload-preview"))
+            .await;
         let stored_before = store.store().count_campaigns(None).await.unwrap();
         assert_eq!(stored_before, 0, "{backend}: a preview stores nothing");
 
@@ -186,77 +150,47 @@ async fn a_campaign_from_sign_in_to_export_in_chromium() {
         );
         let failures = b.text("#failures").await;
         assert!(failures.contains("no credits left"), "{failures}");
-        let connects: String = b
-            .client
-            .execute(
+        let connects = b
+            .eval_string(
                 "return document.querySelector('#live').dataset.connects",
-                vec![],
+                "0",
             )
-            .await
-            .unwrap()
-            .as_str()
-            .unwrap_or("0")
-            .to_string();
+            .await;
         assert!(connects.parse::<u32>().unwrap() >= 1);
-        b.assert_accessible("campaign").await;
-        b.screenshot(&shot("06-campaign")).await;
+        b.check_page("campaign", &shot("06-campaign")).await;
 
         // Search from the server.
         b.fill("#target-search", "apple").await;
         b.click("#targets-filter button").await;
-        b.wait_for(
-            "one search hit",
-            "return document.querySelectorAll('table.targets tbody tr[data-status]').length === 1",
-            SHORT,
-        )
-        .await;
+        wait_for_rows(&b, "one search hit", 1).await;
         assert!(b.text("table.targets tbody").await.contains("Apple"));
         b.fill("#target-search", "").await;
         b.click("#targets-filter button").await;
-        b.wait_for(
-            "the whole table again",
-            "return document.querySelectorAll('table.targets tbody tr[data-status]').length === 12",
-            SHORT,
-        )
-        .await;
+        wait_for_rows(&b, "the whole table again", 12).await;
 
         // A target whose steps failed says why, in words.
         let failed_target = store.store().list_targets(id, None, 1, 0).await.unwrap()[0].id;
         b.goto(&app.url(&format!("/targets/{failed_target}"))).await;
-        b.wait_for(
-            "the problems",
-            "return !!document.querySelector('#problems')",
-            SHORT,
-        )
-        .await;
+        b.wait_for_element("the problems", "#problems", SHORT).await;
         let problems = b.text("#problems").await;
         assert!(
             problems.contains("Research") && problems.contains("no credits left"),
             "{problems}"
         );
-        b.assert_accessible("target with failures").await;
-        b.screenshot(&shot("07-target-failed")).await;
+        b.check_page("target with failures", &shot("07-target-failed"))
+            .await;
 
         // Retry what failed, with its quote, on a healthy sandbox.
         app.sandbox_config(json!({})).await;
         b.goto(&app.url(&format!("/campaigns/{id}/retry-failed")))
             .await;
-        b.wait_for(
-            "the retry quote",
-            "return !!document.querySelector('#retry-confirm')",
-            SHORT,
-        )
-        .await;
+        b.wait_for_element("the retry quote", "#retry-confirm", SHORT)
+            .await;
         assert!(b.text("table.quote").await.contains("Total"));
-        b.assert_accessible("retry").await;
-        b.screenshot(&shot("08-retry")).await;
+        b.check_page("retry", &shot("08-retry")).await;
         b.click("#retry-confirm").await;
-        b.wait_for(
-            "the campaign page",
-            &format!("return location.pathname === '/campaigns/{id}'"),
-            SHORT,
-        )
-        .await;
+        b.wait_for_path("the campaign page", &format!("/campaigns/{id}"), SHORT)
+            .await;
         b.wait_for(
             "the retried steps to finish",
             "const l = document.querySelector('#live'); return l && l.dataset.percent === '100' && !document.querySelector('#failures')",
@@ -265,21 +199,14 @@ async fn a_campaign_from_sign_in_to_export_in_chromium() {
         .await;
         assert_eq!(b.text("#count-failed").await, "0");
         b.screenshot(&shot("09-campaign-retried")).await;
-        b.client.set_window_size(390, 844).await.unwrap();
-        b.screenshot(&shot("10-campaign-phone")).await;
-        b.client.set_window_size(1280, 1000).await.unwrap();
+        b.phone_screenshot(&shot("10-campaign-phone")).await;
 
         // A target with research: its sources are links, and they lead where they say.
         let target_id = first_target_with_sources(&store.store(), id).await;
         b.goto(&app.url(&format!("/targets/{target_id}"))).await;
-        b.wait_for(
-            "the target page",
-            "return !!document.querySelector('#research')",
-            SHORT,
-        )
-        .await;
-        b.assert_accessible("target").await;
-        b.screenshot(&shot("11-target")).await;
+        b.wait_for_element("the target page", "#research", SHORT)
+            .await;
+        b.check_page("target", &shot("11-target")).await;
         let link = b
             .client
             .find(Locator::Css("#research a.source-link"))
@@ -333,21 +260,14 @@ async fn a_campaign_from_sign_in_to_export_in_chromium() {
             SHORT,
         )
         .await;
-        b.client.set_window_size(390, 844).await.unwrap();
-        b.screenshot(&shot("12-target-phone")).await;
-        b.client.set_window_size(1280, 1000).await.unwrap();
+        b.phone_screenshot(&shot("12-target-phone")).await;
 
         // Executives and the exports, through the session.
         b.goto(&app.url(&format!("/campaigns/{id}/executives")))
             .await;
-        b.wait_for(
-            "the executives",
-            "return !!document.querySelector('#exec-count')",
-            SHORT,
-        )
-        .await;
-        b.assert_accessible("executives").await;
-        b.screenshot(&shot("13-executives")).await;
+        b.wait_for_element("the executives", "#exec-count", SHORT)
+            .await;
+        b.check_page("executives", &shot("13-executives")).await;
         b.goto(&app.url(&format!("/campaigns/{id}"))).await;
         for (link, first_cell) in [
             ("#export-csv", "row_number,company"),
@@ -382,29 +302,27 @@ async fn a_campaign_from_sign_in_to_export_in_chromium() {
         }
         b.goto(&app.url("/campaigns")).await;
         assert!(b.text("table.campaigns").await.contains("Fortune slice"));
-        b.assert_accessible("campaigns").await;
-        b.screenshot(&shot("14-campaigns")).await;
+        b.check_page("campaigns", &shot("14-campaigns")).await;
 
         // Signing out ends the session.
         b.click(".sign-out button").await;
-        b.wait_for(
-            "the sign-in page",
-            "return location.pathname === '/sign-in'",
-            SHORT,
-        )
-        .await;
+        b.wait_for_path("the sign-in page", "/sign-in", SHORT).await;
         b.goto(&app.url("/campaigns")).await;
-        b.wait_for(
-            "the sign-in page again",
-            "return location.pathname === '/sign-in'",
-            SHORT,
-        )
-        .await;
+        b.wait_for_path("the sign-in page again", "/sign-in", SHORT)
+            .await;
 
         b.close().await;
         let _ = std::fs::remove_dir_all(&dir);
         app.stop().await;
     }
+}
+
+/// Waits until the targets table shows `n` rows.
+async fn wait_for_rows(b: &Browser, what: &str, n: usize) {
+    let script = format!(
+        "return document.querySelectorAll('table.targets tbody tr[data-status]').length === {n}"
+    );
+    b.wait_for(what, &script, SHORT).await;
 }
 
 /// A target of the campaign whose research cites a source.
