@@ -9,21 +9,50 @@
 //! past it the address gets 429 for any key it has not used successfully before, without
 //! the key being looked up. Every authenticated request takes one from its key's budget.
 
-use axum::extract::{ConnectInfo, Request, State};
+use axum::Extension;
+use axum::extract::{ConnectInfo, FromRequestParts, Request, State};
+use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::Next;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use crate::ApiState;
-use crate::error::ApiError;
+use crate::error::{ApiError, ApiPath};
 
 /// The team a request acts for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Team(pub i64);
+
+/// What every route about one of the team's things (`/campaigns/{id}…`, `/targets/{id}…`)
+/// starts from: the state, the caller's team (set by [`require_team`]) and the id in the
+/// path (one that is not a number is the API's 400).
+pub(crate) struct TeamRoute {
+    pub state: ApiState,
+    pub team: Team,
+    pub id: i64,
+}
+
+impl FromRequestParts<ApiState> for TeamRoute {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &ApiState) -> Result<Self, Response> {
+        let Extension(team) = Extension::<Team>::from_request_parts(parts, state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        let ApiPath(id) = ApiPath::<i64>::from_request_parts(parts, state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        Ok(TeamRoute {
+            state: state.clone(),
+            team,
+            id,
+        })
+    }
+}
 
 /// Who is calling: the team and the key it came with (`None` on a `no_auth` server's
 /// keyless requests). Streams keep it to re-check the key while they stay open.

@@ -26,7 +26,6 @@ use std::time::{Duration, Instant};
 use atl_engine::ProgressEvent;
 use atl_store::{Event as StoredEvent, Store};
 use axum::Extension;
-use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use futures::Stream;
@@ -34,9 +33,9 @@ use serde::Deserialize;
 use tokio::sync::broadcast;
 use utoipa::IntoParams;
 
-use crate::auth::Caller;
+use crate::auth::{Caller, TeamRoute};
 use crate::campaigns::{Tallies, campaign_of};
-use crate::error::{ApiError, ApiPath, ApiQuery};
+use crate::error::{ApiError, ApiQuery};
 use crate::guard::streams;
 use crate::{ApiState, Team};
 
@@ -245,9 +244,7 @@ pub(crate) fn resume_point(headers: &HeaderMap, after: Option<i64>) -> Result<i6
     responses((status = 200, content_type = "text/event-stream", description = "the event stream"),
         (status = 404, body = crate::ErrorBody)))]
 pub(crate) async fn events(
-    State(state): State<ApiState>,
-    Extension(team): Extension<Team>,
-    ApiPath(id): ApiPath<i64>,
+    TeamRoute { state, team, id }: TeamRoute,
     Extension(caller): Extension<Caller>,
     ApiQuery(q): ApiQuery<EventsQuery>,
     headers: HeaderMap,

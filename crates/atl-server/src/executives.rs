@@ -2,13 +2,11 @@
 //! (`atl_app::executives`, which pages, de-duplicates and ranks).
 
 use atl_app::{ExecutiveList, ExecutivesQuery, parse_levels};
-use axum::Extension;
-use axum::extract::State;
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use crate::error::{ApiError, ApiPath, ApiQuery};
-use crate::{ApiState, Team};
+use crate::auth::TeamRoute;
+use crate::error::{ApiError, ApiQuery};
 
 /// No account has more executives than this worth listing.
 const MAX_PER_ACCOUNT: usize = 1000;
@@ -33,9 +31,7 @@ pub(crate) struct ExecutivesParams {
     responses((status = 200, body = ExecutiveList), (status = 400, body = crate::ErrorBody),
         (status = 404, body = crate::ErrorBody)))]
 pub(crate) async fn executives(
-    State(state): State<ApiState>,
-    Extension(team): Extension<Team>,
-    ApiPath(id): ApiPath<i64>,
+    TeamRoute { state, team, id }: TeamRoute,
     ApiQuery(q): ApiQuery<ExecutivesParams>,
 ) -> Result<axum::Json<ExecutiveList>, ApiError> {
     if q.per_account.is_some_and(|n| n > MAX_PER_ACCOUNT) {

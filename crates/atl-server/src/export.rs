@@ -8,16 +8,14 @@
 //! truncated file.
 
 use atl_app::{ExportFormat, ExportKind, Exporter};
-use axum::Extension;
 use axum::body::Body;
-use axum::extract::State;
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use crate::error::{ApiError, ApiPath, ApiQuery};
-use crate::{ApiState, Team};
+use crate::auth::TeamRoute;
+use crate::error::{ApiError, ApiQuery};
 
 #[derive(Debug, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -51,9 +49,7 @@ fn parse_kind(kind: Option<&str>) -> Result<ExportKind, ApiError> {
             content((String = "text/csv"), (String = "application/x-ndjson"))),
         (status = 400, body = crate::ErrorBody), (status = 404, body = crate::ErrorBody)))]
 pub(crate) async fn export(
-    State(state): State<ApiState>,
-    Extension(team): Extension<Team>,
-    ApiPath(id): ApiPath<i64>,
+    TeamRoute { state, team, id }: TeamRoute,
     ApiQuery(q): ApiQuery<ExportQuery>,
 ) -> Result<Response, ApiError> {
     let format: ExportFormat = q
