@@ -28,29 +28,22 @@ use crate::error::{ApiError, ApiPath};
 pub struct Team(pub i64);
 
 /// What every route about one of the team's things (`/campaigns/{id}…`, `/targets/{id}…`)
-/// starts from: the state, the caller's team (set by [`require_team`]) and the id in the
-/// path (one that is not a number is the API's 400).
-pub(crate) struct TeamRoute {
-    pub state: ApiState,
-    pub team: Team,
-    pub id: i64,
-}
+/// starts from: the state, who asks (the API's [`Team`] or the dashboard's session, set
+/// by the layer in front of the route) and the id in the path (one that is not a number
+/// is the API's 400).
+pub(crate) struct IdRoute<W>(pub ApiState, pub W, pub i64);
 
-impl FromRequestParts<ApiState> for TeamRoute {
+impl<W: Clone + Send + Sync + 'static> FromRequestParts<ApiState> for IdRoute<W> {
     type Rejection = Response;
 
     async fn from_request_parts(parts: &mut Parts, state: &ApiState) -> Result<Self, Response> {
-        let Extension(team) = Extension::<Team>::from_request_parts(parts, state)
+        let Extension(who) = Extension::<W>::from_request_parts(parts, state)
             .await
             .map_err(IntoResponse::into_response)?;
         let ApiPath(id) = ApiPath::<i64>::from_request_parts(parts, state)
             .await
             .map_err(IntoResponse::into_response)?;
-        Ok(TeamRoute {
-            state: state.clone(),
-            team,
-            id,
-        })
+        Ok(IdRoute(state.clone(), who, id))
     }
 }
 

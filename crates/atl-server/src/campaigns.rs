@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::{IntoParams, ToSchema};
 
-use crate::auth::TeamRoute;
+use crate::auth::IdRoute;
 use crate::error::{ApiError, ApiQuery};
 use crate::{ApiState, Team};
 pub(crate) use atl_app::StatusView;
@@ -156,7 +156,7 @@ pub(crate) async fn list_campaigns(
     params(("id" = i64, Path, description = "campaign id")),
     responses((status = 200, body = CampaignView), (status = 404, body = crate::ErrorBody)))]
 pub(crate) async fn get_campaign(
-    TeamRoute { state, team, id }: TeamRoute,
+    IdRoute(state, team, id): IdRoute<Team>,
 ) -> Result<axum::Json<Value>, ApiError> {
     let campaign = campaign_of(&state.ctx.store, team, id).await?;
     let mut view = serde_json::to_value(CampaignView::from(&campaign))
@@ -205,7 +205,7 @@ pub(crate) struct StatusQuery {
     params(("id" = i64, Path, description = "campaign id"), StatusQuery),
     responses((status = 200, body = StatusView), (status = 404, body = crate::ErrorBody)))]
 pub(crate) async fn campaign_status(
-    TeamRoute { state, team, id }: TeamRoute,
+    IdRoute(state, team, id): IdRoute<Team>,
     ApiQuery(q): ApiQuery<StatusQuery>,
 ) -> Result<Response, ApiError> {
     let store = &state.ctx.store;
@@ -254,7 +254,7 @@ pub(crate) fn start_plan(state: &ApiState) -> Vec<(SubAgentKind, u32)> {
     responses((status = 202, body = StatusView), (status = 404, body = crate::ErrorBody),
         (status = 409, body = crate::ErrorBody)))]
 pub(crate) async fn start(
-    TeamRoute { state, team, id }: TeamRoute,
+    IdRoute(state, team, id): IdRoute<Team>,
 ) -> Result<(StatusCode, axum::Json<StatusView>), ApiError> {
     let store = &state.ctx.store;
     campaign_of(store, team, id).await?;
@@ -273,7 +273,7 @@ macro_rules! control_verb {
             responses((status = 200, body = StatusView), (status = 404, body = crate::ErrorBody),
                 (status = 409, description = "not allowed in the campaign's state", body = crate::ErrorBody)))]
         pub(crate) async fn $name(
-            TeamRoute { state, team, id }: TeamRoute,
+            IdRoute(state, team, id): IdRoute<Team>,
         ) -> Result<axum::Json<StatusView>, ApiError> {
             let store = &state.ctx.store;
             campaign_of(store, team, id).await?;
@@ -325,7 +325,7 @@ pub(crate) struct EstimateView {
     responses((status = 200, body = EstimateView), (status = 404, body = crate::ErrorBody),
         (status = 503, description = "the server runs without providers", body = crate::ErrorBody)))]
 pub(crate) async fn estimate(
-    TeamRoute { state, team, id }: TeamRoute,
+    IdRoute(state, team, id): IdRoute<Team>,
 ) -> Result<axum::Json<EstimateView>, ApiError> {
     let store = &state.ctx.store;
     let campaign = campaign_of(store, team, id).await?;

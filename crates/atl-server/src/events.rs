@@ -33,7 +33,7 @@ use serde::Deserialize;
 use tokio::sync::broadcast;
 use utoipa::IntoParams;
 
-use crate::auth::{Caller, TeamRoute};
+use crate::auth::{Caller, IdRoute};
 use crate::campaigns::{Tallies, campaign_of};
 use crate::error::{ApiError, ApiQuery};
 use crate::guard::streams;
@@ -244,7 +244,7 @@ pub(crate) fn resume_point(headers: &HeaderMap, after: Option<i64>) -> Result<i6
     responses((status = 200, content_type = "text/event-stream", description = "the event stream"),
         (status = 404, body = crate::ErrorBody)))]
 pub(crate) async fn events(
-    TeamRoute { state, team, id }: TeamRoute,
+    IdRoute(state, team, id): IdRoute<Team>,
     Extension(caller): Extension<Caller>,
     ApiQuery(q): ApiQuery<EventsQuery>,
     headers: HeaderMap,

@@ -5,7 +5,8 @@ use atl_app::{ExecutiveList, ExecutivesQuery, parse_levels};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use crate::auth::TeamRoute;
+use crate::Team;
+use crate::auth::IdRoute;
 use crate::error::{ApiError, ApiQuery};
 
 /// No account has more executives than this worth listing.
@@ -31,7 +32,7 @@ pub(crate) struct ExecutivesParams {
     responses((status = 200, body = ExecutiveList), (status = 400, body = crate::ErrorBody),
         (status = 404, body = crate::ErrorBody)))]
 pub(crate) async fn executives(
-    TeamRoute { state, team, id }: TeamRoute,
+    IdRoute(state, team, id): IdRoute<Team>,
     ApiQuery(q): ApiQuery<ExecutivesParams>,
 ) -> Result<axum::Json<ExecutiveList>, ApiError> {
     if q.per_account.is_some_and(|n| n > MAX_PER_ACCOUNT) {

@@ -14,7 +14,8 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use crate::auth::TeamRoute;
+use crate::Team;
+use crate::auth::IdRoute;
 use crate::error::{ApiError, ApiQuery};
 
 #[derive(Debug, Default, Deserialize, IntoParams)]
@@ -49,7 +50,7 @@ fn parse_kind(kind: Option<&str>) -> Result<ExportKind, ApiError> {
             content((String = "text/csv"), (String = "application/x-ndjson"))),
         (status = 400, body = crate::ErrorBody), (status = 404, body = crate::ErrorBody)))]
 pub(crate) async fn export(
-    TeamRoute { state, team, id }: TeamRoute,
+    IdRoute(state, team, id): IdRoute<Team>,
     ApiQuery(q): ApiQuery<ExportQuery>,
 ) -> Result<Response, ApiError> {
     let format: ExportFormat = q

@@ -9,7 +9,7 @@ use serde_json::Value;
 use std::path::{Path, PathBuf};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::auth::TeamRoute;
+use crate::auth::IdRoute;
 use crate::campaigns::{Paging, campaign_of, rfc3339};
 use crate::error::{ApiError, ApiQuery};
 use crate::{API_PREFIX, ApiState, Team};
@@ -115,7 +115,7 @@ pub(crate) fn status_filter(status: Option<&str>) -> Result<Option<TargetStatus>
     responses((status = 200, body = TargetList), (status = 400, body = crate::ErrorBody),
         (status = 404, body = crate::ErrorBody)))]
 pub(crate) async fn list_targets(
-    TeamRoute { state, team, id }: TeamRoute,
+    IdRoute(state, team, id): IdRoute<Team>,
     ApiQuery(q): ApiQuery<TargetQuery>,
     ApiQuery(paging): ApiQuery<Paging>,
 ) -> Result<axum::Json<TargetList>, ApiError> {
@@ -224,7 +224,7 @@ async fn target_of(state: &ApiState, team: Team, id: i64) -> Result<Target, ApiE
     params(("id" = i64, Path, description = "target id")),
     responses((status = 200, body = TargetDetail), (status = 404, body = crate::ErrorBody)))]
 pub(crate) async fn get_target(
-    TeamRoute { state, team, id }: TeamRoute,
+    IdRoute(state, team, id): IdRoute<Team>,
 ) -> Result<axum::Json<TargetDetail>, ApiError> {
     let target = target_of(&state, team, id).await?;
     let store = &state.ctx.store;
@@ -277,7 +277,7 @@ pub(crate) fn resolve_inside(data_dir: &Path, path: &str) -> Option<PathBuf> {
     responses((status = 200, content_type = "audio/wav", description = "the WAV file"),
         (status = 404, body = crate::ErrorBody), (status = 409, body = crate::ErrorBody),
         (status = 502, body = crate::ErrorBody), (status = 503, body = crate::ErrorBody)))]
-pub(crate) async fn audio(TeamRoute { state, team, id }: TeamRoute) -> Result<Response, ApiError> {
+pub(crate) async fn audio(IdRoute(state, team, id): IdRoute<Team>) -> Result<Response, ApiError> {
     target_of(&state, team, id).await?;
     let providers = state.ctx.providers.as_ref().ok_or_else(|| {
         ApiError::new(

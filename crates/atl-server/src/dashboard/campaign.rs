@@ -8,8 +8,7 @@
 use askama::Template;
 use atl_domain::TargetStatus;
 use atl_store::{Campaign, Target, TargetFilter, TargetSort};
-use axum::Extension;
-use axum::extract::{Query, State};
+use axum::extract::Query;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
@@ -18,8 +17,8 @@ use super::format::{count, nano_usd, units, when};
 use super::page::{Layout, PageError, PageResult, Session, html};
 use super::progress::ProgressPanel;
 use super::words::{agent_label, target_status_label};
+use crate::auth::IdRoute;
 use crate::campaigns::{campaign_of, start_plan, tally_of};
-use crate::error::ApiPath;
 use crate::targets::status_filter;
 use crate::{ApiError, ApiState};
 
@@ -181,9 +180,7 @@ struct CampaignPage {
 }
 
 pub(crate) async fn page(
-    State(state): State<ApiState>,
-    Extension(session): Extension<Session>,
-    ApiPath(id): ApiPath<i64>,
+    IdRoute(state, session, id): IdRoute<Session>,
     Query(q): Query<TableQuery>,
 ) -> PageResult {
     let store = &state.ctx.store;
@@ -221,9 +218,7 @@ pub(crate) async fn page(
 }
 
 pub(crate) async fn targets_fragment(
-    State(state): State<ApiState>,
-    Extension(session): Extension<Session>,
-    ApiPath(id): ApiPath<i64>,
+    IdRoute(state, session, id): IdRoute<Session>,
     Query(q): Query<TableQuery>,
 ) -> PageResult {
     let campaign = campaign_of(&state.ctx.store, session.team, id).await?;
@@ -235,11 +230,7 @@ fn back_to(id: i64) -> Response {
     Redirect::to(&format!("/campaigns/{id}")).into_response()
 }
 
-pub(crate) async fn start(
-    State(state): State<ApiState>,
-    Extension(session): Extension<Session>,
-    ApiPath(id): ApiPath<i64>,
-) -> PageResult {
+pub(crate) async fn start(IdRoute(state, session, id): IdRoute<Session>) -> PageResult {
     let store = &state.ctx.store;
     campaign_of(store, session.team, id).await?;
     store.start_campaign_with(id, &start_plan(&state)).await?;
@@ -248,11 +239,7 @@ pub(crate) async fn start(
 
 macro_rules! verb {
     ($name:ident, $method:ident) => {
-        pub(crate) async fn $name(
-            State(state): State<ApiState>,
-            Extension(session): Extension<Session>,
-            ApiPath(id): ApiPath<i64>,
-        ) -> PageResult {
+        pub(crate) async fn $name(IdRoute(state, session, id): IdRoute<Session>) -> PageResult {
             let store = &state.ctx.store;
             campaign_of(store, session.team, id).await?;
             store.$method(id).await?;
@@ -345,11 +332,7 @@ struct RetryPage {
 }
 
 /// The quote for retrying the failed jobs, with the button that does it.
-pub(crate) async fn retry_page(
-    State(state): State<ApiState>,
-    Extension(session): Extension<Session>,
-    ApiPath(id): ApiPath<i64>,
-) -> PageResult {
+pub(crate) async fn retry_page(IdRoute(state, session, id): IdRoute<Session>) -> PageResult {
     let store = &state.ctx.store;
     let campaign = campaign_of(store, session.team, id).await?;
     let quote = match &state.ctx.providers {

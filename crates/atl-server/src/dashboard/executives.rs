@@ -6,17 +6,16 @@ use askama::Template;
 use atl_app::{ExecutivesQuery, executives};
 use atl_domain::records::EmailStatus;
 use atl_domain::seniority::Seniority;
-use axum::Extension;
-use axum::extract::{RawQuery, State};
+use axum::extract::RawQuery;
 use axum::http::StatusCode;
 use std::collections::HashSet;
 
 use super::format::count;
 use super::page::{Layout, PageResult, Session, html};
 use super::words::{email_status_class, email_status_label};
+use crate::ApiError;
+use crate::auth::IdRoute;
 use crate::campaigns::campaign_of;
-use crate::error::ApiPath;
-use crate::{ApiError, ApiState};
 
 const PER_PAGE: usize = 100;
 
@@ -85,9 +84,7 @@ fn parse_query(raw: Option<&str>) -> (Vec<String>, usize) {
 }
 
 pub(crate) async fn page(
-    State(state): State<ApiState>,
-    Extension(session): Extension<Session>,
-    ApiPath(id): ApiPath<i64>,
+    IdRoute(state, session, id): IdRoute<Session>,
     RawQuery(raw): RawQuery,
 ) -> PageResult {
     let store = &state.ctx.store;

@@ -17,7 +17,7 @@ use std::convert::Infallible;
 
 use askama::Template;
 use axum::Extension;
-use axum::extract::{Query, State};
+use axum::extract::Query;
 use axum::http::HeaderMap;
 use axum::response::IntoResponse;
 use axum::response::sse::Event;
@@ -25,9 +25,7 @@ use futures::{Stream, StreamExt};
 
 use super::page::{PageResult, Session};
 use super::progress::ProgressPanel;
-use crate::ApiState;
-use crate::auth::Caller;
-use crate::error::ApiPath;
+use crate::auth::{Caller, IdRoute};
 use crate::events::{Cursor, EventsQuery, Item, open_stream};
 
 /// How long a browser waits before reconnecting a dropped stream.
@@ -66,10 +64,8 @@ fn next_events(cursor: Cursor) -> impl Stream<Item = Result<Event, Infallible>> 
 }
 
 pub(crate) async fn stream(
-    State(state): State<ApiState>,
-    Extension(session): Extension<Session>,
+    IdRoute(state, session, id): IdRoute<Session>,
     Extension(caller): Extension<Caller>,
-    ApiPath(id): ApiPath<i64>,
     Query(q): Query<EventsQuery>,
     headers: HeaderMap,
 ) -> PageResult {

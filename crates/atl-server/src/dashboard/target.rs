@@ -9,8 +9,6 @@ use atl_domain::provenance::Claim;
 use atl_domain::records::{
     CallScript, EnrichmentRecord, IntelReport, Person, ResearchBrief, RunMeta,
 };
-use axum::Extension;
-use axum::extract::State;
 use axum::http::StatusCode;
 
 use super::format::{count, usd};
@@ -19,8 +17,8 @@ use super::words::{
     SourceView, agent_label, contact_outcome, email_status_class, email_status_label, is_web_link,
     plain_reason, target_status_label,
 };
-use crate::error::ApiPath;
-use crate::{ApiError, ApiState};
+use crate::ApiError;
+use crate::auth::IdRoute;
 
 pub(crate) struct Valued {
     pub text: String,
@@ -330,11 +328,7 @@ fn cost_row<T>(kind: SubAgentKind, p: &atl_app::record::Part<T>) -> CostRow {
     }
 }
 
-pub(crate) async fn page(
-    State(state): State<ApiState>,
-    Extension(session): Extension<Session>,
-    ApiPath(id): ApiPath<i64>,
-) -> PageResult {
+pub(crate) async fn page(IdRoute(state, session, id): IdRoute<Session>) -> PageResult {
     let store = &state.ctx.store;
     let target = store
         .get_target_for_team(Some(session.team.0), id)
