@@ -126,35 +126,42 @@ pub(crate) async fn metrics(
         costs.iter().map(|(provider, _, n)| (provider.as_str(), n)),
     );
 
-    let http = state.http.snapshot();
-    family(
-        &mut out,
-        "atl_http_requests_total",
-        "counter",
-        "HTTP requests by route and status.",
-    );
-    for ((method, route, status), h) in &http {
-        let _ = writeln!(
-            out,
-            "atl_http_requests_total{{method=\"{}\",route=\"{}\",status=\"{status}\"}} {}",
-            label(method),
-            label(route),
-            h.count()
-        );
-    }
-    family(
-        &mut out,
-        "atl_http_request_duration_seconds",
-        "histogram",
-        "Time spent answering, by route and status.",
-    );
-    for ((method, route, status), h) in &http {
+    // Both families read the same series, each family's samples written as one group.
+    let (mut requests, mut durations) = (String::new(), String::new());
+    for ((method, route, status), h) in &state.http.snapshot() {
         let labels = format!(
             "method=\"{}\",route=\"{}\",status=\"{status}\"",
             label(method),
             label(route)
         );
-        histogram(&mut out, "atl_http_request_duration_seconds", &labels, h);
+        let _ = writeln!(
+            requests,
+            "atl_http_requests_total{{{labels}}} {}",
+            h.count()
+        );
+        histogram(
+            &mut durations,
+            "atl_http_request_duration_seconds",
+            &labels,
+            h,
+        );
+    }
+    for (name, kind, help, samples) in [
+        (
+            "atl_http_requests_total",
+            "counter",
+            "HTTP requests by route and status.",
+            requests,
+        ),
+        (
+            "atl_http_request_duration_seconds",
+            "histogram",
+            "Time spent answering, by route and status.",
+            durations,
+        ),
+    ] {
+        family(&mut out, name, kind, help);
+        out.push_str(&samples);
     }
 
     if let Some(providers) = &state.ctx.providers {

@@ -13,7 +13,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
-use super::format::{count, nano_usd, units, when};
+use super::format::{count, nano_usd, percent_encode, units, when};
 use super::page::{Layout, PageError, PageResult, Session, html};
 use super::progress::ProgressPanel;
 use super::words::{agent_label, target_status_label};
@@ -73,21 +73,9 @@ fn table_link(id: i64, status: &str, q: &str, page: u64) -> String {
     }
     if !q.is_empty() {
         url.push_str("&q=");
-        url.push_str(&encode(q));
+        url.push_str(&percent_encode(q, b"-_.~"));
     }
     url
-}
-
-fn encode(s: &str) -> String {
-    let mut out = String::new();
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
-            out.push(char::from(b));
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
 }
 
 fn row_of(t: &Target) -> TargetRow {

@@ -142,15 +142,7 @@ fn to_sign_in(request: &Request, had_cookie: bool) -> Response {
 
 /// Percent-encodes a query value (the path to return to).
 fn encode_query(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || b"-_.~/".contains(&b) {
-            out.push(char::from(b));
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
+    super::format::percent_encode(s, b"-_.~/")
 }
 
 /// Where to go after signing in: a path on this server, never another site.

@@ -6,7 +6,7 @@
 use askama::Template;
 use atl_app::{AppError, ImportRequest, PreviewRequest, UploadPreview, import_csv, preview_csv};
 use atl_domain::limits::MAX_FILE_BYTES;
-use atl_import::{Field, ImportError, ImportOptions, parse_column_map};
+use atl_import::{Field, ImportError, ImportOptions, RowIssue, parse_column_map};
 use atl_store::usd_to_nano;
 use axum::Extension;
 use axum::extract::{Multipart, State};
@@ -282,6 +282,14 @@ fn issue(line: u64, column: Option<&str>, value: Option<&str>, reason: &str) -> 
     }
 }
 
+/// The import's row issues (rejected rows, warnings) as table rows.
+fn row_issues(issues: &[RowIssue]) -> Vec<IssueRow> {
+    issues
+        .iter()
+        .map(|r| issue(r.line, r.column.as_deref(), r.value.as_deref(), &r.reason))
+        .collect()
+}
+
 fn fragment_of(preview: &UploadPreview, form: &UploadForm, budget: Option<i64>) -> PreviewFragment {
     let s = &preview.summary;
     let mapped: Vec<(String, Field)> = s
@@ -312,11 +320,7 @@ fn fragment_of(preview: &UploadPreview, form: &UploadForm, budget: Option<i64>) 
         targets: count(i128::from(s.targets)),
         mapping: mapping_rows(&s.headers, &mapped, &form.map),
         rejected_count: count(i128::from(s.rejected_count)),
-        rejected: s
-            .rejected
-            .iter()
-            .map(|r| issue(r.line, r.column.as_deref(), r.value.as_deref(), &r.reason))
-            .collect(),
+        rejected: row_issues(&s.rejected),
         duplicates_count: count(i128::from(s.duplicates)),
         duplicates: s
             .duplicate_rows
@@ -334,11 +338,7 @@ fn fragment_of(preview: &UploadPreview, form: &UploadForm, budget: Option<i64>) 
             })
             .collect(),
         warnings_count: count(i128::from(s.warning_count)),
-        warnings: s
-            .warnings
-            .iter()
-            .map(|r| issue(r.line, r.column.as_deref(), r.value.as_deref(), &r.reason))
-            .collect(),
+        warnings: row_issues(&s.warnings),
         sample: preview
             .sample
             .iter()

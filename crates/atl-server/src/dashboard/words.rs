@@ -16,49 +16,49 @@ fn provider_before(text: &str, at: usize) -> Option<String> {
     (!name.is_empty() && name.len() <= 40).then(|| name.to_string())
 }
 
+/// A provider's failures by the phrases of their reasons, first match wins, each said
+/// after the provider's name.
+const PROVIDER_FAILURES: &[(&[&str], &str)] = &[
+    (
+        &["rate limited"],
+        "asked us to slow down (rate limited). Retrying later usually works.",
+    ),
+    (
+        &["quota exhausted"],
+        "has no credits left on this plan. Add credits, then retry.",
+    ),
+    (
+        &["not authorised"],
+        "refused our API key. Ask your admin to check the key.",
+    ),
+    (
+        &[
+            "server error",
+            "connection failed",
+            "timed out",
+            "circuit open",
+            "unavailable",
+        ],
+        "was unavailable when we asked. Retrying later usually works.",
+    ),
+    (
+        &["unexpected response"],
+        "sent an answer we could not read. Retrying usually works.",
+    ),
+];
+
 /// A stored failure reason in plain words.
 pub(crate) fn plain_reason(reason: &str) -> String {
     let lower = reason.to_ascii_lowercase();
     let find = |phrase: &str| lower.find(phrase);
     let who =
         |at: usize| provider_before(reason, at).unwrap_or_else(|| "A data provider".to_string());
-    if let Some(at) = find("rate limited") {
-        return format!(
-            "{} asked us to slow down (rate limited). Retrying later usually works.",
-            who(at)
-        );
-    }
-    if let Some(at) = find("quota exhausted") {
-        return format!(
-            "{} has no credits left on this plan. Add credits, then retry.",
-            who(at)
-        );
-    }
-    if let Some(at) = find("not authorised") {
-        return format!(
-            "{} refused our API key. Ask your admin to check the key.",
-            who(at)
-        );
-    }
-    for phrase in [
-        "server error",
-        "connection failed",
-        "timed out",
-        "circuit open",
-        "unavailable",
-    ] {
-        if let Some(at) = find(phrase) {
-            return format!(
-                "{} was unavailable when we asked. Retrying later usually works.",
-                who(at)
-            );
+    for (phrases, what) in PROVIDER_FAILURES {
+        for phrase in *phrases {
+            if let Some(at) = find(phrase) {
+                return format!("{} {what}", who(at));
+            }
         }
-    }
-    if let Some(at) = find("unexpected response") {
-        return format!(
-            "{} sent an answer we could not read. Retrying usually works.",
-            who(at)
-        );
     }
     if lower.contains("budget") {
         return "The campaign's budget was reached before this could run. Raise the budget, \
