@@ -159,14 +159,22 @@ mod tests {
         }
     }
 
+    /// A read of key 1 through `c`, in a task of its own.
+    fn spawn_read(
+        c: &Arc<Coalescer<i64, u64>>,
+        db: &Arc<Db>,
+    ) -> tokio::task::JoinHandle<Result<u64, String>> {
+        let (c, read) = (Arc::clone(c), reader(db));
+        tokio::spawn(async move { c.get(1, read).await })
+    }
+
     #[tokio::test]
     async fn concurrent_reads_share_queries() {
         let db = Arc::new(Db::default());
         let c = Arc::new(Coalescer::<i64, u64>::default());
         let mut tasks = Vec::new();
         for _ in 0..50 {
-            let (c, read) = (Arc::clone(&c), reader(&db));
-            tasks.push(tokio::spawn(async move { c.get(1, read).await }));
+            tasks.push(spawn_read(&c, &db));
         }
         for t in tasks {
             assert_eq!(t.await.ok().and_then(Result::ok), Some(0));
@@ -186,10 +194,7 @@ mod tests {
         let db = Arc::new(Db::default());
         let c = Arc::new(Coalescer::<i64, u64>::default());
         // A query is running with the old value...
-        let first = {
-            let (c, read) = (Arc::clone(&c), reader(&db));
-            tokio::spawn(async move { c.get(1, read).await })
-        };
+        let first = spawn_read(&c, &db);
         tokio::time::sleep(Duration::from_millis(5)).await;
         // ...when a write commits and a new request arrives: it must see the write.
         db.value.store(7, Ordering::SeqCst);
@@ -214,14 +219,8 @@ mod tests {
     async fn a_dropped_caller_does_not_strand_the_others() {
         let db = Arc::new(Db::default());
         let c = Arc::new(Coalescer::<i64, u64>::default());
-        let dropped = {
-            let (c, read) = (Arc::clone(&c), reader(&db));
-            tokio::spawn(async move { c.get(1, read).await })
-        };
-        let kept = {
-            let (c, read) = (Arc::clone(&c), reader(&db));
-            tokio::spawn(async move { c.get(1, read).await })
-        };
+        let dropped = spawn_read(&c, &db);
+        let kept = spawn_read(&c, &db);
         dropped.abort();
         let answer = tokio::time::timeout(Duration::from_secs(5), kept).await;
         assert_eq!(answer.ok().and_then(Result::ok), Some(Ok(0)));
