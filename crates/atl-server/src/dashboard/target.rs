@@ -3,7 +3,7 @@
 //! it came from.
 
 use askama::Template;
-use atl_app::record::TargetRecord;
+use atl_app::record::{Part, TargetRecord};
 use atl_domain::SubAgentKind;
 use atl_domain::provenance::Claim;
 use atl_domain::records::{
@@ -302,7 +302,12 @@ struct TargetPage {
     total_cost: String,
 }
 
-fn cost_row<T>(kind: SubAgentKind, p: &atl_app::record::Part<T>) -> CostRow {
+/// A sub-agent's part of the record as its view, when it has one.
+fn part_view<T, V>(part: &Option<Part<T>>, view: fn(&T, &RunMeta) -> V) -> Option<V> {
+    part.as_ref().map(|p| view(&p.record, &p.meta))
+}
+
+fn cost_row<T>(kind: SubAgentKind, p: &Part<T>) -> CostRow {
     CostRow {
         agent: agent_label(kind),
         provider: match (&p.provider, &p.model) {
@@ -371,22 +376,10 @@ pub(crate) async fn page(IdRoute(state, session, id): IdRoute<Session>) -> PageR
                 detail: m.reason.clone(),
             })
             .collect(),
-        research: record
-            .research
-            .as_ref()
-            .map(|p| research_view(&p.record, &p.meta)),
-        intel: record
-            .intel
-            .as_ref()
-            .map(|p| intel_view(&p.record, &p.meta)),
-        enrichment: record
-            .enrichment
-            .as_ref()
-            .map(|p| enrichment_view(&p.record, &p.meta)),
-        script: record
-            .voice
-            .as_ref()
-            .map(|p| script_view(&p.record, &p.meta)),
+        research: part_view(&record.research, research_view),
+        intel: part_view(&record.intel, intel_view),
+        enrichment: part_view(&record.enrichment, enrichment_view),
+        script: part_view(&record.voice, script_view),
         costs,
         total_cost: super::format::nano_usd(t.cost_nano_usd),
     };
