@@ -256,7 +256,6 @@ pub(crate) async fn events(
 /// cursor: the resume point read (`after` or `Last-Event-ID`), the campaign found (else
 /// 404), a stream slot taken for the caller's key (else 429), and the stream ended with
 /// the server or the key.
-#[allow(clippy::too_many_arguments)]
 pub(crate) async fn open_stream<S, R>(
     state: &ApiState,
     team: Team,
