@@ -7,6 +7,7 @@
 //! transaction that also books the TTS cost. Two renders of one target racing each other
 //! keep the first one committed; the loser deletes its file.
 
+use crate::lookup::find_campaign;
 use crate::{AppError, Providers};
 use atl_agents::AudioMode;
 use atl_agents::CampaignOptions;
@@ -43,10 +44,7 @@ pub async fn ensure_audio(
         .get_target_for_team(team_id, target_id)
         .await?
         .ok_or(AppError::TargetNotFound(target_id))?;
-    let campaign = store
-        .get_campaign(None, target.campaign_id)
-        .await?
-        .ok_or(AppError::CampaignNotFound(target.campaign_id))?;
+    let campaign = find_campaign(store, None, target.campaign_id).await?;
     let options = CampaignOptions::from_settings(&campaign.settings);
     let script = read_script(store, target_id).await?;
     if let Some(a) = &script.audio

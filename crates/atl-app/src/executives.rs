@@ -9,7 +9,8 @@
 //! most senior per account.
 
 use crate::AppError;
-use crate::record::TargetRecord;
+use crate::lookup::find_campaign;
+use crate::record::{PersonFields, TargetRecord};
 use atl_domain::normalise_company;
 use atl_domain::records::Person;
 use atl_domain::seniority::{APOLLO_SENIORITIES, Seniority};
@@ -104,18 +105,20 @@ fn person_key(email: Option<&str>, linkedin: Option<&str>, name: &str, account: 
 }
 
 fn view(p: &Person, level: Seniority, r: &TargetRecord, found_as: &str) -> ExecutiveView {
+    let f = PersonFields::of(p);
+    let text = |v: Option<&str>| v.map(str::to_string);
     ExecutiveView {
         name: p.display_name(),
-        first_name: p.first_name.clone(),
-        last_name: p.last_name.clone(),
+        first_name: text(f.first_name),
+        last_name: text(f.last_name),
         name_hidden: p.name_hidden,
-        title: p.title.as_ref().map(|t| t.value.clone()),
+        title: text(f.title),
         seniority: level.to_string(),
-        email: p.email.as_ref().map(|e| e.address.clone()),
-        email_status: p.email.as_ref().map(|e| e.status.as_str().to_string()),
-        phone: p.phone.as_ref().map(|x| x.number.clone()),
-        phone_type: p.phone.as_ref().map(|x| x.kind.as_str().to_string()),
-        linkedin_url: p.linkedin_url.as_ref().map(|l| l.value.clone()),
+        email: text(f.email),
+        email_status: text(f.email_status),
+        phone: text(f.phone),
+        phone_type: text(f.phone_type),
+        linkedin_url: text(f.linkedin),
         source: p.provenance.source.as_str().to_string(),
         observed_at: p.provenance.observed_at.clone(),
         from_cache: p.provenance.from_cache,
@@ -149,10 +152,7 @@ pub async fn executives(
             "per_account must be at least 1".into(),
         ));
     }
-    store
-        .get_campaign(team_id, campaign_id)
-        .await?
-        .ok_or(AppError::CampaignNotFound(campaign_id))?;
+    find_campaign(store, team_id, campaign_id).await?;
 
     let mut found: Vec<Found> = Vec::new();
     let mut index: HashMap<String, usize> = HashMap::new();

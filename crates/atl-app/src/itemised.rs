@@ -6,6 +6,7 @@
 //! 10,000 targets has a handful of lines, not 40,000. Money stays in integer nano-dollars
 //! until it is shown.
 
+use crate::lookup::find_campaign;
 use crate::{AppError, Providers, agent_kit};
 use atl_agents::{AgentInput, QuoteKind, SubAgent};
 use atl_domain::SubAgentKind;
@@ -194,10 +195,7 @@ pub async fn retry_failed_quote(
     team_id: Option<i64>,
     campaign_id: i64,
 ) -> Result<ItemisedQuote, AppError> {
-    let campaign = store
-        .get_campaign(team_id, campaign_id)
-        .await?
-        .ok_or(AppError::CampaignNotFound(campaign_id))?;
+    let campaign = find_campaign(store, team_id, campaign_id).await?;
     let options = atl_agents::CampaignOptions::from_settings(&campaign.settings);
     let mut by_target: std::collections::BTreeMap<i64, Vec<SubAgentKind>> = Default::default();
     for job in store.retryable_jobs(campaign.id).await? {

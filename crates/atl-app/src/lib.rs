@@ -12,6 +12,7 @@ mod executives;
 mod export;
 mod import;
 mod itemised;
+mod lookup;
 mod preview;
 mod providers;
 mod quote;

@@ -7,6 +7,7 @@
 //! not priced again. The quote says which audio mode it priced.
 
 use crate::itemised::{QuoteBuilder, input_of, retry_failed_quote};
+use crate::lookup::find_campaign;
 use crate::{AppError, Providers, agent_kit};
 use atl_agents::{CacheHints, CacheKind, CacheSlot, CampaignOptions, QuoteKind};
 use atl_domain::{Money, SubAgentKind};
@@ -75,10 +76,7 @@ pub async fn estimate_campaign(
     team_id: Option<i64>,
     campaign_id: i64,
 ) -> Result<CampaignEstimate, AppError> {
-    let campaign = store
-        .get_campaign(team_id, campaign_id)
-        .await?
-        .ok_or(AppError::CampaignNotFound(campaign_id))?;
+    let campaign = find_campaign(store, team_id, campaign_id).await?;
     let kit = agent_kit(store, providers);
     let options = CampaignOptions::from_settings(&campaign.settings);
     let scope = format!("team:{}", campaign.team_id);

@@ -2,7 +2,7 @@
 //! executives view, the API's target view and the dashboard all show.
 
 use atl_domain::records::{
-    self, CallScript, EnrichmentRecord, IntelReport, ResearchBrief, RunMeta, Stamped,
+    self, CallScript, EnrichmentRecord, IntelReport, Person, ResearchBrief, RunMeta, Stamped,
 };
 use atl_domain::{Money, SubAgentKind};
 use atl_store::{JobFailure, StoredResult, Target};
@@ -22,11 +22,53 @@ pub struct Part<T> {
     pub model: Option<String>,
 }
 
+/// A person's fields as texts, the way the export's columns and the executives view
+/// show them: the e-mail and the phone each split into their parts.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct PersonFields<'a> {
+    pub first_name: Option<&'a str>,
+    pub last_name: Option<&'a str>,
+    pub title: Option<&'a str>,
+    pub seniority: Option<&'a str>,
+    pub email: Option<&'a str>,
+    pub email_status: Option<&'a str>,
+    pub email_provider_status: Option<&'a str>,
+    pub phone: Option<&'a str>,
+    pub phone_type: Option<&'a str>,
+    pub linkedin: Option<&'a str>,
+}
+
+impl<'a> PersonFields<'a> {
+    pub(crate) fn of(p: &'a Person) -> PersonFields<'a> {
+        let email = p.email.as_ref();
+        let phone = p.phone.as_ref();
+        PersonFields {
+            first_name: p.first_name.as_deref(),
+            last_name: p.last_name.as_deref(),
+            title: p.title.as_ref().map(|t| t.value.as_str()),
+            seniority: p.seniority.as_ref().map(|t| t.value.as_str()),
+            email: email.map(|e| e.address.as_str()),
+            email_status: email.map(|e| e.status.as_str()),
+            email_provider_status: email.and_then(|e| e.provider_status.as_deref()),
+            phone: phone.map(|x| x.number.as_str()),
+            phone_type: phone.map(|x| x.kind.as_str()),
+            linkedin: p.linkedin_url.as_ref().map(|l| l.value.as_str()),
+        }
+    }
+}
+
 /// A sub-agent that produced nothing, and why.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Missing {
     pub sub_agent: SubAgentKind,
     pub reason: String,
+}
+
+/// "research: result unreadable: …", the way the export lists it.
+impl std::fmt::Display for Missing {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.sub_agent, self.reason)
+    }
 }
 
 /// A target and everything its sub-agents found.
@@ -77,23 +119,14 @@ impl TargetRecord {
                 sub_agent: r.kind,
                 reason: format!("result unreadable: {e}"),
             };
-            match r.kind {
-                SubAgentKind::Research => match part(r) {
-                    Ok(p) => rec.research = Some(p),
-                    Err(e) => missing.push(unreadable(e)),
-                },
-                SubAgentKind::Intel => match part(r) {
-                    Ok(p) => rec.intel = Some(p),
-                    Err(e) => missing.push(unreadable(e)),
-                },
-                SubAgentKind::Enrichment => match part(r) {
-                    Ok(p) => rec.enrichment = Some(p),
-                    Err(e) => missing.push(unreadable(e)),
-                },
-                SubAgentKind::Voice => match part(r) {
-                    Ok(p) => rec.voice = Some(p),
-                    Err(e) => missing.push(unreadable(e)),
-                },
+            let read = match r.kind {
+                SubAgentKind::Research => part(r).map(|p| rec.research = Some(p)),
+                SubAgentKind::Intel => part(r).map(|p| rec.intel = Some(p)),
+                SubAgentKind::Enrichment => part(r).map(|p| rec.enrichment = Some(p)),
+                SubAgentKind::Voice => part(r).map(|p| rec.voice = Some(p)),
+            };
+            if let Err(e) = read {
+                missing.push(unreadable(e));
             }
         }
         for kind in &rec.target.assigned_sub_agents {
@@ -119,17 +152,30 @@ impl TargetRecord {
         rec
     }
 
+    /// A sub-agent's run meta and confidence, when it has a result.
+    fn run(&self, kind: SubAgentKind) -> Option<(&RunMeta, Option<f64>)> {
+        fn of<T>(part: &Option<Part<T>>) -> Option<(&RunMeta, Option<f64>)> {
+            part.as_ref().map(|p| (&p.meta, p.confidence))
+        }
+        match kind {
+            SubAgentKind::Research => of(&self.research),
+            SubAgentKind::Intel => of(&self.intel),
+            SubAgentKind::Enrichment => of(&self.enrichment),
+            SubAgentKind::Voice => of(&self.voice),
+        }
+    }
+
+    /// A sub-agent's confidence in its result (none without a result, or without a figure).
+    pub fn confidence(&self, kind: SubAgentKind) -> Option<f64> {
+        self.run(kind).and_then(|(_, confidence)| confidence)
+    }
+
     /// Every warning of every result, with the sub-agent that raised it, plus one per
     /// missing sub-agent ("no research: …").
     pub fn warnings(&self) -> Vec<String> {
         let mut out = Vec::new();
-        let metas = [
-            ("research", self.research.as_ref().map(|p| &p.meta)),
-            ("intel", self.intel.as_ref().map(|p| &p.meta)),
-            ("enrichment", self.enrichment.as_ref().map(|p| &p.meta)),
-            ("voice", self.voice.as_ref().map(|p| &p.meta)),
-        ];
-        for (who, meta) in metas {
+        for &who in SubAgentKind::ALL {
+            let meta = self.run(who).map(|(meta, _)| meta);
             for w in meta.map(|m| m.warnings.as_slice()).unwrap_or_default() {
                 out.push(format!("{who}: {w}"));
             }

@@ -2,7 +2,7 @@
 //! shape a CRM import wants — the name split, title, seniority, e-mail and its status,
 //! phone and its type, LinkedIn, and where the record came from.
 
-use crate::record::TargetRecord;
+use crate::record::{PersonFields, TargetRecord};
 use atl_domain::records::{ContactOutcome, Person};
 use serde_json::{Value, json};
 
@@ -39,22 +39,23 @@ fn person_row(r: &TargetRecord, p: &Person, role: &str, note: Option<String>) ->
         .as_ref()
         .and_then(|e| e.record.organization.domain.clone())
         .or_else(|| r.target.domain.clone());
+    let f = PersonFields::of(p);
     vec![
         json!(r.target.company_name),
         s(domain),
         json!(role),
         json!(p.name),
-        s(p.first_name.clone()),
-        s(p.last_name.clone()),
+        s(f.first_name),
+        s(f.last_name),
         s(p.name_hidden.then_some("last name hidden by the provider")),
-        s(p.title.as_ref().map(|t| t.value.clone())),
-        s(p.seniority.as_ref().map(|t| t.value.as_str())),
-        s(p.email.as_ref().map(|e| e.address.clone())),
-        s(p.email.as_ref().map(|e| e.status.as_str())),
-        s(p.email.as_ref().and_then(|e| e.provider_status.clone())),
-        s(p.phone.as_ref().map(|x| x.number.clone())),
-        s(p.phone.as_ref().map(|x| x.kind.as_str())),
-        s(p.linkedin_url.as_ref().map(|l| l.value.clone())),
+        s(f.title),
+        s(f.seniority),
+        s(f.email),
+        s(f.email_status),
+        s(f.email_provider_status),
+        s(f.phone),
+        s(f.phone_type),
+        s(f.linkedin),
         json!(p.provenance.source.as_str()),
         s(p.provenance.observed_at.clone()),
         json!(p.provenance.from_cache),

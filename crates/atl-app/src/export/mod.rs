@@ -22,6 +22,7 @@ pub use contacts::CONTACT_COLUMNS;
 pub use row::{INPUT_COLUMNS, enriched_columns};
 
 use crate::AppError;
+use crate::lookup::find_campaign;
 use crate::record::TargetRecord;
 use atl_store::{Campaign, JobFailure, Store, StoredResult, Target, TargetCursor};
 use cells::{UTF8_BOM, cell_text, write_record};
@@ -129,10 +130,7 @@ impl Exporter {
         format: ExportFormat,
         kind: ExportKind,
     ) -> Result<Exporter, AppError> {
-        let campaign = store
-            .get_campaign(team_id, campaign_id)
-            .await?
-            .ok_or(AppError::CampaignNotFound(campaign_id))?;
+        let campaign = find_campaign(store, team_id, campaign_id).await?;
         let extra_keys = match kind {
             ExportKind::Targets => {
                 let keys = store.extra_keys(campaign_id).await?;
@@ -263,7 +261,7 @@ impl Exporter {
             .iter()
             .map(cell_text)
             .chain(extra)
-            .chain(row::ENRICHED.iter().map(|(_, f)| cell_text(&f(r))))
+            .chain(row::ENRICHED.iter().map(|(_, c)| cell_text(&c.value(r))))
             .collect();
         write_record(out, cells.iter().map(|c| sanitize_cell(c)));
     }

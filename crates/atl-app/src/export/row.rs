@@ -5,10 +5,12 @@
 //! (cached)", "model knowledge"), the URL and date on each news item, signal and
 //! competitor line. Lists are one item per line inside the cell.
 
-use crate::record::TargetRecord;
-use atl_domain::Money;
-use atl_domain::provenance::{Claim, Provenance};
-use atl_domain::records::{ContactOutcome, Person};
+use crate::record::{Missing, Part, PersonFields, TargetRecord};
+use atl_domain::provenance::{Claim, Provenance, Sourced};
+use atl_domain::records::{
+    CallScript, ContactOutcome, EnrichmentRecord, IntelReport, Person, ResearchBrief,
+};
+use atl_domain::{Money, SubAgentKind};
 use serde_json::{Value, json};
 
 /// The input columns, in order (CSV header names and JSONL keys).
@@ -23,39 +25,77 @@ pub const INPUT_COLUMNS: [&str; 8] = [
     "domain",
 ];
 
-type Cell = fn(&TargetRecord) -> Value;
+/// How a column reads its cell: from the target, or from one sub-agent's record (null when
+/// that sub-agent has no result).
+pub(crate) enum Cell {
+    Target(fn(&TargetRecord) -> Value),
+    Research(fn(&ResearchBrief) -> Value),
+    Intel(fn(&IntelReport) -> Value),
+    Enrichment(fn(&EnrichmentRecord) -> Value),
+    Voice(fn(&CallScript) -> Value),
+    /// A field of the enrichment's contact; null without a contact.
+    Contact(fn(PersonFields<'_>) -> Option<&str>),
+    /// A sub-agent's confidence in its result.
+    Confidence(SubAgentKind),
+}
+
+impl Cell {
+    pub(crate) fn value(&self, r: &TargetRecord) -> Value {
+        fn of<T>(part: &Option<Part<T>>, f: fn(&T) -> Value) -> Value {
+            part.as_ref().map_or(Value::Null, |p| f(&p.record))
+        }
+        match self {
+            Cell::Target(f) => f(r),
+            Cell::Research(f) => of(&r.research, *f),
+            Cell::Intel(f) => of(&r.intel, *f),
+            Cell::Enrichment(f) => of(&r.enrichment, *f),
+            Cell::Voice(f) => of(&r.voice, *f),
+            Cell::Contact(f) => {
+                let contact = r
+                    .enrichment
+                    .as_ref()
+                    .and_then(|e| e.record.contact.as_ref());
+                s(contact.map(PersonFields::of).and_then(f))
+            }
+            Cell::Confidence(kind) => r.confidence(*kind).map_or(Value::Null, |c| json!(c)),
+        }
+    }
+}
 
 fn s(v: Option<impl Into<String>>) -> Value {
     v.map(Into::into).map_or(Value::Null, Value::String)
-}
-
-fn claim(c: Option<&Claim>) -> Value {
-    s(c.map(|c| c.value.clone()))
 }
 
 fn source(p: Option<&Provenance>) -> Value {
     s(p.map(Provenance::label))
 }
 
-fn contact(r: &TargetRecord) -> Option<&Person> {
-    r.enrichment
-        .as_ref()
-        .and_then(|e| e.record.contact.as_ref())
+fn claim(c: &Option<Claim>) -> Value {
+    s(c.as_ref().map(|c| c.value.clone()))
 }
 
-fn research_claim(
-    r: &TargetRecord,
-    f: fn(&atl_domain::records::ResearchBrief) -> Option<&Claim>,
-) -> Option<&Claim> {
-    r.research.as_ref().and_then(|p| f(&p.record))
+fn claim_source(c: &Option<Claim>) -> Value {
+    source(c.as_ref().map(|c| &c.provenance))
 }
 
-fn lines(items: Vec<String>) -> Value {
+fn number<T: serde::Serialize>(v: &Option<Sourced<T>>) -> Value {
+    v.as_ref().map_or(Value::Null, |v| json!(v.value))
+}
+
+/// One item per line; null when there are none.
+fn lines(items: impl Iterator<Item = String>) -> Value {
+    let items: Vec<String> = items.collect();
     if items.is_empty() {
         Value::Null
     } else {
         json!(items)
     }
+}
+
+/// A dated item with its source: "2026-11-02 Raised a Series B (old) — https://…".
+fn dated_line(date: &str, text: &str, stale: bool, url: &str) -> String {
+    let old = if stale { " (old)" } else { "" };
+    format!("{date} {text}{old} — {url}")
 }
 
 fn person_line(p: &Person) -> String {
@@ -79,282 +119,187 @@ fn person_line(p: &Person) -> String {
 
 /// The enriched columns: name and how to read it from a record.
 pub(crate) const ENRICHED: &[(&str, Cell)] = &[
-    ("status", |r| json!(r.target.enrichment_status.as_str())),
-    ("missing", |r| {
-        lines(
-            r.missing
-                .iter()
-                .map(|m| format!("{}: {}", m.sub_agent, m.reason))
-                .collect(),
-        )
-    }),
-    ("warnings", |r| lines(r.warnings())),
-    ("synthetic", |r| {
-        r.synthetic.map_or(Value::Null, Value::Bool)
-    }),
-    ("overview", |r| {
-        claim(research_claim(r, |b| b.overview.as_ref()))
-    }),
-    ("overview_source", |r| {
-        source(research_claim(r, |b| b.overview.as_ref()).map(|c| &c.provenance))
-    }),
-    ("industry", |r| {
-        claim(research_claim(r, |b| b.industry.as_ref()))
-    }),
-    ("industry_source", |r| {
-        source(research_claim(r, |b| b.industry.as_ref()).map(|c| &c.provenance))
-    }),
-    ("headquarters", |r| {
-        claim(research_claim(r, |b| b.headquarters.as_ref()))
-    }),
-    ("headquarters_source", |r| {
-        source(research_claim(r, |b| b.headquarters.as_ref()).map(|c| &c.provenance))
-    }),
-    ("employee_range", |r| {
-        claim(research_claim(r, |b| b.employee_range.as_ref()))
-    }),
-    ("employee_range_source", |r| {
-        source(research_claim(r, |b| b.employee_range.as_ref()).map(|c| &c.provenance))
-    }),
-    ("market_position", |r| {
-        claim(research_claim(r, |b| b.market_position.as_ref()))
-    }),
-    ("market_position_source", |r| {
-        source(research_claim(r, |b| b.market_position.as_ref()).map(|c| &c.provenance))
-    }),
-    ("recent_news", |r| {
-        lines(
-            r.research
-                .iter()
-                .flat_map(|p| &p.record.recent_news)
-                .map(|n| {
-                    format!(
-                        "{} {}{} — {}",
-                        n.date.as_deref().unwrap_or("undated"),
-                        n.title,
-                        if n.stale { " (old)" } else { "" },
-                        n.url
-                    )
-                })
-                .collect(),
-        )
-    }),
-    ("signals", |r| {
-        lines(
-            r.research
-                .iter()
-                .flat_map(|p| &p.record.signals)
-                .map(|g| {
-                    format!(
-                        "{} {}: {}{} — {}",
-                        g.date,
-                        g.kind.as_str(),
-                        g.text,
-                        if g.stale { " (old)" } else { "" },
-                        g.url
-                    )
-                })
-                .collect(),
-        )
-    }),
-    ("competitors", |r| {
-        lines(
-            r.intel
-                .iter()
-                .flat_map(|p| &p.record.competitors)
-                .map(|c| {
-                    let domain = c
-                        .domain
-                        .as_deref()
-                        .map(|d| format!(" ({d})"))
-                        .unwrap_or_default();
-                    format!("{}{domain} [{}]", c.name, c.provenance.label())
-                })
-                .collect(),
-        )
-    }),
-    ("positioning", |r| {
-        claim(r.intel.as_ref().and_then(|p| p.record.positioning.as_ref()))
-    }),
-    ("positioning_source", |r| {
-        source(
-            r.intel
-                .as_ref()
-                .and_then(|p| p.record.positioning.as_ref())
-                .map(|c| &c.provenance),
-        )
-    }),
-    ("differentiation_opportunities", |r| {
-        lines(
-            r.intel
-                .iter()
-                .flat_map(|p| &p.record.differentiation_opportunities)
-                .map(|c| format!("{} [{}]", c.value, c.provenance.label()))
-                .collect(),
-        )
-    }),
-    ("contact_outcome", |r| {
-        s(r.enrichment
-            .as_ref()
-            .map(|e| match &e.record.contact_outcome {
-                ContactOutcome::Moved { to_company, .. } => format!("moved to {to_company}"),
-                other => other.as_str().to_string(),
+    (
+        "status",
+        Cell::Target(|r| json!(r.target.enrichment_status.as_str())),
+    ),
+    (
+        "missing",
+        Cell::Target(|r| lines(r.missing.iter().map(Missing::to_string))),
+    ),
+    (
+        "warnings",
+        Cell::Target(|r| lines(r.warnings().into_iter())),
+    ),
+    (
+        "synthetic",
+        Cell::Target(|r| r.synthetic.map_or(Value::Null, Value::Bool)),
+    ),
+    ("overview", Cell::Research(|b| claim(&b.overview))),
+    (
+        "overview_source",
+        Cell::Research(|b| claim_source(&b.overview)),
+    ),
+    ("industry", Cell::Research(|b| claim(&b.industry))),
+    (
+        "industry_source",
+        Cell::Research(|b| claim_source(&b.industry)),
+    ),
+    ("headquarters", Cell::Research(|b| claim(&b.headquarters))),
+    (
+        "headquarters_source",
+        Cell::Research(|b| claim_source(&b.headquarters)),
+    ),
+    (
+        "employee_range",
+        Cell::Research(|b| claim(&b.employee_range)),
+    ),
+    (
+        "employee_range_source",
+        Cell::Research(|b| claim_source(&b.employee_range)),
+    ),
+    (
+        "market_position",
+        Cell::Research(|b| claim(&b.market_position)),
+    ),
+    (
+        "market_position_source",
+        Cell::Research(|b| claim_source(&b.market_position)),
+    ),
+    (
+        "recent_news",
+        Cell::Research(|b| {
+            lines(b.recent_news.iter().map(|n| {
+                let date = n.date.as_deref().unwrap_or("undated");
+                dated_line(date, &n.title, n.stale, &n.url)
             }))
-    }),
-    ("contact_name", |r| s(contact(r).map(Person::display_name))),
-    ("contact_first_name", |r| {
-        s(contact(r).and_then(|p| p.first_name.clone()))
-    }),
-    ("contact_last_name", |r| {
-        s(contact(r).and_then(|p| p.last_name.clone()))
-    }),
-    ("contact_title", |r| {
-        s(contact(r)
-            .and_then(|p| p.title.as_ref())
-            .map(|t| t.value.clone()))
-    }),
-    ("contact_seniority", |r| {
-        s(contact(r)
-            .and_then(|p| p.seniority.as_ref())
-            .map(|t| t.value.as_str()))
-    }),
-    ("contact_email", |r| {
-        s(contact(r)
-            .and_then(|p| p.email.as_ref())
-            .map(|e| e.address.clone()))
-    }),
-    ("contact_email_status", |r| {
-        s(contact(r)
-            .and_then(|p| p.email.as_ref())
-            .map(|e| e.status.as_str()))
-    }),
-    ("contact_email_provider_status", |r| {
-        s(contact(r)
-            .and_then(|p| p.email.as_ref())
-            .and_then(|e| e.provider_status.clone()))
-    }),
-    ("contact_phone", |r| {
-        s(contact(r)
-            .and_then(|p| p.phone.as_ref())
-            .map(|p| p.number.clone()))
-    }),
-    ("contact_phone_type", |r| {
-        s(contact(r)
-            .and_then(|p| p.phone.as_ref())
-            .map(|p| p.kind.as_str()))
-    }),
-    ("contact_linkedin", |r| {
-        s(contact(r)
-            .and_then(|p| p.linkedin_url.as_ref())
-            .map(|l| l.value.clone()))
-    }),
-    ("contact_source", |r| {
-        source(contact(r).map(|p| &p.provenance))
-    }),
-    ("executives", |r| {
-        lines(
-            r.enrichment
-                .iter()
-                .flat_map(|p| &p.record.executives)
-                .map(person_line)
-                .collect(),
-        )
-    }),
-    ("org_industry", |r| {
-        s(r.enrichment
-            .as_ref()
-            .and_then(|e| e.record.organization.industry.as_ref())
-            .map(|v| v.value.clone()))
-    }),
-    ("org_employees", |r| {
-        r.enrichment
-            .as_ref()
-            .and_then(|e| e.record.organization.employees.as_ref())
-            .map_or(Value::Null, |v| json!(v.value))
-    }),
-    ("org_revenue", |r| {
-        r.enrichment
-            .as_ref()
-            .and_then(|e| e.record.organization.revenue.as_ref())
-            .map_or(Value::Null, |v| json!(v.value))
-    }),
-    ("org_source", |r| {
-        let o = r.enrichment.as_ref().map(|e| &e.record.organization);
-        source(o.and_then(|o| {
-            o.industry
-                .as_ref()
-                .map(|v| &v.provenance)
-                .or(o.employees.as_ref().map(|v| &v.provenance))
-        }))
-    }),
-    ("domain_notes", |r| {
-        lines(
-            r.enrichment
-                .iter()
-                .flat_map(|e| e.record.organization.notes.clone())
-                .collect(),
-        )
-    }),
-    ("script", |r| {
-        s(r.voice.as_ref().map(|v| v.record.text.clone()))
-    }),
-    ("script_greets", |r| {
-        s(r.voice
-            .as_ref()
-            .and_then(|v| v.record.greeting_name.clone()))
-    }),
-    ("script_generic", |r| {
-        r.voice
-            .as_ref()
-            .map_or(Value::Null, |v| json!(v.record.generic))
-    }),
-    ("script_reason_source", |r| {
-        s(r.voice
-            .as_ref()
-            .and_then(|v| v.record.reason_source.clone()))
-    }),
-    ("objections", |r| {
-        lines(
-            r.voice
-                .iter()
-                .flat_map(|v| &v.record.objections)
-                .map(|o| format!("{} → {}", o.objection, o.response))
-                .collect(),
-        )
-    }),
-    ("audio_path", |r| {
-        s(r.voice
-            .as_ref()
-            .and_then(|v| v.record.audio.as_ref())
-            .map(|a| a.path.clone()))
-    }),
-    ("research_confidence", |r| {
-        r.research
-            .as_ref()
-            .and_then(|p| p.confidence)
-            .map_or(Value::Null, |c| json!(c))
-    }),
-    ("intel_confidence", |r| {
-        r.intel
-            .as_ref()
-            .and_then(|p| p.confidence)
-            .map_or(Value::Null, |c| json!(c))
-    }),
-    ("enrichment_confidence", |r| {
-        r.enrichment
-            .as_ref()
-            .and_then(|p| p.confidence)
-            .map_or(Value::Null, |c| json!(c))
-    }),
-    ("voice_confidence", |r| {
-        r.voice
-            .as_ref()
-            .and_then(|p| p.confidence)
-            .map_or(Value::Null, |c| json!(c))
-    }),
-    ("cost_usd", |r| {
-        json!(Money::from_nanos(r.target.cost_nano_usd).usd())
-    }),
+        }),
+    ),
+    (
+        "signals",
+        Cell::Research(|b| {
+            lines(b.signals.iter().map(|g| {
+                let text = format!("{}: {}", g.kind.as_str(), g.text);
+                dated_line(&g.date, &text, g.stale, &g.url)
+            }))
+        }),
+    ),
+    (
+        "competitors",
+        Cell::Intel(|i| {
+            lines(i.competitors.iter().map(|c| {
+                let domain = c
+                    .domain
+                    .as_deref()
+                    .map(|d| format!(" ({d})"))
+                    .unwrap_or_default();
+                format!("{}{domain} [{}]", c.name, c.provenance.label())
+            }))
+        }),
+    ),
+    ("positioning", Cell::Intel(|i| claim(&i.positioning))),
+    (
+        "positioning_source",
+        Cell::Intel(|i| claim_source(&i.positioning)),
+    ),
+    (
+        "differentiation_opportunities",
+        Cell::Intel(|i| {
+            let items = i.differentiation_opportunities.iter();
+            lines(items.map(|c| format!("{} [{}]", c.value, c.provenance.label())))
+        }),
+    ),
+    (
+        "contact_outcome",
+        Cell::Enrichment(|e| match &e.contact_outcome {
+            ContactOutcome::Moved { to_company, .. } => json!(format!("moved to {to_company}")),
+            other => json!(other.as_str()),
+        }),
+    ),
+    (
+        "contact_name",
+        Cell::Enrichment(|e| s(e.contact.as_ref().map(Person::display_name))),
+    ),
+    ("contact_first_name", Cell::Contact(|p| p.first_name)),
+    ("contact_last_name", Cell::Contact(|p| p.last_name)),
+    ("contact_title", Cell::Contact(|p| p.title)),
+    ("contact_seniority", Cell::Contact(|p| p.seniority)),
+    ("contact_email", Cell::Contact(|p| p.email)),
+    ("contact_email_status", Cell::Contact(|p| p.email_status)),
+    (
+        "contact_email_provider_status",
+        Cell::Contact(|p| p.email_provider_status),
+    ),
+    ("contact_phone", Cell::Contact(|p| p.phone)),
+    ("contact_phone_type", Cell::Contact(|p| p.phone_type)),
+    ("contact_linkedin", Cell::Contact(|p| p.linkedin)),
+    (
+        "contact_source",
+        Cell::Enrichment(|e| source(e.contact.as_ref().map(|p| &p.provenance))),
+    ),
+    (
+        "executives",
+        Cell::Enrichment(|e| lines(e.executives.iter().map(person_line))),
+    ),
+    (
+        "org_industry",
+        Cell::Enrichment(|e| s(e.organization.industry.as_ref().map(|v| v.value.clone()))),
+    ),
+    (
+        "org_employees",
+        Cell::Enrichment(|e| number(&e.organization.employees)),
+    ),
+    (
+        "org_revenue",
+        Cell::Enrichment(|e| number(&e.organization.revenue)),
+    ),
+    (
+        "org_source",
+        Cell::Enrichment(|e| {
+            let o = &e.organization;
+            let industry = o.industry.as_ref().map(|v| &v.provenance);
+            source(industry.or(o.employees.as_ref().map(|v| &v.provenance)))
+        }),
+    ),
+    (
+        "domain_notes",
+        Cell::Enrichment(|e| lines(e.organization.notes.iter().cloned())),
+    ),
+    ("script", Cell::Voice(|v| json!(v.text))),
+    ("script_greets", Cell::Voice(|v| s(v.greeting_name.clone()))),
+    ("script_generic", Cell::Voice(|v| json!(v.generic))),
+    (
+        "script_reason_source",
+        Cell::Voice(|v| s(v.reason_source.clone())),
+    ),
+    (
+        "objections",
+        Cell::Voice(|v| {
+            lines(
+                v.objections
+                    .iter()
+                    .map(|o| format!("{} → {}", o.objection, o.response)),
+            )
+        }),
+    ),
+    (
+        "audio_path",
+        Cell::Voice(|v| s(v.audio.as_ref().map(|a| a.path.clone()))),
+    ),
+    (
+        "research_confidence",
+        Cell::Confidence(SubAgentKind::Research),
+    ),
+    ("intel_confidence", Cell::Confidence(SubAgentKind::Intel)),
+    (
+        "enrichment_confidence",
+        Cell::Confidence(SubAgentKind::Enrichment),
+    ),
+    ("voice_confidence", Cell::Confidence(SubAgentKind::Voice)),
+    (
+        "cost_usd",
+        Cell::Target(|r| json!(Money::from_nanos(r.target.cost_nano_usd).usd())),
+    ),
 ];
 
 /// The enriched column names, in order.
