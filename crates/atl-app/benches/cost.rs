@@ -16,15 +16,18 @@
 //! Run: `cargo bench -p atl-app --bench cost -- cost 1000` and
 //! `cargo bench -p atl-app --bench cost -- limits 1000 3` (scripts/bench-cost.sh).
 
-use atl_app::{ImportRequest, Providers, SandboxSetup, import_csv, rate_limiter_for};
+#[path = "../tests/support/mod.rs"]
+mod support;
+
+use atl_app::{Providers, SandboxSetup, rate_limiter_for};
 use atl_domain::records::CostPart;
 use atl_engine::EngineConfig;
-use atl_import::ImportOptions;
 use atl_sandbox::{SandboxConfig, SandboxStats};
 use atl_store::Store;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
+use support::{contact_list, import_list};
 use tokio_util::sync::CancellationToken;
 
 const CONCURRENCY: usize = 64;
@@ -65,37 +68,14 @@ const COUNTERS: &[(&str, &[&str], u64, u64)] = &[
     ("openai", &["*"], 60, 60),
 ];
 
-fn csv(targets: usize) -> String {
-    let mut s = String::from("Company,First Name,Last Name,Email,Website\n");
-    for i in 0..targets {
-        s.push_str(&format!(
-            "Company {i},Jo{i},Smith,jo{i}@company{i}.example,https://company{i}.example\n"
-        ));
-    }
-    s
-}
-
 fn usd(nanos: i64) -> f64 {
     nanos as f64 / 1e9
 }
 
 async fn import(store: &Store, targets: usize, name: &str) -> i64 {
-    let team_id = store.team_id("bench").await.expect("team");
-    import_csv(
-        store,
-        csv(targets).into_bytes(),
-        ImportRequest {
-            team_id,
-            name: Some(name.into()),
-            file_name: None,
-            options: ImportOptions::default(),
-            settings: serde_json::json!({"seller": {"pitch": "revenue analytics"}}),
-            budget_nano_usd: None,
-        },
-    )
-    .await
-    .expect("import")
-    .campaign_id
+    let list = contact_list(targets, "Company", "Jo", "Smith").into_bytes();
+    let outcome = import_list(store, "bench", list, |r| r.name = Some(name.into()));
+    outcome.await.campaign_id
 }
 
 fn engine(dir: &Path) -> EngineConfig {

@@ -13,11 +13,14 @@
 //! (scripts/bench-enrich.sh runs 1,000 targets at full latency on both backends, then
 //! 10,000 targets for peak memory).
 
-use atl_app::{ImportRequest, Providers, import_csv};
+#[path = "../tests/support/mod.rs"]
+mod support;
+
+use atl_app::Providers;
 use atl_engine::EngineConfig;
-use atl_import::ImportOptions;
 use atl_sandbox::{Family, Latency, SandboxConfig};
 use std::time::{Duration, Instant};
+use support::{contact_list, import_list};
 use tokio_util::sync::CancellationToken;
 
 const CONCURRENCY: usize = 64;
@@ -32,16 +35,6 @@ fn latency_ms(family: Family, scale: f64) -> u64 {
     (ms * scale).round() as u64
 }
 
-fn csv(targets: usize) -> String {
-    let mut s = String::from("Company,First Name,Last Name,Email,Website\n");
-    for i in 0..targets {
-        s.push_str(&format!(
-            "Company {i},Jo{i},Smith,jo{i}@company{i}.example,https://company{i}.example\n"
-        ));
-    }
-    s
-}
-
 async fn run(backend: &str, store: &atl_store::Store, targets: usize, scale: f64) {
     let dir = std::env::temp_dir().join(format!("atl-bench-enrich-{}", std::process::id()));
     let mut cfg = SandboxConfig::default();
@@ -53,21 +46,11 @@ async fn run(backend: &str, store: &atl_store::Store, targets: usize, scale: f64
     let providers = Providers::embedded_sandbox(&dir, cfg)
         .await
         .expect("sandbox");
-    let team_id = store.team_id("bench").await.expect("team");
-    let campaign = import_csv(
-        store,
-        csv(targets).into_bytes(),
-        ImportRequest {
-            team_id,
-            name: Some(format!("bench {targets}")),
-            file_name: None,
-            options: ImportOptions::default(),
-            settings: serde_json::json!({"seller": {"pitch": "revenue analytics"}}),
-            budget_nano_usd: None,
-        },
-    )
+    let list = contact_list(targets, "Company", "Jo", "Smith").into_bytes();
+    let campaign = import_list(store, "bench", list, |r| {
+        r.name = Some(format!("bench {targets}"));
+    })
     .await
-    .expect("import")
     .campaign_id;
     let coordinator = atl_app::coordinator(
         store,

@@ -3,14 +3,14 @@
 //! (never a stuck or silently blank target), and a budget below the quote must stop the
 //! campaign at the cap and say so.
 
-use atl_app::{ImportRequest, Providers, import_csv};
+mod support;
+
 use atl_domain::{JobStatus, SubAgentKind, TargetStatus};
 use atl_engine::{EngineConfig, StopReason};
-use atl_import::ImportOptions;
 use atl_sandbox::{Family, SandboxConfig, Trigger};
 use atl_store::Store;
-use atl_testkit::all_stores;
 use std::time::Duration;
+use support::{contact_list, import_list, named_seller, on_each_backend};
 use tokio_util::sync::CancellationToken;
 
 const LIST: &str = "Company,First Name,Last Name,Email,Website\n\
@@ -40,22 +40,13 @@ fn engine(data_dir: &std::path::Path) -> EngineConfig {
 }
 
 async fn import(store: &Store, budget_nano_usd: Option<i64>) -> i64 {
-    let team_id = store.team_id("sales").await.unwrap();
-    import_csv(
-        store,
-        LIST.as_bytes().to_vec(),
-        ImportRequest {
-            team_id,
-            name: Some("faults".into()),
-            file_name: None,
-            options: ImportOptions::default(),
-            settings: serde_json::json!({"seller": {"name": "Sam", "pitch": "We sell revenue analytics"}}),
-            budget_nano_usd,
-        },
-    )
-    .await
-    .unwrap()
-    .campaign_id
+    let list = LIST.as_bytes().to_vec();
+    let outcome = import_list(store, "sales", list, |r| {
+        r.name = Some("faults".into());
+        r.settings = named_seller();
+        r.budget_nano_usd = budget_nano_usd;
+    });
+    outcome.await.campaign_id
 }
 
 /// Every target is completed, partial or failed, every (target, kind) has exactly one
@@ -152,154 +143,129 @@ async fn fault_storms_end_in_results_or_recorded_failures() {
         every_nth: 0,
     };
 
-    for (backend, store) in all_stores().await {
-        let dir = std::env::temp_dir().join(format!("atl-faults-{}-{backend}", std::process::id()));
-        let providers = Providers::embedded_sandbox(&dir, faults.clone())
+    on_each_backend(
+        "atl-faults",
+        faults.clone(),
+        async |backend, store, providers, dir| {
+            let campaign_id = import(store, None).await;
+            let coordinator = atl_app::coordinator(store, providers, engine(dir));
+            let summary = tokio::time::timeout(
+                Duration::from_secs(240),
+                coordinator.run_campaign(campaign_id, CancellationToken::new()),
+            )
             .await
+            .unwrap_or_else(|_| panic!("{backend}: the campaign got stuck"))
             .unwrap();
-        let campaign_id = import(&store, None).await;
-        let coordinator = atl_app::coordinator(&store, &providers, engine(&dir));
-        let summary = tokio::time::timeout(
-            Duration::from_secs(240),
-            coordinator.run_campaign(campaign_id, CancellationToken::new()),
-        )
-        .await
-        .unwrap_or_else(|_| panic!("{backend}: the campaign got stuck"))
-        .unwrap();
-        assert_eq!(summary.stop, StopReason::Finished, "{backend}");
-        let stats = providers.sandbox().unwrap().stats();
-        assert!(
-            stats.families.values().map(|f| f.faults).sum::<u64>() > 0,
-            "{backend}: the sandbox did inject faults: {stats:?}"
-        );
-        assert_accounted_for(backend, &store, campaign_id).await;
-        let _ = std::fs::remove_dir_all(&dir);
-        store.cleanup().await;
-    }
+            assert_eq!(summary.stop, StopReason::Finished, "{backend}");
+            let stats = providers.sandbox().unwrap().stats();
+            assert!(
+                stats.families.values().map(|f| f.faults).sum::<u64>() > 0,
+                "{backend}: the sandbox did inject faults: {stats:?}"
+            );
+            assert_accounted_for(backend, store, campaign_id).await;
+        },
+    )
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_budget_below_the_quote_stops_at_the_cap_and_says_so() {
-    for (backend, store) in all_stores().await {
-        let dir = std::env::temp_dir().join(format!("atl-budget-{}-{backend}", std::process::id()));
-        let providers = Providers::embedded_sandbox(&dir, SandboxConfig::default())
-            .await
-            .unwrap();
-        // Quote the list, then run it again with a budget of a third of the low quote.
-        let quoted = import(&store, None).await;
-        let quote = atl_app::estimate_campaign(&store, &providers, None, quoted)
-            .await
-            .unwrap();
-        assert!(
-            quote.low_usd > 0.0 && quote.high_usd >= quote.low_usd,
-            "{backend}: {quote:?}"
-        );
-        let budget = (quote.low_usd / 3.0 * 1e9) as i64;
-        let campaign_id = import(&store, Some(budget)).await;
-        let coordinator = atl_app::coordinator(&store, &providers, engine(&dir));
-        coordinator
-            .run_campaign(campaign_id, CancellationToken::new())
-            .await
-            .unwrap();
-        let progress = store.campaign_progress(campaign_id).await.unwrap();
-        assert!(
-            progress.budget_exhausted,
-            "{backend}: says the budget stopped it"
-        );
-        assert!(
-            progress.cost_nano_usd <= budget,
-            "{backend}: spent {} of a {} budget",
-            progress.cost_nano_usd,
-            budget
-        );
-        assert!(progress.jobs.skipped > 0, "{backend}: {progress:?}");
-        let jobs = store.list_jobs(campaign_id, 1000, 0).await.unwrap();
-        let skipped: Vec<_> = jobs
-            .iter()
-            .filter(|j| j.status == JobStatus::Skipped)
-            .collect();
-        assert!(
-            skipped.iter().all(|j| j
-                .last_error
-                .as_deref()
-                .is_some_and(|e| e.contains("budget"))),
-            "{backend}: every skipped step says why"
-        );
-        let _ = std::fs::remove_dir_all(&dir);
-        store.cleanup().await;
-    }
-}
-
-/// A list with a contact and a domain on every row.
-fn contact_list(n: usize) -> String {
-    let mut s = String::from("Company,First Name,Last Name,Email,Website\n");
-    for i in 0..n {
-        s.push_str(&format!(
-            "Quote Co {i},Ann{i},Lee,ann{i}@quoteco{i}.example,https://quoteco{i}.example\n"
-        ));
-    }
-    s
+    on_each_backend(
+        "atl-budget",
+        SandboxConfig::default(),
+        async |backend, store, providers, dir| {
+            // Quote the list, then run it again with a budget of a third of the low quote.
+            let quoted = import(store, None).await;
+            let quote = atl_app::estimate_campaign(store, providers, None, quoted)
+                .await
+                .unwrap();
+            assert!(
+                quote.low_usd > 0.0 && quote.high_usd >= quote.low_usd,
+                "{backend}: {quote:?}"
+            );
+            let budget = (quote.low_usd / 3.0 * 1e9) as i64;
+            let campaign_id = import(store, Some(budget)).await;
+            let coordinator = atl_app::coordinator(store, providers, engine(dir));
+            coordinator
+                .run_campaign(campaign_id, CancellationToken::new())
+                .await
+                .unwrap();
+            let progress = store.campaign_progress(campaign_id).await.unwrap();
+            assert!(
+                progress.budget_exhausted,
+                "{backend}: says the budget stopped it"
+            );
+            assert!(
+                progress.cost_nano_usd <= budget,
+                "{backend}: spent {} of a {} budget",
+                progress.cost_nano_usd,
+                budget
+            );
+            assert!(progress.jobs.skipped > 0, "{backend}: {progress:?}");
+            let jobs = store.list_jobs(campaign_id, 1000, 0).await.unwrap();
+            let skipped: Vec<_> = jobs
+                .iter()
+                .filter(|j| j.status == JobStatus::Skipped)
+                .collect();
+            assert!(
+                skipped.iter().all(|j| j
+                    .last_error
+                    .as_deref()
+                    .is_some_and(|e| e.contains("budget"))),
+                "{backend}: every skipped step says why"
+            );
+        },
+    )
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_quote_lands_within_fifteen_percent_of_the_spend() {
-    for (backend, store) in all_stores().await {
-        let dir = std::env::temp_dir().join(format!("atl-quote-{}-{backend}", std::process::id()));
-        let providers = Providers::embedded_sandbox(&dir, SandboxConfig::default())
-            .await
-            .unwrap();
-        let team_id = store.team_id("sales").await.unwrap();
-        let mut first_spend = 0.0;
-        // The second campaign holds the same accounts: its quote prices the cache.
-        for round in ["first", "same accounts again"] {
-            let campaign_id = import_csv(
-                &store,
-                contact_list(60).into_bytes(),
-                ImportRequest {
-                    team_id,
-                    name: Some(round.into()),
-                    file_name: None,
-                    options: ImportOptions::default(),
-                    settings: serde_json::json!({"seller": {"pitch": "revenue analytics"}}),
-                    budget_nano_usd: None,
-                },
-            )
-            .await
-            .unwrap()
-            .campaign_id;
-            let quote = atl_app::estimate_campaign(&store, &providers, None, campaign_id)
-                .await
-                .unwrap();
-            atl_app::coordinator(&store, &providers, engine(&dir))
-                .run_campaign(campaign_id, CancellationToken::new())
-                .await
-                .unwrap();
-            let booked = store
-                .campaign_progress(campaign_id)
-                .await
-                .unwrap()
-                .cost_nano_usd as f64
-                / 1e9;
-            let ratio = quote.expected_usd / booked;
-            assert!(
-                (0.85..=1.15).contains(&ratio),
-                "{backend}, {round}: quoted ${:.4}, booked ${booked:.4} (ratio {ratio:.3})",
-                quote.expected_usd
-            );
-            assert!(
-                quote.low_usd <= booked && booked <= quote.high_usd,
-                "{backend}: {quote:?}"
-            );
-            if round == "first" {
-                first_spend = booked;
-            } else {
+    on_each_backend(
+        "atl-quote",
+        SandboxConfig::default(),
+        async |backend, store, providers, dir| {
+            let mut first_spend = 0.0;
+            // The second campaign holds the same accounts: its quote prices the cache.
+            for round in ["first", "same accounts again"] {
+                let list = contact_list(60, "Quote Co", "Ann", "Lee").into_bytes();
+                let campaign_id =
+                    import_list(store, "sales", list, |r| r.name = Some(round.into()))
+                        .await
+                        .campaign_id;
+                let quote = atl_app::estimate_campaign(store, providers, None, campaign_id)
+                    .await
+                    .unwrap();
+                atl_app::coordinator(store, providers, engine(dir))
+                    .run_campaign(campaign_id, CancellationToken::new())
+                    .await
+                    .unwrap();
+                let booked = store
+                    .campaign_progress(campaign_id)
+                    .await
+                    .unwrap()
+                    .cost_nano_usd as f64
+                    / 1e9;
+                let ratio = quote.expected_usd / booked;
                 assert!(
-                    booked <= 0.05 * first_spend,
-                    "{backend}: the repeat costs ${booked:.4} of ${first_spend:.4}"
+                    (0.85..=1.15).contains(&ratio),
+                    "{backend}, {round}: quoted ${:.4}, booked ${booked:.4} (ratio {ratio:.3})",
+                    quote.expected_usd
                 );
+                assert!(
+                    quote.low_usd <= booked && booked <= quote.high_usd,
+                    "{backend}: {quote:?}"
+                );
+                if round == "first" {
+                    first_spend = booked;
+                } else {
+                    assert!(
+                        booked <= 0.05 * first_spend,
+                        "{backend}: the repeat costs ${booked:.4} of ${first_spend:.4}"
+                    );
+                }
             }
-        }
-        let _ = std::fs::remove_dir_all(&dir);
-        store.cleanup().await;
-    }
+        },
+    )
+    .await;
 }

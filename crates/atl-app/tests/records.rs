@@ -4,14 +4,15 @@
 //! research claim has a source in the JSONL, the CSV opens in Excel — and outages are
 //! told, not hidden.
 
-use atl_app::{ExportFormat, ExportKind, ImportRequest, Providers, export_to_writer, import_csv};
+mod support;
+
+use atl_app::{ExportFormat, ExportKind, export_to_writer};
 use atl_domain::{SourceKind, TargetStatus};
 use atl_engine::{EngineConfig, StopReason};
-use atl_import::ImportOptions;
 use atl_sandbox::{Outage, SandboxConfig};
 use atl_store::Store;
-use atl_testkit::all_stores;
 use std::time::Duration;
+use support::{import_list, named_seller, on_each_backend};
 use tokio_util::sync::CancellationToken;
 
 /// The first `n` companies of the Fortune 1000 target list (CEO as the contact, website and
@@ -49,22 +50,11 @@ fn engine(data_dir: &std::path::Path, patience: Duration) -> EngineConfig {
 }
 
 async fn import(store: &Store, bytes: Vec<u8>) -> i64 {
-    let team_id = store.team_id("sales").await.unwrap();
-    import_csv(
-        store,
-        bytes,
-        ImportRequest {
-            team_id,
-            name: None,
-            file_name: Some("fortune.csv".into()),
-            options: ImportOptions::default(),
-            settings: serde_json::json!({"seller": {"name": "Sam", "pitch": "We sell revenue analytics"}}),
-            budget_nano_usd: None,
-        },
-    )
-    .await
-    .expect("imports")
-    .campaign_id
+    let outcome = import_list(store, "sales", bytes, |r| {
+        r.file_name = Some("fortune.csv".into());
+        r.settings = named_seller();
+    });
+    outcome.await.campaign_id
 }
 
 async fn export(store: &Store, id: i64, format: ExportFormat, kind: ExportKind) -> Vec<u8> {
@@ -77,14 +67,11 @@ async fn export(store: &Store, id: i64, format: ExportFormat, kind: ExportKind) 
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_fortune_list_exports_the_inputs_ceo_or_nobody_with_every_claim_sourced() {
-    for (backend, store) in all_stores().await {
-        let dir = tempdir(backend);
-        let providers = Providers::embedded_sandbox(&dir, SandboxConfig::default())
-            .await
-            .unwrap();
-        let id = import(&store, fortune(60)).await;
+    let config = SandboxConfig::default();
+    on_each_backend("atl-app-records", config, async |backend, store, providers, dir| {
+        let id = import(store, fortune(60)).await;
         let coordinator =
-            atl_app::coordinator(&store, &providers, engine(&dir, Duration::from_secs(30)));
+            atl_app::coordinator(store, providers, engine(dir, Duration::from_secs(30)));
         let summary = coordinator
             .run_campaign(id, CancellationToken::new())
             .await
@@ -92,7 +79,7 @@ async fn the_fortune_list_exports_the_inputs_ceo_or_nobody_with_every_claim_sour
         assert_eq!(summary.stop, StopReason::Finished, "{backend}");
 
         // The CSV: a UTF-8 BOM for Excel, then one row per company.
-        let csv_bytes = export(&store, id, ExportFormat::Csv, ExportKind::Targets).await;
+        let csv_bytes = export(store, id, ExportFormat::Csv, ExportKind::Targets).await;
         assert!(
             csv_bytes.starts_with("\u{feff}".as_bytes()),
             "{backend}: Excel needs the BOM"
@@ -165,7 +152,7 @@ async fn the_fortune_list_exports_the_inputs_ceo_or_nobody_with_every_claim_sour
 
         // The JSONL: every research claim carries its source (a URL of a page read, or
         // model knowledge, said so).
-        let jsonl = export(&store, id, ExportFormat::Jsonl, ExportKind::Targets).await;
+        let jsonl = export(store, id, ExportFormat::Jsonl, ExportKind::Targets).await;
         let mut claims = 0;
         for line in String::from_utf8(jsonl).unwrap().lines() {
             let v: serde_json::Value = serde_json::from_str(line).unwrap();
@@ -207,7 +194,7 @@ async fn the_fortune_list_exports_the_inputs_ceo_or_nobody_with_every_claim_sour
         assert!(claims > 0, "{backend}");
 
         // Contacts: one row per person, the contact first, hidden names said.
-        let contacts = export(&store, id, ExportFormat::Csv, ExportKind::Contacts).await;
+        let contacts = export(store, id, ExportFormat::Csv, ExportKind::Contacts).await;
         let mut reader = csv::Reader::from_reader(contacts.as_slice());
         let h = reader.headers().unwrap().clone();
         let role = h.iter().position(|x| x == "role").unwrap();
@@ -226,96 +213,85 @@ async fn the_fortune_list_exports_the_inputs_ceo_or_nobody_with_every_claim_sour
             people.iter().any(|p| !p[note].is_empty()),
             "{backend}: hidden last names are said"
         );
-        store.cleanup().await;
-        drop(providers);
-        let _ = std::fs::remove_dir_all(&dir);
-    }
+    })
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_llm_outage_that_ends_completes_every_job_and_one_that_does_not_is_told() {
-    for (backend, store) in all_stores().await {
-        // Down for two seconds from the start, then back: every job completes.
-        let dir = tempdir(backend);
-        let mut config = SandboxConfig::default();
-        config.chat.outage = Some(Outage {
-            start_after_secs: 0.0,
-            for_secs: Some(2.0),
-            ..Outage::default()
-        });
-        let providers = Providers::embedded_sandbox(&dir, config).await.unwrap();
-        let id = import(&store, fortune(8)).await;
-        let coordinator =
-            atl_app::coordinator(&store, &providers, engine(&dir, Duration::from_secs(60)));
-        coordinator
-            .run_campaign(id, CancellationToken::new())
-            .await
-            .unwrap();
-        let tally = store.get_campaign_tally(None, id).await.unwrap().unwrap();
-        let view = atl_app::status_view(&store, &tally).await.unwrap();
-        assert_eq!(view.progress.completed, 8, "{backend}: {view:?}");
-        assert_eq!(
-            view.progress.failed + view.progress.partial,
-            0,
-            "{backend}: {view:?}"
-        );
+    // Down for two seconds from the start, then back: every job completes.
+    let mut config = SandboxConfig::default();
+    config.chat.outage = Some(Outage {
+        start_after_secs: 0.0,
+        for_secs: Some(2.0),
+        ..Outage::default()
+    });
+    on_each_backend(
+        "atl-app-records",
+        config,
+        async |backend, store, providers, dir| {
+            let id = import(store, fortune(8)).await;
+            let coordinator =
+                atl_app::coordinator(store, providers, engine(dir, Duration::from_secs(60)));
+            coordinator
+                .run_campaign(id, CancellationToken::new())
+                .await
+                .unwrap();
+            let tally = store.get_campaign_tally(None, id).await.unwrap().unwrap();
+            let view = atl_app::status_view(store, &tally).await.unwrap();
+            assert_eq!(view.progress.completed, 8, "{backend}: {view:?}");
+            assert_eq!(
+                view.progress.failed + view.progress.partial,
+                0,
+                "{backend}: {view:?}"
+            );
 
-        // Down for good: after the patience, the jobs that need a model fail with the
-        // reason, enrichment (no model) completes, every target is partial, and the
-        // status says so.
-        let mut config = SandboxConfig::default();
-        config.chat.outage = Some(Outage {
-            start_after_secs: 0.0,
-            for_secs: None,
-            ..Outage::default()
-        });
-        providers.sandbox().unwrap().set_config(config);
-        let id = import(&store, fortune(4)).await;
-        let coordinator =
-            atl_app::coordinator(&store, &providers, engine(&dir, Duration::from_secs(2)));
-        let summary = coordinator
-            .run_campaign(id, CancellationToken::new())
-            .await
-            .unwrap();
-        assert_eq!(summary.stop, StopReason::Finished, "{backend}");
-        let tally = store.get_campaign_tally(None, id).await.unwrap().unwrap();
-        let view = atl_app::status_view(&store, &tally).await.unwrap();
-        assert_eq!(view.progress.completed, 0, "{backend}: {view:?}");
-        assert_eq!(
-            view.progress.partial, 4,
-            "{backend}: enrichment still made each one partial: {view:?}"
-        );
-        assert_eq!(
-            view.failed_by_sub_agent.get("research").copied(),
-            Some(4),
-            "{backend}: {view:?}"
-        );
-        let reasons = view
-            .failure_reasons
-            .get("research")
-            .cloned()
-            .unwrap_or_default();
-        assert!(
-            reasons
-                .iter()
-                .any(|r| r.reason.contains("unavailable since") || r.reason.contains("overloaded")),
-            "{backend}: the reason is told: {reasons:?}"
-        );
-        for t in store.list_targets(id, None, 10, 0).await.unwrap() {
-            assert_eq!(t.enrichment_status, TargetStatus::Partial, "{backend}");
-        }
-        store.cleanup().await;
-        drop(providers);
-        let _ = std::fs::remove_dir_all(&dir);
-    }
-}
-
-fn tempdir(backend: &str) -> std::path::PathBuf {
-    let d = std::env::temp_dir().join(format!(
-        "atl-app-records-{}-{backend}-{}",
-        std::process::id(),
-        fastrand::u32(..)
-    ));
-    std::fs::create_dir_all(&d).unwrap();
-    d
+            // Down for good: after the patience, the jobs that need a model fail with the
+            // reason, enrichment (no model) completes, every target is partial, and the
+            // status says so.
+            let mut config = SandboxConfig::default();
+            config.chat.outage = Some(Outage {
+                start_after_secs: 0.0,
+                for_secs: None,
+                ..Outage::default()
+            });
+            providers.sandbox().unwrap().set_config(config);
+            let id = import(store, fortune(4)).await;
+            let coordinator =
+                atl_app::coordinator(store, providers, engine(dir, Duration::from_secs(2)));
+            let summary = coordinator
+                .run_campaign(id, CancellationToken::new())
+                .await
+                .unwrap();
+            assert_eq!(summary.stop, StopReason::Finished, "{backend}");
+            let tally = store.get_campaign_tally(None, id).await.unwrap().unwrap();
+            let view = atl_app::status_view(store, &tally).await.unwrap();
+            assert_eq!(view.progress.completed, 0, "{backend}: {view:?}");
+            assert_eq!(
+                view.progress.partial, 4,
+                "{backend}: enrichment still made each one partial: {view:?}"
+            );
+            assert_eq!(
+                view.failed_by_sub_agent.get("research").copied(),
+                Some(4),
+                "{backend}: {view:?}"
+            );
+            let reasons = view
+                .failure_reasons
+                .get("research")
+                .cloned()
+                .unwrap_or_default();
+            assert!(
+                reasons
+                    .iter()
+                    .any(|r| r.reason.contains("unavailable since")
+                        || r.reason.contains("overloaded")),
+                "{backend}: the reason is told: {reasons:?}"
+            );
+            for t in store.list_targets(id, None, 10, 0).await.unwrap() {
+                assert_eq!(t.enrichment_status, TargetStatus::Partial, "{backend}");
+            }
+        },
+    )
+    .await;
 }
