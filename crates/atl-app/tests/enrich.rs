@@ -118,34 +118,19 @@ async fn fault_storms_end_in_results_or_recorded_failures() {
     let mut faults = SandboxConfig::default();
     for family in Family::ALL {
         let f = &mut faults.family_mut(family).faults;
-        f.rate_limit = Trigger {
-            probability: 0.15,
-            every_nth: 0,
-        };
-        f.server_error = Trigger {
-            probability: 0.08,
-            every_nth: 0,
-        };
-        f.malformed = Trigger {
-            probability: 0.05,
-            every_nth: 0,
-        };
-        f.hang = Trigger {
-            probability: 0.02,
-            every_nth: 0,
-        };
+        f.rate_limit = Trigger::probability(0.15);
+        f.server_error = Trigger::probability(0.08);
+        f.malformed = Trigger::probability(0.05);
+        f.hang = Trigger::probability(0.02);
         f.retry_after_secs = 1;
         f.hang_ms = 1500;
     }
     // An Anthropic 529 storm on top: enrichment must fail over or fail with its reason.
-    faults.anthropic.faults.overloaded = Trigger {
-        probability: 0.5,
-        every_nth: 0,
-    };
+    faults.anthropic.faults.overloaded = Trigger::probability(0.5);
 
     on_each_backend(
         "atl-faults",
-        faults.clone(),
+        faults,
         async |backend, store, providers, dir| {
             let campaign_id = import(store, None).await;
             let coordinator = atl_app::coordinator(store, providers, engine(dir));

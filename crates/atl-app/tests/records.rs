@@ -6,11 +6,12 @@
 
 mod support;
 
-use atl_app::{ExportFormat, ExportKind, export_to_writer};
+use atl_app::{ExportFormat, ExportKind, Providers, export_to_writer};
 use atl_domain::{SourceKind, TargetStatus};
-use atl_engine::{EngineConfig, StopReason};
+use atl_engine::{EngineConfig, RunSummary, StopReason};
 use atl_sandbox::{Outage, SandboxConfig};
 use atl_store::Store;
+use std::path::Path;
 use std::time::Duration;
 use support::{import_list, named_seller, on_each_backend};
 use tokio_util::sync::CancellationToken;
@@ -57,6 +58,33 @@ async fn import(store: &Store, bytes: Vec<u8>) -> i64 {
     outcome.await.campaign_id
 }
 
+/// Imports the first `rows` of the Fortune list and runs them with the retries' `patience`.
+async fn run_fortune(
+    store: &Store,
+    providers: &Providers,
+    dir: &Path,
+    rows: usize,
+    patience: Duration,
+) -> (i64, RunSummary) {
+    let id = import(store, fortune(rows)).await;
+    let summary = atl_app::coordinator(store, providers, engine(dir, patience))
+        .run_campaign(id, CancellationToken::new())
+        .await
+        .unwrap();
+    (id, summary)
+}
+
+/// The sandbox with its chat models down from the start, for `for_secs` (`None`: for good).
+fn chat_outage(for_secs: Option<f64>) -> SandboxConfig {
+    let mut config = SandboxConfig::default();
+    config.chat.outage = Some(Outage {
+        start_after_secs: 0.0,
+        for_secs,
+        ..Outage::default()
+    });
+    config
+}
+
 async fn export(store: &Store, id: i64, format: ExportFormat, kind: ExportKind) -> Vec<u8> {
     let mut out = Vec::new();
     export_to_writer(store, None, id, format, kind, &mut out)
@@ -69,13 +97,7 @@ async fn export(store: &Store, id: i64, format: ExportFormat, kind: ExportKind) 
 async fn the_fortune_list_exports_the_inputs_ceo_or_nobody_with_every_claim_sourced() {
     let config = SandboxConfig::default();
     on_each_backend("atl-app-records", config, async |backend, store, providers, dir| {
-        let id = import(store, fortune(60)).await;
-        let coordinator =
-            atl_app::coordinator(store, providers, engine(dir, Duration::from_secs(30)));
-        let summary = coordinator
-            .run_campaign(id, CancellationToken::new())
-            .await
-            .unwrap();
+        let (id, summary) = run_fortune(store, providers, dir, 60, Duration::from_secs(30)).await;
         assert_eq!(summary.stop, StopReason::Finished, "{backend}");
 
         // The CSV: a UTF-8 BOM for Excel, then one row per company.
@@ -220,23 +242,12 @@ async fn the_fortune_list_exports_the_inputs_ceo_or_nobody_with_every_claim_sour
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_llm_outage_that_ends_completes_every_job_and_one_that_does_not_is_told() {
     // Down for two seconds from the start, then back: every job completes.
-    let mut config = SandboxConfig::default();
-    config.chat.outage = Some(Outage {
-        start_after_secs: 0.0,
-        for_secs: Some(2.0),
-        ..Outage::default()
-    });
+    let config = chat_outage(Some(2.0));
     on_each_backend(
         "atl-app-records",
         config,
         async |backend, store, providers, dir| {
-            let id = import(store, fortune(8)).await;
-            let coordinator =
-                atl_app::coordinator(store, providers, engine(dir, Duration::from_secs(60)));
-            coordinator
-                .run_campaign(id, CancellationToken::new())
-                .await
-                .unwrap();
+            let (id, _) = run_fortune(store, providers, dir, 8, Duration::from_secs(60)).await;
             let tally = store.get_campaign_tally(None, id).await.unwrap().unwrap();
             let view = atl_app::status_view(store, &tally).await.unwrap();
             assert_eq!(view.progress.completed, 8, "{backend}: {view:?}");
@@ -249,20 +260,8 @@ async fn an_llm_outage_that_ends_completes_every_job_and_one_that_does_not_is_to
             // Down for good: after the patience, the jobs that need a model fail with the
             // reason, enrichment (no model) completes, every target is partial, and the
             // status says so.
-            let mut config = SandboxConfig::default();
-            config.chat.outage = Some(Outage {
-                start_after_secs: 0.0,
-                for_secs: None,
-                ..Outage::default()
-            });
-            providers.sandbox().unwrap().set_config(config);
-            let id = import(store, fortune(4)).await;
-            let coordinator =
-                atl_app::coordinator(store, providers, engine(dir, Duration::from_secs(2)));
-            let summary = coordinator
-                .run_campaign(id, CancellationToken::new())
-                .await
-                .unwrap();
+            providers.sandbox().unwrap().set_config(chat_outage(None));
+            let (id, summary) = run_fortune(store, providers, dir, 4, Duration::from_secs(2)).await;
             assert_eq!(summary.stop, StopReason::Finished, "{backend}");
             let tally = store.get_campaign_tally(None, id).await.unwrap().unwrap();
             let view = atl_app::status_view(store, &tally).await.unwrap();
