@@ -147,6 +147,16 @@ async fn bench_store(store: &atl_store::Store, file: &Path, size: usize) -> (Dur
     (median(times), peak_ratio)
 }
 
+/// The file's columns quoted for SQL, each followed by `suffix`:
+/// `"Company Name" TEXT, "First Name" TEXT, …` for " TEXT".
+fn header_columns(suffix: &str) -> String {
+    HEADER
+        .split(',')
+        .map(|h| format!("\"{h}\"{suffix}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 fn timed_command(cmd: &mut Command) -> Duration {
     let t = Instant::now();
     let out = cmd.output().expect("run baseline tool");
@@ -163,11 +173,7 @@ fn timed_command(cmd: &mut Command) -> Duration {
 /// columns: the raw bulk path, with none of our validation, mapping or indexes).
 fn sqlite_baseline(file: &Path, dir: &Path) -> Option<Duration> {
     which("sqlite3")?;
-    let cols = HEADER
-        .split(',')
-        .map(|h| format!("\"{h}\" TEXT"))
-        .collect::<Vec<_>>()
-        .join(", ");
+    let cols = header_columns(" TEXT");
     let mut times = Vec::new();
     for run in 0..RUNS {
         let db = dir.join(format!("baseline-{run}.db"));
@@ -190,11 +196,7 @@ fn sqlite_baseline(file: &Path, dir: &Path) -> Option<Duration> {
 /// PostgreSQL `COPY ... FROM STDIN` (through psql's `\copy`) of the same file.
 fn postgres_baseline(file: &Path, url: &str) -> Option<Duration> {
     which("psql")?;
-    let cols = HEADER
-        .split(',')
-        .map(|h| format!("\"{h}\" TEXT"))
-        .collect::<Vec<_>>()
-        .join(", ");
+    let cols = header_columns(" TEXT");
     let setup = format!(
         "DROP TABLE IF EXISTS atl_bench_copy; CREATE TABLE atl_bench_copy (id BIGSERIAL PRIMARY KEY, {cols});"
     );
@@ -203,11 +205,7 @@ fn postgres_baseline(file: &Path, url: &str) -> Option<Duration> {
         timed_command(Command::new("psql").args([url, "-qAtc", &setup]));
         let copy = format!(
             "\\copy atl_bench_copy ({}) FROM '{}' WITH (FORMAT csv, HEADER true)",
-            HEADER
-                .split(',')
-                .map(|h| format!("\"{h}\""))
-                .collect::<Vec<_>>()
-                .join(", "),
+            header_columns(""),
             file.display()
         );
         times.push(timed_command(
@@ -216,6 +214,31 @@ fn postgres_baseline(file: &Path, url: &str) -> Option<Duration> {
     }
     timed_command(Command::new("psql").args([url, "-qAtc", "DROP TABLE IF EXISTS atl_bench_copy"]));
     Some(median(times))
+}
+
+/// One backend's line: our median time and peak heap, then the bulk loader's time (`base`,
+/// `None` when the tool is `missing`) beside ours.
+fn report(
+    backend: &str,
+    (t, peak): (Duration, f64),
+    loader: &str,
+    base: Option<Duration>,
+    missing: &str,
+) {
+    let versus = base.map_or_else(
+        || format!("n/a ({missing})"),
+        |b| {
+            format!(
+                "{:.1} ms -> ours/theirs = {:.2}",
+                ms(b),
+                t.as_secs_f64() / b.as_secs_f64()
+            )
+        },
+    );
+    println!(
+        "{backend:<8} import (median of {RUNS}): {:>8.1} ms   peak heap {peak:.2}x file   {loader} {versus}",
+        ms(t)
+    );
 }
 
 fn which(tool: &str) -> Option<()> {
@@ -258,28 +281,16 @@ fn main() {
         .expect("runtime");
     rt.block_on(async {
         let sqlite = atl_testkit::sqlite_store().await;
-        let (t, peak) = bench_store(&sqlite, &file, size).await;
+        let ours = bench_store(&sqlite, &file, size).await;
         let base = sqlite_baseline(&file, &dir);
-        println!(
-            "SQLite   import (median of {RUNS}): {:>8.1} ms   peak heap {:.2}x file   sqlite3 .import {}",
-            ms(t),
-            peak,
-            base.map(|b| format!("{:.1} ms -> ours/theirs = {:.2}", ms(b), t.as_secs_f64() / b.as_secs_f64()))
-                .unwrap_or_else(|| "n/a (no sqlite3)".into())
-        );
+        report("SQLite", ours, "sqlite3 .import", base, "no sqlite3");
         match atl_testkit::postgres_store().await {
             Some(pg) => {
-                let (t, peak) = bench_store(&pg, &file, size).await;
+                let ours = bench_store(&pg, &file, size).await;
                 let url = std::env::var("ATL_TEST_POSTGRES_URL")
                     .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
                 let base = postgres_baseline(&file, &url);
-                println!(
-                    "Postgres import (median of {RUNS}): {:>8.1} ms   peak heap {:.2}x file   COPY {}",
-                    ms(t),
-                    peak,
-                    base.map(|b| format!("{:.1} ms -> ours/theirs = {:.2}", ms(b), t.as_secs_f64() / b.as_secs_f64()))
-                        .unwrap_or_else(|| "n/a (no psql)".into())
-                );
+                report("Postgres", ours, "COPY", base, "no psql");
             }
             None => println!("Postgres: SKIPPED (no server)"),
         }

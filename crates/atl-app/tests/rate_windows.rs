@@ -19,19 +19,22 @@ fn bucket(name: &str) -> BucketKey {
     }
 }
 
-/// Hammer `limiter` from `tasks` tasks for `run`, counting admissions.
-fn hammer(
-    limiter: Arc<dyn RateLimiter>,
+/// Hammer each of `limiters` from `tasks` tasks apiece for `run`; the admissions counted
+/// across all of them.
+async fn hammer(
+    limiters: &[&Arc<dyn RateLimiter>],
     key: BucketKey,
     limit: BucketLimit,
     tasks: usize,
     run: Duration,
-    admitted: Arc<AtomicU64>,
-) -> Vec<tokio::task::JoinHandle<()>> {
-    (0..tasks)
-        .map(|_| {
+) -> u64 {
+    let admitted = Arc::new(AtomicU64::new(0));
+    let handles: Vec<_> = limiters
+        .iter()
+        .flat_map(|limiter| std::iter::repeat_n(*limiter, tasks))
+        .map(|limiter| {
             let (limiter, key, admitted) =
-                (Arc::clone(&limiter), key.clone(), Arc::clone(&admitted));
+                (Arc::clone(limiter), key.clone(), Arc::clone(&admitted));
             tokio::spawn(async move {
                 let until = Instant::now() + run;
                 while Instant::now() < until {
@@ -49,7 +52,11 @@ fn hammer(
                 }
             })
         })
-        .collect()
+        .collect();
+    for t in handles {
+        t.await.expect("task");
+    }
+    admitted.load(Ordering::SeqCst)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -68,31 +75,9 @@ async fn two_processes_never_admit_more_than_the_limit_between_them() {
         units: 25,
         window: Duration::from_secs(30),
     };
-    let admitted = Arc::new(AtomicU64::new(0));
-    let mut tasks = hammer(
-        Arc::clone(&first),
-        bucket("long"),
-        long,
-        8,
-        Duration::from_secs(2),
-        Arc::clone(&admitted),
-    );
-    tasks.extend(hammer(
-        Arc::clone(&second),
-        bucket("long"),
-        long,
-        8,
-        Duration::from_secs(2),
-        Arc::clone(&admitted),
-    ));
-    for t in tasks {
-        t.await.expect("task");
-    }
-    assert_eq!(
-        admitted.load(Ordering::SeqCst),
-        25,
-        "exactly the limit, across both"
-    );
+    let both = [&first, &second];
+    let admitted = hammer(&both, bucket("long"), long, 8, Duration::from_secs(2)).await;
+    assert_eq!(admitted, 25, "exactly the limit, across both");
     match second.acquire(&bucket("long"), &long, 1).await {
         Admission::Wait(d) => assert!(
             d > Duration::from_secs(25) && d <= Duration::from_secs(30),
@@ -113,27 +98,14 @@ async fn two_processes_never_admit_more_than_the_limit_between_them() {
         units: 10,
         window: Duration::from_secs(1),
     };
-    let admitted = Arc::new(AtomicU64::new(0));
-    let mut tasks = hammer(
-        Arc::clone(&first),
+    let n = hammer(
+        &both,
         bucket("short"),
         short,
         6,
         Duration::from_millis(3_500),
-        Arc::clone(&admitted),
-    );
-    tasks.extend(hammer(
-        Arc::clone(&second),
-        bucket("short"),
-        short,
-        6,
-        Duration::from_millis(3_500),
-        Arc::clone(&admitted),
-    ));
-    for t in tasks {
-        t.await.expect("task");
-    }
-    let n = admitted.load(Ordering::SeqCst);
+    )
+    .await;
     assert!(n <= 40, "at most 4 windows' worth in 3.5 s, got {n}");
     assert!(n >= 30, "the windows are used as they free up, got {n}");
     pg.cleanup().await;
