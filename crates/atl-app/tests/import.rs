@@ -3,7 +3,7 @@
 
 use atl_app::{AppError, ImportRequest, import_csv};
 use atl_import::{ImportError, ImportOptions};
-use atl_store::Store;
+use atl_store::{Campaign, Store, Target};
 use atl_testkit::all_stores;
 
 fn request(team_id: i64, options: ImportOptions) -> ImportRequest {
@@ -17,13 +17,26 @@ fn request(team_id: i64, options: ImportOptions) -> ImportRequest {
     }
 }
 
-/// `bytes` imported for `team` with the default options.
+/// `bytes` imported for the team called `team` with the default options.
 async fn import_default(
     store: &Store,
-    team: i64,
+    team: &str,
     bytes: Vec<u8>,
 ) -> Result<atl_app::ImportOutcome, AppError> {
-    import_csv(store, bytes, request(team, ImportOptions::default())).await
+    let team_id = store.team_id(team).await.unwrap();
+    import_csv(store, bytes, request(team_id, ImportOptions::default())).await
+}
+
+/// Every target of the campaign, in file order.
+async fn all_targets(store: &Store, campaign_id: i64) -> Vec<Target> {
+    store
+        .list_targets(campaign_id, None, 10_000, 0)
+        .await
+        .unwrap()
+}
+
+async fn campaign_of(store: &Store, id: i64) -> Campaign {
+    store.get_campaign(None, id).await.unwrap().unwrap()
 }
 
 async fn campaign_count(store: &Store) -> usize {
@@ -41,29 +54,23 @@ fn testdata(path: &str) -> Vec<u8> {
 #[tokio::test]
 async fn fortune_1000_imports_on_both_backends() {
     for (backend, store) in all_stores().await {
-        let team = store.team_id("acme-sales").await.unwrap();
         let out = import_default(
             &store,
-            team,
+            "acme-sales",
             testdata("companies/fortune1000_2021.target_list.csv"),
         )
         .await
         .unwrap();
         assert_eq!(out.total_targets, 1000, "{backend}");
         assert_eq!(out.status, "pending");
-        let targets = store
-            .list_targets(out.campaign_id, None, 5, 0)
-            .await
-            .unwrap();
+        let targets = all_targets(&store, out.campaign_id).await;
         assert_eq!(targets[0].company_name, "Walmart", "{backend}");
         assert_eq!(
             targets[0].row_number, 2,
             "{backend}: first data row is line 2"
         );
-        let lowes = store
-            .list_targets(out.campaign_id, None, 1000, 0)
+        let lowes = all_targets(&store, out.campaign_id)
             .await
-            .unwrap()
             .into_iter()
             .find(|t| t.company_name.starts_with("Lowe"))
             .unwrap();
@@ -72,10 +79,8 @@ async fn fortune_1000_imports_on_both_backends() {
             "{backend}: entity decoded"
         );
         // Co-CEOs in one cell: the first is the contact, the second kept in extra.
-        let energy_transfer = store
-            .list_targets(out.campaign_id, None, 1000, 0)
+        let energy_transfer = all_targets(&store, out.campaign_id)
             .await
-            .unwrap()
             .into_iter()
             .find(|t| t.company_name == "Energy Transfer")
             .unwrap();
@@ -112,8 +117,7 @@ async fn duplicates_across_batches_merge_into_one_target() {
     }
     csv.push_str("ACME,JO@acme.com,VP Sales,second\n");
     for (backend, store) in all_stores().await {
-        let team = store.team_id("t").await.unwrap();
-        let out = import_default(&store, team, csv.clone().into_bytes())
+        let out = import_default(&store, "t", csv.clone().into_bytes())
             .await
             .unwrap();
         assert_eq!(out.total_targets, 1500, "{backend}");
@@ -127,11 +131,7 @@ async fn duplicates_across_batches_merge_into_one_target() {
             }],
             "{backend}: the upload says which row went where"
         );
-        let acme = store
-            .list_targets(out.campaign_id, None, 1, 0)
-            .await
-            .unwrap()
-            .remove(0);
+        let acme = all_targets(&store, out.campaign_id).await.remove(0);
         assert_eq!(
             acme.company_name, "Acme",
             "{backend}: first row's values win"
@@ -158,7 +158,7 @@ async fn refusals_write_nothing() {
     for (backend, store) in all_stores().await {
         let team = store.team_id("t").await.unwrap();
 
-        let err = import_default(&store, team, too_many.clone().into_bytes())
+        let err = import_default(&store, "t", too_many.clone().into_bytes())
             .await
             .unwrap_err();
         assert!(
@@ -173,7 +173,7 @@ async fn refusals_write_nothing() {
             "{err}"
         );
 
-        let err = import_default(&store, team, b"City,Population\nOslo,700000\n".to_vec())
+        let err = import_default(&store, "t", b"City,Population\nOslo,700000\n".to_vec())
             .await
             .unwrap_err();
         assert!(
@@ -183,7 +183,7 @@ async fn refusals_write_nothing() {
 
         let err = import_default(
             &store,
-            team,
+            "t",
             b"Company,Email\n,a@b.com\n  ,c@d.com\n".to_vec(),
         )
         .await
@@ -211,7 +211,7 @@ async fn refusals_write_nothing() {
 
         let err = import_default(
             &store,
-            team,
+            "t",
             vec![0u8, 159, 146, 150, 0, 1, 2, 3, 255, 254, 0, 0],
         )
         .await
@@ -234,8 +234,7 @@ async fn refusals_write_nothing() {
 async fn rejected_rows_are_reported_with_their_lines_and_the_rest_imports() {
     let csv = "Company,Email\nAcme,jo@acme.com\n,orphan@x.com\nGlobex,not-an-email\n";
     for (backend, store) in all_stores().await {
-        let team = store.team_id("t").await.unwrap();
-        let out = import_default(&store, team, csv.as_bytes().to_vec())
+        let out = import_default(&store, "t", csv.as_bytes().to_vec())
             .await
             .unwrap();
         assert_eq!(out.total_targets, 2, "{backend}");
@@ -243,11 +242,7 @@ async fn rejected_rows_are_reported_with_their_lines_and_the_rest_imports() {
         assert_eq!(out.report.rejected[0].line, 3);
         assert_eq!(out.warnings, 1);
         assert_eq!(out.report.warnings[0].line, 4);
-        let globex = store
-            .list_targets(out.campaign_id, None, 10, 0)
-            .await
-            .unwrap()
-            .remove(1);
+        let globex = all_targets(&store, out.campaign_id).await.remove(1);
         assert_eq!(globex.contact_email, None);
         assert_eq!(
             globex.extra["Email"], "not-an-email",
@@ -263,7 +258,7 @@ async fn an_exported_csv_never_starts_a_formula_in_its_header_or_cells() {
         let team = store.team_id("acme-sales").await.unwrap();
         let csv = "Company,Website,=HYPERLINK(\"http://evil.invalid\")\n\
                    =1+1,https://acme.com,@SUM(A1)\n";
-        let out = import_default(&store, team, csv.as_bytes().to_vec())
+        let out = import_default(&store, "acme-sales", csv.as_bytes().to_vec())
             .await
             .unwrap();
         let mut exported = Vec::new();
@@ -302,7 +297,7 @@ async fn an_exported_csv_never_starts_a_formula_in_its_header_or_cells() {
 async fn fingerprint(store: &Store) -> String {
     let mut parts = Vec::new();
     for c in store.list_campaigns(None, 100, 0).await.unwrap() {
-        let targets = store.list_targets(c.id, None, 10_000, 0).await.unwrap();
+        let targets = all_targets(store, c.id).await;
         parts.push(format!(
             "{} {} {} {} {:?} targets={:?} events={}",
             c.id,
@@ -324,8 +319,7 @@ async fn fingerprint(store: &Store) -> String {
 async fn names_lost_to_question_marks_are_rejected_never_merged_on_both_backends() {
     let file = testdata("crm-headers/salesforce/accounts_japanese_names_lost_to_latin1.csv");
     for (backend, store) in all_stores().await {
-        let team = store.team_id("t").await.unwrap();
-        let out = import_default(&store, team, file.clone()).await.unwrap();
+        let out = import_default(&store, "t", file.clone()).await.unwrap();
         assert_eq!(out.total_targets, 35, "{backend}");
         assert_eq!(out.duplicates_merged, 0, "{backend}: nothing merged");
         assert_eq!(out.rows_rejected, 5, "{backend}");
@@ -347,10 +341,7 @@ async fn names_lost_to_question_marks_are_rejected_never_merged_on_both_backends
             "{backend}: {}",
             out.report.warnings[0].reason
         );
-        let stored = store
-            .list_targets(out.campaign_id, None, 100, 0)
-            .await
-            .unwrap();
+        let stored = all_targets(&store, out.campaign_id).await;
         assert_eq!(stored.len(), 35, "{backend}");
         let mut keys: Vec<&str> = stored.iter().map(|t| t.dedup_key.as_str()).collect();
         keys.sort_unstable();
@@ -369,11 +360,7 @@ async fn names_lost_to_question_marks_are_rejected_never_merged_on_both_backends
             );
         }
         // The report kept with the campaign says the same.
-        let campaign = store
-            .get_campaign(None, out.campaign_id)
-            .await
-            .unwrap()
-            .unwrap();
+        let campaign = campaign_of(&store, out.campaign_id).await;
         let report = campaign.import_report.unwrap();
         assert_eq!(report["lost_names"], 5, "{backend}");
         store.cleanup().await;
@@ -386,9 +373,7 @@ async fn a_ten_megabyte_cell_never_reaches_the_store_at_full_length() {
     let company_csv = format!("Company,Notes\n{huge},x\nAcme,y\n");
     let notes_csv = format!("Company,Notes\nAcme,{huge}\n");
     for (backend, store) in all_stores().await {
-        let team = store.team_id("t").await.unwrap();
-
-        let out = import_default(&store, team, company_csv.clone().into_bytes())
+        let out = import_default(&store, "t", company_csv.clone().into_bytes())
             .await
             .unwrap();
         assert_eq!((out.total_targets, out.rows_rejected), (1, 1), "{backend}");
@@ -399,17 +384,10 @@ async fn a_ten_megabyte_cell_never_reaches_the_store_at_full_length() {
             "{backend}: {}",
             rejected.reason
         );
-        let targets = store
-            .list_targets(out.campaign_id, None, 10, 0)
-            .await
-            .unwrap();
+        let targets = all_targets(&store, out.campaign_id).await;
         assert_eq!(targets.len(), 1);
         assert_eq!(targets[0].company_name, "Acme", "{backend}");
-        let campaign = store
-            .get_campaign(None, out.campaign_id)
-            .await
-            .unwrap()
-            .unwrap();
+        let campaign = campaign_of(&store, out.campaign_id).await;
         let report = campaign.import_report.unwrap().to_string();
         assert!(
             report.len() < 8192,
@@ -417,15 +395,11 @@ async fn a_ten_megabyte_cell_never_reaches_the_store_at_full_length() {
             report.len()
         );
 
-        let out = import_default(&store, team, notes_csv.clone().into_bytes())
+        let out = import_default(&store, "t", notes_csv.clone().into_bytes())
             .await
             .unwrap();
         assert_eq!((out.total_targets, out.warnings), (1, 1), "{backend}");
-        let t = store
-            .list_targets(out.campaign_id, None, 10, 0)
-            .await
-            .unwrap()
-            .remove(0);
+        let t = all_targets(&store, out.campaign_id).await.remove(0);
         let notes = t.extra["Notes"].as_str().unwrap();
         assert_eq!(notes.len(), 2000, "{backend}: cut to the extra-column cap");
         assert!(t.extra.to_string().len() <= 16 * 1024, "{backend}");
@@ -453,14 +427,13 @@ async fn control_characters_refuse_the_file_and_write_nothing_on_both_backends()
         (at(last_row, '\u{1b}'), 61, Some("Notes")),
     ];
     for (backend, store) in all_stores().await {
-        let team = store.team_id("t").await.unwrap();
         // Something to leave untouched.
-        import_default(&store, team, b"Company\nAcme\n".to_vec())
+        import_default(&store, "t", b"Company\nAcme\n".to_vec())
             .await
             .unwrap();
         let before = fingerprint(&store).await;
         for (bytes, line, column) in &cases {
-            let err = import_default(&store, team, bytes.clone())
+            let err = import_default(&store, "t", bytes.clone())
                 .await
                 .unwrap_err();
             let AppError::Import(ImportError::ControlCharacter {
@@ -505,11 +478,7 @@ async fn a_one_megabyte_file_name_is_stored_capped_and_sanitised() {
             let out = import_csv(&store, b"Company\nAcme\n".to_vec(), req)
                 .await
                 .unwrap();
-            let c = store
-                .get_campaign(None, out.campaign_id)
-                .await
-                .unwrap()
-                .unwrap();
+            let c = campaign_of(&store, out.campaign_id).await;
             let stored = c.uploaded_file.unwrap();
             assert!(stored.len() <= 255, "{backend}: {} bytes", stored.len());
             assert_eq!(
