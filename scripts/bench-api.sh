@@ -23,17 +23,10 @@ if ! command -v wrk >/dev/null; then
 fi
 
 cargo build --release -p atl-server --example bench_server
-OUT=$(mktemp)
 CSV=$(mktemp --suffix=.csv)
-# The server's SQLite file and the campaign's audio (~1 GB per run) live here.
-WORK=$(mktemp -d)
-ATL_BENCH_DIR="$WORK" ./target/release/examples/bench_server --addr "$ADDR" >"$OUT" &
-PID=$!
-trap 'kill -INT "$PID" 2>/dev/null || true; wait "$PID" 2>/dev/null || true; rm -rf "$OUT" "$CSV" "$WORK"' EXIT
-for _ in $(seq 1 300); do grep -q '^ADDR=' "$OUT" && break; sleep 0.1; done
-KEY=$(sed -n 's/^KEY=//p' "$OUT")
-CAMPAIGN=$(sed -n 's/^CAMPAIGN=//p' "$OUT")
-for _ in $(seq 1 100); do curl -fsS "http://$ADDR/healthz" >/dev/null 2>&1 && break; sleep 0.1; done
+# shellcheck source=scripts/lib/bench-server.sh
+. scripts/lib/bench-server.sh
+start_bench_server "$CSV"
 
 echo "== GET /api/atl/campaigns/$CAMPAIGN/status (10,000 targets, processing): wrk -t$THREADS -c$CONNECTIONS -d$DURATION"
 curl -fsS -H "Authorization: Bearer $KEY" "http://$ADDR/api/atl/campaigns/$CAMPAIGN/status"; echo

@@ -16,15 +16,9 @@ RUNS=${RUNS:-10}
 bash scripts/setup.sh >/dev/null
 
 cargo build --release -p atl-server --example bench_server --example bench_dashboard
-OUT=$(mktemp)
-WORK=$(mktemp -d)
-ATL_BENCH_DIR="$WORK" ./target/release/examples/bench_server --addr "$ADDR" >"$OUT" &
-PID=$!
-trap 'kill -INT "$PID" 2>/dev/null || true; wait "$PID" 2>/dev/null || true; rm -rf "$OUT" "$WORK"' EXIT
-for _ in $(seq 1 300); do grep -q '^ADDR=' "$OUT" && break; sleep 0.1; done
-KEY=$(sed -n 's/^KEY=//p' "$OUT")
-CAMPAIGN=$(sed -n 's/^CAMPAIGN=//p' "$OUT")
-for _ in $(seq 1 100); do curl -fsS "http://$ADDR/healthz" >/dev/null 2>&1 && break; sleep 0.1; done
+# shellcheck source=scripts/lib/bench-server.sh
+. scripts/lib/bench-server.sh
+start_bench_server
 sleep 2 # let the workers get going
 
 echo "== GET /campaigns/$CAMPAIGN (10,000 targets, running): curl, $RUNS runs"
