@@ -4,11 +4,10 @@ use crate::output;
 use crate::run;
 use crate::sandbox;
 use crate::seniority;
-use crate::{Cli, Command, KeysAction};
+use crate::{Cli, Command, ImportFlags, KeysAction};
 use anyhow::{Context, Result};
 use atl_app::settings::DatabaseSettings;
 use atl_app::{AppError, ImportRequest, Settings};
-use atl_import::ImportOptions;
 use atl_store::Store;
 use std::collections::HashMap;
 use std::path::Path;
@@ -41,11 +40,8 @@ pub async fn run(cli: Cli, env: &HashMap<String, String>) -> Result<ExitCode> {
         }
         Command::Import {
             file,
-            name,
-            map,
-            team,
-            options,
-        } => import(&store, file, name, map, team, options.settings()).await?,
+            import: flags,
+        } => import(&store, file, flags).await?,
         Command::Campaigns {
             limit,
             offset,
@@ -62,50 +58,13 @@ pub async fn run(cli: Cli, env: &HashMap<String, String>) -> Result<ExitCode> {
         Command::Sandbox { .. } | Command::Seniority { .. } => {
             unreachable!("handled before the store is opened")
         }
-        Command::Enrich {
-            file,
-            fresh,
-            out,
-            budget_usd,
-            concurrency,
-            name,
-            map,
-            team,
-            seller_name,
-            seller_company,
-            pitch,
-            options,
-        } => {
-            let mut seller = serde_json::Map::new();
-            for (k, v) in [
-                ("name", seller_name),
-                ("company", seller_company),
-                ("pitch", pitch),
-            ] {
-                if let Some(v) = v {
-                    seller.insert(k.into(), v.into());
-                }
-            }
-            let args = run::EnrichArgs {
-                file,
-                fresh,
-                out,
-                budget_usd,
-                concurrency,
-                name,
-                map,
-                team,
-                seller: serde_json::Value::Object(seller),
-                settings: options.settings(),
-            };
-            match run::enrich(&store, settings, args).await {
-                Ok(code) => code,
-                Err(e) => match e.downcast::<AppError>() {
-                    Ok(app) => refuse(app)?,
-                    Err(e) => return Err(e),
-                },
-            }
-        }
+        Command::Enrich(args) => match run::enrich(&store, settings, args).await {
+            Ok(code) => code,
+            Err(e) => match e.downcast::<AppError>() {
+                Ok(app) => refuse(app)?,
+                Err(e) => return Err(e),
+            },
+        },
         Command::Run { id, concurrency } => run::run(&store, settings, id, concurrency).await?,
         Command::RetryFailed {
             id,
@@ -189,29 +148,19 @@ async fn open_store(database: &DatabaseSettings) -> Result<Store> {
     Ok(store)
 }
 
-async fn import(
-    store: &Store,
-    file: std::path::PathBuf,
-    name: Option<String>,
-    map: Vec<String>,
-    team: String,
-    settings: serde_json::Value,
-) -> Result<ExitCode> {
-    let mut options = ImportOptions::default();
-    for spec in &map {
-        options.column_map.push(atl_import::parse_column_map(spec)?);
-    }
+async fn import(store: &Store, file: std::path::PathBuf, flags: ImportFlags) -> Result<ExitCode> {
+    let options = flags.import_options()?;
     let bytes = match atl_app::read_upload_file(&file, options.max_bytes) {
         Ok(b) => b,
         Err(e) => return refuse(e),
     };
-    let team_id = store.team_id(&team).await?;
+    let team_id = store.team_id(&flags.team).await?;
     let request = ImportRequest {
         team_id,
-        name,
+        name: flags.name,
         file_name: file.file_name().map(|n| n.to_string_lossy().into_owned()),
         options,
-        settings,
+        settings: flags.options.settings(),
         budget_nano_usd: None,
     };
     match atl_app::import_csv(store, bytes, request).await {

@@ -42,6 +42,34 @@ pub struct CampaignFlags {
     pub refresh: bool,
 }
 
+/// How a file becomes a campaign: its name, the header mapping, the owning team and the
+/// campaign's flags (`atl import` and `atl enrich`).
+#[derive(clap::Args, Debug, Clone)]
+pub struct ImportFlags {
+    /// Campaign name (default: the file name).
+    #[arg(long)]
+    pub name: Option<String>,
+    /// Map a header to a field, e.g. `--map 'Company Legal Name=company_name'` (repeatable).
+    #[arg(long = "map", value_name = "HEADER=FIELD")]
+    pub map: Vec<String>,
+    /// Team that owns the campaign.
+    #[arg(long, default_value = atl_domain::DEFAULT_TEAM)]
+    pub team: String,
+    #[command(flatten)]
+    pub options: CampaignFlags,
+}
+
+impl ImportFlags {
+    /// The import options the `--map` flags ask for.
+    pub fn import_options(&self) -> Result<atl_import::ImportOptions, atl_import::ImportError> {
+        let mut options = atl_import::ImportOptions::default();
+        for spec in &self.map {
+            options.column_map.push(atl_import::parse_column_map(spec)?);
+        }
+        Ok(options)
+    }
+}
+
 fn parse_audio(s: &str) -> Result<atl_agents::AudioMode, String> {
     atl_agents::AudioMode::parse(s)
         .ok_or_else(|| format!("unknown audio mode `{s}` (eager, on-demand, local, none)"))
@@ -60,40 +88,7 @@ enum Command {
     /// With no provider keys set it runs on the built-in sandbox (synthetic data).
     /// Ctrl-C stops cleanly; the same command resumes where it stopped. On a file whose
     /// campaign has finished it exports that campaign again and buys nothing.
-    Enrich {
-        file: PathBuf,
-        /// Import the file as a new campaign even if one for it exists (runs everything
-        /// again, and pays for it again).
-        #[arg(long)]
-        fresh: bool,
-        /// Where to write the enriched CSV (default: `<file stem>.enriched.csv`).
-        #[arg(long)]
-        out: Option<PathBuf>,
-        /// Hard budget in USD: paid steps that would cross it are skipped, and said so.
-        #[arg(long)]
-        budget_usd: Option<f64>,
-        /// Jobs in flight at once (per-provider limits still apply; default
-        /// `[engine] concurrency` in `atl.toml`, else 64).
-        #[arg(long)]
-        concurrency: Option<usize>,
-        #[arg(long)]
-        name: Option<String>,
-        #[arg(long = "map", value_name = "HEADER=FIELD")]
-        map: Vec<String>,
-        #[arg(long, default_value = atl_domain::DEFAULT_TEAM)]
-        team: String,
-        /// Your name, for the call script.
-        #[arg(long)]
-        seller_name: Option<String>,
-        /// Your company, for the call script.
-        #[arg(long)]
-        seller_company: Option<String>,
-        /// One line on what you sell and to whom (intel and voice use it).
-        #[arg(long)]
-        pitch: Option<String>,
-        #[command(flatten)]
-        options: CampaignFlags,
-    },
+    Enrich(run::EnrichArgs),
     /// Run again only what failed or was skipped (partial and failed targets), after a
     /// quote; completed results are kept. Asks for confirmation (`--yes` when stdin is not
     /// a terminal).
@@ -174,17 +169,8 @@ enum Command {
     /// Import a CSV of target accounts as a new campaign (nothing runs yet).
     Import {
         file: PathBuf,
-        /// Campaign name (default: the file name).
-        #[arg(long)]
-        name: Option<String>,
-        /// Map a header to a field, e.g. `--map 'Company Legal Name=company_name'` (repeatable).
-        #[arg(long = "map", value_name = "HEADER=FIELD")]
-        map: Vec<String>,
-        /// Team that owns the campaign.
-        #[arg(long, default_value = atl_domain::DEFAULT_TEAM)]
-        team: String,
         #[command(flatten)]
-        options: CampaignFlags,
+        import: ImportFlags,
     },
     /// List campaigns, newest first.
     Campaigns {

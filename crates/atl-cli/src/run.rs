@@ -1,6 +1,7 @@
 //! `atl enrich`, `atl run`, `atl worker`, `atl estimate`, `atl export`: the commands that
 //! drive the coordinator.
 
+use crate::ImportFlags;
 use crate::progress;
 use anyhow::{Result, bail};
 use atl_app::{
@@ -8,24 +9,39 @@ use atl_app::{
     RetryOutcome, Settings,
 };
 use atl_engine::{Coordinator, EngineConfig, RunSummary, StopReason};
-use atl_import::ImportOptions;
 use atl_store::Store;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use tokio_util::sync::CancellationToken;
 
+#[derive(clap::Args)]
 pub struct EnrichArgs {
-    pub file: PathBuf,
-    pub fresh: bool,
-    pub out: Option<PathBuf>,
-    pub budget_usd: Option<f64>,
-    pub concurrency: Option<usize>,
-    pub name: Option<String>,
-    pub map: Vec<String>,
-    pub team: String,
-    pub seller: serde_json::Value,
-    /// Further campaign settings (audio mode, refresh).
-    pub settings: serde_json::Value,
+    file: PathBuf,
+    /// Import the file as a new campaign even if one for it exists (runs everything
+    /// again, and pays for it again).
+    #[arg(long)]
+    fresh: bool,
+    /// Where to write the enriched CSV (default: `<file stem>.enriched.csv`).
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Hard budget in USD: paid steps that would cross it are skipped, and said so.
+    #[arg(long)]
+    budget_usd: Option<f64>,
+    /// Jobs in flight at once (per-provider limits still apply; default
+    /// `[engine] concurrency` in `atl.toml`, else 64).
+    #[arg(long)]
+    concurrency: Option<usize>,
+    #[command(flatten)]
+    import: ImportFlags,
+    /// Your name, for the call script.
+    #[arg(long)]
+    seller_name: Option<String>,
+    /// Your company, for the call script.
+    #[arg(long)]
+    seller_company: Option<String>,
+    /// One line on what you sell and to whom (intel and voice use it).
+    #[arg(long)]
+    pitch: Option<String>,
 }
 
 /// The providers of this process, counting rate limits with every other process on
@@ -87,32 +103,50 @@ impl Watch {
 /// Import (or find the unfinished campaign of the same file), run with a progress bar,
 /// export. Ctrl-C stops cleanly; the same command resumes.
 pub async fn enrich(store: &Store, settings: &Settings, args: EnrichArgs) -> Result<ExitCode> {
-    let mut options = ImportOptions::default();
-    for spec in &args.map {
-        options.column_map.push(atl_import::parse_column_map(spec)?);
+    let EnrichArgs {
+        file,
+        fresh,
+        out,
+        budget_usd,
+        concurrency,
+        import,
+        seller_name,
+        seller_company,
+        pitch,
+    } = args;
+    let options = import.import_options()?;
+    let mut campaign_settings = import.options.settings();
+    let mut seller = serde_json::Map::new();
+    for (k, v) in [
+        ("name", seller_name),
+        ("company", seller_company),
+        ("pitch", pitch),
+    ] {
+        if let Some(v) = v {
+            seller.insert(k.into(), v.into());
+        }
     }
-    let mut campaign_settings = args.settings.clone();
-    if !args.seller.as_object().is_some_and(|o| o.is_empty()) {
-        campaign_settings["seller"] = args.seller.clone();
+    if !seller.is_empty() {
+        campaign_settings["seller"] = serde_json::Value::Object(seller);
     }
-    let budget_nano_usd = match args.budget_usd {
+    let budget_nano_usd = match budget_usd {
         Some(b) if !(b.is_finite() && b >= 0.0) => {
             bail!("--budget-usd must be a positive number")
         }
         Some(b) => Some((b * 1e9).round() as i64),
         None => None,
     };
-    let out = args.out.clone().unwrap_or_else(|| default_out(&args.file));
+    let out = out.unwrap_or_else(|| default_out(&file));
     let request = EnrichRequest {
-        file: args.file,
-        fresh: args.fresh,
+        file,
+        fresh,
         out: out.clone(),
-        team: args.team,
-        name: args.name,
+        team: import.team,
+        name: import.name,
         options,
         settings: campaign_settings,
         budget_nano_usd,
-        engine: settings.engine_config(args.concurrency),
+        engine: settings.engine_config(concurrency),
     };
     let cancel = CancellationToken::new();
     let mut watch: Option<Watch> = None;
@@ -304,13 +338,7 @@ pub async fn worker(
 ) -> Result<ExitCode> {
     let providers = providers(store, settings).await?;
     let coordinator = atl_app::coordinator(store, &providers, settings.engine_config(concurrency));
-    let cancel = CancellationToken::new();
-    let on_signal = cancel.clone();
-    tokio::spawn(async move {
-        interrupt_or_terminate().await;
-        eprintln!("stopping: running jobs finish or return their leases");
-        on_signal.cancel();
-    });
+    let cancel = cancel_on_stop("stopping: running jobs finish or return their leases");
     eprintln!(
         "worker {} waiting for jobs (Ctrl-C or SIGTERM to stop)",
         coordinator.config().owner
@@ -496,16 +524,24 @@ pub async fn serve(
     ctx.providers = Some(providers);
     ctx.coordinator = Some(std::sync::Arc::new(coordinator));
     ctx.worker_runtime = Some(workers.handle());
-    let shutdown = CancellationToken::new();
-    let on_signal = shutdown.clone();
-    tokio::spawn(async move {
-        interrupt_or_terminate().await;
-        eprintln!("shutting down: no new requests; running jobs finish or return their leases");
-        on_signal.cancel();
-    });
+    let shutdown = cancel_on_stop(
+        "shutting down: no new requests; running jobs finish or return their leases",
+    );
     eprintln!("atl serve: http://{addr}/api/atl (docs at http://{addr}/docs)");
     atl_server::serve(ctx, addr, shutdown).await?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// A token cancelled on the first Ctrl-C or SIGTERM, after saying `message`.
+fn cancel_on_stop(message: &'static str) -> CancellationToken {
+    let cancel = CancellationToken::new();
+    let on_signal = cancel.clone();
+    tokio::spawn(async move {
+        interrupt_or_terminate().await;
+        eprintln!("{message}");
+        on_signal.cancel();
+    });
+    cancel
 }
 
 /// Returns on Ctrl-C (SIGINT) or SIGTERM, what a terminal and a process manager

@@ -4,70 +4,38 @@
 //! resumes the same campaign, and the export then holds every target with one result per
 //! sub-agent in the store. On SQLite and PostgreSQL.
 
-use atl_testkit::all_stores;
+mod support;
+
+use atl_testkit::bin::{atl_command, atl_sandbox, free_port};
+use atl_testkit::{TempDir, TestStore, all_stores};
 use std::io::Read;
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
+use support::start_newest_campaign;
 
 const ATL: &str = env!("CARGO_BIN_EXE_atl");
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-struct Killed(Child);
-impl Drop for Killed {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
+/// Runs `test` on each backend, in a fresh directory, against one `atl sandbox` that
+/// answers after `latency_ms`.
+async fn with_sandbox(
+    tag: &str,
+    latency_ms: u64,
+    test: impl AsyncFn(&'static str, &TestStore, &Path, &str),
+) {
+    let (_sandbox, origin) = atl_sandbox(ATL, latency_ms, None);
+    for (backend, store) in all_stores().await {
+        let dir = TempDir::new(&format!("cli-{tag}-{backend}"));
+        test(backend, &store, dir.path(), &origin).await;
+        store.cleanup().await;
     }
-}
-
-fn sandbox(latency_ms: u64) -> (Killed, String) {
-    sandbox_with(latency_ms, None)
-}
-
-/// A standalone sandbox, with a fault config file when given.
-fn sandbox_with(latency_ms: u64, config: Option<&std::path::Path>) -> (Killed, String) {
-    let port = free_port();
-    let mut cmd = Command::new(ATL);
-    cmd.args([
-        "sandbox",
-        "--port",
-        &port.to_string(),
-        "--latency-ms",
-        &latency_ms.to_string(),
-    ]);
-    if let Some(path) = config {
-        cmd.arg("--config").arg(path);
-    }
-    let child = cmd
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < deadline, "the sandbox did not start");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    (Killed(child), format!("http://127.0.0.1:{port}"))
 }
 
 /// `atl ARGS` run in `dir` against this store and sandbox, its data under `dir/data`,
 /// stderr piped.
 fn atl_in(dir: &std::path::Path, db: &str, sandbox: &str, args: &[&str]) -> Command {
-    let mut cmd = Command::new(ATL);
-    cmd.args(args)
-        .current_dir(dir)
-        .env("ATL_DATABASE_URL", db)
-        .env("ATL_SANDBOX_URL", sandbox)
-        .env("ATL_DATA_DIR", dir.join("data"))
-        .stderr(Stdio::piped());
+    let mut cmd = atl_command(ATL, dir, db, sandbox);
+    cmd.args(args);
     cmd
 }
 
@@ -86,6 +54,14 @@ fn enrich_with(dir: &std::path::Path, db: &str, sandbox: &str, flags: &[&str]) -
     cmd
 }
 
+/// Runs `cmd` to its end, which must be a success; its stderr.
+fn succeeded(cmd: &mut Command, backend: &str) -> String {
+    let out = cmd.output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr).to_string();
+    assert!(out.status.success(), "{backend}: {err}");
+    err
+}
+
 fn stderr_of(child: &mut Child) -> String {
     let mut s = String::new();
     if let Some(mut e) = child.stderr.take() {
@@ -96,11 +72,7 @@ fn stderr_of(child: &mut Child) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ctrl_c_stops_cleanly_and_the_same_command_resumes() {
-    let (_sandbox, origin) = sandbox(250);
-    for (backend, store) in all_stores().await {
-        let dir =
-            std::env::temp_dir().join(format!("atl-cli-enrich-{}-{backend}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
+    with_sandbox("enrich", 250, async |backend, store, dir, origin| {
         let mut csv = String::from("Company,First Name,Last Name,Email,Website\n");
         for i in 0..12 {
             csv.push_str(&format!(
@@ -110,13 +82,9 @@ async fn ctrl_c_stops_cleanly_and_the_same_command_resumes() {
         std::fs::write(dir.join("targets.csv"), &csv).unwrap();
 
         // First run: interrupted once the campaign has made some progress.
-        let mut first = enrich(&dir, store.url(), &origin).spawn().unwrap();
+        let mut first = enrich(dir, store.url(), origin).spawn().unwrap();
         std::thread::sleep(Duration::from_millis(1500));
-        let interrupted = Command::new("kill")
-            .args(["-INT", &first.id().to_string()])
-            .status()
-            .unwrap();
-        assert!(interrupted.success());
+        signal(&first, "-INT");
         let err = stderr_of(&mut first);
         let status = first.wait().unwrap();
         assert_eq!(status.code(), Some(130), "{backend}: {err}");
@@ -146,7 +114,7 @@ async fn ctrl_c_stops_cleanly_and_the_same_command_resumes() {
         );
 
         // Same command again: resumes the same campaign and finishes.
-        let mut second = enrich(&dir, store.url(), &origin).spawn().unwrap();
+        let mut second = enrich(dir, store.url(), origin).spawn().unwrap();
         let err = stderr_of(&mut second);
         assert!(second.wait().unwrap().success(), "{backend}: {err}");
         assert!(
@@ -175,9 +143,8 @@ async fn ctrl_c_stops_cleanly_and_the_same_command_resumes() {
                 t.company_name
             );
         }
-        let _ = std::fs::remove_dir_all(&dir);
-        store.cleanup().await;
-    }
+    })
+    .await;
 }
 
 fn atl(db: &str, args: &[&str]) -> std::process::Output {
@@ -273,25 +240,43 @@ async fn wait_for_a_running_job(store: &atl_store::Store, id: i64, what: &str) {
     }
 }
 
-fn terminate(child: &mut Child) -> (std::process::ExitStatus, String) {
+/// Sends `child` a signal (`-INT`, `-TERM`) the way a terminal or a process manager does.
+fn signal(child: &Child, name: &str) {
     let sent = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
+        .args([name, &child.id().to_string()])
         .status()
         .unwrap();
     assert!(sent.success());
+}
+
+fn terminate(child: &mut Child) -> (std::process::ExitStatus, String) {
+    signal(child, "-TERM");
     let err = stderr_of(child);
     (child.wait().unwrap(), err)
+}
+
+/// SIGTERMs `child`, which must exit 0 saying `says` and leave no job of campaign `id`
+/// running; the campaign's progress then.
+async fn stop_cleanly(
+    child: &mut Child,
+    says: &str,
+    store: &atl_store::Store,
+    id: i64,
+    backend: &str,
+) -> atl_store::Progress {
+    let (status, err) = terminate(child);
+    assert!(status.success(), "{backend}: {status:?} {err}");
+    assert!(err.contains(says), "{backend}: {err}");
+    let progress = store.campaign_progress(id).await.unwrap();
+    assert_eq!(progress.jobs.running, 0, "{backend}: {progress:?}");
+    progress
 }
 
 /// What a process manager does to stop `atl worker` and `atl serve`: SIGTERM. Both stop
 /// on their own (exit 0), and no job stays leased to a process that is gone.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigterm_stops_worker_and_serve_without_leaving_leases() {
-    let (_sandbox, origin) = sandbox(250);
-    for (backend, store) in all_stores().await {
-        let dir =
-            std::env::temp_dir().join(format!("atl-cli-term-{}-{backend}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
+    with_sandbox("term", 250, async |backend, store, dir, origin| {
         let out = atl(
             store.url(),
             &[
@@ -300,19 +285,11 @@ async fn sigterm_stops_worker_and_serve_without_leaving_leases() {
             ],
         );
         assert!(out.status.success(), "{backend}: {out:?}");
-        let id = store.list_campaigns(None, 1, 0).await.unwrap()[0].id;
-        store
-            .start_campaign(id, atl_domain::SubAgentKind::ALL, 3)
-            .await
-            .unwrap();
+        let id = start_newest_campaign(store).await;
 
-        let mut worker = spawn_atl(store.url(), &origin, &dir, &["worker"]);
-        wait_for_a_running_job(&store, id, &format!("{backend}: the worker")).await;
-        let (status, err) = terminate(&mut worker);
-        assert!(status.success(), "{backend}: {status:?} {err}");
-        assert!(err.contains("worker stopped"), "{backend}: {err}");
-        let progress = store.campaign_progress(id).await.unwrap();
-        assert_eq!(progress.jobs.running, 0, "{backend}: {progress:?}");
+        let mut worker = spawn_atl(store.url(), origin, dir, &["worker"]);
+        wait_for_a_running_job(store, id, &format!("{backend}: the worker")).await;
+        let progress = stop_cleanly(&mut worker, "worker stopped", store, id, backend).await;
         assert!(
             progress.jobs.pending > 0,
             "{backend}: stopped early: {progress:?}"
@@ -320,36 +297,27 @@ async fn sigterm_stops_worker_and_serve_without_leaving_leases() {
 
         let port = free_port();
         let addr = format!("127.0.0.1:{port}");
-        let mut serve = spawn_atl(store.url(), &origin, &dir, &["serve", "--addr", &addr]);
-        wait_for_a_running_job(&store, id, &format!("{backend}: the server")).await;
+        let mut serve = spawn_atl(store.url(), origin, dir, &["serve", "--addr", &addr]);
+        wait_for_a_running_job(store, id, &format!("{backend}: the server")).await;
         assert!(std::net::TcpStream::connect(&addr).is_ok(), "{backend}");
-        let (status, err) = terminate(&mut serve);
-        assert!(status.success(), "{backend}: {status:?} {err}");
-        assert!(err.contains("shutting down"), "{backend}: {err}");
-        let progress = store.campaign_progress(id).await.unwrap();
-        assert_eq!(progress.jobs.running, 0, "{backend}: {progress:?}");
+        stop_cleanly(&mut serve, "shutting down", store, id, backend).await;
         assert!(
             std::net::TcpStream::connect(&addr).is_err(),
             "{backend}: the port is closed"
         );
-        let _ = std::fs::remove_dir_all(&dir);
-        store.cleanup().await;
-    }
+    })
+    .await;
 }
 
 /// `atl serve` on a database that never had a key makes one for team `default` and prints
 /// it once (stdout); the next start prints none. `--no-auth` listens on loopback only.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn serve_prints_a_key_on_first_start_and_no_auth_stays_on_loopback() {
-    let (_sandbox, origin) = sandbox(0);
-    for (backend, store) in all_stores().await {
-        let dir =
-            std::env::temp_dir().join(format!("atl-cli-first-{}-{backend}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
+    with_sandbox("first", 0, async |backend, store, dir, origin| {
         let mut printed = Vec::new();
         for _ in 0..2 {
             let addr = format!("127.0.0.1:{}", free_port());
-            let mut serve = atl_in(&dir, store.url(), &origin, &["serve", "--addr", &addr])
+            let mut serve = atl_in(dir, store.url(), origin, &["serve", "--addr", &addr])
                 .stdout(Stdio::piped())
                 .spawn()
                 .unwrap();
@@ -394,9 +362,9 @@ async fn serve_prints_a_key_on_first_start_and_no_auth_stays_on_loopback() {
 
         let public = format!("0.0.0.0:{}", free_port());
         let out = atl_in(
-            &dir,
+            dir,
             store.url(),
-            &origin,
+            origin,
             &["serve", "--no-auth", "--addr", &public],
         )
         .output()
@@ -407,9 +375,8 @@ async fn serve_prints_a_key_on_first_start_and_no_auth_stays_on_loopback() {
         );
         let err = String::from_utf8_lossy(&out.stderr);
         assert!(err.contains("loopback"), "{backend}: {err}");
-        let _ = std::fs::remove_dir_all(&dir);
-        store.cleanup().await;
-    }
+    })
+    .await;
 }
 
 /// `atl keys create` prints a key once (stdout, nothing else there); the store keeps only
@@ -516,15 +483,14 @@ fn six_targets(dir: &std::path::Path) {
 /// voice jobs; with nothing left it refuses.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn partial_targets_on_every_surface_then_no_second_purchase_and_retry_failed() {
-    let dir = std::env::temp_dir().join(format!("atl-cli-partial-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = TempDir::new("cli-partial");
     let faults = dir.join("faults.json");
     std::fs::write(
         &faults,
         r#"{"cartesia": {"faults": {"quota_exhausted": {"probability": 1.0}}}}"#,
     )
     .unwrap();
-    let (_sandbox, origin) = sandbox_with(20, Some(&faults));
+    let (_sandbox, origin) = atl_sandbox(ATL, 20, Some(&faults));
     for (backend, store) in all_stores().await {
         let work = dir.join(backend);
         std::fs::create_dir_all(&work).unwrap();
@@ -537,11 +503,8 @@ async fn partial_targets_on_every_surface_then_no_second_purchase_and_retry_fail
         );
 
         // Audio rendered in the run, so the TTS provider's refusal fails the voice jobs.
-        let out = enrich_with(&work, store.url(), &origin, &["--audio", "eager"])
-            .output()
-            .unwrap();
-        let err = String::from_utf8_lossy(&out.stderr).to_string();
-        assert!(out.status.success(), "{backend}: {err}");
+        let mut eager = enrich_with(&work, store.url(), &origin, &["--audio", "eager"]);
+        let err = succeeded(&mut eager, backend);
         assert!(
             err.contains("completed: 0 completed, 6 partial, 0 failed of 6 targets"),
             "{backend}: the final line: {err}"
@@ -612,9 +575,7 @@ async fn partial_targets_on_every_surface_then_no_second_purchase_and_retry_fail
         // The same file again: the finished campaign is exported again, nothing bought.
         std::fs::remove_file(work.join("targets.enriched.csv")).unwrap();
         let before = sandbox_requests(&origin);
-        let out = enrich(&work, store.url(), &origin).output().unwrap();
-        let err = String::from_utf8_lossy(&out.stderr).to_string();
-        assert!(out.status.success(), "{backend}: {err}");
+        let err = succeeded(&mut enrich(&work, store.url(), &origin), backend);
         assert!(
             err.contains(&format!("campaign {id} for this file finished"))
                 && err.contains("exported again, nothing was bought. Use --fresh to start over."),
@@ -659,17 +620,13 @@ async fn partial_targets_on_every_surface_then_no_second_purchase_and_retry_fail
         );
 
         let before = sandbox_requests(&origin);
-        let out = atl_in(
+        let mut retry = atl_in(
             &work,
             store.url(),
             &origin,
             &["retry-failed", &id.to_string(), "--yes"],
-        )
-        .stdin(Stdio::null())
-        .output()
-        .unwrap();
-        let err = String::from_utf8_lossy(&out.stderr).to_string();
-        assert!(out.status.success(), "{backend}: {err}");
+        );
+        let err = succeeded(retry.stdin(Stdio::null()), backend);
         assert!(
             err.contains("6 completed, 0 partial, 0 failed"),
             "{backend}: {err}"
@@ -730,7 +687,6 @@ async fn partial_targets_on_every_surface_then_no_second_purchase_and_retry_fail
         );
         store.cleanup().await;
     }
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 fn json(n: i64) -> serde_json::Value {
@@ -742,13 +698,9 @@ fn json(n: i64) -> serde_json::Value {
 /// hold them; PostgreSQL: once the dead worker's heartbeat is ten seconds old).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_sigkilled_enrich_resumes_in_seconds() {
-    let (_sandbox, origin) = sandbox(300);
-    for (backend, store) in all_stores().await {
-        let dir =
-            std::env::temp_dir().join(format!("atl-cli-kill-{}-{backend}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        six_targets(&dir);
-        let mut first = enrich(&dir, store.url(), &origin).spawn().unwrap();
+    with_sandbox("kill", 300, async |backend, store, dir, origin| {
+        six_targets(dir);
+        let mut first = enrich(dir, store.url(), origin).spawn().unwrap();
         let deadline = Instant::now() + Duration::from_secs(30);
         let id = loop {
             if let Some(c) = store.list_campaigns(None, 1, 0).await.unwrap().first() {
@@ -776,7 +728,7 @@ async fn a_sigkilled_enrich_resumes_in_seconds() {
         assert!(!orphans.is_empty(), "{backend}");
 
         let restarted = Instant::now();
-        let mut second = enrich(&dir, store.url(), &origin).spawn().unwrap();
+        let mut second = enrich(dir, store.url(), origin).spawn().unwrap();
         let mut first_claim = None;
         let mut orphans_back = None;
         let deadline = Instant::now() + Duration::from_secs(60);
@@ -825,7 +777,6 @@ async fn a_sigkilled_enrich_resumes_in_seconds() {
                 "{backend}"
             );
         }
-        let _ = std::fs::remove_dir_all(&dir);
-        store.cleanup().await;
-    }
+    })
+    .await;
 }

@@ -4,27 +4,15 @@
 //! writes no file over another's: each voice result's audio is the one its own run wrote.
 //! (SQLite is one process and its own clock: nothing to test there.)
 
-use atl_testkit::all_stores;
-use std::process::{Child, Command, Stdio};
+mod support;
+
+use atl_testkit::bin::{Killed, atl_command, atl_sandbox};
+use atl_testkit::{TempDir, all_stores};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
+use support::start_newest_campaign;
 
 const ATL: &str = env!("CARGO_BIN_EXE_atl");
-
-struct Killed(Child);
-impl Drop for Killed {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
 
 fn faketime() -> Option<&'static str> {
     ["/usr/bin/faketime", "/usr/local/bin/faketime"]
@@ -42,56 +30,27 @@ async fn a_worker_whose_clock_runs_90_s_ahead_steals_no_lease_and_overwrites_no_
         eprintln!("SKIPPED: faketime is not installed (scripts/setup.sh installs it)");
         return;
     };
-    let port = free_port();
-    let _sandbox = Killed(
-        Command::new(ATL)
-            .args([
-                "sandbox",
-                "--port",
-                &port.to_string(),
-                "--latency-ms",
-                "300",
-            ])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
-    let origin = format!("http://127.0.0.1:{port}");
+    let (_sandbox, origin) = atl_sandbox(ATL, 300, None);
     for (backend, store) in all_stores().await {
         if backend != "postgres" {
             continue;
         }
-        let dir = std::env::temp_dir().join(format!("atl-cli-clock-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let list = format!(
-            "{}/../../testdata/companies/fortune1000_2021.target_list.csv",
-            env!("CARGO_MANIFEST_DIR")
-        );
+        let tmp = TempDir::new("cli-clock");
+        let dir = tmp.path();
+        let list = atl_testkit::testdata("companies/fortune1000_2021.target_list.csv");
         let text = std::fs::read_to_string(list).unwrap();
         let slice: String = text.lines().take(31).collect::<Vec<_>>().join("\n");
         std::fs::write(dir.join("targets.csv"), slice).unwrap();
         let atl = |program: &str, pre: &[&str], args: &[&str]| {
-            let mut c = Command::new(program);
-            c.args(pre)
-                .args(args)
-                .current_dir(&dir)
-                .env("ATL_DATABASE_URL", store.url())
-                .env("ATL_SANDBOX_URL", &origin)
-                .env("ATL_DATA_DIR", dir.join("data"))
-                .stdout(Stdio::null())
-                .stderr(Stdio::piped());
+            let mut c = atl_command(program, dir, store.url(), &origin);
+            c.args(pre).args(args).stdout(Stdio::null());
             c
         };
         let out = atl(ATL, &[], &["import", "targets.csv", "--audio", "eager"])
             .output()
             .unwrap();
         assert!(out.status.success(), "{out:?}");
-        let id = store.list_campaigns(None, 1, 0).await.unwrap()[0].id;
-        store
-            .start_campaign(id, atl_domain::SubAgentKind::ALL, 3)
-            .await
-            .unwrap();
+        let id = start_newest_campaign(&store).await;
 
         let normal = Killed(
             atl(ATL, &[], &["worker", "--concurrency", "4"])
@@ -146,7 +105,6 @@ async fn a_worker_whose_clock_runs_90_s_ahead_steals_no_lease_and_overwrites_no_
             "no run's file left half-placed: {files:?}"
         );
         assert_eq!(files.len(), 30, "one audio file per target: {files:?}");
-        let _ = std::fs::remove_dir_all(&dir);
         store.cleanup().await;
     }
 }

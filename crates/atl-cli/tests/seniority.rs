@@ -2,28 +2,43 @@
 //! industries, blank lines and CRLF endings), the labelled set's score computed from the
 //! command's own output, and a missing file refused with exit code 2. No database.
 
-use std::path::PathBuf;
+use atl_testkit::TempDir;
 use std::process::{Command, Output};
 
 const ATL: &str = env!("CARGO_BIN_EXE_atl");
 
-/// A directory under the system temp dir, removed when dropped.
-struct TempDir(PathBuf);
-impl TempDir {
-    fn new(tag: &str) -> TempDir {
-        let dir = std::env::temp_dir().join(format!("atl-cli-{tag}-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        TempDir(dir)
-    }
-}
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
 fn atl(args: &[&str]) -> Output {
     Command::new(ATL).args(args).output().unwrap()
+}
+
+/// `atl seniority --file` on a file called `name` in a fresh directory, holding
+/// `contents` (`None`: there is no such file).
+fn seniority_file(name: &str, contents: Option<&str>) -> Output {
+    let dir = TempDir::new("cli-seniority");
+    let path = dir.join(name);
+    if let Some(contents) = contents {
+        std::fs::write(&path, contents).unwrap();
+    }
+    atl(&["seniority", "--file", path.to_str().unwrap()])
+}
+
+/// `out` of a command that must have succeeded (its stderr shown when it did not).
+fn ok(out: Output) -> Output {
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+/// Asserts the `title<TAB>value` lines of `out` are `expected`.
+fn assert_lines(out: &Output, expected: &[(&str, &str)]) {
+    let expected: Vec<(String, String)> = expected
+        .iter()
+        .map(|(t, v)| (t.to_string(), v.to_string()))
+        .collect();
+    assert_eq!(lines(out), expected);
 }
 
 fn lines(out: &Output) -> Vec<(String, String)> {
@@ -39,61 +54,41 @@ fn lines(out: &Output) -> Vec<(String, String)> {
 
 #[test]
 fn titles_as_arguments_print_one_line_each() {
-    let out = atl(&[
+    let out = ok(atl(&[
         "seniority",
         "Co-CEO",
         "Product Owner",
         "VP-Sales",
         "Former CEO",
-    ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert_eq!(
-        lines(&out),
-        [
+    ]));
+    assert_lines(
+        &out,
+        &[
             ("Co-CEO", "c_suite"),
             ("Product Owner", "entry"),
             ("VP-Sales", "vp"),
             ("Former CEO", "none"),
-        ]
-        .map(|(t, v)| (t.to_string(), v.to_string()))
+        ],
     );
 }
 
 #[test]
 fn a_file_takes_an_industry_after_a_tab_and_skips_blank_lines() {
-    let dir = TempDir::new("seniority-file");
-    let path = dir.0.join("titles.txt");
-    std::fs::write(
-        &path,
-        "Vice President\tInvestment Banking\r\n\nVice President\n   \nGeschäftsführer\t\n",
-    )
-    .unwrap();
-    let out = atl(&["seniority", "--file", path.to_str().unwrap()]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert_eq!(
-        lines(&out),
-        [
+    let file = "Vice President\tInvestment Banking\r\n\nVice President\n   \nGeschäftsführer\t\n";
+    let out = ok(seniority_file("titles.txt", Some(file)));
+    assert_lines(
+        &out,
+        &[
             ("Vice President", "manager"),
             ("Vice President", "vp"),
             ("Geschäftsführer", "c_suite"),
-        ]
-        .map(|(t, v)| (t.to_string(), v.to_string()))
+        ],
     );
 }
 
 #[test]
 fn a_missing_file_is_refused_with_exit_code_2() {
-    let dir = TempDir::new("seniority-missing");
-    let path = dir.0.join("no-such-file.txt");
-    let out = atl(&["seniority", "--file", path.to_str().unwrap()]);
+    let out = seniority_file("no-such-file.txt", None);
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
@@ -115,20 +110,11 @@ fn the_labelled_set_scores_at_least_95_percent_through_the_command() {
         .skip(1)
         .map(|l| l.split('\t').collect())
         .collect();
-    let dir = TempDir::new("seniority-labelled");
-    let path = dir.0.join("titles.tsv");
     let input: String = rows
         .iter()
         .map(|c| format!("{}\t{}\n", c[0], c[1]))
         .collect();
-    std::fs::write(&path, input).unwrap();
-
-    let out = atl(&["seniority", "--file", path.to_str().unwrap()]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = ok(seniority_file("titles.tsv", Some(&input)));
     let got = lines(&out);
     assert_eq!(got.len(), rows.len(), "one line per title");
     let mut right = 0;

@@ -1,6 +1,7 @@
 //! The test kit: what the suites of every crate share, so that none writes it again.
 //!
 //! - [`bench`]: the backends a benchmark runs on, and its peak memory.
+//! - [`bin`]: child processes of a built binary: free ports, `atl sandbox`, `atl` commands.
 //! - [`db`]: a fresh, migrated store on SQLite and on PostgreSQL (`ATL_TEST_POSTGRES_URL`),
 //!   removed when dropped; store-backed suites loop over [`all_stores`].
 //! - [`dirs`]: temp directories unique per test, removed when dropped.
@@ -11,6 +12,7 @@
 //! whether it is required); the crates under test read none.
 
 pub mod bench;
+pub mod bin;
 pub mod db;
 pub mod dirs;
 pub mod seed;
