@@ -343,16 +343,17 @@ pub async fn export_to_file(
     Ok(stats)
 }
 
+/// The input and enriched column names: every header the export writes itself.
+fn our_columns() -> impl Iterator<Item = &'static str> {
+    INPUT_COLUMNS.iter().copied().chain(enriched_columns())
+}
+
 /// The CSV header of one of the file's own extra columns. A name that is also one of
 /// ours (a list with its own `industry` column, say) gets ` (input)` appended: two
 /// columns with one name would leave a spreadsheet user unable to tell the file's value
 /// from what research found, and tools that key rows by header would drop one of them.
 fn extra_header(key: &str) -> String {
-    let ours = INPUT_COLUMNS
-        .iter()
-        .copied()
-        .chain(enriched_columns())
-        .any(|c| c.eq_ignore_ascii_case(key.trim()));
+    let ours = our_columns().any(|c| c.eq_ignore_ascii_case(key.trim()));
     if ours {
         format!("{key} (input)")
     } else {
@@ -391,11 +392,7 @@ mod tests {
         assert_eq!(extra_header("industry"), "industry (input)");
         assert_eq!(extra_header("Overview"), "Overview (input)");
         assert_eq!(extra_header("sector"), "sector");
-        let ours: Vec<&str> = INPUT_COLUMNS
-            .iter()
-            .copied()
-            .chain(enriched_columns())
-            .collect();
+        let ours: Vec<&str> = our_columns().collect();
         for name in &ours {
             assert!(
                 !ours.contains(&extra_header(name).as_str()),
