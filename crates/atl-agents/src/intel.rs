@@ -7,8 +7,9 @@
 //! becomes null; the target's own domain is removed); a competitor, the positioning or an
 //! opportunity cites a URL of the pack or is the model's own knowledge, marked as such.
 
-use crate::agent::{AgentInput, CostEstimate, model_options, sub_agent};
+use crate::agent::{AgentInput, CostEstimate};
 use crate::confidence::{self, IntelEvidence};
+use crate::declare::{model_options, sub_agent};
 use crate::estimate::{self, LlmShape};
 use crate::evidence::{self, EvidencePack};
 use crate::prompts::{self, clip, fence};

@@ -26,6 +26,7 @@ mod agent;
 mod batch;
 pub mod cache;
 pub mod confidence;
+mod declare;
 mod enrichment;
 mod estimate;
 pub mod evidence;

@@ -11,8 +11,9 @@
 
 mod clean;
 
-use crate::agent::{AgentInput, CostEstimate, model_options, sub_agent};
+use crate::agent::{AgentInput, CostEstimate};
 use crate::confidence::{self, ResearchEvidence};
+use crate::declare::{model_options, sub_agent};
 use crate::estimate::{self, LlmShape};
 use crate::evidence::{self, EvidencePack};
 use crate::prompts;

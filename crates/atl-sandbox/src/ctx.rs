@@ -3,13 +3,13 @@
 //! API key it carried, the route it matched, which provider answered, the rate-limit
 //! readings for that provider's headers, and the in-flight slot it holds.
 //!
-//! [`track`] (a middleware over every provider route) sets it up and, when the reply is
-//! ready, records the per-provider statistics and releases the slot.
+//! [`serve`] sets it up around one request and, when the reply is ready, releases the slot
+//! and says which provider answered; the statistics are the state's, recorded by its
+//! middleware (`state::track`).
 
 use crate::provider::Provider;
 use crate::ratelimit::{RateView, Slot};
-use crate::state::AppState;
-use axum::extract::{MatchedPath, Request, State};
+use axum::extract::{MatchedPath, Request};
 use axum::http::{HeaderMap, header};
 use axum::middleware::Next;
 use axum::response::Response;
@@ -60,15 +60,24 @@ fn api_key(headers: &HeaderMap, query: Option<&str>) -> String {
         .unwrap_or_default()
 }
 
-/// Wraps every provider route (not `/healthz` or `/_sandbox/*`), and records each
-/// provider reply in the sandbox's statistics.
-pub(crate) async fn track(State(state): State<AppState>, req: Request, next: Next) -> Response {
+/// What a served provider request leaves for the statistics.
+pub(crate) struct Served {
+    pub(crate) provider: Provider,
+    pub(crate) endpoint: String,
+    pub(crate) key: String,
+    pub(crate) rate_limited: bool,
+}
+
+/// Runs `next` for `req` inside a fresh request context and releases the in-flight slot
+/// once the reply is built; says which provider answered, if one did. `/healthz` and
+/// `/_sandbox/*` run without a context.
+pub(crate) async fn serve(req: Request, next: Next) -> (Response, Option<Served>) {
     let endpoint = req
         .extensions()
         .get::<MatchedPath>()
         .map_or_else(|| req.uri().path().to_string(), |m| m.as_str().to_string());
     if endpoint == "/healthz" || endpoint.starts_with("/_sandbox") {
-        return next.run(req).await;
+        return (next.run(req).await, None);
     }
     let ctx = RequestCtx {
         key: api_key(req.headers(), req.uri().query()),
@@ -80,21 +89,25 @@ pub(crate) async fn track(State(state): State<AppState>, req: Request, next: Nex
     };
     CTX.scope(ctx, async move {
         let r = next.run(req).await;
-        let _ = CTX.try_with(|c| {
-            if let Some(p) = c.provider.get() {
-                state
-                    .providers()
-                    .record(p, &c.endpoint, &c.key, r.status(), c.rate_limited.get());
-            }
-            // The reply is built: the request no longer occupies its slot.
-            c.slot.borrow_mut().take();
-        });
-        r
+        let served = CTX
+            .try_with(|c| {
+                // The reply is built: the request no longer occupies its slot.
+                c.slot.borrow_mut().take();
+                c.provider.get().map(|provider| Served {
+                    provider,
+                    endpoint: c.endpoint.clone(),
+                    key: c.key.clone(),
+                    rate_limited: c.rate_limited.get(),
+                })
+            })
+            .ok()
+            .flatten();
+        (r, served)
     })
     .await
 }
 
-/// The request's API key (empty when it carried none or runs outside [`track`]).
+/// The request's API key (empty when it carried none or runs outside [`serve`]).
 pub(crate) fn key() -> String {
     CTX.try_with(|c| c.key.clone()).unwrap_or_default()
 }

@@ -151,7 +151,7 @@ pub fn router(state: AppState) -> Router {
         )
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
-            ctx::track,
+            state::track,
         ))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .with_state(state)

@@ -15,6 +15,8 @@ use crate::ratelimit::{Limiter, Weight};
 use crate::resp::ErrKind;
 use crate::stats::{ProviderCounters, ProviderStats};
 use crate::synth::mix;
+use axum::extract::{Request, State};
+use axum::middleware::Next;
 use axum::response::Response;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -133,6 +135,22 @@ impl Extras {
 pub(crate) struct Admit {
     pub malformed: bool,
     pub extras: Extras,
+}
+
+/// Wraps every provider route (not `/healthz` or `/_sandbox/*`), and records each
+/// provider reply in the sandbox's statistics.
+pub(crate) async fn track(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let (reply, served) = ctx::serve(req, next).await;
+    if let Some(s) = served {
+        state.providers().record(
+            s.provider,
+            &s.endpoint,
+            &s.key,
+            reply.status(),
+            s.rate_limited,
+        );
+    }
+    reply
 }
 
 impl AppState {

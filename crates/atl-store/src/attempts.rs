@@ -5,7 +5,7 @@ use atl_domain::SubAgentKind;
 use serde::Serialize;
 use std::collections::HashMap;
 
-use crate::ledger::tx::args;
+use crate::db::args;
 use crate::model::parse_status;
 use crate::results::{JOB_COLUMNS, JobRecord, JobRow, job_from_row};
 use crate::{Store, StoreError};

@@ -1,8 +1,9 @@
 //! Audio rendered after its voice job: attached to the stored voice result, and its cost
 //! booked to the result, the target and the campaign in one transaction.
 
+use crate::db::Arg;
 use crate::db::{DbTime, now};
-use crate::ledger::tx::{Arg, Sql, Tx};
+use crate::ledger::tx::{Sql, Tx};
 use crate::{Store, StoreError};
 use serde_json::Value;
 use sqlx::types::Json;

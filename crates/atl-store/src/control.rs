@@ -7,9 +7,10 @@ use serde_json::{Value, json};
 use time::OffsetDateTime;
 
 use crate::db::DbTime;
+use crate::db::args;
 use crate::ledger::bookkeeping::{event, freeze_campaign, settle_all, settle_campaign};
 use crate::ledger::sql::{CAMPAIGN_STATUS, REFRESH_COUNTERS, SKIP_PENDING};
-use crate::ledger::tx::{Sql, Tx, args, retry_transient};
+use crate::ledger::tx::{Sql, Tx, retry_transient};
 use crate::model::{Campaign, CampaignRow, campaign_columns, parse_status};
 use crate::{Store, StoreError};
 

@@ -1,13 +1,102 @@
 //! The two backends behind one type, and the few encodings that differ between them.
 
+use serde_json::Value;
 use sqlx::encode::IsNull;
 use sqlx::error::BoxDynError;
-use sqlx::{Database, Encode, PgPool, Postgres, SqlSafeStr, Sqlite, SqlitePool, Type};
+use sqlx::postgres::PgRow;
+use sqlx::sqlite::SqliteRow;
+use sqlx::{Database, Encode, FromRow, PgPool, Postgres, SqlSafeStr, Sqlite, SqlitePool, Type};
 use time::OffsetDateTime;
 use time::macros::format_description;
 
 use crate::StoreError;
-use crate::ledger::tx::{Arg, BothRow, bind_all};
+
+/// A value bound to a `$n` placeholder.
+#[derive(Debug, Clone)]
+pub(crate) enum Arg {
+    I64(i64),
+    OptI64(Option<i64>),
+    Text(String),
+    OptText(Option<String>),
+    Time(DbTime),
+    Json(Value),
+    F64(f64),
+    Bool(bool),
+}
+
+/// `impl From<$t> for Arg`, the value wrapped as it is in `Arg::$variant`.
+macro_rules! arg_from {
+    ($($t:ty => $variant:ident),* $(,)?) => {
+        $(
+            impl From<$t> for Arg {
+                fn from(v: $t) -> Self {
+                    Arg::$variant(v)
+                }
+            }
+        )*
+    };
+}
+
+arg_from!(
+    i64 => I64,
+    Option<i64> => OptI64,
+    String => Text,
+    Option<String> => OptText,
+    DbTime => Time,
+    Value => Json,
+    f64 => F64,
+    bool => Bool,
+);
+
+impl From<&str> for Arg {
+    fn from(v: &str) -> Self {
+        Arg::Text(v.to_string())
+    }
+}
+impl From<Option<&str>> for Arg {
+    fn from(v: Option<&str>) -> Self {
+        Arg::OptText(v.map(str::to_string))
+    }
+}
+
+/// `args![a, b, c]` → `[Arg; 3]`, converting each value with `Arg::from`.
+macro_rules! args {
+    ($($v:expr),* $(,)?) => { [$($crate::db::Arg::from($v)),*] };
+}
+pub(crate) use args;
+
+/// Binds every arg in order; expanded once per backend so each arm type-checks on its own.
+macro_rules! bind_all {
+    ($q:expr, $args:expr) => {{
+        use $crate::db::Arg;
+        let mut q = $q;
+        for a in $args {
+            q = match a {
+                Arg::I64(v) => q.bind(*v),
+                Arg::OptI64(v) => q.bind(*v),
+                Arg::Text(v) => q.bind(v.clone()),
+                Arg::OptText(v) => q.bind(v.clone()),
+                Arg::Time(v) => q.bind(*v),
+                Arg::Json(v) => q.bind(sqlx::types::Json(v.clone())),
+                Arg::F64(v) => q.bind(*v),
+                Arg::Bool(v) => q.bind(*v),
+            };
+        }
+        q
+    }};
+}
+pub(crate) use bind_all;
+
+/// A row type read on both backends.
+pub(crate) trait BothRow:
+    for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + Send + Unpin
+{
+}
+
+impl<R> BothRow for R where
+    R: for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + Send + Unpin
+{
+}
 
 /// Which database a [`crate::Store`] talks to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]

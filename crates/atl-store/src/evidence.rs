@@ -2,8 +2,7 @@
 //! observation winning. The store keeps payloads as opaque JSON; what they mean belongs
 //! to the agents.
 
-use crate::db::{DbTime, with_pool};
-use crate::ledger::tx::args;
+use crate::db::{DbTime, args, with_pool};
 use crate::{Store, StoreError};
 use serde_json::Value;
 use sqlx::types::Json;

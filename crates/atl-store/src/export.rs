@@ -8,82 +8,13 @@
 use atl_domain::{SubAgentKind, TargetStatus};
 use sqlx::AssertSqlSafe;
 
-use crate::db::{Db, with_pool};
-use crate::ledger::tx::args;
+use crate::db::{Db, args, with_pool};
 use crate::model::{Target, TargetRow, parse_status, target_columns};
 use crate::results::{ResultRow, stored_result};
-use crate::{Store, StoreError, StoredResult, TargetFilter};
+use crate::{Store, StoreError, StoredResult, TargetFilter, TargetSort};
 
 /// Most ids one batch read accepts (SQLite allows 32,766 bound parameters; PostgreSQL 65,535).
 pub const MAX_BATCH_IDS: usize = 5_000;
-
-/// A sortable column of `atl_targets`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TargetSortKey {
-    RowNumber,
-    Company,
-    Status,
-    Updated,
-    Id,
-}
-
-/// How a target listing is ordered: a column and a direction; ties always break by id.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct TargetSort {
-    pub key: TargetSortKey,
-    pub descending: bool,
-}
-
-impl Default for TargetSort {
-    fn default() -> Self {
-        TargetSort {
-            key: TargetSortKey::RowNumber,
-            descending: false,
-        }
-    }
-}
-
-impl std::str::FromStr for TargetSort {
-    type Err = StoreError;
-
-    /// `row_number`, `company`, `status`, `updated_at`, `id`; a leading `-` sorts descending.
-    fn from_str(s: &str) -> Result<Self, StoreError> {
-        let (descending, name) = match s.trim().strip_prefix('-') {
-            Some(rest) => (true, rest),
-            None => (false, s.trim()),
-        };
-        let key = match name {
-            "row_number" | "row" => TargetSortKey::RowNumber,
-            "company" | "company_name" => TargetSortKey::Company,
-            "status" | "enrichment_status" => TargetSortKey::Status,
-            "updated_at" | "updated" => TargetSortKey::Updated,
-            "id" => TargetSortKey::Id,
-            other => {
-                return Err(StoreError::InvalidInput(format!(
-                    "unknown sort `{other}` (use row_number, company, status, updated_at or id, \
-                     with a leading - for descending)"
-                )));
-            }
-        };
-        Ok(TargetSort { key, descending })
-    }
-}
-
-impl TargetSort {
-    /// The ORDER BY clause: built only from this enum, never from user text.
-    pub(crate) fn order_by(self) -> String {
-        let column = match self.key {
-            TargetSortKey::RowNumber => "row_number",
-            // Case-insensitive on both backends, so "acme" and "Acme" sort together.
-            TargetSortKey::Company => "LOWER(company_name)",
-            TargetSortKey::Status => "enrichment_status",
-            TargetSortKey::Updated => "updated_at",
-            TargetSortKey::Id => "id",
-        };
-        let dir = if self.descending { "DESC" } else { "ASC" };
-        format!("{column} {dir}, id {dir}")
-    }
-}
 
 /// A failed job's reason, for a target's detail and the export.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
@@ -374,6 +305,7 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::TargetSortKey;
 
     #[test]
     fn sort_parses_known_names_only() {

@@ -28,12 +28,13 @@ use std::time::Duration;
 use time::OffsetDateTime;
 
 use crate::db::DbTime;
+use crate::db::args;
 use crate::model::parse_status;
 use crate::{Store, StoreError};
 use bookkeeping::settle_campaign;
 pub use finish::{FailNext, FailOutcome};
 pub use spend::{AttemptOutcome, AttemptSpend, Reservation};
-use tx::{Sql, Tx, args, retry_transient};
+use tx::{Sql, Tx, retry_transient};
 pub use workers::WorkerInfo;
 
 /// What a worker asks for when it claims work.

@@ -31,7 +31,7 @@ mod store;
 pub use attempts::{AttemptRecord, SubAgentFailures};
 pub use db::Backend;
 pub use error::{ConstraintKind, StoreError, redact_url, url_password};
-pub use export::{JobFailure, MAX_BATCH_IDS, TargetCursor, TargetSort, TargetSortKey};
+pub use export::{JobFailure, MAX_BATCH_IDS, TargetCursor};
 pub use import::CampaignImport;
 pub use keys::{API_KEY_PREFIX, ApiKeyInfo, CreatedApiKey, KeyOwner, hash_api_key};
 pub use ledger::{
@@ -42,7 +42,7 @@ pub use model::{
     Campaign, CampaignTally, MissingSubAgent, NANOS_PER_USD, NewCampaign, Target, TargetCounts,
     nano_to_usd, usd_to_nano,
 };
-pub use queries::MAX_PAGE;
+pub use queries::{MAX_PAGE, TargetSort, TargetSortKey};
 pub use rates::RateTake;
 pub use results::{CampaignCounters, Event, JobCounts, JobRecord, Progress, StoredResult};
 pub use search::{MAX_SEARCH_CHARS, TargetFilter};

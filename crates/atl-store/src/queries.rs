@@ -2,13 +2,12 @@
 
 use atl_domain::TargetStatus;
 
-use crate::db::{DbTime, now, with_pool};
-use crate::ledger::tx::args;
+use crate::db::{DbTime, args, now, with_pool};
 use crate::model::{
     Campaign, CampaignRow, CampaignTally, CampaignTallyRow, Target, TargetCounts, TargetRow,
     campaign_columns, campaign_tally_columns, parse_status, target_columns,
 };
-use crate::{Store, StoreError, TargetSort};
+use crate::{Store, StoreError};
 
 /// Largest page a list call returns, whatever the caller asks for.
 pub const MAX_PAGE: u32 = 10_000;
@@ -185,5 +184,73 @@ impl Store {
 
     pub async fn count_targets(&self, campaign_id: i64) -> Result<u64, StoreError> {
         self.count_targets_with(campaign_id, None).await
+    }
+}
+
+/// A sortable column of `atl_targets`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TargetSortKey {
+    RowNumber,
+    Company,
+    Status,
+    Updated,
+    Id,
+}
+
+/// How a target listing is ordered: a column and a direction; ties always break by id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TargetSort {
+    pub key: TargetSortKey,
+    pub descending: bool,
+}
+
+impl Default for TargetSort {
+    fn default() -> Self {
+        TargetSort {
+            key: TargetSortKey::RowNumber,
+            descending: false,
+        }
+    }
+}
+
+impl std::str::FromStr for TargetSort {
+    type Err = StoreError;
+
+    /// `row_number`, `company`, `status`, `updated_at`, `id`; a leading `-` sorts descending.
+    fn from_str(s: &str) -> Result<Self, StoreError> {
+        let (descending, name) = match s.trim().strip_prefix('-') {
+            Some(rest) => (true, rest),
+            None => (false, s.trim()),
+        };
+        let key = match name {
+            "row_number" | "row" => TargetSortKey::RowNumber,
+            "company" | "company_name" => TargetSortKey::Company,
+            "status" | "enrichment_status" => TargetSortKey::Status,
+            "updated_at" | "updated" => TargetSortKey::Updated,
+            "id" => TargetSortKey::Id,
+            other => {
+                return Err(StoreError::InvalidInput(format!(
+                    "unknown sort `{other}` (use row_number, company, status, updated_at or id, \
+                     with a leading - for descending)"
+                )));
+            }
+        };
+        Ok(TargetSort { key, descending })
+    }
+}
+
+impl TargetSort {
+    /// The ORDER BY clause: built only from this enum, never from user text.
+    pub(crate) fn order_by(self) -> String {
+        let column = match self.key {
+            TargetSortKey::RowNumber => "row_number",
+            // Case-insensitive on both backends, so "acme" and "Acme" sort together.
+            TargetSortKey::Company => "LOWER(company_name)",
+            TargetSortKey::Status => "enrichment_status",
+            TargetSortKey::Updated => "updated_at",
+            TargetSortKey::Id => "id",
+        };
+        let dir = if self.descending { "DESC" } else { "ASC" };
+        format!("{column} {dir}, id {dir}")
     }
 }

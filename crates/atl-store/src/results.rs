@@ -8,8 +8,7 @@ use sqlx::types::Json;
 use std::collections::HashMap;
 use time::OffsetDateTime;
 
-use crate::db::{now, with_pool};
-use crate::ledger::tx::args;
+use crate::db::{args, now, with_pool};
 use crate::model::{Target, TargetCounts, TargetRow, parse_status, target_columns};
 use crate::{Store, StoreError};
 

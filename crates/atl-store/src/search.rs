@@ -10,7 +10,7 @@
 use atl_domain::TargetStatus;
 use sqlx::AssertSqlSafe;
 
-use crate::ledger::tx::args;
+use crate::db::args;
 use crate::model::{Target, TargetRow, target_columns};
 use crate::{Store, StoreError, TargetSort};
 

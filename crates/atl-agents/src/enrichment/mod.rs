@@ -23,8 +23,9 @@ mod email;
 mod lookups;
 mod person;
 
-use crate::agent::{AgentError, AgentInput, CostEstimate, QuoteKind, sub_agent};
+use crate::agent::{AgentError, AgentInput, CostEstimate, QuoteKind};
 use crate::confidence::{self, EnrichmentEvidence};
+use crate::declare::sub_agent;
 use crate::estimate::{self, Quote};
 use crate::spend::{Outcome, Run, Spend};
 use atl_domain::provenance::{Provenance, SourceKind};

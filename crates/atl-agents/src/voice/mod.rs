@@ -15,8 +15,9 @@ mod greeting;
 
 pub use greeting::ensure_greeting;
 
-use crate::agent::{AgentError, AgentInput, CostEstimate, model_options, sub_agent};
+use crate::agent::{AgentError, AgentInput, CostEstimate};
 use crate::confidence::{self, VoiceEvidence};
+use crate::declare::{model_options, sub_agent};
 use crate::estimate::{self, LlmShape};
 use crate::options::AudioMode;
 use crate::prompts::{self, clip, fence};

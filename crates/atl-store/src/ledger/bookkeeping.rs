@@ -11,9 +11,10 @@ use serde_json::{Value, json};
 use time::OffsetDateTime;
 
 use super::sql;
-use super::tx::{Sql, Tx, args};
+use super::tx::{Sql, Tx};
 use crate::StoreError;
 use crate::db::DbTime;
+use crate::db::args;
 use crate::model::parse_status;
 
 /// A running job as read under its lease.

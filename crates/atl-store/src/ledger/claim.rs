@@ -23,9 +23,10 @@ use std::time::Duration;
 use time::OffsetDateTime;
 
 use super::bookkeeping::{self, JobEnd, LeasedJob, Requeue, end_job, requeue_job, settle_campaign};
-use super::tx::{Sql, Tx, args};
+use super::tx::{Sql, Tx};
 use super::{ClaimRequest, ClaimedJob, format_usd, lease_deadline, new_lease_token, sql};
 use crate::StoreError;
+use crate::db::args;
 use crate::db::{Db, DbTime};
 use crate::model::parse_status;
 

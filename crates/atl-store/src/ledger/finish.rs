@@ -14,7 +14,8 @@ use time::OffsetDateTime;
 use super::bookkeeping::{self, JobEnd, LeasedJob, Requeue, end_job, requeue_job};
 use super::spend::{AttemptOutcome, AttemptSpend, book_attempt};
 use super::sql;
-use super::tx::{Sql, Tx, args, retry_transient};
+use super::tx::{Sql, Tx, retry_transient};
+use crate::db::args;
 use crate::{Store, StoreError};
 
 /// What to do with a job whose run failed (the engine's retry policy decided).

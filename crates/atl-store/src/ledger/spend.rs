@@ -18,8 +18,9 @@ use time::OffsetDateTime;
 
 use super::bookkeeping::{self, LeasedJob};
 use super::sql;
-use super::tx::{Sql, Tx, args, retry_transient};
+use super::tx::{Sql, Tx, retry_transient};
 use crate::db::DbTime;
+use crate::db::args;
 use crate::{Store, StoreError};
 
 /// What one run spent, as its agent's meter counted it.

@@ -1,16 +1,13 @@
 //! A write transaction on either backend, with SQL that may differ per backend and bind
 //! values carried as data, so the ledger's bookkeeping is written once as plain Rust.
 
-use serde_json::Value;
-use sqlx::postgres::PgRow;
-use sqlx::sqlite::SqliteRow;
-use sqlx::{FromRow, Postgres, Sqlite, Transaction};
+use sqlx::{Postgres, Sqlite, Transaction};
 use std::future::Future;
 use std::time::Duration;
 use time::OffsetDateTime;
 
 use crate::StoreError;
-use crate::db::{Db, DbTime};
+use crate::db::{Arg, BothRow, Db, bind_all};
 
 /// One statement: the same text on both backends, or one text per backend (the lease
 /// claim's lock clause, JSON functions).
@@ -22,82 +19,6 @@ pub(crate) enum Sql {
         postgres: &'static str,
     },
 }
-
-/// A value bound to a `$n` placeholder.
-#[derive(Debug, Clone)]
-pub(crate) enum Arg {
-    I64(i64),
-    OptI64(Option<i64>),
-    Text(String),
-    OptText(Option<String>),
-    Time(DbTime),
-    Json(Value),
-    F64(f64),
-    Bool(bool),
-}
-
-/// `impl From<$t> for Arg`, the value wrapped as it is in `Arg::$variant`.
-macro_rules! arg_from {
-    ($($t:ty => $variant:ident),* $(,)?) => {
-        $(
-            impl From<$t> for Arg {
-                fn from(v: $t) -> Self {
-                    Arg::$variant(v)
-                }
-            }
-        )*
-    };
-}
-
-arg_from!(
-    i64 => I64,
-    Option<i64> => OptI64,
-    String => Text,
-    Option<String> => OptText,
-    DbTime => Time,
-    Value => Json,
-    f64 => F64,
-    bool => Bool,
-);
-
-impl From<&str> for Arg {
-    fn from(v: &str) -> Self {
-        Arg::Text(v.to_string())
-    }
-}
-impl From<Option<&str>> for Arg {
-    fn from(v: Option<&str>) -> Self {
-        Arg::OptText(v.map(str::to_string))
-    }
-}
-
-/// `args![a, b, c]` → `[Arg; 3]`, converting each value with `Arg::from`.
-macro_rules! args {
-    ($($v:expr),* $(,)?) => { [$($crate::ledger::tx::Arg::from($v)),*] };
-}
-pub(crate) use args;
-
-/// Binds every arg in order; expanded once per backend so each arm type-checks on its own.
-macro_rules! bind_all {
-    ($q:expr, $args:expr) => {{
-        use $crate::ledger::tx::Arg;
-        let mut q = $q;
-        for a in $args {
-            q = match a {
-                Arg::I64(v) => q.bind(*v),
-                Arg::OptI64(v) => q.bind(*v),
-                Arg::Text(v) => q.bind(v.clone()),
-                Arg::OptText(v) => q.bind(v.clone()),
-                Arg::Time(v) => q.bind(*v),
-                Arg::Json(v) => q.bind(sqlx::types::Json(v.clone())),
-                Arg::F64(v) => q.bind(*v),
-                Arg::Bool(v) => q.bind(*v),
-            };
-        }
-        q
-    }};
-}
-pub(crate) use bind_all;
 
 /// Runs the same body once per backend arm, with `$tx` that arm's transaction and `$text`
 /// the statement in that backend's dialect; each arm type-checks on its own.
@@ -132,17 +53,6 @@ macro_rules! fetch_method {
             }))
         }
     };
-}
-
-/// A row type read on both backends.
-pub(crate) trait BothRow:
-    for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + Send + Unpin
-{
-}
-
-impl<R> BothRow for R where
-    R: for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + Send + Unpin
-{
 }
 
 /// The transaction's clock and the connection check in one round trip. `now()` is the

@@ -18,7 +18,8 @@ use std::time::Duration;
 use super::bookkeeping;
 use super::claim::{ExpiredRow, expired_job, requeue_lost};
 use super::sql;
-use super::tx::{Sql, Tx, args, retry_transient};
+use super::tx::{Sql, Tx, retry_transient};
+use crate::db::args;
 use crate::db::{Db, DbTime};
 use crate::{Store, StoreError};
 
